@@ -1,0 +1,158 @@
+"""The `tracker` operations commands."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from tracker import create_app
+from tracker.extensions import db
+from tracker.models import Assignment, ContactLog, Proposal, Unit, User
+
+
+def _fresh_app(tmp_path, **extra):
+    return create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "x",
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
+            "TODAY": "2026-06-15",
+            **extra,
+        }
+    )
+
+
+def test_init_db_runs_the_migrations_and_matches_the_models(tmp_path):
+    app = _fresh_app(tmp_path)
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["init-db"])
+    assert result.exit_code == 0, result.output
+    assert "database created" in result.output
+    again = runner.invoke(args=["init-db"])
+    assert again.exit_code == 0 and "database upgraded" in again.output
+    with app.app_context():
+        with db.engine.connect() as connection:
+            diff = compare_metadata(MigrationContext.configure(connection), db.metadata)
+        assert diff == [], f"models and migrations differ: {diff}"
+        # the vocabularies are rows, filled in by init-db
+        from tracker.services import vocab
+
+        assert [t.code for t in vocab.terms("satisfaction")] == ["满意", "基本满意", "不满意"]
+
+
+def test_create_user_reads_the_password_from_stdin_and_creates_the_unit(tmp_path):
+    app = _fresh_app(tmp_path)
+    runner = app.test_cli_runner()
+    runner.invoke(args=["init-db"])
+    result = runner.invoke(
+        args=["create-user", "zou", "--role", "clerk", "--unit", "市教育局", "--password-stdin"],
+        input="s3cret-pass\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert "unit 市教育局 (new unit)" in result.output
+    with app.app_context():
+        user = db.session.execute(db.select(User).filter_by(username="zou")).scalar_one()
+        assert user.check_password("s3cret-pass") and user.unit.name == "市教育局"
+    # a unit matched by its short name is reused, not created again
+    with app.app_context():
+        unit = db.session.execute(db.select(Unit)).scalar_one()
+        unit.name, unit.short_names = "广州市教育局", ["市教育局"]
+        db.session.commit()
+    result = runner.invoke(
+        args=[
+            "create-user",
+            "li",
+            "--role",
+            "supervisor",
+            "--unit",
+            "市教育局",
+            "--password-stdin",
+        ],
+        input="another-pass\n",
+    )
+    assert result.exit_code == 0 and "unit 广州市教育局" in result.output
+    assert "new unit" not in result.output
+    # errors: duplicate user, short password, clerk without unit
+    for args, stdin, message in [
+        (["create-user", "li", "--role", "admin"], "another-pass\n", "用户名li已存在"),
+        (["create-user", "wang", "--role", "admin"], "short\n", "密码至少8位"),
+        (["create-user", "wang", "--role", "clerk"], "long-enough\n", "须属于一个单位"),
+    ]:
+        result = runner.invoke(args=[*args, "--password-stdin"], input=stdin)
+        assert result.exit_code == 1 and message in result.output
+    with app.app_context():
+        assert db.session.execute(db.select(db.func.count(User.id))).scalar() == 2
+
+
+def test_demo_data_is_idempotent_and_shows_the_seed_proposal(tmp_path):
+    app = _fresh_app(tmp_path)
+    runner = app.test_cli_runner()
+    runner.invoke(args=["init-db"])
+    first = runner.invoke(args=["demo-data"])
+    assert first.exit_code == 0, first.output
+    assert "7 units, 6 users, 7 proposals added" in first.output
+    second = runner.invoke(args=["demo-data"])
+    assert "0 units, 0 users, 0 proposals added" in second.output
+    assert "already has data" in runner.invoke(args=["demo-data", "--if-empty"]).output
+    with app.app_context():
+        p = db.session.execute(db.select(Proposal).filter_by(number="20222174")).scalar_one()
+        assert p.session.name == "市十六届人大一次会议" and p.lead_proposer == "曾志伟"
+        assert [(a.unit.name, a.role) for a in p.assignments] == [
+            ("广州市教育局", "lead"),
+            ("广州市卫生健康委员会", "co"),
+        ]
+        contacts = (
+            db.session.execute(
+                db.select(ContactLog).filter_by(proposal_id=p.id).order_by(ContactLog.contacted_on)
+            )
+            .scalars()
+            .all()
+        )
+        assert [(c.contacted_on, c.channel) for c in contacts] == [
+            (date(2022, 4, 28), "微信"),
+            (date(2022, 4, 29), "电话"),
+        ]
+        states = dict(db.session.execute(db.select(Proposal.number, Proposal.status)).all())
+        assert states["20265087"] == "assigned"  # awaiting sign-for
+        assert states["20265033"] == "rehandling"
+        overdue = db.session.execute(
+            db.select(Assignment)
+            .join(Proposal)
+            .where(Proposal.number == "20265012", Assignment.role == "lead")
+        ).scalar_one()
+        assert overdue.due_on < date(2026, 6, 15) or overdue.replied_on is None
+
+
+def test_check_deadlines_prints_lines_and_json(app, runner, make_proposal):
+    make_proposal("1003", title="已逾期的建议", assigned_on=date(2026, 2, 2), co=(), sign=True)
+    make_proposal(
+        "1002",
+        title="快到期的建议",
+        assigned_on=date(2026, 3, 18),
+        co=("广州市卫生健康委员会",),
+        sign=True,
+    )
+    make_proposal("1009", title="还早的建议", assigned_on=date(2026, 6, 1), co=())
+    result = runner.invoke(args=["check-deadlines"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.strip().splitlines()
+    # in due-date order; the opinion was due 18 April, a Saturday, so Monday 20 April
+    assert lines[0].startswith("逾期56天\t会办意见\t2026-04-20\t广州市卫生健康委员会")
+    assert lines[1].startswith("逾期40天\t答复\t2026-05-06\t广州市教育局")
+    assert lines[2].startswith("剩余3天\t答复\t2026-06-18")
+    assert not any("还早的建议" in line for line in lines)
+    result = runner.invoke(args=["check-deadlines", "--json"])
+    rows = [json.loads(line) for line in result.output.strip().splitlines()]
+    assert rows[1] == {
+        "kind": "reply",
+        "state": "overdue",
+        "due_on": "2026-05-06",
+        "days": -40,
+        "unit": "广州市教育局",
+        "proposal": "市十六届人大一次会议第1003号",
+        "title": "已逾期的建议",
+    }
+    assert {r["state"] for r in rows} == {"overdue", "due_soon"}

@@ -1,0 +1,129 @@
+"""Every registered route, for every role and for anonymous visitors, against a written table.
+
+A route added without a row here fails `test_every_route_has_a_rule`. POSTs send only the
+CSRF token: a permitted user gets a form error (400) or, for button-only actions, the
+action's redirect (302); everyone else gets 403. Anonymous visitors are sent to the login
+page."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from tracker.extensions import db
+from tracker.models import Assignment, User
+from tracker.services import proposals as svc
+
+ROLES = ["admin", "liaison", "supervisor", "duban", "clerk", "clerk-health", "clerk-civil"]
+ALL = set(ROLES)
+
+
+def rule(method, path, allowed, ok=200, denied=403, anonymous=302):
+    """allowed: roles that may use the route and get `ok`; the rest get `denied`."""
+    return (
+        method,
+        path,
+        {r: (ok if r in allowed else denied) for r in ROLES} | {"anonymous": anonymous},
+    )
+
+
+def by_role(method, path, outcomes, anonymous=302):
+    return method, path, {**outcomes, "anonymous": anonymous}
+
+
+HANDLERS_P1 = {"supervisor", "clerk"}  # 广州市教育局, the lead unit of P1
+SEES_P1 = ALL - {"clerk-civil"}
+ADMIN = {"admin"}
+
+TABLE = {
+    "static": by_role("GET", "/static/css/app.css", dict.fromkeys(ROLES, 200), anonymous=200),
+    "main.index": rule("GET", "/", ALL, ok=302),
+    "main.todo": rule("GET", "/todo", ALL),
+    "auth.login": by_role("GET", "/login", dict.fromkeys(ROLES, 302), anonymous=200),
+    "auth.logout": rule("POST", "/logout", ALL, ok=302),
+    "auth.password": rule("GET", "/account/password", ALL),
+    "proposals.index": rule("GET", "/proposals", ALL),
+    "proposals.detail": rule("GET", "/proposals/{p1}", SEES_P1),
+    "proposals.new": rule("GET", "/proposals/new", {"admin", "liaison"}),
+    "proposals.assign": rule(
+        "POST", "/proposals/{p1}/assign", {"admin", "duban", "supervisor"}, ok=400
+    ),
+    # P1's lead assignment is already signed for: a handler is told so (400)
+    "proposals.sign": rule("POST", "/assignments/{lead}/sign", HANDLERS_P1, ok=400),
+    "proposals.reassign_request": rule("POST", "/assignments/{lead}/reassign", HANDLERS_P1, ok=400),
+    "proposals.reassign_decide": rule(
+        "POST", "/assignments/{lead}/reassign/decide", {"admin", "duban"}, ok=400
+    ),
+    "proposals.contact": rule(
+        "POST", "/proposals/{p1}/contacts", HANDLERS_P1 | {"clerk-health"}, ok=400
+    ),
+    "proposals.opinion": rule("POST", "/assignments/{co}/opinion", {"clerk-health"}, ok=400),
+    "proposals.reply": rule("POST", "/assignments/{lead}/reply", HANDLERS_P1, ok=400),
+    "proposals.rating": rule("POST", "/proposals/{p1}/rating", {"admin", "liaison"}, ok=400),
+    "proposals.extension_request": rule(
+        "POST", "/assignments/{lead}/extension", HANDLERS_P1, ok=400
+    ),
+    "proposals.extension_decide": rule(
+        "POST", "/extensions/{ext}/decide", {"supervisor", "duban"}, ok=400
+    ),
+}
+
+
+@pytest.fixture
+def world(app, people, make_proposal):
+    """P1: lead 广州市教育局, co 广州市卫生健康委员会, with a pending extension request."""
+    p1 = make_proposal("20262001", assigned_on=date(2026, 3, 2), sign=True)
+    with app.app_context():
+        lead, co = db.session.execute(
+            db.select(Assignment).where(Assignment.proposal_id == p1).order_by(Assignment.id)
+        ).scalars()
+        clerk = db.session.execute(db.select(User).filter_by(username="clerk")).scalar_one()
+        ext = svc.request_extension(
+            clerk, lead, requested_due_on=date(2026, 7, 31), reason="需会同规划部门现场调研"
+        )
+        db.session.commit()
+        return {"p1": p1, "lead": lead.id, "co": co.id, "ext": ext.id}
+
+
+def test_every_route_has_a_rule(app):
+    endpoints = {r.endpoint for r in app.url_map.iter_rules()}
+    missing = sorted(e for e in endpoints if e not in TABLE and not e.startswith("admin."))
+    assert missing == [], f"routes without a permission rule: {missing}"
+
+
+@pytest.mark.parametrize("role", ["anonymous", *ROLES])
+def test_route_outcomes(app, browser, world, role):
+    if role != "anonymous":
+        assert browser.login(role).status_code == 302
+    token = browser.token()
+    failures = []
+    for endpoint, (method, path, outcomes) in TABLE.items():
+        if endpoint == "auth.logout":
+            continue  # would end the session; checked below
+        url = path.format(**world)
+        if method == "GET":
+            response = browser.client.get(url)
+        else:
+            response = browser.client.post(url, data={"csrf_token": token})
+        response.close()
+        expected = outcomes[role]
+        if response.status_code != expected:
+            failures.append(f"{endpoint} {method} {url}: {response.status_code} != {expected}")
+        if role == "anonymous" and expected == 302:
+            assert "/login" in response.location
+    assert failures == []
+    method, path, outcomes = TABLE["auth.logout"]
+    assert browser.client.post(path, data={"csrf_token": token}).status_code == outcomes[role]
+
+
+def test_post_without_csrf_token_is_refused(app, browser, world):
+    browser.login("clerk-health")
+    response = browser.client.post(
+        f"/assignments/{world['co']}/opinion",
+        data={"opinion-text": "同意主办单位意见", "opinion-opinion_on": "2026-04-01"},
+    )
+    assert response.status_code == 400
+    assert "安全令牌" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Assignment, world["co"]).opinion_text is None

@@ -1,0 +1,80 @@
+"""The tracker: handling deputies' suggestions and CPPCC proposals."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask
+
+from tracker.config import ROOT, defaults
+
+
+def _secret_key(app: Flask) -> str:
+    """A configured key, else one generated once into the instance folder, so that all
+    workers of a deployment share it and sessions survive restarts."""
+    path = Path(app.instance_path) / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_path=os.environ.get("TRACKER_INSTANCE_DIR", str(ROOT / "var" / "instance")),
+    )
+    app.config.from_mapping(defaults(app.instance_path))
+    if config is None:
+        app.config.from_prefixed_env("TRACKER")
+    else:
+        app.config.from_mapping(config)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _secret_key(app)
+    app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
+    if app.config["DATABASE_URL"].startswith("sqlite:///"):
+        Path(app.config["DATABASE_URL"].removeprefix("sqlite:///")).parent.mkdir(
+            parents=True, exist_ok=True
+        )
+
+    from tracker import cli, errors, web
+    from tracker.extensions import csrf, db, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    _sqlite_pragmas(app)
+
+    web.init_app(app)
+    errors.init_app(app)
+    cli.init_app(app)
+    return app
+
+
+def _sqlite_pragmas(app: Flask) -> None:
+    """SQLite: enforce foreign keys, write-ahead log so readers never block the writer,
+    and wait for a lock instead of failing at once (several gunicorn workers)."""
+    if not app.config["DATABASE_URL"].startswith("sqlite"):
+        return
+    from sqlalchemy import event
+
+    from tracker.extensions import db
+
+    with app.app_context():
+
+        @event.listens_for(db.engine, "connect")
+        def _on_connect(dbapi_connection, _record):
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()

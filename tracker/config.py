@@ -1,0 +1,43 @@
+"""Configuration defaults. Every key can be overridden by a TRACKER_* environment variable
+(for example TRACKER_DATABASE_URL) or, in tests, by the mapping passed to create_app."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def defaults(instance_path: str) -> dict:
+    var = Path(os.environ.get("TRACKER_VAR_DIR", ROOT / "var"))
+    return {
+        "SECRET_KEY": None,  # generated into the instance folder when not configured
+        "DATABASE_URL": f"sqlite:///{var / 'tracker.db'}",
+        "INDEX_DIR": str(var / "index"),
+        "CORPUS_DIR": str(ROOT / "corpus"),
+        "UPLOAD_DIR": str(var / "uploads"),
+        # Deadline policy (DOMAIN.md): periods as "3 months", "5 working days", "30 days".
+        # An admin can change them on the settings page; these are the defaults.
+        "REPLY_PERIOD": "3 months",
+        "REPLY_MAX_PERIOD": "6 months",
+        "CO_OPINION_PERIOD": "1 month",
+        "REASSIGNMENT_WINDOW": "5 working days",
+        "RE_ANSWER_PERIOD": "1 month",
+        "DUE_SOON_DAYS": 7,
+        "PER_PAGE": 25,
+        "WTF_CSRF_TIME_LIMIT": None,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "MAX_CONTENT_LENGTH": 32 * 1024 * 1024,
+    }
+
+
+POLICY_KEYS = {
+    "reply": "REPLY_PERIOD",
+    "reply_max": "REPLY_MAX_PERIOD",
+    "co_opinion": "CO_OPINION_PERIOD",
+    "reassignment_window": "REASSIGNMENT_WINDOW",
+    "re_answer": "RE_ANSWER_PERIOD",
+}

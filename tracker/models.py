@@ -1,0 +1,469 @@
+"""The tracker's data model (SQLAlchemy 2 typed models).
+
+Dates end in ``_on``; timestamps end in ``_at`` and are stored in UTC.
+Codes stored in the database are English (``lead``, ``handling``); the Chinese labels
+users see live in ``tracker.rules.labels`` (state machine names) or in vocabulary rows
+(classification grades, contact channels, satisfaction levels, disclosure modes).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from tracker.extensions import db
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Unit(db.Model):
+    """A handling unit (承办单位), or the coordinating office (督办/交办 office)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    short_names: Mapped[list[str]] = mapped_column(JSON, default=list)
+    doc_prefix: Mapped[str | None] = mapped_column(String(40))
+    is_coordinating: Mapped[bool] = mapped_column(default=False)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def matches(self, text: str) -> bool:
+        text = text.strip()
+        return text == self.name or text in (self.short_names or [])
+
+    @property
+    def short_name(self) -> str:
+        return (self.short_names or [self.name])[0]
+
+    def __repr__(self) -> str:
+        return f"<Unit {self.name}>"
+
+
+class User(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(64), default="")
+    password_hash: Mapped[str] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(16))  # clerk, supervisor, liaison, admin
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
+    email: Mapped[str | None] = mapped_column(String(120))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None]
+
+    unit: Mapped[Unit | None] = relationship()
+
+    # Flask-Login protocol
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def label(self) -> str:
+        return self.display_name or self.username
+
+    def __repr__(self) -> str:
+        return f"<User {self.username} {self.role}>"
+
+
+class CongressSession(db.Model):
+    """A session (届次会议) of a people's congress or CPPCC, e.g. 市十六届人大一次会议."""
+
+    __tablename__ = "congress_session"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    body: Mapped[str] = mapped_column(String(8))  # 人大 / 政协
+    level: Mapped[str] = mapped_column(String(8), default="市")  # 全国 / 省 / 市 / 区
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    year: Mapped[int]
+    term: Mapped[int | None]  # 届
+    sitting: Mapped[int | None]  # 次会议
+
+    def __repr__(self) -> str:
+        return f"<CongressSession {self.name}>"
+
+
+class Proposal(db.Model):
+    """A deputy's suggestion (建议), a CPPCC proposal (提案) or a motion (议案)."""
+
+    __table_args__ = (UniqueConstraint("session_id", "number"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("congress_session.id"))
+    kind: Mapped[str] = mapped_column(String(4))  # 建议 / 提案 / 议案
+    number: Mapped[str] = mapped_column(String(32))
+    title: Mapped[str] = mapped_column(String(300))
+    lead_proposer: Mapped[str] = mapped_column(String(120))
+    proposer_kind: Mapped[str] = mapped_column(String(8), default="代表")  # 代表 / 委员 / 单位
+    co_signers: Mapped[list[str]] = mapped_column(JSON, default=list)
+    content: Mapped[str] = mapped_column(Text, default="")
+    submitted_on: Mapped[date | None]
+    assigned_on: Mapped[date | None]
+    is_key: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[str] = mapped_column(String(16), default="registered", index=True)
+    round: Mapped[int] = mapped_column(default=1)
+    classification: Mapped[str | None] = mapped_column(String(16))  # latest reply's grade
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+
+    session: Mapped[CongressSession] = relationship()
+    assignments: Mapped[list[Assignment]] = relationship(
+        back_populates="proposal", order_by="Assignment.id", cascade="all, delete-orphan"
+    )
+    contacts: Mapped[list[ContactLog]] = relationship(
+        back_populates="proposal", order_by="ContactLog.contacted_on", cascade="all, delete-orphan"
+    )
+    letters: Mapped[list[ReplyLetter]] = relationship(
+        back_populates="proposal", order_by="ReplyLetter.id"
+    )
+    feedback: Mapped[list[Feedback]] = relationship(
+        back_populates="proposal", order_by="Feedback.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def proposers(self) -> list[str]:
+        return [self.lead_proposer, *(self.co_signers or [])]
+
+    @property
+    def active_assignments(self) -> list[Assignment]:
+        return [a for a in self.assignments if a.active]
+
+    @property
+    def lead_assignment(self) -> Assignment | None:
+        current = [a for a in self.active_assignments if a.role == "lead"]
+        return current[-1] if current else None
+
+    def __repr__(self) -> str:
+        return f"<Proposal {self.number}>"
+
+
+class Assignment(db.Model):
+    """One unit's part in handling a proposal (交办): lead (主办), co-handling (会办) or
+    separate (分办). A reassigned unit's row stays, inactive, for the record."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposal.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    role: Mapped[str] = mapped_column(String(8))  # lead / co / separate
+    round: Mapped[int] = mapped_column(default=1)  # handling round; 2+ after 不满意
+    active: Mapped[bool] = mapped_column(default=True)
+    assigned_on: Mapped[date]
+    due_on: Mapped[date]  # reply due (lead/separate) or opinion due (co)
+    original_due_on: Mapped[date]
+    max_due_on: Mapped[date | None]  # latest date an extension may reach
+    due_estimated: Mapped[bool] = mapped_column(default=False)  # Mon–Fri fallback used
+    reassign_until: Mapped[date | None]
+    signed_for_at: Mapped[datetime | None]
+    signed_for_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    reassign_status: Mapped[str | None] = mapped_column(String(12))  # requested/approved/refused
+    reassign_reason: Mapped[str | None] = mapped_column(Text)
+    reassign_suggested_unit: Mapped[str | None] = mapped_column(String(120))
+    reassign_requested_at: Mapped[datetime | None]
+    reassign_requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    reassign_decision_note: Mapped[str | None] = mapped_column(Text)
+    reassign_decided_at: Mapped[datetime | None]
+    reassign_decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    opinion_text: Mapped[str | None] = mapped_column(Text)
+    opinion_on: Mapped[date | None]
+    opinion_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    replied_on: Mapped[date | None]  # lead/separate: when its reply was issued
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    proposal: Mapped[Proposal] = relationship(back_populates="assignments")
+    unit: Mapped[Unit] = relationship()
+    signed_for_by: Mapped[User | None] = relationship(foreign_keys=[signed_for_by_id])
+    opinion_by: Mapped[User | None] = relationship(foreign_keys=[opinion_by_id])
+    extensions: Mapped[list[ExtensionRequest]] = relationship(
+        back_populates="assignment", order_by="ExtensionRequest.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def is_co(self) -> bool:
+        return self.role == "co"
+
+    @property
+    def done(self) -> bool:
+        """The unit's part is finished: opinion sent (co) or reply issued (lead/separate)."""
+        return self.opinion_on is not None if self.is_co else self.replied_on is not None
+
+    @property
+    def pending_extension(self) -> ExtensionRequest | None:
+        return next((e for e in self.extensions if e.status == "pending"), None)
+
+
+class ExtensionRequest(db.Model):
+    """A request to move a reply's due date (延期申请), decided by a supervisor."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignment.id"), index=True)
+    requested_due_on: Mapped[date]
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(12), default="pending")  # pending/granted/refused
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    decided_at: Mapped[datetime | None]
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    decision_note: Mapped[str | None] = mapped_column(Text)
+    old_due_on: Mapped[date | None]
+
+    assignment: Mapped[Assignment] = relationship(back_populates="extensions")
+    requested_by: Mapped[User] = relationship(foreign_keys=[requested_by_id])
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
+
+
+class ContactLog(db.Model):
+    """A contact with the deputy or member (沟通联系)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposal.id"), index=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
+    round: Mapped[int] = mapped_column(default=1)
+    contacted_on: Mapped[date]
+    channel: Mapped[str] = mapped_column(String(16))  # vocabulary contact_channel code
+    phase: Mapped[str] = mapped_column(String(8))  # before / during / after
+    participants: Mapped[str] = mapped_column(String(300), default="")
+    summary: Mapped[str] = mapped_column(Text, default="")
+    logged_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    source: Mapped[str] = mapped_column(String(12), default="manual")  # manual / letter
+
+    proposal: Mapped[Proposal] = relationship(back_populates="contacts")
+    unit: Mapped[Unit | None] = relationship()
+    logged_by: Mapped[User | None] = relationship()
+
+
+class ReplyLetter(db.Model):
+    """A formal reply letter (答复函): drafted here or imported from the corpus.
+
+    The fields follow DOMAIN.md's table; ``status`` runs draft → submitted → approved →
+    issued → published, and imported letters start as ``imported``.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int | None] = mapped_column(ForeignKey("proposal.id"), index=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), index=True)
+    round: Mapped[int] = mapped_column(default=1)
+    status: Mapped[str] = mapped_column(String(12), default="draft", index=True)
+    title: Mapped[str | None] = mapped_column(String(300))
+    issuer: Mapped[str | None] = mapped_column(String(120))
+    addressee: Mapped[str | None] = mapped_column(String(200))
+    proposal_kind: Mapped[str | None] = mapped_column(String(4))
+    session_name: Mapped[str | None] = mapped_column(String(80))
+    proposal_number: Mapped[str | None] = mapped_column(String(32), index=True)
+    proposal_title: Mapped[str | None] = mapped_column(String(300))
+    proposers: Mapped[list[str]] = mapped_column(JSON, default=list)
+    classification: Mapped[str | None] = mapped_column(String(16))
+    doc_number: Mapped[str | None] = mapped_column(String(80), unique=True)
+    doc_year: Mapped[int | None]
+    doc_serial: Mapped[int | None]
+    letter_on: Mapped[date | None]
+    published_at: Mapped[datetime | None]
+    co_units: Mapped[list[str]] = mapped_column(JSON, default=list)
+    contacts: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    body: Mapped[str] = mapped_column(Text, default="")  # Markdown (drafted) or plain text
+    sections: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    contact_person: Mapped[str | None] = mapped_column(String(60))
+    contact_phone: Mapped[str | None] = mapped_column(String(60))
+    disclosure: Mapped[str | None] = mapped_column(String(12))  # vocabulary disclosure code
+    disclosure_reason: Mapped[str | None] = mapped_column(Text)
+    cc: Mapped[list[str]] = mapped_column(JSON, default=list)
+    issued_on: Mapped[date | None]
+    approved_at: Mapped[datetime | None]
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    source_file: Mapped[str | None] = mapped_column(String(300))
+    source_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    needs_review: Mapped[bool] = mapped_column(default=False)
+    review_reason: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(default=1)  # optimistic lock for concurrent edits
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+
+    proposal: Mapped[Proposal | None] = relationship(back_populates="letters")
+    unit: Mapped[Unit | None] = relationship()
+    versions: Mapped[list[LetterVersion]] = relationship(
+        back_populates="letter", order_by="LetterVersion.number", cascade="all, delete-orphan"
+    )
+    commitments: Mapped[list[Commitment]] = relationship(
+        back_populates="letter", order_by="Commitment.id"
+    )
+
+
+class LetterVersion(db.Model):
+    """Every saved version of a reply letter, for comparison and the record."""
+
+    __table_args__ = (UniqueConstraint("letter_id", "number"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    letter_id: Mapped[int] = mapped_column(ForeignKey("reply_letter.id"), index=True)
+    number: Mapped[int]
+    body: Mapped[str] = mapped_column(Text, default="")
+    fields: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    comment: Mapped[str | None] = mapped_column(Text)
+    saved_at: Mapped[datetime] = mapped_column(default=utcnow)
+    saved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+
+    letter: Mapped[ReplyLetter] = relationship(back_populates="versions")
+    saved_by: Mapped[User | None] = relationship()
+
+
+class DocNumberCounter(db.Model):
+    """The last document serial allocated per unit and year (穗教案〔2022〕119号)."""
+
+    __table_args__ = (UniqueConstraint("unit_id", "year"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
+    year: Mapped[int]
+    last_serial: Mapped[int] = mapped_column(default=0)
+
+
+class Feedback(db.Model):
+    """The deputy's rating of a reply (评价), one per handling round."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposal.id"), index=True)
+    letter_id: Mapped[int | None] = mapped_column(ForeignKey("reply_letter.id"))
+    round: Mapped[int] = mapped_column(default=1)
+    satisfaction: Mapped[str] = mapped_column(String(16))  # vocabulary satisfaction code
+    attitude: Mapped[str | None] = mapped_column(String(16))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    rated_on: Mapped[date]
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    proposal: Mapped[Proposal] = relationship(back_populates="feedback")
+    letter: Mapped[ReplyLetter | None] = relationship()
+    recorded_by: Mapped[User | None] = relationship()
+
+
+class Commitment(db.Model):
+    """A promise a reply made (承诺事项), followed up until done or dropped."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    letter_id: Mapped[int | None] = mapped_column(ForeignKey("reply_letter.id"), index=True)
+    proposal_id: Mapped[int | None] = mapped_column(ForeignKey("proposal.id"), index=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), index=True)
+    section: Mapped[str | None] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text)
+    due_on: Mapped[date | None]
+    target: Mapped[str | None] = mapped_column(String(60))
+    # candidate → open → in_progress → done / dropped; "overdue" is derived from due_on
+    status: Mapped[str] = mapped_column(String(12), default="candidate", index=True)
+    drop_reason: Mapped[str | None] = mapped_column(Text)
+    reported_back_on: Mapped[date | None]
+    done_on: Mapped[date | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    letter: Mapped[ReplyLetter | None] = relationship(back_populates="commitments")
+    proposal: Mapped[Proposal | None] = relationship()
+    unit: Mapped[Unit | None] = relationship()
+    updates: Mapped[list[CommitmentUpdate]] = relationship(
+        back_populates="commitment",
+        order_by="CommitmentUpdate.noted_on",
+        cascade="all, delete-orphan",
+    )
+
+
+class CommitmentUpdate(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    commitment_id: Mapped[int] = mapped_column(ForeignKey("commitment.id"), index=True)
+    noted_on: Mapped[date]
+    note: Mapped[str] = mapped_column(Text)
+    evidence_url: Mapped[str | None] = mapped_column(String(500))
+    evidence_file: Mapped[str | None] = mapped_column(String(300))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    commitment: Mapped[Commitment] = relationship(back_populates="updates")
+    author: Mapped[User | None] = relationship()
+
+
+class VocabularyTerm(db.Model):
+    """An editable vocabulary entry: classification grades (by scheme), contact channels,
+    satisfaction levels, disclosure modes."""
+
+    __table_args__ = (UniqueConstraint("vocabulary", "scheme", "code"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    vocabulary: Mapped[str] = mapped_column(String(24), index=True)
+    scheme: Mapped[str] = mapped_column(String(24), default="")
+    code: Mapped[str] = mapped_column(String(24))
+    label: Mapped[str] = mapped_column(String(60))
+    description: Mapped[str] = mapped_column(Text, default="")
+    aliases: Mapped[list[str]] = mapped_column(JSON, default=list)
+    sort_order: Mapped[int] = mapped_column(default=0)
+    active: Mapped[bool] = mapped_column(default=True)
+    needs_followup: Mapped[bool] = mapped_column(default=False)  # classification B/C
+    is_public: Mapped[bool] = mapped_column(default=False)  # disclosure 主动公开
+    reopens: Mapped[bool] = mapped_column(default=False)  # satisfaction 不满意
+
+
+class CalendarDay(db.Model):
+    """An admin-entered official calendar day: a holiday or a make-up working day (调休).
+    Rows for a year take precedence over the chinese-calendar package."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(unique=True)
+    is_workday: Mapped[bool]
+    note: Mapped[str] = mapped_column(String(60), default="")
+
+
+class Setting(db.Model):
+    key: Mapped[str] = mapped_column(String(60), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSON)
+
+
+class Notification(db.Model):
+    """An in-app notification (reminder digest line) for a user."""
+
+    __table_args__ = (Index("ix_notification_user_read", "user_id", "read_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    key: Mapped[str] = mapped_column(String(120))  # item and day, so it is sent once
+    text: Mapped[str] = mapped_column(Text)
+    url: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    read_at: Mapped[datetime | None]
+
+
+class AuditEvent(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    proposal_id: Mapped[int | None] = mapped_column(ForeignKey("proposal.id"), index=True)
+    entity: Mapped[str] = mapped_column(String(32))
+    entity_id: Mapped[int | None]
+    action: Mapped[str] = mapped_column(String(40))
+    message: Mapped[str] = mapped_column(Text)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    actor: Mapped[User | None] = relationship()
+
+
+class SearchOutbox(db.Model):
+    """Index changes written in the same transaction as the data, applied after commit."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    letter_id: Mapped[int] = mapped_column(index=True)
+    op: Mapped[str] = mapped_column(String(8))  # upsert / delete
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,467 @@
+"""Proposal list, proposal page and the handling actions on it."""
+
+from __future__ import annotations
+
+import re
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy.orm import selectinload
+
+from tracker.extensions import db
+from tracker.formutil import options
+from tracker.models import (
+    Assignment,
+    AuditEvent,
+    CongressSession,
+    ExtensionRequest,
+    Proposal,
+    Unit,
+)
+from tracker.proposals import forms
+from tracker.rules.labels import PROPOSAL_STATUS
+from tracker.services import permissions, proposals, timeline, todo, vocab
+from tracker.services.errors import DomainError, PermissionDenied
+from tracker.services.settings import today
+
+bp = Blueprint("proposals", __name__)
+
+
+# -- helpers -------------------------------------------------------------------------
+
+
+def _get_proposal(proposal_id: int) -> Proposal:
+    proposal = db.session.get(Proposal, proposal_id)
+    if proposal is None:
+        abort(404)
+    if not permissions.can_view(current_user, proposal):
+        abort(403)
+    return proposal
+
+
+def _get_assignment(assignment_id: int) -> Assignment:
+    assignment = db.session.get(Assignment, assignment_id)
+    if assignment is None:
+        abort(404)
+    if not permissions.can_view(current_user, assignment.proposal):
+        abort(403)
+    return assignment
+
+
+def _units() -> list[Unit]:
+    return list(
+        db.session.execute(
+            db.select(Unit)
+            .where(Unit.active.is_(True), Unit.is_coordinating.is_(False))
+            .order_by(Unit.name)
+        ).scalars()
+    )
+
+
+def _sessions() -> list[CongressSession]:
+    return list(
+        db.session.execute(
+            db.select(CongressSession).order_by(CongressSession.year.desc(), CongressSession.name)
+        ).scalars()
+    )
+
+
+def _split_names(text: str | None) -> list[str]:
+    return [n.strip() for n in re.split(r"[、，,；;\s]+", text or "") if n.strip()]
+
+
+def _action_forms(proposal: Proposal) -> dict:
+    """Blank forms for every action the page may show, with database-backed choices."""
+    units = [(u.id, u.name) for u in _units()]
+    assign = forms.AssignForm(prefix="assign", assigned_on=today())
+    assign.lead_units.choices = options(units)
+    assign.co_units.choices = options(units)
+    contact = forms.ContactForm(prefix="contact", contacted_on=today())
+    contact.channel.choices = options(vocab.choices("contact_channel"))
+    reply = forms.ReplyForm(prefix="reply", letter_on=today(), title=_reply_title(proposal))
+    reply.classification.choices = options(vocab.choices("classification"))
+    reply.disclosure.choices = options(vocab.choices("disclosure"))
+    rating = forms.RatingForm(prefix="rating", rated_on=today())
+    rating.satisfaction.choices = options(vocab.choices("satisfaction"))
+    reassign_decision = forms.ReassignDecisionForm(prefix="decide")
+    reassign_decision.new_unit.choices = options([(0, "（不指定，另行交办）")] + units)
+    return {
+        "assign_form": assign,
+        "contact_form": contact,
+        "reply_form": reply,
+        "rating_form": rating,
+        "opinion_form": forms.OpinionForm(prefix="opinion", opinion_on=today()),
+        "reassign_form": forms.ReassignRequestForm(prefix="reassign"),
+        "reassign_decision_form": reassign_decision,
+        "extension_form": forms.ExtensionForm(prefix="extension"),
+        "decision_form": forms.DecisionForm(prefix="extdecide"),
+    }
+
+
+def _reply_title(proposal: Proposal) -> str:
+    unit = current_user.unit.name if current_user.unit else ""
+    return f"{unit}关于{proposal.session.name}第{proposal.number}号{proposal.kind}答复的函"
+
+
+def _render_detail(proposal: Proposal, status: int = 200, **overrides):
+    context = _action_forms(proposal)
+    context.update(overrides)
+    events = (
+        db.session.execute(
+            db.select(AuditEvent)
+            .where(AuditEvent.proposal_id == proposal.id)
+            .options(selectinload(AuditEvent.actor))
+            .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+        )
+        .scalars()
+        .all()
+    )
+    mine = [a for a in proposal.active_assignments if permissions.works_for(current_user, a)]
+    return render_template(
+        "proposals/detail.html",
+        proposal=proposal,
+        timeline=timeline.build(proposal),
+        events=events,
+        mine=mine,
+        can_assign=permissions.can_assign(current_user, proposal),
+        can_rate=permissions.can_rate(current_user),
+        can_decide_reassignment=permissions.can_decide_reassignment(current_user),
+        can_decide_extension=lambda a: permissions.can_decide_extension(current_user, a),
+        **context,
+    ), status
+
+
+def _act(proposal: Proposal, form_name: str, form, action):
+    """Validate → one service call → commit → redirect; errors re-render the page."""
+    if form.validate_on_submit():
+        try:
+            message = action()
+        except PermissionDenied:
+            db.session.rollback()
+            abort(403)
+        except DomainError as error:
+            db.session.rollback()
+            form.form_errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(message, "success")
+            return redirect(url_for("proposals.detail", proposal_id=proposal.id))
+    return _render_detail(proposal, 400, **{form_name: form, "open_form": form_name})
+
+
+# -- list and detail --------------------------------------------------------------------
+
+
+@bp.route("/proposals")
+@login_required
+def index():
+    form = forms.FilterForm(request.args)
+    form.session.choices = options([("", "全部")] + [(str(s.id), s.name) for s in _sessions()])
+    form.status.choices = options([("", "全部")] + list(PROPOSAL_STATUS.items()))
+    form.unit.choices = options([("", "全部")] + [(str(u.id), u.name) for u in _units()])
+    form.classification.choices = options([("", "全部")] + vocab.choices("classification"))
+    query = db.select(Proposal).where(permissions.proposal_scope(current_user))
+    if form.q.data:
+        for word in form.q.data.split():
+            query = query.where(Proposal.title.contains(word))
+    if form.session.data and form.session.data.isdigit():
+        query = query.where(Proposal.session_id == int(form.session.data))
+    if form.kind.data:
+        query = query.where(Proposal.kind == form.kind.data)
+    if form.status.data in PROPOSAL_STATUS:
+        query = query.where(Proposal.status == form.status.data)
+    if form.classification.data:
+        query = query.where(Proposal.classification == form.classification.data)
+    if form.unit.data and form.unit.data.isdigit():
+        query = query.where(
+            Proposal.assignments.any(
+                db.and_(Assignment.unit_id == int(form.unit.data), Assignment.active.is_(True))
+            )
+        )
+    if form.overdue.data:
+        query = query.where(
+            Proposal.status != "closed",
+            Proposal.assignments.any(
+                db.and_(Assignment.active.is_(True), Assignment.due_on < today(), todo.not_done())
+            ),
+        )
+    query = query.options(
+        selectinload(Proposal.session),
+        selectinload(Proposal.assignments).selectinload(Assignment.unit),
+    ).order_by(Proposal.is_key.desc(), Proposal.id.desc())
+    page = db.paginate(query, per_page=25, error_out=False)
+    args = {k: v for k, v in request.args.items() if k != "page"}
+    return render_template(
+        "proposals/list.html",
+        form=form,
+        page=page,
+        args=args,
+        can_register=permissions.can_register(current_user),
+    )
+
+
+@bp.route("/proposals/<int:proposal_id>")
+@login_required
+def detail(proposal_id: int):
+    return _render_detail(_get_proposal(proposal_id))[0]
+
+
+@bp.route("/proposals/new", methods=["GET", "POST"])
+@login_required
+def new():
+    if not permissions.can_register(current_user):
+        abort(403)
+    form = forms.ProposalForm()
+    form.session_id.choices = options([(0, "（新增会议）")] + [(s.id, s.name) for s in _sessions()])
+    if form.validate_on_submit():
+        try:
+            if form.session_id.data:
+                session = db.session.get(CongressSession, form.session_id.data)
+                if session is None:
+                    raise DomainError("请选择会议。")
+            elif form.new_session.data:
+                session = proposals.get_or_create_session(
+                    form.new_session.data, year=form.new_session_year.data
+                )
+            else:
+                raise DomainError("请选择会议，或填写新会议名称和年份。")
+            proposal = proposals.register_proposal(
+                current_user,
+                session=session,
+                kind=form.kind.data,
+                number=form.number.data,
+                title=form.title.data,
+                lead_proposer=form.lead_proposer.data,
+                proposer_kind=form.proposer_kind.data,
+                co_signers=_split_names(form.co_signers.data),
+                submitted_on=form.submitted_on.data,
+                is_key=form.is_key.data,
+                content=form.content.data or "",
+            )
+        except DomainError as error:
+            db.session.rollback()
+            form.form_errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(f"已登记第{proposal.number}号{proposal.kind}。", "success")
+            return redirect(url_for("proposals.detail", proposal_id=proposal.id))
+    return render_template("proposals/new.html", form=form), 400 if form.errors else 200
+
+
+# -- actions ---------------------------------------------------------------------------
+
+
+@bp.route("/proposals/<int:proposal_id>/assign", methods=["POST"])
+@login_required
+def assign(proposal_id: int):
+    proposal = _get_proposal(proposal_id)
+    if not permissions.can_assign(current_user, proposal):
+        abort(403)
+    form = _action_forms(proposal)["assign_form"]
+
+    def action():
+        by_id = {u.id: u for u in _units()}
+        leads = [by_id[i] for i in form.lead_units.data if i in by_id]
+        cos = [by_id[i] for i in form.co_units.data or [] if i in by_id]
+        separate = form.mode.data == "separate"
+        if proposal.lead_assignment and not separate and cos and not leads:
+            proposals.add_co_units(current_user, proposal, cos, form.assigned_on.data)
+        else:
+            proposals.assign_units(
+                current_user,
+                proposal,
+                lead_units=leads,
+                co_units=cos,
+                assigned_on=form.assigned_on.data,
+                separate=separate,
+            )
+        return "已交办。"
+
+    return _act(proposal, "assign_form", form, action)
+
+
+@bp.route("/assignments/<int:assignment_id>/sign", methods=["POST"])
+@login_required
+def sign(assignment_id: int):
+    assignment = _get_assignment(assignment_id)
+    if not permissions.works_for(current_user, assignment):
+        abort(403)
+
+    def action():
+        proposals.sign_for(current_user, assignment)
+        return "已签收。"
+
+    return _act(assignment.proposal, "sign_form", forms.ButtonForm(), action)
+
+
+@bp.route("/assignments/<int:assignment_id>/reassign", methods=["POST"])
+@login_required
+def reassign_request(assignment_id: int):
+    assignment = _get_assignment(assignment_id)
+    if not permissions.works_for(current_user, assignment):
+        abort(403)
+    form = forms.ReassignRequestForm(prefix="reassign")
+    return _act(
+        assignment.proposal,
+        "reassign_form",
+        form,
+        lambda: (
+            proposals.request_reassignment(
+                current_user, assignment, form.reason.data, form.suggested_unit.data or ""
+            ),
+            "已提交调整申请，请等待督办部门决定。",
+        )[1],
+    )
+
+
+@bp.route("/assignments/<int:assignment_id>/reassign/decide", methods=["POST"])
+@login_required
+def reassign_decide(assignment_id: int):
+    assignment = _get_assignment(assignment_id)
+    if not permissions.can_decide_reassignment(current_user):
+        abort(403)
+    form = _action_forms(assignment.proposal)["reassign_decision_form"]
+
+    def action():
+        new_unit = db.session.get(Unit, form.new_unit.data) if form.new_unit.data else None
+        proposals.decide_reassignment(
+            current_user,
+            assignment,
+            approve=form.decision.data == "approve",
+            note=form.note.data or "",
+            new_unit=new_unit,
+        )
+        return "已处理调整申请。"
+
+    return _act(assignment.proposal, "reassign_decision_form", form, action)
+
+
+@bp.route("/proposals/<int:proposal_id>/contacts", methods=["POST"])
+@login_required
+def contact(proposal_id: int):
+    proposal = _get_proposal(proposal_id)
+    if not any(permissions.works_for(current_user, a) for a in proposal.active_assignments):
+        abort(403)
+    form = _action_forms(proposal)["contact_form"]
+
+    def action():
+        proposals.log_contact(
+            current_user,
+            proposal,
+            contacted_on=form.contacted_on.data,
+            channel=form.channel.data,
+            phase=form.phase.data,
+            participants=form.participants.data or "",
+            summary=form.summary.data,
+        )
+        return "已记录沟通情况。"
+
+    return _act(proposal, "contact_form", form, action)
+
+
+@bp.route("/assignments/<int:assignment_id>/opinion", methods=["POST"])
+@login_required
+def opinion(assignment_id: int):
+    assignment = _get_assignment(assignment_id)
+    if not permissions.works_for(current_user, assignment):
+        abort(403)
+    form = forms.OpinionForm(prefix="opinion")
+
+    def action():
+        proposals.submit_opinion(
+            current_user, assignment, text=form.text.data, opinion_on=form.opinion_on.data
+        )
+        return "会办意见已提交主办单位。"
+
+    return _act(assignment.proposal, "opinion_form", form, action)
+
+
+@bp.route("/assignments/<int:assignment_id>/reply", methods=["POST"])
+@login_required
+def reply(assignment_id: int):
+    assignment = _get_assignment(assignment_id)
+    if not permissions.works_for(current_user, assignment):
+        abort(403)
+    form = _action_forms(assignment.proposal)["reply_form"]
+
+    def action():
+        proposals.record_reply(
+            current_user,
+            assignment,
+            title=form.title.data,
+            classification=form.classification.data,
+            doc_number=form.doc_number.data or "",
+            letter_on=form.letter_on.data,
+            issued_on=form.issued_on.data,
+            disclosure=form.disclosure.data,
+            disclosure_reason=form.disclosure_reason.data or "",
+            body=form.body.data or "",
+        )
+        return "已登记答复。"
+
+    return _act(assignment.proposal, "reply_form", form, action)
+
+
+@bp.route("/proposals/<int:proposal_id>/rating", methods=["POST"])
+@login_required
+def rating(proposal_id: int):
+    proposal = _get_proposal(proposal_id)
+    if not permissions.can_rate(current_user):
+        abort(403)
+    form = _action_forms(proposal)["rating_form"]
+
+    def action():
+        proposals.record_rating(
+            current_user,
+            proposal,
+            satisfaction=form.satisfaction.data,
+            rated_on=form.rated_on.data,
+            comment=form.comment.data or "",
+        )
+        if proposal.status == "rehandling":
+            return f"已登记评价；该件进入第{proposal.round}轮重新办理。"
+        return "已登记评价，该件办结。"
+
+    return _act(proposal, "rating_form", form, action)
+
+
+@bp.route("/assignments/<int:assignment_id>/extension", methods=["POST"])
+@login_required
+def extension_request(assignment_id: int):
+    assignment = _get_assignment(assignment_id)
+    if not permissions.works_for(current_user, assignment):
+        abort(403)
+    form = forms.ExtensionForm(prefix="extension")
+
+    def action():
+        proposals.request_extension(
+            current_user,
+            assignment,
+            requested_due_on=form.requested_due_on.data,
+            reason=form.reason.data,
+        )
+        return "已提交延期申请，待负责人审批。"
+
+    return _act(assignment.proposal, "extension_form", form, action)
+
+
+@bp.route("/extensions/<int:extension_id>/decide", methods=["POST"])
+@login_required
+def extension_decide(extension_id: int):
+    extension = db.session.get(ExtensionRequest, extension_id)
+    if extension is None:
+        abort(404)
+    assignment = extension.assignment
+    if not permissions.can_view(current_user, assignment.proposal):
+        abort(403)
+    if not permissions.can_decide_extension(current_user, assignment):
+        abort(403)
+    form = forms.DecisionForm(prefix="extdecide")
+
+    def action():
+        proposals.decide_extension(
+            current_user, extension, grant=form.decision.data == "grant", note=form.note.data or ""
+        )
+        return "已审批延期申请。"
+
+    return _act(assignment.proposal, "decision_form", form, action)

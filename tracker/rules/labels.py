@@ -1,0 +1,60 @@
+"""Names of the workflow's states and roles as users read them (Simplified Chinese).
+
+These are the state machine's own names, fixed by the code that moves between them.
+Vocabularies that differ between places (grades, channels, satisfaction, disclosure)
+are database rows instead: see ``tracker.models.VocabularyTerm``.
+"""
+
+ROLES = {
+    "clerk": "承办人",
+    "supervisor": "负责人/督办",
+    "liaison": "联络员",
+    "admin": "系统管理员",
+}
+
+PROPOSAL_KINDS = ("建议", "提案", "议案")
+BODIES = ("人大", "政协")
+LEVELS = ("全国", "省", "市", "区")
+
+PROPOSAL_STATUS = {
+    "registered": "待交办",
+    "assigned": "待签收",
+    "handling": "办理中",
+    "replied": "已答复",
+    "rehandling": "重新办理",
+    "closed": "已办结",
+}
+
+ASSIGNMENT_ROLES = {"lead": "主办", "co": "会办", "separate": "分办"}
+
+CONTACT_PHASES = {"before": "办前", "during": "办中", "after": "办后"}
+
+REASSIGN_STATUS = {"requested": "申请调整中", "approved": "已同意调整", "refused": "不同意调整"}
+
+EXTENSION_STATUS = {"pending": "待审批", "granted": "已批准", "refused": "未批准"}
+
+LETTER_STATUS = {
+    "draft": "草稿",
+    "submitted": "待签发",
+    "approved": "已签发",
+    "issued": "已发出",
+    "published": "已公开",
+    "imported": "已导入",
+}
+
+COMMITMENT_STATUS = {
+    "candidate": "待确认",
+    "open": "未开始",
+    "in_progress": "推进中",
+    "done": "已完成",
+    "overdue": "已逾期",
+    "dropped": "已放弃",
+}
+
+# Vocabulary names an admin edits, with what they are called on screen.
+VOCABULARIES = {
+    "classification": "答复类别",
+    "contact_channel": "沟通方式",
+    "satisfaction": "满意度",
+    "disclosure": "公开方式",
+}

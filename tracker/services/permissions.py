@@ -1,0 +1,84 @@
+"""Who may see and do what. Views call these; services call them again before acting."""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, exists, false, true
+
+from tracker.models import Assignment, Proposal, User
+from tracker.services.errors import PermissionDenied
+
+HANDLING_ROLES = ("clerk", "supervisor")
+
+
+def sees_all(user: User) -> bool:
+    """Liaisons and admins read every item; so do supervisors of the coordinating office."""
+    if user.role in ("liaison", "admin"):
+        return True
+    return user.role == "supervisor" and user.unit is not None and user.unit.is_coordinating
+
+
+def proposal_scope(user: User) -> ColumnElement[bool]:
+    """A WHERE clause restricting Proposal rows to those the user may see."""
+    if sees_all(user):
+        return true()
+    if user.role in HANDLING_ROLES and user.unit_id:
+        return exists().where(
+            Assignment.proposal_id == Proposal.id, Assignment.unit_id == user.unit_id
+        )
+    return false()
+
+
+def can_view(user: User, proposal: Proposal) -> bool:
+    if sees_all(user):
+        return True
+    return (
+        user.role in HANDLING_ROLES
+        and user.unit_id is not None
+        and any(a.unit_id == user.unit_id for a in proposal.assignments)
+    )
+
+
+def require_view(user: User, proposal: Proposal) -> None:
+    if not can_view(user, proposal):
+        raise PermissionDenied("您无权查看该建议/提案。")
+
+
+def works_for(user: User, assignment: Assignment) -> bool:
+    """The user handles this assignment: a clerk or supervisor of its unit."""
+    return (
+        user.role in HANDLING_ROLES
+        and user.unit_id is not None
+        and user.unit_id == assignment.unit_id
+    )
+
+
+def can_register(user: User) -> bool:
+    return user.role in ("liaison", "admin")
+
+
+def can_assign(user: User, proposal: Proposal | None = None) -> bool:
+    if user.role == "admin":
+        return True
+    if user.role != "supervisor":
+        return False
+    return proposal is None or can_view(user, proposal)
+
+
+def can_decide_reassignment(user: User) -> bool:
+    return user.role == "admin" or (
+        user.role == "supervisor" and user.unit is not None and user.unit.is_coordinating
+    )
+
+
+def can_decide_extension(user: User, assignment: Assignment) -> bool:
+    if user.role != "supervisor":
+        return False
+    return sees_all(user) or user.unit_id == assignment.unit_id
+
+
+def can_rate(user: User) -> bool:
+    return user.role in ("liaison", "admin")
+
+
+def is_admin(user: User) -> bool:
+    return user.role == "admin"

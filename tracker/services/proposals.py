@@ -1,0 +1,653 @@
+"""The handling workflow: register, assign, sign for, reassign, contacts, co-unit opinions,
+replies, ratings, extensions. Every function takes the acting user, checks permission,
+writes an audit event and flushes. Callers commit."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+
+from tracker.extensions import db
+from tracker.models import (
+    Assignment,
+    CongressSession,
+    ContactLog,
+    ExtensionRequest,
+    Feedback,
+    Proposal,
+    ReplyLetter,
+    Unit,
+    User,
+)
+from tracker.rules import deadlines
+from tracker.rules.labels import ASSIGNMENT_ROLES, CONTACT_PHASES
+from tracker.services import audit, permissions, vocab
+from tracker.services.errors import DomainError, PermissionDenied
+from tracker.services.settings import deadline_policy, today, work_calendar
+
+log = logging.getLogger(__name__)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _fmt(d: date) -> str:
+    return f"{d.year}年{d.month}月{d.day}日"
+
+
+# -- sessions -------------------------------------------------------------------------
+
+
+def get_or_create_session(
+    name: str, *, body: str | None = None, year: int | None = None, level: str | None = None
+) -> CongressSession:
+    name = name.strip()
+    found = db.session.execute(
+        db.select(CongressSession).where(CongressSession.name == name)
+    ).scalar_one_or_none()
+    if found:
+        return found
+    if body is None:
+        body = "政协" if "政协" in name else "人大"
+    if level is None:
+        level = next((lv for lv in ("全国", "省", "区", "市") if name.startswith(lv)), "市")
+    if year is None:
+        raise DomainError(f"新的会议“{name}”须填写年份。")
+    session = CongressSession(name=name, body=body, level=level, year=year)
+    db.session.add(session)
+    db.session.flush()
+    return session
+
+
+# -- registering and assigning -------------------------------------------------------
+
+
+def register_proposal(
+    actor: User,
+    *,
+    session: CongressSession,
+    kind: str,
+    number: str,
+    title: str,
+    lead_proposer: str,
+    proposer_kind: str = "代表",
+    co_signers: Sequence[str] = (),
+    submitted_on: date | None = None,
+    is_key: bool = False,
+    content: str = "",
+) -> Proposal:
+    if not permissions.can_register(actor):
+        raise PermissionDenied("只有联络员和管理员可以登记建议/提案。")
+    number = number.strip()
+    duplicate = db.session.execute(
+        db.select(Proposal.id).where(Proposal.session_id == session.id, Proposal.number == number)
+    ).first()
+    if duplicate:
+        raise DomainError(f"{session.name}已有第{number}号{kind}，编号不能重复。")
+    proposal = Proposal(
+        session=session,
+        kind=kind,
+        number=number,
+        title=title.strip(),
+        lead_proposer=lead_proposer.strip(),
+        proposer_kind=proposer_kind,
+        co_signers=[s.strip() for s in co_signers if s.strip()],
+        submitted_on=submitted_on,
+        is_key=is_key,
+        content=content,
+        status="registered",
+        created_by_id=actor.id,
+    )
+    db.session.add(proposal)
+    db.session.flush()
+    audit.record(
+        actor,
+        "register",
+        f"登记{kind}第{number}号《{proposal.title}》",
+        proposal_id=proposal.id,
+        entity_id=proposal.id,
+    )
+    return proposal
+
+
+def _new_assignment(
+    proposal: Proposal,
+    unit: Unit,
+    role: str,
+    assigned_on: date,
+    round_: int = 1,
+    *,
+    re_answer: bool = False,
+) -> Assignment:
+    policy, calendar = deadline_policy(), work_calendar()
+    if role == "co":
+        due = deadlines.co_opinion_due(assigned_on, policy, calendar)
+        max_due = None
+    elif re_answer:
+        due = deadlines.re_answer_due(assigned_on, policy, calendar)
+        max_due = deadlines.reply_max_due(assigned_on, policy, calendar).on
+    else:
+        due = deadlines.reply_due(assigned_on, policy, calendar)
+        max_due = deadlines.reply_max_due(assigned_on, policy, calendar).on
+    window = deadlines.reassignment_deadline(assigned_on, policy, calendar)
+    if due.estimated or window.estimated:
+        years = sorted(set(due.years_estimated) | set(window.years_estimated))
+        log.warning(
+            "proposal %s: deadline for %s counted Monday–Friday, no official calendar for %s",
+            proposal.number,
+            unit.name,
+            years,
+        )
+    assignment = Assignment(
+        proposal=proposal,
+        unit=unit,
+        role=role,
+        round=round_,
+        assigned_on=assigned_on,
+        due_on=due.on,
+        original_due_on=due.on,
+        max_due_on=max_due,
+        due_estimated=due.estimated or window.estimated,
+        reassign_until=None if re_answer else window.on,
+    )
+    db.session.add(assignment)
+    return assignment
+
+
+def assign_units(
+    actor: User,
+    proposal: Proposal,
+    *,
+    lead_units: Sequence[Unit],
+    co_units: Sequence[Unit] = (),
+    assigned_on: date,
+    separate: bool = False,
+) -> list[Assignment]:
+    """交办: one lead unit and co-handling units, or several units answering separately."""
+    if not permissions.can_assign(actor, proposal):
+        raise PermissionDenied("只有督办负责人和管理员可以交办。")
+    if not lead_units:
+        raise DomainError("请选择主办单位。")
+    if not separate and len(lead_units) > 1:
+        raise DomainError("主办单位只能有一个；多个单位分别答复请选择“分办”。")
+    if proposal.submitted_on and assigned_on < proposal.submitted_on:
+        raise DomainError("交办日期不能早于提出日期。")
+    ids = [u.id for u in lead_units] + [u.id for u in co_units]
+    if len(set(ids)) != len(ids):
+        raise DomainError("同一单位不能既是主办又是会办。")
+    current = {a.unit_id for a in proposal.active_assignments}
+    clash = [u.name for u in [*lead_units, *co_units] if u.id in current]
+    if clash:
+        raise DomainError(f"{'、'.join(clash)}已在办理该件。")
+    if not separate and co_units and proposal.lead_assignment is None and not lead_units:
+        raise DomainError("请先确定主办单位。")
+    if not separate and proposal.lead_assignment is not None:
+        raise DomainError("该件已有主办单位；如需更换请通过申请调整办理。")
+    role = "separate" if separate else "lead"
+    created = [_new_assignment(proposal, u, role, assigned_on, proposal.round) for u in lead_units]
+    created += [_new_assignment(proposal, u, "co", assigned_on, proposal.round) for u in co_units]
+    if proposal.assigned_on is None:
+        proposal.assigned_on = assigned_on
+    db.session.flush()
+    names = "；".join(f"{ASSIGNMENT_ROLES[a.role]}：{a.unit.name}" for a in created)
+    audit.record(actor, "assign", f"交办（{_fmt(assigned_on)}）{names}", proposal_id=proposal.id)
+    refresh_status(proposal)
+    return created
+
+
+def add_co_units(actor: User, proposal: Proposal, units: Sequence[Unit], assigned_on: date):
+    if not permissions.can_assign(actor, proposal):
+        raise PermissionDenied("只有督办负责人和管理员可以交办。")
+    if proposal.lead_assignment is None:
+        raise DomainError("请先确定主办单位。")
+    current = {a.unit_id for a in proposal.active_assignments}
+    clash = [u.name for u in units if u.id in current]
+    if clash:
+        raise DomainError(f"{'、'.join(clash)}已在办理该件。")
+    created = [_new_assignment(proposal, u, "co", assigned_on, proposal.round) for u in units]
+    db.session.flush()
+    audit.record(
+        actor,
+        "assign",
+        f"增加会办单位：{'、'.join(u.name for u in units)}",
+        proposal_id=proposal.id,
+    )
+    return created
+
+
+# -- status ------------------------------------------------------------------------
+
+
+def refresh_status(proposal: Proposal) -> str:
+    """Derive the proposal's status from its assignments, replies and ratings."""
+    answering = [
+        a for a in proposal.active_assignments if a.role != "co" and a.round == proposal.round
+    ]
+    if proposal.status == "closed":
+        status = "closed"
+    elif not answering:
+        status = "registered"
+    elif all(a.replied_on for a in answering):
+        status = "replied"
+    elif proposal.round > 1:
+        status = "rehandling"
+    elif any(a.signed_for_at for a in answering):
+        status = "handling"
+    else:
+        status = "assigned"
+    proposal.status = status
+    return status
+
+
+def _check_works_for(actor: User, assignment: Assignment) -> None:
+    if not permissions.works_for(actor, assignment):
+        raise PermissionDenied("只有该承办单位的人员可以办理此事项。")
+    if not assignment.active:
+        raise DomainError("该交办已调整，不再由本单位办理。")
+
+
+# -- signing for and reassignment -----------------------------------------------------
+
+
+def sign_for(actor: User, assignment: Assignment, at: datetime | None = None) -> None:
+    """签收. ``at`` records a sign-for done earlier (on paper); it defaults to now."""
+    _check_works_for(actor, assignment)
+    if assignment.signed_for_at:
+        raise DomainError("本单位已签收该件。")
+    if assignment.reassign_status == "requested":
+        raise DomainError("已申请调整，待督办决定后再签收。")
+    if at is not None and (at > _now() or at.date() < assignment.assigned_on):
+        raise DomainError("签收时间须在交办日期之后、当前时间之前。")
+    assignment.signed_for_at = at or _now()
+    assignment.signed_for_by_id = actor.id
+    audit.record(
+        actor,
+        "sign_for",
+        f"{assignment.unit.name}签收（{ASSIGNMENT_ROLES[assignment.role]}）",
+        proposal_id=assignment.proposal_id,
+        entity="assignment",
+        entity_id=assignment.id,
+    )
+    refresh_status(assignment.proposal)
+
+
+def request_reassignment(
+    actor: User, assignment: Assignment, reason: str, suggested_unit: str = ""
+) -> None:
+    _check_works_for(actor, assignment)
+    if assignment.signed_for_at:
+        raise DomainError("已签收的件不能再申请调整。")
+    if assignment.reassign_status == "requested":
+        raise DomainError("已提交调整申请，请等待督办决定。")
+    if assignment.reassign_until and today() > assignment.reassign_until:
+        raise DomainError(
+            f"申请调整的期限已于{_fmt(assignment.reassign_until)}届满，须按交办要求办理。"
+        )
+    if not reason.strip():
+        raise DomainError("请说明申请调整的理由。")
+    assignment.reassign_status = "requested"
+    assignment.reassign_reason = reason.strip()
+    assignment.reassign_suggested_unit = suggested_unit.strip() or None
+    assignment.reassign_requested_at = _now()
+    assignment.reassign_requested_by_id = actor.id
+    audit.record(
+        actor,
+        "reassign_request",
+        f"{assignment.unit.name}申请调整：{reason.strip()}",
+        proposal_id=assignment.proposal_id,
+        entity="assignment",
+        entity_id=assignment.id,
+    )
+
+
+def decide_reassignment(
+    actor: User,
+    assignment: Assignment,
+    *,
+    approve: bool,
+    note: str = "",
+    new_unit: Unit | None = None,
+) -> Assignment | None:
+    if not permissions.can_decide_reassignment(actor):
+        raise PermissionDenied("只有督办部门负责人可以决定调整申请。")
+    if assignment.reassign_status != "requested":
+        raise DomainError("该交办没有待决定的调整申请。")
+    if approve and new_unit is not None:
+        if new_unit.id == assignment.unit_id:
+            raise DomainError("调整后的单位不能与原单位相同。")
+        if any(a.unit_id == new_unit.id for a in assignment.proposal.active_assignments):
+            raise DomainError(f"{new_unit.name}已在办理该件。")
+    assignment.reassign_status = "approved" if approve else "refused"
+    assignment.reassign_decision_note = note.strip() or None
+    assignment.reassign_decided_at = _now()
+    assignment.reassign_decided_by_id = actor.id
+    replacement = None
+    if approve:
+        assignment.active = False
+        if new_unit is not None:
+            replacement = _new_assignment(
+                assignment.proposal, new_unit, assignment.role, today(), assignment.round
+            )
+        message = f"同意{assignment.unit.name}的调整申请" + (
+            f"，改由{new_unit.name}{ASSIGNMENT_ROLES[assignment.role]}" if new_unit else ""
+        )
+    else:
+        message = f"不同意{assignment.unit.name}的调整申请，仍由该单位办理"
+    if note.strip():
+        message += f"（{note.strip()}）"
+    db.session.flush()
+    audit.record(
+        actor,
+        "reassign_decide",
+        message,
+        proposal_id=assignment.proposal_id,
+        entity="assignment",
+        entity_id=assignment.id,
+    )
+    refresh_status(assignment.proposal)
+    return replacement
+
+
+# -- contacts and opinions ------------------------------------------------------------
+
+
+def handling_assignment(actor: User, proposal: Proposal) -> Assignment:
+    """The actor's unit's active assignment on this proposal, or PermissionDenied."""
+    mine = [a for a in proposal.active_assignments if permissions.works_for(actor, a)]
+    if not mine:
+        raise PermissionDenied("本单位没有承办该件。")
+    return sorted(mine, key=lambda a: (a.role == "co", -a.round))[0]
+
+
+def log_contact(
+    actor: User,
+    proposal: Proposal,
+    *,
+    contacted_on: date,
+    channel: str,
+    phase: str,
+    participants: str = "",
+    summary: str = "",
+) -> ContactLog:
+    assignment = handling_assignment(actor, proposal)
+    if contacted_on > today():
+        raise DomainError("沟通日期不能晚于今天。")
+    if vocab.term("contact_channel", channel) is None:
+        raise DomainError("请选择有效的沟通方式。")
+    if phase not in CONTACT_PHASES:
+        raise DomainError("请选择沟通阶段（办前、办中或办后）。")
+    contact = ContactLog(
+        proposal=proposal,
+        unit_id=assignment.unit_id,
+        round=proposal.round,
+        contacted_on=contacted_on,
+        channel=channel,
+        phase=phase,
+        participants=participants.strip(),
+        summary=summary.strip(),
+        logged_by_id=actor.id,
+    )
+    db.session.add(contact)
+    db.session.flush()
+    audit.record(
+        actor,
+        "contact",
+        f"{assignment.unit.name}于{_fmt(contacted_on)}通过{vocab.label('contact_channel', channel)}"
+        f"与{proposal.lead_proposer}沟通（{CONTACT_PHASES[phase]}）",
+        proposal_id=proposal.id,
+        entity="contact",
+        entity_id=contact.id,
+    )
+    return contact
+
+
+def submit_opinion(actor: User, assignment: Assignment, *, text: str, opinion_on: date) -> None:
+    _check_works_for(actor, assignment)
+    if not assignment.is_co:
+        raise DomainError("只有会办单位需要提交会办意见。")
+    if not text.strip():
+        raise DomainError("请填写会办意见。")
+    if opinion_on > today():
+        raise DomainError("意见日期不能晚于今天。")
+    if opinion_on < assignment.assigned_on:
+        raise DomainError("意见日期不能早于交办日期。")
+    if assignment.signed_for_at is None:
+        assignment.signed_for_at = _now()
+        assignment.signed_for_by_id = actor.id
+    resubmitted = assignment.opinion_on is not None
+    assignment.opinion_text = text.strip()
+    assignment.opinion_on = opinion_on
+    assignment.opinion_by_id = actor.id
+    late = opinion_on > assignment.due_on
+    audit.record(
+        actor,
+        "opinion",
+        f"{assignment.unit.name}{'更新' if resubmitted else '提交'}会办意见"
+        + ("（逾期）" if late else ""),
+        proposal_id=assignment.proposal_id,
+        entity="assignment",
+        entity_id=assignment.id,
+    )
+
+
+# -- replies and ratings ---------------------------------------------------------------
+
+
+def record_reply(
+    actor: User,
+    assignment: Assignment,
+    *,
+    title: str,
+    classification: str,
+    doc_number: str,
+    letter_on: date,
+    disclosure: str,
+    body: str = "",
+    issued_on: date | None = None,
+    disclosure_reason: str = "",
+) -> ReplyLetter:
+    """Record a reply letter that was issued (on paper or elsewhere) for this round."""
+    _check_works_for(actor, assignment)
+    if assignment.is_co:
+        raise DomainError("会办单位不单独答复，请提交会办意见。")
+    proposal = assignment.proposal
+    if assignment.round != proposal.round or assignment.replied_on:
+        raise DomainError("本轮已答复；如代表不满意，请待重新办理。")
+    if vocab.term("classification", classification) is None:
+        raise DomainError("请选择有效的答复类别。")
+    if vocab.term("disclosure", disclosure) is None:
+        raise DomainError("请选择公开方式。")
+    doc_number = doc_number.strip()
+    if (
+        doc_number
+        and db.session.execute(
+            db.select(ReplyLetter.id).where(ReplyLetter.doc_number == doc_number)
+        ).first()
+    ):
+        raise DomainError(f"文号{doc_number}已被使用。")
+    issued_on = issued_on or letter_on
+    if issued_on > today():
+        raise DomainError("发出日期不能晚于今天。")
+    letter = ReplyLetter(
+        proposal=proposal,
+        unit_id=assignment.unit_id,
+        round=proposal.round,
+        status="issued",
+        title=title.strip(),
+        issuer=assignment.unit.name,
+        addressee=f"{proposal.lead_proposer}{proposal.proposer_kind}",
+        proposal_kind=proposal.kind,
+        session_name=proposal.session.name,
+        proposal_number=proposal.number,
+        proposal_title=proposal.title,
+        proposers=proposal.proposers,
+        classification=classification,
+        doc_number=doc_number or None,
+        letter_on=letter_on,
+        issued_on=issued_on,
+        body=body,
+        disclosure=disclosure,
+        disclosure_reason=disclosure_reason.strip() or None,
+        co_units=[a.unit.short_name for a in proposal.active_assignments if a.is_co],
+        created_by_id=actor.id,
+    )
+    db.session.add(letter)
+    assignment.replied_on = issued_on
+    proposal.classification = classification
+    db.session.flush()
+    late = issued_on > assignment.due_on
+    audit.record(
+        actor,
+        "reply",
+        f"{assignment.unit.name}答复（{vocab.label('classification', classification)}"
+        f"{'，' + doc_number if doc_number else ''}）" + ("，逾期答复" if late else ""),
+        proposal_id=proposal.id,
+        entity="letter",
+        entity_id=letter.id,
+    )
+    refresh_status(proposal)
+    return letter
+
+
+def record_rating(
+    actor: User,
+    proposal: Proposal,
+    *,
+    satisfaction: str,
+    rated_on: date,
+    comment: str = "",
+    attitude: str | None = None,
+) -> Feedback:
+    if not permissions.can_rate(actor):
+        raise PermissionDenied("只有联络员可以登记代表评价。")
+    if proposal.status != "replied":
+        raise DomainError("该件尚未答复，不能登记评价。")
+    level = vocab.term("satisfaction", satisfaction)
+    if level is None:
+        raise DomainError("请选择满意度。")
+    if rated_on > today():
+        raise DomainError("评价日期不能晚于今天。")
+    letters = [le for le in proposal.letters if le.round == proposal.round]
+    if letters and letters[-1].issued_on and rated_on < letters[-1].issued_on:
+        raise DomainError("评价日期不能早于答复日期。")
+    if level.reopens and not comment.strip():
+        raise DomainError("不满意时请填写代表的意见，以便重新办理。")
+    feedback = Feedback(
+        proposal=proposal,
+        letter=letters[-1] if letters else None,
+        round=proposal.round,
+        satisfaction=satisfaction,
+        attitude=attitude or None,
+        comment=comment.strip(),
+        rated_on=rated_on,
+        recorded_by_id=actor.id,
+    )
+    db.session.add(feedback)
+    audit.record(
+        actor,
+        "rating",
+        f"代表评价：{level.label}" + (f"（{comment.strip()}）" if comment.strip() else ""),
+        proposal_id=proposal.id,
+    )
+    if level.reopens:
+        previous = [
+            a for a in proposal.active_assignments if a.role != "co" and a.round == proposal.round
+        ]
+        proposal.round += 1
+        created = [
+            _new_assignment(proposal, a.unit, a.role, rated_on, proposal.round, re_answer=True)
+            for a in previous
+        ]
+        for a in created:
+            a.signed_for_at = _now()  # re-handling needs no second sign-for
+        db.session.flush()
+        due = min(a.due_on for a in created) if created else None
+        audit.record(
+            actor,
+            "rehandle",
+            f"进入第{proposal.round}轮重新办理" + (f"，须于{_fmt(due)}前重新答复" if due else ""),
+            proposal_id=proposal.id,
+        )
+        refresh_status(proposal)
+    else:
+        proposal.status = "closed"
+        audit.record(actor, "close", "办结", proposal_id=proposal.id)
+    db.session.flush()
+    return feedback
+
+
+# -- extensions ------------------------------------------------------------------------
+
+
+def request_extension(
+    actor: User, assignment: Assignment, *, requested_due_on: date, reason: str
+) -> ExtensionRequest:
+    _check_works_for(actor, assignment)
+    if assignment.is_co:
+        raise DomainError("会办意见不办理延期，请与主办单位协商。")
+    if assignment.replied_on:
+        raise DomainError("已答复，无需延期。")
+    if assignment.pending_extension:
+        raise DomainError("已有待审批的延期申请。")
+    if not reason.strip():
+        raise DomainError("请说明延期理由。")
+    if requested_due_on <= assignment.due_on:
+        raise DomainError(f"延期后的日期须晚于当前期限{_fmt(assignment.due_on)}。")
+    if assignment.max_due_on and requested_due_on > assignment.max_due_on:
+        raise DomainError(
+            f"延期后的期限最迟为{_fmt(assignment.max_due_on)}（自交办起不超过规定时限）。"
+        )
+    extension = ExtensionRequest(
+        assignment=assignment,
+        requested_due_on=requested_due_on,
+        reason=reason.strip(),
+        requested_by_id=actor.id,
+    )
+    db.session.add(extension)
+    db.session.flush()
+    audit.record(
+        actor,
+        "extension_request",
+        f"{assignment.unit.name}申请延期至{_fmt(requested_due_on)}：{reason.strip()}",
+        proposal_id=assignment.proposal_id,
+        entity="extension",
+        entity_id=extension.id,
+    )
+    return extension
+
+
+def decide_extension(
+    actor: User, extension: ExtensionRequest, *, grant: bool, note: str = ""
+) -> None:
+    assignment = extension.assignment
+    if not permissions.can_decide_extension(actor, assignment):
+        raise PermissionDenied("只有负责人或督办部门可以审批延期。")
+    if extension.status != "pending":
+        raise DomainError("该延期申请已处理。")
+    if not grant and not note.strip():
+        raise DomainError("不批准延期时请说明理由。")
+    extension.status = "granted" if grant else "refused"
+    extension.decided_at = _now()
+    extension.decided_by_id = actor.id
+    extension.decision_note = note.strip() or None
+    if grant:
+        extension.old_due_on = assignment.due_on
+        assignment.due_on = extension.requested_due_on
+        message = (
+            f"批准{assignment.unit.name}延期：答复期限由{_fmt(extension.old_due_on)}"
+            f"改为{_fmt(assignment.due_on)}"
+        )
+    else:
+        message = f"不批准{assignment.unit.name}的延期申请"
+    if note.strip():
+        message += f"（{note.strip()}）"
+    audit.record(
+        actor,
+        "extension_decide",
+        message,
+        proposal_id=assignment.proposal_id,
+        entity="extension",
+        entity_id=extension.id,
+    )

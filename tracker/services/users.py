@@ -1,0 +1,88 @@
+"""Users and units: creation and lookup (CLI and admin pages)."""
+
+from __future__ import annotations
+
+import re
+
+from tracker.extensions import db
+from tracker.models import Unit, User
+from tracker.rules.labels import ROLES
+from tracker.services import audit
+from tracker.services.errors import DomainError, PermissionDenied
+
+USERNAME_RE = re.compile(r"^[A-Za-z0-9_.\-]{2,64}$")
+MIN_PASSWORD = 8
+UNIT_ROLES = ("clerk", "supervisor")  # roles that must belong to a unit
+
+
+def find_unit(name: str) -> Unit | None:
+    """A unit by its full name or one of its short names."""
+    name = name.strip()
+    units = db.session.execute(db.select(Unit)).scalars()
+    return next((u for u in units if u.matches(name)), None)
+
+
+def find_or_create_unit(name: str) -> tuple[Unit, bool]:
+    name = name.strip()
+    if not name:
+        raise DomainError("单位名称不能为空。")
+    unit = find_unit(name)
+    if unit is not None:
+        return unit, False
+    unit = Unit(name=name, short_names=[])
+    db.session.add(unit)
+    db.session.flush()
+    return unit, True
+
+
+def check_password_strength(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise DomainError(f"密码至少{MIN_PASSWORD}位。")
+
+
+def check_role_unit(role: str, unit: Unit | None) -> None:
+    """A valid role; clerks and supervisors belong to a unit."""
+    if role not in ROLES:
+        raise DomainError("角色无效。")
+    if role in UNIT_ROLES and unit is None:
+        raise DomainError("承办人和负责人须属于一个单位。")
+
+
+def create_user(
+    actor: User | None,
+    *,
+    username: str,
+    password: str,
+    role: str,
+    unit: Unit | None = None,
+    display_name: str = "",
+    email: str | None = None,
+) -> User:
+    """Create a user. actor None means the operator at the console."""
+    if actor is not None and actor.role != "admin":
+        raise PermissionDenied("只有管理员可以创建用户。")
+    username = username.strip()
+    if not USERNAME_RE.match(username):
+        raise DomainError("用户名只能包含字母、数字、下划线、点和连字符（2–64位）。")
+    check_role_unit(role, unit)
+    check_password_strength(password)
+    if db.session.execute(db.select(User.id).where(User.username == username)).first():
+        raise DomainError(f"用户名{username}已存在。")
+    user = User(
+        username=username,
+        role=role,
+        unit=unit,
+        display_name=display_name.strip(),
+        email=email or None,
+    )
+    user.set_password(password)
+    db.session.add(user)
+    db.session.flush()
+    audit.record(
+        actor,
+        "user_create",
+        f"创建用户{username}（{ROLES[role]}）",
+        entity="user",
+        entity_id=user.id,
+    )
+    return user

@@ -1,0 +1,147 @@
+"""Vocabulary rows (grades, channels, satisfaction, disclosure) and their defaults."""
+
+from __future__ import annotations
+
+from tracker.extensions import db
+from tracker.models import VocabularyTerm
+
+CLASSIFICATION_SCHEME_SETTING = "classification_scheme"
+
+# (vocabulary, scheme, code, label, description, flags)
+DEFAULT_TERMS: list[tuple[str, str, str, str, str, dict]] = [
+    ("classification", "npc", "A", "A类", "所提问题已经解决或者基本解决", {}),
+    (
+        "classification",
+        "npc",
+        "B",
+        "B类",
+        "所提问题正在解决或者列入规划逐步解决",
+        {"needs_followup": True},
+    ),
+    (
+        "classification",
+        "npc",
+        "C",
+        "C类",
+        "所提问题因目前条件限制或者其他原因需待以后解决",
+        {"needs_followup": True},
+    ),
+    ("classification", "npc", "D", "D类", "所提问题留作参考", {}),
+    ("classification", "three", "A", "A类", "所提问题已解决或意见被采纳", {}),
+    (
+        "classification",
+        "three",
+        "B",
+        "B类",
+        "所提问题已列入计划拟逐步解决或部分解决",
+        {"needs_followup": True},
+    ),
+    (
+        "classification",
+        "three",
+        "C",
+        "C类",
+        "所提问题因条件限制留作参考或不可行",
+        {"needs_followup": True},
+    ),
+    ("classification", "words", "解决采纳", "解决采纳", "所提问题已解决或意见被采纳", {}),
+    (
+        "classification",
+        "words",
+        "正在解决",
+        "正在解决",
+        "所提问题正在解决",
+        {"needs_followup": True},
+    ),
+    (
+        "classification",
+        "words",
+        "列入计划",
+        "列入计划",
+        "所提问题已列入计划逐步解决",
+        {"needs_followup": True},
+    ),
+    ("classification", "words", "留作参考", "留作参考", "所提意见留作工作参考", {}),
+    ("contact_channel", "", "面商", "面商", "当面商谈", {}),
+    ("contact_channel", "", "电话", "电话", "", {}),
+    ("contact_channel", "", "微信", "微信", "", {}),
+    ("contact_channel", "", "座谈会", "座谈会", "", {}),
+    ("contact_channel", "", "视察调研", "视察/调研", "", {}),
+    ("contact_channel", "", "走访", "走访", "", {}),
+    ("contact_channel", "", "邮件", "邮件", "", {}),
+    ("contact_channel", "", "短信", "短信", "", {}),
+    ("satisfaction", "", "满意", "满意", "", {}),
+    ("satisfaction", "", "基本满意", "基本满意", "", {}),
+    ("satisfaction", "", "不满意", "不满意", "不满意的答复须重新办理", {"reopens": True}),
+    ("disclosure", "", "主动公开", "主动公开", "答复在网上公开", {"is_public": True}),
+    ("disclosure", "", "依申请公开", "依申请公开", "依申请向申请人公开", {}),
+    ("disclosure", "", "不予公开", "不予公开", "涉及国家秘密等不予公开的内容", {}),
+]
+
+
+def ensure_defaults() -> int:
+    """Insert missing default terms; leaves admin edits alone. Returns rows added."""
+    existing = {
+        (t.vocabulary, t.scheme, t.code)
+        for t in db.session.execute(db.select(VocabularyTerm)).scalars()
+    }
+    added = 0
+    for order, (vocabulary, scheme, code, label, description, flags) in enumerate(DEFAULT_TERMS):
+        if (vocabulary, scheme, code) in existing:
+            continue
+        db.session.add(
+            VocabularyTerm(
+                vocabulary=vocabulary,
+                scheme=scheme,
+                code=code,
+                label=label,
+                description=description,
+                sort_order=order,
+                **flags,
+            )
+        )
+        added += 1
+    db.session.flush()
+    return added
+
+
+def terms(
+    vocabulary: str, scheme: str | None = None, *, active_only: bool = True
+) -> list[VocabularyTerm]:
+    query = db.select(VocabularyTerm).where(VocabularyTerm.vocabulary == vocabulary)
+    if scheme is not None:
+        query = query.where(VocabularyTerm.scheme == scheme)
+    if active_only:
+        query = query.where(VocabularyTerm.active.is_(True))
+    return list(
+        db.session.execute(query.order_by(VocabularyTerm.sort_order, VocabularyTerm.id)).scalars()
+    )
+
+
+def classification_scheme() -> str:
+    from tracker.services.settings import get_setting
+
+    return get_setting(CLASSIFICATION_SCHEME_SETTING, "three")
+
+
+def classification_terms() -> list[VocabularyTerm]:
+    return terms("classification", classification_scheme())
+
+
+def choices(vocabulary: str) -> list[tuple[str, str]]:
+    rows = classification_terms() if vocabulary == "classification" else terms(vocabulary)
+    return [(t.code, t.label) for t in rows]
+
+
+def term(vocabulary: str, code: str | None) -> VocabularyTerm | None:
+    if not code:
+        return None
+    query = db.select(VocabularyTerm).where(
+        VocabularyTerm.vocabulary == vocabulary, VocabularyTerm.code == code
+    )
+    return db.session.execute(query.order_by(VocabularyTerm.id)).scalars().first()
+
+
+def label(vocabulary: str, code: str | None) -> str:
+    found = term(vocabulary, code)
+    return found.label if found else (code or "")

@@ -1,0 +1,120 @@
+"""Wiring for the web side: blueprints, the user loader, template filters and globals."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import markdown as md
+import nh3
+from flask import Flask
+from flask_login import current_user
+from markupsafe import Markup
+
+from tracker.extensions import db, login_manager
+from tracker.models import User
+from tracker.rules import labels
+from tracker.rules.clock import to_beijing
+
+ALLOWED_TAGS = {
+    "p",
+    "br",
+    "strong",
+    "em",
+    "b",
+    "i",
+    "u",
+    "s",
+    "ul",
+    "ol",
+    "li",
+    "blockquote",
+    "code",
+    "pre",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
+    "hr",
+    "a",
+    "del",
+    "ins",
+    "sup",
+    "sub",
+}
+
+
+def render_markdown(text: str | None) -> Markup:
+    """The one way user-written Markdown reaches a page: rendered, then sanitised."""
+    html = md.markdown(text or "", extensions=["tables", "sane_lists"])
+    clean = nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        attributes={"a": {"href", "title"}},
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener noreferrer",
+    )
+    return Markup(clean)
+
+
+def cn_date(value: date | None) -> str:
+    if value is None:
+        return ""
+    return f"{value.year}年{value.month}月{value.day}日"
+
+
+def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A stored UTC timestamp as Beijing time."""
+    if value is None:
+        return ""
+    return to_beijing(value).strftime(fmt)
+
+
+def days_phrase(due_on: date | None, today: date) -> str:
+    if due_on is None:
+        return ""
+    days = (due_on - today).days
+    if days > 0:
+        return f"剩余{days}天"
+    if days == 0:
+        return "今天到期"
+    return f"逾期{-days}天"
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    return user if user is not None and user.active else None
+
+
+def init_app(app: Flask) -> None:
+    from tracker.admin.views import bp as admin_bp
+    from tracker.auth.views import bp as auth_bp
+    from tracker.main.views import bp as main_bp
+    from tracker.proposals.views import bp as proposals_bp
+    from tracker.services import settings, vocab
+
+    for bp in (auth_bp, main_bp, proposals_bp, admin_bp):
+        app.register_blueprint(bp)
+
+    app.jinja_env.filters["markdown"] = render_markdown
+    app.jinja_env.filters["cn_date"] = cn_date
+    app.jinja_env.filters["local_time"] = local_time
+    app.jinja_env.globals["labels"] = labels
+    app.jinja_env.globals["vocab_label"] = vocab.label
+
+    @app.context_processor
+    def _globals():
+        today = settings.today()
+        return {
+            "today": today,
+            "days_phrase": lambda due_on: days_phrase(due_on, today),
+            "current_user": current_user,
+        }

@@ -22,6 +22,23 @@ CSRF_RE = re.compile(
 )
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(monkeypatch):
+    """Production hashes with scrypt; tests use a cheap pbkdf2 so the suite stays fast.
+    (Login still goes through check_password_hash, which reads the method from the hash.)"""
+    from functools import partial
+
+    from werkzeug.security import generate_password_hash
+
+    import tracker.models
+
+    monkeypatch.setattr(
+        tracker.models,
+        "generate_password_hash",
+        partial(generate_password_hash, method="pbkdf2:sha256:1000"),
+    )
+
+
 @pytest.fixture
 def app(tmp_path):
     app = create_app(

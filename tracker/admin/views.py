@@ -59,9 +59,12 @@ def _submit(form, action: Callable[[], tuple[str, str]], render: Callable[[int],
         except PermissionDenied:
             db.session.rollback()
             abort(403)
+        except admin.CalendarInputError as error:
+            db.session.rollback()
+            form.form_errors.extend([str(error), *error.errors])
         except DomainError as error:
             db.session.rollback()
-            form.form_errors.extend(getattr(error, "errors", None) or [str(error)])
+            form.form_errors.append(str(error))
         else:
             db.session.commit()
             flash(message, "success")

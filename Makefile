@@ -5,8 +5,9 @@ BIN    := $(VENV)/bin
 PORT   ?= 5000
 HOST   ?= 127.0.0.1
 WORKERS ?= 2
+DEMO_LETTERS ?= 300
 
-.PHONY: run test lint venv clean
+.PHONY: run test lint venv clean bench
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -26,7 +27,7 @@ venv: $(VENV)/.installed
 
 run: $(VENV)/.installed
 	$(BIN)/tracker init-db
-	$(BIN)/tracker demo-data --if-empty
+	$(BIN)/tracker demo-data --if-empty --synthetic $(DEMO_LETTERS)
 	@echo
 	@echo "  The tracker is at http://$(HOST):$(PORT)/"
 	@$(BIN)/tracker demo-logins
@@ -40,6 +41,10 @@ lint: $(VENV)/.installed-test
 
 test: lint
 	$(BIN)/pytest
+
+# Import, index and search speed; BENCH_LETTERS, BENCH_CORPUS, BENCH_QUERIES override.
+bench: $(VENV)/.installed
+	$(BIN)/python -m tracker.bench
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -56,6 +56,14 @@ def app(tmp_path):
         vocab.ensure_defaults()
         db.session.commit()
     yield app
+    close(app)
+
+
+def close(app):
+    """Release what an app holds: the search engine's files and the database pool."""
+    engine = app.extensions.pop("search", None)
+    if engine is not None:
+        engine.close()
     with app.app_context():
         db.session.remove()
         db.engine.dispose()

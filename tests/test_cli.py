@@ -5,28 +5,34 @@ from __future__ import annotations
 import json
 from datetime import date
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from conftest import close
 
 from tracker import create_app
 from tracker.extensions import db
 from tracker.models import Assignment, ContactLog, Proposal, Unit, User
 
 
-def _fresh_app(tmp_path, **extra):
-    return create_app(
+@pytest.fixture
+def fresh_app(tmp_path):
+    """An app on a new, empty database: the commands create everything."""
+    app = create_app(
         {
             "TESTING": True,
             "SECRET_KEY": "x",
             "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
+            "INDEX_DIR": str(tmp_path / "index"),
             "TODAY": "2026-06-15",
-            **extra,
         }
     )
+    yield app
+    close(app)
 
 
-def test_init_db_runs_the_migrations_and_matches_the_models(tmp_path):
-    app = _fresh_app(tmp_path)
+def test_init_db_runs_the_migrations_and_matches_the_models(fresh_app):
+    app = fresh_app
     runner = app.test_cli_runner()
     result = runner.invoke(args=["init-db"])
     assert result.exit_code == 0, result.output
@@ -43,8 +49,8 @@ def test_init_db_runs_the_migrations_and_matches_the_models(tmp_path):
         assert [t.code for t in vocab.terms("satisfaction")] == ["满意", "基本满意", "不满意"]
 
 
-def test_create_user_reads_the_password_from_stdin_and_creates_the_unit(tmp_path):
-    app = _fresh_app(tmp_path)
+def test_create_user_reads_the_password_from_stdin_and_creates_the_unit(fresh_app):
+    app = fresh_app
     runner = app.test_cli_runner()
     runner.invoke(args=["init-db"])
     result = runner.invoke(
@@ -87,8 +93,8 @@ def test_create_user_reads_the_password_from_stdin_and_creates_the_unit(tmp_path
         assert db.session.execute(db.select(db.func.count(User.id))).scalar() == 2
 
 
-def test_demo_data_is_idempotent_and_shows_the_seed_proposal(tmp_path):
-    app = _fresh_app(tmp_path)
+def test_demo_data_is_idempotent_and_shows_the_seed_proposal(fresh_app):
+    app = fresh_app
     runner = app.test_cli_runner()
     runner.invoke(args=["init-db"])
     first = runner.invoke(args=["demo-data"])

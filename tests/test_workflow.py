@@ -458,7 +458,12 @@ def test_server_error_page_hides_the_trace(tmp_path):
     from tracker import create_app
 
     app = create_app(
-        {"TESTING": True, "SECRET_KEY": "x", "DATABASE_URL": f"sqlite:///{tmp_path / 'e.db'}"}
+        {
+            "TESTING": True,
+            "SECRET_KEY": "x",
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'e.db'}",
+            "INDEX_DIR": str(tmp_path / "index"),
+        }
     )
 
     @app.route("/boom")

@@ -57,6 +57,11 @@ def create_app(config: dict | None = None) -> Flask:
     web.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
+
+    from tracker.services import indexing
+
+    indexing.install_listeners()
+    indexing.heal_on_start(app)
     return app
 
 

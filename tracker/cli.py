@@ -98,9 +98,15 @@ def create_user(
 
 @click.command("demo-data")
 @click.option("--if-empty", is_flag=True, help="Only load when the database has no users yet.")
+@click.option(
+    "--synthetic",
+    default=0,
+    type=click.IntRange(0),
+    help="Also generate and import this many synthetic letters (marked syn_).",
+)
 @with_appcontext
-def demo_data(if_empty: bool) -> None:
-    """Load the demo units, users and proposals (idempotent)."""
+def demo_data(if_empty: bool, synthetic: int) -> None:
+    """Load the demo units, users, proposals and the corpus/ letters (idempotent)."""
     from tracker import demo
     from tracker.models import User
 
@@ -110,6 +116,20 @@ def demo_data(if_empty: bool) -> None:
     report = demo.load()
     db.session.commit()
     click.echo(f"demo data: {report}")
+    corpus_dir = current_app.config["CORPUS_DIR"]
+    counts = demo.import_corpus(corpus_dir)
+    db.session.commit()
+    click.echo(f"corpus {corpus_dir}: " + ", ".join(f"{n} {k}" for k, n in counts.items()))
+    if synthetic:
+        from pathlib import Path
+
+        from tracker.letters.synth import write_corpus
+
+        folder = Path(current_app.instance_path).parent / "demo-corpus"
+        write_corpus(folder, synthetic, seed=1)
+        counts = demo.import_corpus(str(folder))
+        db.session.commit()
+        click.echo("synthetic letters: " + ", ".join(f"{n} {k}" for k, n in counts.items()))
 
 
 @click.command("demo-logins")
@@ -157,7 +177,138 @@ def check_deadlines(as_json: bool, days: int | None, today_) -> None:
             )
 
 
-COMMANDS = [init_db, create_user, demo_data, demo_logins, check_deadlines]
+@click.command("parse-letter")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+def parse_letter(files: tuple[str, ...]) -> None:
+    """Parse reply letters and print one JSON object per file (JSON Lines)."""
+    from tracker.letters.parser import parse_file
+
+    failed = False
+    for name in files:
+        result = parse_file(name)
+        failed = failed or "error" in result
+        click.echo(json.dumps(result, ensure_ascii=False))
+    if failed:
+        sys.exit(1)
+
+
+@click.command("import-letters")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option("--quiet", is_flag=True, help="Print only the summary.")
+@with_appcontext
+def import_letters(paths: tuple[str, ...], quiet: bool) -> None:
+    """Import reply letters (files and folders) into the database and the search index."""
+    from tracker.services.corpus import Importer, iter_files
+
+    files = list(iter_files(paths))
+    importer = Importer()
+    counts: dict[str, int] = {}
+    outcomes = []
+    show_bar = sys.stderr.isatty() and not quiet
+    with click.progressbar(
+        importer.import_many(files),
+        length=len(files),
+        label="importing",
+        file=sys.stderr,
+        hidden=not show_bar,
+    ) as bar:
+        for number, outcome in enumerate(bar, 1):
+            outcomes.append(outcome)
+            counts[outcome.status] = counts.get(outcome.status, 0) + 1
+            if number % 500 == 0:
+                db.session.commit()  # letters reach the index in batches
+    db.session.commit()
+    if not quiet:
+        for outcome in outcomes:
+            if outcome.status != "unchanged" or len(outcomes) <= 50:
+                click.echo(outcome.line())
+    summary = ", ".join(
+        f"{counts.get(k, 0)} {k}" for k in ("imported", "updated", "unchanged", "flagged", "failed")
+    )
+    click.echo(f"{len(files)} files: {summary}")
+    if counts.get("failed"):
+        sys.exit(1)
+
+
+@click.command("reindex")
+@with_appcontext
+def reindex() -> None:
+    """Rebuild the search index from the database."""
+    from tracker.services import indexing
+
+    count = indexing.rebuild(current_app._get_current_object())
+    click.echo(f"index rebuilt: {count} letters")
+
+
+@click.command("search")
+@click.argument("query")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object a line.")
+@click.option("--limit", default=10, show_default=True, type=click.IntRange(1, 1000))
+@click.option("--year", type=int)
+@click.option("--issuer")
+@click.option("--kind", type=click.Choice(["建议", "提案", "议案"]))
+@click.option("--class", "classification")
+@with_appcontext
+def search(
+    query: str,
+    as_json: bool,
+    limit: int,
+    year: int | None,
+    issuer: str | None,
+    kind: str | None,
+    classification: str | None,
+) -> None:
+    """Search the reply letters (all letters: this is the operator's view)."""
+    from tracker.services import search as search_service
+
+    filters = {
+        k: str(v)
+        for k, v in (
+            ("year", year),
+            ("issuer", issuer),
+            ("kind", kind),
+            ("classification", classification),
+        )
+        if v
+    }
+    result = search_service.run(query, filters=filters, per_page=limit, with_facets=False)
+    if result.error:
+        _fail(result.error)
+    for hit in result.hits:
+        if as_json:
+            click.echo(json.dumps(search_service.hit_json(hit), ensure_ascii=False))
+        else:
+            click.echo(
+                f"{hit.score:7.2f}  {hit.letter_on or '':10}  {hit.doc_number or '-'}  {hit.title}"
+            )
+    if not as_json:
+        click.echo(f"{result.total} letters match", err=True)
+
+
+@click.command("gen-corpus")
+@click.option("--letters", "count", default=1000, show_default=True, type=click.IntRange(1))
+@click.option("--out", required=True, type=click.Path(file_okay=False))
+@click.option("--seed", default=1, show_default=True, type=int)
+def gen_corpus(count: int, out: str, seed: int) -> None:
+    """Write deterministic synthetic reply letters (for demos and benchmarks)."""
+    from tracker.letters.synth import write_corpus
+
+    written = write_corpus(out, count, seed)
+    click.echo(f"{written} letters written to {out}")
+
+
+COMMANDS = [
+    init_db,
+    create_user,
+    demo_data,
+    demo_logins,
+    check_deadlines,
+    parse_letter,
+    import_letters,
+    reindex,
+    search,
+    gen_corpus,
+]
 
 
 def init_app(app: Flask) -> None:

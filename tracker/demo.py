@@ -135,6 +135,21 @@ def load() -> str:
     return f"{len(added)} units, {len(new_users)} users, {len(created)} proposals added"
 
 
+def import_corpus(folder: str) -> dict[str, int]:
+    """Import the demo corpus (the reply letters shipped in corpus/); idempotent."""
+    from pathlib import Path
+
+    from tracker.services.corpus import Importer, iter_files
+
+    counts: dict[str, int] = {}
+    if not Path(folder).is_dir():
+        return counts
+    importer = Importer()
+    for outcome in importer.import_many(iter_files([folder])):
+        counts[outcome.status] = counts.get(outcome.status, 0) + 1
+    return counts
+
+
 def _loaded(number: str, make) -> bool:
     session_name = make.__defaults__[0] if make.__defaults__ else "市十六届人大五次会议"
     if _exists(session_name, number):

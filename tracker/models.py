@@ -275,7 +275,7 @@ class ReplyLetter(db.Model):
     proposal_title: Mapped[str | None] = mapped_column(String(300))
     proposers: Mapped[list[str]] = mapped_column(JSON, default=list)
     classification: Mapped[str | None] = mapped_column(String(16))
-    doc_number: Mapped[str | None] = mapped_column(String(80), unique=True)
+    doc_number: Mapped[str | None] = mapped_column(String(80), index=True)
     doc_year: Mapped[int | None]
     doc_serial: Mapped[int | None]
     letter_on: Mapped[date | None]
@@ -292,7 +292,7 @@ class ReplyLetter(db.Model):
     issued_on: Mapped[date | None]
     approved_at: Mapped[datetime | None]
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
-    source_file: Mapped[str | None] = mapped_column(String(300))
+    source_file: Mapped[str | None] = mapped_column(String(300), index=True)
     source_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     needs_review: Mapped[bool] = mapped_column(default=False)
     review_reason: Mapped[str | None] = mapped_column(Text)

@@ -8,7 +8,7 @@ import markdown as md
 import nh3
 from flask import Flask
 from flask_login import current_user
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from tracker.extensions import db, login_manager
 from tracker.models import User
@@ -64,6 +64,12 @@ def render_markdown(text: str | None) -> Markup:
     return Markup(clean)
 
 
+def paragraphs(text: str | None) -> Markup:
+    """Plain letter text (an imported letter) as escaped paragraphs, one per line."""
+    lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
+    return Markup("".join(f"<p>{escape(line)}</p>" for line in lines))
+
+
 def cn_date(value: date | None) -> str:
     if value is None:
         return ""
@@ -99,14 +105,17 @@ def init_app(app: Flask) -> None:
     from tracker.auth.views import bp as auth_bp
     from tracker.main.views import bp as main_bp
     from tracker.proposals.views import bp as proposals_bp
+    from tracker.public.views import bp as public_bp
+    from tracker.replies.views import bp as replies_bp
     from tracker.services import settings, vocab
 
-    for bp in (auth_bp, main_bp, proposals_bp, admin_bp):
+    for bp in (auth_bp, main_bp, proposals_bp, replies_bp, public_bp, admin_bp):
         app.register_blueprint(bp)
 
     app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.filters["cn_date"] = cn_date
     app.jinja_env.filters["local_time"] = local_time
+    app.jinja_env.filters["paragraphs"] = paragraphs
     app.jinja_env.globals["labels"] = labels
     app.jinja_env.globals["vocab_label"] = vocab.label
 

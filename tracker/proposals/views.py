@@ -20,7 +20,7 @@ from tracker.models import (
 )
 from tracker.proposals import forms
 from tracker.rules.labels import PROPOSAL_STATUS
-from tracker.services import permissions, proposals, timeline, todo, vocab
+from tracker.services import permissions, proposals, search, timeline, todo, vocab
 from tracker.services.errors import DomainError, PermissionDenied
 from tracker.services.settings import today
 
@@ -117,12 +117,18 @@ def _render_detail(proposal: Proposal, status: int = 200, **overrides):
         .all()
     )
     mine = [a for a in proposal.active_assignments if permissions.works_for(current_user, a)]
+    similar = search.similar(
+        f"{proposal.title} {proposal.content}",
+        user=current_user,
+        exclude=tuple(letter.id for letter in proposal.letters),
+    )
     return render_template(
         "proposals/detail.html",
         proposal=proposal,
         timeline=timeline.build(proposal),
         events=events,
         mine=mine,
+        similar=similar,
         can_assign=permissions.can_assign(current_user, proposal),
         can_rate=permissions.can_rate(current_user),
         can_decide_reassignment=permissions.can_decide_reassignment(current_user),

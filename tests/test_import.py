@@ -1,0 +1,189 @@
+"""`tracker import-letters` and `tracker parse-letter` on real Chinese letters."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import date
+from pathlib import Path
+
+from tracker.extensions import db
+from tracker.models import Commitment, ContactLog, Proposal, ReplyLetter, Unit
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED = ROOT / "corpus" / "000_983cdb5ab656f1f2.txt"
+LETTERS = ROOT / "tests" / "letters"
+
+
+def _letters(app):
+    with app.app_context():
+        return db.session.execute(db.select(ReplyLetter).order_by(ReplyLetter.id)).scalars().all()
+
+
+def test_parse_letter_prints_json_lines_and_fails_on_a_non_letter(runner, tmp_path):
+    bad = tmp_path / "news.txt"
+    bad.write_text("今天天气晴朗，市民出行方便。", encoding="utf-8")
+    result = runner.invoke(args=["parse-letter", str(SEED), str(bad)])
+    assert result.exit_code == 1
+    first, second = (json.loads(line) for line in result.output.strip().splitlines())
+    assert first["proposal_number"] == "20222174"
+    assert first["doc_number"] == "穗教案〔2022〕119号"
+    assert first["letter_date"] == "2022-05-07"
+    assert set(second) == {"file", "error"} and second["file"] == str(bad)
+
+
+def test_import_seed_letter_creates_every_record(app, runner, tmp_path):
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    shutil.copy(SEED, folder / SEED.name)
+    result = runner.invoke(args=["import-letters", str(folder)])
+    assert result.exit_code == 0, result.output
+    assert f"imported\t{SEED.name}" in result.output
+    assert "1 files: 1 imported, 0 updated, 0 unchanged, 0 flagged, 0 failed" in result.output
+    with app.app_context():
+        letter = db.session.execute(db.select(ReplyLetter)).scalar_one()
+        assert (letter.doc_number, letter.classification, letter.letter_on, letter.disclosure) == (
+            "穗教案〔2022〕119号",
+            "A",
+            date(2022, 5, 7),
+            "主动公开",
+        )
+        assert letter.cc == ["市府办公厅", "市人大选联工委", "市卫生健康委"]
+        assert letter.unit.name == "广州市教育局" and letter.status == "imported"
+        proposal = letter.proposal
+        assert (proposal.number, proposal.session.name, proposal.lead_proposer) == (
+            "20222174",
+            "市十六届人大一次会议",
+            "曾志伟",
+        )
+        assert proposal.title == "关于进一步加强广州市中小学生心理健康管理工作的建议"
+        contacts = (
+            db.session.execute(
+                db.select(ContactLog).order_by(ContactLog.contacted_on, ContactLog.channel)
+            )
+            .scalars()
+            .all()
+        )
+        assert [(c.contacted_on, c.channel) for c in contacts] == [
+            (date(2022, 4, 28), "微信"),
+            (date(2022, 4, 28), "电话"),
+            (date(2022, 4, 29), "微信"),
+            (date(2022, 4, 29), "电话"),
+        ]
+        commitments = db.session.execute(db.select(Commitment)).scalars().all()
+        c_cert = [c for c in commitments if "持C证率达到80%" in c.text]
+        assert c_cert and c_cert[0].due_on == date(2022, 12, 31) and c_cert[0].target == "80%"
+        assert all(c.status == "candidate" for c in commitments)
+        assert {u.name for u in db.session.execute(db.select(Unit)).scalars()} >= {
+            "广州市教育局",
+            "市卫生健康委",
+        }
+
+
+def test_import_is_idempotent_and_updates_a_changed_file(app, runner, tmp_path):
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    target = folder / SEED.name
+    shutil.copy(SEED, target)
+    runner.invoke(args=["import-letters", str(folder)])
+    with app.app_context():
+        counts = [
+            db.session.execute(db.select(db.func.count()).select_from(m)).scalar()
+            for m in (ReplyLetter, Proposal, ContactLog, Commitment, Unit)
+        ]
+    again = runner.invoke(args=["import-letters", str(folder)])
+    assert "1 files: 0 imported, 0 updated, 1 unchanged" in again.output
+    with app.app_context():
+        assert counts == [
+            db.session.execute(db.select(db.func.count()).select_from(m)).scalar()
+            for m in (ReplyLetter, Proposal, ContactLog, Commitment, Unit)
+        ]
+    target.write_text(
+        SEED.read_text(encoding="utf-8").replace("持C证率达到80%", "持C证率达到85%"),
+        encoding="utf-8",
+    )
+    changed = runner.invoke(args=["import-letters", str(folder)])
+    assert f"updated\t{SEED.name}" in changed.output
+    with app.app_context():
+        assert db.session.execute(db.select(db.func.count(ReplyLetter.id))).scalar() == 1
+        letter = db.session.execute(db.select(ReplyLetter)).scalar_one()
+        assert "持C证率达到85%" in letter.body
+        targets = [c.target for c in letter.commitments if "持C证率" in c.text]
+        assert targets == ["85%"]
+
+
+def test_a_bad_file_neither_stops_the_others_nor_leaves_rows(app, runner, tmp_path):
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    shutil.copy(SEED, folder / "a_seed.txt")
+    (folder / "b_binary.txt").write_bytes(b"\x00\x01\x02binary")
+    (folder / "c_news.txt").write_text("本报讯 昨日，市民政局召开会议。", encoding="utf-8")
+    gb = folder / "d_gb18030.txt"
+    gb.write_bytes(
+        SEED.read_text(encoding="utf-8")
+        .replace("20222174", "20222175")
+        .replace("119号", "120号")
+        .encode("gb18030")
+    )
+    result = runner.invoke(args=["import-letters", str(folder)])
+    assert result.exit_code == 1  # some files failed
+    assert "failed\tb_binary.txt" in result.output and "failed\tc_news.txt" in result.output
+    assert "4 files: 2 imported, 0 updated, 0 unchanged, 0 flagged, 2 failed" in result.output
+    assert [le.source_file for le in _letters(app)] == ["a_seed.txt", "d_gb18030.txt"]
+
+
+def test_a_letter_without_number_is_flagged_searchable_and_reviewable(
+    app, runner, browser, people, tmp_path
+):
+    text = SEED.read_text(encoding="utf-8")
+    text = text.replace("关于市十六届人大一次会议第20222174号建议答复的函", "答复函")
+    text = text.replace("(第20222174号)", "")
+    path = tmp_path / "no_number.txt"
+    path.write_text(text, encoding="utf-8")
+    result = runner.invoke(args=["import-letters", str(path)])
+    assert "flagged\tno_number.txt\t未能识别建议/提案编号" in result.output
+    letter = _letters(app)[0]
+    assert letter.needs_review and letter.proposal_id is None
+    # still searchable
+    search = runner.invoke(args=["search", "心理", "--json"])
+    assert [json.loads(line)["source"] for line in search.output.strip().splitlines()] == [
+        "no_number.txt"
+    ]
+    # a liaison completes it on the review page
+    browser.login("liaison")
+    page = browser.get("/letters/review").get_data(as_text=True)
+    assert "no_number.txt" in page and "未能识别建议/提案编号" in page
+    response = browser.post(
+        f"/letters/{letter.id}/review",
+        {"session": "市十六届人大一次会议", "year": "2022", "kind": "建议", "number": "20222174"},
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        letter = db.session.get(ReplyLetter, letter.id)
+        assert not letter.needs_review and letter.proposal.number == "20222174"
+    assert "没有待审核的答复函" in browser.get("/letters/review").get_data(as_text=True)
+    browser.login("clerk")
+    assert browser.get("/letters/review").status_code == 403
+
+
+def test_import_attaches_text_to_a_reply_recorded_in_the_tracker(app, runner):
+    runner.invoke(args=["init-db"])
+    runner.invoke(args=["demo-data"])  # records 穗教案〔2022〕119号 and imports corpus/
+    with app.app_context():
+        letters = (
+            db.session.execute(
+                db.select(ReplyLetter).where(ReplyLetter.doc_number == "穗教案〔2022〕119号")
+            )
+            .scalars()
+            .all()
+        )
+        assert len(letters) == 1
+        assert letters[0].source_file == SEED.name and "心理危机防控" in letters[0].body
+        assert letters[0].proposal.lead_proposer == "曾志伟"
+
+
+def test_every_fixture_letter_imports(app, runner):
+    result = runner.invoke(args=["import-letters", str(LETTERS)])
+    assert "failed\t90_" in result.output  # the news article is not a letter
+    lines = [line for line in result.output.splitlines() if line.startswith("failed")]
+    assert len(lines) == 1, result.output

@@ -1,0 +1,509 @@
+"""The Whoosh search engine on real Chinese reply letters (tracker.search.whoosh_engine)."""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from tracker.search import analysis, whoosh_engine
+from tracker.search.base import FACETS, LetterDoc, SearchQuery
+from tracker.search.snippets import make_snippet
+from tracker.search.whoosh_engine import WhooshEngine
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED = (ROOT / "corpus" / "000_983cdb5ab656f1f2.txt").read_text(encoding="utf-8")
+LETTERS = ROOT / "tests" / "letters"
+
+
+def seed_doc(**kw) -> LetterDoc:
+    values = {
+        "id": 1,
+        "title": "广州市教育局关于市十六届人大一次会议第20222174号建议答复的函",
+        "proposal_title": "关于进一步加强广州市中小学生心理健康管理工作的建议",
+        "body": SEED,
+        "proposers": ("曾志伟",),
+        "issuer": "广州市教育局",
+        "doc_number": "穗教案〔2022〕119号",
+        "proposal_number": "20222174",
+        "session": "市十六届人大一次会议",
+        "kind": "建议",
+        "classification": "A类",
+        "letter_on": date(2022, 5, 9),
+        "source": "000_983cdb5ab656f1f2.txt",
+        "public": True,
+    }
+    values.update(kw)
+    return LetterDoc(**values)
+
+
+TOILETS = LetterDoc(
+    id=2,
+    title="广州市城市管理和综合执法局关于第20232088号建议答复的函",
+    proposal_title="关于加快推进公厕改造提升的建议",
+    body=(
+        "王小红代表：\n  您提出的《关于加快推进公厕改造提升的建议》收悉。现答复如下：\n"
+        "  一、今年我局完成公厕改造120座，新增第三卫生间35个，公厕开放时间延长至24小时。\n"
+        "  二、下一步，我们将推动沿街单位厕所对外开放，并加强公厕保洁和异味治理。\n"
+        "  感谢您对城市管理工作的关心和支持。"
+    ),
+    proposers=("王小红",),
+    issuer="广州市城市管理和综合执法局",
+    doc_number="穗城管案〔2023〕45号",
+    proposal_number="20232088",
+    session="市十六届人大二次会议",
+    kind="建议",
+    classification="B类",
+    letter_on=date(2023, 5, 20),
+    public=True,
+)
+
+LIFTS = LetterDoc(
+    id=3,
+    title="广州市住房和城乡建设局关于老旧小区加装电梯的答复",
+    proposal_title="关于简化老旧小区加装电梯审批的提案",
+    body=(
+        "李明委员：\n  您提出的《关于简化老旧小区加装电梯审批的提案》收悉。\n"
+        "  2022年全市老旧小区加装电梯1200台，财政补贴每台15万元。"
+        "我局将会同市规划和自然资源局进一步简化加装电梯审批流程，并加强电梯维保监管。\n"
+        "  另外，关于居民反映的心理压力问题，街道将组织志愿者上门走访，"
+        "帮助老年人保持身体健康。"
+    ),
+    proposers=("李明", "张伟"),
+    issuer="广州市住房和城乡建设局",
+    doc_number="穗建案〔2023〕12号",
+    proposal_number="2023103",
+    session="市政协十四届二次会议",
+    kind="提案",
+    classification="A类",
+    letter_on=date(2023, 6, 1),
+    public=False,
+)
+
+SCHOOL_TEACHERS = LetterDoc(
+    id=4,
+    title="关于加强中小学教师队伍建设的答复",
+    body="您提出的建议收悉。我局将补充中小学教师5000名，加强教师培训，推进学位建设。",
+    issuer="广州市教育局",
+    kind="建议",
+    classification="B类",
+    letter_on=date(2021, 3, 2),
+    public=True,
+)
+
+RESTRICTED = LetterDoc(
+    id=5,
+    title="关于学校心理辅导室建设的答复（不予公开）",
+    body="关于学校心理辅导室建设和心理教师配备的情况，现答复如下：全市已建成心理辅导室。",
+    issuer="广州市教育局",
+    kind="建议",
+    letter_on=date(2022, 8, 1),
+    public=False,
+    restricted_unit_id=7,
+)
+
+SCRIPT = LetterDoc(
+    id=6,
+    title="网页抓取的答复",
+    body="这封答复的正文夹带了网页代码 <script>alert('公厕')</script> & 其他字符 \"引号\"。",
+    issuer="广州市城市管理和综合执法局",
+    letter_on=date(2020, 1, 1),
+    public=True,
+)
+
+
+def letter_file_docs(start_id: int = 100) -> list[LetterDoc]:
+    docs = []
+    for n, path in enumerate(sorted(LETTERS.glob("*.txt"))):
+        text = path.read_text(encoding="utf-8")
+        docs.append(LetterDoc(id=start_id + n, title=text.strip().splitlines()[0],
+                              body=text, issuer="某单位", source=path.name,
+                              letter_on=date(2019, 1, 1 + n), public=True))
+    return docs
+
+
+ALL = [seed_doc(), TOILETS, LIFTS, SCHOOL_TEACHERS, RESTRICTED, SCRIPT]
+
+
+@pytest.fixture
+def engine(tmp_path):
+    eng = WhooshEngine(tmp_path / "index")
+    eng.index(ALL)
+    yield eng
+    eng.close()
+
+
+def found(eng: WhooshEngine, text: str, **kw) -> list[int]:
+    result = eng.search(SearchQuery(text=text, **kw))
+    assert result.error is None, (text, result.error)
+    assert result.total == len(result.hits) or result.total > result.per_page
+    return [h.letter_id for h in result.hits]
+
+
+# -- finding the seed letter -----------------------------------------------------------------
+
+
+def test_seed_letter_found_by_word_phrase_name_and_numbers(engine):
+    assert 1 in found(engine, "心理")
+    assert found(engine, '"心理健康教育"') == [1]
+    assert found(engine, "“心理健康教育”") == [1]
+    assert found(engine, "曾志伟") == [1]
+    assert found(engine, "20222174") == [1]
+    assert found(engine, "穗教案〔2022〕119号") == [1]
+
+
+def test_hit_fields(engine):
+    hit = engine.search(SearchQuery(text="曾志伟")).hits[0]
+    assert hit.title.startswith("广州市教育局关于")
+    assert hit.doc_number == "穗教案〔2022〕119号"
+    assert hit.proposal_number == "20222174"
+    assert hit.issuer == "广州市教育局"
+    assert hit.letter_on == date(2022, 5, 9)
+    assert hit.source == "000_983cdb5ab656f1f2.txt"
+    assert (hit.classification, hit.session, hit.kind) == ("A类", "市十六届人大一次会议", "建议")
+    assert hit.score > 0
+
+
+def test_bare_string_is_segmented_and_its_words_anded(engine):
+    result = engine.search(SearchQuery(text="中小学心理健康"))
+    assert [h.letter_id for h in result.hits] == [1]
+    assert result.terms == ["中小学", "心理健康"]
+    # 中小学 and 教师 are in letter 4 too, but 心理健康 is not
+    assert 4 not in found(engine, "中小学心理健康")
+
+
+def test_word_inside_a_longer_word(engine):
+    # the seed letter has 心理 inside 心理健康, 心理危机 …; letter 3 has 心理压力
+    ids = found(engine, "心理")
+    assert {1, 3, 5} <= set(ids)
+    # 学生 inside 中小学生, 健康 inside 心理健康
+    assert 1 in found(engine, "学生")
+    assert 1 in found(engine, "健康")
+
+
+def test_two_character_words(engine):
+    assert set(found(engine, "公厕")) == {2, 6}  # 公厕改造, and the script letter's text
+    assert found(engine, "电梯") == [3]  # inside 加装电梯
+    assert found(engine, "公厕 改造") == [2]
+
+
+def test_all_words_required(engine):
+    # 心理 is in 1, 3, 5; 教师 in 1, 4, 5; 辅导室 in 1 and 5; only 5 has 配备 too
+    assert set(found(engine, "心理 教师")) == {1, 5}
+    assert found(engine, "电梯 心理") == [3]
+    assert found(engine, "电梯 公厕") == []
+    assert set(found(engine, "心理 辅导室")) == {1, 5}
+
+
+def test_phrase_needs_consecutive_words(engine):
+    # letter 3 has 心理 … 健康 far apart
+    assert 3 in found(engine, "心理 健康")
+    assert 3 not in found(engine, '"心理健康"')
+    assert 1 in found(engine, '"心理健康"')
+    # a phrase across two segmentations: 学生 ends 中小学生, 心理 starts 心理健康
+    assert found(engine, '"学生心理"') == [1]
+    # and not across punctuation
+    assert 1 not in found(engine, '"预防心理"')  # 危机预防、心理健康教育
+
+
+def test_or_and_exclusion(engine):
+    assert set(found(engine, "电梯 OR 公厕")) == {2, 3, 6}
+    assert set(found(engine, "心理 -电梯")) == {1, 5}
+
+
+def test_terms_and_phrase_terms(engine):
+    assert engine.search(SearchQuery(text='心理 "中小学 教师"')).terms == ["心理", "中小学 教师"]
+
+
+# -- filters, facets, visibility, order ------------------------------------------------------
+
+
+def test_filters_are_exact(engine):
+    assert set(found(engine, "心理", filters={"kind": "提案"})) == {3}
+    assert set(found(engine, "心理", filters={"year": "2022"})) == {1, 5}
+    assert found(engine, "心理", filters={"issuer": "广州市教育"}) == []
+    assert set(found(engine, "", filters={"classification": "A类"})) == {1, 3}
+    assert found(engine, "", filters={"session": "市十六届人大二次会议"}) == [2]
+
+
+def test_facet_counts(engine):
+    result = engine.search(SearchQuery(text="心理"))
+    assert set(result.facets) == set(FACETS)
+    assert result.facets["year"] == [("2023", 1), ("2022", 2)]  # years newest first
+    assert result.facets["issuer"] == [("广州市教育局", 2), ("广州市住房和城乡建设局", 1)]
+    assert result.facets["kind"] == [("建议", 2), ("提案", 1)]
+    assert ("", 1) not in result.facets["classification"]
+    # counts reflect the filters in force
+    filtered = engine.search(SearchQuery(text="心理", filters={"year": "2022"}))
+    assert filtered.facets["year"] == [("2022", 2)]
+    assert engine.search(SearchQuery(text="心理", with_facets=False)).facets == {}
+
+
+def test_public_only_and_unit_restriction(engine):
+    everything = set(found(engine, "心理"))
+    assert everything == {1, 3, 5}
+    assert set(found(engine, "心理", public_only=True)) == {1}
+    assert set(found(engine, "心理", unit_ids=frozenset())) == {1, 3}
+    assert set(found(engine, "心理", unit_ids=frozenset({3, 7}))) == {1, 3, 5}
+    result = engine.search(SearchQuery(text="心理", public_only=True))
+    assert result.total == 1 and result.facets["year"] == [("2022", 1)]
+
+
+def test_sort_by_date_and_pagination(engine):
+    by_date = found(engine, "", filters={"issuer": "广州市教育局"}, sort="date")
+    assert by_date == [5, 1, 4]
+    assert found(engine, "心理", sort="date") == [3, 5, 1]
+    pages = [engine.search(SearchQuery(text="心理", per_page=2, page=p)) for p in (1, 2, 3)]
+    assert [p.total for p in pages] == [3, 3, 3]
+    assert [len(p.hits) for p in pages] == [2, 1, 0]
+    assert pages[0].pages == 2
+    ids = [h.letter_id for p in pages for h in p.hits]
+    assert sorted(ids) == [1, 3, 5]
+    scores = [h.score for p in pages for h in p.hits]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_title_ranks_above_body(engine):
+    # 公厕 is in letter 2's title and body, in letter 6's body only
+    assert found(engine, "公厕")[0] == 2
+
+
+def test_empty_query(engine):
+    result = engine.search(SearchQuery(text=""))
+    assert (result.total, result.hits, result.error) == (0, [], None)
+    result = engine.search(SearchQuery(text="   ", filters={"year": "2023"}))
+    assert result.error is None
+    assert [h.letter_id for h in result.hits] == [3, 2]  # newest first
+
+
+@pytest.mark.parametrize("text", ['"', "((", "AND OR", "“", '"心理', "心理)", "。，、",
+                                  "-", "-电梯", "OR", "*", "心理 AND", '""', "\x00", "a" * 2000,
+                                  "心理 OR", "NOT 心理", "[[公厕", "''"])
+def test_malformed_queries_never_raise(engine, text):
+    result = engine.search(SearchQuery(text=text))
+    assert result.error or result.total >= 0
+    if result.error:
+        assert result.hits == [] and any("\u4e00" <= ch <= "\u9fff" for ch in result.error)
+
+
+def test_unbalanced_quote_reads_plain_words(engine):
+    assert 1 in found(engine, '"心理健康教育')
+
+
+# -- snippets --------------------------------------------------------------------------------
+
+
+def test_snippets_mark_matches(engine):
+    hit = engine.search(SearchQuery(text='"心理健康教育"')).hits[0]
+    assert "<mark>心理健康教育</mark>" in hit.snippet
+    assert 60 <= len(hit.snippet.replace("<mark>", "").replace("</mark>", "")) <= 260
+    hit = engine.search(SearchQuery(text="心理 教师")).hits[0]
+    assert "<mark>心理</mark>" in hit.snippet and "<mark>教师</mark>" in hit.snippet
+
+
+def test_snippets_are_escaped(engine):
+    hit = next(h for h in engine.search(SearchQuery(text="公厕")).hits if h.letter_id == 6)
+    assert "<script>" not in hit.snippet
+    assert "&lt;script&gt;" in hit.snippet
+    assert "<mark>公厕</mark>" in hit.snippet
+    assert "&amp;" in hit.snippet and "&quot;" in hit.snippet
+
+
+def test_snippet_picks_the_densest_region():
+    text = "电梯" + "无关的文字。" * 80 + "公厕改造和公厕保洁，公厕开放。" + "其他内容。" * 80
+    snip = make_snippet(text, [("公厕",)])
+    assert snip.count("<mark>公厕</mark>") == 3
+    assert snip.startswith("…") and snip.endswith("…")
+    assert make_snippet("没有匹配", [("公厕",)]) == "没有匹配"
+    assert make_snippet("ABC 公司", [("abc",)]) == "<mark>ABC</mark> 公司"
+
+
+# -- writing ------------------------------------------------------------------------------------
+
+
+def test_index_replaces_by_id_and_remove(engine):
+    assert engine.ids() == {1, 2, 3, 4, 5, 6}
+    engine.index([LetterDoc(id=2, title="改过的答复", body="这封答复讲的是垃圾分类。")])
+    assert found(engine, "垃圾分类") == [2]
+    assert 2 not in found(engine, "公厕")
+    assert engine.search(SearchQuery(text="垃圾分类")).total == 1
+    assert engine.remove([1, 999]) == 1
+    assert found(engine, "曾志伟") == []
+    assert engine.ids() == {2, 3, 4, 5, 6}
+    assert engine.index([]) == 0
+
+
+def test_many_small_commits_are_merged_correctly(tmp_path):
+    eng = WhooshEngine(tmp_path / "ix")
+    docs = letter_file_docs()
+    for doc in docs:  # one commit each: Whoosh's merge policy merges the small segments
+        eng.index([doc])
+    eng.index([LetterDoc(id=docs[0].id, title="更新", body="更新后的正文：公厕")])
+    eng.remove([docs[1].id])
+    for n in range(8):
+        eng.index([LetterDoc(id=500 + n, body=f"第{n}封：老旧小区加装电梯")])
+    assert eng.ids() == {d.id for d in docs[2:]} | {docs[0].id} | set(range(500, 508))
+    assert found(eng, "更新后") == [docs[0].id]
+    assert eng.search(SearchQuery(text='"加装电梯"')).total == 8
+    assert set(found(eng, "全科医生")) == {d.id for d in docs[2:] if "全科医生" in d.body}
+    eng.close()
+
+
+def test_rebuild_replaces_everything(engine):
+    assert engine.rebuild([TOILETS, LIFTS, TOILETS]) == 2
+    assert engine.ids() == {2, 3}
+    assert found(engine, "曾志伟") == []
+    assert found(engine, "电梯") == [3]
+
+
+def test_rebuild_with_a_helper_process(tmp_path, monkeypatch):
+    monkeypatch.setattr(whoosh_engine, "PARALLEL_MIN", 5)
+    eng = WhooshEngine(tmp_path / "ix")
+    eng.index([LetterDoc(id=999, body="旧的")])
+    docs = letter_file_docs() + ALL
+    assert eng.rebuild(iter(docs)) == len(docs)
+    assert eng.ids() == {d.id for d in docs}
+    assert set(found(eng, '"心理健康教育"')) == {d.id for d in docs if "心理健康教育" in d.body}
+    assert set(found(eng, "公厕")) == {d.id for d in docs if "公厕" in d.body}
+    eng.close()
+
+
+def _index_in_process(index_dir: str, start: int, count: int) -> None:
+    eng = WhooshEngine(index_dir, write_timeout=60)
+    for n in range(start, start + count, 5):
+        eng.index([LetterDoc(id=i, title=f"第{i}号答复", body=SEED[:1500] + f" 编号{i}")
+                   for i in range(n, min(start + count, n + 5))])
+    eng.close()
+
+
+def test_two_processes_writing_at_once(tmp_path):
+    index_dir = str(tmp_path / "ix")
+    WhooshEngine(index_dir).close()
+    ctx = multiprocessing.get_context("fork")
+    procs = [ctx.Process(target=_index_in_process, args=(index_dir, start, 30))
+             for start in (1000, 2000)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(120)
+    assert [p.exitcode for p in procs] == [0, 0]
+    eng = WhooshEngine(index_dir)
+    expected = set(range(1000, 1030)) | set(range(2000, 2030))
+    assert eng.ids() == expected
+    assert eng.search(SearchQuery(text='"心理健康教育"', per_page=100)).total == 60
+    eng.close()
+
+
+def _hold_lock(index_dir: str, seconds: float, ready) -> None:
+    eng = WhooshEngine(index_dir)
+    with eng._writer():
+        ready.set()
+        time.sleep(seconds)
+    # leaving without commit cancels the writer and releases the lock
+
+
+def test_writer_waits_for_another_process(tmp_path):
+    index_dir = str(tmp_path / "ix")
+    eng = WhooshEngine(index_dir, write_timeout=20)
+    ctx = multiprocessing.get_context("fork")
+    ready = ctx.Event()
+    holder = ctx.Process(target=_hold_lock, args=(index_dir, 1.0, ready))
+    holder.start()
+    assert ready.wait(20)
+    started = time.monotonic()
+    assert eng.index([TOILETS]) == 1  # waits for the lock instead of failing
+    assert time.monotonic() - started > 0.3
+    holder.join(20)
+    assert eng.ids() == {2}
+    eng.close()
+
+
+def test_writer_gives_up_after_the_timeout(tmp_path):
+    index_dir = str(tmp_path / "ix")
+    eng = WhooshEngine(index_dir, write_timeout=0.3)
+    ctx = multiprocessing.get_context("fork")
+    ready = ctx.Event()
+    holder = ctx.Process(target=_hold_lock, args=(index_dir, 3.0, ready))
+    holder.start()
+    assert ready.wait(20)
+    with pytest.raises(TimeoutError, match="locked"):
+        eng.index([TOILETS])
+    holder.join(20)
+    assert eng.index([TOILETS]) == 1
+    eng.close()
+
+
+def test_searcher_sees_other_engines_commits(tmp_path):
+    a = WhooshEngine(tmp_path / "ix")
+    b = WhooshEngine(tmp_path / "ix")
+    assert found(a, "公厕") == []
+    b.index([TOILETS])
+    assert found(a, "公厕") == [2]
+    b.remove([2])
+    assert found(a, "公厕") == []
+    b.rebuild([LIFTS])
+    assert found(a, "电梯") == [3] and a.ids() == {3}
+    a.close()
+    b.close()
+
+
+def test_reopening_an_existing_index(tmp_path, engine):
+    again = WhooshEngine(engine.index_dir)
+    assert again.ids() == {1, 2, 3, 4, 5, 6}
+    assert found(again, '"心理健康教育"') == [1]
+    again.close()
+
+
+# -- similar ------------------------------------------------------------------------------
+
+
+def test_similar_letters(engine):
+    engine.index(letter_file_docs())
+    hits = engine.similar(LIFTS.title + "\n" + LIFTS.body, limit=3, exclude=[3])
+    assert hits and all(h.letter_id != 3 for h in hits)
+    hits = engine.similar(SEED, limit=3, exclude=[])
+    assert hits[0].letter_id == 1
+    assert "心理健康" in hits[0].shared_terms
+    assert len(hits[0].shared_terms) <= 6
+    assert hits[0].issuer == "广州市教育局" and hits[0].letter_on == date(2022, 5, 9)
+    near = engine.similar("学校心理辅导室建设和心理教师配备", limit=5, exclude=[1])
+    assert near[0].letter_id == 5
+    assert "辅导室" in near[0].shared_terms
+    assert 5 not in [h.letter_id for h in engine.similar(
+        "学校心理辅导室建设和心理教师配备", unit_ids=frozenset({1}))]
+    assert all(h.letter_id in (1, 2, 4, 6) or h.letter_id >= 100 for h in engine.similar(
+        "学校心理辅导室建设和心理教师配备", public_only=True))
+    assert engine.similar("") == []
+    assert engine.similar("。。。") == []
+
+
+# -- analysis -------------------------------------------------------------------------------
+
+
+def test_tokenizer_words_and_sub_words():
+    a = analysis.analyse("中小学生心理健康教育，心理 健康")
+    assert a.terms["中小学生"] == 1 and a.terms["心理健康"] == 1 and a.terms["教育"] == 1
+    assert a.terms["心理"] == 2 and a.terms["健康"] == 2  # inside 心理健康, and alone
+    assert a.terms["学生"] == 1 and a.terms["中小学"] == 1  # inside 中小学生
+    assert "，" not in a.terms and " " not in a.terms
+    assert a.length == 5  # words, not sub-words
+    assert analysis.squeeze("心理 健康\n教育，ＡＢＣ") == "心理健康教育，abc"
+
+
+def test_tokenizer_keeps_numbers_and_lowercases_ascii():
+    terms = analysis.analyse("第20222174号 完成率80% COVID-19 ＡＢＣ").terms
+    for t in ("20222174", "80%", "80", "covid-19", "covid", "19", "abc"):
+        assert t in terms, t
+
+
+def test_parse_query():
+    q = analysis.parse_query('心理 “健康 教育” OR 公厕 -电梯 AND')
+    assert [[c.words for c in g] for g in q.groups] == [[("心理",)],
+                                                        [("健康", "教育"), ("公厕",)]]
+    assert q.groups[1][0].phrase and q.groups[1][0].needle == "健康教育".encode()
+    assert [c.words for c in q.excluded] == [("电梯",)]
+    assert analysis.parse_query("((").error
+    assert analysis.parse_query("").error is None

@@ -1,0 +1,155 @@
+"""The search pages, the public search, visibility by role, and similar replies."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tracker.extensions import db
+from tracker.models import ReplyLetter, Unit
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED = ROOT / "corpus" / "000_983cdb5ab656f1f2.txt"
+
+
+def _variant(text: str, number: str, doc: str, disclosure: str, topic: str) -> str:
+    """The seed letter turned into another letter: new numbers, disclosure and a topic line."""
+    return (
+        text.replace("20222174", number)
+        .replace("穗教案〔2022〕119号", doc)
+        .replace("公开方式:主动公开", f"公开方式:{disclosure}")
+        .replace("感谢你们对我市", f"{topic}感谢你们对我市")
+    )
+
+
+@pytest.fixture
+def corpus(app, runner, people, tmp_path):
+    """Three letters of 广州市教育局 (one each 主动公开 / 依申请公开 / 不予公开) and one of
+    another unit about public toilets."""
+    folder = tmp_path / "letters"
+    folder.mkdir()
+    seed = SEED.read_text(encoding="utf-8")
+    shutil.copy(SEED, folder / "a_public.txt")
+    (folder / "b_on_request.txt").write_text(
+        _variant(seed, "20222180", "穗教案〔2022〕130号", "依申请公开", "加装电梯工作正在推进。"),
+        encoding="utf-8",
+    )
+    (folder / "c_secret.txt").write_text(
+        _variant(seed, "20222181", "穗教案〔2022〕131号", "不予公开", "涉密事项另行说明。"),
+        encoding="utf-8",
+    )
+    other = (
+        seed.replace("广州市教育局", "广州市城市管理和综合执法局")
+        .replace("20222174", "20222190")
+        .replace("穗教案〔2022〕119号", "穗城管函〔2022〕88号")
+        .replace("心理", "公厕")
+    )
+    (folder / "d_toilets.txt").write_text(other, encoding="utf-8")
+    result = runner.invoke(args=["import-letters", str(folder)])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        ids = {le.source_file: le.id for le in db.session.execute(db.select(ReplyLetter)).scalars()}
+        # the clerk's unit is the issuer of a, b, c
+        edu = db.session.execute(db.select(Unit).filter_by(name="广州市教育局")).scalar_one()
+        assert {
+            le.unit_id
+            for le in db.session.execute(db.select(ReplyLetter)).scalars()
+            if le.source_file != "d_toilets.txt"
+        } == {edu.id}
+    return ids
+
+
+def _text(response):
+    return response.get_data(as_text=True)
+
+
+def test_search_page_finds_highlights_and_facets(browser, corpus):
+    browser.login("clerk")
+    page = _text(browser.get("/search?q=心理"))
+    assert "广州市教育局关于市十六届人大一次会议第20222174号建议答复的函" in page
+    assert "<mark>心理</mark>" in page
+    assert "共找到 3 件答复" in page  # a, b and c (the clerk's own unit's restricted letter)
+    assert "答复单位" in page and "年份" in page  # facets
+    # a facet filter narrows the result
+    page = _text(browser.get("/search?q=心理&issuer=广州市教育局&classification=A"))
+    assert "共找到 3 件答复" in page
+    page = _text(browser.get("/search?q=公厕"))
+    assert "共找到 1 件答复" in page and "穗城管函〔2022〕88号" in page
+    page = _text(browser.get("/search?q=公厕 心理"))
+    assert "共找到 0 件答复" in page and "没有找到相关答复" in page
+
+
+def test_search_page_is_helpful_when_empty_or_malformed(browser, corpus):
+    browser.login("clerk")
+    assert "检索说明" in _text(browser.get("/search"))
+    for query in ['"', "((", "AND OR", "：：", '"心理']:
+        response = browser.get(f"/search?q={query}")
+        assert response.status_code == 200, query
+
+
+def test_sort_by_date_and_pagination_links(browser, corpus):
+    browser.login("liaison")
+    page = _text(browser.get("/search?q=心理&sort=date"))
+    assert 'value="date" selected' in page
+
+
+def test_public_search_shows_only_published_replies(browser, corpus):
+    page = _text(browser.get("/public/?q=心理"))
+    assert "共找到 1 件答复" in page and "穗教案〔2022〕119号" in page
+    assert "穗教案〔2022〕130号" not in page and "穗教案〔2022〕131号" not in page
+    assert browser.get(f"/public/letters/{corpus['a_public.txt']}").status_code == 200
+    for name in ("b_on_request.txt", "c_secret.txt"):
+        assert browser.get(f"/public/letters/{corpus[name]}").status_code == 404
+    assert "最近公开的答复" in _text(browser.get("/public/"))
+    assert "建议提案答复公开" in _text(browser.get("/login"))
+
+
+def test_restricted_replies_stay_in_their_unit(browser, corpus):
+    browser.login("clerk-health")
+    page = _text(browser.get("/search?q=心理"))
+    assert "穗教案〔2022〕131号" not in page and "共找到 2 件答复" in page
+    assert browser.get(f"/letters/{corpus['c_secret.txt']}").status_code == 403
+    assert browser.get(f"/letters/{corpus['b_on_request.txt']}").status_code == 200
+    browser.login("clerk")
+    assert browser.get(f"/letters/{corpus['c_secret.txt']}").status_code == 200
+
+
+def test_cli_search_json_fields(runner, corpus):
+    result = runner.invoke(args=["search", "心理", "--json", "--limit", "2", "--class", "A"])
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.output.strip().splitlines()]
+    assert len(rows) == 2
+    assert set(rows[0]) == {
+        "letter_id",
+        "title",
+        "doc_number",
+        "proposal_number",
+        "issuer",
+        "letter_date",
+        "source",
+        "score",
+        "snippet",
+    }
+    result = runner.invoke(
+        args=["search", "公厕", "--json", "--issuer", "广州市城市管理和综合执法局"]
+    )
+    (row,) = [json.loads(line) for line in result.output.strip().splitlines()]
+    assert (row["doc_number"], row["source"], row["letter_date"]) == (
+        "穗城管函〔2022〕88号",
+        "d_toilets.txt",
+        "2022-05-07",
+    )
+    assert "<mark>公厕</mark>" in row["snippet"]
+
+
+def test_similar_replies_on_letter_and_proposal_pages(app, browser, corpus, make_proposal):
+    browser.login("liaison")
+    page = _text(browser.get(f"/letters/{corpus['a_public.txt']}"))
+    assert "相似的答复" in page and "共同关键词" in page
+    pid = make_proposal("20269999", title="关于加强中小学生心理健康教育的建议", proposer="张敏")
+    page = _text(browser.get(f"/proposals/{pid}"))
+    similar = page.split("相似的答复")[1]
+    assert "第20222174号建议答复的函" in similar and "共同关键词" in similar

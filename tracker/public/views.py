@@ -1,0 +1,24 @@
+"""Published replies for everyone (no login): search and the letter page."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+
+from tracker.replies.views import get_visible_letter, search_page, similar_text
+from tracker.services import search
+
+bp = Blueprint("public", __name__, url_prefix="/public")
+
+
+@bp.route("/")
+def index():
+    return search_page(
+        "public/search.html", "public.index", public=True, recent=search.recent_public()
+    )
+
+
+@bp.route("/letters/<int:letter_id>")
+def letter(letter_id: int):
+    letter = get_visible_letter(letter_id, public=True)
+    similar = search.similar(similar_text(letter), user=None, exclude=(letter.id,))
+    return render_template("public/letter.html", letter=letter, similar=similar)

@@ -1,0 +1,143 @@
+"""The reply corpus for logged-in users: search, the letter page, the review queue."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from tracker.extensions import db
+from tracker.models import ReplyLetter
+from tracker.replies.forms import ReviewForm
+from tracker.search.base import FACETS
+from tracker.services import corpus, permissions, search
+from tracker.services.errors import DomainError
+
+bp = Blueprint("replies", __name__)
+
+FACET_LABELS = {
+    "year": "年份",
+    "session": "会议",
+    "kind": "类别",
+    "issuer": "答复单位",
+    "classification": "答复类别",
+}
+PER_PAGE = 20
+
+
+def search_page(template: str, endpoint: str, *, public: bool, **context):
+    """The search page, shared by the logged-in and the public search."""
+    text = request.args.get("q", "").strip()
+    filters = {k: request.args[k] for k in FACETS if request.args.get(k)}
+    sort = request.args.get("sort", "relevance")
+    page = request.args.get("page", 1, type=int) or 1
+    result = None
+    if text or filters:
+        result = search.run(
+            text,
+            user=None if public else current_user,
+            operator=False,
+            filters=filters,
+            sort=sort,
+            page=page,
+            per_page=PER_PAGE,
+        )
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_template(
+        template,
+        q=text,
+        filters=filters,
+        sort=sort,
+        result=result,
+        args=args,
+        endpoint=endpoint,
+        facet_labels=FACET_LABELS,
+        **context,
+    )
+
+
+@bp.route("/search")
+@login_required
+def search_view():
+    return search_page("replies/search.html", "replies.search_view", public=False)
+
+
+def get_visible_letter(letter_id: int, *, public: bool) -> ReplyLetter:
+    letter = db.session.get(ReplyLetter, letter_id)
+    if letter is None:
+        abort(404)
+    if not search.visible_letter(None if public else current_user, letter):
+        abort(404 if public else 403)
+    return letter
+
+
+def similar_text(letter: ReplyLetter) -> str:
+    return " ".join(filter(None, [letter.proposal_title, letter.title, letter.body[:3000]]))
+
+
+@bp.route("/letters/<int:letter_id>")
+@login_required
+def letter(letter_id: int):
+    letter = get_visible_letter(letter_id, public=False)
+    similar = search.similar(similar_text(letter), user=current_user, exclude=(letter.id,))
+    proposal_visible = letter.proposal is not None and permissions.can_view(
+        current_user, letter.proposal
+    )
+    return render_template(
+        "replies/letter.html", letter=letter, similar=similar, proposal_visible=proposal_visible
+    )
+
+
+def _can_review() -> bool:
+    return permissions.sees_all(current_user)
+
+
+@bp.route("/letters/review")
+@login_required
+def review():
+    if not _can_review():
+        abort(403)
+    letters = (
+        db.session.execute(
+            select(ReplyLetter).where(ReplyLetter.needs_review.is_(True)).order_by(ReplyLetter.id)
+        )
+        .scalars()
+        .all()
+    )
+    return render_template("replies/review.html", letters=letters)
+
+
+@bp.route("/letters/<int:letter_id>/review", methods=["GET", "POST"])
+@login_required
+def review_letter(letter_id: int):
+    if not _can_review():
+        abort(403)
+    letter = db.session.get(ReplyLetter, letter_id)
+    if letter is None:
+        abort(404)
+    form = ReviewForm(
+        session=letter.session_name or "",
+        number=letter.proposal_number or "",
+        kind=letter.proposal_kind or "建议",
+        year=letter.letter_on.year if letter.letter_on else None,
+    )
+    if form.validate_on_submit():
+        try:
+            corpus.complete_review(
+                current_user,
+                letter,
+                session_name=form.session.data,
+                year=form.year.data,
+                kind=form.kind.data,
+                number=form.number.data,
+            )
+        except DomainError as error:
+            db.session.rollback()
+            form.form_errors.append(str(error))
+        else:
+            db.session.commit()
+            flash("已补全并关联到建议/提案。", "success")
+            return redirect(url_for("replies.review"))
+    return render_template("replies/review_letter.html", letter=letter, form=form), (
+        400 if form.errors or form.form_errors else 200
+    )

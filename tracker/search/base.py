@@ -1,0 +1,120 @@
+"""The search interface. Views, services and commands use only these types and the
+`SearchEngine` protocol; the Whoosh engine (tracker.search.whoosh_engine) is the default
+implementation, and nothing outside this package imports Whoosh."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Protocol
+
+FACETS = ("year", "session", "kind", "issuer", "classification")
+
+
+@dataclass(frozen=True)
+class LetterDoc:
+    """What the index holds of one reply letter (built from the database row)."""
+
+    id: int
+    title: str = ""
+    proposal_title: str = ""
+    body: str = ""
+    proposers: tuple[str, ...] = ()
+    issuer: str = ""
+    doc_number: str = ""
+    proposal_number: str = ""
+    session: str = ""
+    kind: str = ""  # 建议 / 提案 / 议案
+    classification: str = ""
+    letter_on: date | None = None
+    source: str = ""  # imported file's name
+    public: bool = False  # 主动公开 and published: shown to anonymous visitors
+    restricted_unit_id: int | None = None  # 不予公开: only this unit (and see-all roles)
+
+    @property
+    def year(self) -> int | None:
+        return self.letter_on.year if self.letter_on else None
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    text: str = ""
+    filters: dict[str, str] = field(default_factory=dict)  # facet name -> value
+    public_only: bool = False
+    # None: every letter; otherwise restricted letters only of these units
+    unit_ids: frozenset[int] | None = None
+    sort: str = "relevance"  # relevance / date
+    page: int = 1
+    per_page: int = 20
+    with_facets: bool = True
+
+
+@dataclass(frozen=True)
+class Hit:
+    letter_id: int
+    score: float
+    title: str
+    snippet: str  # HTML-safe: text escaped, matches wrapped in <mark>
+    doc_number: str
+    proposal_number: str
+    issuer: str
+    letter_on: date | None
+    source: str
+    classification: str = ""
+    session: str = ""
+    kind: str = ""
+
+
+@dataclass
+class SearchResult:
+    total: int = 0
+    hits: list[Hit] = field(default_factory=list)
+    facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+    page: int = 1
+    per_page: int = 20
+    error: str | None = None  # a message for the user when the query could not be read
+    terms: list[str] = field(default_factory=list)  # the words searched, after segmentation
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+@dataclass(frozen=True)
+class SimilarHit:
+    letter_id: int
+    title: str
+    score: float
+    shared_terms: tuple[str, ...]
+    issuer: str = ""
+    letter_on: date | None = None
+    doc_number: str = ""
+
+
+class SearchEngine(Protocol):
+    def index(self, docs: Iterable[LetterDoc]) -> int:
+        """Add or replace these letters; returns how many were written."""
+
+    def remove(self, letter_ids: Iterable[int]) -> int: ...
+
+    def search(self, query: SearchQuery) -> SearchResult: ...
+
+    def similar(
+        self,
+        text: str,
+        *,
+        limit: int = 5,
+        exclude: Iterable[int] = (),
+        public_only: bool = False,
+        unit_ids: frozenset[int] | None = None,
+    ) -> list[SimilarHit]:
+        """The letters most like `text` (a letter's or proposal's title and body)."""
+
+    def rebuild(self, docs: Iterable[LetterDoc]) -> int:
+        """Drop everything and index these letters; returns the count."""
+
+    def ids(self) -> set[int]:
+        """Every letter id in the index (to compare with the database)."""
+
+    def close(self) -> None: ...

@@ -1,0 +1,1199 @@
+"""The Whoosh search engine (the only module that imports Whoosh).
+
+Index
+    A Whoosh (whoosh-reloaded) index in the W3 format. Word fields -- title,
+    proposal_title, body, proposers, issuer and refs (proposal and document numbers) --
+    hold the terms of ``analysis.analyse`` (jieba words and the sub-words inside them) with
+    their frequencies; no positions. ``text`` is a column with the letter's squeezed text
+    (``analysis.squeeze``), where phrases are looked for; ``meta`` a column with what
+    filters, facets, visibility and date order need, read once per index segment into
+    Python lists. The stored ``doc`` tuple holds what a hit shows, and the body
+    zlib-compressed for snippets.
+
+    Whoosh's generic writer pushes every posting through a sorting pool and several Python
+    calls (~90 letters/s here); ``_Writer`` gathers postings per term in dicts and writes
+    each term's blocks in one go with Whoosh's own block writer (the files are standard W3
+    segments, read by Whoosh's readers; merges go through the same path).
+
+Search
+    The posting blocks of the query's terms are read whole; the matching set comes from set
+    operations (a word: union over the fields; AND/OR/exclusion; a phrase: AND of its words,
+    then a substring search in their texts, after the filters). Filters, visibility
+    and facet counts use the ``meta`` lists. Relevance is BM25 over fields with boosts
+    (title and proposal title 3, proposers and numbers 2, issuer 1.5, body 1), summed over
+    the query's words, computed on the postings just read; the top of the page is taken with
+    a heap. Date order is a heap over a precomputed (date, id) key. Only the page's hits are
+    read from the stored fields; snippets are made in plain Python (``snippets``).
+
+Writing
+    One writer at a time across processes (Whoosh's lock file); a writer that finds the lock
+    taken retries for up to ``write_timeout`` seconds. Searchers are reopened when another
+    writer, in any process, has committed.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import heapq
+import logging
+import math
+import mmap
+import multiprocessing
+import os
+import struct
+import threading
+import warnings
+import zlib
+from collections import Counter, OrderedDict
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from io import BytesIO
+from itertools import accumulate, chain, islice
+from pathlib import Path
+from pickle import dumps as _dumps
+from pickle import load as _load
+from pickle import loads as _loads
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", DeprecationWarning)
+    from whoosh import columns, formats, index, writing
+    from whoosh import fields as wf
+    from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC as _MAGIC
+    from whoosh.codec.whoosh3 import W3Codec, W3TermInfo
+    from whoosh.filedb.filestore import FileStorage
+    from whoosh.index import LockError
+    from whoosh.reading import SegmentReader, TermNotFound
+    from whoosh.system import pack_int, pack_ushort
+    from whoosh.util.numeric import byte_to_length, length_to_byte
+
+from tracker.search import analysis, snippets
+from tracker.search.base import (
+    FACETS,
+    Hit,
+    LetterDoc,
+    SearchQuery,
+    SearchResult,
+    SimilarHit,
+)
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = "tracker-search-3"
+# field boosts (BM25F weights); the order is the order phrases are checked in
+BOOSTS = {
+    "title": 3.0,
+    "proposal_title": 3.0,
+    "proposers": 2.0,
+    "refs": 2.0,
+    "issuer": 1.5,
+    "body": 1.0,
+}
+WORD_FIELDS = tuple(BOOSTS)
+K1 = 1.2
+B_BODY = 0.75  # length normalisation only for the body; the other fields are short
+BLOCK = 128  # postings per block (Whoosh's default)
+PARALLEL_MIN = 200  # writing this many letters at once uses a second process
+ERR_LOCKED = "检索索引正忙（另一进程正在写入），请稍后再试。"
+
+
+class IndexBusyError(TimeoutError):
+    """Another writer held the index's write lock for longer than write_timeout."""
+
+
+# -- schema -----------------------------------------------------------------------------
+
+
+class CountFormat(formats.Format):
+    """Postings with a frequency (as the weight) and no value."""
+
+    posting_size = 0
+    textual = True
+
+    def __init__(self, field_boost: float = 1.0, **options):
+        self.field_boost = field_boost
+        self.options = options
+
+    def word_values(self, value, analyzer, **kwargs):  # pragma: no cover - not used
+        a = value if isinstance(value, analysis.Analysed) else analysis.analyse(value)
+        for term, freq in a.terms.items():
+            yield term, freq, float(freq), b""
+
+    def decode_frequency(self, valuestring):  # pragma: no cover - not used
+        return 1
+
+    def decode_weight(self, valuestring):  # pragma: no cover - not used
+        return 1.0
+
+
+class WordsField(wf.FieldType):
+    """Terms of ``analysis.analyse`` with frequencies; indexed from an ``Analysed``."""
+
+    def __init__(self, whole: bool = False):
+        self.format = CountFormat()
+        self.analyzer = None
+        self.scorable = True
+        self.stored = False
+        self.unique = False
+        self.vector = None
+        self.column_type = None
+        self.whole = whole
+
+    def index(self, value, **kwargs):
+        a = value if isinstance(value, analysis.Analysed) else analysis.analyse(
+            value, whole=self.whole)
+        for term, freq in a.terms.items():
+            yield term.encode("utf-8"), freq, float(freq), b""
+
+    def process_text(self, qstring, mode="", **kwargs):
+        return iter(analysis.main_words(qstring))
+
+    def self_parsing(self):
+        return False
+
+
+def make_schema() -> wf.Schema:
+    return wf.Schema(
+        id=wf.ID(unique=True),
+        title=WordsField(),
+        proposal_title=WordsField(),
+        body=WordsField(),
+        proposers=WordsField(whole=True),
+        issuer=WordsField(),
+        refs=WordsField(whole=True),
+        meta=wf.COLUMN(columns.VarBytesColumn()),
+        text=wf.COLUMN(columns.VarBytesColumn()),
+        doc=wf.STORED(),
+    )
+
+
+CODEC_ARGS = {"compression": 0}  # postings are small; zlib per block costs more than it saves
+
+
+def _codec() -> W3Codec:
+    return W3Codec(**CODEC_ARGS)
+
+
+# -- the fast segment writer ------------------------------------------------------------------
+
+
+class _Writer(writing.SegmentWriter):
+    """A SegmentWriter that gathers postings per term and writes each term's blocks at once.
+
+    Values for word fields are ``analysis.Analysed`` objects; ``id`` a string; ``meta``
+    bytes; ``doc`` a tuple."""
+
+    def __init__(self, ix, **kwargs):
+        kwargs.setdefault("codec", _codec())
+        kwargs.setdefault("compound", False)
+        super().__init__(ix, **kwargs)
+        self._post: dict[str, dict[str, tuple[list, list]]] = {}
+        self._lens: dict[str, list[int]] = {}
+
+    def _set_len(self, name: str, docnum: int, length: int) -> None:
+        lens = self._lens.get(name)
+        if lens is None:
+            lens = self._lens[name] = []
+        if len(lens) <= docnum:
+            lens.extend([0] * (docnum + 1 - len(lens)))
+        lens[docnum] = length
+
+    def add_document(self, **fields):
+        self._check_state()
+        docnum = self.docnum
+        schema = self.schema
+        pdw = self.perdocwriter
+        pdw.start_doc(docnum)
+        try:
+            for name, value in fields.items():
+                if value is None or name.startswith("_"):
+                    continue
+                fobj = schema[name]
+                if isinstance(fobj, WordsField):
+                    if not isinstance(value, analysis.Analysed):
+                        value = analysis.analyse(value, whole=fobj.whole)
+                    fp = self._post.get(name)
+                    if fp is None:
+                        fp = self._post[name] = {}
+                    get = fp.get
+                    for term, freq in value.terms.items():
+                        rec = get(term)
+                        if rec is None:
+                            fp[term] = ([docnum], [freq])
+                        else:
+                            rec[0].append(docnum)
+                            rec[1].append(freq)
+                    if value.length:
+                        self._set_len(name, docnum, value.length)
+                        pdw.add_field(name, fobj, None, value.length)
+                elif fobj.indexed:  # the id
+                    fp = self._post.setdefault(name, {})
+                    rec = fp.get(value)
+                    if rec is None:
+                        fp[value] = ([docnum], [1])
+                    else:
+                        rec[0].append(docnum)
+                        rec[1].append(1)
+                elif fobj.column_type is not None:
+                    pdw.add_column_value(name, fobj.column_type, fobj.to_column_value(value))
+                elif fobj.stored:
+                    pdw.add_field(name, fobj, value, 0)
+        except Exception:
+            pdw.cancel_doc()
+            raise
+        pdw.finish_doc()
+        self._added = True
+        self.docnum += 1
+
+    def add_reader(self, reader):
+        """Merge a segment (a merge policy calls this), through the same dicts."""
+        self._check_state()
+        basedoc = self.docnum
+        schema = self.schema
+        docmap = self.write_per_doc(set(schema.names()), reader)
+        live = list(reader.all_doc_ids())
+        newnum = (lambda d: docmap[d]) if docmap is not None else (lambda d: basedoc + d)
+        for name in WORD_FIELDS:
+            for d in live:
+                length = reader.doc_field_length(d, name)
+                if length:
+                    self._set_len(name, newnum(d), length)
+        deleted = reader.deleted_docs_set if reader.has_deletions() else None
+        for name, btext, ids, weights in _segment_postings(reader):
+            if name not in schema or not schema[name].indexed:
+                continue
+            if deleted:
+                keep = [i for i, d in enumerate(ids) if d not in deleted]
+                ids = [ids[i] for i in keep]
+                weights = [weights[i] for i in keep]
+                if not ids:
+                    continue
+            ids = [docmap[d] for d in ids] if docmap is not None else [basedoc + d for d in ids]
+            term = btext.decode("utf-8")
+            fp = self._post.setdefault(name, {})
+            rec = fp.get(term)
+            if rec is None:
+                fp[term] = (ids, weights)
+            else:  # documents arrive in order, so appending keeps ids sorted
+                rec[0].extend(ids)
+                rec[1].extend(weights)
+        self._added = True
+
+    def _flush_segment(self):
+        """Write the gathered postings: each term's blocks in one go, in Whoosh's W3
+        format (what W3PostingsWriter would write, without its per-posting calls)."""
+        self.perdocwriter.close()
+        fw = self.fieldwriter
+        schema = self.schema
+        out = fw._postfile.file  # the raw file: StructFile adds a call per write
+        write, tell = out.write, out.tell
+        tindex = fw._tindex
+        for name in sorted(self._post):
+            fw.start_field(name, schema[name])
+            prefix = pack_ushort(fw._fieldid)
+            lens = self._lens.get(name)
+            nlens = len(lens) if lens is not None else 0
+            fp = self._post[name]
+            for term in sorted(fp):
+                ids, weights = fp[term]
+                start = tell()
+                n = len(ids)
+                parts = [_MAGIC]
+                minlen_all, maxlen_all = None, 0
+                for s in range(0, n, BLOCK):
+                    e = min(n, s + BLOCK)
+                    if n <= BLOCK:
+                        bids, bw = ids, weights
+                    else:
+                        bids, bw = ids[s:e], weights[s:e]
+                    first = bw[0]
+                    if first == 1 and bw.count(first) == len(bw):
+                        wv = None
+                    elif bw.count(first) == len(bw):
+                        wv = float(first)
+                    else:
+                        wv = tuple(map(float, bw))
+                    if len(bids) == 1:
+                        dids = (bids[0],)
+                    else:
+                        dids = (bids[0], *[b - a for a, b in zip(bids, bids[1:], strict=False)])
+                    data = _dumps((dids, wv, None), 2)
+                    if lens is not None:
+                        ls = [lens[d] if d < nlens else 0 for d in bids]
+                        mn, mx = min(ls) or None, max(ls)
+                        if mn is not None and (minlen_all is None or mn < minlen_all):
+                            minlen_all = mn
+                        if mx > maxlen_all:
+                            maxlen_all = mx
+                    else:
+                        mn, mx = None, 0
+                    info = _dumps((len(bids), bids[-1], max(bw), 0, length_to_byte(mn),
+                                   length_to_byte(mx)), 2)
+                    size = len(info) + len(data)
+                    parts += (pack_int(-size if e == n else size), info, data)
+                write(b"".join(parts))
+                ti = W3TermInfo(weight=float(sum(weights)), df=n, minlength=minlen_all,
+                                maxlength=maxlen_all, maxweight=max(weights), minid=ids[0],
+                                maxid=ids[-1])
+                ti.set_extent(start, tell() - start)
+                tindex.add(prefix + term.encode("utf-8"), ti.to_bytes())
+            fw.finish_field()
+        self._post.clear()
+        self._lens.clear()
+        fw.close()
+
+    def commit_segments(self, extra_segments: list, *, clear: bool) -> None:
+        """Commit this writer's documents plus segments written by helper processes."""
+        self._check_state()
+        finalsegments = [] if clear else merge_policy(self, self.segments)
+        if self._added:
+            finalsegments.append(self._finalize_segment())
+        else:
+            self._close_segment()
+        finalsegments.extend(extra_segments)
+        self._commit_toc(finalsegments)
+        self._finish()
+
+
+MERGE_FACTOR = 10  # segments of one size class are merged when there are this many
+
+
+def merge_policy(writer, segments: list) -> list:
+    """Tiered merging: segments are grouped by size class (1-9, 10-99, 100-999 …
+    documents); a class with MERGE_FACTOR segments is merged into the writer's new segment,
+    and so are segments with more than a third of their documents deleted. Each letter
+    is thus rewritten about once per size class, not at every commit."""
+    classes: dict[int, list] = {}
+    for seg in segments:
+        n = max(1, seg.doc_count_all())
+        classes.setdefault(int(math.log(n, MERGE_FACTOR) + 1e-9), []).append(seg)
+    merge = []
+    for size_class in sorted(classes):
+        if len(classes[size_class]) >= MERGE_FACTOR:
+            merge = classes[size_class]
+            break
+    merge += [s for s in segments if s not in merge
+              and s.deleted_count() * 3 > max(1, s.doc_count_all())]
+    if not merge:
+        return segments
+    for seg in merge:
+        reader = SegmentReader(writer.storage, writer.schema, seg)
+        try:
+            writer.add_reader(reader)
+        finally:
+            reader.close()
+    return [s for s in segments if s not in merge]
+
+
+_INT = struct.Struct("!i")
+_KV_LENGTHS = struct.Struct("!ii")  # whoosh.filedb.filetables' key/value length header
+
+
+def _parse_postings(raw) -> tuple[list[int], list[float]]:
+    """Docnums and weights of one W3 posting list (the bytes at the term's extent:
+    magic, then blocks of [length][pickled info][pickled data])."""
+    ids: list[int] = []
+    ws: list[float] = []
+    pos = 4
+    end = len(raw)
+    while pos < end:
+        (blen,) = _INT.unpack_from(raw, pos)
+        pos += 4
+        last = blen < 0
+        if last:
+            blen = -blen
+        bio = BytesIO(raw[pos:pos + blen])
+        info = _load(bio)
+        count, compression = info[0], info[3]
+        data = _loads(zlib.decompress(bio.read())) if compression else _load(bio)
+        dids, wv = data[0], data[1]
+        ids.extend(accumulate(dids))
+        if wv is None:
+            ws.extend([1.0] * count)
+        elif isinstance(wv, float | int):
+            ws.extend([float(wv)] * count)
+        else:
+            ws.extend(wv)
+        pos += blen
+        if last:
+            break
+    return ids, ws
+
+
+def _term_postings(terms, terminfo) -> tuple[list[int], list[float]]:
+    if terminfo.is_inlined():
+        ids, ws, _ = terminfo.inlined_postings()
+        return list(ids), [float(w) for w in ws]
+    offset, length = terminfo.extent()
+    if isinstance(length, tuple):  # W3TermInfo.from_bytes leaves it as unpack()'s tuple
+        length = length[0]
+    return _parse_postings(terms._postfile.get(offset, length))
+
+
+def _segment_postings(reader) -> Iterator[tuple[str, bytes, list[int], list[float]]]:
+    """Every (field, term, docnums, weights) of a segment, reading the term file in
+    order (no hash lookups)."""
+    terms = reader._terms
+    table = terms._tindex
+    data = table.dbfile.get(table.startofdata, table.endofdata - table.startofdata)
+    names = terms._fieldunmap
+    pos, end = 0, len(data)
+    unpack = _KV_LENGTHS.unpack_from
+    while pos < end:
+        klen, vlen = unpack(data, pos)
+        pos += 8
+        key = data[pos:pos + klen]
+        pos += klen
+        value = data[pos:pos + vlen]
+        pos += vlen
+        ids, ws = _term_postings(terms, W3TermInfo.from_bytes(value))
+        yield names[(key[0] << 8) | key[1]], key[2:], ids, ws
+
+
+def _text_finder(leaf):
+    """needle, docnum -> whether the segment's ``text`` column value has the needle: a
+    search in the memory-mapped column file, without copying the text."""
+    if not leaf.has_column("text"):
+        return None
+    col = leaf.column_reader("text", translate=False)
+    try:
+        mm = mmap.mmap(col._dbfile.file.fileno(), 0, access=mmap.ACCESS_READ)
+        base, offsets, lengths = col._basepos, col._offsets, col._lengths
+        find = mm.find
+
+        def finder(needle: bytes, docnum: int) -> bool:
+            start = base + offsets[docnum]
+            return find(needle, start, start + lengths[docnum]) >= 0
+
+        finder.mmap = mm  # keep it alive as long as the finder
+        return finder
+    except (AttributeError, OSError, ValueError):  # not a plain file: read each value
+        return lambda needle, docnum: needle in col[docnum]
+
+
+# -- per-document data ------------------------------------------------------------------------
+
+SEP = "\x1f"
+_META_LEN = 4 + len(FACETS)
+
+
+def _meta(doc: LetterDoc) -> bytes:
+    day = doc.letter_on.toordinal() if doc.letter_on else 0
+    values = [
+        str(doc.id),
+        str(day),
+        "1" if doc.public else "0",
+        "" if doc.restricted_unit_id is None else str(doc.restricted_unit_id),
+        str(doc.year) if doc.year else "",
+        doc.session or "",
+        doc.kind or "",
+        doc.issuer or "",
+        doc.classification or "",
+    ]
+    return SEP.join(v.replace(SEP, " ") for v in values).encode("utf-8")
+
+
+_LENGTHS = columns.NumericColumn("B", default=0)  # Whoosh's field-length column
+
+
+@dataclass
+class _SegData:
+    ids: list[int]
+    dkey: list[int]
+    public: list[bool]
+    unit: list[int | None]
+    facets: dict[str, list[str]]
+    body_len: list[int]
+
+
+def _read_segment(leaf) -> _SegData:
+    n = leaf.doc_count_all()
+    ids: list[int] = []
+    dkey: list[int] = []
+    public: list[bool] = []
+    unit: list[int | None] = []
+    facet_lists: list[list[str]] = [[] for _ in FACETS]
+    raw_values = leaf.column_reader("meta") if leaf.has_column("meta") else ()
+    blank = ["-1", "0", "0", ""] + [""] * len(FACETS)
+    for raw in islice(raw_values, n):
+        parts = raw.decode("utf-8").split(SEP) if raw else blank
+        if len(parts) != _META_LEN:
+            parts = blank
+        doc_id = int(parts[0])
+        ids.append(doc_id)
+        dkey.append((int(parts[1]) << 32) + (doc_id & 0xFFFFFFFF))
+        public.append(parts[2] == "1")
+        unit.append(int(parts[3]) if parts[3] else None)
+        for lst, v in zip(facet_lists, parts[4:], strict=True):
+            lst.append(v)
+    while len(ids) < n:
+        ids.append(-1)
+        dkey.append(0)
+        public.append(False)
+        unit.append(None)
+        for lst in facet_lists:
+            lst.append("")
+    perdoc = getattr(leaf, "_perdoc", None)
+    lens = perdoc._cached_reader("_body_len", _LENGTHS) if perdoc is not None else None
+    body_len = [byte_to_length(b) for b in lens] if lens is not None else [0] * n
+    return _SegData(ids, dkey, public, unit, dict(zip(FACETS, facet_lists, strict=True)),
+                    body_len[:n] + [0] * (n - len(body_len)))
+
+
+class _Snapshot:
+    """One searcher (one index generation) and per-document lists by global docnum."""
+
+    CACHE_POSTINGS = 4_000_000  # postings kept in the term cache
+
+    def __init__(self, searcher, seg_cache: dict) -> None:
+        self.searcher = searcher
+        reader = searcher.reader()
+        self.reader = reader
+        self.leaves = list(reader.leaf_readers())
+        self.ids: list[int] = []
+        self.dkey: list[int] = []
+        self.public: list[bool] = []
+        self.unit: list[int | None] = []
+        self.facets: dict[str, list[str]] = {f: [] for f in FACETS}
+        body_len: list[int] = []
+        used = {}
+        for leaf, _offset in self.leaves:
+            segment = leaf.segment() if hasattr(leaf, "segment") else None
+            key = segment.segment_id() if segment is not None else id(leaf)
+            seg = seg_cache.get(key) or _read_segment(leaf)
+            used[key] = seg
+            self.ids += seg.ids
+            self.dkey += seg.dkey
+            self.public += seg.public
+            self.unit += seg.unit
+            for f in FACETS:
+                self.facets[f] += seg.facets[f]
+            body_len += seg.body_len
+        seg_cache.clear()
+        seg_cache.update(used)
+        self.n_all = len(self.ids)
+        self.n_docs = max(1, reader.doc_count())
+        self.avg_body = max(1.0, reader.field_length("body") / max(1, self.n_all))
+        k1, b, avg = K1, B_BODY, self.avg_body
+        self.body_norm = [k1 * (1 - b + b * ln / avg) for ln in body_len]
+        self._live: list[int] | None = None
+        self._by_id: dict[int, int] | None = None
+        self._cache: OrderedDict = OrderedDict()
+        self._cached = 0
+        self._finders: dict = {}
+
+    def live(self) -> list[int]:
+        if self._live is None:
+            self._live = list(self.reader.all_doc_ids())
+        return self._live
+
+    def by_id(self) -> dict[int, int]:
+        if self._by_id is None:
+            ids = self.ids
+            self._by_id = {ids[d]: d for d in self.live()}
+        return self._by_id
+
+    def postings(self, field: str, term: str) -> tuple[list[int], list[float]]:
+        """Global docnums and weights of a term in a field (deleted documents left out)."""
+        key = (field, term)
+        got = self._cache.get(key)
+        if got is not None:
+            self._cache.move_to_end(key)
+            return got
+        tbytes = term.encode("utf-8")
+        ids: list[int] = []
+        ws: list[float] = []
+        for leaf, offset in self.leaves:
+            terms = getattr(leaf, "_terms", None)
+            if terms is None:
+                continue
+            try:
+                terminfo = terms.term_info(field, tbytes)
+            except TermNotFound:
+                continue
+            lids, lws = _term_postings(terms, terminfo)
+            deleted = leaf.deleted_docs_set if leaf.has_deletions() else None
+            if deleted:
+                pairs = [(d, w) for d, w in zip(lids, lws, strict=True) if d not in deleted]
+                lids = [p[0] for p in pairs]
+                lws = [p[1] for p in pairs]
+            if offset:
+                lids = [d + offset for d in lids]
+            ids += lids
+            ws += lws
+        got = (ids, ws)
+        self._cache[key] = got
+        self._cached += len(ids) + 1
+        while self._cached > self.CACHE_POSTINGS and len(self._cache) > 1:
+            _, old = self._cache.popitem(last=False)
+            self._cached -= len(old[0]) + 1
+        return got
+
+    def containing(self, needle: bytes, docs: set[int]) -> set[int]:
+        """Of `docs`, those whose ``text`` column contains `needle`."""
+        out: set[int] = set()
+        if not needle or not docs:
+            return out
+        for leaf, offset in self.leaves:
+            hi = offset + leaf.doc_count_all()
+            mine = [d for d in docs if offset <= d < hi] if len(self.leaves) > 1 else docs
+            if not mine:
+                continue
+            finder = self._finder(leaf)
+            if finder is None:
+                continue
+            out.update(d for d in mine if finder(needle, d - offset))
+        return out
+
+    def _finder(self, leaf):
+        """A function (needle, local docnum) -> bool over a segment's text column."""
+        key = id(leaf)
+        got = self._finders.get(key)
+        if got is None:
+            got = self._finders[key] = _text_finder(leaf)
+        return got
+
+    def doc_frequency(self, field: str, term: str) -> int:
+        try:
+            return self.reader.doc_frequency(field, term)
+        except Exception:
+            return 0
+
+
+# -- the engine ---------------------------------------------------------------------------
+
+
+class WhooshEngine:
+    """A Whoosh index of reply letters in `index_dir` (created when missing)."""
+
+    def __init__(self, index_dir: str | Path, *, write_timeout: float = 30.0) -> None:
+        self.index_dir = Path(index_dir)
+        self.write_timeout = write_timeout
+        self._lock = threading.RLock()
+        self._write_lock = threading.Lock()
+        self._snapshot: _Snapshot | None = None
+        self._seg_cache: dict = {}
+        self._ix = self._open_or_create()
+
+    # -- opening ---------------------------------------------------------------------
+
+    @contextmanager
+    def _dir_lock(self) -> Iterator[None]:
+        self.index_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.index_dir / ".tracker-open.lock", "a+") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def _open_or_create(self):
+        marker = self.index_dir / ".tracker-schema"
+        with self._dir_lock():
+            storage = FileStorage(str(self.index_dir))
+            if index.exists(storage):
+                if marker.exists() and marker.read_text().strip() == SCHEMA_VERSION:
+                    try:
+                        return index.open_dir(str(self.index_dir))
+                    except Exception:  # damaged: start again (a rebuild refills it)
+                        log.exception("search index in %s unreadable; recreating",
+                                      self.index_dir)
+                else:
+                    log.warning("search index in %s has an older schema; recreating it "
+                                "empty (run a rebuild)", self.index_dir)
+            ix = index.create_in(str(self.index_dir), make_schema())
+            marker.write_text(SCHEMA_VERSION + "\n")
+            return ix
+
+    # -- writing ---------------------------------------------------------------------
+
+    @contextmanager
+    def _writer(self) -> Iterator[_Writer]:
+        """The index's writer, waiting up to write_timeout for other writers."""
+        with self._write_lock:
+            try:
+                writer = _Writer(self._ix, timeout=self.write_timeout, delay=0.05)
+            except LockError:
+                raise IndexBusyError(
+                    f"the search index in {self.index_dir} is locked by another writer "
+                    f"(waited {self.write_timeout:g} s)") from None
+            try:
+                yield writer
+            except BaseException:
+                if not writer.is_closed:
+                    writer.cancel()
+                raise
+
+    @staticmethod
+    def _fields(doc: LetterDoc) -> dict:
+        body = doc.body or ""
+        stored = (
+            doc.id,
+            doc.title or "",
+            doc.doc_number or "",
+            doc.proposal_number or "",
+            doc.issuer or "",
+            doc.letter_on.toordinal() if doc.letter_on else 0,
+            doc.source or "",
+            doc.classification or "",
+            doc.session or "",
+            doc.kind or "",
+            doc.proposal_title or "",
+            body,  # Whoosh compresses stored fields (zlib)
+        )
+        texts = [doc.title, doc.proposal_title, body, doc.issuer, *doc.proposers,
+                 doc.proposal_number, doc.doc_number]
+        squeezed = analysis.squeeze("\x00".join(t for t in texts if t))
+        fields: dict = {"id": str(doc.id), "meta": _meta(doc), "doc": stored,
+                        "text": squeezed.encode("utf-8")}
+        for name, value in (("title", doc.title), ("proposal_title", doc.proposal_title),
+                            ("body", body), ("issuer", doc.issuer)):
+            if value:
+                fields[name] = analysis.analyse(value)
+        proposers = [p for p in doc.proposers if p]
+        if proposers:
+            fields["proposers"] = analysis.analyse(proposers, whole=True)
+        refs = [r for r in (doc.proposal_number, doc.doc_number) if r]
+        if refs:
+            fields["refs"] = analysis.analyse(refs, whole=True)
+        return fields
+
+    def index(self, docs: Iterable[LetterDoc]) -> int:
+        latest: dict[int, LetterDoc] = {}
+        for doc in docs:
+            latest[doc.id] = doc
+        if not latest:
+            return 0
+        with self._writer() as writer:
+            for doc_id in latest:
+                writer.delete_by_term("id", str(doc_id))
+            self._add_all(writer, latest.values(), len(latest), clear=False)
+        return len(latest)
+
+    def remove(self, letter_ids: Iterable[int]) -> int:
+        ids = {int(i) for i in letter_ids}
+        if not ids:
+            return 0
+        removed = 0
+        with self._writer() as writer:
+            for i in ids:
+                removed += writer.delete_by_term("id", str(i)) or 0
+            writer.commit(merge=False)
+        return removed
+
+    def rebuild(self, docs: Iterable[LetterDoc]) -> int:
+        it = iter(docs)
+        head = list(islice(it, PARALLEL_MIN))
+        seen: set[int] = set()
+
+        def unique() -> Iterator[LetterDoc]:
+            for doc in chain(head, it):
+                if doc.id not in seen:
+                    seen.add(doc.id)
+                    yield doc
+
+        with self._writer() as writer:
+            size = len(head) if len(head) < PARALLEL_MIN else PARALLEL_MIN
+            self._add_all(writer, unique(), size, clear=True)
+        return len(seen)
+
+    def _add_all(self, writer: _Writer, docs: Iterable[LetterDoc], size: int, *,
+                 clear: bool) -> None:
+        """Add the letters and commit (after merging small segments, or dropping all the
+        old ones if `clear`). With PARALLEL_MIN letters or more, every other one is
+        indexed by a forked helper process into a segment of its own: the machine has two
+        cores and the work is CPU-bound Python. Forking is done only when this process has
+        a single thread (forking a threaded process can deadlock the child)."""
+        helper = None
+        if (size >= PARALLEL_MIN and (os.cpu_count() or 1) > 1
+                and threading.active_count() == 1):
+            helper = _Helper(self._ix)
+        try:
+            for n, doc in enumerate(docs):
+                if helper is not None and n % 2:
+                    helper.send(doc)
+                else:
+                    writer.add_document(**self._fields(doc))
+            extra = helper.finish() if helper is not None else []
+        except BaseException:
+            if helper is not None:
+                helper.abort()
+            raise
+        writer.commit_segments(extra, clear=clear)
+
+    # -- reading ---------------------------------------------------------------------
+
+    def _current(self) -> _Snapshot:
+        """The snapshot of the newest committed generation; call with self._lock held."""
+        snap = self._snapshot
+        if snap is None:
+            snap = self._snapshot = _Snapshot(self._ix.searcher(), self._seg_cache)
+        elif not snap.searcher.up_to_date():
+            # a new searcher rather than refresh(): whoosh's reader reuse can keep segments
+            # that a CLEAR commit dropped; per-segment data are cached, so this is cheap
+            searcher = self._ix.searcher()
+            snap.searcher.close()
+            snap = self._snapshot = _Snapshot(searcher, self._seg_cache)
+        return snap
+
+    def ids(self) -> set[int]:
+        with self._lock:
+            snap = self._current()
+            ids = snap.ids
+            return {ids[d] for d in snap.live()}
+
+    def close(self) -> None:
+        with self._lock:
+            if self._snapshot is not None:
+                self._snapshot.searcher.close()
+                self._snapshot = None
+            self._seg_cache.clear()
+
+    def __del__(self) -> None:  # an engine dropped without close() leaves no open files
+        try:
+            if self._snapshot is not None:
+                self._snapshot.searcher.close()
+                self._snapshot = None
+        except Exception:
+            pass
+
+    # -- matching --------------------------------------------------------------------
+
+    @staticmethod
+    def _word_scores(snap: _Snapshot, word: str, scored: bool) -> dict[int, float]:
+        """Documents containing the word in any field, with its BM25F score."""
+        out: dict[int, float] = {}
+        n = snap.n_docs
+        for field, boost in BOOSTS.items():
+            ids, ws = snap.postings(field, word)
+            if not ids:
+                continue
+            if not scored:
+                out.update(dict.fromkeys(ids, 0.0))
+                continue
+            df = len(ids)
+            idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
+            c = boost * idf * (K1 + 1)
+            get = out.get
+            if field == "body":
+                norm = snap.body_norm
+                for d, w in zip(ids, ws, strict=True):
+                    out[d] = get(d, 0.0) + c * w / (w + norm[d])
+            else:
+                for d, w in zip(ids, ws, strict=True):
+                    out[d] = get(d, 0.0) + c * w / (w + K1)
+        return out
+
+    def _clause_scores(self, snap, clause: analysis.Clause, scored: bool,
+                       cache: dict) -> dict[int, float]:
+        """Documents with all the clause's words (a phrase is checked later)."""
+        dicts = []
+        for w in clause.words:
+            d = cache.get((w, scored))
+            if d is None:
+                d = cache[(w, scored)] = self._word_scores(snap, w, scored)
+            dicts.append(d)
+        if len(dicts) == 1:
+            return dicts[0]
+        dicts.sort(key=len)
+        keys = set(dicts[0])
+        for d in dicts[1:]:
+            keys.intersection_update(d)
+            if not keys:
+                return {}
+        if not scored:
+            return dict.fromkeys(keys, 0.0)
+        return {k: sum(d[k] for d in dicts) for k in keys}
+
+    @staticmethod
+    def _phrase_docs(snap: _Snapshot, clause: analysis.Clause, docs: set[int]) -> set[int]:
+        """Of `docs`, those whose text has the phrase verbatim."""
+        return snap.containing(clause.needle, docs)
+
+    def _match(self, snap: _Snapshot, parsed: analysis.ParsedQuery, scored: bool,
+               allowed) -> dict[int, float]:
+        """Matching documents, restricted by `allowed` (a predicate on docnums, or None),
+        with their scores (0.0 when not `scored`)."""
+        cache: dict = {}
+        groups = []
+        for group in parsed.groups:
+            clauses = [(c, self._clause_scores(snap, c, scored, cache)) for c in group]
+            if len(clauses) == 1:
+                merged = clauses[0][1]
+            else:
+                merged = {}
+                for _, d in clauses:
+                    for k, v in d.items():
+                        if v >= merged.get(k, -1.0):
+                            merged[k] = v
+            groups.append((merged, clauses))
+        order = sorted(groups, key=lambda g: len(g[0]))
+        keys = set(order[0][0])
+        for merged, _ in order[1:]:
+            if not keys:
+                break
+            keys.intersection_update(merged)
+        if allowed is not None and keys:
+            keys = {d for d in keys if allowed(d)}
+        for clause in parsed.excluded:
+            if not keys:
+                break
+            out = keys.intersection(self._clause_scores(snap, clause, False, cache))
+            if clause.phrase and out:
+                out = self._phrase_docs(snap, clause, out)
+            keys -= out
+        # phrases last: positions are read only for the documents still in the running
+        for _, clauses in groups:
+            if not keys or not any(c.phrase for c, _ in clauses):
+                continue
+            valid: set[int] = set()
+            for clause, d in clauses:
+                cand = keys.intersection(d)
+                cand -= valid
+                if clause.phrase and cand:
+                    cand = self._phrase_docs(snap, clause, cand)
+                valid |= cand
+            keys = valid
+        if not scored:
+            return dict.fromkeys(keys, 0.0)
+        if len(groups) == 1:
+            g = groups[0][0]
+            return {k: g[k] for k in keys}
+        dicts = [g for g, _ in groups]
+        return {k: sum(g[k] for g in dicts) for k in keys}
+
+    # -- search ------------------------------------------------------------------------
+
+    def search(self, query: SearchQuery) -> SearchResult:
+        page = max(1, int(query.page or 1))
+        per_page = min(max(1, int(query.per_page or 20)), 1000)
+        result = SearchResult(page=page, per_page=per_page)
+        parsed = analysis.parse_query(query.text or "")
+        result.terms = parsed.terms()
+        filters = {k: str(v) for k, v in (query.filters or {}).items()
+                   if k in FACETS and v not in (None, "")}
+        if parsed.error:
+            result.error = parsed.error
+            return result
+        if parsed.empty and not filters:
+            return result
+        by_date = parsed.empty or query.sort == "date"
+        with self._lock:
+            snap = self._current()
+            allowed = self._allowed(snap, filters, query.public_only, query.unit_ids)
+            if parsed.empty:
+                live = snap.live()
+                scores = dict.fromkeys(
+                    (d for d in live if allowed(d)) if allowed is not None else live, 0.0)
+            else:
+                scores = self._match(snap, parsed, not by_date, allowed)
+            result.total = len(scores)
+            if query.with_facets:
+                result.facets = self._facet_counts(snap, scores)
+            start, want = (page - 1) * per_page, page * per_page
+            if start >= len(scores):
+                return result
+            if by_date:
+                top = heapq.nlargest(want, scores, key=snap.dkey.__getitem__)
+            else:
+                dkey = snap.dkey
+                top = heapq.nlargest(want, scores, key=lambda d: (scores[d], dkey[d]))
+            items = parsed.highlight()
+            searcher = snap.searcher
+            for docnum in top[start:want]:
+                result.hits.append(self._hit(searcher.stored_fields(docnum)["doc"],
+                                             scores[docnum], items))
+        return result
+
+    @staticmethod
+    def _allowed(snap: _Snapshot, filters: dict[str, str], public_only: bool,
+                 unit_ids: frozenset[int] | None):
+        """A predicate on docnums for the facet filters and visibility, or None."""
+        tests = []
+        for name, value in filters.items():
+            col = snap.facets[name]
+            tests.append(lambda d, col=col, value=value: col[d] == value)
+        if public_only:
+            public = snap.public
+            tests.append(public.__getitem__)
+        if unit_ids is not None:
+            unit = snap.unit
+            units = frozenset(unit_ids)
+            tests.append(lambda d: unit[d] is None or unit[d] in units)
+        if not tests:
+            return None
+        if len(tests) == 1:
+            return tests[0]
+        return lambda d: all(t(d) for t in tests)
+
+    @staticmethod
+    def _facet_counts(snap: _Snapshot, docs) -> dict[str, list[tuple[str, int]]]:
+        out: dict[str, list[tuple[str, int]]] = {}
+        for name in FACETS:
+            counts = Counter(map(snap.facets[name].__getitem__, docs))
+            counts.pop("", None)
+            if name == "year":
+                out[name] = sorted(counts.items(), reverse=True)
+            else:
+                out[name] = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        return out
+
+    @staticmethod
+    def _hit(stored: tuple, score: float, items) -> Hit:
+        (doc_id, title, doc_number, proposal_number, issuer, day, source, classification,
+         session, kind, _ptitle, body) = stored
+        return Hit(
+            letter_id=doc_id,
+            score=round(score, 4),
+            title=title,
+            snippet=snippets.make_snippet(body, items),
+            doc_number=doc_number,
+            proposal_number=proposal_number,
+            issuer=issuer,
+            letter_on=date.fromordinal(day) if day else None,
+            source=source,
+            classification=classification,
+            session=session,
+            kind=kind,
+        )
+
+    # -- similar -------------------------------------------------------------------------
+
+    def key_terms(self, text: str, limit: int = 10) -> list[tuple[str, float]]:
+        """The words that characterise `text`: frequent in it, rare in the index."""
+        with self._lock:
+            snap = self._current()
+            n = snap.n_docs
+            tf = Counter(w for w in analysis.main_words(text or "")
+                         if len(w) >= 2 and not w.isdigit() and w not in STOP_WORDS
+                         and not (w.isascii() and len(w) < 3))
+            scored = []
+            for word, freq in tf.items():
+                df = max(snap.doc_frequency("body", word), snap.doc_frequency("title", word))
+                if df == 0 or (n >= 20 and df > 0.3 * n):
+                    continue
+                idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
+                scored.append((word, (1 + math.log(freq)) * idf))
+            scored.sort(key=lambda kv: (-kv[1], kv[0]))
+            return scored[:limit]
+
+    def similar(self, text: str, *, limit: int = 5, exclude: Iterable[int] = (),
+                public_only: bool = False,
+                unit_ids: frozenset[int] | None = None) -> list[SimilarHit]:
+        terms = self.key_terms(text or "")
+        if not terms or limit <= 0:
+            return []
+        top_weight = terms[0][1]
+        with self._lock:
+            snap = self._current()
+            allowed = self._allowed(snap, {}, public_only, unit_ids)
+            by_id = snap.by_id()
+            excluded = {by_id[i] for i in exclude if i in by_id}
+            scores: dict[int, float] = {}
+            n = snap.n_docs
+            for word, weight in terms:
+                q = weight / top_weight
+                for field, boost in (("title", 2.0), ("proposal_title", 2.0), ("body", 1.0)):
+                    ids, ws = snap.postings(field, word)
+                    if not ids:
+                        continue
+                    df = len(ids)
+                    c = q * boost * math.log(1 + (n - df + 0.5) / (df + 0.5)) * (K1 + 1)
+                    get = scores.get
+                    if field == "body":
+                        norm = snap.body_norm
+                        for d, w in zip(ids, ws, strict=True):
+                            scores[d] = get(d, 0.0) + c * w / (w + norm[d])
+                    else:
+                        for d, w in zip(ids, ws, strict=True):
+                            scores[d] = get(d, 0.0) + c * w / (w + K1)
+            for d in excluded:
+                scores.pop(d, None)
+            cands = scores if allowed is None else (d for d in scores if allowed(d))
+            top = heapq.nlargest(limit, cands, key=scores.__getitem__)
+            out = []
+            for docnum in top:
+                (doc_id, title, doc_number, _pn, issuer, day, _src, _cls, _sess, _kind,
+                 ptitle, body) = snap.searcher.stored_fields(docnum)["doc"]
+                hay = analysis.normalize(title + "\n" + ptitle + "\n" + body)
+                shared = tuple(w for w, _ in terms if w in hay)[:6]
+                out.append(SimilarHit(
+                    letter_id=doc_id, title=title, score=round(scores[docnum], 4),
+                    shared_terms=shared, issuer=issuer,
+                    letter_on=date.fromordinal(day) if day else None,
+                    doc_number=doc_number,
+                ))
+            return out
+
+
+# -- a helper process for rebuilds ---------------------------------------------------------
+
+
+def _helper_main(index_dir: str, inbox, outbox) -> None:  # pragma: no cover - subprocess
+    try:
+        ix = index.open_dir(index_dir)
+        writer = _Writer(ix, _lk=False)
+        while True:
+            batch = inbox.get()
+            if batch is None:
+                break
+            for doc in batch:
+                writer.add_document(**WhooshEngine._fields(doc))
+        # (the temporary folder is shared with the main writer, which removes it)
+        segments = [writer._finalize_segment()] if writer._added else []
+        if not writer._added:
+            writer._close_segment()
+        outbox.put(("ok", segments))
+    except BaseException as exc:
+        outbox.put(("error", repr(exc)))
+
+
+class _Helper:
+    """A second process that indexes every other letter of a rebuild into its own
+    segment (the two segments are committed together)."""
+
+    BATCH = 100
+
+    def __init__(self, ix) -> None:
+        ctx = multiprocessing.get_context("fork")
+        self._inbox = ctx.Queue(maxsize=8)
+        self._outbox = ctx.Queue()
+        self._buf: list[LetterDoc] = []
+        self._proc = ctx.Process(target=_helper_main,
+                                 args=(ix.storage.folder, self._inbox, self._outbox),
+                                 daemon=True)
+        self._proc.start()
+
+    def send(self, doc: LetterDoc) -> None:
+        self._buf.append(doc)
+        if len(self._buf) >= self.BATCH:
+            self._inbox.put(self._buf)
+            self._buf = []
+
+    def finish(self) -> list:
+        if self._buf:
+            self._inbox.put(self._buf)
+            self._buf = []
+        self._inbox.put(None)
+        status, payload = self._outbox.get()
+        self._proc.join()
+        if status != "ok":
+            raise RuntimeError(f"index helper process failed: {payload}")
+        return payload
+
+    def abort(self) -> None:
+        if self._proc.is_alive():
+            self._proc.terminate()
+        self._proc.join(timeout=5)
+
+
+# words common to reply letters, never the key terms of one
+_STOP_TEXT = """
+我们 你们 您们 他们 有关 关于 进行 工作 建议 提案 议案 答复 办理 代表 委员 感谢 关心 支持
+意见 情况 相关 开展 加强 推进 进一步 目前 下一步 以及 同时 一是 二是 三是 四是 五是 其中
+已经 没有 可以 通过 根据 按照 及时 认真 研究 收悉 如下 现将 联系人 联系电话 电话 抄送 公开
+方式 主动 市府 办公厅 我局 我委 我市 全市 各区 有关部门 单位 部门 年度 时间 要求 问题 方面
+重要 重视 高度 落实 继续 不断 积极 努力 切实 持续 逐步 全面 充分 更加 做好 提出 提升 提高
+"""
+STOP_WORDS = frozenset(_STOP_TEXT.split())

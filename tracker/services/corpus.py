@@ -1,0 +1,449 @@
+"""Importing reply letters from text files into the database (the corpus).
+
+Each file is parsed, then upserted with its session, proposal, units, contacts and
+commitment candidates inside a savepoint: a bad file leaves no rows behind and does not
+stop the others. Importing the same file twice changes nothing; a changed file updates
+its letter. A letter whose proposal number or session cannot be read is still imported
+and searchable, and flagged for review."""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import os
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from sqlalchemy import delete, insert, select
+
+from tracker.extensions import db
+from tracker.letters.parser import NotALetter, decode_bytes, parse_letter
+from tracker.models import (
+    Commitment,
+    CongressSession,
+    ContactLog,
+    Proposal,
+    ReplyLetter,
+    Unit,
+    utcnow,
+)
+from tracker.rules.clock import BEIJING
+from tracker.services import vocab
+
+SUFFIXES = (".txt", ".text")
+CHANNEL_ALIASES = {"视察": "视察调研", "调研": "视察调研", "见面": "面商", "座谈": "座谈会"}
+KIND_OF_PROPOSER = {"建议": "代表", "议案": "代表", "提案": "委员"}
+
+
+@dataclass
+class Outcome:
+    file: str
+    status: str  # imported / updated / unchanged / flagged / failed
+    reason: str = ""
+    letter_id: int | None = None
+
+    def line(self) -> str:
+        labels = {
+            "imported": "imported",
+            "updated": "updated",
+            "unchanged": "unchanged",
+            "flagged": "flagged",
+            "failed": "failed",
+        }
+        return f"{labels[self.status]}\t{self.file}" + (f"\t{self.reason}" if self.reason else "")
+
+
+def iter_files(paths: Iterable[str | Path]) -> Iterator[Path]:
+    """Files named directly, and the text files below named folders, in a stable order."""
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            yield from sorted(
+                p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES
+            )
+        else:
+            yield path
+
+
+@dataclass
+class Parsed:
+    """The result of reading one file: parsed fields, or unchanged (None), or an error."""
+
+    name: str
+    digest: str = ""
+    parsed: dict | None = None
+    error: str | None = None
+
+
+def read_and_parse(path: str, known_hash: str | None = None) -> Parsed:
+    """Read, hash and parse one file (no database): safe to run in another process."""
+    name = Path(path).name
+    try:
+        data = Path(path).read_bytes()
+    except OSError as error:
+        return Parsed(name, error=f"cannot read: {error.strerror or error}")
+    digest = hashlib.sha256(data).hexdigest()
+    if known_hash == digest:
+        return Parsed(name, digest)
+    try:
+        return Parsed(name, digest, parse_letter(decode_bytes(data)))
+    except NotALetter as error:
+        return Parsed(name, digest, error=str(error))
+
+
+def _read_and_parse_job(job: tuple[str, str | None]) -> Parsed:
+    return read_and_parse(*job)
+
+
+class Importer:
+    """Caches units and sessions across files; one instance per import run."""
+
+    def __init__(self) -> None:
+        self._units: dict[str, Unit] | None = None
+        self._sessions: dict[str, CongressSession] = {}
+        self._channels = {t.code for t in vocab.terms("contact_channel", active_only=False)}
+
+    # -- lookups ------------------------------------------------------------------------
+
+    def unit(self, name: str | None) -> Unit | None:
+        if not name:
+            return None
+        if self._units is None:
+            self._units = {}
+            for u in db.session.execute(select(Unit)).scalars():
+                for key in [u.name, *(u.short_names or [])]:
+                    self._units.setdefault(key, u)
+        name = name.strip()
+        found = self._units.get(name)
+        if found is None:
+            found = Unit(name=name, short_names=[])
+            db.session.add(found)
+            self._units[name] = found
+        return found
+
+    def session(self, name: str | None, year: int | None) -> CongressSession | None:
+        if not name:
+            return None
+        if name in self._sessions:
+            return self._sessions[name]
+        found = db.session.execute(
+            select(CongressSession).where(CongressSession.name == name)
+        ).scalar_one_or_none()
+        if found is None and year:
+            found = CongressSession(
+                name=name,
+                year=year,
+                body="政协" if "政协" in name else "人大",
+                level=next((lv for lv in ("全国", "省", "区", "市") if name.startswith(lv)), "市"),
+            )
+            db.session.add(found)
+        if found is not None:
+            self._sessions[name] = found
+        return found
+
+    # -- one file -----------------------------------------------------------------------
+
+    def import_file(self, path: Path) -> Outcome:
+        known = (
+            db.session.execute(
+                select(ReplyLetter.source_hash).where(ReplyLetter.source_file == path.name)
+            )
+            .scalars()
+            .first()
+        )
+        return self.apply(read_and_parse(str(path), known))
+
+    def import_many(
+        self, paths: Iterable[Path], *, workers: int | None = None
+    ) -> Iterator[Outcome]:
+        """Import files in order. Reading and parsing (pure Python, the slow part) run in a
+        pool of processes for large imports; the database work stays in this process."""
+        paths = list(paths)
+        known = {
+            row.source_file: row.source_hash
+            for row in db.session.execute(
+                select(ReplyLetter.source_file, ReplyLetter.source_hash).where(
+                    ReplyLetter.source_file.is_not(None)
+                )
+            )
+        }
+        jobs = [(str(p), known.get(p.name)) for p in paths]
+        workers = workers if workers is not None else min(2, os.cpu_count() or 1)
+        if workers <= 1 or len(jobs) < 200:
+            for job in jobs:
+                yield self.apply(read_and_parse(*job))
+            return
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            for parsed in pool.map(_read_and_parse_job, jobs, chunksize=32):
+                yield self.apply(parsed)
+
+    def apply(self, item: Parsed) -> Outcome:
+        """The database part of importing one parsed file, inside a savepoint."""
+        if item.error:
+            return Outcome(item.name, "failed", item.error)
+        if item.parsed is None:
+            letter_id = db.session.execute(
+                select(ReplyLetter.id).where(ReplyLetter.source_file == item.name)
+            ).scalar()
+            return Outcome(item.name, "unchanged", letter_id=letter_id)
+        existing = (
+            db.session.execute(select(ReplyLetter).where(ReplyLetter.source_file == item.name))
+            .scalars()
+            .first()
+        )
+        savepoint = db.session.begin_nested()
+        try:
+            letter, created = self._upsert(item.name, item.digest, item.parsed, existing)
+            db.session.flush()
+            savepoint.commit()
+        except Exception as error:  # a bad row: nothing of this file stays
+            savepoint.rollback()
+            self._units = None
+            self._sessions = {}
+            return Outcome(item.name, "failed", f"{type(error).__name__}: {error}")
+        if letter.needs_review:
+            return Outcome(item.name, "flagged", letter.review_reason or "", letter.id)
+        return Outcome(item.name, "imported" if created else "updated", letter_id=letter.id)
+
+    def _upsert(self, name: str, digest: str, parsed: dict, existing: ReplyLetter | None):
+        letter_on = _date(parsed.get("letter_date"))
+        year = letter_on.year if letter_on else None
+        doc_number = parsed.get("doc_number")
+        if existing is None and doc_number:
+            # a reply recorded in the tracker (no text yet) gets its full text
+            existing = (
+                db.session.execute(
+                    select(ReplyLetter).where(
+                        ReplyLetter.doc_number == doc_number, ReplyLetter.source_file.is_(None)
+                    )
+                )
+                .scalars()
+                .first()
+            )
+        created = existing is None
+        letter = existing or ReplyLetter(status="imported")
+        issuer = self.unit(parsed.get("issuer"))
+        for co_unit in parsed.get("co_units") or []:
+            self.unit(co_unit)
+        session = self.session(parsed.get("session"), year)
+        proposal = self._proposal(parsed, session, issuer)
+        reasons = []
+        if not parsed.get("proposal_number"):
+            reasons.append("未能识别建议/提案编号")
+        if session is None:
+            reasons.append("未能识别会议届次")
+
+        letter.source_file = name
+        letter.source_hash = digest
+        letter.title = parsed.get("title")
+        letter.issuer = parsed.get("issuer")
+        letter.unit = issuer if letter.unit_id is None else letter.unit
+        letter.addressee = "、".join(parsed.get("proposers") or []) or None
+        letter.proposal_kind = parsed.get("proposal_kind")
+        letter.session_name = parsed.get("session")
+        letter.proposal_number = parsed.get("proposal_number")
+        letter.proposal_title = parsed.get("proposal_title")
+        letter.proposers = parsed.get("proposers") or []
+        letter.classification = parsed.get("classification")
+        letter.doc_number = doc_number
+        letter.letter_on = letter_on
+        letter.published_at = _datetime(parsed.get("published_at"))
+        letter.co_units = parsed.get("co_units") or []
+        letter.contacts = parsed.get("contacts") or []
+        letter.body = parsed.get("body") or ""
+        letter.sections = parsed.get("sections") or []
+        letter.contact_person = parsed.get("contact_person")
+        letter.contact_phone = parsed.get("contact_phone")
+        letter.disclosure = parsed.get("disclosure")
+        letter.cc = parsed.get("cc") or []
+        letter.needs_review = bool(reasons)
+        letter.review_reason = "；".join(reasons) or None
+        if proposal is not None:
+            letter.proposal = proposal
+        if created:
+            db.session.add(letter)
+        new_proposal = proposal is not None and proposal.id is None
+        db.session.flush()
+        if proposal is not None:
+            self._contacts(proposal, issuer, parsed.get("contacts") or [], new_proposal)
+        self._commitments(letter, proposal, issuer, parsed.get("commitments") or [], created)
+        return letter, created
+
+    def _proposal(
+        self, parsed: dict, session: CongressSession | None, issuer: Unit | None
+    ) -> Proposal | None:
+        number = parsed.get("proposal_number")
+        if session is None or not number:
+            return None
+        if session.id is not None:
+            found = db.session.execute(
+                select(Proposal).where(Proposal.session_id == session.id, Proposal.number == number)
+            ).scalar_one_or_none()
+            if found is not None:
+                return found
+        kind = parsed.get("proposal_kind") or "建议"
+        proposers = parsed.get("proposers") or []
+        proposal = Proposal(
+            session=session,
+            kind=kind,
+            number=number,
+            title=parsed.get("proposal_title") or parsed.get("title") or f"第{number}号{kind}",
+            lead_proposer=proposers[0] if proposers else "（未识别）",
+            proposer_kind=KIND_OF_PROPOSER.get(kind, "代表"),
+            co_signers=proposers[1:],
+            status="closed",  # an archived, answered item
+            classification=parsed.get("classification"),
+        )
+        db.session.add(proposal)
+        return proposal
+
+    def _contacts(
+        self, proposal: Proposal, unit: Unit | None, contacts: list[dict], new_proposal: bool
+    ) -> None:
+        existing = (
+            []
+            if new_proposal
+            else db.session.execute(
+                select(ContactLog.contacted_on, ContactLog.channel, ContactLog.source).where(
+                    ContactLog.proposal_id == proposal.id
+                )
+            ).all()
+        )
+        known = {(c.contacted_on, c.channel) for c in existing}
+        logged_days = {c.contacted_on for c in existing if c.source != "letter"}
+        rows = []
+        for contact in contacts:
+            day = _date(contact.get("date"))
+            if day is None or day in logged_days:  # the clerk's own record of that day wins
+                continue
+            for channel in contact.get("channels") or ["电话"]:
+                code = CHANNEL_ALIASES.get(channel, channel)
+                if code not in self._channels or (day, code) in known:
+                    continue
+                known.add((day, code))
+                rows.append(
+                    {
+                        "proposal_id": proposal.id,
+                        "unit_id": unit.id if unit else None,
+                        "contacted_on": day,
+                        "channel": code,
+                        "phase": "during",
+                        "summary": "据答复函记载",
+                        "source": "letter",
+                        "round": 1,
+                        "participants": "",
+                        "created_at": utcnow(),
+                    }
+                )
+        if rows:
+            db.session.connection().execute(insert(ContactLog.__table__), rows)
+
+    def _commitments(
+        self,
+        letter: ReplyLetter,
+        proposal: Proposal | None,
+        unit: Unit | None,
+        found: list[dict],
+        created: bool,
+    ) -> None:
+        """Commitment candidates, replaced on re-import; confirmed ones are kept."""
+        kept: set[str] = set()
+        if not created:
+            db.session.execute(
+                delete(Commitment).where(
+                    Commitment.letter_id == letter.id, Commitment.status == "candidate"
+                )
+            )
+            kept = set(
+                db.session.execute(
+                    select(Commitment.text).where(Commitment.letter_id == letter.id)
+                ).scalars()
+            )
+            db.session.expire(letter, ["commitments"])
+        rows = [
+            {
+                "letter_id": letter.id,
+                "proposal_id": proposal.id if proposal else None,
+                "unit_id": unit.id if unit else None,
+                "section": item.get("section"),
+                "text": item["text"],
+                "due_on": _date(item.get("due_on")),
+                "target": item.get("target"),
+                "status": "candidate",
+                "created_at": utcnow(),
+            }
+            for item in found
+            if item["text"] not in kept
+        ]
+        if rows:
+            db.session.connection().execute(insert(Commitment.__table__), rows)
+
+
+def _date(value: str | None) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        return None
+
+
+def _datetime(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        stamp = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    # a web page's 发布时间 is Beijing time; timestamps are stored in UTC
+    return stamp.replace(tzinfo=BEIJING).astimezone(UTC) if stamp.tzinfo is None else stamp
+
+
+def complete_review(
+    actor, letter: ReplyLetter, *, session_name: str, year: int | None, kind: str, number: str
+) -> Proposal:
+    """A reviewer supplies the session and number the parser could not read: the letter
+    joins (or creates) its proposal and leaves the review queue."""
+    from tracker.services import audit, permissions
+    from tracker.services.errors import DomainError, PermissionDenied
+
+    if not permissions.sees_all(actor):
+        raise PermissionDenied()
+    importer = Importer()
+    session = importer.session(
+        session_name.strip(), year or (letter.letter_on.year if letter.letter_on else None)
+    )
+    if session is None:
+        raise DomainError("新的会议须填写年份。")
+    db.session.flush()
+    parsed = {
+        "proposal_number": number.strip(),
+        "proposal_kind": kind,
+        "proposal_title": letter.proposal_title,
+        "title": letter.title,
+        "proposers": letter.proposers,
+        "classification": letter.classification,
+    }
+    proposal = importer._proposal(parsed, session, letter.unit)
+    letter.proposal = proposal
+    letter.session_name = session.name
+    letter.proposal_number = number.strip()
+    letter.proposal_kind = kind
+    letter.needs_review = False
+    letter.review_reason = None
+    for commitment in letter.commitments:
+        commitment.proposal = proposal
+    db.session.flush()
+    audit.record(
+        actor,
+        "letter_review",
+        f"补全答复函的会议和编号：{session.name}第{number}号",
+        proposal_id=proposal.id,
+        entity="letter",
+        entity_id=letter.id,
+    )
+    return proposal

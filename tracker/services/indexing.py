@@ -1,0 +1,234 @@
+"""Keeping the search index in step with the database (a transactional outbox).
+
+- ``after_flush``: every reply letter written or deleted in the transaction gets an outbox
+  row, inserted on the same connection, so it commits or rolls back with the data.
+- ``after_commit``: the outbox is drained: letters are read back from the database as
+  committed and written to the index by one writer at a time (a file lock beside the
+  index serialises drains across gunicorn workers, so a slower worker can never overwrite
+  a newer version with an older one).
+- A drain that fails (a crash, a full disk) leaves its rows; the next commit, the next
+  start of the app, or ``tracker reindex`` applies them.
+
+The database is the source of truth; ``rebuild`` recreates the index from it.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from flask import Flask, current_app, has_app_context
+from sqlalchemy import delete, event, insert, inspect, select
+from sqlalchemy.orm import Session, selectinload
+
+from tracker.extensions import db
+from tracker.models import ReplyLetter, SearchOutbox, VocabularyTerm
+from tracker.search import get_engine
+from tracker.search.base import LetterDoc
+
+log = logging.getLogger(__name__)
+
+INDEXED_STATUSES = ("issued", "published", "imported")
+BATCH = 500
+
+
+# -- what the index holds of a letter -----------------------------------------------
+
+
+def public_disclosures(session: Session) -> set[str]:
+    rows = session.execute(
+        select(VocabularyTerm.code).where(
+            VocabularyTerm.vocabulary == "disclosure", VocabularyTerm.is_public.is_(True)
+        )
+    ).scalars()
+    return set(rows)
+
+
+def restricted_disclosures(session: Session) -> set[str]:
+    """Disclosure modes that keep a letter inside its unit (不予公开)."""
+    return {"不予公开"}
+
+
+def is_public(letter: ReplyLetter, public_codes: set[str]) -> bool:
+    """Published to everyone: a tracker letter once published, an imported letter whose
+    disclosure line says 主动公开."""
+    if letter.disclosure not in public_codes:
+        return False
+    return letter.status in ("published", "imported")
+
+
+def letter_doc(letter: ReplyLetter, public_codes: set[str], restricted: set[str]) -> LetterDoc:
+    session_name = letter.session_name or (letter.proposal.session.name if letter.proposal else "")
+    return LetterDoc(
+        id=letter.id,
+        title=letter.title or "",
+        proposal_title=letter.proposal_title or "",
+        body=letter.body or "",
+        proposers=tuple(letter.proposers or ()),
+        issuer=letter.issuer or "",
+        doc_number=letter.doc_number or "",
+        proposal_number=letter.proposal_number or "",
+        session=session_name or "",
+        kind=letter.proposal_kind or "",
+        classification=letter.classification or "",
+        letter_on=letter.letter_on,
+        source=letter.source_file or "",
+        public=is_public(letter, public_codes),
+        restricted_unit_id=letter.unit_id if letter.disclosure in restricted else None,
+    )
+
+
+def _indexable(letter: ReplyLetter) -> bool:
+    return letter.status in INDEXED_STATUSES
+
+
+def load_docs(session: Session, letter_ids: Iterable[int]) -> tuple[list[LetterDoc], set[int]]:
+    """The index documents of these letters, and the ids to remove (gone or not indexable)."""
+    ids = set(letter_ids)
+    letters = (
+        session.execute(
+            select(ReplyLetter)
+            .where(ReplyLetter.id.in_(ids))
+            .options(selectinload(ReplyLetter.proposal))
+        )
+        .scalars()
+        .all()
+    )
+    public_codes, restricted = public_disclosures(session), restricted_disclosures(session)
+    docs = [letter_doc(le, public_codes, restricted) for le in letters if _indexable(le)]
+    return docs, ids - {d.id for d in docs}
+
+
+def iter_all_docs(session: Session, batch: int = BATCH) -> Iterator[LetterDoc]:
+    public_codes, restricted = public_disclosures(session), restricted_disclosures(session)
+    last = 0
+    while True:
+        letters = (
+            session.execute(
+                select(ReplyLetter)
+                .where(ReplyLetter.id > last, ReplyLetter.status.in_(INDEXED_STATUSES))
+                .options(selectinload(ReplyLetter.proposal))
+                .order_by(ReplyLetter.id)
+                .limit(batch)
+            )
+            .scalars()
+            .all()
+        )
+        if not letters:
+            return
+        for letter in letters:
+            yield letter_doc(letter, public_codes, restricted)
+        last = letters[-1].id
+        session.expunge_all()
+
+
+# -- the outbox ------------------------------------------------------------------------
+
+
+def _after_flush(session: Session, _flush_context) -> None:
+    rows = []
+    for obj in session.new | session.dirty:
+        if isinstance(obj, ReplyLetter) and session.is_modified(obj, include_collections=False):
+            rows.append({"letter_id": obj.id, "op": "upsert"})
+    for obj in session.deleted:
+        if isinstance(obj, ReplyLetter):
+            rows.append({"letter_id": obj.id, "op": "delete"})
+    if rows:
+        session.connection().execute(insert(SearchOutbox), rows)
+        session.info["search_pending"] = True
+
+
+def _after_commit(session: Session) -> None:
+    if session.in_nested_transaction():  # a savepoint: the data is not committed yet
+        return
+    if session.info.pop("search_pending", False) and has_app_context():
+        drain(current_app._get_current_object())
+
+
+def _after_soft_rollback(session: Session, previous_transaction) -> None:
+    # A savepoint's rollback leaves the outer transaction's outbox rows in place.
+    if not previous_transaction.nested:
+        session.info.pop("search_pending", None)
+
+
+def install_listeners() -> None:
+    if not event.contains(Session, "after_flush", _after_flush):
+        event.listen(Session, "after_flush", _after_flush)
+        event.listen(Session, "after_commit", _after_commit)
+        event.listen(Session, "after_soft_rollback", _after_soft_rollback)
+
+
+@contextmanager
+def _drain_lock(app: Flask):
+    """One drain at a time across processes on this machine (and on a shared folder)."""
+    folder = Path(app.config["INDEX_DIR"])
+    folder.mkdir(parents=True, exist_ok=True)
+    fd = os.open(folder / "drain.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
+def pending(session: Session) -> int:
+    return session.execute(select(db.func.count(SearchOutbox.id))).scalar_one()
+
+
+def drain(app: Flask) -> int:
+    """Apply every pending outbox row to the index; returns letters written or removed.
+    Never raises: a failure is logged and the rows stay for the next drain."""
+    done = 0
+    try:
+        with _drain_lock(app), Session(db.engine) as session:
+            while True:
+                rows = session.execute(
+                    select(SearchOutbox.id, SearchOutbox.letter_id)
+                    .order_by(SearchOutbox.id)
+                    .limit(BATCH)
+                ).all()
+                if not rows:
+                    break
+                docs, gone = load_docs(session, {r.letter_id for r in rows})
+                engine = get_engine(app)
+                if docs:
+                    engine.index(docs)
+                if gone:
+                    engine.remove(gone)
+                session.execute(delete(SearchOutbox).where(SearchOutbox.id <= rows[-1].id))
+                session.commit()
+                done += len(docs) + len(gone)
+    except Exception:
+        log.exception("search index update failed; pending changes stay in the outbox")
+    return done
+
+
+def heal_on_start(app: Flask) -> None:
+    """Apply changes a crash left in the outbox (called when the app starts)."""
+    with app.app_context():
+        try:
+            if not inspect(db.engine).has_table(SearchOutbox.__tablename__):
+                return
+            with Session(db.engine) as session:
+                waiting = pending(session)
+        except Exception:  # the database may not exist yet (before init-db)
+            return
+        if waiting:
+            log.warning("applying %d pending search index changes", waiting)
+            drain(app)
+
+
+def rebuild(app: Flask) -> int:
+    """Recreate the index from the database and clear the outbox."""
+    with _drain_lock(app), Session(db.engine) as session:
+        marker = session.execute(select(db.func.max(SearchOutbox.id))).scalar()
+        count = get_engine(app).rebuild(iter_all_docs(session))
+        if marker is not None:
+            session.execute(delete(SearchOutbox).where(SearchOutbox.id <= marker))
+            session.commit()
+    return count

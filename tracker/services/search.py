@@ -1,0 +1,127 @@
+"""Searching the reply letters as a given user may: the public sees published replies,
+units see their own restricted replies, and nothing the database no longer holds is shown."""
+
+from __future__ import annotations
+
+from flask import current_app
+from sqlalchemy import select
+
+from tracker.extensions import db
+from tracker.models import ReplyLetter, User
+from tracker.search import get_engine
+from tracker.search.base import FACETS, Hit, SearchQuery, SearchResult, SimilarHit
+from tracker.services import indexing, permissions
+
+
+def _scope(user: User | None) -> dict:
+    """public_only / unit_ids for this viewer (None: an anonymous visitor)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return {"public_only": True, "unit_ids": frozenset()}
+    if permissions.sees_all(user) or user.role == "liaison":
+        return {"public_only": False, "unit_ids": None}
+    return {"public_only": False, "unit_ids": frozenset({user.unit_id} if user.unit_id else ())}
+
+
+def visible_letter(user: User | None, letter: ReplyLetter) -> bool:
+    """May this viewer read this letter's page?"""
+    scope = _scope(user)
+    if letter.status not in indexing.INDEXED_STATUSES:
+        return (
+            user is not None
+            and getattr(user, "is_authenticated", False)
+            and (permissions.sees_all(user) or letter.unit_id == user.unit_id)
+        )
+    if scope["public_only"]:
+        return indexing.is_public(letter, indexing.public_disclosures(db.session))
+    restricted = letter.disclosure in indexing.restricted_disclosures(db.session)
+    return not restricted or scope["unit_ids"] is None or letter.unit_id in scope["unit_ids"]
+
+
+def _existing(letter_ids: list[int], public_only: bool) -> set[int]:
+    if not letter_ids:
+        return set()
+    rows = db.session.execute(
+        select(ReplyLetter.id, ReplyLetter.status, ReplyLetter.disclosure).where(
+            ReplyLetter.id.in_(letter_ids), ReplyLetter.status.in_(indexing.INDEXED_STATUSES)
+        )
+    ).all()
+    if not public_only:
+        return {r.id for r in rows}
+    public_codes = indexing.public_disclosures(db.session)
+    return {
+        r.id for r in rows if r.disclosure in public_codes and r.status in ("published", "imported")
+    }
+
+
+def run(
+    text: str,
+    *,
+    user: User | None = None,
+    operator: bool = True,
+    filters: dict[str, str] | None = None,
+    sort: str = "relevance",
+    page: int = 1,
+    per_page: int = 20,
+    with_facets: bool = True,
+) -> SearchResult:
+    """Search. `operator=True` (the console) sees everything; otherwise `user` decides."""
+    scope = {"public_only": False, "unit_ids": None} if operator else _scope(user)
+    query = SearchQuery(
+        text=text or "",
+        filters={k: v for k, v in (filters or {}).items() if k in FACETS and v},
+        sort=sort if sort in ("relevance", "date") else "relevance",
+        page=max(1, page),
+        per_page=per_page,
+        with_facets=with_facets,
+        **scope,
+    )
+    result = get_engine(current_app).search(query)
+    known = _existing([h.letter_id for h in result.hits], scope["public_only"])
+    if len(known) < len(result.hits):
+        missing = [h.letter_id for h in result.hits if h.letter_id not in known]
+        result.hits = [h for h in result.hits if h.letter_id in known]
+        result.total = max(0, result.total - len(missing))
+        current_app.logger.warning("search returned letters not in the database: %s", missing)
+    return result
+
+
+def similar(
+    text: str, *, user: User | None, exclude: tuple[int, ...] = (), limit: int = 5
+) -> list[SimilarHit]:
+    scope = _scope(user)
+    hits = get_engine(current_app).similar(text, limit=limit + 5, exclude=exclude, **scope)
+    known = _existing([h.letter_id for h in hits], scope["public_only"])
+    return [h for h in hits if h.letter_id in known][:limit]
+
+
+def hit_json(hit: Hit) -> dict:
+    return {
+        "letter_id": hit.letter_id,
+        "title": hit.title,
+        "doc_number": hit.doc_number or None,
+        "proposal_number": hit.proposal_number or None,
+        "issuer": hit.issuer or None,
+        "letter_date": hit.letter_on.isoformat() if hit.letter_on else None,
+        "source": hit.source or None,
+        "score": round(hit.score, 4),
+        "snippet": hit.snippet,
+    }
+
+
+__all__ = ["hit_json", "run", "similar", "visible_letter"]
+
+
+def recent_public(limit: int = 20) -> list[ReplyLetter]:
+    """The latest published replies, for the public page before anyone searches."""
+    public_codes = indexing.public_disclosures(db.session)
+    return list(
+        db.session.execute(
+            select(ReplyLetter)
+            .where(
+                ReplyLetter.disclosure.in_(public_codes),
+                ReplyLetter.status.in_(("published", "imported")),
+            )
+            .order_by(ReplyLetter.letter_on.desc().nulls_last(), ReplyLetter.id.desc())
+            .limit(limit)
+        ).scalars()
+    )

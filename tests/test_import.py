@@ -180,6 +180,8 @@ def test_import_attaches_text_to_a_reply_recorded_in_the_tracker(app, runner):
         assert len(letters) == 1
         assert letters[0].source_file == SEED.name and "心理危机防控" in letters[0].body
         assert letters[0].proposal.lead_proposer == "曾志伟"
+        # the web page it came from is its publication
+        assert letters[0].status == "published"
 
 
 def test_every_fixture_letter_imports(app, runner):

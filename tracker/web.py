@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 
 import markdown as md
@@ -70,6 +71,53 @@ def paragraphs(text: str | None) -> Markup:
     return Markup("".join(f"<p>{escape(line)}</p>" for line in lines))
 
 
+FOOTER_RE = re.compile(
+    r"^[（(]?\s*(联系人|承办人|公开方式|公开属性|公开类别|抄送|办复类别|答复类别)"
+)
+HEADING1_RE = re.compile(r"^[一二三四五六七八九十]+、")
+HEADING2_RE = re.compile(r"^[（(][一二三四五六七八九十]+[）)]")
+DATE_LINE_RE = re.compile(r"^[0-9〇○零一二三四五六七八九十]{4}\s*年.{1,3}月.{1,3}日$")
+
+
+def letter_paragraphs(letter) -> Markup:
+    """An imported letter's text in the letter layout: the heading lines (title, grade,
+    document number) and the closing notes are shown by the template, so they are left out
+    here; the signature and date lines are set to the right."""
+    lines = [line.strip() for line in (letter.body or "").splitlines() if line.strip()]
+    head = {
+        letter.title,
+        letter.doc_number,
+        letter.classification,
+        f"{letter.classification}类" if letter.classification else None,
+    }
+    while lines and (
+        lines[0] in head
+        or (
+            letter.doc_number
+            and letter.doc_number in lines[0]
+            and len(lines[0]) < len(letter.doc_number) + 8
+        )
+    ):
+        lines.pop(0)
+    while lines and FOOTER_RE.match(lines[-1]):
+        lines.pop()
+    parts = []
+    for n, line in enumerate(lines):
+        tail = len(lines) - n <= 2 and (line == letter.issuer or DATE_LINE_RE.match(line))
+        if tail:
+            css = ' class="sign"'
+        elif n == 0 and line.endswith((":", "：")):
+            css = ' class="salutation"'
+        elif len(line) <= 40 and HEADING1_RE.match(line):
+            css = ' class="h1"'
+        elif len(line) <= 40 and HEADING2_RE.match(line):
+            css = ' class="h2"'
+        else:
+            css = ""
+        parts.append(f"<p{css}>{escape(line)}</p>")
+    return Markup("".join(parts))
+
+
 def cn_date(value: date | None) -> str:
     if value is None:
         return ""
@@ -116,6 +164,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["cn_date"] = cn_date
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["paragraphs"] = paragraphs
+    app.jinja_env.filters["letter_paragraphs"] = letter_paragraphs
     app.jinja_env.globals["labels"] = labels
     app.jinja_env.globals["vocab_label"] = vocab.label
 

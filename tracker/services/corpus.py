@@ -105,6 +105,7 @@ class Importer:
         self._units: dict[str, Unit] | None = None
         self._sessions: dict[str, CongressSession] = {}
         self._channels = {t.code for t in vocab.terms("contact_channel", active_only=False)}
+        self._public = {t.code for t in vocab.terms("disclosure", active_only=False) if t.is_public}
 
     # -- lookups ------------------------------------------------------------------------
 
@@ -260,6 +261,8 @@ class Importer:
         letter.contact_phone = parsed.get("contact_phone")
         letter.disclosure = parsed.get("disclosure")
         letter.cc = parsed.get("cc") or []
+        if letter.status == "issued" and letter.disclosure in self._public:
+            letter.status = "published"  # the imported page is the reply's publication
         letter.needs_review = bool(reasons)
         letter.review_reason = "；".join(reasons) or None
         if proposal is not None:

@@ -346,8 +346,11 @@ def test_todo_lists_each_kind_with_days(app, browser, make_proposal):
         co=("广州市教育局",),
         assigned_on=date(2026, 6, 1),
     )
+    make_proposal("1005", title="刚签收的建议", assigned_on=date(2026, 6, 1), co=(), sign=True)
     browser.login("clerk")
     page = _page(browser.get("/todo"))
+    in_hand = page.split('id="in-hand"')[1].split("</section>")[0]
+    assert "刚签收的建议" in in_hand and "剩余78天" in in_hand  # due 1 September
     to_sign = page.split('id="to-sign"')[1].split("</section>")[0]
     due_soon = page.split('id="due-soon"')[1].split("</section>")[0]
     overdue = page.split('id="overdue"')[1].split("</section>")[0]

@@ -18,6 +18,7 @@ class Todo:
     due_soon: list[Assignment] = field(default_factory=list)
     overdue: list[Assignment] = field(default_factory=list)
     opinions_owed: list[Assignment] = field(default_factory=list)
+    in_hand: list[Assignment] = field(default_factory=list)  # the rest of the open work
     extensions_to_decide: list[ExtensionRequest] = field(default_factory=list)
     reassignments_to_decide: list[Assignment] = field(default_factory=list)
     to_assign: list[Proposal] = field(default_factory=list)
@@ -25,7 +26,7 @@ class Todo:
 
     @property
     def count(self) -> int:
-        return sum(len(v) for v in self.__dict__.values())
+        return sum(len(v) for k, v in self.__dict__.items() if k != "in_hand")
 
 
 def _open_assignments():
@@ -72,6 +73,8 @@ def for_user(user: User, today: date, soon_days: int = 7) -> Todo:
                 todo.opinions_owed.append(a)
             elif a.due_on <= today + timedelta(days=soon_days):
                 todo.due_soon.append(a)
+            elif a.signed_for_at is not None:
+                todo.in_hand.append(a)
     if user.role == "supervisor":
         ext_q = (
             db.select(ExtensionRequest)

@@ -12,7 +12,8 @@ from datetime import date
 import pytest
 
 from tracker.extensions import db
-from tracker.models import Assignment, CalendarDay, ReplyLetter, User, VocabularyTerm
+from tracker.models import Assignment, CalendarDay, Proposal, ReplyLetter, User, VocabularyTerm
+from tracker.services import drafting
 from tracker.services import proposals as svc
 
 ROLES = ["admin", "liaison", "supervisor", "duban", "clerk", "clerk-health", "clerk-civil"]
@@ -80,6 +81,24 @@ TABLE = {
     "public.letter#published": by_role(
         "GET", "/public/letters/{public}", dict.fromkeys(ROLES, 200), anonymous=200
     ),
+    # the reply letter: its unit drafts; see-all roles read; the unit's supervisor signs off
+    "drafting.start": rule("POST", "/proposals/{p1}/draft", HANDLERS_P1, ok=302),
+    "drafting.edit": rule("GET", "/letters/{draft}/edit", HANDLERS_P1 | SEES_ALL),
+    "drafting.preview": rule("POST", "/letters/{draft}/preview", HANDLERS_P1 | SEES_ALL),
+    "drafting.versions": rule("GET", "/letters/{draft}/versions", HANDLERS_P1 | SEES_ALL),
+    "drafting.compare": rule("GET", "/letters/{draft}/compare?a=1&b=1", HANDLERS_P1 | SEES_ALL),
+    "drafting.submit": rule("POST", "/letters/{draft}/submit", HANDLERS_P1, ok=302),
+    "drafting.approve": rule("POST", "/letters/{draft}/approve", {"supervisor"}, ok=302),
+    "drafting.return_": rule("POST", "/letters/{draft}/return", {"supervisor"}, ok=302),
+    "drafting.issue": rule("POST", "/letters/{draft}/issue", HANDLERS_P1, ok=302),
+    "drafting.publish": rule("POST", "/letters/{draft}/publish", HANDLERS_P1, ok=302),
+    "replies.export": rule("GET", "/letters/{public}/export/html", ALL),
+    "public.export": by_role(
+        "GET", "/public/letters/{public}/export/html", dict.fromkeys(ROLES, 200), anonymous=200
+    ),
+    "public.export#unpublished": by_role(
+        "GET", "/public/letters/{secret}/export/html", dict.fromkeys(ROLES, 404), anonymous=404
+    ),
     # administration: the admin alone
     "admin.index": rule("GET", "/admin/", ADMIN, ok=302),
     "admin.users": rule("GET", "/admin/users", ADMIN),
@@ -142,6 +161,7 @@ def world(app, people, make_proposal):
             db.session.flush()
             ids[key] = letter.id
         ids["day_id"] = day.id
+        ids["draft"] = drafting.start_draft(clerk, db.session.get(Proposal, p1)).id
         db.session.commit()
         return ids
 

@@ -66,8 +66,8 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def _sqlite_pragmas(app: Flask) -> None:
-    """SQLite: enforce foreign keys, write-ahead log so readers never block the writer,
-    and wait for a lock instead of failing at once (several gunicorn workers)."""
+    """SQLite: enforce foreign keys, write-ahead log, and transactions that wait for the
+    write lock instead of failing (several gunicorn workers share the file)."""
     if not app.config["DATABASE_URL"].startswith("sqlite"):
         return
     from sqlalchemy import event
@@ -78,8 +78,17 @@ def _sqlite_pragmas(app: Flask) -> None:
 
         @event.listens_for(db.engine, "connect")
         def _on_connect(dbapi_connection, _record):
+            # SQLAlchemy, not the driver, starts transactions (see _on_begin)
+            dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
+
+        @event.listens_for(db.engine, "begin")
+        def _on_begin(connection):
+            # Take the write lock when the transaction starts: a transaction that read first
+            # and writes later would otherwise fail at once with "database is locked" when
+            # another worker wrote in between, instead of waiting its turn.
+            connection.exec_driver_sql("BEGIN IMMEDIATE")

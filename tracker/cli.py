@@ -297,6 +297,52 @@ def gen_corpus(count: int, out: str, seed: int) -> None:
     click.echo(f"{written} letters written to {out}")
 
 
+@click.command("export-letter")
+@click.argument("doc_number", required=False)
+@click.option("--proposal", "proposal_number", help="The proposal's number instead of DOC_NUMBER.")
+@click.option("--session", "session_name", help="With --proposal: the session, when ambiguous.")
+@click.option("--format", "fmt", required=True, type=click.Choice(["docx", "pdf", "html"]))
+@click.option("--out", required=True, type=click.Path(dir_okay=False))
+@with_appcontext
+def export_letter(
+    doc_number: str | None,
+    proposal_number: str | None,
+    session_name: str | None,
+    fmt: str,
+    out: str,
+) -> None:
+    """Write a reply letter as .docx, PDF or HTML (any letter in the database)."""
+    from pathlib import Path
+
+    from tracker.models import ReplyLetter
+    from tracker.services import exporting
+
+    if bool(doc_number) == bool(proposal_number):
+        _fail("请给出文号，或用 --proposal 给出建议/提案编号（二者选一）。")
+    query = db.select(ReplyLetter)
+    if doc_number:
+        query = query.where(ReplyLetter.doc_number == doc_number.strip())
+    else:
+        query = query.where(ReplyLetter.proposal_number == proposal_number.strip())
+        if session_name:
+            query = query.where(ReplyLetter.session_name == session_name.strip())
+    letters = (
+        db.session.execute(query.order_by(ReplyLetter.round.desc(), ReplyLetter.id.desc()))
+        .scalars()
+        .all()
+    )
+    if not letters:
+        _fail("找不到该答复函。")
+    sessions = {le.session_name for le in letters}
+    if proposal_number and len(sessions) > 1:
+        _fail(
+            "多个会议都有该编号，请用 --session 指定：" + "、".join(sorted(filter(None, sessions)))
+        )
+    letter = letters[0]
+    Path(out).write_bytes(exporting.render(letter, fmt))
+    click.echo(f"{letter.title or letter.doc_number} -> {out}")
+
+
 COMMANDS = [
     init_db,
     create_user,
@@ -308,6 +354,7 @@ COMMANDS = [
     reindex,
     search,
     gen_corpus,
+    export_letter,
 ]
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime
 
 import markdown as md
@@ -12,6 +11,7 @@ from flask_login import current_user
 from markupsafe import Markup, escape
 
 from tracker.extensions import db, login_manager
+from tracker.letters.layout import is_date_line, is_heading, letter_lines
 from tracker.models import User
 from tracker.rules import labels
 from tracker.rules.clock import to_beijing
@@ -71,46 +71,19 @@ def paragraphs(text: str | None) -> Markup:
     return Markup("".join(f"<p>{escape(line)}</p>" for line in lines))
 
 
-FOOTER_RE = re.compile(
-    r"^[（(]?\s*(联系人|承办人|公开方式|公开属性|公开类别|抄送|办复类别|答复类别)"
-)
-HEADING1_RE = re.compile(r"^[一二三四五六七八九十]+、")
-HEADING2_RE = re.compile(r"^[（(][一二三四五六七八九十]+[）)]")
-DATE_LINE_RE = re.compile(r"^[0-9〇○零一二三四五六七八九十]{4}\s*年.{1,3}月.{1,3}日$")
-
-
 def letter_paragraphs(letter) -> Markup:
-    """An imported letter's text in the letter layout: the heading lines (title, grade,
-    document number) and the closing notes are shown by the template, so they are left out
-    here; the signature and date lines are set to the right."""
-    lines = [line.strip() for line in (letter.body or "").splitlines() if line.strip()]
-    head = {
-        letter.title,
-        letter.doc_number,
-        letter.classification,
-        f"{letter.classification}类" if letter.classification else None,
-    }
-    while lines and (
-        lines[0] in head
-        or (
-            letter.doc_number
-            and letter.doc_number in lines[0]
-            and len(lines[0]) < len(letter.doc_number) + 8
-        )
-    ):
-        lines.pop(0)
-    while lines and FOOTER_RE.match(lines[-1]):
-        lines.pop()
+    """An imported letter's text in the letter layout, headings and signature in place."""
+    lines = letter_lines(letter.body, head=(letter.title, letter.doc_number, letter.classification))
     parts = []
     for n, line in enumerate(lines):
-        tail = len(lines) - n <= 2 and (line == letter.issuer or DATE_LINE_RE.match(line))
+        tail = len(lines) - n <= 2 and (line == letter.issuer or is_date_line(line))
         if tail:
             css = ' class="sign"'
         elif n == 0 and line.endswith((":", "：")):
             css = ' class="salutation"'
-        elif len(line) <= 40 and HEADING1_RE.match(line):
+        elif len(line) <= 40 and is_heading(line, 1):
             css = ' class="h1"'
-        elif len(line) <= 40 and HEADING2_RE.match(line):
+        elif len(line) <= 40 and is_heading(line, 2):
             css = ' class="h2"'
         else:
             css = ""
@@ -151,13 +124,14 @@ def load_user(user_id: str) -> User | None:
 def init_app(app: Flask) -> None:
     from tracker.admin.views import bp as admin_bp
     from tracker.auth.views import bp as auth_bp
+    from tracker.drafting.views import bp as drafting_bp
     from tracker.main.views import bp as main_bp
     from tracker.proposals.views import bp as proposals_bp
     from tracker.public.views import bp as public_bp
     from tracker.replies.views import bp as replies_bp
     from tracker.services import settings, vocab
 
-    for bp in (auth_bp, main_bp, proposals_bp, replies_bp, public_bp, admin_bp):
+    for bp in (auth_bp, main_bp, proposals_bp, drafting_bp, replies_bp, public_bp, admin_bp):
         app.register_blueprint(bp)
 
     app.jinja_env.filters["markdown"] = render_markdown

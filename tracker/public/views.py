@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template
 
-from tracker.replies.views import get_visible_letter, search_page, similar_text
+from tracker.replies.views import export_response, get_visible_letter, search_page, similar_text
 from tracker.services import search
 
 bp = Blueprint("public", __name__, url_prefix="/public")
@@ -22,3 +22,8 @@ def letter(letter_id: int):
     letter = get_visible_letter(letter_id, public=True)
     similar = search.similar(similar_text(letter), user=None, exclude=(letter.id,))
     return render_template("public/letter.html", letter=letter, similar=similar)
+
+
+@bp.route("/letters/<int:letter_id>/export/<fmt>")
+def export(letter_id: int, fmt: str):
+    return export_response(get_visible_letter(letter_id, public=True), fmt)

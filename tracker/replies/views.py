@@ -141,3 +141,39 @@ def review_letter(letter_id: int):
     return render_template("replies/review_letter.html", letter=letter, form=form), (
         400 if form.errors or form.form_errors else 200
     )
+
+
+EXPORTABLE = ("approved", "issued", "published", "imported")
+
+
+def export_response(letter: ReplyLetter, fmt: str):
+    from flask import Response
+
+    from tracker.services import exporting
+
+    if fmt not in exporting.FORMATS or letter.status not in EXPORTABLE:
+        abort(404)
+    data = exporting.render(letter, fmt)
+    response = Response(data, mimetype=exporting.FORMATS[fmt])
+    if fmt != "html":
+        from urllib.parse import quote
+
+        name = exporting.file_name(letter, fmt)
+        response.headers["Content-Disposition"] = (
+            f"attachment; filename=letter-{letter.id}.{fmt}; filename*=UTF-8''{quote(name)}"
+        )
+    return response
+
+
+@bp.route("/letters/<int:letter_id>/export/<fmt>")
+@login_required
+def export(letter_id: int, fmt: str):
+    letter = db.session.get(ReplyLetter, letter_id)
+    if letter is None:
+        abort(404)
+    if letter.status == "approved":  # signed but not sent: the unit and see-all roles
+        if not (permissions.sees_all(current_user) or current_user.unit_id == letter.unit_id):
+            abort(403)
+    elif not search.visible_letter(current_user, letter):
+        abort(403)
+    return export_response(letter, fmt)

@@ -1,0 +1,59 @@
+from flask_wtf import FlaskForm
+from wtforms import DateField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+
+DATE_MSG = "请输入有效日期（年-月-日）。"
+
+
+class DraftForm(FlaskForm):
+    title = StringField("标题", validators=[DataRequired("请填写标题。"), Length(max=300)])
+    addressee = StringField(
+        "称谓", validators=[DataRequired("请填写称谓，如：曾志伟代表："), Length(max=200)]
+    )
+    body = TextAreaField("正文（Markdown）", validators=[Optional(), Length(max=100000)])
+    classification = SelectField("答复类别", validators=[Optional()])
+    doc_number = StringField(
+        "文号",
+        validators=[Optional(), Length(max=80)],
+        description="留空则签发时自动编号；手工填写须符合“穗教案〔2022〕119号”格式",
+    )
+    letter_on = DateField(
+        "成文日期",
+        validators=[Optional()],
+        format="%Y-%m-%d",
+        description="留空则以签发日期为成文日期",
+    )
+    contact_person = StringField("联系人", validators=[Optional(), Length(max=60)])
+    contact_phone = StringField("联系电话", validators=[Optional(), Length(max=60)])
+    disclosure = SelectField("公开方式", validators=[Optional()])
+    disclosure_reason = StringField("不公开理由", validators=[Optional(), Length(max=500)])
+    cc = StringField(
+        "抄送", validators=[Optional(), Length(max=1000)], description="多个单位用顿号分隔"
+    )
+    comment = StringField("修改说明", validators=[Optional(), Length(max=300)])
+    base_version = HiddenField()
+
+
+class SubmitForm(FlaskForm):
+    """One reason field per warning is read from the request (reason-<code>)."""
+
+
+class ApproveForm(FlaskForm):
+    classification = SelectField("答复类别（可更正）", validators=[Optional()])
+    letter_on = DateField("成文日期", validators=[Optional()], format="%Y-%m-%d")
+
+
+class ReturnForm(FlaskForm):
+    comment = TextAreaField(
+        "修改意见", validators=[DataRequired("退回时请写明修改意见。"), Length(max=2000)]
+    )
+    classification = SelectField("答复类别（可更正）", validators=[Optional()])
+
+
+class IssueForm(FlaskForm):
+    issued_on = DateField("发出日期", validators=[InputRequired(DATE_MSG)], format="%Y-%m-%d")
+
+
+class DisclosureForm(FlaskForm):
+    disclosure = SelectField("公开方式", validators=[InputRequired("请选择公开方式。")])
+    reason = StringField("理由", validators=[Optional(), Length(max=500)])

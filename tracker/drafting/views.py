@@ -1,0 +1,361 @@
+"""The reply-letter editor and its sign-off workflow."""
+
+from __future__ import annotations
+
+import re
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from tracker.drafting import forms
+from tracker.extensions import db
+from tracker.formutil import options
+from tracker.models import LetterVersion, Proposal, ReplyLetter
+from tracker.rules.textdiff import field_changes, side_by_side
+from tracker.services import drafting, permissions, search, vocab
+from tracker.services.errors import DomainError, PermissionDenied
+from tracker.services.settings import today
+from tracker.web import render_markdown
+
+bp = Blueprint("drafting", __name__)
+
+FIELD_LABELS = {
+    "title": "标题",
+    "addressee": "称谓",
+    "classification": "答复类别",
+    "doc_number": "文号",
+    "letter_on": "成文日期",
+    "contact_person": "联系人",
+    "contact_phone": "联系电话",
+    "disclosure": "公开方式",
+    "disclosure_reason": "不公开理由",
+    "cc": "抄送",
+}
+
+
+def _letter(letter_id: int) -> ReplyLetter:
+    letter = db.session.get(ReplyLetter, letter_id)
+    if letter is None or letter.proposal is None:
+        abort(404)
+    if not (
+        permissions.sees_all(current_user)
+        or (
+            current_user.role in permissions.HANDLING_ROLES
+            and current_user.unit_id == letter.unit_id
+        )
+    ):
+        abort(403)
+    return letter
+
+
+def _split_cc(text: str | None) -> list[str]:
+    return [p.strip() for p in re.split(r"[、，,；;\n]+", text or "") if p.strip()]
+
+
+def _choices(form) -> None:
+    grades = vocab.classification_terms()
+    form.classification.choices = options([("", "（未定）")] + [(t.code, t.label) for t in grades])
+    if hasattr(form, "disclosure"):
+        form.disclosure.choices = options([("", "（未定）")] + vocab.choices("disclosure"))
+
+
+def _draft_form(letter: ReplyLetter, data=None) -> forms.DraftForm:
+    form = forms.DraftForm(
+        formdata=data,
+        obj=None if data else letter,
+        cc="、".join(letter.cc or []),
+        base_version=str(letter.version),
+    )
+    if data is None:
+        form.cc.data = "、".join(letter.cc or [])
+        form.base_version.data = str(letter.version)
+    _choices(form)
+    return form
+
+
+def _editor(letter: ReplyLetter, form, status=200, conflict=None, preview=None):
+    proposal = letter.proposal
+    co = [a for a in proposal.active_assignments if a.is_co]
+    similar = search.similar(
+        f"{proposal.title} {proposal.content}", user=current_user, exclude=(letter.id,)
+    )
+    grades = {t.code: t.description for t in vocab.classification_terms()}
+    return render_template(
+        "drafting/edit.html",
+        letter=letter,
+        proposal=proposal,
+        form=form,
+        checklist=drafting.checklist(letter),
+        co_assignments=co,
+        similar=similar,
+        grade_definitions=grades,
+        can_edit=drafting.can_edit(current_user, letter),
+        can_approve=drafting.can_approve(current_user, letter),
+        conflict=conflict,
+        preview=preview,
+        approve_form=_approve_form(letter),
+        return_form=_return_form(),
+        issue_form=forms.IssueForm(issued_on=today()),
+        versions=drafting.count_versions(letter),
+    ), status
+
+
+def _approve_form(letter: ReplyLetter) -> forms.ApproveForm:
+    form = forms.ApproveForm(
+        classification=letter.classification, letter_on=letter.letter_on or today()
+    )
+    _choices(form)
+    return form
+
+
+def _return_form() -> forms.ReturnForm:
+    form = forms.ReturnForm()
+    _choices(form)
+    return form
+
+
+@bp.route("/proposals/<int:proposal_id>/draft", methods=["POST"])
+@login_required
+def start(proposal_id: int):
+    proposal = db.session.get(Proposal, proposal_id)
+    if proposal is None:
+        abort(404)
+    if not permissions.can_view(current_user, proposal):
+        abort(403)
+    if not forms.SubmitForm().validate_on_submit():
+        abort(400)
+    try:
+        letter = drafting.start_draft(current_user, proposal)
+    except PermissionDenied:
+        abort(403)
+    except DomainError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect(url_for("proposals.detail", proposal_id=proposal.id))
+    db.session.commit()
+    return redirect(url_for("drafting.edit", letter_id=letter.id))
+
+
+@bp.route("/letters/<int:letter_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(letter_id: int):
+    letter = _letter(letter_id)
+    if request.method == "GET":
+        return _editor(letter, _draft_form(letter))[0]
+    if not drafting.can_edit(current_user, letter):
+        abort(403)
+    form = _draft_form(letter, request.form)
+    if request.form.get("action") == "preview":  # without JavaScript: re-render with preview
+        return _editor(letter, form, preview=render_markdown(form.body.data))
+    if not form.validate_on_submit():
+        return _editor(letter, form, 400)
+    values = {
+        "title": form.title.data.strip(),
+        "addressee": form.addressee.data.strip(),
+        "classification": form.classification.data or None,
+        "doc_number": form.doc_number.data,
+        "letter_on": form.letter_on.data,
+        "contact_person": (form.contact_person.data or "").strip() or None,
+        "contact_phone": (form.contact_phone.data or "").strip() or None,
+        "disclosure": form.disclosure.data or None,
+        "disclosure_reason": (form.disclosure_reason.data or "").strip() or None,
+        "cc": _split_cc(form.cc.data),
+    }
+    try:
+        base = int(form.base_version.data or 0)
+        changed = drafting.save_draft(
+            current_user,
+            letter,
+            values=values,
+            body=form.body.data or "",
+            base_version=base,
+            comment=form.comment.data or "",
+        )
+    except drafting.EditConflict as conflict:
+        db.session.rollback()
+        letter = _letter(letter_id)
+        mine = {
+            **values,
+            "letter_on": values["letter_on"].isoformat() if values["letter_on"] else None,
+        }
+        theirs = conflict.latest
+        details = {
+            "version": theirs,
+            "rows": side_by_side(form.body.data or "", theirs.body if theirs else ""),
+            "fields": field_changes(mine, theirs.fields if theirs else {}, FIELD_LABELS),
+        }
+        form.form_errors.append(str(conflict))
+        form.base_version.data = str(letter.version)
+        return _editor(letter, form, 409, conflict=details)
+    except DomainError as error:
+        db.session.rollback()
+        form.form_errors.append(str(error))
+        return _editor(letter, form, 400)
+    db.session.commit()
+    flash("草稿已保存。" if changed else "没有修改。", "success" if changed else "info")
+    return redirect(url_for("drafting.edit", letter_id=letter.id))
+
+
+@bp.route("/letters/<int:letter_id>/preview", methods=["POST"])
+@login_required
+def preview(letter_id: int):
+    """The editor's live preview (JavaScript posts the body; the answer is sanitised HTML)."""
+    _letter(letter_id)
+    if not forms.SubmitForm().validate_on_submit():
+        abort(400)
+    return Response(render_markdown(request.form.get("body", "")), mimetype="text/html")
+
+
+def _act(letter: ReplyLetter, action, message: str):
+    try:
+        action()
+    except PermissionDenied:
+        db.session.rollback()
+        abort(403)
+    except DomainError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect(url_for("drafting.edit", letter_id=letter.id))
+    db.session.commit()
+    flash(message, "success")
+    return redirect(url_for("drafting.edit", letter_id=letter.id))
+
+
+@bp.route("/letters/<int:letter_id>/submit", methods=["POST"])
+@login_required
+def submit(letter_id: int):
+    letter = _letter(letter_id)
+    if not drafting.can_edit(current_user, letter):
+        abort(403)
+    if not forms.SubmitForm().validate_on_submit():
+        abort(400)
+    reasons = {
+        k.removeprefix("reason-"): v for k, v in request.form.items() if k.startswith("reason-")
+    }
+    return _act(
+        letter, lambda: drafting.submit(current_user, letter, reasons), "已提交负责人签发。"
+    )
+
+
+@bp.route("/letters/<int:letter_id>/approve", methods=["POST"])
+@login_required
+def approve(letter_id: int):
+    letter = _letter(letter_id)
+    if not drafting.can_approve(current_user, letter):
+        abort(403)
+    form = _approve_form(letter)
+    if not form.validate_on_submit():
+        flash("；".join(e for errs in form.errors.values() for e in errs), "error")
+        return redirect(url_for("drafting.edit", letter_id=letter.id))
+    return _act(
+        letter,
+        lambda: drafting.approve(
+            current_user,
+            letter,
+            classification=form.classification.data or None,
+            letter_on=form.letter_on.data,
+        ),
+        "已签发。",
+    )
+
+
+@bp.route("/letters/<int:letter_id>/return", methods=["POST"])
+@login_required
+def return_(letter_id: int):
+    letter = _letter(letter_id)
+    if not drafting.can_approve(current_user, letter):
+        abort(403)
+    form = _return_form()
+    if not form.validate_on_submit():
+        flash("退回时请写明修改意见。", "error")
+        return redirect(url_for("drafting.edit", letter_id=letter.id))
+    return _act(
+        letter,
+        lambda: drafting.return_letter(
+            current_user, letter, form.comment.data, form.classification.data or None
+        ),
+        "已退回承办人修改。",
+    )
+
+
+@bp.route("/letters/<int:letter_id>/issue", methods=["POST"])
+@login_required
+def issue(letter_id: int):
+    letter = _letter(letter_id)
+    if not (
+        current_user.role in permissions.HANDLING_ROLES and current_user.unit_id == letter.unit_id
+    ):
+        abort(403)
+    form = forms.IssueForm()
+    if not form.validate_on_submit():
+        flash("请填写有效的发出日期。", "error")
+        return redirect(url_for("drafting.edit", letter_id=letter.id))
+    return _act(
+        letter, lambda: drafting.issue(current_user, letter, form.issued_on.data), "已登记发出。"
+    )
+
+
+@bp.route("/letters/<int:letter_id>/publish", methods=["POST"])
+@login_required
+def publish(letter_id: int):
+    letter = _letter(letter_id)
+    if not (
+        current_user.role in permissions.HANDLING_ROLES and current_user.unit_id == letter.unit_id
+    ):
+        abort(403)
+    if not forms.SubmitForm().validate_on_submit():
+        abort(400)
+    return _act(letter, lambda: drafting.publish(current_user, letter), "已在网上公开。")
+
+
+@bp.route("/letters/<int:letter_id>/versions")
+@login_required
+def versions(letter_id: int):
+    letter = _letter(letter_id)
+    rows = (
+        db.session.execute(
+            select(LetterVersion)
+            .where(LetterVersion.letter_id == letter.id)
+            .order_by(LetterVersion.number.desc())
+        )
+        .scalars()
+        .all()
+    )
+    return render_template("drafting/versions.html", letter=letter, versions=rows)
+
+
+@bp.route("/letters/<int:letter_id>/compare")
+@login_required
+def compare(letter_id: int):
+    letter = _letter(letter_id)
+    numbers = [request.args.get("a", type=int), request.args.get("b", type=int)]
+    found = {
+        v.number: v
+        for v in db.session.execute(
+            select(LetterVersion).where(
+                LetterVersion.letter_id == letter.id,
+                LetterVersion.number.in_([n for n in numbers if n]),
+            )
+        ).scalars()
+    }
+    if None in numbers or any(n not in found for n in numbers):
+        abort(404)
+    old, new = found[numbers[0]], found[numbers[1]]
+    return render_template(
+        "drafting/compare.html",
+        letter=letter,
+        old=old,
+        new=new,
+        rows=side_by_side(old.body, new.body),
+        fields=field_changes(old.fields, new.fields, FIELD_LABELS),
+    )

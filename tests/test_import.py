@@ -189,3 +189,26 @@ def test_every_fixture_letter_imports(app, runner):
     assert "failed\t90_" in result.output  # the news article is not a letter
     lines = [line for line in result.output.splitlines() if line.startswith("failed")]
     assert len(lines) == 1, result.output
+
+
+def test_an_imported_letter_without_disclosure_waits_for_a_decision(
+    app, runner, browser, people, tmp_path
+):
+    path = tmp_path / "no_disclosure.txt"
+    path.write_text(
+        SEED.read_text(encoding="utf-8").replace("公开方式:主动公开", ""), encoding="utf-8"
+    )
+    assert runner.invoke(args=["import-letters", str(path)]).exit_code == 0
+    letter_id = _letters(app)[0].id
+    assert browser.get(f"/public/letters/{letter_id}").status_code == 404
+    assert "共找到 0 件答复" in browser.get("/public/?q=心理").get_data(as_text=True)
+    browser.login("clerk")  # the issuing unit's clerk decides
+    page = browser.get(f"/letters/{letter_id}").get_data(as_text=True)
+    assert "确定公开方式" in page
+    assert (
+        browser.post(f"/letters/{letter_id}/disclosure", {"disclosure": "主动公开"}).status_code
+        == 302
+    )
+    browser.logout()
+    assert browser.get(f"/public/letters/{letter_id}").status_code == 200
+    assert "共找到 1 件答复" in browser.get("/public/?q=心理").get_data(as_text=True)

@@ -93,6 +93,9 @@ TABLE = {
     "drafting.issue": rule("POST", "/letters/{draft}/issue", HANDLERS_P1, ok=302),
     "drafting.publish": rule("POST", "/letters/{draft}/publish", HANDLERS_P1, ok=302),
     "replies.export": rule("GET", "/letters/{public}/export/html", ALL),
+    "replies.disclosure": rule(
+        "POST", "/letters/{secret}/disclosure", HANDLERS_P1 | SEES_ALL, ok=302
+    ),
     "public.export": by_role(
         "GET", "/public/letters/{public}/export/html", dict.fromkeys(ROLES, 200), anonymous=200
     ),

@@ -83,8 +83,20 @@ def letter(letter_id: int):
     proposal_visible = letter.proposal is not None and permissions.can_view(
         current_user, letter.proposal
     )
+    disclosure_form = None
+    if letter.disclosure is None and _can_decide_disclosure(letter):
+        from tracker.drafting.forms import DisclosureForm
+        from tracker.formutil import options
+        from tracker.services import vocab
+
+        disclosure_form = DisclosureForm()
+        disclosure_form.disclosure.choices = options(vocab.choices("disclosure"))
     return render_template(
-        "replies/letter.html", letter=letter, similar=similar, proposal_visible=proposal_visible
+        "replies/letter.html",
+        letter=letter,
+        similar=similar,
+        proposal_visible=proposal_visible,
+        disclosure_form=disclosure_form,
     )
 
 
@@ -177,3 +189,40 @@ def export(letter_id: int, fmt: str):
     elif not search.visible_letter(current_user, letter):
         abort(403)
     return export_response(letter, fmt)
+
+
+def _can_decide_disclosure(letter: ReplyLetter) -> bool:
+    return permissions.sees_all(current_user) or (
+        current_user.role in permissions.HANDLING_ROLES and current_user.unit_id == letter.unit_id
+    )
+
+
+@bp.route("/letters/<int:letter_id>/disclosure", methods=["POST"])
+@login_required
+def disclosure(letter_id: int):
+    """An imported letter without a disclosure line: a person decides whether it is published."""
+    from tracker.drafting.forms import DisclosureForm
+    from tracker.formutil import options
+    from tracker.services import drafting, vocab
+
+    letter = db.session.get(ReplyLetter, letter_id)
+    if letter is None:
+        abort(404)
+    if not _can_decide_disclosure(letter):
+        abort(403)
+    form = DisclosureForm()
+    form.disclosure.choices = options(vocab.choices("disclosure"))
+    if not form.validate_on_submit():
+        flash("请选择公开方式。", "error")
+        return redirect(url_for("replies.letter", letter_id=letter.id))
+    try:
+        drafting.decide_disclosure(
+            current_user, letter, form.disclosure.data, form.reason.data or ""
+        )
+    except DomainError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+        flash("已确定公开方式。", "success")
+    return redirect(url_for("replies.letter", letter_id=letter.id))

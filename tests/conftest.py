@@ -96,6 +96,8 @@ class Browser:
         return response
 
     def _remember_token(self, response):
+        if response.mimetype != "text/html":
+            return
         match = CSRF_RE.search(response.get_data(as_text=True))
         if match:
             self._token = match.group(1) or match.group(2)

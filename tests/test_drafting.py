@@ -335,3 +335,82 @@ def test_only_the_unit_edits_its_draft(app, browser, proposal):
     with app.app_context():
         assert db.session.execute(db.select(db.func.count(LetterVersion.id))).scalar() == 1
         assert db.session.execute(db.select(Assignment.replied_on)).scalars().all() == [None, None]
+
+
+def test_export_in_the_browser_and_from_the_command_line(app, browser, runner, proposal, tmp_path):
+    import io
+    from pathlib import Path
+
+    from docx import Document
+
+    letter_id = _ready(app, browser, proposal)
+    browser.login("supervisor")
+    browser.post(f"/letters/{letter_id}/approve", {"letter_on": "2026-05-07"})
+    response = browser.get(f"/letters/{letter_id}/export/docx")
+    assert response.status_code == 200
+    assert response.mimetype.endswith("wordprocessingml.document")
+    assert "filename*=UTF-8''" in response.headers["Content-Disposition"]
+    text = "\n".join(p.text for p in Document(io.BytesIO(response.data)).paragraphs)
+    assert "穗教案〔2026〕1号" in text and "曾志伟代表：" in text
+    assert "今年底全市中小学专任教师持C证率达到80%" in text
+    assert browser.get(f"/letters/{letter_id}/export/pdf").data.startswith(b"%PDF")
+    assert "<html" in browser.get(f"/letters/{letter_id}/export/html").get_data(as_text=True)
+    # the command line, by document number or by proposal number
+    out = tmp_path / "letter.docx"
+    result = runner.invoke(
+        args=["export-letter", "穗教案〔2026〕1号", "--format", "docx", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "穗教案〔2026〕1号" in "\n".join(p.text for p in Document(str(out)).paragraphs)
+    result = runner.invoke(
+        args=[
+            "export-letter",
+            "--proposal",
+            "20222174",
+            "--format",
+            "pdf",
+            "--out",
+            str(tmp_path / "letter.pdf"),
+        ]
+    )
+    assert result.exit_code == 0 and Path(tmp_path / "letter.pdf").read_bytes()[:4] == b"%PDF"
+    result = runner.invoke(
+        args=[
+            "export-letter",
+            "穗教案〔2026〕99号",
+            "--format",
+            "html",
+            "--out",
+            str(tmp_path / "x.html"),
+        ]
+    )
+    assert result.exit_code == 1 and "找不到该答复函" in result.output
+    # a draft is not exported
+    browser.login("clerk")
+    with app.app_context():
+        p = db.session.get(Proposal, proposal)
+        draft = ReplyLetter(proposal=p, unit_id=_user("clerk").unit_id, status="draft", body="")
+        db.session.add(draft)
+        db.session.commit()
+        draft_id = draft.id
+    assert browser.get(f"/letters/{draft_id}/export/docx").status_code in (403, 404)
+
+
+def test_an_imported_letter_exports_from_the_command_line(runner, tmp_path):
+    from pathlib import Path
+
+    from docx import Document
+
+    seed = Path(__file__).resolve().parent.parent / "corpus" / "000_983cdb5ab656f1f2.txt"
+    assert runner.invoke(args=["import-letters", str(seed)]).exit_code == 0
+    out = tmp_path / "seed.docx"
+    result = runner.invoke(
+        args=["export-letter", "穗教案〔2022〕119号", "--format", "docx", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    paragraphs = [p.text for p in Document(str(out)).paragraphs]
+    assert "曾志伟代表：" in paragraphs
+    assert any("一、目前工作推进情况" in p for p in paragraphs)
+    assert any("抄送：市府办公厅" in p for p in paragraphs)
+    # the heading lines are set apart, not repeated in the body
+    assert sum("穗教案〔2022〕119号" in p for p in paragraphs) == 1

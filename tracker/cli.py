@@ -198,6 +198,7 @@ def parse_letter(files: tuple[str, ...]) -> None:
 @with_appcontext
 def import_letters(paths: tuple[str, ...], quiet: bool) -> None:
     """Import reply letters (files and folders) into the database and the search index."""
+    from tracker.services import indexing
     from tracker.services.corpus import Importer, iter_files
 
     files = list(iter_files(paths))
@@ -205,19 +206,22 @@ def import_letters(paths: tuple[str, ...], quiet: bool) -> None:
     counts: dict[str, int] = {}
     outcomes = []
     show_bar = sys.stderr.isatty() and not quiet
-    with click.progressbar(
-        importer.import_many(files),
-        length=len(files),
-        label="importing",
-        file=sys.stderr,
-        hidden=not show_bar,
-    ) as bar:
+    with (
+        indexing.deferred(db.session()),
+        click.progressbar(
+            importer.import_many(files),
+            length=len(files),
+            label="importing",
+            file=sys.stderr,
+            hidden=not show_bar,
+        ) as bar,
+    ):
         for number, outcome in enumerate(bar, 1):
             outcomes.append(outcome)
             counts[outcome.status] = counts.get(outcome.status, 0) + 1
             if number % 500 == 0:
-                db.session.commit()  # letters reach the index in batches
-    db.session.commit()
+                db.session.commit()
+        db.session.commit()
     if not quiet:
         for outcome in outcomes:
             if outcome.status != "unchanged" or len(outcomes) <= 50:

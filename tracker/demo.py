@@ -139,14 +139,17 @@ def import_corpus(folder: str) -> dict[str, int]:
     """Import the demo corpus (the reply letters shipped in corpus/); idempotent."""
     from pathlib import Path
 
+    from tracker.services import indexing
     from tracker.services.corpus import Importer, iter_files
 
     counts: dict[str, int] = {}
     if not Path(folder).is_dir():
         return counts
     importer = Importer()
-    for outcome in importer.import_many(iter_files([folder])):
-        counts[outcome.status] = counts.get(outcome.status, 0) + 1
+    with indexing.deferred(db.session()):
+        for outcome in importer.import_many(iter_files([folder])):
+            counts[outcome.status] = counts.get(outcome.status, 0) + 1
+        db.session.commit()
     return counts
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 
 import markdown as md
@@ -91,6 +92,17 @@ def letter_paragraphs(letter) -> Markup:
     return Markup("".join(parts))
 
 
+_H1_P = re.compile(r"<p>((?:[一二三四五六七八九十]+、)[^<]{0,38})</p>")
+_H2_P = re.compile(r"<p>((?:[（(][一二三四五六七八九十]+[）)])[^<]{0,38})</p>")
+
+
+def letter_markdown(text: str | None) -> Markup:
+    """A drafted letter's Markdown body, sanitised, with 一、/（一） lines set as headings."""
+    html = str(render_markdown(text))
+    html = _H1_P.sub(r'<p class="h1">\1</p>', html)
+    return Markup(_H2_P.sub(r'<p class="h2">\1</p>', html))
+
+
 def cn_date(value: date | None) -> str:
     if value is None:
         return ""
@@ -139,6 +151,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["paragraphs"] = paragraphs
     app.jinja_env.filters["letter_paragraphs"] = letter_paragraphs
+    app.jinja_env.filters["letter_markdown"] = letter_markdown
     app.jinja_env.globals["labels"] = labels
     app.jinja_env.globals["vocab_label"] = vocab.label
 

@@ -25,7 +25,7 @@ from tracker.rules.textdiff import field_changes, side_by_side
 from tracker.services import drafting, permissions, search, vocab
 from tracker.services.errors import DomainError, PermissionDenied
 from tracker.services.settings import today
-from tracker.web import render_markdown
+from tracker.web import letter_markdown
 
 bp = Blueprint("drafting", __name__)
 
@@ -156,7 +156,7 @@ def edit(letter_id: int):
         abort(403)
     form = _draft_form(letter, request.form)
     if request.form.get("action") == "preview":  # without JavaScript: re-render with preview
-        return _editor(letter, form, preview=render_markdown(form.body.data))
+        return _editor(letter, form, preview=letter_markdown(form.body.data))
     if not form.validate_on_submit():
         return _editor(letter, form, 400)
     values = {
@@ -213,7 +213,7 @@ def preview(letter_id: int):
     _letter(letter_id)
     if not forms.SubmitForm().validate_on_submit():
         abort(400)
-    return Response(render_markdown(request.form.get("body", "")), mimetype="text/html")
+    return Response(letter_markdown(request.form.get("body", "")), mimetype="text/html")
 
 
 def _act(letter: ReplyLetter, action, message: str):

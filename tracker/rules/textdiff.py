@@ -21,8 +21,11 @@ class Row:
 
 
 def _inline(a: str, b: str) -> tuple[str, str]:
+    matcher = SequenceMatcher(None, a, b, autojunk=False)
+    if matcher.ratio() < 0.4:  # rewritten, not edited: marking stray common characters misleads
+        return f"<del>{escape(a)}</del>", f"<ins>{escape(b)}</ins>"
     left, right = [], []
-    for op, i1, i2, j1, j2 in SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
         old, new = escape(a[i1:i2]), escape(b[j1:j2])
         if op == "equal":
             left.append(old)

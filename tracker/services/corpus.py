@@ -8,7 +8,6 @@ and searchable, and flagged for review."""
 
 from __future__ import annotations
 
-import hashlib
 import multiprocessing
 import os
 from collections.abc import Iterable, Iterator
@@ -20,7 +19,7 @@ from pathlib import Path
 from sqlalchemy import delete, insert, select
 
 from tracker.extensions import db
-from tracker.letters.parser import NotALetter, decode_bytes, parse_letter
+from tracker.letters.reading import Parsed, read_and_parse, read_and_parse_job
 from tracker.models import (
     Commitment,
     CongressSession,
@@ -66,36 +65,6 @@ def iter_files(paths: Iterable[str | Path]) -> Iterator[Path]:
             )
         else:
             yield path
-
-
-@dataclass
-class Parsed:
-    """The result of reading one file: parsed fields, or unchanged (None), or an error."""
-
-    name: str
-    digest: str = ""
-    parsed: dict | None = None
-    error: str | None = None
-
-
-def read_and_parse(path: str, known_hash: str | None = None) -> Parsed:
-    """Read, hash and parse one file (no database): safe to run in another process."""
-    name = Path(path).name
-    try:
-        data = Path(path).read_bytes()
-    except OSError as error:
-        return Parsed(name, error=f"cannot read: {error.strerror or error}")
-    digest = hashlib.sha256(data).hexdigest()
-    if known_hash == digest:
-        return Parsed(name, digest)
-    try:
-        return Parsed(name, digest, parse_letter(decode_bytes(data)))
-    except NotALetter as error:
-        return Parsed(name, digest, error=str(error))
-
-
-def _read_and_parse_job(job: tuple[str, str | None]) -> Parsed:
-    return read_and_parse(*job)
 
 
 class Importer:
@@ -172,14 +141,15 @@ class Importer:
             )
         }
         jobs = [(str(p), known.get(p.name)) for p in paths]
-        workers = workers if workers is not None else min(2, os.cpu_count() or 1)
-        if workers <= 1 or len(jobs) < 200:
+        # one process parses while this one writes: on two cores more workers only compete
+        workers = workers if workers is not None else max(1, min(2, (os.cpu_count() or 1) - 1))
+        if workers < 1 or len(jobs) < 200 or (os.cpu_count() or 1) < 2:
             for job in jobs:
                 yield self.apply(read_and_parse(*job))
             return
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            for parsed in pool.map(_read_and_parse_job, jobs, chunksize=32):
+            for parsed in pool.map(read_and_parse_job, jobs, chunksize=32):
                 yield self.apply(parsed)
 
     def apply(self, item: Parsed) -> Outcome:

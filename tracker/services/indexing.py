@@ -145,8 +145,25 @@ def _after_flush(session: Session, _flush_context) -> None:
 def _after_commit(session: Session) -> None:
     if session.in_nested_transaction():  # a savepoint: the data is not committed yet
         return
+    if session.info.get("search_deferred"):  # a bulk import drains once at its end
+        return
     if session.info.pop("search_pending", False) and has_app_context():
         drain(current_app._get_current_object())
+
+
+@contextmanager
+def deferred(session: Session):
+    """Commit as often as needed inside; the index is updated once, at the end, in one
+    writer (much faster for a bulk import). A crash inside leaves the outbox rows, which
+    the next start applies."""
+    session.info["search_deferred"] = True
+    try:
+        yield
+    finally:
+        session.info.pop("search_deferred", None)
+        session.info.pop("search_pending", None)
+        if has_app_context():
+            drain(current_app._get_current_object())
 
 
 def _after_soft_rollback(session: Session, previous_transaction) -> None:
@@ -181,31 +198,35 @@ def pending(session: Session) -> int:
 
 
 def drain(app: Flask) -> int:
-    """Apply every pending outbox row to the index; returns letters written or removed.
-    Never raises: a failure is logged and the rows stay for the next drain."""
-    done = 0
+    """Apply every pending outbox row to the index in one writer; returns the letters written
+    or removed. Never raises: a failure is logged and the rows stay for the next drain."""
     try:
         with _drain_lock(app), Session(db.engine) as session:
-            while True:
-                rows = session.execute(
-                    select(SearchOutbox.id, SearchOutbox.letter_id)
-                    .order_by(SearchOutbox.id)
-                    .limit(BATCH)
-                ).all()
-                if not rows:
-                    break
-                docs, gone = load_docs(session, {r.letter_id for r in rows})
-                engine = get_engine(app)
-                if docs:
-                    engine.index(docs)
-                if gone:
-                    engine.remove(gone)
-                session.execute(delete(SearchOutbox).where(SearchOutbox.id <= rows[-1].id))
-                session.commit()
-                done += len(docs) + len(gone)
+            rows = session.execute(
+                select(SearchOutbox.id, SearchOutbox.letter_id).order_by(SearchOutbox.id)
+            ).all()
+            if not rows:
+                return 0
+            ids = list(dict.fromkeys(r.letter_id for r in rows))
+            gone: set[int] = set()
+
+            def docs() -> Iterator[LetterDoc]:
+                for start in range(0, len(ids), BATCH):
+                    batch_docs, batch_gone = load_docs(session, ids[start : start + BATCH])
+                    gone.update(batch_gone)
+                    yield from batch_docs
+                    session.expunge_all()
+
+            engine = get_engine(app)
+            written = engine.index(docs())
+            if gone:
+                engine.remove(gone)
+            session.execute(delete(SearchOutbox).where(SearchOutbox.id <= rows[-1].id))
+            session.commit()
+            return written + len(gone)
     except Exception:
         log.exception("search index update failed; pending changes stay in the outbox")
-    return done
+        return 0
 
 
 def heal_on_start(app: Flask) -> None:

@@ -73,6 +73,11 @@ class Importer:
     def __init__(self) -> None:
         self._units: dict[str, Unit] | None = None
         self._sessions: dict[str, CongressSession] = {}
+        # Set by import_many for a bulk import: what exists already, so that a new file
+        # costs no look-ups (None: look everything up).
+        self._known_files: set[str] | None = None
+        self._textless_numbers: set[str] | None = None
+        self._proposal_keys: set[tuple[int, str]] | None = None
         self._channels = {t.code for t in vocab.terms("contact_channel", active_only=False)}
         self._public = {t.code for t in vocab.terms("disclosure", active_only=False) if t.is_public}
 
@@ -141,6 +146,18 @@ class Importer:
             )
         }
         jobs = [(str(p), known.get(p.name)) for p in paths]
+        self._known_files = set(known)
+        self._textless_numbers = set(
+            db.session.execute(
+                select(ReplyLetter.doc_number).where(
+                    ReplyLetter.source_file.is_(None), ReplyLetter.doc_number.is_not(None)
+                )
+            ).scalars()
+        )
+        self._proposal_keys = {
+            (r.session_id, r.number)
+            for r in db.session.execute(select(Proposal.session_id, Proposal.number))
+        }
         # one process parses while this one writes: on two cores more workers only compete
         workers = workers if workers is not None else max(1, min(2, (os.cpu_count() or 1) - 1))
         if workers < 1 or len(jobs) < 200 or (os.cpu_count() or 1) < 2:
@@ -161,15 +178,16 @@ class Importer:
                 select(ReplyLetter.id).where(ReplyLetter.source_file == item.name)
             ).scalar()
             return Outcome(item.name, "unchanged", letter_id=letter_id)
-        existing = (
-            db.session.execute(select(ReplyLetter).where(ReplyLetter.source_file == item.name))
-            .scalars()
-            .first()
-        )
+        existing = None
+        if self._known_files is None or item.name in self._known_files:
+            existing = (
+                db.session.execute(select(ReplyLetter).where(ReplyLetter.source_file == item.name))
+                .scalars()
+                .first()
+            )
         savepoint = db.session.begin_nested()
         try:
             letter, created = self._upsert(item.name, item.digest, item.parsed, existing)
-            db.session.flush()
             savepoint.commit()
         except Exception as error:  # a bad row: nothing of this file stays
             savepoint.rollback()
@@ -184,7 +202,11 @@ class Importer:
         letter_on = _date(parsed.get("letter_date"))
         year = letter_on.year if letter_on else None
         doc_number = parsed.get("doc_number")
-        if existing is None and doc_number:
+        if (
+            existing is None
+            and doc_number
+            and (self._textless_numbers is None or doc_number in self._textless_numbers)
+        ):
             # a reply recorded in the tracker (no text yet) gets its full text
             existing = (
                 db.session.execute(
@@ -252,7 +274,9 @@ class Importer:
         number = parsed.get("proposal_number")
         if session is None or not number:
             return None
-        if session.id is not None:
+        if session.id is not None and (
+            self._proposal_keys is None or (session.id, number) in self._proposal_keys
+        ):
             found = db.session.execute(
                 select(Proposal).where(Proposal.session_id == session.id, Proposal.number == number)
             ).scalar_one_or_none()
@@ -272,6 +296,9 @@ class Importer:
             classification=parsed.get("classification"),
         )
         db.session.add(proposal)
+        if self._proposal_keys is not None:
+            db.session.flush()
+            self._proposal_keys.add((session.id, number))
         return proposal
 
     def _contacts(

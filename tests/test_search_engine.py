@@ -119,9 +119,17 @@ def letter_file_docs(start_id: int = 100) -> list[LetterDoc]:
     docs = []
     for n, path in enumerate(sorted(LETTERS.glob("*.txt"))):
         text = path.read_text(encoding="utf-8")
-        docs.append(LetterDoc(id=start_id + n, title=text.strip().splitlines()[0],
-                              body=text, issuer="某单位", source=path.name,
-                              letter_on=date(2019, 1, 1 + n), public=True))
+        docs.append(
+            LetterDoc(
+                id=start_id + n,
+                title=text.strip().splitlines()[0],
+                body=text,
+                issuer="某单位",
+                source=path.name,
+                letter_on=date(2019, 1, 1 + n),
+                public=True,
+            )
+        )
     return docs
 
 
@@ -242,6 +250,26 @@ def test_facet_counts(engine):
     assert engine.search(SearchQuery(text="心理", with_facets=False)).facets == {}
 
 
+def test_facet_counts_by_bit_masks_equal_plain_counts(engine, monkeypatch):
+    engine.index(letter_file_docs())
+
+    def counts():
+        return [
+            (r.total, r.facets)
+            for r in (
+                engine.search(SearchQuery(text="答复")),
+                engine.search(SearchQuery(filters={"issuer": "某单位"})),
+                engine.search(SearchQuery(text="心理", public_only=True)),
+            )
+        ]
+
+    plain = counts()
+    monkeypatch.setattr(whoosh_engine, "FACET_MASK_MIN", 1)
+    engine.index([TOILETS])  # a new snapshot: masks are built afresh
+    assert counts() == plain
+    assert plain[1][1]["issuer"] == [("某单位", len(letter_file_docs()))]
+
+
 def test_public_only_and_unit_restriction(engine):
     everything = set(found(engine, "心理"))
     assert everything == {1, 3, 5}
@@ -279,9 +307,30 @@ def test_empty_query(engine):
     assert [h.letter_id for h in result.hits] == [3, 2]  # newest first
 
 
-@pytest.mark.parametrize("text", ['"', "((", "AND OR", "“", '"心理', "心理)", "。，、",
-                                  "-", "-电梯", "OR", "*", "心理 AND", '""', "\x00", "a" * 2000,
-                                  "心理 OR", "NOT 心理", "[[公厕", "''"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        '"',
+        "((",
+        "AND OR",
+        "“",
+        '"心理',
+        "心理)",
+        "。，、",
+        "-",
+        "-电梯",
+        "OR",
+        "*",
+        "心理 AND",
+        '""',
+        "\x00",
+        "a" * 2000,
+        "心理 OR",
+        "NOT 心理",
+        "[[公厕",
+        "''",
+    ],
+)
 def test_malformed_queries_never_raise(engine, text):
     result = engine.search(SearchQuery(text=text))
     assert result.error or result.total >= 0
@@ -371,11 +420,53 @@ def test_rebuild_with_a_helper_process(tmp_path, monkeypatch):
     eng.close()
 
 
+def test_large_batches_use_a_helper_process_and_merge_there(tmp_path, monkeypatch):
+    monkeypatch.setattr(whoosh_engine, "PARALLEL_MIN", 4)
+    monkeypatch.setattr(whoosh_engine, "MERGE_FACTOR", 3)
+    eng = WhooshEngine(tmp_path / "ix")
+    docs = letter_file_docs()
+    expected: dict[int, str] = {}
+    for round_ in range(4):  # each batch: half here, half in the helper (or merging there)
+        batch = [
+            LetterDoc(id=d.id + 1000 * round_, title=d.title, body=d.body + f" 第{round_}批")
+            for d in docs
+        ]
+        batch.append(LetterDoc(id=docs[0].id, body=f"改写过的正文，第{round_}批，公厕"))
+        assert eng.index(batch) == len({d.id for d in batch})
+        expected.update({d.id: d.body for d in batch})
+        assert eng.ids() == set(expected)
+    assert len(eng._ix._read_toc().segments) < 8  # merged along the way
+    assert found(eng, "改写过") == [docs[0].id]
+    assert eng.search(SearchQuery(text='"第3批"', per_page=100)).total == len(docs) + 1
+    assert eng.search(SearchQuery(text="全科医生", per_page=100)).total == 4 * sum(
+        "全科医生" in d.body for d in docs[1:]
+    )
+    eng.close()
+
+
+def test_small_commits_merge_small_segments(tmp_path, monkeypatch):
+    monkeypatch.setattr(whoosh_engine, "MERGE_FACTOR", 3)
+    eng = WhooshEngine(tmp_path / "ix")
+    for n in range(10):
+        eng.index([LetterDoc(id=n, body=f"第{n}封：加装电梯")])
+    eng.remove([3])
+    eng.index([LetterDoc(id=4, body="改过：公厕")])
+    assert len(eng._ix._read_toc().segments) < 7  # 12 commits, merged along the way
+    assert eng.ids() == set(range(10)) - {3}
+    assert eng.search(SearchQuery(text="电梯")).total == 8
+    assert found(eng, "公厕") == [4]
+    eng.close()
+
+
 def _index_in_process(index_dir: str, start: int, count: int) -> None:
     eng = WhooshEngine(index_dir, write_timeout=60)
     for n in range(start, start + count, 5):
-        eng.index([LetterDoc(id=i, title=f"第{i}号答复", body=SEED[:1500] + f" 编号{i}")
-                   for i in range(n, min(start + count, n + 5))])
+        eng.index(
+            [
+                LetterDoc(id=i, title=f"第{i}号答复", body=SEED[:1500] + f" 编号{i}")
+                for i in range(n, min(start + count, n + 5))
+            ]
+        )
     eng.close()
 
 
@@ -383,8 +474,9 @@ def test_two_processes_writing_at_once(tmp_path):
     index_dir = str(tmp_path / "ix")
     WhooshEngine(index_dir).close()
     ctx = multiprocessing.get_context("fork")
-    procs = [ctx.Process(target=_index_in_process, args=(index_dir, start, 30))
-             for start in (1000, 2000)]
+    procs = [
+        ctx.Process(target=_index_in_process, args=(index_dir, start, 30)) for start in (1000, 2000)
+    ]
     for p in procs:
         p.start()
     for p in procs:
@@ -472,10 +564,14 @@ def test_similar_letters(engine):
     near = engine.similar("学校心理辅导室建设和心理教师配备", limit=5, exclude=[1])
     assert near[0].letter_id == 5
     assert "辅导室" in near[0].shared_terms
-    assert 5 not in [h.letter_id for h in engine.similar(
-        "学校心理辅导室建设和心理教师配备", unit_ids=frozenset({1}))]
-    assert all(h.letter_id in (1, 2, 4, 6) or h.letter_id >= 100 for h in engine.similar(
-        "学校心理辅导室建设和心理教师配备", public_only=True))
+    assert 5 not in [
+        h.letter_id
+        for h in engine.similar("学校心理辅导室建设和心理教师配备", unit_ids=frozenset({1}))
+    ]
+    assert all(
+        h.letter_id in (1, 2, 4, 6) or h.letter_id >= 100
+        for h in engine.similar("学校心理辅导室建设和心理教师配备", public_only=True)
+    )
     assert engine.similar("") == []
     assert engine.similar("。。。") == []
 
@@ -500,9 +596,8 @@ def test_tokenizer_keeps_numbers_and_lowercases_ascii():
 
 
 def test_parse_query():
-    q = analysis.parse_query('心理 “健康 教育” OR 公厕 -电梯 AND')
-    assert [[c.words for c in g] for g in q.groups] == [[("心理",)],
-                                                        [("健康", "教育"), ("公厕",)]]
+    q = analysis.parse_query("心理 “健康 教育” OR 公厕 -电梯 AND")
+    assert [[c.words for c in g] for g in q.groups] == [[("心理",)], [("健康", "教育"), ("公厕",)]]
     assert q.groups[1][0].phrase and q.groups[1][0].needle == "健康教育".encode()
     assert [c.words for c in q.excluded] == [("电梯",)]
     assert analysis.parse_query("((").error

@@ -47,8 +47,10 @@ NORMALIZE_TABLE[0x00A0] = 0x20  # no-break space
 # words and numbers, unusual spaces. Full-width punctuation (，：（）…) is left alone: it
 # is frequent in Chinese text (a regex callback for each would cost more than translate),
 # and punctuation is not indexed.
-_TO_NORMALIZE = re.compile("[A-Z\uff10-\uff19\uff21-\uff3a\uff41-\uff5a"
-                           "\uff05\uff06\uff0b\uff0d\uff0e\uff0f\uff20\u3000\u00a0]+")
+_TO_NORMALIZE = re.compile(
+    "[A-Z\uff10-\uff19\uff21-\uff3a\uff41-\uff5a"
+    "\uff05\uff06\uff0b\uff0d\uff0e\uff0f\uff20\u3000\u00a0]+"
+)
 
 
 def _normalize_run(m: re.Match) -> str:
@@ -98,6 +100,10 @@ def _classify(tok: str) -> tuple | None:
     return tuple(dict.fromkeys(subs))
 
 
+_SKIP: set[str] = set()  # tokens in _INFO that are whitespace or punctuation
+_HAS_SUBS: set[str] = set()  # tokens in _INFO with sub-words
+
+
 def info(tok: str) -> tuple | None:
     """SPACE (None) for whitespace, PUNCT for punctuation, else the word's sub-words
     ((text, kind), …), an empty tuple when it has none."""
@@ -105,7 +111,13 @@ def info(tok: str) -> tuple | None:
     if got == 0:
         if len(_INFO) > _INFO_LIMIT:
             _INFO.clear()
+            _SKIP.clear()
+            _HAS_SUBS.clear()
         got = _INFO[tok] = _classify(tok)
+        if got is SPACE or got is PUNCT:
+            _SKIP.add(tok)
+        elif got:
+            _HAS_SUBS.add(tok)
     return got
 
 
@@ -129,18 +141,18 @@ def analyse(text: str | list[str] | tuple[str, ...], *, whole: bool = False) -> 
     counts: Counter = Counter()
     for t in texts:
         counts.update(rjieba.cut(normalize(t)))
-    terms: dict[str, int] = {}
-    length = 0
-    for tok, n in counts.items():
-        inf = _INFO.get(tok, 0)
-        if inf == 0:
-            inf = info(tok)
-        if inf is SPACE or inf is PUNCT:
-            continue
-        terms[tok] = terms.get(tok, 0) + n
-        length += n
-        for sub, _kind in inf:
-            terms[sub] = terms.get(sub, 0) + n
+    known = _INFO
+    for tok in [t for t in counts if t not in known]:  # (comprehensions: the per-token
+        info(tok)  # work of a 3,000-character letter stays mostly in C)
+    skip = _SKIP
+    terms = {t: n for t, n in counts.items() if t not in skip}
+    length = sum(terms.values())
+    get = terms.get
+    has_subs = _HAS_SUBS
+    for tok in [t for t in terms if t in has_subs]:
+        n = counts[tok]
+        for sub, _kind in _INFO[tok]:
+            terms[sub] = get(sub, 0) + n
     if whole:  # names and numbers: also each value whole, as one term
         for t in texts:
             w = normalize(t).strip()
@@ -202,7 +214,7 @@ class ParsedQuery:
         out: list[str] = []
         for group in self.groups:
             for c in group:
-                for t in ([c.display] if c.phrase else list(c.words)):
+                for t in [c.display] if c.phrase else list(c.words):
                     if t and t not in out:
                         out.append(t)
         return out
@@ -265,7 +277,7 @@ def _split_query(text: str) -> list[tuple[str, bool, bool]]:
                 buf.clear()
             else:
                 flush()
-            items.append((text[i + 1:j], True, negated))
+            items.append((text[i + 1 : j], True, negated))
             i = j + 1
             continue
         buf.append(ch)

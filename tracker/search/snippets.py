@@ -33,11 +33,21 @@ def _pattern(items: tuple[tuple[str, ...], ...]) -> re.Pattern[str] | None:
 def find_matches(text: str, items: Sequence[Sequence[str]]) -> list[tuple[int, int, str]]:
     """(start, end, matched normalised text) of every occurrence of the items (words or
     word sequences, normalised as the index normalises) in `text`."""
-    pat = _pattern(tuple(tuple(i) for i in items))
+    key = tuple(tuple(i) for i in items)
+    pat = _pattern(key)
     if pat is None or not text:
         return []
-    norm = normalize(text)
-    return [(m.start(), m.end(), _SPACES.sub("", m.group())) for m in pat.finditer(norm)]
+    # normalising only changes letters, digits and a few signs: Chinese words match as is
+    norm = normalize(text) if _needs_normalizing(key) else text
+    return [(m.start(), m.end(), m.group()) for m in pat.finditer(norm)]
+
+
+_ASCIIISH = re.compile(r"[a-z0-9%&+\-./@ ]")
+
+
+@lru_cache(maxsize=512)
+def _needs_normalizing(items: tuple[tuple[str, ...], ...]) -> bool:
+    return any(_ASCIIISH.search(w) for words in items for w in words)
 
 
 def _clean(text: str) -> str:
@@ -46,20 +56,27 @@ def _clean(text: str) -> str:
 
 def _best_window(matches: list[tuple[int, int, str]], width: int) -> tuple[int, int]:
     """Indices [i, j) of the run of matches within `width` characters with the most
-    distinct words, then the most matches."""
-    best = (0, 1)
-    best_key = (0, 0)
-    j = 0
+    distinct words, then the most matches (a sliding window)."""
+    best, best_key = (0, 1), (0, 0)
+    counts: dict[str, int] = {}
     n = len(matches)
+    j = 0
     for i in range(n):
-        if j < i + 1:
-            j = i + 1
+        if j < i:
+            j = i
         while j < n and matches[j][1] - matches[i][0] <= width:
+            w = matches[j][2]
+            counts[w] = counts.get(w, 0) + 1
             j += 1
-        run = matches[i:j]
-        key = (len({m[2] for m in run}), len(run))
+        key = (len(counts), j - i)
         if key > best_key:
             best_key, best = key, (i, j)
+        if i < j:  # slide: drop match i
+            w = matches[i][2]
+            if counts[w] == 1:
+                del counts[w]
+            else:
+                counts[w] -= 1
     return best
 
 

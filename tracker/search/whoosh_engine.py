@@ -7,28 +7,35 @@ Index
     their frequencies; no positions. ``text`` is a column with the letter's squeezed text
     (``analysis.squeeze``), where phrases are looked for; ``meta`` a column with what
     filters, facets, visibility and date order need, read once per index segment into
-    Python lists. The stored ``doc`` tuple holds what a hit shows, and the body
-    zlib-compressed for snippets.
+    Python lists. The stored ``doc`` tuple holds what a hit shows, and the body for
+    snippets (Whoosh compresses stored fields).
 
     Whoosh's generic writer pushes every posting through a sorting pool and several Python
     calls (~90 letters/s here); ``_Writer`` gathers postings per term in dicts and writes
-    each term's blocks in one go with Whoosh's own block writer (the files are standard W3
-    segments, read by Whoosh's readers; merges go through the same path).
+    each term's blocks in one go, in the W3 format (the files are standard W3 segments;
+    block length statistics are left at 0, as only Whoosh's own pruning reads them).
+    Merges are tiered (``select_merges``: ten segments of a size class become one) and
+    read segments sequentially. Writing 200 letters or more at once (an import batch, a
+    rebuild) forks a helper process that takes half the letters, or the merge, so both
+    cores work -- only when this process has no other thread.
 
 Search
     The posting blocks of the query's terms are read whole; the matching set comes from set
     operations (a word: union over the fields; AND/OR/exclusion; a phrase: AND of its words,
-    then a substring search in their texts, after the filters). Filters, visibility
-    and facet counts use the ``meta`` lists. Relevance is BM25 over fields with boosts
-    (title and proposal title 3, proposers and numbers 2, issuer 1.5, body 1), summed over
-    the query's words, computed on the postings just read; the top of the page is taken with
-    a heap. Date order is a heap over a precomputed (date, id) key. Only the page's hits are
-    read from the stored fields; snippets are made in plain Python (``snippets``).
+    then a substring search in their texts, after the filters). Filters, visibility and
+    facet counts use the ``meta`` lists (counts of large sets by per-value bit masks).
+    Relevance is BM25 over fields with boosts (title and proposal title 3, proposers and
+    numbers 2, issuer 1.5, body 1), summed over the query's words; the top of the page is
+    taken with a heap. Date order is a heap over a precomputed (date, id) key. Only the
+    page's hits are read from the stored fields; snippets are made in plain Python
+    (``snippets``). Postings, words' document sets and scores are cached per index
+    generation (bounded; a commit starts afresh).
 
 Writing
     One writer at a time across processes (Whoosh's lock file); a writer that finds the lock
-    taken retries for up to ``write_timeout`` seconds. Searchers are reopened when another
-    writer, in any process, has committed.
+    taken retries for up to ``write_timeout`` seconds, then raises IndexBusyError (a
+    TimeoutError). Searchers are reopened when another writer, in any process, has
+    committed.
 """
 
 from __future__ import annotations
@@ -40,17 +47,20 @@ import math
 import mmap
 import multiprocessing
 import os
+import queue
 import struct
 import threading
 import warnings
 import zlib
-from collections import Counter, OrderedDict
+from bisect import bisect_left
+from collections import Counter, OrderedDict, deque
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import date
+from hashlib import md5
 from io import BytesIO
-from itertools import accumulate, chain, islice
+from itertools import accumulate, chain, islice, repeat
 from pathlib import Path
 from pickle import dumps as _dumps
 from pickle import load as _load
@@ -63,10 +73,11 @@ with warnings.catch_warnings():
     from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC as _MAGIC
     from whoosh.codec.whoosh3 import W3Codec, W3TermInfo
     from whoosh.filedb.filestore import FileStorage
+    from whoosh.filedb.filetables import md5_hash
     from whoosh.index import LockError
     from whoosh.reading import SegmentReader, TermNotFound
-    from whoosh.system import pack_int, pack_ushort
-    from whoosh.util.numeric import byte_to_length, length_to_byte
+    from whoosh.system import pack_ushort
+    from whoosh.util.numeric import byte_to_length
 
 from tracker.search import analysis, snippets
 from tracker.search.base import (
@@ -95,7 +106,7 @@ K1 = 1.2
 B_BODY = 0.75  # length normalisation only for the body; the other fields are short
 BLOCK = 128  # postings per block (Whoosh's default)
 PARALLEL_MIN = 200  # writing this many letters at once uses a second process
-ERR_LOCKED = "检索索引正忙（另一进程正在写入），请稍后再试。"
+FACET_MASK_MIN = 2000  # facet counts of this many documents or more use bit masks
 
 
 class IndexBusyError(TimeoutError):
@@ -141,8 +152,11 @@ class WordsField(wf.FieldType):
         self.whole = whole
 
     def index(self, value, **kwargs):
-        a = value if isinstance(value, analysis.Analysed) else analysis.analyse(
-            value, whole=self.whole)
+        a = (
+            value
+            if isinstance(value, analysis.Analysed)
+            else analysis.analyse(value, whole=self.whole)
+        )
         for term, freq in a.terms.items():
             yield term.encode("utf-8"), freq, float(freq), b""
 
@@ -189,15 +203,6 @@ class _Writer(writing.SegmentWriter):
         kwargs.setdefault("compound", False)
         super().__init__(ix, **kwargs)
         self._post: dict[str, dict[str, tuple[list, list]]] = {}
-        self._lens: dict[str, list[int]] = {}
-
-    def _set_len(self, name: str, docnum: int, length: int) -> None:
-        lens = self._lens.get(name)
-        if lens is None:
-            lens = self._lens[name] = []
-        if len(lens) <= docnum:
-            lens.extend([0] * (docnum + 1 - len(lens)))
-        lens[docnum] = length
 
     def add_document(self, **fields):
         self._check_state()
@@ -225,7 +230,6 @@ class _Writer(writing.SegmentWriter):
                             rec[0].append(docnum)
                             rec[1].append(freq)
                     if value.length:
-                        self._set_len(name, docnum, value.length)
                         pdw.add_field(name, fobj, None, value.length)
                 elif fobj.indexed:  # the id
                     fp = self._post.setdefault(name, {})
@@ -252,13 +256,6 @@ class _Writer(writing.SegmentWriter):
         basedoc = self.docnum
         schema = self.schema
         docmap = self.write_per_doc(set(schema.names()), reader)
-        live = list(reader.all_doc_ids())
-        newnum = (lambda d: docmap[d]) if docmap is not None else (lambda d: basedoc + d)
-        for name in WORD_FIELDS:
-            for d in live:
-                length = reader.doc_field_length(d, name)
-                if length:
-                    self._set_len(name, newnum(d), length)
         deleted = reader.deleted_docs_set if reader.has_deletions() else None
         for name, btext, ids, weights in _segment_postings(reader):
             if name not in schema or not schema[name].indexed:
@@ -282,88 +279,115 @@ class _Writer(writing.SegmentWriter):
 
     def _flush_segment(self):
         """Write the gathered postings: each term's blocks in one go, in Whoosh's W3
-        format (what W3PostingsWriter would write, without its per-posting calls)."""
+        format (what W3PostingsWriter and the term table's OrderedHashWriter would write,
+        without their per-posting and per-term calls). Block and term length statistics
+        are left at 0: they serve only Whoosh's block-quality pruning, which this engine
+        does not use (it scores with its own BM25)."""
         self.perdocwriter.close()
         fw = self.fieldwriter
         schema = self.schema
-        out = fw._postfile.file  # the raw file: StructFile adds a call per write
+        out = fw._postfile.file  # the raw files: StructFile adds a call per write
         write, tell = out.write, out.tell
         tindex = fw._tindex
+        tout = tindex.dbfile.file
+        twrite = tout.write
+        tpos = tout.tell()
+        positions = tindex.index
+        buckets = tindex.buckets
+        assert tindex.hashfn is md5_hash
+        kv_pack, ti_pack, int_pack = _KV_LENGTHS.pack, _TERMINFO.pack, _INT.pack
+        lastkey = tindex.lastkey
         for name in sorted(self._post):
             fw.start_field(name, schema[name])
             prefix = pack_ushort(fw._fieldid)
-            lens = self._lens.get(name)
-            nlens = len(lens) if lens is not None else 0
             fp = self._post[name]
             for term in sorted(fp):
                 ids, weights = fp[term]
                 start = tell()
                 n = len(ids)
-                parts = [_MAGIC]
-                minlen_all, maxlen_all = None, 0
-                for s in range(0, n, BLOCK):
-                    e = min(n, s + BLOCK)
-                    if n <= BLOCK:
-                        bids, bw = ids, weights
+                if n <= BLOCK:  # one block: most terms
+                    first = weights[0]
+                    if weights.count(first) == n:
+                        wv = None if first == 1 else float(first)
                     else:
-                        bids, bw = ids[s:e], weights[s:e]
-                    first = bw[0]
-                    if first == 1 and bw.count(first) == len(bw):
-                        wv = None
-                    elif bw.count(first) == len(bw):
-                        wv = float(first)
+                        wv = tuple(map(float, weights))
+                    if n == 1:
+                        dids = (ids[0],)
                     else:
-                        wv = tuple(map(float, bw))
-                    if len(bids) == 1:
-                        dids = (bids[0],)
-                    else:
-                        dids = (bids[0], *[b - a for a, b in zip(bids, bids[1:], strict=False)])
+                        dids = (ids[0], *[b - a for a, b in zip(ids, ids[1:], strict=False)])
                     data = _dumps((dids, wv, None), 2)
-                    if lens is not None:
-                        ls = [lens[d] if d < nlens else 0 for d in bids]
-                        mn, mx = min(ls) or None, max(ls)
-                        if mn is not None and (minlen_all is None or mn < minlen_all):
-                            minlen_all = mn
-                        if mx > maxlen_all:
-                            maxlen_all = mx
-                    else:
-                        mn, mx = None, 0
-                    info = _dumps((len(bids), bids[-1], max(bw), 0, length_to_byte(mn),
-                                   length_to_byte(mx)), 2)
+                    info = _dumps((n, ids[-1], max(weights), 0, 0, 0), 2)
                     size = len(info) + len(data)
-                    parts += (pack_int(-size if e == n else size), info, data)
-                write(b"".join(parts))
-                ti = W3TermInfo(weight=float(sum(weights)), df=n, minlength=minlen_all,
-                                maxlength=maxlen_all, maxweight=max(weights), minid=ids[0],
-                                maxid=ids[-1])
-                ti.set_extent(start, tell() - start)
-                tindex.add(prefix + term.encode("utf-8"), ti.to_bytes())
+                    write(b"".join((_MAGIC, int_pack(-size), info, data)))
+                else:
+                    parts = [_MAGIC]
+                    for s in range(0, n, BLOCK):
+                        e = min(n, s + BLOCK)
+                        bids, bw = ids[s:e], weights[s:e]
+                        first = bw[0]
+                        if bw.count(first) == len(bw):
+                            wv = None if first == 1 else float(first)
+                        else:
+                            wv = tuple(map(float, bw))
+                        dids = (bids[0], *[b - a for a, b in zip(bids, bids[1:], strict=False)])
+                        data = _dumps((dids, wv, None), 2)
+                        info = _dumps((len(bids), bids[-1], max(bw), 0, 0, 0), 2)
+                        size = len(info) + len(data)
+                        parts += (int_pack(-size if e == n else size), info, data)
+                    write(b"".join(parts))
+                value = ti_pack(
+                    0,
+                    float(sum(weights)),
+                    n,
+                    0,
+                    0,
+                    float(max(weights)),
+                    ids[0],
+                    ids[-1],
+                    start,
+                    tell() - start,
+                )
+                key = prefix + term.encode("utf-8")
+                if key <= lastkey:
+                    raise ValueError(f"terms out of order: {lastkey!r} .. {key!r}")
+                lastkey = key
+                positions.append(tpos)
+                twrite(kv_pack(len(key), len(value)))
+                twrite(key)
+                twrite(value)
+                h = int.from_bytes(md5(key, usedforsecurity=False).digest()[-4:], "big")
+                buckets[h & 255].append((h, tpos))
+                tpos += 8 + len(key) + len(value)
+            tindex.lastkey = lastkey
             fw.finish_field()
         self._post.clear()
-        self._lens.clear()
         fw.close()
 
-    def commit_segments(self, extra_segments: list, *, clear: bool) -> None:
-        """Commit this writer's documents plus segments written by helper processes."""
+    def finish_segments(self, *, clear: bool, max_merge: int | None = None) -> list:
+        """Merge small segments into this one (or drop all the old ones if `clear`) and
+        write it; returns the segments to commit."""
         self._check_state()
-        finalsegments = [] if clear else merge_policy(self, self.segments)
+        final = [] if clear else merge_policy(self, self.segments, max_merge)
         if self._added:
-            finalsegments.append(self._finalize_segment())
+            final.append(self._finalize_segment())
         else:
             self._close_segment()
-        finalsegments.extend(extra_segments)
-        self._commit_toc(finalsegments)
+        return final
+
+    def commit_segments(self, segments: list) -> None:
+        self._commit_toc(segments)
         self._finish()
 
 
 MERGE_FACTOR = 10  # segments of one size class are merged when there are this many
 
 
-def merge_policy(writer, segments: list) -> list:
+def select_merges(segments: list, max_docs: int | None = None) -> list:
     """Tiered merging: segments are grouped by size class (1-9, 10-99, 100-999 …
-    documents); a class with MERGE_FACTOR segments is merged into the writer's new segment,
-    and so are segments with more than a third of their documents deleted. Each letter
-    is thus rewritten about once per size class, not at every commit."""
+    documents); a class with MERGE_FACTOR segments is merged, and so are segments with more
+    than a third of their documents deleted. Each letter is thus rewritten about once per
+    size class, not at every commit. With `max_docs`, merges of more documents than that
+    are left for a later, larger commit (a web request's commit stays quick)."""
     classes: dict[int, list] = {}
     for seg in segments:
         n = max(1, seg.doc_count_all())
@@ -373,20 +397,42 @@ def merge_policy(writer, segments: list) -> list:
         if len(classes[size_class]) >= MERGE_FACTOR:
             merge = classes[size_class]
             break
-    merge += [s for s in segments if s not in merge
-              and s.deleted_count() * 3 > max(1, s.doc_count_all())]
-    if not merge:
-        return segments
-    for seg in merge:
+    merge += [
+        s for s in segments if s not in merge and s.deleted_count() * 3 > max(1, s.doc_count_all())
+    ]
+    if max_docs is not None and sum(s.doc_count_all() for s in merge) > max_docs:
+        merge = [s for s in merge if s.doc_count_all() <= max_docs // MERGE_FACTOR]
+        if sum(s.doc_count_all() for s in merge) > max_docs or len(merge) < 2:
+            merge = []
+    return merge
+
+
+def merge_into(writer, segments: list) -> None:
+    for seg in segments:
         reader = SegmentReader(writer.storage, writer.schema, seg)
         try:
             writer.add_reader(reader)
         finally:
             reader.close()
+
+
+SMALL_COMMIT_MERGE_MAX = 5000  # documents a commit without a helper process merges at most
+
+
+def merge_policy(writer, segments: list, max_docs: int | None = None) -> list:
+    """Merge the segments select_merges() picks into the writer's new segment; returns the
+    others (a Whoosh merge policy)."""
+    merge = select_merges(segments, max_docs)
+    merge_into(writer, merge)
     return [s for s in segments if s not in merge]
 
 
 _INT = struct.Struct("!i")
+# W3TermInfo.to_bytes for postings not inlined: flags, weight, doc freq, min and max length
+# bytes, max weight, first and last id ("!BfIBBfII"), then offset ("!q") and length ("!i")
+_TERMINFO = struct.Struct("!BfIBBfIIqi")
+_TERMINFO_BASE = struct.calcsize("!BfIBBfII")
+_EXTENT = struct.Struct("!qi")
 _KV_LENGTHS = struct.Struct("!ii")  # whoosh.filedb.filetables' key/value length header
 
 
@@ -403,7 +449,7 @@ def _parse_postings(raw) -> tuple[list[int], list[float]]:
         last = blen < 0
         if last:
             blen = -blen
-        bio = BytesIO(raw[pos:pos + blen])
+        bio = BytesIO(raw[pos : pos + blen])
         info = _load(bio)
         count, compression = info[0], info[3]
         data = _loads(zlib.decompress(bio.read())) if compression else _load(bio)
@@ -432,22 +478,31 @@ def _term_postings(terms, terminfo) -> tuple[list[int], list[float]]:
 
 
 def _segment_postings(reader) -> Iterator[tuple[str, bytes, list[int], list[float]]]:
-    """Every (field, term, docnums, weights) of a segment, reading the term file in
-    order (no hash lookups)."""
+    """Every (field, term, docnums, weights) of a segment, reading the term table and the
+    postings file in order (no hash lookups, no seeks)."""
     terms = reader._terms
     table = terms._tindex
     data = table.dbfile.get(table.startofdata, table.endofdata - table.startofdata)
+    postfile = terms._postfile
+    postfile.seek(0)
+    posts = postfile.read()
     names = terms._fieldunmap
     pos, end = 0, len(data)
     unpack = _KV_LENGTHS.unpack_from
+    extent = _EXTENT.unpack_from
+    base = _TERMINFO_BASE
     while pos < end:
         klen, vlen = unpack(data, pos)
         pos += 8
-        key = data[pos:pos + klen]
+        key = data[pos : pos + klen]
         pos += klen
-        value = data[pos:pos + vlen]
+        value = data[pos : pos + vlen]
         pos += vlen
-        ids, ws = _term_postings(terms, W3TermInfo.from_bytes(value))
+        if value[0]:  # inlined postings (not written by this engine)
+            ids, ws = _term_postings(terms, W3TermInfo.from_bytes(value))
+        else:
+            offset, length = extent(value, base)
+            ids, ws = _parse_postings(posts[offset : offset + length])
         yield names[(key[0] << 8) | key[1]], key[2:], ids, ws
 
 
@@ -514,7 +569,7 @@ def _read_segment(leaf) -> _SegData:
     public: list[bool] = []
     unit: list[int | None] = []
     facet_lists: list[list[str]] = [[] for _ in FACETS]
-    raw_values = leaf.column_reader("meta") if leaf.has_column("meta") else ()
+    raw_values = leaf.column_reader("meta", translate=False) if leaf.has_column("meta") else ()
     blank = ["-1", "0", "0", ""] + [""] * len(FACETS)
     for raw in islice(raw_values, n):
         parts = raw.decode("utf-8").split(SEP) if raw else blank
@@ -537,14 +592,22 @@ def _read_segment(leaf) -> _SegData:
     perdoc = getattr(leaf, "_perdoc", None)
     lens = perdoc._cached_reader("_body_len", _LENGTHS) if perdoc is not None else None
     body_len = [byte_to_length(b) for b in lens] if lens is not None else [0] * n
-    return _SegData(ids, dkey, public, unit, dict(zip(FACETS, facet_lists, strict=True)),
-                    body_len[:n] + [0] * (n - len(body_len)))
+    return _SegData(
+        ids,
+        dkey,
+        public,
+        unit,
+        dict(zip(FACETS, facet_lists, strict=True)),
+        body_len[:n] + [0] * (n - len(body_len)),
+    )
 
 
 class _Snapshot:
     """One searcher (one index generation) and per-document lists by global docnum."""
 
-    CACHE_POSTINGS = 4_000_000  # postings kept in the term cache
+    # per-snapshot caches (a new commit starts new ones); sizes in documents, ~100 bytes each
+    CACHE_POSTINGS = 1_000_000  # postings of (field, term)
+    CACHE_WORDS = 600_000  # words' document sets and score dicts
 
     def __init__(self, searcher, seg_cache: dict) -> None:
         self.searcher = searcher
@@ -575,13 +638,36 @@ class _Snapshot:
         self.n_all = len(self.ids)
         self.n_docs = max(1, reader.doc_count())
         self.avg_body = max(1.0, reader.field_length("body") / max(1, self.n_all))
-        k1, b, avg = K1, B_BODY, self.avg_body
-        self.body_norm = [k1 * (1 - b + b * ln / avg) for ln in body_len]
+        self.body_len = body_len
+        self.norm_a = K1 * (1 - B_BODY)  # BM25's K1 * (1 - b + b * length / average)
+        self.norm_b = K1 * B_BODY / self.avg_body
         self._live: list[int] | None = None
         self._by_id: dict[int, int] | None = None
         self._cache: OrderedDict = OrderedDict()
         self._cached = 0
         self._finders: dict = {}
+        self._words: OrderedDict = OrderedDict()
+        self._df: dict[str, int] = {}
+        self._masks: dict[str, dict[str, int] | None] = {}
+        self._words_size = 0
+
+    def facet_masks(self, name: str) -> dict[str, int] | None:
+        """For each value of a facet, the int with byte d set to 1 where document d has it
+        (None with more than 255 values)."""
+        got = self._masks.get(name, 0)
+        if got == 0:
+            col = self.facets[name]
+            values = sorted(set(col))
+            got = None
+            if len(values) <= 255:
+                code = {v: i for i, v in enumerate(values)}
+                codes = bytes(map(code.__getitem__, col))
+                got = {}
+                for i, v in enumerate(values):
+                    table = bytes(1 if c == i else 0 for c in range(256))
+                    got[v] = int.from_bytes(codes.translate(table), "little")
+            self._masks[name] = got
+        return got
 
     def live(self) -> list[int]:
         if self._live is None:
@@ -630,14 +716,70 @@ class _Snapshot:
             self._cached -= len(old[0]) + 1
         return got
 
+    def word_docs(self, word: str) -> set[int]:
+        """Documents with the word in any field."""
+        key = ("docs", word)
+        got = self._words.get(key)
+        if got is None:
+            got = set()
+            for field in WORD_FIELDS:
+                ids, _ = self.postings(field, word)
+                got.update(ids)
+            self._remember(key, got)
+        return got
+
+    def word_scores(self, word: str) -> dict[int, float]:
+        """The word's BM25F score in each document that has it (fields weighted by
+        BOOSTS; length normalisation in the body only)."""
+        key = ("scores", word)
+        got = self._words.get(key)
+        if got is not None:
+            return got
+        n = self.n_docs
+        parts = []
+        for field, boost in BOOSTS.items():
+            ids, ws = self.postings(field, word)
+            if ids:
+                parts.append((len(ids), field, boost, ids, ws))
+        parts.sort(reverse=True)  # the longest list (the body's) first
+        out: dict[int, float] = {}
+        lens, na, nb = self.body_len, self.norm_a, self.norm_b
+        for i, (df, field, boost, ids, ws) in enumerate(parts):
+            idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
+            c = boost * idf * (K1 + 1)
+            body = field == "body"
+            if i == 0:
+                if body:
+                    out = {d: c * w / (w + na + nb * lens[d]) for d, w in zip(ids, ws, strict=True)}
+                else:
+                    out = {d: c * w / (w + K1) for d, w in zip(ids, ws, strict=True)}
+                continue
+            get = out.get
+            for d, w in zip(ids, ws, strict=True):
+                out[d] = get(d, 0.0) + c * w / (w + (na + nb * lens[d] if body else K1))
+        self._remember(key, out)
+        return out
+
+    def _remember(self, key, value) -> None:
+        words = self._words
+        words[key] = value
+        self._words_size += len(value) + 1
+        while self._words_size > self.CACHE_WORDS and len(words) > 1:
+            _, old = words.popitem(last=False)
+            self._words_size -= len(old) + 1
+
     def containing(self, needle: bytes, docs: set[int]) -> set[int]:
         """Of `docs`, those whose ``text`` column contains `needle`."""
         out: set[int] = set()
         if not needle or not docs:
             return out
+        ordered = sorted(docs) if len(self.leaves) > 1 else None
         for leaf, offset in self.leaves:
-            hi = offset + leaf.doc_count_all()
-            mine = [d for d in docs if offset <= d < hi] if len(self.leaves) > 1 else docs
+            if ordered is not None:
+                hi = offset + leaf.doc_count_all()
+                mine = ordered[bisect_left(ordered, offset) : bisect_left(ordered, hi)]
+            else:
+                mine = docs
             if not mine:
                 continue
             finder = self._finder(leaf)
@@ -654,11 +796,24 @@ class _Snapshot:
             got = self._finders[key] = _text_finder(leaf)
         return got
 
-    def doc_frequency(self, field: str, term: str) -> int:
-        try:
-            return self.reader.doc_frequency(field, term)
-        except Exception:
-            return 0
+    def doc_frequency(self, word: str) -> int:
+        """In how many documents the word is in the body or the title (the larger)."""
+        got = self._df.get(word)
+        if got is None:
+            tbytes = word.encode("utf-8")
+            got = 0
+            for field in ("body", "title"):
+                df = 0
+                for leaf, _offset in self.leaves:
+                    terms = getattr(leaf, "_terms", None)
+                    if terms is not None:
+                        with suppress(KeyError, TermNotFound):
+                            df += terms.doc_frequency(field, tbytes)
+                got = max(got, df)
+            if len(self._df) > 200_000:
+                self._df.clear()
+            self._df[word] = got
+        return got
 
 
 # -- the engine ---------------------------------------------------------------------------
@@ -697,11 +852,13 @@ class WhooshEngine:
                     try:
                         return index.open_dir(str(self.index_dir))
                     except Exception:  # damaged: start again (a rebuild refills it)
-                        log.exception("search index in %s unreadable; recreating",
-                                      self.index_dir)
+                        log.exception("search index in %s unreadable; recreating", self.index_dir)
                 else:
-                    log.warning("search index in %s has an older schema; recreating it "
-                                "empty (run a rebuild)", self.index_dir)
+                    log.warning(
+                        "search index in %s has an older schema; recreating it "
+                        "empty (run a rebuild)",
+                        self.index_dir,
+                    )
             ix = index.create_in(str(self.index_dir), make_schema())
             marker.write_text(SCHEMA_VERSION + "\n")
             return ix
@@ -717,7 +874,8 @@ class WhooshEngine:
             except LockError:
                 raise IndexBusyError(
                     f"the search index in {self.index_dir} is locked by another writer "
-                    f"(waited {self.write_timeout:g} s)") from None
+                    f"(waited {self.write_timeout:g} s)"
+                ) from None
             try:
                 yield writer
             except BaseException:
@@ -742,13 +900,28 @@ class WhooshEngine:
             doc.proposal_title or "",
             body,  # Whoosh compresses stored fields (zlib)
         )
-        texts = [doc.title, doc.proposal_title, body, doc.issuer, *doc.proposers,
-                 doc.proposal_number, doc.doc_number]
+        texts = [
+            doc.title,
+            doc.proposal_title,
+            body,
+            doc.issuer,
+            *doc.proposers,
+            doc.proposal_number,
+            doc.doc_number,
+        ]
         squeezed = analysis.squeeze("\x00".join(t for t in texts if t))
-        fields: dict = {"id": str(doc.id), "meta": _meta(doc), "doc": stored,
-                        "text": squeezed.encode("utf-8")}
-        for name, value in (("title", doc.title), ("proposal_title", doc.proposal_title),
-                            ("body", body), ("issuer", doc.issuer)):
+        fields: dict = {
+            "id": str(doc.id),
+            "meta": _meta(doc),
+            "doc": stored,
+            "text": squeezed.encode("utf-8"),
+        }
+        for name, value in (
+            ("title", doc.title),
+            ("proposal_title", doc.proposal_title),
+            ("body", body),
+            ("issuer", doc.issuer),
+        ):
             if value:
                 fields[name] = analysis.analyse(value)
         proposers = [p for p in doc.proposers if p]
@@ -766,10 +939,17 @@ class WhooshEngine:
         if not latest:
             return 0
         with self._writer() as writer:
-            for doc_id in latest:
+            for doc_id in self._present(latest):
                 writer.delete_by_term("id", str(doc_id))
             self._add_all(writer, latest.values(), len(latest), clear=False)
         return len(latest)
+
+    def _present(self, ids: Iterable[int]) -> list[int]:
+        """Which of these letters the index holds. Called with the write lock held, so the
+        snapshot is the latest commit. (Cheaper than asking every segment for every id.)"""
+        with self._lock:
+            by_id = self._current().by_id()
+            return [i for i in ids if i in by_id]
 
     def remove(self, letter_ids: Iterable[int]) -> int:
         ids = {int(i) for i in letter_ids}
@@ -777,7 +957,7 @@ class WhooshEngine:
             return 0
         removed = 0
         with self._writer() as writer:
-            for i in ids:
+            for i in self._present(ids):
                 removed += writer.delete_by_term("id", str(i)) or 0
             writer.commit(merge=False)
         return removed
@@ -798,29 +978,47 @@ class WhooshEngine:
             self._add_all(writer, unique(), size, clear=True)
         return len(seen)
 
-    def _add_all(self, writer: _Writer, docs: Iterable[LetterDoc], size: int, *,
-                 clear: bool) -> None:
+    def _add_all(
+        self, writer: _Writer, docs: Iterable[LetterDoc], size: int, *, clear: bool
+    ) -> None:
         """Add the letters and commit (after merging small segments, or dropping all the
-        old ones if `clear`). With PARALLEL_MIN letters or more, every other one is
-        indexed by a forked helper process into a segment of its own: the machine has two
-        cores and the work is CPU-bound Python. Forking is done only when this process has
-        a single thread (forking a threaded process can deadlock the child)."""
+        old ones if `clear`).
+
+        With PARALLEL_MIN letters or more, a forked helper process shares the work (the
+        machine has two cores and the work is CPU-bound Python): when segments are due
+        for merging, it merges them while this process indexes the letters; otherwise it
+        indexes every other letter into a segment of its own. Forking is done only when
+        this process has a single thread (forking a threaded process can deadlock the
+        child)."""
         helper = None
-        if (size >= PARALLEL_MIN and (os.cpu_count() or 1) > 1
-                and threading.active_count() == 1):
+        if size >= PARALLEL_MIN and (os.cpu_count() or 1) > 1 and threading.active_count() == 1:
             helper = _Helper(self._ix)
         try:
+            merging = [] if clear or helper is None else select_merges(writer.segments)
+            if merging:
+                helper.merge(merging)
             for n, doc in enumerate(docs):
-                if helper is not None and n % 2:
+                if helper is not None and not merging and n % 2:
                     helper.send(doc)
                 else:
                     writer.add_document(**self._fields(doc))
-            extra = helper.finish() if helper is not None else []
+            if helper is not None:
+                helper.flush()
+            if merging:
+                writer.merge = False
+                segments = [s for s in writer.segments if s not in merging]
+                segments += writer.finish_segments(clear=True)
+            else:  # (while the helper works)
+                segments = writer.finish_segments(
+                    clear=clear, max_merge=None if helper else SMALL_COMMIT_MERGE_MAX
+                )
+            if helper is not None:
+                segments += helper.finish()
         except BaseException:
             if helper is not None:
                 helper.abort()
             raise
-        writer.commit_segments(extra, clear=clear)
+        writer.commit_segments(segments)
 
     # -- reading ---------------------------------------------------------------------
 
@@ -861,107 +1059,94 @@ class WhooshEngine:
     # -- matching --------------------------------------------------------------------
 
     @staticmethod
-    def _word_scores(snap: _Snapshot, word: str, scored: bool) -> dict[int, float]:
-        """Documents containing the word in any field, with its BM25F score."""
-        out: dict[int, float] = {}
-        n = snap.n_docs
-        for field, boost in BOOSTS.items():
-            ids, ws = snap.postings(field, word)
-            if not ids:
-                continue
-            if not scored:
-                out.update(dict.fromkeys(ids, 0.0))
-                continue
-            df = len(ids)
-            idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
-            c = boost * idf * (K1 + 1)
-            get = out.get
-            if field == "body":
-                norm = snap.body_norm
-                for d, w in zip(ids, ws, strict=True):
-                    out[d] = get(d, 0.0) + c * w / (w + norm[d])
-            else:
-                for d, w in zip(ids, ws, strict=True):
-                    out[d] = get(d, 0.0) + c * w / (w + K1)
-        return out
-
-    def _clause_scores(self, snap, clause: analysis.Clause, scored: bool,
-                       cache: dict) -> dict[int, float]:
-        """Documents with all the clause's words (a phrase is checked later)."""
-        dicts = []
-        for w in clause.words:
-            d = cache.get((w, scored))
-            if d is None:
-                d = cache[(w, scored)] = self._word_scores(snap, w, scored)
-            dicts.append(d)
-        if len(dicts) == 1:
-            return dicts[0]
-        dicts.sort(key=len)
-        keys = set(dicts[0])
-        for d in dicts[1:]:
-            keys.intersection_update(d)
-            if not keys:
-                return {}
-        if not scored:
-            return dict.fromkeys(keys, 0.0)
-        return {k: sum(d[k] for d in dicts) for k in keys}
-
-    @staticmethod
     def _phrase_docs(snap: _Snapshot, clause: analysis.Clause, docs: set[int]) -> set[int]:
         """Of `docs`, those whose text has the phrase verbatim."""
         return snap.containing(clause.needle, docs)
 
-    def _match(self, snap: _Snapshot, parsed: analysis.ParsedQuery, scored: bool,
-               allowed) -> dict[int, float]:
-        """Matching documents, restricted by `allowed` (a predicate on docnums, or None),
-        with their scores (0.0 when not `scored`)."""
-        cache: dict = {}
-        groups = []
+    def _match(
+        self, snap: _Snapshot, parsed: analysis.ParsedQuery, scored: bool, allowed
+    ) -> tuple[set[int], dict[int, float] | None]:
+        """The matching documents, restricted by `allowed` (a predicate on docnums, or
+        None), and their scores (None when not `scored`).
+
+        Sets first (a word: its documents in any field; a clause: all its words; a group:
+        any of its clauses; the query: all groups, less the excluded), then filters, then
+        the phrase check on what is left; scores are computed only for the result."""
+        clause_sets: dict[int, set[int]] = {}
+
+        def clause_docs(clause: analysis.Clause) -> set[int]:
+            got = clause_sets.get(id(clause))
+            if got is None:
+                sets = sorted((snap.word_docs(w) for w in clause.words), key=len)
+                got = set(sets[0]).intersection(*sets[1:]) if sets else set()
+                clause_sets[id(clause)] = got
+            return got
+
+        group_sets = []
         for group in parsed.groups:
-            clauses = [(c, self._clause_scores(snap, c, scored, cache)) for c in group]
-            if len(clauses) == 1:
-                merged = clauses[0][1]
+            if len(group) == 1:
+                group_sets.append(clause_docs(group[0]))
             else:
-                merged = {}
-                for _, d in clauses:
-                    for k, v in d.items():
-                        if v >= merged.get(k, -1.0):
-                            merged[k] = v
-            groups.append((merged, clauses))
-        order = sorted(groups, key=lambda g: len(g[0]))
-        keys = set(order[0][0])
-        for merged, _ in order[1:]:
-            if not keys:
-                break
-            keys.intersection_update(merged)
+                group_sets.append(set().union(*(clause_docs(c) for c in group)))
+        group_sets.sort(key=len)
+        keys = set(group_sets[0]).intersection(*group_sets[1:])
         if allowed is not None and keys:
             keys = {d for d in keys if allowed(d)}
         for clause in parsed.excluded:
             if not keys:
                 break
-            out = keys.intersection(self._clause_scores(snap, clause, False, cache))
+            out = keys & clause_docs(clause)
             if clause.phrase and out:
                 out = self._phrase_docs(snap, clause, out)
             keys -= out
-        # phrases last: positions are read only for the documents still in the running
-        for _, clauses in groups:
-            if not keys or not any(c.phrase for c, _ in clauses):
+        # phrases last: texts are searched only for the documents still in the running
+        verified: dict[int, set[int]] = {}
+        for group in parsed.groups:
+            if not keys or not any(c.phrase for c in group):
                 continue
             valid: set[int] = set()
-            for clause, d in clauses:
-                cand = keys.intersection(d)
+            for clause in group:
+                cand = keys & clause_docs(clause)
                 cand -= valid
                 if clause.phrase and cand:
-                    cand = self._phrase_docs(snap, clause, cand)
+                    cand = verified[id(clause)] = self._phrase_docs(snap, clause, cand)
                 valid |= cand
             keys = valid
-        if not scored:
-            return dict.fromkeys(keys, 0.0)
-        if len(groups) == 1:
-            g = groups[0][0]
-            return {k: g[k] for k in keys}
-        dicts = [g for g, _ in groups]
-        return {k: sum(g[k] for g in dicts) for k in keys}
+        if not scored or not keys:
+            return keys, None
+        # score: the sum over groups of the best clause; a clause, the sum of its words
+        if all(len(group) == 1 for group in parsed.groups):  # no OR: sum all the words
+            dicts = [snap.word_scores(w) for group in parsed.groups for w in group[0].words]
+            first = dicts[0]
+            if len(dicts) == 1:
+                return keys, (first if len(first) == len(keys) else {k: first[k] for k in keys})
+            if len(dicts) == 2:
+                second = dicts[1]
+                return keys, {k: first[k] + second[k] for k in keys}
+            acc = {k: first[k] for k in keys}
+            for d in dicts[1:]:
+                acc = {k: v + d[k] for k, v in acc.items()}
+            return keys, acc
+        parts = []
+        for group in parsed.groups:
+            alts = []
+            for clause in group:
+                dicts = [snap.word_scores(w) for w in clause.words]
+                alts.append((verified.get(id(clause), clause_docs(clause)), dicts))
+            parts.append(alts)
+        out = {}
+        for d in keys:
+            total = 0.0
+            for alts in parts:
+                best = 0.0
+                for docs, dicts in alts:
+                    if d in docs:
+                        v = sum(x[d] for x in dicts)
+                        if v > best:
+                            best = v
+                total += best
+            out[d] = total
+        return keys, out
 
     # -- search ------------------------------------------------------------------------
 
@@ -971,8 +1156,11 @@ class WhooshEngine:
         result = SearchResult(page=page, per_page=per_page)
         parsed = analysis.parse_query(query.text or "")
         result.terms = parsed.terms()
-        filters = {k: str(v) for k, v in (query.filters or {}).items()
-                   if k in FACETS and v not in (None, "")}
+        filters = {
+            k: str(v)
+            for k, v in (query.filters or {}).items()
+            if k in FACETS and v not in (None, "")
+        }
         if parsed.error:
             result.error = parsed.error
             return result
@@ -984,31 +1172,38 @@ class WhooshEngine:
             allowed = self._allowed(snap, filters, query.public_only, query.unit_ids)
             if parsed.empty:
                 live = snap.live()
-                scores = dict.fromkeys(
-                    (d for d in live if allowed(d)) if allowed is not None else live, 0.0)
+                keys = [d for d in live if allowed(d)] if allowed is not None else live
+                score = None
             else:
-                scores = self._match(snap, parsed, not by_date, allowed)
-            result.total = len(scores)
+                keys, score = self._match(snap, parsed, not by_date, allowed)
+            result.total = len(keys)
             if query.with_facets:
-                result.facets = self._facet_counts(snap, scores)
+                result.facets = self._facet_counts(snap, keys)
             start, want = (page - 1) * per_page, page * per_page
-            if start >= len(scores):
+            if start >= len(keys):
                 return result
-            if by_date:
-                top = heapq.nlargest(want, scores, key=snap.dkey.__getitem__)
+            if score is None:
+                top = heapq.nlargest(want, keys, key=snap.dkey.__getitem__)
             else:
-                dkey = snap.dkey
-                top = heapq.nlargest(want, scores, key=lambda d: (scores[d], dkey[d]))
+                top = heapq.nlargest(want, keys, key=score.__getitem__)
+                dkey = snap.dkey  # equal scores: the newest first
+                top.sort(key=lambda d: (-score[d], -dkey[d]))
             items = parsed.highlight()
             searcher = snap.searcher
             for docnum in top[start:want]:
-                result.hits.append(self._hit(searcher.stored_fields(docnum)["doc"],
-                                             scores[docnum], items))
+                result.hits.append(
+                    self._hit(
+                        searcher.stored_fields(docnum)["doc"],
+                        score[docnum] if score else 0.0,
+                        items,
+                    )
+                )
         return result
 
     @staticmethod
-    def _allowed(snap: _Snapshot, filters: dict[str, str], public_only: bool,
-                 unit_ids: frozenset[int] | None):
+    def _allowed(
+        snap: _Snapshot, filters: dict[str, str], public_only: bool, unit_ids: frozenset[int] | None
+    ):
         """A predicate on docnums for the facet filters and visibility, or None."""
         tests = []
         for name, value in filters.items():
@@ -1030,8 +1225,18 @@ class WhooshEngine:
     @staticmethod
     def _facet_counts(snap: _Snapshot, docs) -> dict[str, list[tuple[str, int]]]:
         out: dict[str, list[tuple[str, int]]] = {}
+        matched = None
+        if len(docs) >= FACET_MASK_MIN:  # a byte a document, as one big int
+            flags = bytearray(snap.n_all)
+            deque(map(flags.__setitem__, docs, repeat(1)), maxlen=0)
+            matched = int.from_bytes(flags, "little")
         for name in FACETS:
-            counts = Counter(map(snap.facets[name].__getitem__, docs))
+            masks = snap.facet_masks(name) if matched is not None else None
+            if masks is not None:
+                counts = Counter({v: (matched & m).bit_count() for v, m in masks.items()})
+                counts = +counts  # drop the zeros
+            else:
+                counts = Counter(map(snap.facets[name].__getitem__, docs))
             counts.pop("", None)
             if name == "year":
                 out[name] = sorted(counts.items(), reverse=True)
@@ -1041,8 +1246,20 @@ class WhooshEngine:
 
     @staticmethod
     def _hit(stored: tuple, score: float, items) -> Hit:
-        (doc_id, title, doc_number, proposal_number, issuer, day, source, classification,
-         session, kind, _ptitle, body) = stored
+        (
+            doc_id,
+            title,
+            doc_number,
+            proposal_number,
+            issuer,
+            day,
+            source,
+            classification,
+            session,
+            kind,
+            _ptitle,
+            body,
+        ) = stored
         return Hit(
             letter_id=doc_id,
             score=round(score, 4),
@@ -1061,16 +1278,27 @@ class WhooshEngine:
     # -- similar -------------------------------------------------------------------------
 
     def key_terms(self, text: str, limit: int = 10) -> list[tuple[str, float]]:
-        """The words that characterise `text`: frequent in it, rare in the index."""
+        """The words that characterise `text`: frequent in it, rare in the index (a
+        long text's words must occur twice, so that a name or a number mentioned once does
+        not count)."""
         with self._lock:
             snap = self._current()
             n = snap.n_docs
-            tf = Counter(w for w in analysis.main_words(text or "")
-                         if len(w) >= 2 and not w.isdigit() and w not in STOP_WORDS
-                         and not (w.isascii() and len(w) < 3))
+            words = [
+                w
+                for w in analysis.main_words(text or "")
+                if len(w) >= 2
+                and not w.isdigit()
+                and w not in STOP_WORDS
+                and not (w.isascii() and len(w) < 3)
+            ]
+            tf = Counter(words)
+            min_tf = 2 if len(words) >= 300 else 1
             scored = []
             for word, freq in tf.items():
-                df = max(snap.doc_frequency("body", word), snap.doc_frequency("title", word))
+                if freq < min_tf:
+                    continue
+                df = snap.doc_frequency(word)
                 if df == 0 or (n >= 20 and df > 0.3 * n):
                     continue
                 idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
@@ -1078,9 +1306,15 @@ class WhooshEngine:
             scored.sort(key=lambda kv: (-kv[1], kv[0]))
             return scored[:limit]
 
-    def similar(self, text: str, *, limit: int = 5, exclude: Iterable[int] = (),
-                public_only: bool = False,
-                unit_ids: frozenset[int] | None = None) -> list[SimilarHit]:
+    def similar(
+        self,
+        text: str,
+        *,
+        limit: int = 5,
+        exclude: Iterable[int] = (),
+        public_only: bool = False,
+        unit_ids: frozenset[int] | None = None,
+    ) -> list[SimilarHit]:
         terms = self.key_terms(text or "")
         if not terms or limit <= 0:
             return []
@@ -1091,39 +1325,44 @@ class WhooshEngine:
             by_id = snap.by_id()
             excluded = {by_id[i] for i in exclude if i in by_id}
             scores: dict[int, float] = {}
-            n = snap.n_docs
-            for word, weight in terms:
+            for word, weight in terms:  # an OR query, each word weighted by its weight
                 q = weight / top_weight
-                for field, boost in (("title", 2.0), ("proposal_title", 2.0), ("body", 1.0)):
-                    ids, ws = snap.postings(field, word)
-                    if not ids:
-                        continue
-                    df = len(ids)
-                    c = q * boost * math.log(1 + (n - df + 0.5) / (df + 0.5)) * (K1 + 1)
-                    get = scores.get
-                    if field == "body":
-                        norm = snap.body_norm
-                        for d, w in zip(ids, ws, strict=True):
-                            scores[d] = get(d, 0.0) + c * w / (w + norm[d])
-                    else:
-                        for d, w in zip(ids, ws, strict=True):
-                            scores[d] = get(d, 0.0) + c * w / (w + K1)
+                get = scores.get
+                for d, v in snap.word_scores(word).items():
+                    scores[d] = get(d, 0.0) + q * v
             for d in excluded:
                 scores.pop(d, None)
             cands = scores if allowed is None else (d for d in scores if allowed(d))
             top = heapq.nlargest(limit, cands, key=scores.__getitem__)
             out = []
             for docnum in top:
-                (doc_id, title, doc_number, _pn, issuer, day, _src, _cls, _sess, _kind,
-                 ptitle, body) = snap.searcher.stored_fields(docnum)["doc"]
+                (
+                    doc_id,
+                    title,
+                    doc_number,
+                    _pn,
+                    issuer,
+                    day,
+                    _src,
+                    _cls,
+                    _sess,
+                    _kind,
+                    ptitle,
+                    body,
+                ) = snap.searcher.stored_fields(docnum)["doc"]
                 hay = analysis.normalize(title + "\n" + ptitle + "\n" + body)
                 shared = tuple(w for w, _ in terms if w in hay)[:6]
-                out.append(SimilarHit(
-                    letter_id=doc_id, title=title, score=round(scores[docnum], 4),
-                    shared_terms=shared, issuer=issuer,
-                    letter_on=date.fromordinal(day) if day else None,
-                    doc_number=doc_number,
-                ))
+                out.append(
+                    SimilarHit(
+                        letter_id=doc_id,
+                        title=title,
+                        score=round(scores[docnum], 4),
+                        shared_terms=shared,
+                        issuer=issuer,
+                        letter_on=date.fromordinal(day) if day else None,
+                        doc_number=doc_number,
+                    )
+                )
             return out
 
 
@@ -1138,6 +1377,9 @@ def _helper_main(index_dir: str, inbox, outbox) -> None:  # pragma: no cover - s
             batch = inbox.get()
             if batch is None:
                 break
+            if isinstance(batch, tuple):  # ("merge", segments)
+                merge_into(writer, batch[1])
+                continue
             for doc in batch:
                 writer.add_document(**WhooshEngine._fields(doc))
         # (the temporary folder is shared with the main writer, which removes it)
@@ -1150,34 +1392,57 @@ def _helper_main(index_dir: str, inbox, outbox) -> None:  # pragma: no cover - s
 
 
 class _Helper:
-    """A second process that indexes every other letter of a rebuild into its own
-    segment (the two segments are committed together)."""
+    """A second process that writes a segment of its own (letters, or merged segments)
+    while the main writer holds the lock; the main writer commits both segments."""
 
-    BATCH = 100
+    BATCH = 8
 
     def __init__(self, ix) -> None:
         ctx = multiprocessing.get_context("fork")
-        self._inbox = ctx.Queue(maxsize=8)
+        self._inbox = ctx.Queue(maxsize=64)
         self._outbox = ctx.Queue()
         self._buf: list[LetterDoc] = []
-        self._proc = ctx.Process(target=_helper_main,
-                                 args=(ix.storage.folder, self._inbox, self._outbox),
-                                 daemon=True)
+        self._proc = ctx.Process(
+            target=_helper_main, args=(ix.storage.folder, self._inbox, self._outbox), daemon=True
+        )
         self._proc.start()
 
     def send(self, doc: LetterDoc) -> None:
         self._buf.append(doc)
         if len(self._buf) >= self.BATCH:
-            self._inbox.put(self._buf)
+            self._put(self._buf)
             self._buf = []
 
-    def finish(self) -> list:
+    def merge(self, segments: list) -> None:
+        self._put(("merge", segments))
+
+    def flush(self) -> None:
         if self._buf:
-            self._inbox.put(self._buf)
+            self._put(self._buf)
             self._buf = []
-        self._inbox.put(None)
-        status, payload = self._outbox.get()
+        self._put(None)
+
+    def _put(self, item) -> None:
+        while True:  # (a full queue and a dead helper must not hang the writer)
+            try:
+                self._inbox.put(item, timeout=1.0)
+                return
+            except queue.Full:
+                self._check_alive()
+
+    def _check_alive(self) -> None:
+        if not self._proc.is_alive():
+            raise RuntimeError(f"index helper process died (exit code {self._proc.exitcode})")
+
+    def finish(self) -> list:
+        while True:
+            try:
+                status, payload = self._outbox.get(timeout=1.0)
+                break
+            except queue.Empty:
+                self._check_alive()
         self._proc.join()
+        self._close_queues()
         if status != "ok":
             raise RuntimeError(f"index helper process failed: {payload}")
         return payload
@@ -1186,6 +1451,13 @@ class _Helper:
         if self._proc.is_alive():
             self._proc.terminate()
         self._proc.join(timeout=5)
+        self._close_queues()
+
+    def _close_queues(self) -> None:
+        # end the queues' feeder threads: the next writer forks only a one-thread process
+        for q in (self._inbox, self._outbox):
+            q.close()
+            q.cancel_join_thread()
 
 
 # words common to reply letters, never the key terms of one

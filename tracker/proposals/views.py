@@ -129,8 +129,11 @@ def _render_detail(proposal: Proposal, status: int = 200, **overrides):
         events=events,
         mine=mine,
         similar=similar,
-        drafts=[le for le in proposal.letters
-                if le.status in ("draft", "submitted", "approved") and le.round == proposal.round],
+        drafts=[
+            le
+            for le in proposal.letters
+            if le.status in ("draft", "submitted", "approved") and le.round == proposal.round
+        ],
         can_assign=permissions.can_assign(current_user, proposal),
         can_rate=permissions.can_rate(current_user),
         can_decide_reassignment=permissions.can_decide_reassignment(current_user),

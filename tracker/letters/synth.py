@@ -1711,8 +1711,10 @@ class _Letter:
                     salutation = "尊敬的" + salutation
 
         # Proposal number, unique per jurisdiction, kind and year
-        while True:
+        for attempt in itertools.count():
             number = self.proposal_number(jur, kind, year, org)
+            if attempt >= 30:  # a small numbering space is full: widen it (never loop forever)
+                number = f"{number}{attempt}"
             key = (jur.code, kind, year, number)
             if key not in corpus.numbers:
                 corpus.numbers.add(key)

@@ -30,7 +30,10 @@ def create_app(config: dict | None = None) -> Flask:
         __name__,
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
-        instance_path=os.environ.get("TRACKER_INSTANCE_DIR", str(ROOT / "var" / "instance")),
+        instance_path=os.environ.get(
+            "TRACKER_INSTANCE_DIR",
+            str(Path(os.environ.get("TRACKER_VAR_DIR", ROOT / "var")) / "instance"),
+        ),
     )
     app.config.from_mapping(defaults(app.instance_path))
     if config is None:

@@ -126,6 +126,8 @@ def demo_data(if_empty: bool, synthetic: int) -> None:
         from tracker.letters.synth import write_corpus
 
         folder = Path(current_app.instance_path).parent / "demo-corpus"
+        for old in folder.glob("syn_*.txt"):  # exactly the letters asked for
+            old.unlink()
         write_corpus(folder, synthetic, seed=1)
         counts = demo.import_corpus(str(folder))
         db.session.commit()

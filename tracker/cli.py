@@ -188,6 +188,7 @@ def parse_letter(files: tuple[str, ...]) -> None:
     failed = False
     for name in files:
         result = parse_file(name)
+        result.pop("body", None)  # the letter's text itself: the importer's, not the report's
         failed = failed or "error" in result
         click.echo(json.dumps(result, ensure_ascii=False))
     if failed:

@@ -414,3 +414,28 @@ def test_an_imported_letter_exports_from_the_command_line(runner, tmp_path):
     assert any("抄送：市府办公厅" in p for p in paragraphs)
     # the heading lines are set apart, not repeated in the body
     assert sum("穗教案〔2022〕119号" in p for p in paragraphs) == 1
+
+
+def test_another_unit_sees_neither_the_draft_nor_its_text(app, browser, proposal):
+    browser.login("clerk")
+    letter_id = _start(browser, proposal)
+    letter = _letter(app, letter_id)
+    browser.post(
+        f"/letters/{letter_id}/edit", _form(letter, body=letter.body + "\n\n内部草稿文字。")
+    )
+    browser.login("clerk-health")  # the co-handling unit reads the proposal, not the draft
+    page = browser.get(f"/proposals/{proposal}").get_data(as_text=True)
+    assert "内部草稿文字" not in page and letter.title not in page
+    # a broken editor field is refused, not a server error
+    browser.login("clerk")
+    response = browser.post(f"/letters/{letter_id}/edit", _form(letter, base_version="abc"))
+    assert response.status_code == 409
+
+
+def test_a_decided_disclosure_cannot_be_changed_from_the_letter_page(app, browser, proposal):
+    letter_id = _ready(
+        app, browser, proposal, disclosure="不予公开", disclosure_reason="涉及尚未公开的规划"
+    )
+    browser.login("clerk")
+    browser.post(f"/letters/{letter_id}/disclosure", {"disclosure": "主动公开"})
+    assert _letter(app, letter_id).disclosure == "不予公开"

@@ -48,9 +48,7 @@ TABLE = {
     "proposals.index": rule("GET", "/proposals", ALL),
     "proposals.detail": rule("GET", "/proposals/{p1}", SEES_P1),
     "proposals.new": rule("GET", "/proposals/new", {"admin", "liaison"}),
-    "proposals.assign": rule(
-        "POST", "/proposals/{p1}/assign", {"admin", "duban", "supervisor"}, ok=400
-    ),
+    "proposals.assign": rule("POST", "/proposals/{p1}/assign", {"admin", "duban"}, ok=400),
     # P1's lead assignment is already signed for: a handler is told so (400)
     "proposals.sign": rule("POST", "/assignments/{lead}/sign", HANDLERS_P1, ok=400),
     "proposals.reassign_request": rule("POST", "/assignments/{lead}/reassign", HANDLERS_P1, ok=400),

@@ -153,3 +153,39 @@ def test_similar_replies_on_letter_and_proposal_pages(app, browser, corpus, make
     page = _text(browser.get(f"/proposals/{pid}"))
     similar = page.split("相似的答复")[1]
     assert "第20222174号建议答复的函" in similar and "共同关键词" in similar
+
+
+def test_reserved_query_parameters_are_ignored(browser, corpus):
+    for extra in ("endpoint=x", "_method=POST", "_external=1", "_anchor=evil"):
+        response = browser.get(f"/public/?q=心理&{extra}")
+        assert response.status_code == 200, extra
+        assert "http://localhost" not in response.get_data(as_text=True)
+    browser.login("liaison")
+    assert browser.get("/proposals?endpoint=x&_external=1").status_code == 200
+
+
+def test_making_a_disclosure_mode_public_updates_the_public_search(app, browser, corpus):
+    from tracker.models import VocabularyTerm
+
+    assert "穗教案〔2022〕130号" not in browser.get("/public/?q=心理").get_data(as_text=True)
+    with app.app_context():
+        term = db.session.execute(
+            db.select(VocabularyTerm).filter_by(vocabulary="disclosure", code="依申请公开")
+        ).scalar_one()
+        term_id, label, order = term.id, term.label, term.sort_order
+    browser.login("admin")
+    response = browser.post(
+        f"/admin/vocabularies/terms/{term_id}",
+        {
+            "label": label,
+            "description": "",
+            "aliases": "",
+            "sort_order": str(order),
+            "active": "y",
+            "flag": "y",
+        },
+    )
+    assert response.status_code == 302
+    browser.logout()
+    page = browser.get("/public/?q=心理").get_data(as_text=True)
+    assert "穗教案〔2022〕130号" in page

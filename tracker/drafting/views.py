@@ -172,7 +172,7 @@ def edit(letter_id: int):
         "cc": _split_cc(form.cc.data),
     }
     try:
-        base = int(form.base_version.data or 0)
+        base = int(form.base_version.data) if (form.base_version.data or "").isdigit() else -1
         changed = drafting.save_draft(
             current_user,
             letter,

@@ -129,10 +129,13 @@ def _render_detail(proposal: Proposal, status: int = 200, **overrides):
         events=events,
         mine=mine,
         similar=similar,
+        letters=[le for le in proposal.letters if search.visible_letter(current_user, le)],
         drafts=[
             le
             for le in proposal.letters
-            if le.status in ("draft", "submitted", "approved") and le.round == proposal.round
+            if le.status in ("draft", "submitted", "approved")
+            and le.round == proposal.round
+            and le.unit_id == current_user.unit_id
         ],
         can_assign=permissions.can_assign(current_user, proposal),
         can_rate=permissions.can_rate(current_user),
@@ -201,7 +204,7 @@ def index():
         selectinload(Proposal.assignments).selectinload(Assignment.unit),
     ).order_by(Proposal.is_key.desc(), Proposal.id.desc())
     page = db.paginate(query, per_page=25, error_out=False)
-    args = {k: v for k, v in request.args.items() if k != "page"}
+    args = {k: v for k, v in request.args.items() if k in form.data and k != "csrf_token"}
     return render_template(
         "proposals/list.html",
         form=form,

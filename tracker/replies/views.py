@@ -42,7 +42,7 @@ def search_page(template: str, endpoint: str, *, public: bool, **context):
             page=page,
             per_page=PER_PAGE,
         )
-    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    args = {k: v for k, v in request.args.items() if k in ("q", "sort", *FACETS) and v}
     return render_template(
         template,
         q=text,

@@ -333,6 +333,10 @@ def update_term(
     for key in changed:
         setattr(term, key, values[key])
     db.session.flush()
+    if term.vocabulary == "disclosure" and "is_public" in changed:
+        from tracker.services import indexing
+
+        indexing.enqueue_disclosure(db.session(), term.code)  # public search follows
     if changed:
         audit.record(
             actor,

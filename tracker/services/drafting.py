@@ -606,8 +606,13 @@ def decide_disclosure(actor: User, letter: ReplyLetter, disclosure: str, reason:
     """An imported letter with no disclosure line waits for a person to decide."""
     if not permissions.sees_all(actor) and actor.unit_id != letter.unit_id:
         raise PermissionDenied()
-    if vocab.term("disclosure", disclosure) is None:
+    if letter.disclosure is not None:
+        raise DomainError("该答复函已确定公开方式；签发后的公开方式不能在此更改。")
+    mode = vocab.term("disclosure", disclosure)
+    if mode is None:
         raise DomainError("请选择公开方式。")
+    if not mode.is_public and not reason.strip():
+        raise DomainError("选择不公开或依申请公开时，请填写理由。")
     letter.disclosure = disclosure
     letter.disclosure_reason = reason.strip() or None
     audit.record(

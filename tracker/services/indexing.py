@@ -172,6 +172,19 @@ def _after_soft_rollback(session: Session, previous_transaction) -> None:
         session.info.pop("search_pending", None)
 
 
+def enqueue_disclosure(session: Session, code: str) -> int:
+    """Re-index every letter with this disclosure mode (its public flag changed)."""
+    ids = (
+        session.execute(select(ReplyLetter.id).where(ReplyLetter.disclosure == code))
+        .scalars()
+        .all()
+    )
+    if ids:
+        session.execute(insert(SearchOutbox), [{"letter_id": i, "op": "upsert"} for i in ids])
+        session.info["search_pending"] = True
+    return len(ids)
+
+
 def install_listeners() -> None:
     if not event.contains(Session, "after_flush", _after_flush):
         event.listen(Session, "after_flush", _after_flush)

@@ -57,11 +57,10 @@ def can_register(user: User) -> bool:
 
 
 def can_assign(user: User, proposal: Proposal | None = None) -> bool:
-    if user.role == "admin":
-        return True
-    if user.role != "supervisor":
-        return False
-    return proposal is None or can_view(user, proposal)
+    """交办 is the coordinating office's: its supervisors and the admin."""
+    return user.role == "admin" or (
+        user.role == "supervisor" and user.unit is not None and user.unit.is_coordinating
+    )
 
 
 def can_decide_reassignment(user: User) -> bool:

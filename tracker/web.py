@@ -66,12 +66,6 @@ def render_markdown(text: str | None) -> Markup:
     return Markup(clean)
 
 
-def paragraphs(text: str | None) -> Markup:
-    """Plain letter text (an imported letter) as escaped paragraphs, one per line."""
-    lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
-    return Markup("".join(f"<p>{escape(line)}</p>" for line in lines))
-
-
 def letter_paragraphs(letter) -> Markup:
     """An imported letter's text in the letter layout, headings and signature in place."""
     lines = letter_lines(letter.body, head=(letter.title, letter.doc_number, letter.classification))
@@ -149,7 +143,6 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.filters["cn_date"] = cn_date
     app.jinja_env.filters["local_time"] = local_time
-    app.jinja_env.filters["paragraphs"] = paragraphs
     app.jinja_env.filters["letter_paragraphs"] = letter_paragraphs
     app.jinja_env.filters["letter_markdown"] = letter_markdown
     app.jinja_env.globals["labels"] = labels

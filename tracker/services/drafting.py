@@ -8,7 +8,6 @@ two people editing the same draft cannot overwrite each other (optimistic lockin
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from sqlalchemy import func, select, update
@@ -383,12 +382,6 @@ def checklist(letter: ReplyLetter) -> CheckResult:
 
 
 # -- the sign-off workflow -------------------------------------------------------------------
-
-
-@dataclass
-class Override:
-    code: str
-    reason: str
 
 
 def submit(actor: User, letter: ReplyLetter, reasons: dict[str, str]) -> None:

@@ -181,8 +181,6 @@ def assign_units(
     clash = [u.name for u in [*lead_units, *co_units] if u.id in current]
     if clash:
         raise DomainError(f"{'、'.join(clash)}已在办理该件。")
-    if not separate and co_units and proposal.lead_assignment is None and not lead_units:
-        raise DomainError("请先确定主办单位。")
     if not separate and proposal.lead_assignment is not None:
         raise DomainError("该件已有主办单位；如需更换请通过申请调整办理。")
     role = "separate" if separate else "lead"

@@ -368,16 +368,21 @@ class Commitment(db.Model):
     text: Mapped[str] = mapped_column(Text)
     due_on: Mapped[date | None]
     target: Mapped[str | None] = mapped_column(String(60))
-    # candidate → open → in_progress → done / dropped; "overdue" is derived from due_on
+    # candidate → open → in_progress → done / dropped (a candidate may be discarded);
+    # "overdue" is never stored: it is derived from due_on (see services.commitments)
     status: Mapped[str] = mapped_column(String(12), default="candidate", index=True)
     drop_reason: Mapped[str | None] = mapped_column(Text)
     reported_back_on: Mapped[date | None]
+    reported_back_note: Mapped[str | None] = mapped_column(Text)
     done_on: Mapped[date | None]
+    confirmed_at: Mapped[datetime | None]
+    confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     letter: Mapped[ReplyLetter | None] = relationship(back_populates="commitments")
     proposal: Mapped[Proposal | None] = relationship()
     unit: Mapped[Unit | None] = relationship()
+    confirmed_by: Mapped[User | None] = relationship()
     updates: Mapped[list[CommitmentUpdate]] = relationship(
         back_populates="commitment",
         order_by="CommitmentUpdate.noted_on",
@@ -444,6 +449,19 @@ class Notification(db.Model):
     url: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     read_at: Mapped[datetime | None]
+
+
+class ReminderDelivery(db.Model):
+    """One reminder item delivered to one user over one channel on one day: the record
+    that keeps `tracker remind` from sending the same item twice a day."""
+
+    __table_args__ = (UniqueConstraint("user_id", "channel", "item_key", "day"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))  # inapp / email / sms
+    item_key: Mapped[str] = mapped_column(String(120))
+    day: Mapped[date]
+    sent_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class AuditEvent(db.Model):

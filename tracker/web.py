@@ -130,14 +130,28 @@ def load_user(user_id: str) -> User | None:
 def init_app(app: Flask) -> None:
     from tracker.admin.views import bp as admin_bp
     from tracker.auth.views import bp as auth_bp
+    from tracker.commitments.views import bp as commitments_bp
+    from tracker.dashboard.views import bp as dashboard_bp
     from tracker.drafting.views import bp as drafting_bp
     from tracker.main.views import bp as main_bp
+    from tracker.notifications.views import bp as notifications_bp
     from tracker.proposals.views import bp as proposals_bp
     from tracker.public.views import bp as public_bp
     from tracker.replies.views import bp as replies_bp
     from tracker.services import settings, vocab
 
-    for bp in (auth_bp, main_bp, proposals_bp, drafting_bp, replies_bp, public_bp, admin_bp):
+    for bp in (
+        auth_bp,
+        main_bp,
+        proposals_bp,
+        drafting_bp,
+        replies_bp,
+        commitments_bp,
+        dashboard_bp,
+        notifications_bp,
+        public_bp,
+        admin_bp,
+    ):
         app.register_blueprint(bp)
 
     app.jinja_env.filters["markdown"] = render_markdown
@@ -155,4 +169,18 @@ def init_app(app: Flask) -> None:
             "today": today,
             "days_phrase": lambda due_on: days_phrase(due_on, today),
             "current_user": current_user,
+            "unread_notifications": _unread_notifications,
         }
+
+
+def _unread_notifications() -> int:
+    """The bell's count: the signed-in user's unread in-app reminders."""
+    from tracker.models import Notification
+
+    if not current_user.is_authenticated:
+        return 0
+    return db.session.execute(
+        db.select(db.func.count(Notification.id)).where(
+            Notification.user_id == current_user.id, Notification.read_at.is_(None)
+        )
+    ).scalar_one()

@@ -48,7 +48,8 @@ COMMITMENT_STATUS = {
     "in_progress": "推进中",
     "done": "已完成",
     "overdue": "已逾期",
-    "dropped": "已放弃",
+    "dropped": "无法落实",
+    "discarded": "已舍弃",
 }
 
 # Vocabulary names an admin edits, with what they are called on screen.

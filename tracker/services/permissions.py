@@ -81,3 +81,9 @@ def can_rate(user: User) -> bool:
 
 def is_admin(user: User) -> bool:
     return user.role == "admin"
+
+
+def can_view_dashboard(user: User) -> bool:
+    """督办统计: supervisors (their unit; the coordinating office every unit), liaisons and
+    the admin (every unit)."""
+    return user.role in ("supervisor", "liaison", "admin")

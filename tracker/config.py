@@ -27,10 +27,26 @@ def defaults(instance_path: str) -> dict:
         "DUE_SOON_DAYS": 7,
         "PER_PAGE": 25,
         "WTF_CSRF_TIME_LIMIT": None,
+        "WTF_I18N_ENABLED": False,  # WTForms' built-in Chinese messages (see formutil)
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_HTTPONLY": True,
         "MAX_CONTENT_LENGTH": 32 * 1024 * 1024,
+        # Reminders (`tracker remind`): links in e-mail and SMS point at BASE_URL.
+        "BASE_URL": "http://127.0.0.1:5000",
+        # E-mail through SMTP: off while SMTP_HOST is empty.
+        "SMTP_HOST": "",
+        "SMTP_PORT": 25,
+        "SMTP_USER": "",
+        "SMTP_PASSWORD": "",
+        "SMTP_STARTTLS": False,
+        "SMTP_SSL": False,
+        "SMTP_TIMEOUT": 10,
+        "MAIL_FROM": "tracker@localhost",
+        # SMS through the gateway's webhook (JSON POST): off while SMS_WEBHOOK_URL is empty.
+        "SMS_WEBHOOK_URL": "",
+        "SMS_WEBHOOK_TOKEN": "",  # sent as "Authorization: Bearer <token>" when set
+        "SMS_WEBHOOK_TIMEOUT": 10,
     }
 
 

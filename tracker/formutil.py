@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from flask_wtf import FlaskForm
 from wtforms import SelectChoice
+
+# WTForms' own messages ("Not a valid date value.") in Chinese: WTForms ships the
+# translation; Flask-WTF's Babel route is off (WTF_I18N_ENABLED = False in config).
+FlaskForm.Meta.locales = ("zh",)
 
 
 def options(pairs: Iterable[tuple[object, str]]) -> list[SelectChoice]:

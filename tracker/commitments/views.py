@@ -1,22 +1,537 @@
-"""The commitment tracker: candidates to confirm, the list, a page per commitment."""
+"""The commitment tracker: candidates to confirm per letter, the list with its exports,
+and a page per commitment with progress updates, status changes and the report-back."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_login import current_user, login_required
+from markupsafe import Markup, escape
+from sqlalchemy.orm import joinedload, selectinload
+
+from tracker.commitments import forms
+from tracker.extensions import db
+from tracker.formutil import options
+from tracker.models import (
+    AuditEvent,
+    Commitment,
+    CommitmentUpdate,
+    CongressSession,
+    Proposal,
+    ReplyLetter,
+    Unit,
+)
+from tracker.rules.labels import COMMITMENT_STATUS
+from tracker.services import commitments as svc
+from tracker.services import search, tabular, vocab
+from tracker.services.errors import DomainError, PermissionDenied
+from tracker.services.settings import today
+from tracker.web import letter_markdown, letter_paragraphs
 
 bp = Blueprint("commitments", __name__)
 
 
+# -- helpers ---------------------------------------------------------------------------------
+
+
+def _units() -> list[Unit]:
+    return list(
+        db.session.execute(
+            db.select(Unit)
+            .where(Unit.active.is_(True), Unit.is_coordinating.is_(False))
+            .order_by(Unit.name)
+        ).scalars()
+    )
+
+
+def _get(commitment_id: int) -> Commitment:
+    commitment = db.session.get(Commitment, commitment_id)
+    if commitment is None:
+        abort(404)
+    if not svc.can_view(current_user, commitment):
+        abort(403)
+    return commitment
+
+
+def _get_letter(letter_id: int) -> ReplyLetter:
+    letter = db.session.get(ReplyLetter, letter_id)
+    if letter is None:
+        abort(404)
+    if not (search.visible_letter(current_user, letter) and _sees_unit(letter.unit_id)):
+        abort(403)
+    return letter
+
+
+def _sees_unit(unit_id: int | None) -> bool:
+    from tracker.services import permissions
+
+    return permissions.sees_all(current_user) or (
+        current_user.role in permissions.HANDLING_ROLES
+        and current_user.unit_id is not None
+        and current_user.unit_id == unit_id
+    )
+
+
+def _with_units(form):
+    form.unit.choices = options([(u.id, u.name) for u in _units()])
+    return form
+
+
+def _status_form(commitment: Commitment) -> forms.StatusForm:
+    form = forms.StatusForm(prefix="status", done_on=today())
+    allowed = svc.TRANSITIONS.get(commitment.status, set())
+    form.status.choices = options(
+        [(code, label) for code, label in COMMITMENT_STATUS.items() if code in allowed]
+    )
+    return form
+
+
+def _report_form() -> forms.ReportForm:
+    form = forms.ReportForm(prefix="report", reported_on=today())
+    form.channel.choices = options(vocab.choices("contact_channel"))
+    return form
+
+
+def _edit_form(commitment: Commitment, cls=forms.EditForm, prefix="edit"):
+    form = cls(
+        prefix=prefix,
+        text=commitment.text,
+        due_on=commitment.due_on,
+        target=commitment.target,
+        unit=commitment.unit_id,
+    )
+    return _with_units(form)
+
+
+def _fail(error: Exception):
+    db.session.rollback()
+    if isinstance(error, PermissionDenied):
+        abort(403)
+    return str(error)
+
+
+# -- the list --------------------------------------------------------------------------------
+
+
+def _filter_form() -> forms.FilterForm:
+    form = forms.FilterForm(request.args)
+    form.unit.choices = options([("", "全部")] + [(str(u.id), u.name) for u in _units()])
+    sessions = db.session.execute(
+        db.select(CongressSession).order_by(CongressSession.year.desc(), CongressSession.name)
+    ).scalars()
+    form.session.choices = options([("", "全部")] + [(str(s.id), s.name) for s in sessions])
+    form.grade.choices = options([("", "全部")] + vocab.choices("classification"))
+    form.validate()
+    return form
+
+
+def _filtered(form: forms.FilterForm):
+    """The commitments the user may see, with the list's filters applied."""
+    day = today()
+    query = (
+        db.select(Commitment)
+        .outerjoin(Commitment.letter)
+        .outerjoin(Commitment.proposal)
+        .where(svc.scope(current_user))
+    )
+    status = form.status.data or ""
+    if status == "overdue":
+        query = query.where(svc.overdue_clause(day))
+    elif status in ("open", "in_progress"):
+        query = query.where(Commitment.status == status, db.not_(svc.overdue_clause(day)))
+    elif status in COMMITMENT_STATUS:
+        query = query.where(Commitment.status == status)
+    else:
+        query = query.where(Commitment.status.in_(svc.CONFIRMED))
+    if form.overdue.data:
+        query = query.where(svc.overdue_clause(day))
+    if form.unit.data and form.unit.data.isdigit():
+        query = query.where(Commitment.unit_id == int(form.unit.data))
+    if form.session.data and form.session.data.isdigit():
+        query = query.where(Proposal.session_id == int(form.session.data))
+    if form.grade.data:
+        query = query.where(ReplyLetter.classification == form.grade.data)
+    if form.due_from.data and not form.due_from.errors:
+        query = query.where(Commitment.due_on >= form.due_from.data)
+    if form.due_to.data and not form.due_to.errors:
+        query = query.where(Commitment.due_on <= form.due_to.data)
+    if form.q.data:
+        for word in form.q.data.split():
+            query = query.where(Commitment.text.contains(word))
+    if form.report.data:
+        follow_up = [t.code for t in vocab.terms("classification") if t.needs_followup]
+        query = query.where(
+            Commitment.status.in_(svc.CLOSED),
+            Commitment.reported_back_on.is_(None),
+            ReplyLetter.classification.in_(follow_up),
+        )
+    return query.options(
+        joinedload(Commitment.unit),
+        joinedload(Commitment.letter),
+        joinedload(Commitment.proposal).joinedload(Proposal.session),
+    ).order_by(Commitment.due_on.is_(None), Commitment.due_on, Commitment.id)
+
+
+def _list_args(form) -> dict:
+    return {
+        k: v
+        for k, v in request.args.items()
+        if k in form.data and k not in ("csrf_token", "page") and v
+    }
+
+
 @bp.route("/commitments")
-def index():  # scaffold: replaced by the commitment list
-    return "承诺事项"
+@login_required
+def index():
+    form = _filter_form()
+    page = db.paginate(_filtered(form), per_page=25, error_out=False)
+    latest = _latest_updates([c.id for c in page.items])
+    return render_template(
+        "commitments/list.html",
+        form=form,
+        page=page,
+        args=_list_args(form),
+        latest=latest,
+        status_of=lambda c: svc.effective_status(c, today()),
+        needs_report=svc.needs_report_back,
+    ), (400 if form.errors else 200)
+
+
+def _latest_updates(ids: list[int]) -> dict[int, CommitmentUpdate]:
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        db.select(CommitmentUpdate)
+        .where(CommitmentUpdate.commitment_id.in_(ids))
+        .order_by(CommitmentUpdate.noted_on, CommitmentUpdate.id)
+    ).scalars()
+    return {u.commitment_id: u for u in rows}  # the last one per commitment wins
+
+
+EXPORT_HEADERS = [
+    "承诺事项",
+    "量化目标",
+    "承诺期限",
+    "状态",
+    "责任单位",
+    "会议",
+    "建议/提案编号",
+    "建议/提案标题",
+    "领衔人",
+    "答复文号",
+    "答复类别",
+    "答复日期",
+    "完成日期",
+    "无法落实原因",
+    "最新进展",
+    "进展日期",
+    "向代表反馈日期",
+    "确认日期",
+]
+
+
+@bp.route("/commitments/export.<fmt>")
+@login_required
+def export(fmt: str):
+    if fmt not in tabular.FORMATS:
+        abort(404)
+    form = _filter_form()
+    if form.errors:
+        abort(400)
+    items = list(db.session.execute(_filtered(form)).unique().scalars())
+    latest = _latest_updates([c.id for c in items])
+    day = today()
+    grades: dict[str, str] = {}
+    for term in vocab.terms("classification", active_only=False):
+        grades.setdefault(term.code, term.label)
+    rows = []
+    for c in items:
+        letter, proposal, update = c.letter, c.proposal, latest.get(c.id)
+        rows.append(
+            [
+                c.text,
+                c.target,
+                c.due_on,
+                COMMITMENT_STATUS[svc.effective_status(c, day)],
+                c.unit.name if c.unit else "",
+                proposal.session.name if proposal else (letter.session_name if letter else ""),
+                proposal.number if proposal else (letter.proposal_number if letter else ""),
+                proposal.title if proposal else (letter.proposal_title if letter else ""),
+                proposal.lead_proposer if proposal else "",
+                letter.doc_number if letter else "",
+                grades.get(letter.classification or "", letter.classification) if letter else "",
+                letter.letter_on if letter else None,
+                c.done_on,
+                c.drop_reason,
+                update.note if update else "",
+                update.noted_on if update else None,
+                c.reported_back_on,
+                c.confirmed_at.date() if c.confirmed_at else None,
+            ]
+        )
+    sheet = tabular.Sheet("承诺事项", EXPORT_HEADERS, rows)
+    return tabular.download(sheet, fmt, f"承诺事项_{day.isoformat()}")
+
+
+# -- one commitment --------------------------------------------------------------------------
+
+
+def source_in_letter(letter: ReplyLetter | None, sentence: str) -> tuple[Markup, bool]:
+    """The letter's text with the commitment's sentence marked; False when not found."""
+    if letter is None:
+        return Markup(""), False
+    html = str(letter_paragraphs(letter) if letter.source_file else letter_markdown(letter.body))
+    needle = str(escape(sentence))
+    at = html.find(needle)
+    if at < 0:
+        return Markup(html), False
+    marked = f'<mark id="source">{needle}</mark>'
+    return Markup(html[:at] + marked + html[at + len(needle) :]), True
+
+
+def _render(commitment: Commitment, status: int = 200, **overrides):
+    events = (
+        db.session.execute(
+            db.select(AuditEvent)
+            .where(AuditEvent.entity == "commitment", AuditEvent.entity_id == commitment.id)
+            .options(selectinload(AuditEvent.actor))
+            .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+        )
+        .scalars()
+        .all()
+    )
+    source, found = source_in_letter(commitment.letter, commitment.text)
+    context = {
+        "update_form": forms.UpdateForm(prefix="update", noted_on=today()),
+        "status_form": _status_form(commitment),
+        "report_form": _report_form(),
+        "edit_form": _edit_form(commitment),
+        "confirm_form": _edit_form(commitment, forms.ConfirmForm, "confirm"),
+    }
+    context.update(overrides)
+    return render_template(
+        "commitments/detail.html",
+        c=commitment,
+        status=svc.effective_status(commitment, today()),
+        events=events,
+        source=source,
+        source_found=found,
+        can_handle=svc.can_handle(current_user, commitment),
+        needs_report=svc.needs_report_back(commitment),
+        letter_visible=commitment.letter is not None
+        and search.visible_letter(current_user, commitment.letter),
+        reviewable=commitment.letter is None or commitment.letter.status in svc.REVIEWABLE_LETTERS,
+        evidence_name=svc.evidence_name,
+        **context,
+    ), status
 
 
 @bp.route("/commitments/<int:commitment_id>")
-def detail(commitment_id: int):  # scaffold: replaced by the commitment page
-    return "承诺事项"
+@login_required
+def detail(commitment_id: int):
+    return _render(_get(commitment_id))[0]
 
 
-@bp.route("/letters/<int:letter_id>/commitments")
-def review(letter_id: int):  # scaffold: replaced by the candidates page
-    return "承诺事项"
+def _act(commitment: Commitment, form_name: str, form, action):
+    """Validate → one service call → commit → back to the page; errors re-render it."""
+    if not svc.can_handle(current_user, commitment):
+        abort(403)
+    if form.validate_on_submit():
+        try:
+            message = action()
+        except (DomainError, PermissionDenied) as error:
+            form.form_errors.append(_fail(error))
+        else:
+            db.session.commit()
+            flash(message, "success")
+            return redirect(url_for("commitments.detail", commitment_id=commitment.id))
+    return _render(commitment, 400, **{form_name: form, "open_form": form_name})
+
+
+@bp.route("/commitments/<int:commitment_id>/confirm", methods=["POST"])
+@login_required
+def confirm(commitment_id: int):
+    commitment = _get(commitment_id)
+    form = _with_units(forms.ConfirmForm(prefix="confirm"))
+
+    def action():
+        svc.confirm(
+            current_user,
+            commitment,
+            text=form.text.data,
+            due_on=form.due_on.data,
+            target=form.target.data,
+            unit_id=form.unit.data,
+        )
+        return "已确认为承诺事项，将跟踪至办结。"
+
+    return _act(commitment, "confirm_form", form, action)
+
+
+@bp.route("/commitments/<int:commitment_id>/edit", methods=["POST"])
+@login_required
+def edit(commitment_id: int):
+    commitment = _get(commitment_id)
+    form = _with_units(forms.EditForm(prefix="edit"))
+
+    def action():
+        changes = svc.edit(
+            current_user,
+            commitment,
+            text=form.text.data,
+            due_on=form.due_on.data,
+            target=form.target.data,
+            unit_id=form.unit.data,
+            reason=form.reason.data or "",
+        )
+        return ("已修改：" + "，".join(changes)) if changes else "没有修改。"
+
+    return _act(commitment, "edit_form", form, action)
+
+
+@bp.route("/commitments/<int:commitment_id>/updates", methods=["POST"])
+@login_required
+def add_update(commitment_id: int):
+    commitment = _get(commitment_id)
+    form = forms.UpdateForm(prefix="update")
+
+    def action():
+        svc.add_update(
+            current_user,
+            commitment,
+            noted_on=form.noted_on.data,
+            note=form.note.data,
+            evidence_url=form.evidence_url.data or "",
+            upload=form.evidence.data or None,
+        )
+        return "已记录进展。"
+
+    return _act(commitment, "update_form", form, action)
+
+
+@bp.route("/commitments/<int:commitment_id>/status", methods=["POST"])
+@login_required
+def set_status(commitment_id: int):
+    commitment = _get(commitment_id)
+    form = _status_form(commitment)
+    form.process(request.form)
+
+    def action():
+        svc.set_status(
+            current_user,
+            commitment,
+            form.status.data or "",
+            reason=form.reason.data or "",
+            done_on=form.done_on.data,
+        )
+        return f"状态已改为“{COMMITMENT_STATUS[commitment.status]}”。"
+
+    return _act(commitment, "status_form", form, action)
+
+
+@bp.route("/commitments/<int:commitment_id>/report", methods=["POST"])
+@login_required
+def report_back(commitment_id: int):
+    commitment = _get(commitment_id)
+    form = _report_form()
+    form.process(request.form)
+
+    def action():
+        svc.report_back(
+            current_user,
+            commitment,
+            reported_on=form.reported_on.data,
+            channel=form.channel.data,
+            note=form.note.data,
+        )
+        return "已记录向代表反馈的情况，并记入沟通记录。"
+
+    return _act(commitment, "report_form", form, action)
+
+
+@bp.route("/commitment-updates/<int:update_id>/evidence")
+@login_required
+def evidence(update_id: int):
+    update_row = db.session.get(CommitmentUpdate, update_id)
+    if update_row is None:
+        abort(404)
+    if not svc.can_view(current_user, update_row.commitment):
+        abort(403)
+    path = svc.evidence_path(update_row)
+    if path is None:
+        abort(404)
+    return send_file(path, as_attachment=True, download_name=svc.evidence_name(update_row))
+
+
+# -- a letter's candidates -------------------------------------------------------------------
+
+
+def _render_review(letter: ReplyLetter, status: int = 200, bulk_form=None, errors=None):
+    items = [c for c in letter.commitments if c.status != "discarded"]
+    candidates = [c for c in items if c.status == "candidate"]
+    return render_template(
+        "commitments/review.html",
+        letter=letter,
+        candidates=candidates,
+        confirmed=[c for c in items if c.status != "candidate"],
+        discarded=[c for c in letter.commitments if c.status == "discarded"],
+        forms={c.id: _edit_form(c, forms.ConfirmForm, f"c{c.id}") for c in candidates},
+        bulk_form=bulk_form or forms.BulkForm(),
+        errors=errors or [],
+        can_handle=_can_handle_letter(letter),
+        reviewable=letter.status in svc.REVIEWABLE_LETTERS,
+        status_of=lambda c: svc.effective_status(c, today()),
+    ), status
+
+
+def _can_handle_letter(letter: ReplyLetter) -> bool:
+    from tracker.services import permissions
+
+    return (
+        current_user.role in permissions.HANDLING_ROLES
+        and current_user.unit_id is not None
+        and current_user.unit_id == letter.unit_id
+    )
+
+
+@bp.route("/letters/<int:letter_id>/commitments", methods=["GET", "POST"])
+@login_required
+def review(letter_id: int):
+    letter = _get_letter(letter_id)
+    if request.method == "GET":
+        return _render_review(letter)[0]
+    if not _can_handle_letter(letter):
+        abort(403)
+    form = forms.BulkForm()
+    if not form.validate_on_submit():
+        return _render_review(letter, 400, form)
+    by_id = {c.id: c for c in letter.commitments}
+    ids = [int(i) for i in request.form.getlist("ids") if i.isdigit()]
+    chosen = [by_id[i] for i in ids if i in by_id]
+    if not chosen:
+        return _render_review(letter, 400, form, ["请先勾选候选承诺。"])
+    try:
+        if form.action.data == "confirm":
+            for c in chosen:
+                svc.confirm(current_user, c, keep_inferred=True)
+            message = f"已确认{len(chosen)}条承诺事项。"
+        elif form.action.data == "merge":
+            merged = svc.merge(current_user, chosen)
+            message = f"已合并为一条候选承诺（#{merged.id}），请核对后确认。"
+        else:
+            for c in chosen:
+                svc.discard(current_user, c)
+            message = f"已舍弃{len(chosen)}条候选承诺。"
+    except (DomainError, PermissionDenied) as error:
+        return _render_review(letter, 400, form, [_fail(error)])
+    db.session.commit()
+    flash(message, "success")
+    return redirect(url_for("commitments.review", letter_id=letter.id))

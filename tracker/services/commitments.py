@@ -9,11 +9,24 @@ here, so nobody has to set it.
 
 from __future__ import annotations
 
+import shutil
+import unicodedata
+import uuid
 from datetime import date
+from pathlib import Path
+from urllib.parse import urlsplit
 
-from sqlalchemy import ColumnElement, and_
+from flask import current_app
+from sqlalchemy import ColumnElement, and_, delete, event, false, insert, select, true
+from sqlalchemy.orm import Session
+from werkzeug.datastructures import FileStorage
 
-from tracker.models import Commitment
+from tracker.extensions import db
+from tracker.models import Commitment, CommitmentUpdate, ContactLog, Unit, User, utcnow
+from tracker.rules.labels import COMMITMENT_STATUS
+from tracker.services import audit, permissions, vocab
+from tracker.services.errors import DomainError, PermissionDenied
+from tracker.services.settings import today
 
 CONFIRMED = ("open", "in_progress", "done", "dropped")
 ACTIVE = ("open", "in_progress")
@@ -38,3 +51,482 @@ def is_overdue(commitment: Commitment, today: date) -> bool:
 def effective_status(commitment: Commitment, today: date) -> str:
     """The status users see: the stored one, or "overdue" when the due date has passed."""
     return "overdue" if is_overdue(commitment, today) else commitment.status
+
+
+# -- candidates ------------------------------------------------------------------------------
+
+REVIEWABLE_LETTERS = ("issued", "published", "imported")
+
+
+def replace_candidates(
+    letter_id: int,
+    found: list[dict],
+    *,
+    proposal_id: int | None,
+    unit_id: int | None,
+    fresh: bool = False,
+) -> int:
+    """Replace a letter's unconfirmed candidates with what its text promises now.
+
+    Confirmed and discarded rows stay; a sentence already confirmed or discarded is not
+    offered again. ``fresh`` (a letter just inserted) skips the lookups. Core statements,
+    so that importing 20,000 letters stays fast. Returns the number of candidates."""
+    kept: set[str] = set()
+    if not fresh:
+        db.session.execute(
+            delete(Commitment).where(
+                Commitment.letter_id == letter_id, Commitment.status == "candidate"
+            )
+        )
+        kept = set(
+            db.session.execute(
+                select(Commitment.text).where(Commitment.letter_id == letter_id)
+            ).scalars()
+        )
+    rows = [
+        {
+            "letter_id": letter_id,
+            "proposal_id": proposal_id,
+            "unit_id": unit_id,
+            "section": (item.get("section") or None) and item["section"][:200],
+            "text": item["text"],
+            "due_on": _iso_date(item.get("due_on")),
+            "target": item.get("target"),
+            "status": "candidate",
+            "created_at": utcnow(),
+        }
+        for item in found
+        if item["text"] not in kept
+    ]
+    if rows:
+        db.session.connection().execute(insert(Commitment.__table__), rows)
+    return len(rows)
+
+
+def _iso_date(value: str | None) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        return None
+
+
+# -- permissions -----------------------------------------------------------------------------
+
+
+def scope(user: User) -> ColumnElement[bool]:
+    """WHERE clause: the commitments a user may see (clerks and supervisors: their unit's)."""
+    if permissions.sees_all(user):
+        return true()
+    if user.role in permissions.HANDLING_ROLES and user.unit_id:
+        return Commitment.unit_id == user.unit_id
+    return false()
+
+
+def can_view(user: User, commitment: Commitment) -> bool:
+    if permissions.sees_all(user):
+        return True
+    return (
+        user.role in permissions.HANDLING_ROLES
+        and user.unit_id is not None
+        and user.unit_id == commitment.unit_id
+    )
+
+
+def can_handle(user: User, commitment: Commitment) -> bool:
+    """Confirm, edit, update and close: the owning unit's clerks and supervisors."""
+    return (
+        user.role in permissions.HANDLING_ROLES
+        and user.unit_id is not None
+        and user.unit_id == commitment.unit_id
+    )
+
+
+def _require_handle(user: User, commitment: Commitment) -> None:
+    if not can_handle(user, commitment):
+        raise PermissionDenied("只有责任单位的人员可以办理该承诺事项。")
+
+
+def _audit(actor: User, commitment: Commitment, action: str, message: str, **data) -> None:
+    audit.record(
+        actor,
+        action,
+        message,
+        proposal_id=commitment.proposal_id,
+        entity="commitment",
+        entity_id=commitment.id,
+        **data,
+    )
+
+
+def _short(text: str, size: int = 30) -> str:
+    return text if len(text) <= size else text[: size - 1] + "…"
+
+
+# -- confirming candidates -------------------------------------------------------------------
+
+
+def _check_values(text: str, due_on: date | None, target: str | None) -> tuple[str, str | None]:
+    text = (text or "").strip()
+    if len(text) < 4:
+        raise DomainError("承诺内容不能少于4个字。")
+    if len(text) > 2000:
+        raise DomainError("承诺内容过长（最多2000字）。")
+    target = (target or "").strip() or None
+    if target and len(target) > 60:
+        raise DomainError("量化目标最多60个字。")
+    if due_on and due_on.year < 1990:
+        raise DomainError("承诺期限不正确。")
+    return text, target
+
+
+def _check_unit(unit_id: int | None) -> Unit:
+    unit = db.session.get(Unit, unit_id) if unit_id else None
+    if unit is None or not unit.active:
+        raise DomainError("请选择责任单位。")
+    return unit
+
+
+def _require_candidate(commitment: Commitment) -> None:
+    if commitment.status != "candidate":
+        raise DomainError("该条已处理过（已确认、已合并或已舍弃）。")
+    letter = commitment.letter
+    if letter is not None and letter.status not in REVIEWABLE_LETTERS:
+        raise DomainError("答复函发出后才能确认承诺事项；草稿中的承诺随修改自动更新。")
+
+
+def confirm(
+    actor: User,
+    commitment: Commitment,
+    *,
+    text: str | None = None,
+    due_on: date | None = None,
+    target: str | None = None,
+    unit_id: int | None = None,
+    keep_inferred: bool = False,
+) -> None:
+    """A candidate becomes a commitment owned by a unit (the letter's unless another is
+    chosen). ``keep_inferred`` confirms the candidate as found (bulk confirmation)."""
+    _require_handle(actor, commitment)
+    _require_candidate(commitment)
+    if keep_inferred:
+        text, due_on, target = commitment.text, commitment.due_on, commitment.target
+    text, target = _check_values(text or "", due_on, target)
+    unit = _check_unit(unit_id or commitment.unit_id)
+    edited = text != commitment.text or due_on != commitment.due_on or target != commitment.target
+    commitment.text, commitment.due_on, commitment.target = text, due_on, target
+    commitment.unit = unit
+    commitment.status = "open"
+    commitment.confirmed_at = utcnow()
+    commitment.confirmed_by_id = actor.id
+    due = f"，期限{due_on.isoformat()}" if due_on else "，无明确期限"
+    _audit(
+        actor,
+        commitment,
+        "commitment_confirm",
+        f"确认承诺事项“{_short(text)}”{due}，责任单位{unit.name}"
+        + ("（已修改）" if edited else ""),
+    )
+
+
+def discard(actor: User, commitment: Commitment) -> None:
+    _require_handle(actor, commitment)
+    if commitment.status != "candidate":
+        raise DomainError("只有待确认的条目可以舍弃。")
+    commitment.status = "discarded"
+    _audit(actor, commitment, "commitment_discard", f"舍弃候选承诺“{_short(commitment.text)}”")
+
+
+def merge(actor: User, items: list[Commitment]) -> Commitment:
+    """Join candidates of one letter into the first: texts joined, the latest due date
+    (the merged promise is kept when every part is), the first target. The others are
+    discarded. The result is still a candidate, to be checked and confirmed."""
+    if len(items) < 2:
+        raise DomainError("请至少选择两条候选承诺进行合并。")
+    items = sorted(items, key=lambda c: c.id)
+    if len({c.letter_id for c in items}) != 1:
+        raise DomainError("只能合并同一答复函中的候选承诺。")
+    for c in items:
+        _require_handle(actor, c)
+        _require_candidate(c)
+    first, rest = items[0], items[1:]
+    first.text = "；".join(c.text.rstrip("。；;") for c in items) + "。"
+    dues = [c.due_on for c in items if c.due_on]
+    first.due_on = max(dues) if dues else None
+    first.target = next((c.target for c in items if c.target), None)
+    for c in rest:
+        c.status = "discarded"
+    _audit(
+        actor,
+        first,
+        "commitment_merge",
+        f"合并{len(items)}条候选承诺为“{_short(first.text)}”",
+        merged=[c.id for c in rest],
+    )
+    return first
+
+
+def edit(
+    actor: User,
+    commitment: Commitment,
+    *,
+    text: str,
+    due_on: date | None,
+    target: str | None,
+    unit_id: int | None,
+    reason: str = "",
+) -> list[str]:
+    """Correct a commitment's wording, due date, target or owner; returns what changed."""
+    _require_handle(actor, commitment)
+    if commitment.status == "discarded":
+        raise DomainError("已舍弃的条目不能修改。")
+    text, target = _check_values(text, due_on, target)
+    unit = _check_unit(unit_id or commitment.unit_id)
+    changes = []
+    if text != commitment.text:
+        changes.append("承诺内容")
+    if due_on != commitment.due_on:
+        old = commitment.due_on.isoformat() if commitment.due_on else "无"
+        changes.append(f"期限{old}→{due_on.isoformat() if due_on else '无'}")
+    if target != commitment.target:
+        changes.append(f"目标{commitment.target or '无'}→{target or '无'}")
+    if unit.id != commitment.unit_id:
+        changes.append(f"责任单位改为{unit.name}")
+    if not changes:
+        return []
+    due_changed = any(c.startswith("期限") for c in changes)
+    if commitment.status != "candidate" and due_changed and not reason.strip():
+        raise DomainError("修改已确认承诺的期限须说明理由。")
+    commitment.text, commitment.due_on, commitment.target = text, due_on, target
+    commitment.unit = unit
+    _audit(
+        actor,
+        commitment,
+        "commitment_edit",
+        "修改承诺事项："
+        + "，".join(changes)
+        + (f"（理由：{reason.strip()}）" if reason.strip() else ""),
+    )
+    return changes
+
+
+# -- following up ----------------------------------------------------------------------------
+
+EVIDENCE_EXTENSIONS = {
+    ".pdf", ".ofd", ".doc", ".docx", ".wps", ".xls", ".xlsx", ".et", ".ppt", ".pptx",
+    ".txt", ".jpg", ".jpeg", ".png", ".gif", ".zip", ".rar", ".7z",
+}  # fmt: skip
+
+
+def _require_confirmed(commitment: Commitment) -> None:
+    if commitment.status not in CONFIRMED:
+        raise DomainError("请先确认该承诺事项。")
+
+
+def _clean_filename(name: str) -> str:
+    """The uploaded file's own name, Chinese kept, with anything path-like removed."""
+    name = unicodedata.normalize("NFC", name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if ch.isprintable() and ch not in '<>:"|?*').strip(" .")
+    return name[-120:] or "evidence"
+
+
+def add_update(
+    actor: User,
+    commitment: Commitment,
+    *,
+    noted_on: date,
+    note: str,
+    evidence_url: str = "",
+    upload: FileStorage | None = None,
+) -> CommitmentUpdate:
+    """A dated progress note, with a link or a file as evidence. An open commitment that
+    gets its first progress note is in progress."""
+    _require_handle(actor, commitment)
+    _require_confirmed(commitment)
+    note = (note or "").strip()
+    if not note:
+        raise DomainError("请填写进展情况。")
+    if noted_on > today():
+        raise DomainError("进展日期不能晚于今天。")
+    evidence_url = (evidence_url or "").strip()
+    if evidence_url:
+        parsed = urlsplit(evidence_url)
+        if parsed.scheme not in ("http", "https") or not parsed.netloc:
+            raise DomainError("佐证链接须以 http:// 或 https:// 开头。")
+        if len(evidence_url) > 500:
+            raise DomainError("佐证链接过长。")
+    update_row = CommitmentUpdate(
+        commitment=commitment,
+        noted_on=noted_on,
+        note=note,
+        evidence_url=evidence_url or None,
+        author_id=actor.id,
+    )
+    if upload is not None and upload.filename:
+        name = _clean_filename(upload.filename)
+        if Path(name).suffix.lower() not in EVIDENCE_EXTENSIONS:
+            raise DomainError(
+                "佐证文件格式不支持，请上传 PDF、OFD、Word、WPS、Excel、图片、文本或压缩包。"
+            )
+        relative = f"commitments/{uuid.uuid4().hex}/{name}"
+        target = Path(current_app.config["UPLOAD_DIR"]) / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        upload.save(target)
+        if target.stat().st_size == 0:
+            shutil.rmtree(target.parent, ignore_errors=True)
+            raise DomainError("上传的佐证文件是空的。")
+        _remove_on_rollback(target.parent)
+        update_row.evidence_file = relative
+    db.session.add(update_row)
+    moved = ""
+    if commitment.status == "open":
+        commitment.status = "in_progress"
+        moved = "，状态改为推进中"
+    db.session.flush()
+    _audit(
+        actor,
+        commitment,
+        "commitment_update",
+        f"记录进展（{noted_on.isoformat()}）：{_short(note, 60)}{moved}",
+        update_id=update_row.id,
+    )
+    return update_row
+
+
+def _remove_on_rollback(folder: Path) -> None:
+    """An uploaded file belongs to its transaction: a rollback removes it."""
+    db.session().info.setdefault("pending_uploads", []).append(folder)
+
+
+@event.listens_for(Session, "after_commit")
+def _keep_uploads(session: Session) -> None:
+    session.info.pop("pending_uploads", None)
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_uploads(session: Session) -> None:
+    for folder in session.info.pop("pending_uploads", []):
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def evidence_path(update_row: CommitmentUpdate) -> Path | None:
+    if not update_row.evidence_file:
+        return None
+    root = Path(current_app.config["UPLOAD_DIR"]).resolve()
+    path = (root / update_row.evidence_file).resolve()
+    if root not in path.parents or not path.is_file():
+        return None
+    return path
+
+
+def evidence_name(update_row: CommitmentUpdate) -> str:
+    return (update_row.evidence_file or "").rsplit("/", 1)[-1]
+
+
+TRANSITIONS = {
+    "open": {"in_progress", "done", "dropped"},
+    "in_progress": {"open", "done", "dropped"},
+    "done": {"in_progress"},
+    "dropped": {"in_progress"},
+}
+
+
+def set_status(
+    actor: User,
+    commitment: Commitment,
+    status: str,
+    *,
+    reason: str = "",
+    done_on: date | None = None,
+) -> None:
+    """open ↔ in progress → done / dropped (with a reason); a finished item can be reopened
+    (with a reason). Overdue is not a status anyone sets."""
+    _require_handle(actor, commitment)
+    _require_confirmed(commitment)
+    old = commitment.status
+    if status == old:
+        raise DomainError("状态没有变化。")
+    if status not in TRANSITIONS.get(old, set()):
+        raise DomainError(
+            f"不能从“{COMMITMENT_STATUS[old]}”改为“{COMMITMENT_STATUS.get(status, status)}”。"
+        )
+    reason = (reason or "").strip()
+    if status == "dropped" and not reason:
+        raise DomainError("无法落实的承诺须说明原因。")
+    if old in CLOSED and not reason:
+        raise DomainError("重新开始推进已办结的承诺须说明理由。")
+    if status == "done":
+        done_on = done_on or today()
+        if done_on > today():
+            raise DomainError("完成日期不能晚于今天。")
+        commitment.done_on = done_on
+    else:
+        commitment.done_on = None
+    commitment.drop_reason = reason if status == "dropped" else None
+    if old in CLOSED:
+        commitment.reported_back_on = None
+        commitment.reported_back_note = None
+    commitment.status = status
+    message = f"状态由“{COMMITMENT_STATUS[old]}”改为“{COMMITMENT_STATUS[status]}”"
+    if status == "done":
+        message += f"（完成日期{done_on.isoformat()}）"
+    if reason:
+        message += f"，{'原因' if status == 'dropped' else '说明'}：{reason}"
+    _audit(actor, commitment, "commitment_status", message, old=old, new=status)
+
+
+def needs_report_back(commitment: Commitment) -> bool:
+    """A follow-up-grade (B) reply's commitment that is done or cannot be done must be
+    reported back to the deputy."""
+    if commitment.status not in CLOSED or commitment.reported_back_on is not None:
+        return False
+    letter = commitment.letter
+    grade = vocab.term("classification", letter.classification) if letter else None
+    return bool(grade and grade.needs_followup)
+
+
+def report_back(
+    actor: User,
+    commitment: Commitment,
+    *,
+    reported_on: date,
+    channel: str,
+    note: str,
+) -> None:
+    """Record that the deputy was told the result; logged as a contact after handling."""
+    _require_handle(actor, commitment)
+    if commitment.status not in CLOSED:
+        raise DomainError("承诺事项完成或确认无法落实后，才向代表反馈结果。")
+    if reported_on > today():
+        raise DomainError("反馈日期不能晚于今天。")
+    if vocab.term("contact_channel", channel) is None:
+        raise DomainError("请选择反馈方式。")
+    note = (note or "").strip()
+    if not note:
+        raise DomainError("请填写向代表反馈的内容。")
+    commitment.reported_back_on = reported_on
+    commitment.reported_back_note = note
+    proposal = commitment.proposal
+    if proposal is not None:
+        db.session.add(
+            ContactLog(
+                proposal=proposal,
+                unit_id=commitment.unit_id,
+                round=proposal.round,
+                contacted_on=reported_on,
+                channel=channel,
+                phase="after",
+                participants=proposal.lead_proposer,
+                summary=f"反馈承诺事项落实情况（{_short(commitment.text, 40)}）：{note}",
+                logged_by_id=actor.id,
+            )
+        )
+    outcome = COMMITMENT_STATUS[commitment.status]
+    _audit(
+        actor,
+        commitment,
+        "commitment_report",
+        f"向代表反馈承诺事项{outcome}情况（{vocab.label('contact_channel', channel)}，"
+        f"{reported_on.isoformat()}）：{_short(note, 60)}",
+    )

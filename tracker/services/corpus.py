@@ -16,12 +16,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import insert, select
 
 from tracker.extensions import db
 from tracker.letters.reading import Parsed, read_and_parse, read_and_parse_job
 from tracker.models import (
-    Commitment,
     CongressSession,
     ContactLog,
     Proposal,
@@ -30,7 +29,7 @@ from tracker.models import (
     utcnow,
 )
 from tracker.rules.clock import BEIJING
-from tracker.services import vocab
+from tracker.services import commitments, vocab
 
 SUFFIXES = (".txt", ".text")
 CHANNEL_ALIASES = {"视察": "视察调研", "调研": "视察调研", "见面": "面商", "座谈": "座谈会"}
@@ -351,36 +350,15 @@ class Importer:
         created: bool,
     ) -> None:
         """Commitment candidates, replaced on re-import; confirmed ones are kept."""
-        kept: set[str] = set()
+        commitments.replace_candidates(
+            letter.id,
+            found,
+            proposal_id=proposal.id if proposal else None,
+            unit_id=unit.id if unit else None,
+            fresh=created,
+        )
         if not created:
-            db.session.execute(
-                delete(Commitment).where(
-                    Commitment.letter_id == letter.id, Commitment.status == "candidate"
-                )
-            )
-            kept = set(
-                db.session.execute(
-                    select(Commitment.text).where(Commitment.letter_id == letter.id)
-                ).scalars()
-            )
             db.session.expire(letter, ["commitments"])
-        rows = [
-            {
-                "letter_id": letter.id,
-                "proposal_id": proposal.id if proposal else None,
-                "unit_id": unit.id if unit else None,
-                "section": item.get("section"),
-                "text": item["text"],
-                "due_on": _date(item.get("due_on")),
-                "target": item.get("target"),
-                "status": "candidate",
-                "created_at": utcnow(),
-            }
-            for item in found
-            if item["text"] not in kept
-        ]
-        if rows:
-            db.session.connection().execute(insert(Commitment.__table__), rows)
 
 
 def _date(value: str | None) -> date | None:

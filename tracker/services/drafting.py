@@ -27,7 +27,7 @@ from tracker.models import (
 )
 from tracker.rules.docnumbers import DocNumberError, format_doc_number, parse_doc_number
 from tracker.rules.letter_checks import PLACEHOLDER, CheckResult, LetterFacts, check_letter
-from tracker.services import audit, permissions, vocab
+from tracker.services import audit, commitments, permissions, vocab
 from tracker.services.errors import DomainError, PermissionDenied
 from tracker.services.proposals import refresh_status
 from tracker.services.settings import get_setting, today
@@ -211,6 +211,7 @@ def start_draft(actor: User, proposal: Proposal) -> ReplyLetter:
     db.session.add(letter)
     db.session.flush()
     _keep_version(letter, actor, "起草（系统预填）")
+    refresh_commitments(letter)
     audit.record(
         actor,
         "draft",
@@ -291,6 +292,7 @@ def save_draft(
     letter.body = body
     db.session.flush()
     _keep_version(letter, actor, comment or None)
+    refresh_commitments(letter)
     return True
 
 
@@ -342,6 +344,19 @@ def commitments_in(letter: ReplyLetter) -> list[dict]:
     except Exception:  # an unfinished draft need not parse as a letter yet
         sections = []
     return find_commitments(sections, letter.letter_on or today())
+
+
+def refresh_commitments(letter: ReplyLetter) -> int:
+    """A saved letter's promises become commitment candidates (replacing the last save's);
+    they are confirmed once the letter is sent."""
+    count = commitments.replace_candidates(
+        letter.id,
+        commitments_in(letter),
+        proposal_id=letter.proposal_id,
+        unit_id=letter.unit_id,
+    )
+    db.session.expire(letter, ["commitments"])
+    return count
 
 
 def facts(letter: ReplyLetter) -> LetterFacts:

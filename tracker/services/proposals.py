@@ -495,6 +495,10 @@ def record_reply(
     assignment.replied_on = issued_on
     proposal.classification = classification
     db.session.flush()
+    if body.strip():
+        from tracker.services.drafting import refresh_commitments
+
+        refresh_commitments(letter)
     late = issued_on > assignment.due_on
     audit.record(
         actor,

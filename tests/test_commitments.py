@@ -509,3 +509,22 @@ def test_exports_apply_the_filters(app, browser, replied):
 def test_an_anonymous_visitor_is_sent_to_login(browser, replied):
     assert browser.get("/commitments").status_code == 302
     assert browser.get("/commitments/export.xlsx").status_code == 302
+
+
+def test_my_todo_lists_candidates_due_commitments_and_reports_owed(app, browser, replied):
+    browser.login("clerk")
+    page = browser.get("/todo").get_data(as_text=True)
+    assert "穗教案〔2026〕7号" in page and "3条待确认" in page
+    _confirm_all(app, replied)
+    rooms = _by_start(_candidates(app, replied), "力争")
+    page = browser.get("/todo").get_data(as_text=True)
+    assert "待确认" not in page.split('id="commitments"')[1]
+    assert "心理辅导室" in page and "逾期15天" in page
+    browser.post(
+        f"/commitments/{rooms.id}/status",
+        {"status-status": "done", "status-done_on": "2026-06-01"},
+    )
+    page = browser.get("/todo").get_data(as_text=True)
+    assert "已完成，待向代表反馈" in page and "逾期15天" not in page
+    browser.login("clerk-civil")
+    assert "心理辅导室" not in browser.get("/todo").get_data(as_text=True)

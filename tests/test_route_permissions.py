@@ -8,11 +8,21 @@ page."""
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import pytest
 
 from tracker.extensions import db
-from tracker.models import Assignment, CalendarDay, Proposal, ReplyLetter, User, VocabularyTerm
+from tracker.models import (
+    Assignment,
+    CalendarDay,
+    Commitment,
+    CommitmentUpdate,
+    Proposal,
+    ReplyLetter,
+    User,
+    VocabularyTerm,
+)
 from tracker.services import drafting
 from tracker.services import proposals as svc
 
@@ -100,6 +110,20 @@ TABLE = {
     "public.export#unpublished": by_role(
         "GET", "/public/letters/{secret}/export/html", dict.fromkeys(ROLES, 404), anonymous=404
     ),
+    # commitments: the owning unit handles; see-all roles read; other units see nothing
+    "commitments.index": rule("GET", "/commitments", ALL),
+    "commitments.export": rule("GET", "/commitments/export.csv", ALL),
+    "commitments.detail": rule("GET", "/commitments/{cm}", HANDLERS_P1 | SEES_ALL),
+    "commitments.confirm": rule("POST", "/commitments/{cand}/confirm", HANDLERS_P1, ok=400),
+    "commitments.edit": rule("POST", "/commitments/{cm}/edit", HANDLERS_P1, ok=400),
+    "commitments.add_update": rule("POST", "/commitments/{cm}/updates", HANDLERS_P1, ok=400),
+    "commitments.set_status": rule("POST", "/commitments/{cm}/status", HANDLERS_P1, ok=400),
+    "commitments.report_back": rule("POST", "/commitments/{cm}/report", HANDLERS_P1, ok=400),
+    "commitments.evidence": rule(
+        "GET", "/commitment-updates/{upd}/evidence", HANDLERS_P1 | SEES_ALL
+    ),
+    "commitments.review": rule("GET", "/letters/{public}/commitments", HANDLERS_P1 | SEES_ALL),
+    "commitments.review#post": rule("POST", "/letters/{public}/commitments", HANDLERS_P1, ok=400),
     # administration: the admin alone
     "admin.index": rule("GET", "/admin/", ADMIN, ok=302),
     "admin.users": rule("GET", "/admin/users", ADMIN),
@@ -163,6 +187,30 @@ def world(app, people, make_proposal):
             ids[key] = letter.id
         ids["day_id"] = day.id
         ids["draft"] = drafting.start_draft(clerk, db.session.get(Proposal, p1)).id
+        # a confirmed commitment with a file as evidence, and a candidate, of the public reply
+        for key, status in (("cm", "open"), ("cand", "candidate")):
+            commitment = Commitment(
+                letter_id=ids["public"],
+                unit_id=clerk.unit_id,
+                text=f"今年底全市中小学专任教师持C证率达到80%（{key}）",
+                due_on=date(2026, 12, 31),
+                status=status,
+            )
+            db.session.add(commitment)
+            db.session.flush()
+            ids[key] = commitment.id
+        evidence = Path(app.config["UPLOAD_DIR"]) / "commitments" / "e1" / "通报.pdf"
+        evidence.parent.mkdir(parents=True)
+        evidence.write_bytes(b"%PDF-1.4")
+        update = CommitmentUpdate(
+            commitment_id=ids["cm"],
+            noted_on=date(2026, 6, 1),
+            note="已完成培训",
+            evidence_file="commitments/e1/通报.pdf",
+        )
+        db.session.add(update)
+        db.session.flush()
+        ids["upd"] = update.id
         db.session.commit()
         return ids
 

@@ -17,12 +17,20 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from flask import current_app
-from sqlalchemy import ColumnElement, and_, delete, event, false, insert, select, true
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, and_, delete, event, false, func, insert, select, true
+from sqlalchemy.orm import Session, joinedload
 from werkzeug.datastructures import FileStorage
 
 from tracker.extensions import db
-from tracker.models import Commitment, CommitmentUpdate, ContactLog, Unit, User, utcnow
+from tracker.models import (
+    Commitment,
+    CommitmentUpdate,
+    ContactLog,
+    ReplyLetter,
+    Unit,
+    User,
+    utcnow,
+)
 from tracker.rules.labels import COMMITMENT_STATUS
 from tracker.services import audit, permissions, vocab
 from tracker.services.errors import DomainError, PermissionDenied
@@ -529,4 +537,62 @@ def report_back(
         "commitment_report",
         f"向代表反馈承诺事项{outcome}情况（{vocab.label('contact_channel', channel)}，"
         f"{reported_on.isoformat()}）：{_short(note, 60)}",
+    )
+
+
+# -- what waits for a unit -------------------------------------------------------------------
+
+
+def due_for_unit(unit_id: int, day: date, soon_days: int) -> list[Commitment]:
+    """The unit's confirmed, unfinished commitments that are overdue or due within
+    ``soon_days``, earliest first."""
+    horizon = date.fromordinal(day.toordinal() + soon_days)
+    return list(
+        db.session.execute(
+            select(Commitment)
+            .where(
+                Commitment.unit_id == unit_id,
+                Commitment.status.in_(ACTIVE),
+                Commitment.due_on.is_not(None),
+                Commitment.due_on <= horizon,
+            )
+            .options(joinedload(Commitment.proposal))
+            .order_by(Commitment.due_on, Commitment.id)
+        ).scalars()
+    )
+
+
+def letters_to_confirm(unit_id: int) -> list[tuple[ReplyLetter, int]]:
+    """The unit's sent or imported letters with candidates waiting, newest first, with
+    the number waiting."""
+    rows = db.session.execute(
+        select(ReplyLetter, func.count(Commitment.id))
+        .join(Commitment, Commitment.letter_id == ReplyLetter.id)
+        .where(
+            ReplyLetter.unit_id == unit_id,
+            ReplyLetter.status.in_(REVIEWABLE_LETTERS),
+            Commitment.status == "candidate",
+        )
+        .group_by(ReplyLetter.id)
+        .order_by(ReplyLetter.letter_on.desc().nulls_last(), ReplyLetter.id.desc())
+    ).all()
+    return [(letter, count) for letter, count in rows]
+
+
+def reports_owed(unit_id: int) -> list[Commitment]:
+    """The unit's finished or dropped commitments of follow-up-grade replies that the
+    deputy has not been told about yet."""
+    grades = [t.code for t in vocab.terms("classification", active_only=False) if t.needs_followup]
+    return list(
+        db.session.execute(
+            select(Commitment)
+            .join(Commitment.letter)
+            .where(
+                Commitment.unit_id == unit_id,
+                Commitment.status.in_(CLOSED),
+                Commitment.reported_back_on.is_(None),
+                ReplyLetter.classification.in_(grades),
+            )
+            .order_by(Commitment.done_on, Commitment.id)
+        ).scalars()
     )

@@ -8,8 +8,8 @@ from datetime import date, timedelta
 from sqlalchemy.orm import joinedload, selectinload
 
 from tracker.extensions import db
-from tracker.models import Assignment, Commitment, ExtensionRequest, Proposal, User
-from tracker.services import permissions
+from tracker.models import Assignment, Commitment, ExtensionRequest, Proposal, ReplyLetter, User
+from tracker.services import commitments, permissions
 
 
 @dataclass
@@ -23,6 +23,9 @@ class Todo:
     reassignments_to_decide: list[Assignment] = field(default_factory=list)
     to_assign: list[Proposal] = field(default_factory=list)
     to_rate: list[Proposal] = field(default_factory=list)
+    commitments_due: list[Commitment] = field(default_factory=list)
+    letters_to_confirm: list[tuple[ReplyLetter, int]] = field(default_factory=list)
+    reports_owed: list[Commitment] = field(default_factory=list)
 
     @property
     def count(self) -> int:
@@ -75,6 +78,9 @@ def for_user(user: User, today: date, soon_days: int = 7) -> Todo:
                 todo.due_soon.append(a)
             elif a.signed_for_at is not None:
                 todo.in_hand.append(a)
+        todo.commitments_due = commitments.due_for_unit(user.unit_id, today, soon_days)
+        todo.letters_to_confirm = commitments.letters_to_confirm(user.unit_id)
+        todo.reports_owed = commitments.reports_owed(user.unit_id)
     if user.role == "supervisor":
         ext_q = (
             db.select(ExtensionRequest)

@@ -369,3 +369,310 @@ _PROPOSALS = [
     ("20265101", _co_opinion_owed),
     ("D022", _cppcc),
 ]
+
+
+# -- a year of replies and their follow-up (for the dashboard and the commitment tracker) ----
+
+# unit, topics (title stem, promise with a date, measurable promise)
+_YEAR_TOPICS = [
+    (
+        "广州市教育局",
+        [
+            (
+                "关于推进中小学课后服务提质增效的建议",
+                "年底前实现全市公办中小学课后服务全覆盖",
+                "力争明年上半年课后服务学生参与率达到90%",
+            ),
+            (
+                "关于加强中小学体育师资配备的建议",
+                "今年9月底前完成新一轮体育教师招聘",
+                "明年新增专职体育教师300名",
+            ),
+            (
+                "关于扩大普惠性学前教育资源的建议",
+                "年内新增公办幼儿园学位5000个",
+                "力争明年公办园在园幼儿占比达到55%",
+            ),
+            (
+                "关于加强校园食品安全管理的建议",
+                "今年10月底前完成全市学校食堂“互联网+明厨亮灶”改造",
+                "年底前学校食堂量化分级A级比例达到70%",
+            ),
+        ],
+    ),
+    (
+        "广州市卫生健康委员会",
+        [
+            (
+                "关于加强社区卫生服务中心能力建设的建议",
+                "年底前新建社区医院15家",
+                "力争明年家庭医生签约覆盖率达到45%",
+            ),
+            (
+                "关于完善儿童心理健康服务体系的建议",
+                "今年8月底前在各区设立儿童心理门诊",
+                "明年上半年实现区级精神卫生机构儿童心理门诊全覆盖",
+            ),
+            (
+                "关于优化基层急救网络布局的建议",
+                "年内新增急救站点12个",
+                "力争明年急救平均反应时间缩短至12分钟",
+            ),
+        ],
+    ),
+    (
+        "广州市交通运输局",
+        [
+            (
+                "关于优化中心城区公交线网的建议",
+                "年底前优化调整公交线路40条",
+                "明年公交站点500米覆盖率达到100%",
+            ),
+            (
+                "关于加快推进新能源出租车更新的建议",
+                "今年9月底前完成2000辆出租车更新",
+                "力争明年新能源出租车占比达到95%",
+            ),
+        ],
+    ),
+    (
+        "广州市住房和城乡建设局",
+        [
+            (
+                "关于加快老旧小区加装电梯的建议",
+                "年内完成加装电梯500台",
+                "明年上半年出台加装电梯财政补助新办法",
+            ),
+            (
+                "关于推进城中村改造安置房建设的建议",
+                "年底前建成安置房8000套",
+                "力争明年完成3个城中村改造项目",
+            ),
+        ],
+    ),
+    (
+        "广州市民政局",
+        [
+            (
+                "关于完善居家养老服务补贴制度的建议",
+                "年内新增长者饭堂100个",
+                "明年实现街道综合养老服务中心全覆盖",
+            ),
+            (
+                "关于加强困境儿童关爱保护的建议",
+                "今年10月底前完成全市困境儿童排查",
+                "年底前儿童督导员培训覆盖率达到100%",
+            ),
+        ],
+    ),
+    (
+        "广州市规划和自然资源局",
+        [
+            (
+                "关于加强历史文化街区保护利用的建议",
+                "年底前公布第二批历史建筑名录",
+                "力争明年完成10个历史文化街区保护规划",
+            ),
+        ],
+    ),
+]
+
+_DEPUTIES = [
+    "陈立新",
+    "周慧敏",
+    "吴国栋",
+    "许丽华",
+    "冯志远",
+    "邓雅琴",
+    "萧文杰",
+    "谢婉婷",
+    "区永康",
+    "麦秀英",
+]
+
+
+def _unit_clerk(unit: Unit) -> User:
+    """The demo clerk of a unit; units without a demo user act through a stand-in clerk
+    that is never stored, so their records name no person."""
+    clerk = db.session.execute(
+        db.select(User).where(User.unit_id == unit.id, User.role == "clerk")
+    ).scalar()
+    return clerk or User(username=f"stand-in-{unit.id}", role="clerk", unit_id=unit.id, unit=unit)
+
+
+def year_of_replies() -> int:
+    """Proposals of this year's session answered by six units, some on time and some late,
+    graded A/B/C, rated by the deputies; their promises confirmed and followed up."""
+    import random
+
+    t = today()
+    if t.month < 3 or _exists("市十六届人大五次会议", "20266001"):
+        return 0
+    rng = random.Random(2026)
+    start = date(t.year, 2, 10)
+    made = 0
+    for unit_name, topics in _YEAR_TOPICS:
+        unit = _unit(unit_name)
+        clerk = _unit_clerk(unit)
+        for title, dated, measured in topics:
+            made += 1
+            number = f"2026{6000 + made}"
+            assigned = start + timedelta(days=rng.randint(0, 40))
+            if assigned + timedelta(days=60) > t:
+                continue
+            p = _register(
+                number,
+                title,
+                rng.choice(_DEPUTIES),
+                submitted_on=assigned - timedelta(days=25),
+            )
+            _assign(p, unit_name, [], assigned)
+            lead = p.assignments[0]
+            svc.sign_for(clerk, lead, _at(assigned + timedelta(days=2)))
+            # most replies go out before the due date; some after it
+            late = rng.random() < 0.25
+            letter_on = lead.due_on + timedelta(
+                days=rng.randint(3, 20) if late else -rng.randint(3, 25)
+            )
+            letter_on = min(letter_on, t - timedelta(days=1))
+            svc.log_contact(
+                clerk,
+                p,
+                contacted_on=letter_on - timedelta(days=10),
+                channel=rng.choice(["电话", "微信", "面商"]),
+                phase="during",
+                participants=f"{p.lead_proposer}代表",
+                summary="沟通办理思路和答复内容。",
+            )
+            grade = rng.choices(["A", "B", "C"], weights=[5, 4, 1])[0]
+            svc.record_reply(
+                clerk,
+                lead,
+                title=f"{unit_name}关于市十六届人大五次会议第{number}号建议答复的函",
+                classification=grade,
+                doc_number="",
+                letter_on=letter_on,
+                disclosure="主动公开",
+                body=f"{p.lead_proposer}代表：\n\n您提出的《{title}》收悉，现答复如下：\n\n"
+                "一、目前工作推进情况\n\n我单位高度重视，已将该建议列入年度重点工作。\n\n"
+                f"二、下一步工作安排\n\n（一）{dated}，并及时向社会公布进展情况。\n\n"
+                f"（二）{measured}，切实回应代表关切。\n\n感谢您对我们工作的关心和支持。",
+            )
+            if rng.random() < 0.85 and letter_on + timedelta(days=15) < t:
+                satisfaction = rng.choices(["满意", "基本满意", "不满意"], weights=[6, 3, 1])[0]
+                svc.record_rating(
+                    _user("liaison"),
+                    p,
+                    satisfaction=satisfaction,
+                    rated_on=letter_on + timedelta(days=rng.randint(7, 14)),
+                    comment=""
+                    if satisfaction != "不满意"
+                    else "答复未给出具体时间表，请细化措施。",
+                )
+    db.session.flush()
+    return made
+
+
+def follow_ups() -> int:
+    """Confirm the promises of the demo's own replies and of the seed letter and follow
+    them up: done (with evidence), in progress, overdue, dropped, reported back. Only
+    when nothing was confirmed yet, so loading twice changes nothing."""
+    import random
+
+    from tracker.models import Commitment, ReplyLetter
+    from tracker.services import commitments as follow
+
+    if db.session.execute(
+        db.select(Commitment.id).where(Commitment.status != "candidate").limit(1)
+    ).first():
+        return 0
+    t = today()
+    rng = random.Random(7)
+    letters = (
+        db.session.execute(
+            db.select(ReplyLetter)
+            .where(
+                db.or_(
+                    ReplyLetter.doc_number == "穗教案〔2022〕119号",
+                    ReplyLetter.source_file.is_(None),
+                ),
+                ReplyLetter.status.in_(follow.REVIEWABLE_LETTERS),
+            )
+            .order_by(ReplyLetter.id)
+        )
+        .scalars()
+        .all()
+    )
+    confirmed = 0
+    for letter in letters:
+        clerk = _unit_clerk(letter.unit)
+        for c in [c for c in letter.commitments if c.status == "candidate"]:
+            follow.confirm(clerk, c, keep_inferred=True)
+            confirmed += 1
+            if "持C证率" in c.text:
+                _seed_follow_up(clerk, c)
+                continue
+            if c.due_on is None:
+                continue
+            start = max(letter.letter_on or t, c.due_on - timedelta(days=150))
+            if c.due_on < t:
+                roll = rng.random()
+                if roll < 0.6:
+                    noted = min(c.due_on - timedelta(days=rng.randint(0, 20)), t)
+                    follow.add_update(
+                        clerk,
+                        c,
+                        noted_on=max(noted, start),
+                        note=f"已按期完成：{c.text.rstrip('。')}。",
+                        evidence_url="https://www.gz.gov.cn/zwgk/",
+                    )
+                    follow.set_status(clerk, c, "done", done_on=max(noted, start))
+                    if letter.classification == "B" and rng.random() < 0.5:
+                        follow.report_back(
+                            clerk,
+                            c,
+                            reported_on=min(max(noted, start) + timedelta(days=5), t),
+                            channel="电话",
+                            note="已电话告知代表落实情况，代表表示满意。",
+                        )
+                elif roll < 0.85:
+                    follow.add_update(
+                        clerk,
+                        c,
+                        noted_on=start,
+                        note="已制定工作方案，正在组织实施，部分区进度滞后。",
+                    )
+                else:
+                    follow.set_status(
+                        clerk,
+                        c,
+                        "dropped",
+                        reason="受年度财政预算调整影响，项目延至下一年度，已纳入明年计划。",
+                    )
+            elif rng.random() < 0.6 and start <= t:
+                follow.add_update(
+                    clerk, c, noted_on=start, note="已启动，完成阶段性任务，按计划推进。"
+                )
+    db.session.flush()
+    return confirmed
+
+
+def _seed_follow_up(clerk: User, c) -> None:
+    """The promise the product was designed from: 80% of teachers certified by the end
+    of 2022. Done, with the figures."""
+    from tracker.services import commitments as follow
+
+    for day, note in (
+        (date(2022, 9, 20), "全市组织心理健康教育C证培训12期，累计培训专任教师4.6万人次。"),
+        (date(2022, 12, 28), "经统计，全市中小学专任教师持C证率达到81.3%，超额完成目标。"),
+    ):
+        if day <= today():
+            follow.add_update(
+                clerk,
+                c,
+                noted_on=day,
+                note=note,
+                evidence_url="https://jyj.gz.gov.cn/" if day.month == 12 else "",
+            )
+    if date(2022, 12, 30) <= today():
+        follow.set_status(clerk, c, "done", done_on=date(2022, 12, 30))

@@ -396,7 +396,7 @@ def add_update(
         actor,
         commitment,
         "commitment_update",
-        f"记录进展（{noted_on.isoformat()}）：{_short(note, 60)}{moved}",
+        f"记录进展（{noted_on.isoformat()}）：{_short(note.rstrip('。；;'), 60)}{moved}",
         update_id=update_row.id,
     )
     return update_row

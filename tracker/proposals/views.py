@@ -20,7 +20,7 @@ from tracker.models import (
 )
 from tracker.proposals import forms
 from tracker.rules.labels import PROPOSAL_STATUS
-from tracker.services import permissions, proposals, search, timeline, todo, vocab
+from tracker.services import permissions, proposals, search, tabular, timeline, todo, vocab
 from tracker.services.errors import DomainError, PermissionDenied
 from tracker.services.settings import today
 
@@ -166,14 +166,19 @@ def _act(proposal: Proposal, form_name: str, form, action):
 # -- list and detail --------------------------------------------------------------------
 
 
-@bp.route("/proposals")
-@login_required
-def index():
+def _filter_form() -> forms.FilterForm:
+    """The list's filters from the query string, with database-backed choices."""
     form = forms.FilterForm(request.args)
     form.session.choices = options([("", "全部")] + [(str(s.id), s.name) for s in _sessions()])
     form.status.choices = options([("", "全部")] + list(PROPOSAL_STATUS.items()))
     form.unit.choices = options([("", "全部")] + [(str(u.id), u.name) for u in _units()])
     form.classification.choices = options([("", "全部")] + vocab.choices("classification"))
+    return form
+
+
+def _filtered_proposals(form: forms.FilterForm):
+    """The proposals the current user may see that match the list's filters, in list order.
+    The list pages through it; the exports take every row."""
     query = db.select(Proposal).where(permissions.proposal_scope(current_user))
     if form.q.data:
         for word in form.q.data.split():
@@ -199,18 +204,113 @@ def index():
                 db.and_(Assignment.active.is_(True), Assignment.due_on < today(), todo.not_done())
             ),
         )
-    query = query.options(
+    return query.options(
         selectinload(Proposal.session),
         selectinload(Proposal.assignments).selectinload(Assignment.unit),
     ).order_by(Proposal.is_key.desc(), Proposal.id.desc())
-    page = db.paginate(query, per_page=25, error_out=False)
-    args = {k: v for k, v in request.args.items() if k in form.data and k != "csrf_token"}
+
+
+def _filter_args(form: forms.FilterForm) -> dict[str, str]:
+    """The filters in the query string, to carry into the pager and the export links."""
+    return {k: v for k, v in request.args.items() if k in form.data and k != "csrf_token" and v}
+
+
+@bp.route("/proposals")
+@login_required
+def index():
+    form = _filter_form()
+    page = db.paginate(_filtered_proposals(form), per_page=25, error_out=False)
     return render_template(
         "proposals/list.html",
         form=form,
         page=page,
-        args=args,
+        args=_filter_args(form),
         can_register=permissions.can_register(current_user),
+    )
+
+
+EXPORT_HEADERS = (
+    "会议",
+    "类型",
+    "编号",
+    "标题",
+    "领衔人",
+    "联名人",
+    "主办单位",
+    "会办单位",
+    "分办单位",
+    "交办日期",
+    "答复期限",
+    "答复日期",
+    "状态",
+    "答复类别",
+    "满意度",
+    "轮次",
+    "重点",
+)
+
+
+def _labels(vocabulary: str) -> dict[str, str]:
+    """code → label for a vocabulary (as ``vocab.label`` reads it: the first row of a code),
+    read once per export rather than once per row."""
+    out: dict[str, str] = {}
+    for term in sorted(vocab.terms(vocabulary, active_only=False), key=lambda t: t.id):
+        out.setdefault(term.code, term.label)
+    return out
+
+
+def _unit_names(proposal: Proposal, role: str) -> list[str]:
+    names: list[str] = []
+    for a in proposal.active_assignments:
+        if a.role == role and a.unit.name not in names:
+            names.append(a.unit.name)
+    return names
+
+
+def _export_row(proposal: Proposal, classifications: dict, satisfactions: dict) -> list:
+    # the current round's answering units, as the proposal's status reads them
+    answering = [
+        a for a in proposal.active_assignments if a.role != "co" and a.round == proposal.round
+    ]
+    due_on = min((a.due_on for a in answering), default=None)
+    replied = [a.replied_on for a in answering]
+    replied_on = max(replied) if replied and all(replied) else None
+    latest = proposal.feedback[-1] if proposal.feedback else None
+    return [
+        proposal.session.name,
+        proposal.kind,
+        proposal.number,
+        proposal.title,
+        proposal.lead_proposer,
+        list(proposal.co_signers or ()),
+        _unit_names(proposal, "lead"),
+        _unit_names(proposal, "co"),
+        _unit_names(proposal, "separate"),
+        proposal.assigned_on,
+        due_on,
+        replied_on,
+        PROPOSAL_STATUS.get(proposal.status, proposal.status),
+        classifications.get(proposal.classification, proposal.classification or ""),
+        satisfactions.get(latest.satisfaction, latest.satisfaction) if latest else "",
+        proposal.round,
+        proposal.is_key,
+    ]
+
+
+@bp.route("/proposals/export.<fmt>")
+@login_required
+def export(fmt: str):
+    """The list as a spreadsheet: the same filters and scope, every row."""
+    if fmt not in tabular.FORMATS:
+        abort(404)
+    form = _filter_form()
+    query = _filtered_proposals(form).options(selectinload(Proposal.feedback))
+    classifications, satisfactions = _labels("classification"), _labels("satisfaction")
+    rows = [
+        _export_row(p, classifications, satisfactions) for p in db.session.execute(query).scalars()
+    ]
+    return tabular.download(
+        tabular.Sheet("建议提案", EXPORT_HEADERS, rows), fmt, f"建议提案_{today().isoformat()}"
     )
 
 

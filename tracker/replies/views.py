@@ -5,13 +5,16 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.orm import load_only, selectinload
 
 from tracker.extensions import db
-from tracker.models import ReplyLetter
+from tracker.models import Proposal, ReplyLetter
 from tracker.replies.forms import ReviewForm
+from tracker.rules.labels import LETTER_STATUS
 from tracker.search.base import FACETS
-from tracker.services import corpus, permissions, search
+from tracker.services import corpus, permissions, search, tabular, vocab
 from tracker.services.errors import DomainError
+from tracker.services.settings import today
 
 bp = Blueprint("replies", __name__)
 
@@ -25,11 +28,22 @@ FACET_LABELS = {
 PER_PAGE = 20
 
 
-def search_page(template: str, endpoint: str, *, public: bool, **context):
-    """The search page, shared by the logged-in and the public search."""
+EXPORT_MAX = 5000  # rows in a search export; the page says so when a search finds more
+# hits fetched from the engine at a time: its largest page, so that up to that many the
+# export is one ranking of the whole result, never pages that could split tied scores
+EXPORT_BATCH = 1000
+
+
+def _search_request() -> tuple[str, dict[str, str], str]:
+    """The query text, facet filters and sort order in the query string."""
     text = request.args.get("q", "").strip()
     filters = {k: request.args[k] for k in FACETS if request.args.get(k)}
-    sort = request.args.get("sort", "relevance")
+    return text, filters, request.args.get("sort", "relevance")
+
+
+def search_page(template: str, endpoint: str, *, public: bool, **context):
+    """The search page, shared by the logged-in and the public search."""
+    text, filters, sort = _search_request()
     page = request.args.get("page", 1, type=int) or 1
     result = None
     if text or filters:
@@ -59,7 +73,149 @@ def search_page(template: str, endpoint: str, *, public: bool, **context):
 @bp.route("/search")
 @login_required
 def search_view():
-    return search_page("replies/search.html", "replies.search_view", public=False)
+    return search_page(
+        "replies/search.html",
+        "replies.search_view",
+        public=False,
+        export_endpoint="replies.search_export",
+        export_max=EXPORT_MAX,
+    )
+
+
+SEARCH_EXPORT_HEADERS = (
+    "会议",
+    "类型",
+    "编号",
+    "建议/提案标题",
+    "答复单位",
+    "文号",
+    "答复类别",
+    "成文日期",
+    "公开方式",
+    "状态",
+    "领衔人",
+    "答复函标题",
+    "链接",
+)
+
+
+# what the export and the visibility check read of a letter
+EXPORT_COLUMNS = (
+    ReplyLetter.proposal_id,
+    ReplyLetter.unit_id,
+    ReplyLetter.status,
+    ReplyLetter.title,
+    ReplyLetter.issuer,
+    ReplyLetter.proposal_kind,
+    ReplyLetter.session_name,
+    ReplyLetter.proposal_number,
+    ReplyLetter.proposal_title,
+    ReplyLetter.proposers,
+    ReplyLetter.classification,
+    ReplyLetter.doc_number,
+    ReplyLetter.letter_on,
+    ReplyLetter.disclosure,
+)
+
+
+def _matching_letters(text: str, filters: dict[str, str], sort: str) -> list[ReplyLetter] | None:
+    """Every letter the search finds that the current user may read, in the page's order, up
+    to EXPORT_MAX; None when the query cannot be read (the page explains why)."""
+    ids: list[int] = []
+    seen: set[int] = set()
+    page = 1
+    while len(ids) < EXPORT_MAX:
+        result = search.run(
+            text,
+            user=current_user,
+            operator=False,
+            filters=filters,
+            sort=sort,
+            page=page,
+            per_page=EXPORT_BATCH,
+            with_facets=False,
+        )
+        if result.error:
+            return None
+        for hit in result.hits:
+            if hit.letter_id not in seen:
+                seen.add(hit.letter_id)
+                ids.append(hit.letter_id)
+        if not result.hits or page * result.per_page >= result.total:
+            break
+        page += 1
+    ids = ids[:EXPORT_MAX]
+    rows: dict[int, ReplyLetter] = {}
+    for start in range(0, len(ids), 500):
+        rows.update(
+            (le.id, le)
+            for le in db.session.execute(
+                select(ReplyLetter)
+                .where(ReplyLetter.id.in_(ids[start : start + 500]))
+                .options(
+                    load_only(*EXPORT_COLUMNS),  # not the bodies
+                    selectinload(ReplyLetter.unit),
+                    selectinload(ReplyLetter.proposal).selectinload(Proposal.session),
+                )
+            ).scalars()
+        )
+    # the index may lag the database by a commit: the database has the last word
+    return [rows[i] for i in ids if i in rows and search.visible_letter(current_user, rows[i])]
+
+
+def _search_export_row(letter: ReplyLetter, labels_of: dict[str, dict[str, str]]) -> list:
+    proposal = letter.proposal
+    proposers = letter.proposers or (proposal.proposers if proposal else [])
+    return [
+        letter.session_name or (proposal.session.name if proposal else ""),
+        letter.proposal_kind or (proposal.kind if proposal else ""),
+        letter.proposal_number or (proposal.number if proposal else ""),
+        letter.proposal_title or (proposal.title if proposal else ""),
+        letter.issuer or (letter.unit.name if letter.unit else ""),
+        letter.doc_number or "",
+        labels_of["classification"].get(letter.classification, letter.classification or ""),
+        letter.letter_on,
+        labels_of["disclosure"].get(letter.disclosure, letter.disclosure or ""),
+        LETTER_STATUS.get(letter.status, letter.status),
+        proposers[0] if proposers else "",
+        letter.title or "",
+        url_for("replies.letter", letter_id=letter.id, _external=True),
+    ]
+
+
+@bp.route("/search/export.<fmt>")
+@login_required
+def search_export(fmt: str):
+    """The search's letters as a spreadsheet: the page's query, facets and sort, every
+    letter the user may read (at most EXPORT_MAX)."""
+    if fmt not in tabular.FORMATS:
+        abort(404)
+    text, filters, sort = _search_request()
+    letters = _matching_letters(text, filters, sort) if text or filters else None
+    if letters is None:  # nothing asked, or a query that cannot be read: the page explains
+        page = search_page(
+            "replies/search.html",
+            "replies.search_view",
+            public=False,
+            export_endpoint="replies.search_export",
+            export_max=EXPORT_MAX,
+        )
+        return page, 400
+    labels_of = {name: _vocab_labels(name) for name in ("classification", "disclosure")}
+    rows = [_search_export_row(le, labels_of) for le in letters]
+    return tabular.download(
+        tabular.Sheet("答复检索", SEARCH_EXPORT_HEADERS, rows),
+        fmt,
+        f"答复检索_{today().isoformat()}",
+    )
+
+
+def _vocab_labels(vocabulary: str) -> dict[str, str]:
+    """code → label (as ``vocab.label`` reads it), read once per export."""
+    out: dict[str, str] = {}
+    for term in sorted(vocab.terms(vocabulary, active_only=False), key=lambda t: t.id):
+        out.setdefault(term.code, term.label)
+    return out
 
 
 def get_visible_letter(letter_id: int, *, public: bool) -> ReplyLetter:

@@ -350,6 +350,67 @@ def export_letter(
     click.echo(f"{letter.title or letter.doc_number} -> {out}")
 
 
+@click.command("remind")
+@click.option("--dry-run", is_flag=True, help="Print each user's digest; send and record nothing.")
+@click.option(
+    "--date",
+    "date_",
+    default=None,
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="Remind as of this day instead of today.",
+)
+@click.option("--user", "username", default=None, help="Only this user.")
+@with_appcontext
+def remind(dry_run: bool, date_, username: str | None) -> None:
+    """Send each user a digest of what is due soon or overdue (for cron, once a day).
+
+    In-app always; e-mail when SMTP_HOST is set; SMS when SMS_WEBHOOK_URL is set. An item
+    goes to a user at most once a day per channel. Exits 1 when a channel failed (what
+    failed is not recorded, so the next run retries it)."""
+    from tracker.models import User
+    from tracker.services import reminders
+    from tracker.services.notifiers import CHANNEL_LABELS, absolute
+    from tracker.services.settings import today
+
+    day: date = date_.date() if date_ else today()
+    users = None
+    if username:
+        user = db.session.execute(db.select(User).filter_by(username=username)).scalar_one_or_none()
+        if user is None:
+            _fail(f"找不到用户 {username}。")
+        if not user.active:
+            _fail(f"用户 {username} 已停用。")
+        users = [user]
+    report = reminders.run(day, dry_run=dry_run, users=users)
+
+    def counts(sent: dict[str, int], unreachable: list[str]) -> str:
+        return "，".join(
+            f"{CHANNEL_LABELS.get(c, c)}{'—' if c in unreachable else sent.get(c, 0)}"
+            for c in report.channels
+        )
+
+    base_url = current_app.config["BASE_URL"]
+    if dry_run:
+        click.echo(f"试运行（{day.isoformat()}）：只显示提醒内容，不发送，不记录。")
+    for result in report.users:
+        click.echo(
+            f"{result.username}: {len(result.items)}项（{counts(result.sent, result.unreachable)}）"
+        )
+        if dry_run:
+            for item in result.items:
+                click.echo(f"  {item.text}")
+                click.echo(f"    {absolute(base_url, item.url)}")
+        for error in result.errors:
+            click.echo(f"  错误：{error}", err=True)
+    total = {c: report.sent(c) for c in report.channels}
+    click.echo(
+        f"合计：{len(report.users)}位用户，{report.item_count}项（{counts(total, [])}）"
+        + ("，试运行未发送" if dry_run else "")
+    )
+    if report.failed:
+        sys.exit(1)
+
+
 COMMANDS = [
     init_db,
     create_user,
@@ -362,6 +423,7 @@ COMMANDS = [
     search,
     gen_corpus,
     export_letter,
+    remind,
 ]
 
 

@@ -251,10 +251,6 @@ def test_unknown_export_format_is_not_found(browser, listing):
         assert browser.get(url).status_code == 404, url
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="tracker.services.tabular writes text starting with '=' into .xlsx as a formula",
-)
 def test_a_title_that_looks_like_a_formula_stays_text(app, browser, make_proposal):
     title = '=HYPERLINK("http://example.com","关于加强校园安全的建议")'
     make_proposal("9001", title=title, co=())
@@ -459,11 +455,6 @@ def test_search_export_pages_through_the_engine(browser, letters, monkeypatch):
     assert _export_letters(rows) == listed[:3]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="WhooshEngine.search picks a page's letters by score alone (heapq.nlargest), then "
-    "orders ties by date: pages over tied scores repeat some letters and skip others",
-)
 def test_search_export_pages_through_tied_scores(browser, letters, monkeypatch):
     import tracker.replies.views as views
 

@@ -306,6 +306,37 @@ def test_a_clerk_is_reminded_of_sign_for_replies_and_commitments_overdue_first(a
     assert not any("待签发" in i.text or "草稿" in i.text or "足球" in i.text for i in items)
 
 
+def test_many_letters_with_candidates_make_one_line_for_the_rest(app, scene):
+    """An imported corpus leaves many letters to review: three are named, one line counts
+    the rest, so the digest stays readable."""
+    with app.app_context():
+        edu = _user("clerk").unit_id
+        for n in range(5):
+            letter = ReplyLetter(
+                status="imported",
+                unit_id=edu,
+                issuer="广州市教育局",
+                classification="A",
+                doc_number=f"穗教案〔2021〕{n + 1}号",
+                letter_on=date(2021, 5, n + 1),
+                title=f"答复函{n}",
+                source_file=f"2021-{n}.txt",
+            )
+            db.session.add(letter)
+            db.session.flush()
+            for k in range(2):
+                db.session.add(
+                    Commitment(
+                        letter_id=letter.id, unit_id=edu, text=f"承诺{n}-{k}", status="candidate"
+                    )
+                )
+        db.session.commit()
+    items = [i for i in _items(app, "clerk") if i.kind == "candidates"]
+    assert len(items) == 4
+    assert items[-1].text == "【待确认承诺】另有3份答复函共5项承诺事项待确认"
+    assert items[-1].url == "/commitments?status=candidate"
+
+
 def _lead_id(app, proposal_id):
     with app.app_context():
         return db.session.execute(

@@ -1185,9 +1185,8 @@ class WhooshEngine:
             if score is None:
                 top = heapq.nlargest(want, keys, key=snap.dkey.__getitem__)
             else:
-                top = heapq.nlargest(want, keys, key=score.__getitem__)
-                dkey = snap.dkey  # equal scores: the newest first
-                top.sort(key=lambda d: (-score[d], -dkey[d]))
+                dkey = snap.dkey  # equal scores: the newest first, the same on every page
+                top = heapq.nlargest(want, keys, key=lambda d: (score[d], dkey[d]))
             items = parsed.highlight()
             searcher = snap.searcher
             for docnum in top[start:want]:

@@ -178,9 +178,13 @@ def _commitment_items(due: Sequence[Commitment], day: date) -> list[Item]:
     return items
 
 
+CANDIDATE_LETTERS_LISTED = 3
+
+
 def _candidate_items(letters: Sequence[tuple[ReplyLetter, int]]) -> list[Item]:
-    """One item per sent letter whose commitment candidates wait to be confirmed."""
-    return [
+    """One item per sent letter whose commitment candidates wait to be confirmed; beyond a
+    few letters (an imported corpus), one item for the rest, so the digest stays short."""
+    items = [
         Item(
             key=f"letter:{letter.id}:candidates",
             kind="candidates",
@@ -188,8 +192,21 @@ def _candidate_items(letters: Sequence[tuple[ReplyLetter, int]]) -> list[Item]:
             url=site_path("commitments.review", letter_id=letter.id),
             brief=f"{count}项承诺事项待确认",
         )
-        for letter, count in letters
+        for letter, count in letters[:CANDIDATE_LETTERS_LISTED]
     ]
+    rest = letters[CANDIDATE_LETTERS_LISTED:]
+    if rest:
+        waiting = sum(count for _, count in rest)
+        items.append(
+            Item(
+                key=f"unit:{rest[0][0].unit_id}:candidates",
+                kind="candidates",
+                text=f"【待确认承诺】另有{len(rest)}份答复函共{waiting}项承诺事项待确认",
+                url=site_path("commitments.index", status="candidate"),
+                brief=f"另有{len(rest)}份答复函的承诺事项待确认",
+            )
+        )
+    return items
 
 
 def _report_items(owed: Sequence[Commitment]) -> list[Item]:

@@ -12,7 +12,7 @@ from conftest import close
 
 from tracker import create_app
 from tracker.extensions import db
-from tracker.models import Assignment, ContactLog, Proposal, Unit, User
+from tracker.models import Assignment, Commitment, ContactLog, Notification, Proposal, Unit, User
 
 
 @pytest.fixture
@@ -130,6 +130,23 @@ def test_demo_data_is_idempotent_and_shows_the_seed_proposal(fresh_app):
             .where(Proposal.number == "20265012", Assignment.role == "lead")
         ).scalar_one()
         assert overdue.due_on < date(2026, 6, 15) or overdue.replied_on is None
+        # the seed letter's promise, followed up to the end; this year's replies and the
+        # reminders they cause, loaded once
+        cert = db.session.execute(
+            db.select(Commitment).where(Commitment.text.contains("持C证率达到80%"))
+        ).scalar_one()
+        assert (cert.status, cert.done_on, cert.target) == ("done", date(2022, 12, 30), "80%")
+        assert [u.noted_on for u in cert.updates] == [date(2022, 9, 20), date(2022, 12, 28)]
+        assert "81.3%" in cert.updates[-1].note
+        assert db.session.execute(
+            db.select(db.func.count(Commitment.id)).where(Commitment.status == "in_progress")
+        ).scalar_one()
+        clerk = db.session.execute(db.select(User).filter_by(username="clerk")).scalar_one()
+        assert db.session.execute(
+            db.select(db.func.count(Notification.id)).filter_by(user_id=clerk.id)
+        ).scalar_one()
+    assert "this year's replies: 0 added; commitments confirmed: 0" in second.output
+    assert "in-app reminders: 0 for today" in second.output
 
 
 def test_check_deadlines_prints_lines_and_json(app, runner, make_proposal):

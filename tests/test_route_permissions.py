@@ -18,6 +18,7 @@ from tracker.models import (
     CalendarDay,
     Commitment,
     CommitmentUpdate,
+    Notification,
     Proposal,
     ReplyLetter,
     User,
@@ -124,6 +125,26 @@ TABLE = {
     ),
     "commitments.review": rule("GET", "/letters/{public}/commitments", HANDLERS_P1 | SEES_ALL),
     "commitments.review#post": rule("POST", "/letters/{public}/commitments", HANDLERS_P1, ok=400),
+    # list exports: the list's scope; an unknown format is not found
+    "proposals.export": rule("GET", "/proposals/export.xlsx", ALL),
+    "proposals.export#csv": rule("GET", "/proposals/export.csv?status=handling", ALL),
+    "proposals.export#unknown-format": by_role(
+        "GET", "/proposals/export.pdf", dict.fromkeys(ROLES, 404)
+    ),
+    "replies.search_export": rule("GET", "/search/export.xlsx?q=心理", ALL),
+    "replies.search_export#csv": rule("GET", "/search/export.csv?q=心理", ALL),
+    "replies.search_export#no-query": by_role(
+        "GET", "/search/export.xlsx", dict.fromkeys(ROLES, 400)
+    ),
+    # in-app reminders: everyone reads their own; another user's notification is not found
+    "notifications.index": rule("GET", "/notifications", ALL),
+    "notifications.open": by_role(
+        "GET", "/notifications/{notice}/open", dict.fromkeys(ROLES, 404) | {"clerk": 302}
+    ),
+    "notifications.open#missing": by_role(
+        "GET", "/notifications/999999/open", dict.fromkeys(ROLES, 404)
+    ),
+    "notifications.read_all": rule("POST", "/notifications/read-all", ALL, ok=302),
     # administration: the admin alone
     "admin.index": rule("GET", "/admin/", ADMIN, ok=302),
     "admin.users": rule("GET", "/admin/users", ADMIN),
@@ -186,6 +207,12 @@ def world(app, people, make_proposal):
             db.session.flush()
             ids[key] = letter.id
         ids["day_id"] = day.id
+        notice = Notification(
+            user_id=clerk.id, key="test:1:2026-06-15", text="提醒", url=f"/proposals/{p1}"
+        )
+        db.session.add(notice)
+        db.session.flush()
+        ids["notice"] = notice.id
         ids["draft"] = drafting.start_draft(clerk, db.session.get(Proposal, p1)).id
         # a confirmed commitment with a file as evidence, and a candidate, of the public reply
         for key, status in (("cm", "open"), ("cand", "candidate")):

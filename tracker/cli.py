@@ -132,6 +132,15 @@ def demo_data(if_empty: bool, synthetic: int) -> None:
         counts = demo.import_corpus(str(folder))
         db.session.commit()
         click.echo("synthetic letters: " + ", ".join(f"{n} {k}" for k, n in counts.items()))
+    replies = demo.year_of_replies()
+    confirmed = demo.follow_ups()
+    db.session.commit()
+    click.echo(f"this year's replies: {replies} added; commitments confirmed: {confirmed}")
+    from tracker.services import notifiers, reminders
+    from tracker.services.settings import today
+
+    sent = reminders.run(today(), notifiers=[notifiers.InAppNotifier()])
+    click.echo(f"in-app reminders: {sent.sent('inapp')} for today")
 
 
 @click.command("demo-logins")

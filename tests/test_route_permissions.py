@@ -48,6 +48,7 @@ HANDLERS_P1 = {"supervisor", "clerk"}  # 广州市教育局, the lead unit of P1
 SEES_ALL = {"admin", "liaison", "duban"}
 SEES_P1 = ALL - {"clerk-civil"}
 ADMIN = {"admin"}
+DASHBOARD = {"admin", "liaison", "supervisor", "duban"}
 
 TABLE = {
     "static": by_role("GET", "/static/css/app.css", dict.fromkeys(ROLES, 200), anonymous=200),
@@ -145,6 +146,12 @@ TABLE = {
         "GET", "/notifications/999999/open", dict.fromkeys(ROLES, 404)
     ),
     "notifications.read_all": rule("POST", "/notifications/read-all", ALL, ok=302),
+    # 督办统计: supervisors (their own unit), the coordinating office, liaisons and the admin
+    "dashboard.index": rule("GET", "/dashboard", DASHBOARD),
+    "dashboard.index#own-unit": rule("GET", "/dashboard?unit={unit_id}", DASHBOARD),
+    "dashboard.items": rule("GET", "/dashboard/items?metric=late", DASHBOARD),
+    "dashboard.export": rule("GET", "/dashboard/export.xlsx", DASHBOARD),
+    "dashboard.items_export": rule("GET", "/dashboard/items/export.csv?metric=late", DASHBOARD),
     # administration: the admin alone
     "admin.index": rule("GET", "/admin/", ADMIN, ok=302),
     "admin.users": rule("GET", "/admin/users", ADMIN),

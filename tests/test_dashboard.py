@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 from sqlalchemy import event
 
 from tracker.extensions import db
-from tracker.models import Assignment, Commitment, Feedback, Proposal, ReplyLetter, User
+from tracker.models import Assignment, Commitment, Feedback, Proposal, ReplyLetter, Unit, User
 from tracker.services import proposals as svc
 
 PERIOD = {"from": "2026-01-01", "to": "2026-06-15"}  # the default: 1 January to today
@@ -295,7 +295,7 @@ def test_overview_numbers_and_their_lists(app, browser, world):
 
 def test_league_table_numbers_and_links(app, browser, world):
     browser.login("duban")
-    doc = _doc(browser.get("/dashboard"))
+    doc = _doc(browser.get("/dashboard?all_units=1"))  # 民政局 has nothing this period
     league = _league(doc)
     assert set(league) == {EDU, HEALTH, CIVIL}  # not the coordinating office
     edu, health, civil = league[EDU], league[HEALTH], league[CIVIL]
@@ -434,17 +434,29 @@ def test_chosen_unit_shows_its_numbers_and_highlights_its_row(app, browser, worl
 
 def test_sorting_by_a_column(app, browser, world):
     browser.login("duban")
-    doc = _doc(browser.get("/dashboard"))
+    doc = _doc(browser.get("/dashboard?all_units=1"))
     assert _order(doc) == [EDU, HEALTH, CIVIL]  # default: on-time rate, best first
-    doc = _doc(browser.get("/dashboard", query_string={"sort": "on_time_rate", "dir": "asc"}))
+    doc = _doc(
+        browser.get(
+            "/dashboard", query_string={"all_units": "1", "sort": "on_time_rate", "dir": "asc"}
+        )
+    )
     assert _order(doc) == [HEALTH, EDU, CIVIL]  # units without items stay last
-    doc = _doc(browser.get("/dashboard", query_string={"sort": "grade:A", "dir": "desc"}))
+    doc = _doc(
+        browser.get("/dashboard", query_string={"all_units": "1", "sort": "grade:A", "dir": "desc"})
+    )
     assert _order(doc) == [HEALTH, EDU, CIVIL]
-    doc = _doc(browser.get("/dashboard", query_string={"sort": "grade:A", "dir": "asc"}))
+    doc = _doc(
+        browser.get("/dashboard", query_string={"all_units": "1", "sort": "grade:A", "dir": "asc"})
+    )
     assert _order(doc) == [CIVIL, EDU, HEALTH]  # a unit without letters has 0, not nothing
-    doc = _doc(browser.get("/dashboard", query_string={"sort": "unit", "dir": "desc"}))
+    doc = _doc(
+        browser.get("/dashboard", query_string={"all_units": "1", "sort": "unit", "dir": "desc"})
+    )
     assert _order(doc) == [CIVIL, EDU, HEALTH]
-    doc = _doc(browser.get("/dashboard", query_string={"sort": "c_done", "dir": "desc"}))
+    doc = _doc(
+        browser.get("/dashboard", query_string={"all_units": "1", "sort": "c_done", "dir": "desc"})
+    )
     assert _order(doc)[0] == EDU
     # the header links sort, and the sorted column's link reverses the order
     header = {
@@ -455,9 +467,11 @@ def test_sorting_by_a_column(app, browser, world):
     _, query = _query(header["已完成"].find("a").get("href"))
     assert query["sort"] == "c_done" and query["dir"] == "asc"
     _, query = _query(header["满意率"].find("a").get("href"))
-    assert query == {"sort": "sat_rate", "dir": "desc", **PERIOD}
+    assert query == {"sort": "sat_rate", "dir": "desc", "all_units": "1", **PERIOD}
     # an unknown column falls back to the default order
-    doc = _doc(browser.get("/dashboard", query_string={"sort": "password", "dir": "up"}))
+    doc = _doc(
+        browser.get("/dashboard", query_string={"all_units": "1", "sort": "password", "dir": "up"})
+    )
     assert _order(doc) == [EDU, HEALTH, CIVIL]
 
 
@@ -546,7 +560,7 @@ def test_unknown_metric_or_format_is_404(app, browser, world):
 
 def test_xlsx_export(app, browser, world):
     browser.login("duban")
-    response = browser.get("/dashboard/export.xlsx")
+    response = browser.get("/dashboard/export.xlsx?all_units=1")
     assert response.status_code == 200
     assert "attachment" in response.headers["Content-Disposition"]
     book = load_workbook(io.BytesIO(response.data))
@@ -587,7 +601,9 @@ def test_xlsx_export(app, browser, world):
 
 def test_csv_export_is_the_league_table_with_a_bom(app, browser, world):
     browser.login("duban")
-    response = browser.get("/dashboard/export.csv", query_string={"sort": "unit", "dir": "asc"})
+    response = browser.get(
+        "/dashboard/export.csv", query_string={"sort": "unit", "dir": "asc", "all_units": "1"}
+    )
     assert response.status_code == 200
     assert response.data.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
@@ -654,3 +670,16 @@ def test_queries_do_not_grow_with_the_data(app, browser, world, make_unit):
         db.session.commit()
     assert queries("/dashboard") == before
     assert queries("/dashboard/items?metric=letters") == items_before
+
+
+def test_units_with_nothing_in_the_period_are_listed_only_on_request(app, browser, world):
+    with app.app_context():
+        db.session.add(Unit(name="北京市交通委员会", short_names=["市交通委"]))
+        db.session.commit()
+    browser.login("duban")
+    page = browser.get("/dashboard").get_data(as_text=True)
+    assert "只看北京市交通委员会" not in page and "个单位本期没有答复、评价或承诺事项" in page
+    page = browser.get("/dashboard?all_units=1").get_data(as_text=True)
+    assert "只看北京市交通委员会" in page and "本期没有答复" not in page
+    rows = browser.get("/dashboard/export.csv").data.decode("utf-8")
+    assert "北京市交通委员会" not in rows

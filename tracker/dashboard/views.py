@@ -254,6 +254,25 @@ def _sort(board: stats.Dashboard) -> tuple[str, str]:
     return sort, direction
 
 
+def _active(row: dict, chosen: Unit | None) -> bool:
+    """A unit with something counted in the period (or the unit asked for)."""
+    if chosen is not None and row["unit_id"] == chosen.id:
+        return True
+    return any(
+        isinstance(value, int | float) and value for key, value in row.items() if key != "unit_id"
+    )
+
+
+def _league_rows(board: stats.Dashboard) -> tuple[list[dict], int]:
+    """The league table's rows: units with nothing in the period are left out unless
+    ``all_units`` is asked for (an imported corpus brings in many units from elsewhere).
+    Returns the rows and how many were left out."""
+    if request.args.get("all_units"):
+        return board.rows, 0
+    shown = [r for r in board.rows if _active(r, board.unit)]
+    return shown, len(board.rows) - len(shown)
+
+
 @bp.route("/dashboard")
 @login_required
 def index():
@@ -263,7 +282,8 @@ def index():
     now = today()
     board = stats.build(filters.period, now, unit=filters.unit, visible_units=filters.visible)
     sort, direction = _sort(board)
-    rows = stats.sort_rows(board.rows, sort, direction == "desc")
+    shown, idle = _league_rows(board)
+    rows = stats.sort_rows(shown, sort, direction == "desc")
     links = Links(filters, now)
     return render_template(
         "dashboard/index.html",
@@ -278,6 +298,7 @@ def index():
         charts=_charts(board, rows, links),
         groups=_column_groups(board.columns),
         period_links=_period_links(now),
+        idle=idle,
     )
 
 
@@ -393,7 +414,9 @@ def export(fmt: str):
     now = today()
     board = stats.build(filters.period, now, unit=filters.unit, visible_units=filters.visible)
     sort, direction = _sort(board)
-    league = _league_sheet(board, stats.sort_rows(board.rows, sort, direction == "desc"))
+    league = _league_sheet(
+        board, stats.sort_rows(_league_rows(board)[0], sort, direction == "desc")
+    )
     if fmt == "csv":
         return download(league, fmt, _filename("督办统计_单位排名", filters))
     sheets = [

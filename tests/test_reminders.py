@@ -559,6 +559,8 @@ def test_the_bell_counts_and_the_list_shows_the_reminders(app, browser, scene):
     assert "【待确认承诺】答复函穗教案〔2022〕119号" in page
     assert "tracker remind" in page
     assert page.count('<span class="badge warn">未读</span>') == 6
+    # the digest's order: the overdue commitment first, the report-back owed last
+    assert page.index("【承诺逾期】") < page.index("【逾期】") < page.index("【待反馈】")
 
     with app.app_context():
         n = db.session.execute(

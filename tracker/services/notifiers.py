@@ -143,14 +143,15 @@ class InAppNotifier:
 
 
 def unread_first(user_id: int):
-    """The user's notifications, unread first, then newest first."""
+    """The user's notifications, unread first, then the newest day first, each day's
+    digest in its own order (overdue first)."""
     return (
         db.select(Notification)
         .where(Notification.user_id == user_id)
         .order_by(
             db.case((Notification.read_at.is_(None), 0), else_=1),
-            Notification.created_at.desc(),
-            Notification.id.desc(),
+            db.func.date(Notification.created_at).desc(),
+            Notification.id,
         )
     )
 

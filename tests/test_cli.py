@@ -179,3 +179,40 @@ def test_check_deadlines_prints_lines_and_json(app, runner, make_proposal):
         "title": "已逾期的建议",
     }
     assert {r["state"] for r in rows} == {"overdue", "due_soon"}
+
+
+def test_demo_data_loaded_again_later_in_the_year_adds_the_rest(tmp_path):
+    """Loaded in April, then again in June: the replies due by June are added the second
+    time and their promises followed up; nothing is added twice."""
+
+    def app_on(day: str):
+        return create_app(
+            {
+                "TESTING": True,
+                "SECRET_KEY": "x",
+                "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.db'}",
+                "INDEX_DIR": str(tmp_path / "index"),
+                "CORPUS_DIR": str(tmp_path / "no-corpus"),
+                "TODAY": day,
+            }
+        )
+
+    def count(app, model, *where):
+        with app.app_context():
+            return db.session.execute(db.select(db.func.count(model.id)).where(*where)).scalar_one()
+
+    april = app_on("2026-04-14")
+    april.test_cli_runner().invoke(args=["init-db"])
+    first = april.test_cli_runner().invoke(args=["demo-data"])
+    assert "this year's replies: 0 added" in first.output  # none due before mid-April
+    close(april)
+    june = app_on("2026-06-15")
+    second = june.test_cli_runner().invoke(args=["demo-data"])
+    added = int(second.output.split("this year's replies: ")[1].split()[0])
+    assert added > 0
+    tracked = count(june, Commitment, Commitment.status != "candidate")
+    assert count(june, Commitment, Commitment.status == "candidate") == 0  # all followed up
+    third = june.test_cli_runner().invoke(args=["demo-data"])
+    assert "this year's replies: 0 added; commitments confirmed: 0" in third.output
+    assert count(june, Commitment, Commitment.status != "candidate") == tracked
+    close(june)

@@ -528,3 +528,112 @@ def test_my_todo_lists_candidates_due_commitments_and_reports_owed(app, browser,
     assert "已完成，待向代表反馈" in page and "逾期15天" not in page
     browser.login("clerk-civil")
     assert "心理辅导室" not in browser.get("/todo").get_data(as_text=True)
+
+
+# -- ownership, hand-over and what other units see --------------------------------------------
+
+
+def test_the_candidates_page_edit_and_confirm_form_works_as_rendered(app, browser, replied):
+    cert = _by_start(_candidates(app, replied), "各区推进")
+    browser.login("clerk")
+    page = browser.get(f"/letters/{replied}/commitments").get_data(as_text=True)
+    assert f'name="c{cert.id}-text"' in page and f'name="c{cert.id}-csrf_token"' in page
+    token = browser.token()
+    response = browser.post(
+        f"/commitments/{cert.id}/confirm",
+        {
+            f"c{cert.id}-csrf_token": token,
+            f"c{cert.id}-text": C_CERT,
+            f"c{cert.id}-due_on": "2026-12-31",
+            f"c{cert.id}-target": "80%",
+            f"c{cert.id}-unit": _unit_id(app, "广州市教育局"),
+        },
+    )
+    assert response.status_code == 302
+    assert (_get(app, cert.id).status, _get(app, cert.id).text) == ("open", C_CERT)
+
+
+def test_owners_are_the_proposals_units_and_a_hand_over_needs_a_reason(
+    app, browser, replied, people
+):
+    found = _candidates(app, replied)
+    cert, rooms = _by_start(found, "各区推进"), _by_start(found, "力争")
+    browser.login("clerk")
+    civil = _unit_id(app, "广州市民政局")  # not a handling unit of this proposal
+    response = browser.post(
+        f"/commitments/{cert.id}/confirm",
+        {"confirm-text": C_CERT, "confirm-unit": civil},
+    )
+    assert response.status_code == 400
+    assert "不是有效的选择" in response.get_data(as_text=True)  # not offered, not accepted
+    assert _get(app, cert.id).status == "candidate"
+    with app.app_context():
+        from tracker.services import commitments
+        from tracker.services.errors import DomainError
+
+        with pytest.raises(DomainError, match="责任单位须是答复单位或该件的承办单位"):
+            commitments.confirm(
+                _user("clerk"), db.session.get(Commitment, cert.id), text=C_CERT, unit_id=civil
+            )
+    # a candidate's owner is chosen when confirming, not by editing it
+    response = browser.post(
+        f"/commitments/{rooms.id}/edit",
+        {"edit-text": rooms.text, "edit-unit": _unit_id(app, "广州市卫生健康委员会")},
+    )
+    assert "候选承诺的责任单位在确认时选择" in response.get_data(as_text=True)
+    # a confirmed commitment moves to the co-handling unit only with a reason
+    _confirm_all(app, replied)
+    health = _unit_id(app, "广州市卫生健康委员会")
+    data = {"edit-text": rooms.text, "edit-due_on": "2026-05-31", "edit-target": "100%"}
+    response = browser.post(f"/commitments/{rooms.id}/edit", data | {"edit-unit": health})
+    assert "更换责任单位须说明理由" in response.get_data(as_text=True)
+    response = browser.post(
+        f"/commitments/{rooms.id}/edit",
+        data | {"edit-unit": health, "edit-reason": "心理辅导室建设由卫健委牵头"},
+    )
+    # the clerk no longer owns it: back to the letter's commitments, not to a 403
+    assert response.status_code == 302
+    assert response.location.endswith(f"/letters/{replied}/commitments")
+    with app.app_context():
+        assert db.session.get(Commitment, rooms.id).unit.name == "广州市卫生健康委员会"
+
+
+def test_a_restricted_letter_stays_hidden_from_the_unit_a_commitment_went_to(app, browser, replied):
+    with app.app_context():
+        db.session.get(ReplyLetter, replied).disclosure = "不予公开"
+        db.session.commit()
+    cert = _by_start(_candidates(app, replied), "各区推进")
+    browser.login("clerk")
+    browser.post(
+        f"/commitments/{cert.id}/confirm",
+        {
+            "confirm-text": cert.text,
+            "confirm-unit": _unit_id(app, "广州市卫生健康委员会"),
+        },
+    )
+    browser.login("clerk-health")
+    assert browser.get(f"/letters/{replied}").status_code == 403
+    page = browser.get(f"/commitments/{cert.id}").get_data(as_text=True)
+    assert cert.text in page  # the promise itself
+    assert "我局建立了学生心理危机防控工作联席会议制度" not in page  # not the letter
+    assert "该答复函不对本单位公开" in page
+    assert f"/letters/{replied}/commitments" not in page
+
+
+def test_malformed_ids_in_the_query_are_ignored_not_a_crash(app, browser, replied):
+    browser.login("clerk")
+    for url in ("/commitments?unit=%C2%B2", "/commitments?session=%C2%B2"):
+        assert browser.get(url).status_code == 200, url
+    assert browser.get("/commitments/export.csv?unit=%C2%B2").status_code == 200
+    assert browser.get("/proposals/export.csv?unit=%C2%B2").status_code == 200
+    response = browser.post(f"/letters/{replied}/commitments", {"ids": "²", "action": "confirm"})
+    assert response.status_code == 400 and "请先勾选候选承诺" in response.get_data(as_text=True)
+
+
+def test_other_units_see_no_commitment_links_on_a_letter(app, browser, replied, people):
+    browser.login("clerk-civil")
+    page = browser.get(f"/letters/{replied}").get_data(as_text=True)
+    assert f"/letters/{replied}/commitments" not in page
+    browser.login("clerk")
+    page = browser.get(f"/letters/{replied}").get_data(as_text=True)
+    assert f"/letters/{replied}/commitments" in page

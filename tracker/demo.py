@@ -506,45 +506,42 @@ def year_of_replies() -> int:
     import random
 
     t = today()
-    if t.month < 3 or _exists("市十六届人大五次会议", "20266001"):
-        return 0
-    rng = random.Random(2026)
+    rng = random.Random(2026)  # the same draws on every run: a proposal is the same one
     start = date(t.year, 2, 10)
-    made = 0
+    serial = made = 0
     for unit_name, topics in _YEAR_TOPICS:
         unit = _unit(unit_name)
         clerk = _unit_clerk(unit)
         for title, dated, measured in topics:
-            made += 1
-            number = f"2026{6000 + made}"
+            serial += 1
+            number = f"{t.year}{6000 + serial}"
             assigned = start + timedelta(days=rng.randint(0, 40))
-            if assigned + timedelta(days=60) > t:
-                continue
-            p = _register(
-                number,
-                title,
-                rng.choice(_DEPUTIES),
-                submitted_on=assigned - timedelta(days=25),
-            )
+            late = rng.random() < 0.25
+            reply_shift = rng.randint(3, 20) if late else -rng.randint(3, 25)
+            channel = rng.choice(["电话", "微信", "面商"])
+            grade = rng.choices(["A", "B", "C"], weights=[5, 4, 1])[0]
+            rated = rng.random() < 0.85
+            satisfaction = rng.choices(["满意", "基本满意", "不满意"], weights=[6, 3, 1])[0]
+            rated_after = rng.randint(7, 14)
+            deputy = _DEPUTIES[(serial * 7) % len(_DEPUTIES)]
+            if assigned + timedelta(days=60) > t or _exists("市十六届人大五次会议", number):
+                continue  # too early in the year for a reply, or loaded before
+            made += 1
+            p = _register(number, title, deputy, submitted_on=assigned - timedelta(days=25))
             _assign(p, unit_name, [], assigned)
             lead = p.assignments[0]
             svc.sign_for(clerk, lead, _at(assigned + timedelta(days=2)))
             # most replies go out before the due date; some after it
-            late = rng.random() < 0.25
-            letter_on = lead.due_on + timedelta(
-                days=rng.randint(3, 20) if late else -rng.randint(3, 25)
-            )
-            letter_on = min(letter_on, t - timedelta(days=1))
+            letter_on = min(lead.due_on + timedelta(days=reply_shift), t - timedelta(days=1))
             svc.log_contact(
                 clerk,
                 p,
                 contacted_on=letter_on - timedelta(days=10),
-                channel=rng.choice(["电话", "微信", "面商"]),
+                channel=channel,
                 phase="during",
                 participants=f"{p.lead_proposer}代表",
                 summary="沟通办理思路和答复内容。",
             )
-            grade = rng.choices(["A", "B", "C"], weights=[5, 4, 1])[0]
             svc.record_reply(
                 clerk,
                 lead,
@@ -558,13 +555,12 @@ def year_of_replies() -> int:
                 f"二、下一步工作安排\n\n（一）{dated}，并及时向社会公布进展情况。\n\n"
                 f"（二）{measured}，切实回应代表关切。\n\n感谢您对我们工作的关心和支持。",
             )
-            if rng.random() < 0.85 and letter_on + timedelta(days=15) < t:
-                satisfaction = rng.choices(["满意", "基本满意", "不满意"], weights=[6, 3, 1])[0]
+            if rated and letter_on + timedelta(days=15) < t:
                 svc.record_rating(
                     _user("liaison"),
                     p,
                     satisfaction=satisfaction,
-                    rated_on=letter_on + timedelta(days=rng.randint(7, 14)),
+                    rated_on=letter_on + timedelta(days=rated_after),
                     comment=""
                     if satisfaction != "不满意"
                     else "答复未给出具体时间表，请细化措施。",
@@ -575,19 +571,14 @@ def year_of_replies() -> int:
 
 def follow_ups() -> int:
     """Confirm the promises of the demo's own replies and of the seed letter and follow
-    them up: done (with evidence), in progress, overdue, dropped, reported back. Only
-    when nothing was confirmed yet, so loading twice changes nothing."""
+    them up: done (with evidence), in progress, overdue, dropped, reported back. A letter
+    with anything confirmed already is left alone, so loading twice changes nothing."""
     import random
 
-    from tracker.models import Commitment, ReplyLetter
+    from tracker.models import ReplyLetter
     from tracker.services import commitments as follow
 
-    if db.session.execute(
-        db.select(Commitment.id).where(Commitment.status != "candidate").limit(1)
-    ).first():
-        return 0
     t = today()
-    rng = random.Random(7)
     letters = (
         db.session.execute(
             db.select(ReplyLetter)
@@ -605,6 +596,9 @@ def follow_ups() -> int:
     )
     confirmed = 0
     for letter in letters:
+        if letter.unit is None or any(c.status != "candidate" for c in letter.commitments):
+            continue  # followed up by an earlier run (or by hand)
+        rng = random.Random(letter.id)
         clerk = _unit_clerk(letter.unit)
         for c in [c for c in letter.commitments if c.status == "candidate"]:
             follow.confirm(clerk, c, keep_inferred=True)

@@ -15,3 +15,11 @@ FlaskForm.Meta.locales = ("zh",)
 def options(pairs: Iterable[tuple[object, str]]) -> list[SelectChoice]:
     """(value, label) pairs as WTForms select choices (tuples are deprecated in WTForms 3.3)."""
     return [SelectChoice(value, label) for value, label in pairs]
+
+
+def as_id(value: str | None) -> int | None:
+    """A database id from a query string or form value: ASCII digits only ("²" and "١"
+    pass str.isdigit but are not ids), else None."""
+    if value and value.isascii() and value.isdigit() and len(value) < 19:
+        return int(value)
+    return None

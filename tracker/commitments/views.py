@@ -19,7 +19,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from tracker.commitments import forms
 from tracker.extensions import db
-from tracker.formutil import options
+from tracker.formutil import as_id, options
 from tracker.models import (
     AuditEvent,
     Commitment,
@@ -65,7 +65,7 @@ def _get_letter(letter_id: int) -> ReplyLetter:
     letter = db.session.get(ReplyLetter, letter_id)
     if letter is None:
         abort(404)
-    if not (search.visible_letter(current_user, letter) and _sees_unit(letter.unit_id)):
+    if not can_review(letter):
         abort(403)
     return letter
 
@@ -80,8 +80,8 @@ def _sees_unit(unit_id: int | None) -> bool:
     )
 
 
-def _with_units(form):
-    form.unit.choices = options([(u.id, u.name) for u in _units()])
+def _with_units(form, commitment: Commitment):
+    form.unit.choices = options([(u.id, u.name) for u in svc.owner_units(commitment)])
     return form
 
 
@@ -108,7 +108,7 @@ def _edit_form(commitment: Commitment, cls=forms.EditForm, prefix="edit"):
         target=commitment.target,
         unit=commitment.unit_id,
     )
-    return _with_units(form)
+    return _with_units(form, commitment)
 
 
 def _fail(error: Exception):
@@ -153,10 +153,10 @@ def _filtered(form: forms.FilterForm):
         query = query.where(Commitment.status.in_(svc.CONFIRMED))
     if form.overdue.data:
         query = query.where(svc.overdue_clause(day))
-    if form.unit.data and form.unit.data.isdigit():
-        query = query.where(Commitment.unit_id == int(form.unit.data))
-    if form.session.data and form.session.data.isdigit():
-        query = query.where(Proposal.session_id == int(form.session.data))
+    if (unit_id := as_id(form.unit.data)) is not None:
+        query = query.where(Commitment.unit_id == unit_id)
+    if (session_id := as_id(form.session.data)) is not None:
+        query = query.where(Proposal.session_id == session_id)
     if form.grade.data:
         query = query.where(ReplyLetter.classification == form.grade.data)
     if form.due_from.data and not form.due_from.errors:
@@ -308,7 +308,14 @@ def _render(commitment: Commitment, status: int = 200, **overrides):
         .scalars()
         .all()
     )
-    source, found = source_in_letter(commitment.letter, commitment.text)
+    letter_visible = commitment.letter is not None and search.visible_letter(
+        current_user, commitment.letter
+    )
+    # the letter's text only for those who may read the letter (a 不予公开 reply stays in
+    # its unit even when a commitment from it is handed to another unit)
+    source, found = (
+        source_in_letter(commitment.letter, commitment.text) if letter_visible else ("", False)
+    )
     context = {
         "update_form": forms.UpdateForm(prefix="update", noted_on=today()),
         "status_form": _status_form(commitment),
@@ -326,8 +333,7 @@ def _render(commitment: Commitment, status: int = 200, **overrides):
         source_found=found,
         can_handle=svc.can_handle(current_user, commitment),
         needs_report=svc.needs_report_back(commitment),
-        letter_visible=commitment.letter is not None
-        and search.visible_letter(current_user, commitment.letter),
+        letter_visible=letter_visible,
         reviewable=commitment.letter is None or commitment.letter.status in svc.REVIEWABLE_LETTERS,
         evidence_name=svc.evidence_name,
         **context,
@@ -352,7 +358,13 @@ def _act(commitment: Commitment, form_name: str, form, action):
         else:
             db.session.commit()
             flash(message, "success")
-            return redirect(url_for("commitments.detail", commitment_id=commitment.id))
+            if svc.can_view(current_user, commitment):
+                return redirect(url_for("commitments.detail", commitment_id=commitment.id))
+            # handed over to another unit: back to where the user can still look
+            letter = commitment.letter
+            if letter is not None and can_review(letter):
+                return redirect(url_for("commitments.review", letter_id=letter.id))
+            return redirect(url_for("commitments.index"))
     return _render(commitment, 400, **{form_name: form, "open_form": form_name})
 
 
@@ -360,7 +372,9 @@ def _act(commitment: Commitment, form_name: str, form, action):
 @login_required
 def confirm(commitment_id: int):
     commitment = _get(commitment_id)
-    form = _with_units(forms.ConfirmForm(prefix="confirm"))
+    # the letter's candidates page names each row's form c<id>; the commitment page "confirm"
+    prefix = f"c{commitment.id}" if f"c{commitment.id}-text" in request.form else "confirm"
+    form = _with_units(forms.ConfirmForm(prefix=prefix), commitment)
 
     def action():
         svc.confirm(
@@ -380,7 +394,7 @@ def confirm(commitment_id: int):
 @login_required
 def edit(commitment_id: int):
     commitment = _get(commitment_id)
-    form = _with_units(forms.EditForm(prefix="edit"))
+    form = _with_units(forms.EditForm(prefix="edit"), commitment)
 
     def action():
         changes = svc.edit(
@@ -492,6 +506,12 @@ def _render_review(letter: ReplyLetter, status: int = 200, bulk_form=None, error
     ), status
 
 
+@bp.app_template_global()
+def can_review(letter: ReplyLetter) -> bool:
+    """The user may open the letter's commitments page: its unit, and see-all roles."""
+    return search.visible_letter(current_user, letter) and _sees_unit(letter.unit_id)
+
+
 def _can_handle_letter(letter: ReplyLetter) -> bool:
     from tracker.services import permissions
 
@@ -514,7 +534,7 @@ def review(letter_id: int):
     if not form.validate_on_submit():
         return _render_review(letter, 400, form)
     by_id = {c.id: c for c in letter.commitments}
-    ids = [int(i) for i in request.form.getlist("ids") if i.isdigit()]
+    ids = [i for i in map(as_id, request.form.getlist("ids")) if i is not None]
     chosen = [by_id[i] for i in ids if i in by_id]
     if not chosen:
         return _render_review(letter, 400, form, ["请先勾选候选承诺。"])
@@ -531,7 +551,11 @@ def review(letter_id: int):
                 svc.discard(current_user, c)
             message = f"已舍弃{len(chosen)}条候选承诺。"
     except (DomainError, PermissionDenied) as error:
-        return _render_review(letter, 400, form, [_fail(error)])
+        db.session.rollback()
+        message = (
+            str(error) if isinstance(error, DomainError) else "所选条目中有不属于本单位的事项。"
+        )
+        return _render_review(letter, 400, form, [message])
     db.session.commit()
     flash(message, "success")
     return redirect(url_for("commitments.review", letter_id=letter.id))

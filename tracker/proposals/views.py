@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm import selectinload
 
 from tracker.extensions import db
-from tracker.formutil import options
+from tracker.formutil import as_id, options
 from tracker.models import (
     Assignment,
     AuditEvent,
@@ -183,18 +183,18 @@ def _filtered_proposals(form: forms.FilterForm):
     if form.q.data:
         for word in form.q.data.split():
             query = query.where(Proposal.title.contains(word))
-    if form.session.data and form.session.data.isdigit():
-        query = query.where(Proposal.session_id == int(form.session.data))
+    if (session_id := as_id(form.session.data)) is not None:
+        query = query.where(Proposal.session_id == session_id)
     if form.kind.data:
         query = query.where(Proposal.kind == form.kind.data)
     if form.status.data in PROPOSAL_STATUS:
         query = query.where(Proposal.status == form.status.data)
     if form.classification.data:
         query = query.where(Proposal.classification == form.classification.data)
-    if form.unit.data and form.unit.data.isdigit():
+    if (unit_id := as_id(form.unit.data)) is not None:
         query = query.where(
             Proposal.assignments.any(
-                db.and_(Assignment.unit_id == int(form.unit.data), Assignment.active.is_(True))
+                db.and_(Assignment.unit_id == unit_id, Assignment.active.is_(True))
             )
         )
     if form.overdue.data:

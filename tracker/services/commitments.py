@@ -189,10 +189,24 @@ def _check_values(text: str, due_on: date | None, target: str | None) -> tuple[s
     return text, target
 
 
-def _check_unit(unit_id: int | None) -> Unit:
+def owner_units(commitment: Commitment) -> list[Unit]:
+    """Units that may own a commitment: the replying unit and the proposal's other
+    handling units (a co-handling unit often carries out part of the promise)."""
+    units: dict[int, Unit] = {}
+    if commitment.letter is not None and commitment.letter.unit is not None:
+        units[commitment.letter.unit.id] = commitment.letter.unit
+    if commitment.unit is not None:
+        units[commitment.unit.id] = commitment.unit
+    if commitment.proposal is not None:
+        for a in commitment.proposal.active_assignments:
+            units.setdefault(a.unit.id, a.unit)
+    return [u for u in units.values() if u.active and not u.is_coordinating]
+
+
+def _check_unit(commitment: Commitment, unit_id: int | None) -> Unit:
     unit = db.session.get(Unit, unit_id) if unit_id else None
-    if unit is None or not unit.active:
-        raise DomainError("请选择责任单位。")
+    if unit is None or unit not in owner_units(commitment):
+        raise DomainError("责任单位须是答复单位或该件的承办单位。")
     return unit
 
 
@@ -221,7 +235,7 @@ def confirm(
     if keep_inferred:
         text, due_on, target = commitment.text, commitment.due_on, commitment.target
     text, target = _check_values(text or "", due_on, target)
-    unit = _check_unit(unit_id or commitment.unit_id)
+    unit = _check_unit(commitment, unit_id or commitment.unit_id)
     edited = text != commitment.text or due_on != commitment.due_on or target != commitment.target
     commitment.text, commitment.due_on, commitment.target = text, due_on, target
     commitment.unit = unit
@@ -290,7 +304,9 @@ def edit(
     if commitment.status == "discarded":
         raise DomainError("已舍弃的条目不能修改。")
     text, target = _check_values(text, due_on, target)
-    unit = _check_unit(unit_id or commitment.unit_id)
+    unit = _check_unit(commitment, unit_id or commitment.unit_id)
+    if commitment.status == "candidate" and unit.id != commitment.unit_id:
+        raise DomainError("候选承诺的责任单位在确认时选择。")
     changes = []
     if text != commitment.text:
         changes.append("承诺内容")
@@ -303,9 +319,11 @@ def edit(
         changes.append(f"责任单位改为{unit.name}")
     if not changes:
         return []
-    due_changed = any(c.startswith("期限") for c in changes)
-    if commitment.status != "candidate" and due_changed and not reason.strip():
-        raise DomainError("修改已确认承诺的期限须说明理由。")
+    if commitment.status != "candidate" and not reason.strip():
+        if any(c.startswith("期限") for c in changes):
+            raise DomainError("修改已确认承诺的期限须说明理由。")
+        if unit.id != commitment.unit_id:
+            raise DomainError("更换责任单位须说明理由。")
     commitment.text, commitment.due_on, commitment.target = text, due_on, target
     commitment.unit = unit
     _audit(

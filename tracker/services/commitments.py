@@ -31,6 +31,7 @@ from tracker.models import (
     User,
     utcnow,
 )
+from tracker.rules.clock import iso_date
 from tracker.rules.labels import COMMITMENT_STATUS
 from tracker.services import audit, permissions, vocab
 from tracker.services.errors import DomainError, PermissionDenied
@@ -98,7 +99,7 @@ def replace_candidates(
             "unit_id": unit_id,
             "section": (item.get("section") or None) and item["section"][:200],
             "text": item["text"],
-            "due_on": _iso_date(item.get("due_on")),
+            "due_on": iso_date(item.get("due_on")),
             "target": item.get("target"),
             "status": "candidate",
             "created_at": utcnow(),
@@ -109,15 +110,6 @@ def replace_candidates(
     if rows:
         db.session.connection().execute(insert(Commitment.__table__), rows)
     return len(rows)
-
-
-def _iso_date(value: str | None) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value[:10])
-    except ValueError:
-        return None
 
 
 # -- permissions -----------------------------------------------------------------------------

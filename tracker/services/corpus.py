@@ -13,7 +13,7 @@ import os
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import insert, select
@@ -28,7 +28,7 @@ from tracker.models import (
     Unit,
     utcnow,
 )
-from tracker.rules.clock import BEIJING
+from tracker.rules.clock import BEIJING, iso_date
 from tracker.services import commitments, vocab
 
 SUFFIXES = (".txt", ".text")
@@ -198,7 +198,7 @@ class Importer:
         return Outcome(item.name, "imported" if created else "updated", letter_id=letter.id)
 
     def _upsert(self, name: str, digest: str, parsed: dict, existing: ReplyLetter | None):
-        letter_on = _date(parsed.get("letter_date"))
+        letter_on = iso_date(parsed.get("letter_date"))
         year = letter_on.year if letter_on else None
         doc_number = parsed.get("doc_number")
         if (
@@ -316,7 +316,7 @@ class Importer:
         logged_days = {c.contacted_on for c in existing if c.source != "letter"}
         rows = []
         for contact in contacts:
-            day = _date(contact.get("date"))
+            day = iso_date(contact.get("date"))
             if day is None or day in logged_days:  # the clerk's own record of that day wins
                 continue
             for channel in contact.get("channels") or ["电话"]:
@@ -359,15 +359,6 @@ class Importer:
         )
         if not created:
             db.session.expire(letter, ["commitments"])
-
-
-def _date(value: str | None) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value[:10])
-    except ValueError:
-        return None
 
 
 def _datetime(value: str | None) -> datetime | None:

@@ -549,7 +549,8 @@ def test_the_candidates_page_edit_and_confirm_form_works_as_rendered(app, browse
             f"c{cert.id}-unit": _unit_id(app, "广州市教育局"),
         },
     )
-    assert response.status_code == 302
+    assert response.status_code == 302  # back to the letter's list, for the next one
+    assert response.location.endswith(f"/letters/{replied}/commitments")
     assert (_get(app, cert.id).status, _get(app, cert.id).text) == ("open", C_CERT)
 
 

@@ -346,8 +346,9 @@ def detail(commitment_id: int):
     return _render(_get(commitment_id))[0]
 
 
-def _act(commitment: Commitment, form_name: str, form, action):
-    """Validate → one service call → commit → back to the page; errors re-render it."""
+def _act(commitment: Commitment, form_name: str, form, action, back: str | None = None):
+    """Validate → one service call → commit → back to the page (or ``back``); errors
+    re-render the commitment's page."""
     if not svc.can_handle(current_user, commitment):
         abort(403)
     if form.validate_on_submit():
@@ -358,6 +359,8 @@ def _act(commitment: Commitment, form_name: str, form, action):
         else:
             db.session.commit()
             flash(message, "success")
+            if back is not None:
+                return redirect(back)
             if svc.can_view(current_user, commitment):
                 return redirect(url_for("commitments.detail", commitment_id=commitment.id))
             # handed over to another unit: back to where the user can still look
@@ -372,9 +375,12 @@ def _act(commitment: Commitment, form_name: str, form, action):
 @login_required
 def confirm(commitment_id: int):
     commitment = _get(commitment_id)
-    # the letter's candidates page names each row's form c<id>; the commitment page "confirm"
-    prefix = f"c{commitment.id}" if f"c{commitment.id}-text" in request.form else "confirm"
+    # the letter's candidates page names each row's form c<id> (and the clerk goes back
+    # there to go on with the next candidate); the commitment's own page "confirm"
+    from_review = f"c{commitment.id}-text" in request.form and commitment.letter is not None
+    prefix = f"c{commitment.id}" if from_review else "confirm"
     form = _with_units(forms.ConfirmForm(prefix=prefix), commitment)
+    back = url_for("commitments.review", letter_id=commitment.letter_id) if from_review else None
 
     def action():
         svc.confirm(
@@ -387,7 +393,7 @@ def confirm(commitment_id: int):
         )
         return "已确认为承诺事项，将跟踪至办结。"
 
-    return _act(commitment, "confirm_form", form, action)
+    return _act(commitment, "confirm_form", form, action, back)
 
 
 @bp.route("/commitments/<int:commitment_id>/edit", methods=["POST"])

@@ -27,11 +27,10 @@ from tracker.models import (
     CongressSession,
     Proposal,
     ReplyLetter,
-    Unit,
 )
 from tracker.rules.labels import COMMITMENT_STATUS
 from tracker.services import commitments as svc
-from tracker.services import search, tabular, vocab
+from tracker.services import permissions, search, tabular, users, vocab
 from tracker.services.errors import DomainError, PermissionDenied
 from tracker.services.settings import today
 from tracker.web import letter_markdown, letter_paragraphs
@@ -40,16 +39,6 @@ bp = Blueprint("commitments", __name__)
 
 
 # -- helpers ---------------------------------------------------------------------------------
-
-
-def _units() -> list[Unit]:
-    return list(
-        db.session.execute(
-            db.select(Unit)
-            .where(Unit.active.is_(True), Unit.is_coordinating.is_(False))
-            .order_by(Unit.name)
-        ).scalars()
-    )
 
 
 def _get(commitment_id: int) -> Commitment:
@@ -68,16 +57,6 @@ def _get_letter(letter_id: int) -> ReplyLetter:
     if not can_review(letter):
         abort(403)
     return letter
-
-
-def _sees_unit(unit_id: int | None) -> bool:
-    from tracker.services import permissions
-
-    return permissions.sees_all(current_user) or (
-        current_user.role in permissions.HANDLING_ROLES
-        and current_user.unit_id is not None
-        and current_user.unit_id == unit_id
-    )
 
 
 def _with_units(form, commitment: Commitment):
@@ -123,7 +102,9 @@ def _fail(error: Exception):
 
 def _filter_form() -> forms.FilterForm:
     form = forms.FilterForm(request.args)
-    form.unit.choices = options([("", "全部")] + [(str(u.id), u.name) for u in _units()])
+    form.unit.choices = options(
+        [("", "全部")] + [(str(u.id), u.name) for u in users.active_handling_units()]
+    )
     sessions = db.session.execute(
         db.select(CongressSession).order_by(CongressSession.year.desc(), CongressSession.name)
     ).scalars()
@@ -167,7 +148,7 @@ def _filtered(form: forms.FilterForm):
         for word in form.q.data.split():
             query = query.where(Commitment.text.contains(word))
     if form.report.data:
-        follow_up = [t.code for t in vocab.terms("classification") if t.needs_followup]
+        follow_up = vocab.followup_grades()
         query = query.where(
             Commitment.status.in_(svc.CLOSED),
             Commitment.reported_back_on.is_(None),
@@ -194,6 +175,7 @@ def index():
     form = _filter_form()
     page = db.paginate(_filtered(form), per_page=25, error_out=False)
     latest = _latest_updates([c.id for c in page.items])
+    follow = vocab.followup_grades()
     return render_template(
         "commitments/list.html",
         form=form,
@@ -201,7 +183,8 @@ def index():
         args=_list_args(form),
         latest=latest,
         status_of=lambda c: svc.effective_status(c, today()),
-        needs_report=svc.needs_report_back,
+        needs_report=lambda c: svc.needs_report_back(c, follow),
+        grade_labels=vocab.labels("classification"),
     ), (400 if form.errors else 200)
 
 
@@ -249,9 +232,7 @@ def export(fmt: str):
     items = list(db.session.execute(_filtered(form)).unique().scalars())
     latest = _latest_updates([c.id for c in items])
     day = today()
-    grades: dict[str, str] = {}
-    for term in vocab.terms("classification", active_only=False):
-        grades.setdefault(term.code, term.label)
+    grades = vocab.labels("classification")
     rows = []
     for c in items:
         letter, proposal, update = c.letter, c.proposal, latest.get(c.id)
@@ -506,7 +487,7 @@ def _render_review(letter: ReplyLetter, status: int = 200, bulk_form=None, error
         forms={c.id: _edit_form(c, forms.ConfirmForm, f"c{c.id}") for c in candidates},
         bulk_form=bulk_form or forms.BulkForm(),
         errors=errors or [],
-        can_handle=_can_handle_letter(letter),
+        can_handle=permissions.in_unit(current_user, letter.unit_id),
         reviewable=letter.status in svc.REVIEWABLE_LETTERS,
         status_of=lambda c: svc.effective_status(c, today()),
     ), status
@@ -515,16 +496,8 @@ def _render_review(letter: ReplyLetter, status: int = 200, bulk_form=None, error
 @bp.app_template_global()
 def can_review(letter: ReplyLetter) -> bool:
     """The user may open the letter's commitments page: its unit, and see-all roles."""
-    return search.visible_letter(current_user, letter) and _sees_unit(letter.unit_id)
-
-
-def _can_handle_letter(letter: ReplyLetter) -> bool:
-    from tracker.services import permissions
-
-    return (
-        current_user.role in permissions.HANDLING_ROLES
-        and current_user.unit_id is not None
-        and current_user.unit_id == letter.unit_id
+    return search.visible_letter(current_user, letter) and permissions.sees_unit(
+        current_user, letter.unit_id
     )
 
 
@@ -534,7 +507,7 @@ def review(letter_id: int):
     letter = _get_letter(letter_id)
     if request.method == "GET":
         return _render_review(letter)[0]
-    if not _can_handle_letter(letter):
+    if not permissions.in_unit(current_user, letter.unit_id):
         abort(403)
     form = forms.BulkForm()
     if not form.validate_on_submit():

@@ -47,13 +47,7 @@ def _letter(letter_id: int) -> ReplyLetter:
     letter = db.session.get(ReplyLetter, letter_id)
     if letter is None or letter.proposal is None:
         abort(404)
-    if not (
-        permissions.sees_all(current_user)
-        or (
-            current_user.role in permissions.HANDLING_ROLES
-            and current_user.unit_id == letter.unit_id
-        )
-    ):
+    if not permissions.sees_unit(current_user, letter.unit_id):
         abort(403)
     return letter
 
@@ -292,9 +286,7 @@ def return_(letter_id: int):
 @login_required
 def issue(letter_id: int):
     letter = _letter(letter_id)
-    if not (
-        current_user.role in permissions.HANDLING_ROLES and current_user.unit_id == letter.unit_id
-    ):
+    if not permissions.in_unit(current_user, letter.unit_id):
         abort(403)
     form = forms.IssueForm()
     if not form.validate_on_submit():
@@ -309,9 +301,7 @@ def issue(letter_id: int):
 @login_required
 def publish(letter_id: int):
     letter = _letter(letter_id)
-    if not (
-        current_user.role in permissions.HANDLING_ROLES and current_user.unit_id == letter.unit_id
-    ):
+    if not permissions.in_unit(current_user, letter.unit_id):
         abort(403)
     if not forms.SubmitForm().validate_on_submit():
         abort(400)

@@ -20,7 +20,7 @@ from tracker.models import (
 )
 from tracker.proposals import forms
 from tracker.rules.labels import PROPOSAL_STATUS
-from tracker.services import permissions, proposals, search, tabular, timeline, todo, vocab
+from tracker.services import permissions, proposals, search, tabular, timeline, todo, users, vocab
 from tracker.services.errors import DomainError, PermissionDenied
 from tracker.services.settings import today
 
@@ -48,16 +48,6 @@ def _get_assignment(assignment_id: int) -> Assignment:
     return assignment
 
 
-def _units() -> list[Unit]:
-    return list(
-        db.session.execute(
-            db.select(Unit)
-            .where(Unit.active.is_(True), Unit.is_coordinating.is_(False))
-            .order_by(Unit.name)
-        ).scalars()
-    )
-
-
 def _sessions() -> list[CongressSession]:
     return list(
         db.session.execute(
@@ -72,7 +62,7 @@ def _split_names(text: str | None) -> list[str]:
 
 def _action_forms(proposal: Proposal) -> dict:
     """Blank forms for every action the page may show, with database-backed choices."""
-    units = [(u.id, u.name) for u in _units()]
+    units = [(u.id, u.name) for u in users.active_handling_units()]
     assign = forms.AssignForm(prefix="assign", assigned_on=today())
     assign.lead_units.choices = options(units)
     assign.co_units.choices = options(units)
@@ -171,7 +161,9 @@ def _filter_form() -> forms.FilterForm:
     form = forms.FilterForm(request.args)
     form.session.choices = options([("", "全部")] + [(str(s.id), s.name) for s in _sessions()])
     form.status.choices = options([("", "全部")] + list(PROPOSAL_STATUS.items()))
-    form.unit.choices = options([("", "全部")] + [(str(u.id), u.name) for u in _units()])
+    form.unit.choices = options(
+        [("", "全部")] + [(str(u.id), u.name) for u in users.active_handling_units()]
+    )
     form.classification.choices = options([("", "全部")] + vocab.choices("classification"))
     return form
 
@@ -250,15 +242,6 @@ EXPORT_HEADERS = (
 )
 
 
-def _labels(vocabulary: str) -> dict[str, str]:
-    """code → label for a vocabulary (as ``vocab.label`` reads it: the first row of a code),
-    read once per export rather than once per row."""
-    out: dict[str, str] = {}
-    for term in sorted(vocab.terms(vocabulary, active_only=False), key=lambda t: t.id):
-        out.setdefault(term.code, term.label)
-    return out
-
-
 def _unit_names(proposal: Proposal, role: str) -> list[str]:
     names: list[str] = []
     for a in proposal.active_assignments:
@@ -305,7 +288,7 @@ def export(fmt: str):
         abort(404)
     form = _filter_form()
     query = _filtered_proposals(form).options(selectinload(Proposal.feedback))
-    classifications, satisfactions = _labels("classification"), _labels("satisfaction")
+    classifications, satisfactions = vocab.labels("classification"), vocab.labels("satisfaction")
     rows = [
         _export_row(p, classifications, satisfactions) for p in db.session.execute(query).scalars()
     ]
@@ -374,7 +357,7 @@ def assign(proposal_id: int):
     form = _action_forms(proposal)["assign_form"]
 
     def action():
-        by_id = {u.id: u for u in _units()}
+        by_id = {u.id: u for u in users.active_handling_units()}
         leads = [by_id[i] for i in form.lead_units.data if i in by_id]
         cos = [by_id[i] for i in form.co_units.data or [] if i in by_id]
         separate = form.mode.data == "separate"

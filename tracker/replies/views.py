@@ -201,21 +201,13 @@ def search_export(fmt: str):
             export_max=EXPORT_MAX,
         )
         return page, 400
-    labels_of = {name: _vocab_labels(name) for name in ("classification", "disclosure")}
+    labels_of = {name: vocab.labels(name) for name in ("classification", "disclosure")}
     rows = [_search_export_row(le, labels_of) for le in letters]
     return tabular.download(
         tabular.Sheet("答复检索", SEARCH_EXPORT_HEADERS, rows),
         fmt,
         f"答复检索_{today().isoformat()}",
     )
-
-
-def _vocab_labels(vocabulary: str) -> dict[str, str]:
-    """code → label (as ``vocab.label`` reads it), read once per export."""
-    out: dict[str, str] = {}
-    for term in sorted(vocab.terms(vocabulary, active_only=False), key=lambda t: t.id):
-        out.setdefault(term.code, term.label)
-    return out
 
 
 def get_visible_letter(letter_id: int, *, public: bool) -> ReplyLetter:
@@ -348,9 +340,7 @@ def export(letter_id: int, fmt: str):
 
 
 def _can_decide_disclosure(letter: ReplyLetter) -> bool:
-    return permissions.sees_all(current_user) or (
-        current_user.role in permissions.HANDLING_ROLES and current_user.unit_id == letter.unit_id
-    )
+    return permissions.sees_unit(current_user, letter.unit_id)
 
 
 @bp.route("/letters/<int:letter_id>/disclosure", methods=["POST"])

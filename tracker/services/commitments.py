@@ -12,7 +12,7 @@ from __future__ import annotations
 import shutil
 import unicodedata
 import uuid
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -125,22 +125,12 @@ def scope(user: User) -> ColumnElement[bool]:
 
 
 def can_view(user: User, commitment: Commitment) -> bool:
-    if permissions.sees_all(user):
-        return True
-    return (
-        user.role in permissions.HANDLING_ROLES
-        and user.unit_id is not None
-        and user.unit_id == commitment.unit_id
-    )
+    return permissions.sees_unit(user, commitment.unit_id)
 
 
 def can_handle(user: User, commitment: Commitment) -> bool:
     """Confirm, edit, update and close: the owning unit's clerks and supervisors."""
-    return (
-        user.role in permissions.HANDLING_ROLES
-        and user.unit_id is not None
-        and user.unit_id == commitment.unit_id
-    )
+    return permissions.in_unit(user, commitment.unit_id)
 
 
 def _require_handle(user: User, commitment: Commitment) -> None:
@@ -494,14 +484,14 @@ def set_status(
     _audit(actor, commitment, "commitment_status", message, old=old, new=status)
 
 
-def needs_report_back(commitment: Commitment) -> bool:
+def needs_report_back(commitment: Commitment, followup: frozenset[str] | None = None) -> bool:
     """A follow-up-grade (B) reply's commitment that is done or cannot be done must be
     reported back to the deputy."""
     if commitment.status not in CLOSED or commitment.reported_back_on is not None:
         return False
     letter = commitment.letter
-    grade = vocab.term("classification", letter.classification) if letter else None
-    return bool(grade and grade.needs_followup)
+    grades = vocab.followup_grades() if followup is None else followup
+    return letter is not None and letter.classification in grades
 
 
 def report_back(
@@ -556,7 +546,7 @@ def report_back(
 def due_for_unit(unit_id: int, day: date, soon_days: int) -> list[Commitment]:
     """The unit's confirmed, unfinished commitments that are overdue or due within
     ``soon_days``, earliest first."""
-    horizon = date.fromordinal(day.toordinal() + soon_days)
+    horizon = day + timedelta(days=soon_days)
     return list(
         db.session.execute(
             select(Commitment)
@@ -592,7 +582,7 @@ def letters_to_confirm(unit_id: int) -> list[tuple[ReplyLetter, int]]:
 def reports_owed(unit_id: int) -> list[Commitment]:
     """The unit's finished or dropped commitments of follow-up-grade replies that the
     deputy has not been told about yet."""
-    grades = [t.code for t in vocab.terms("classification", active_only=False) if t.needs_followup]
+    grades = vocab.followup_grades()
     return list(
         db.session.execute(
             select(Commitment)

@@ -247,11 +247,7 @@ def _keep_version(letter: ReplyLetter, actor: User | None, comment: str | None) 
 
 
 def can_edit(actor: User, letter: ReplyLetter) -> bool:
-    return (
-        letter.status in EDITABLE
-        and actor.role in permissions.HANDLING_ROLES
-        and actor.unit_id == letter.unit_id
-    )
+    return letter.status in EDITABLE and permissions.in_unit(actor, letter.unit_id)
 
 
 def save_draft(
@@ -557,7 +553,7 @@ def approve(
 
 def issue(actor: User, letter: ReplyLetter, issued_on: date) -> None:
     """The signed letter is sent to the deputy: the unit's reply for this round is done."""
-    if not (actor.unit_id == letter.unit_id and actor.role in permissions.HANDLING_ROLES):
+    if not permissions.in_unit(actor, letter.unit_id):
         raise PermissionDenied("只有本单位人员可以登记发出。")
     if letter.status != "approved":
         raise DomainError("只有已签发的函可以发出。")
@@ -591,7 +587,7 @@ def issue(actor: User, letter: ReplyLetter, issued_on: date) -> None:
 
 
 def publish(actor: User, letter: ReplyLetter) -> None:
-    if not (actor.unit_id == letter.unit_id and actor.role in permissions.HANDLING_ROLES):
+    if not permissions.in_unit(actor, letter.unit_id):
         raise PermissionDenied("只有本单位人员可以公开答复。")
     mode = vocab.term("disclosure", letter.disclosure)
     if not (mode and mode.is_public):

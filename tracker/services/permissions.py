@@ -43,13 +43,19 @@ def require_view(user: User, proposal: Proposal) -> None:
         raise PermissionDenied("您无权查看该建议/提案。")
 
 
+def in_unit(user: User, unit_id: int | None) -> bool:
+    """The user is a clerk or supervisor of that unit (and so handles its items)."""
+    return user.role in HANDLING_ROLES and user.unit_id is not None and user.unit_id == unit_id
+
+
+def sees_unit(user: User, unit_id: int | None) -> bool:
+    """The user reads that unit's items: its own people and the see-all roles."""
+    return sees_all(user) or in_unit(user, unit_id)
+
+
 def works_for(user: User, assignment: Assignment) -> bool:
     """The user handles this assignment: a clerk or supervisor of its unit."""
-    return (
-        user.role in HANDLING_ROLES
-        and user.unit_id is not None
-        and user.unit_id == assignment.unit_id
-    )
+    return in_unit(user, assignment.unit_id)
 
 
 def can_register(user: User) -> bool:

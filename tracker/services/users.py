@@ -15,6 +15,17 @@ MIN_PASSWORD = 8
 UNIT_ROLES = ("clerk", "supervisor")  # roles that must belong to a unit
 
 
+def active_handling_units() -> list[Unit]:
+    """Units that handle proposals (not the coordinating office), for choosing one."""
+    return list(
+        db.session.execute(
+            db.select(Unit)
+            .where(Unit.active.is_(True), Unit.is_coordinating.is_(False))
+            .order_by(Unit.name)
+        ).scalars()
+    )
+
+
 def find_unit(name: str) -> Unit | None:
     """A unit by its full name or one of its short names."""
     name = name.strip()

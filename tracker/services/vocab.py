@@ -142,6 +142,21 @@ def term(vocabulary: str, code: str | None) -> VocabularyTerm | None:
     return db.session.execute(query.order_by(VocabularyTerm.id)).scalars().first()
 
 
+def labels(vocabulary: str) -> dict[str, str]:
+    """code → label for a whole vocabulary, as ``label`` reads each one (the first row of
+    a code): for lists and exports, one query instead of one a row."""
+    out: dict[str, str] = {}
+    for row in sorted(terms(vocabulary, active_only=False), key=lambda t: t.id):
+        out.setdefault(row.code, row.label)
+    return out
+
+
+def followup_grades() -> frozenset[str]:
+    """Classification codes whose replies carry commitments to follow up (B, and C in the
+    three-grade scheme), across every scheme: old letters keep their grades."""
+    return frozenset(t.code for t in terms("classification", active_only=False) if t.needs_followup)
+
+
 def label(vocabulary: str, code: str | None) -> str:
     found = term(vocabulary, code)
     return found.label if found else (code or "")

@@ -144,7 +144,10 @@ def test_a_letter_without_number_is_flagged_searchable_and_reviewable(
     path = tmp_path / "no_number.txt"
     path.write_text(text, encoding="utf-8")
     result = runner.invoke(args=["import-letters", str(path)])
-    assert "flagged\tno_number.txt\t未能识别建议/提案编号" in result.output
+    assert (
+        "flagged\tno_number.txt\t会议届次：信中未写明，关联建议/提案需要；"
+        "建议/提案编号：信中未写明，关联建议/提案需要"
+    ) in result.output
     letter = _letters(app)[0]
     assert letter.needs_review and letter.proposal_id is None
     # still searchable
@@ -155,7 +158,7 @@ def test_a_letter_without_number_is_flagged_searchable_and_reviewable(
     # a liaison completes it on the review page
     browser.login("liaison")
     page = browser.get("/letters/review").get_data(as_text=True)
-    assert "no_number.txt" in page and "未能识别建议/提案编号" in page
+    assert "no_number.txt" in page and "建议/提案编号：信中未写明" in page
     response = browser.post(
         f"/letters/{letter.id}/review",
         {"session": "市十六届人大一次会议", "year": "2022", "kind": "建议", "number": "20222174"},

@@ -7,13 +7,19 @@ import contextlib
 import random
 import re
 import statistics
-import time
 from collections import Counter
 
 import pytest
 
 from tracker.letters import synth
-from tracker.letters.parser import NotALetter, decode_bytes, parse_file, parse_letter
+from tracker.letters.parser import (
+    NotALetter,
+    ParsedLetter,
+    decode_bytes,
+    parse_file,
+    parse_letter,
+)
+from tracker.letters.patterns import disclosure_mode
 from tracker.letters.synth import TOPICS, generate_letters, generate_records, write_corpus
 
 KEY_FIELDS = (
@@ -203,16 +209,17 @@ def test_file_names(corpus):
     assert names[0].startswith("syn_000001_")
 
 
-def test_generation_speed():
-    # the target is >= 2,000 letters/s; the bar here is low so a busy machine passes
-    start = time.perf_counter()
-    sum(1 for _ in generate_letters(1000, seed=9))
-    assert 1000 / (time.perf_counter() - start) >= 500
-
-
 # --------------------------------------------------------------------------------------
 # The project's parser reads the letters back
 # --------------------------------------------------------------------------------------
+
+
+def _as_generated(letter: ParsedLetter) -> dict:
+    """The parser's fields in the generator's terms: the generator records the disclosure
+    mode, the parser the phrase as printed (此件主动公开), which the importer maps."""
+    fields = letter.as_dict()
+    fields["disclosure"] = disclosure_mode(fields["disclosure"])
+    return fields
 
 
 def test_parser_agrees_with_the_ground_truth():
@@ -220,7 +227,7 @@ def test_parser_agrees_with_the_ground_truth():
     parsed = []
     for r in records:
         with contextlib.suppress(NotALetter):
-            parsed.append((r, parse_letter(r["text"])))
+            parsed.append((r, _as_generated(parse_letter(r["text"]))))
     assert len(parsed) >= 0.98 * len(records)
     mismatches = [
         (r["file_name"], field, r[field], p[field])

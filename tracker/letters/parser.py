@@ -1,31 +1,77 @@
-"""Parse reply letters (答复函) to deputies' suggestions and CPPCC proposals.
+"""Read reply letters (答复函) to deputies' suggestions and CPPCC proposals.
 
-Input is plain text as found in the wild: a published web page with navigation and
-metadata noise around the letter, or the text of the letter itself.  Pure standard
-library: no Flask, no database.
+Input is plain text as found in the wild: a published web page with menus, metadata tables
+and footers around the letter, a letter flattened into one table cell, a co-handling
+opinion (会办意见) sent to the lead unit, a copy on a third-party site. ``parse_letter``
+reads it the way a clerk does, in order:
 
-The parser works line by line on a length-preserving normalised copy of the text
-(full-width ASCII folded to half-width), so every value that is returned "as printed"
-is sliced from the original line at the offsets found in the normalised one.
+1. lines: physical lines, table cells and run-on paragraphs become logical lines;
+2. page chrome: menus, breadcrumbs, share links, site footers are set aside, and what the
+   page says about the letter (发布机构, 文号, 公开方式 … as "key: value", pipe rows or
+   one label per line) is kept as page metadata;
+3. the addressee line (XX代表：, XX等N位代表, 尊敬的XX委员, 贵党派, a unit) or, in a form
+   layout, the 代表姓名 field; the header above it (heading, document number, grade,
+   disclosure, letterhead, 签发人) and the body below it;
+4. the closing: the date line (also "2019615" where one reading is possible), the signature,
+   the closing notes (contact, phone, disclosure, grade, cc);
+5. sections and the proposal the letter answers (title, number, session, kind), the issuer,
+   co-handling units, contacts with the proposer and the promises made;
+6. whether it is a reply at all.
 
-A field the letter does not carry is None (or an empty list): no value is ever taken
-from a line that merely looks similar (the page's 发布时间 is not the letter date; a
-numbered item "1.2017年起实施…" is not a date line).
+Every value is taken from the printed text (see ``text.Text``); a field the letter does not
+print is None or empty, and where the letter prints a field that could not be read, its
+name is in ``unread`` so that a person can look. Pure standard library.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import asdict, dataclass, field
 from datetime import date
+from functools import cached_property
 from pathlib import Path
 
-from .commitments import cn_to_int, find_commitments, normalize
+from . import patterns as P
+from .commitments import find_commitments
+from .text import DROPPED_RE, Text, cn_to_int, fold, read_date, squeeze
 
-__all__ = ["NotALetter", "decode_bytes", "parse_file", "parse_letter"]
+__all__ = ["NotALetter", "ParsedLetter", "decode_bytes", "parse_file", "parse_letter"]
 
 
 class NotALetter(ValueError):
     """The text is not a reply letter (the message says why)."""
+
+
+@dataclass
+class ParsedLetter:
+    """What a letter says, as printed. Dates are ISO strings; lists are never None."""
+
+    title: str | None = None
+    issuer: str | None = None
+    proposal_kind: str | None = None
+    session: str | None = None
+    proposal_number: str | None = None
+    proposal_title: str | None = None
+    proposers: list[str] = field(default_factory=list)
+    addressee: str | None = None
+    co_opinion: bool = False  # a co-handling unit's opinion to the lead unit, not a reply
+    classification: str | None = None
+    doc_number: str | None = None
+    letter_date: str | None = None
+    published_at: str | None = None
+    co_units: list[str] = field(default_factory=list)
+    contacts: list[dict] = field(default_factory=list)
+    contact_person: str | None = None
+    contact_phone: str | None = None
+    disclosure: str | None = None
+    cc: list[str] = field(default_factory=list)
+    sections: list[dict] = field(default_factory=list)
+    commitments: list[dict] = field(default_factory=list)
+    body: str = ""
+    unread: list[str] = field(default_factory=list)  # printed but not read
+
+    def as_dict(self) -> dict:
+        return asdict(self)
 
 
 # --------------------------------------------------------------------------------------
@@ -58,187 +104,499 @@ def decode_bytes(data: bytes) -> str:
 
 
 # --------------------------------------------------------------------------------------
-# Patterns (all applied to normalised text: ：→: （→( ，→, ；→; ［→[ ０→0 ％→%)
+# Lines
 # --------------------------------------------------------------------------------------
 
 _CJK_RE = re.compile(r"[\u4e00-\u9fff]")
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f\ufffd]")
-_BULLET_RE = re.compile(r"^[•·●◆◇■□▪▶►\-\*>\s]+")
+_ENOUGH_CJK_RE = re.compile(r"(?:[^\u4e00-\u9fff]*[\u4e00-\u9fff]){20}")
+_BULLET_RE = re.compile(r"^(?:[•·●◆◇■□▪▶►*>]+\s*|-\s+)")
 
-# Page noise: metadata keys ("发布时间: …"), tool links, breadcrumbs, site footers.
-_NOISE_KEY_RE = re.compile(
-    r"^[【\[]?(?:发布时间|发布日期|发文日期|成文日期|更新时间|更新日期|时间|日期|来源|信息来源|"
-    r"文章来源|稿件来源|发布机构|发布单位|发文机关|作者|编辑|责任编辑|浏览量|浏览次数|阅读量|"
-    r"阅读次数|阅读数|点击量|点击数|点击率|访问量|访问次数|字号|浏览字号|字体|分享到|分享|"
-    r"索引号|主题分类|体裁分类|组配分类|服务对象|分类|主题词|关键词|文号|发文字号|标题|名称|"
-    r"有效性|效力状态|发布人|录入人?|审核人?|校对|供稿|撰稿|编审)\s*[:]"
+
+def _spaced(word: str) -> str:
+    """A label as printed with padding between its characters ("联  系 电 话")."""
+    return r"\s*".join(re.escape(ch) for ch in word)
+
+
+# Labels of page metadata, form fields and closing notes, by what they introduce.
+_LABELS: dict[str, tuple[str, ...]] = {
+    "title": ("标题", "名称", "信息名称", "文件名称", "文章标题", "内容概述"),
+    "publisher": ("发布机构", "发布单位", "信息所属单位", "发文机关", "发文单位", "所属机构"),
+    "source": ("来源", "信息来源", "文章来源", "稿件来源"),
+    "doc": ("文号", "发文字号", "文件编号", "建议字", "提案字"),
+    "published": (
+        "发布时间", "发布日期", "发文日期", "公开日期", "添加时间", "时间", "日期", "更新时间",
+        "更新日期",
+    ),
+    "written": ("成文日期", "成文时间", "生成日期", "生效日期", "实施时间", "实施日期"),
+    "disclosure": ("公开方式", "公开属性", "公开类别", "公开类型", "公开形式", "公开选项"),
+    "grade": ("答复类别", "办复类别", "办理类别", "类别", "分类", "办理结果", "答复类型"),
+    "signer": ("签发人", "签发", "领导签发", "主要签发领导", "领导署名", "签发领导"),
+    "proposers": ("代表姓名", "委员姓名", "提案人", "领衔代表", "领衔人", "建议人", "代表"),
+    "subject": ("建议内容", "提案内容", "事由", "案由", "建议名称", "提案名称"),
+    "number": ("新编号", "建议编号", "提案编号", "编号", "建议号", "提案号"),
+    "lead": ("主办单位", "主办", "承办单位"),
+    "co": ("协办单位", "会办单位"),
+    "answer": ("办理情况", "答复内容", "办理答复"),
+    "other": (
+        "索引号", "主题分类", "组配分类", "信息分类", "体裁分类", "主题词", "关键词", "关键字",
+        "有效性", "是否有效", "时效性", "公文时效", "信息有效性", "效力状态", "浏览次数",
+        "点击数", "点击量", "访问量", "阅读量", "阅读次数", "字号", "字体", "文字大小", "背景色",
+        "作者", "编辑", "责任编辑", "废止日期", "是否公开", "是否同意公开", "归档时间", "地址",
+        "邮编", "邮政编码", "传真", "网站标识码", "浏览量", "阅读数", "点击率", "访问次数",
+        "发布人", "录入", "录入人", "审核", "审核人", "校对", "供稿", "撰稿", "编审", "分享到",
+    ),
+}  # fmt: skip
+_LABEL_KEY = {squeeze(label): key for key, labels in _LABELS.items() for label in labels}
+_LABEL_ALT = "|".join(_spaced(w) for w in sorted(_LABEL_KEY, key=len, reverse=True))
+# "key: value" anywhere in a line, several to a line ("来源:X局发布时间:2023-07-21")
+_LABEL_COLON_RE = re.compile(rf"(?P<label>{_LABEL_ALT})\s*:")
+# a table cell or line holding only a label ("索 引 号", "发布机构"), or "label value"
+_NO_COLON = (
+    "索引号", "信息名称", "名称", "发布机构", "信息所属单位", "发布日期", "文号", "是否有效",
+    "主题分类", "信息分类", "成文日期", "生效日期", "发文字号", "发文机关", "时效性", "有效性",
+    "内容概述", "公开方式", "标题", "发布时间", "组配分类",
+)  # fmt: skip
+_LABEL_SPACE_RE = re.compile(
+    "(?P<label>"
+    + "|".join(_spaced(w) for w in sorted(_NO_COLON, key=len, reverse=True))
+    + r")(?=\s|$)"
 )
-_NOISE_WORDS = (
-    "扫一扫在手机打开当前页",
-    "扫一扫在手机上查看当前页面",
-    "扫一扫",
-    "打印本页",
-    "关闭窗口",
-    "关闭本页",
-    "返回顶部",
-    "返回首页",
-    "打印",
-    "关闭",
-    "收藏",
-    "分享",
-    "上一篇",
-    "下一篇",
-    "相关链接",
-    "相关文章",
-    "相关阅读",
-    "相关附件",
-    "网站地图",
-    "联系我们",
-    "浏览字号",
-    "T浏览字号",
-    "字号",
-    "大",
-    "中",
-    "小",
-    "默认",
-    "保存",
-    "微信",
-    "微博",
-    "【",
-    "】",
-    "[",
-    "]",
-    "|",
-    "/",
+# closing-note labels that start a new logical line inside a run-on paragraph
+_CONTACT_LABEL = (
+    r"(?:联\s*系\s*人|承\s*办\s*人|经\s*办\s*人|办\s*理\s*人|联\s*络\s*人)"
+    r"(?:\s*姓\s*名)?(?:及(?:其)?(?:联系)?(?:电话|方式))?"
 )
-_NOISE_WORD_RE = re.compile(
+_NOTE_LABEL_RE = re.compile(
+    rf"^(?:{_CONTACT_LABEL}|联\s*系\s*单\s*位[^:：]{{0,8}}|联\s*系\s*科\s*室[^:：]{{0,10}}|"
+    r"联\s*系\s*电\s*话|电\s*话|联系方式|办公电话|手\s*机|抄\s*[送报]|报|承办负责人|主管领导[^:：]{0,4})\s*:"
+)
+
+
+@dataclass
+class Line:
+    """One logical line: its text, the physical line it came from, and whether it is page
+    chrome (menus, footers) rather than the letter."""
+
+    text: Text
+    row: int
+    chrome: bool = False
+
+    @property
+    def norm(self) -> str:
+        return self.text.norm
+
+    @cached_property
+    def prose(self) -> bool:
+        return _is_prose(self.text.norm)
+
+    @property
+    def raw(self) -> str:
+        return self.text.raw
+
+
+_SENTENCE_END = "。！？!?；;"
+
+
+def _breaks_here(left: str, right: str) -> bool:
+    """Whether the space between ``left`` and ``right`` in a run-on line is a line break."""
+    if left[-1] in _SENTENCE_END:
+        return True
+    if re.search(r"(?:代表|委员|们|如下|如次|同志)\s*:$", left):
+        return True  # "XX代表: 您提出的…", "现答复如下: 按照…"
+    if right.startswith("尊敬的") or _NOTE_LABEL_RE.match(right):
+        return True
+    if _LABEL_COLON_RE.match(right) or _LABEL_SPACE_RE.match(right):
+        return True
+    return read_date(left)[0] is not None
+
+
+_GAP_RE = re.compile(r"\s+")
+
+
+def _run_on_parts(text: Text) -> list[Text]:
+    """A line that runs several lines together (a letter flattened into one table cell)
+    cut where a paragraph, a label, an addressee or a date begins."""
+    if " " not in text.norm:
+        return [text]
+    parts: list[Text] = []
+    start = 0
+    for gap in _GAP_RE.finditer(text.norm):
+        if gap.start() == 0 or gap.end() == len(text.norm):
+            continue
+        if _breaks_here(text.norm[start : gap.start()], text.norm[gap.end() :]):
+            parts.append(text.part(start, gap.start()))
+            start = gap.end()
+    parts.append(text.part(start))
+    return [p for p in parts if p]
+
+
+_SITE_ROW_RE = re.compile(
+    r"ICP|版权所有|网站标识码|标识码|公网安备|网安备|技术支持|Copyright|copyright|Powered by|"
+    r"^主\s*办\s*(?:单\s*位)?\s*:|承办单位\s*:|网站地图|设为首页|加入收藏|收藏本站|备案号|"
+    r"友情链接|免责声明|使用帮助|关于我们"
+)
+
+
+def split_lines(text: str) -> list[Line]:
+    """Logical lines of a text: physical lines, cut at table cells ("|") and where a run-on
+    line holds several lines; bullets stripped, empty lines dropped."""
+    lines: list[Line] = []
+    folded = fold(text)
+    plain = not DROPPED_RE.search(folded)  # nothing to drop: each line folds in place
+    for row, (physical, folded_line) in enumerate(
+        zip(text.splitlines(), folded.splitlines(), strict=True)
+    ):
+        whole = Text(physical, folded_line) if plain else Text.of(physical)
+        if not whole.norm.strip():
+            continue
+        site = bool(_SITE_ROW_RE.search(whole.norm))
+        cells, start = [], 0
+        for bar in re.finditer(r"\|", whole.norm):
+            cells.append(whole.part(start, bar.start()))
+            start = bar.end()
+        cells.append(whole.part(start))
+        filled = [c for c in cells if c]
+        # a menu: a row of several short items ("| 网站首页| |招标公告| |资讯中心| …")
+        menu = len(filled) >= 4 and all(len(c.norm) <= 8 and ":" not in c.norm for c in filled)
+        for cell in cells:
+            bullet = _BULLET_RE.match(cell.norm)
+            if bullet:
+                cell = cell.part(bullet.end())
+            for part in _run_on_parts(cell) if cell else ():
+                lines.append(Line(part, row, site or menu))
+    return lines
+
+
+# --------------------------------------------------------------------------------------
+# Page chrome
+# --------------------------------------------------------------------------------------
+
+_CHROME_WORDS = (
+    "扫一扫在手机打开当前页", "扫一扫在手机上查看当前页面", "扫一扫", "打印本页", "关闭窗口",
+    "关闭本页", "返回顶部", "回到顶部", "返回首页", "打印", "关闭", "收藏", "分享", "上一篇",
+    "下一篇", "相关链接", "相关文章", "相关阅读", "相关附件", "相关文件", "相关信息",
+    "相关新闻", "附件下载", "文件下载", "网站地图", "联系我们", "浏览字号", "字号", "大",
+    "中", "小", "默认", "保存", "微信", "微博", "手机版", "登录", "注册", "展开", "菜单",
+    "底部栏目", "推荐", "站长推荐", "信息搜索", "无障碍", "无障碍浏览", "网站无障碍", "长辈版",
+    "关怀版",
+    "关爱版", "长者模式", "简体版", "繁體版", "繁体版", "Document", "评论", "×", "x", "【", "】",
+    "[", "]", "|", "/", ">", "»", "附件", "已归档", "创建时间", "正文内容", "信息url",
+)  # fmt: skip
+_CHROME_WORD_RE = re.compile(
     r"^(?:"
-    + "|".join(re.escape(w) for w in sorted(_NOISE_WORDS, key=len, reverse=True))
-    + r"|\s)+$"
+    + "|".join(re.escape(w) for w in sorted(_CHROME_WORDS, key=len, reverse=True))
+    + r"|[:\s])+$"
 )
-_NOISE_CONTAINS_RE = re.compile(
-    r"扫一扫在手机|ICP备|版权所有|网站标识码|公网安备|技术支持|浏览字号|当前位置|您现在的位置|您的位置|"
-    r"在手机打开当前页|打印本页|关闭窗口|【打印】|【关闭】|\[打印\]|\[关闭\]"
+# page furniture wherever it stands in a line …
+_CHROME_CONTAINS_RE = re.compile(
+    r"扫一扫在手机|在手机打开当前页|在手机上查看|浏览字号|当前位置|您现在的位置|您的位置|您当前的位置|"
+    r"您当前所在位置|您现在所在的位置|打印本页|关闭窗口|【打印】|【关闭】|\[打印\]|\[关闭\]|"
+    r"留言与评论|\(共有\s*\d+\s*条评论\)"
+)
+# … and words that are furniture only in a short line (a letter may well mention 二维码)
+_CHROME_SHORT_RE = re.compile(
+    r"二维码|访问效果|IE\d|浏览器|^今天是|星期[一二三四五六日天]|IPv6|繁体中文|无障碍|长者模式|"
+    r"^上一篇|^下一篇|^相关(?:新闻|信息|链接|文件|附件)|^(?:附件|文件)下载"
 )
 _PAGE_NUMBER_RE = re.compile(
     r"^[-\s]*\d{1,3}[-\s]*$|^第\s*\d{1,3}\s*页(?:\s*[,/]?\s*共\s*\d{1,3}\s*页)?$"
 )
 _BREADCRUMB_RE = re.compile(r"^(?:首页|网站首页|主页)\s*(?:>|»|›|→|/)|(?:>|»|›|→).*(?:>|»|›|→)")
 _PUBLISHED_RE = re.compile(
-    r"(?:(?:发布|发表|公开)(?:时间|日期)|^[【\[]?(?:时间|日期))\s*:\s*"
     r"(?P<y>\d{4})\s*[-/.年]\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})\s*日?"
     r"(?:\s*(?P<H>\d{1,2})\s*:\s*(?P<M>\d{2})(?:\s*:\s*(?P<S>\d{2}))?)?"
 )
-_META_DOC_RE = re.compile(r"^(?:文号|发文字号)\s*:\s*(?P<v>.+)$")
 
-# Numerals used in dates.
-_Y = r"(?:\d{4}|[〇○零O0一二三四五六七八九]{4})"
-_MD = r"(?:\d{1,2}|[一二三四五六七八九十]{1,3})"
-_DATE_LINE_RE = re.compile(
-    r"^(?P<pre>.*?)(?P<date>(?P<y>" + _Y + r")年(?P<m>" + _MD + r")月(?P<d>" + _MD + r")日)$"
-)
-_ISO_DATE_LINE_RE = re.compile(r"^(?P<y>\d{4})[-/.](?P<m>\d{1,2})[-/.](?P<d>\d{1,2})$")
 
-_CLASS_WORDS = r"解决采纳|列入计划|正在解决|留作参考|已经解决|基本解决|已解决"
-_GRADE_LINE_RE = re.compile(
-    r"^[(\[【]?\s*(?:(?P<g>[A-Da-d甲乙丙丁])\s*类|(?P<w>"
-    + _CLASS_WORDS
-    + r")|(?P<b>[A-D]))\s*[)\]】]?$"
-)
-_GRADE_KEY_RE = re.compile(
-    r"(?<!公开)(?:办复|答复|办理|复文|建议|提案|议案)?(?:类别|类型)\s*[:]?\s*"
-    r"(?:(?P<w>" + _CLASS_WORDS + r")|(?P<g>[A-Da-d甲乙丙丁])(?![A-Za-z])\s*类?)"
-)
-_DOC_RE = re.compile(
-    r"(?P<doc>[\u4e00-\u9fff]{1,12}\s*[〔\[【(]\s*\d{4}\s*[〕\]】)]\s*第?\d+(?:\s*-\s*\d+)*\s*号)"
-)
-_DOC_GRADE_SUFFIX_RE = re.compile(r"^\s*[(\[【]?\s*(?P<g>[A-Da-d甲乙丙丁])\s*类\s*[)\]】]?\s*$")
+def _is_chrome(norm: str) -> bool:
+    if _PAGE_NUMBER_RE.match(norm) or _CHROME_WORD_RE.match(norm):
+        return True
+    if len(norm) > 120:
+        return False
+    if _CHROME_CONTAINS_RE.search(norm):
+        return True
+    if len(norm) <= 40 and not re.search(r"[。，,]", norm) and _CHROME_SHORT_RE.search(norm):
+        return True
+    return bool(_BREADCRUMB_RE.search(norm)) and not re.search(r"[。，,]", norm)
 
-_TITLE_END_RE = re.compile(r"(?:函|答复|回复|答复意见|办理意见|的意见|复文)$")
-_TITLE_PART_RE = re.compile(r"关于|对|答复|建议|提案|议案|会议|第")
-_TITLE_HINT_RE = re.compile(r"建议|提案|议案|答复|回复|复函")
-_TITLE_KIND_RE = re.compile(r"(建议|提案|议案)(?:的|办理)?(?:答复|回复|复函|办理|的函)")
-_ISSUER_FROM_TITLE_RE = re.compile(r"^(?P<issuer>[\u4e00-\u9fff()（）]{2,40}?)(?:关于|对)")
 
-_NUM = r"[A-Za-z]{0,3}\d+(?:\s*-\s*\d+)*[A-Za-z]?"
-_NUMBER_IN_TITLE_RE = re.compile(r"第\s*(?P<n>" + _NUM + r")\s*号")
-_NUMBER_IN_BODY_RE = re.compile(
-    r"[(\[【]\s*(?:第|编号\s*[:]?\s*)?\s*(?P<n>" + _NUM + r")\s*号?\s*[)\]】]"
-    r"|第\s*(?P<n2>" + _NUM + r")\s*号"
-    r"|(?:建议|提案|议案)?编号\s*[:]\s*(?P<n3>" + _NUM + r")"
-)
+def _published_at(value: str) -> str | None:
+    m = _PUBLISHED_RE.search(value)
+    if not m:
+        return None
+    try:
+        day = date(int(m["y"]), int(m["m"]), int(m["d"]))
+    except ValueError:
+        return None
+    if m["H"] is None:
+        return day.isoformat()
+    try:
+        return f"{day.isoformat()}T{int(m['H']):02d}:{int(m['M']):02d}:{int(m['S'] or 0):02d}"
+    except ValueError:
+        return day.isoformat()
 
-_SESSION_CORE = (
-    r"(?:政协)?第?[一二三四五六七八九十\d]{1,4}届(?:全国|[省市区县])?"
-    r"(?:人大|人民代表大会|政协|委员会)?(?:常委会)?第?[一二三四五六七八九十\d]{1,3}次(?:全体)?会议"
-)
-_SESSION_ANCHORED_RE = re.compile(
-    r"(?:关于|对|在|于)\s*(?P<s>[^,，。;；《》()（）:关对在于]{2,30}?会议)"
-)
-_SESSION_RE = re.compile(r"(?:全国|[省市区县])?" + _SESSION_CORE)
 
-_SALUTATION_RE = re.compile(
-    r"^(?:尊敬的)?(?P<names>[^:]{1,60}?)"
-    r"(?P<suffix>(?:等\s*[\d一二三四五六七八九十]+\s*(?:位|名)?)?\s*(?:代表|委员)们?)?"
-    r"\s*:\s*(?P<rest>.*)$"
+@dataclass
+class Field:
+    """One "label: value" found in a line (the value as a Text, possibly empty)."""
+
+    key: str
+    label: str
+    value: Text
+
+
+_NO_LOOKAHEAD = ("signer", "answer", "lead", "co", "grade")
+
+
+def _fields(line: Line, next_line: Line | None) -> list[Field]:
+    """The labelled values in a line: "key: value" (several to a line), "key value", or a
+    label alone whose value is the next line (a metadata table flattened one cell a line)."""
+    norm = line.norm
+    starts = [
+        (m.start(), m.end(), m["label"])
+        for m in (_LABEL_COLON_RE.finditer(norm) if ":" in norm else ())
+        if m.start() == 0 or not _CJK_RE.match(norm[m.start() - 1]) or len(squeeze(m["label"])) >= 3
+    ]
+    if not starts or starts[0][0] != 0:
+        head = _LABEL_SPACE_RE.match(norm) if len(norm) <= 120 else None
+        if head:
+            starts.insert(0, (0, head.end(), head["label"]))
+        elif not starts:
+            return []
+    found = []
+    for n, (_, end, label) in enumerate(starts):
+        stop = starts[n + 1][0] if n + 1 < len(starts) else len(norm)
+        value = line.text.part(end, stop)
+        found.append(Field(_LABEL_KEY[squeeze(label)], squeeze(label), value))
+    last = found[-1]
+    if (
+        len(found) == 1
+        and not last.value
+        and next_line is not None
+        and (last.key != "other" or last.label in _NO_COLON)
+        and _is_value(last.key, next_line)
+    ):
+        last.value = next_line.text
+    return found
+
+
+def _is_value(key: str, line: Line) -> bool:
+    """Whether the line after a label standing alone is that label's value."""
+    norm = line.norm
+    if key in _NO_LOOKAHEAD or _LABEL_COLON_RE.match(norm) or _LABEL_SPACE_RE.match(norm):
+        return False
+    if _is_prose(norm) or len(norm) > (120 if key == "title" else 60) or norm.endswith(":"):
+        return False
+    if key != "title" and P.REPLY_TITLE_RE.search(norm):
+        return False
+    return key == "doc" or not (
+        P.DOC_NUMBER_RE.search(norm) or P.DOC_NUMBER_LOOSE_RE.match(squeeze(norm))
+    )
+
+
+# --------------------------------------------------------------------------------------
+# Addressee
+# --------------------------------------------------------------------------------------
+
+_NUMERAL = "0-9一二三四五六七八九十"
+_PERSON_SAL_RE = re.compile(
+    r"^(?:尊敬的|尊敬)?\s*(?P<names>[^:]{1,60}?)\s*"
+    rf"(?P<suffix>(?:等\s*[{_NUMERAL}]*\s*(?:位|名)?|[{_NUMERAL}]+\s*(?:位|名))?\s*"
+    r"(?:代表|委员)们?)\s*(?::\s*(?P<rest>.*))?$"
 )
-_SALUTATION_BAD_RE = re.compile(
+_GROUP_SAL_RE = re.compile(r"^(?:尊敬的)?(?P<name>[\u4e00-\u9fff()（）]{2,30})\s*:\s*(?P<rest>.*)$")
+_SAL_BAD_RE = re.compile(
     r"发布|来源|时间|日期|浏览|位置|联系|电话|抄送|公开|类别|附件|主题|索引|文号|标题|作者|分类|"
-    r"字号|首页|承办|经办|备注|说明|主送|签发|注|[0-9]|[。,，;；!?]"
+    r"字号|首页|承办|经办|备注|说明|主送|签发|注|主办|协办|会办|单位$|编号|姓名|内容|事由|"
+    r"办理|答复|提出|建议|提案|议案|[0-9]|[。,，;；!?《》“”\"]"
 )
 _ORG_END_RE = re.compile(
-    r"(?:委员会|委会|市委|省委|区委|县委|小组|界别|联合会|工商联|协会|学会|商会|支部|总支|"
-    r"民革|民盟|民建|民进|农工党|致公党|九三学社|台盟|委|会|组|社|盟|党)$"
+    r"(?:委员会|委会|市委|省委|区委|县委|工委|小组|界别|联合会|工商联|协会|学会|商会|支部|总支|"
+    r"民革|民盟|民建|民进|农工党|致公党|九三学社|台盟|委|会|组|社|盟|党|局|厅|政府|街道|办|"
+    r"办公室|军区|部|部队|中心|院|公司|集团|镇|乡)$"
 )
-_REST_START_RE = re.compile(r"^(?:您|你|贵|感谢|首先|现|关于|《)")
+_REST_START_RE = re.compile(r"^(?:您|你|贵|感谢|首先|现|关于|《|按|根据|经|就)")
 
-_HEAD1_RE = re.compile(r"^[一二三四五六七八九十]{1,3}\s*[、.](?!\d)")
-_HEAD2_RE = re.compile(r"^[(\[][一二三四五六七八九十]{1,3}[)\]]")
-_HEAD3_RE = re.compile(r"^\d{1,2}\s*[、.](?!\d)")
-_CLOSING_RE = re.compile(
-    r"^(?:感谢|衷心感谢|再次感谢|非常感谢|最后.{0,4}感谢|欢迎|特此|专此|此复|以上答复|"
-    r"再次对您|如有.{0,8}(?:疑问|问题|意见)|若有)"
-)
-_SIGNATURE_BAD_RE = re.compile(r"[。,;:!?]|此复|特此|专此|函复|感谢|附件")
-_SEAL_RE = re.compile(r"\s*[(\[（【]\s*(?:盖章|印章|公章|章)\s*[)\]）】]\s*$")
 
-_CONTACT_RE = re.compile(
-    r"(?:联系人|承办人|经办人|办理人|联络人)(?:及(?:其)?(?:联系)?(?:电话|方式))?\s*:\s*"
-    r"(?P<name>[\u4e00-\u9fff·]{2,5}?)(?=[\s,;、():/]|\d|电话|联系|手机|同志|$)"
+def _split_names(text: Text, start: int = 0, end: int | None = None) -> list[str]:
+    """The names in ``text.norm[start:end]``, as printed: "张三、李四", "张三 李四", "闫  冰"
+    (one name padded), "刘苍林政协绿春县" (a name with the body it belongs to)."""
+    end = len(text.norm) if end is None else end
+    out: list[str] = []
+    for piece in re.finditer(r"[^、,，;；]+", text.norm[start:end]):
+        a, b = start + piece.start(), start + piece.end()
+        part = text.norm[a:b]
+        cut = re.search(r"\s*(?:人大)?(?:代表|委员)们?\s*$", part)
+        if cut:
+            b, part = a + cut.start(), part[: cut.start()]
+        cut = re.search(r"(?:政协|人大).*$", part)
+        if cut and cut.start() > 0:
+            b, part = a + cut.start(), part[: cut.start()]
+        pieces = list(re.finditer(r"\S+", part))
+        if not pieces:
+            continue
+        if len(pieces) > 1 and all(len(p.group(0)) >= 2 for p in pieces):
+            out.extend(squeeze(text.printed(a + p.start(), a + p.end())) for p in pieces)
+        else:
+            out.append(squeeze(text.printed(a, b)))  # "闫  冰": one name padded
+    return out
+
+
+@dataclass
+class Addressee:
+    index: int
+    proposers: list[str]
+    group: bool  # a unit, party or group rather than named people
+    rest: Text | None  # text after the colon, on the same line
+
+
+def _addressee(line: Line, index: int) -> Addressee | None:
+    """The addressee line: "XX代表：", "XX等N位代表", "尊敬的XX委员", "民建市委会：", "省教育厅："."""
+    norm = line.norm
+    if len(norm) > 80 and ":" not in norm[:62]:
+        return None
+    m = _PERSON_SAL_RE.match(norm)
+    if m:
+        names = m["names"].strip()
+        rest = (m["rest"] or "").strip()
+        colon = m["rest"] is not None
+        if (
+            names
+            and _CJK_RE.search(names)
+            and not _SAL_BAD_RE.search(names)
+            and len(squeeze(names)) <= 48
+            and names not in ("各位", "各", "全体", "尊敬的", "人大", "政协")
+            and (colon or len(norm) <= 30)
+            and (not rest or _REST_START_RE.match(rest) or (len(rest) <= 40 and "。" not in rest))
+        ):
+            proposers = _split_names(line.text, m.start("names"), m.end("names"))
+            if proposers:
+                after = line.text.part(m.start("rest")) if rest else None
+                return Addressee(index, proposers, False, after)
+    m = _GROUP_SAL_RE.match(norm)
+    if m:
+        name, rest = m["name"], m["rest"].strip()
+        if (
+            _ORG_END_RE.search(name)
+            and not _SAL_BAD_RE.search(name)
+            and (not rest or _REST_START_RE.match(rest))
+        ):
+            after = line.text.part(m.start("rest")) if rest else None
+            return Addressee(index, [squeeze(line.text.printed(m.start("name"), m.end("name")))],
+                             True, after)  # fmt: skip
+    return None
+
+
+_PROSE_MARK_RE = re.compile(r"[。,，]")
+
+
+def _is_prose(norm: str) -> bool:
+    """A body paragraph rather than a heading, label or name."""
+    if len(norm) >= 40 and _PROSE_MARK_RE.search(norm):
+        return True
+    return bool(_PROSE_MARK_RE.search(norm) or ":" in norm) and bool(P.REPLY_PHRASE_RE.search(norm))
+
+
+# --------------------------------------------------------------------------------------
+# Headings, sessions, numbers
+# --------------------------------------------------------------------------------------
+
+_TITLE_PART_RE = re.compile(r"关于|对|会议|第|号|《|“")
+_TITLE_TAIL_RE = re.compile(
+    r"(?:函|答复|回复|复函|意见|办理单|复文)(?:\s*[(（【\[][A-Da-d甲乙丙丁]类?[)）】\]])?$"
 )
+_TITLE_GRADE_RE = re.compile(r"[(（【\[](?P<g>[A-Da-d甲乙丙丁])\s*类?[)）】\]]$")
+_ISSUER_PREFIX_RE = re.compile(
+    r"^(?:【[^】]*】)?(?P<issuer>[\u4e00-\u9fff()（）]{2,40}?)\s*(?:关于|对)"
+)
+_N = r"[0-9一二三四五六七八九十〇零]{1,4}"
+_SESSION_CORE_RE = re.compile(rf"第?{_N}届(?P<mid>[\u4e00-\u9fff]{{0,10}}?)第?{_N}次(?:全体)?会议")
+_SESSION_MID_RE = re.compile(
+    r"^(?:[\u4e00-\u9fff]{0,8}(?:省|市|区|县|旗|州|盟))?(?:全国)?"
+    r"(?:人大|人民代表大会|政协|委员会|政治协商会议|人大常委会|人民代表大会常务委员会)?(?:常委会)?$"
+)
+_SESSION_HEAD_RE = re.compile(
+    r"^(?:政协)?(?:[\u4e00-\u9fff]{0,12}(?:省|市|区|县|旗|州|盟))?"
+    r"(?:人大|人民代表大会|政协|政治协商会议)?$"
+)
+_SESSION_STOP_RE = re.compile(r"关于|对|在|于|的|局|厅|委员会|政府|办公室|、|和|会同|提出")
+_KIND_RE = re.compile(r"建议|提案|议案")
+_NUM = r"[A-Za-z]{0,3}\d+(?:\s*-\s*\d+)*[A-Za-z]?"
+_TITLE_NUMBER_RE = re.compile(rf"第\s*(?P<n>{_NUM})\s*号")
+_SESSION_NUMBER_RE = re.compile(rf"^\s*(?:的)?\s*(?:第\s*)?(?P<n>[\u4e00-\u9fff]?{_NUM})\s*号")
+_BODY_NUMBER_RE = re.compile(
+    rf"[(\[【]\s*(?:第|编号\s*:?\s*)?\s*(?P<n>{_NUM})\s*号?\s*(?:建议|提案|议案)?\s*[)\]】]"
+    rf"|(?<![〕\]】)\d])第\s*(?P<n2>{_NUM})\s*号"
+    rf"|(?:建议|提案|议案)?编号\s*:\s*(?P<n3>{_NUM})"
+    rf"|(?<=[》”\"])\s*(?P<n4>\d{{1,8}})\s*号"
+)
+
+
+def _session_in(text: str) -> tuple[str, int] | None:
+    """The session named in ``text`` in its fullest printed form ("海南省六届人大五次会议",
+    "政协第八届三亚市委员会第五次会议"), with where it starts; None if there is none whose
+    届 and 次 are both numbered."""
+    for m in _SESSION_CORE_RE.finditer(text):
+        if not _SESSION_MID_RE.match(m["mid"]):
+            continue
+        left = text[max(0, m.start() - 16) : m.start()]
+        left = re.split(r"[^\u4e00-\u9fff]", left)[-1]
+        head = ""
+        for cut in range(len(left)):
+            candidate = left[cut:]
+            if _SESSION_HEAD_RE.match(candidate) and not _SESSION_STOP_RE.search(candidate):
+                head = candidate
+                break
+        return head + m.group(0), m.start() - len(head)
+    return None
+
+
+def _canon_session(session: str) -> str:
+    return session.replace("人民代表大会", "人大").replace("第", "")
+
+
+# --------------------------------------------------------------------------------------
+# The closing notes
+# --------------------------------------------------------------------------------------
+
+_CONTACT_RE = re.compile(rf"^[(（\[]?\s*{_CONTACT_LABEL}\s*:\s*")
+_CONTACT_UNIT_PERSON_RE = re.compile(r"^[(（]?\s*联\s*系\s*单\s*位\s*及\s*联\s*系\s*人\s*:\s*")
+_BARE_PERSON_RE = re.compile(r"^人(?:\s*姓\s*名)?\s*:\s*")  # a label that lost its start
+_PERSON_RE = re.compile(r"[\u4e00-\u9fff·](?:\s{0,3}[\u4e00-\u9fff·]){1,4}")
 _PHONE_RE = re.compile(
     r"(?<!\d)1[3-9]\d{9}(?!\d)"
     r"|(?<![\d-])(?:\(0\d{2,3}\)\s*|0\d{2,3}\s*-\s*|0\d{2,3}\s+)?\d{3,4}[\s-]?\d{4}"
     r"(?:\s*(?:-|转)\s*\d{1,5})?(?!\d)"
+    r"|(?<![\d-])\d{7,8}(?!\d)"
 )
-_PHONE_KEY_RE = re.compile(r"(?:联系电话|办公电话|电话|联系方式|手机)\s*[:]?\s*")
-_DISCLOSURE_RE = re.compile(
-    r"公开(?:方式|属性|类别|类型|形式|选项|情况)\s*:?\s*(?P<v>主动公开|依申请公开|不予公开|不公开|免予公开)"
-    r"|此件(?P<v2>主动公开|依申请公开|不予公开|不公开|免予公开|公开发布)"
-    r"|^[(\[]?(?P<v3>主动公开|依申请公开|不予公开)[)\]]?$"
+_PHONE_LABEL_RE = re.compile(
+    r"(?:联\s*系\s*电\s*话|办\s*公\s*电\s*话|电\s*话|联系方式|手\s*机)\s*:?\s*"
 )
-_CC_RE = re.compile(r"^抄\s*送\s*[:]\s*(?P<v>.*)$")
-_CC_SPLIT_RE = re.compile(r"[、,;\s]+")
-_FOOTER_KEY_RE = re.compile(
-    r"^[(\[]?(?:联系人|承办人|经办人|联络人|联系电话|公开方式|公开属性|公开类别|公开类型|抄\s*送|"
-    r"此件|附件|(?:办复|答复)类别)"
-)
+_NOT_PHONE_LABEL_RE = re.compile(r"传真|邮编|邮政编码|地址|邮箱|E-?mail|QQ", re.I)
+_SEAL_RE = re.compile(r"\s*[(\[（【]\s*(?:盖章|印章|公章|章)\s*[)\]）】]\s*$")
+_UNIT_THEN_PERSON_RE = re.compile(r"^(.{3,}(?:局|厅|委|处|科|室|办|中心|队|站|所|院|部|股))(.+)$")
+_CONTACT_UNIT_RE = re.compile(r"^[(（]?\s*联\s*系\s*单\s*位(?:及(?:联系)?电话)?\s*:\s*(?P<v>.*)$")
+_CC_SPLIT_RE = re.compile(r"[、,，;；\s]+")
+_COPIES_RE = re.compile(r"[(（]\s*\d+\s*份\s*[)）]")
 
-_BOOK_RE = re.compile(r"《")
-_TITLE_FALLBACK_RE = re.compile(r"提出的\s*(?P<t>关于[^。,;《》()]{2,80}?的(?:建议|提案|议案))")
-_PROPOSAL_END_RE = re.compile(r"(?:建议|提案|议案)$")
+# --------------------------------------------------------------------------------------
+# Co-handling units and contacts with the proposer
+# --------------------------------------------------------------------------------------
 
-_UNIT_SUFFIX_RE = re.compile(
-    r"(?:局|委|委员会|厅|办|办公室|院|中心|公司|集团|政府|部|署|会|处|所|站|室|队|馆|社|行|街道|"
-    r"镇|府|科|组|区|县|学校|大学|医院|监狱)$"
+_CO_UNIT_LEAD_RE = re.compile(
+    r"(?<!将)会同|(?:会办|协办)单位(?:为|是|有|:)?|经商|经综合|经与|由我[局委厅部办]与"
 )
-_CO_UNIT_LEAD_RE = re.compile(r"(?<!将)会同|(?:会办|协办)单位(?:为|是|有|:)?")
 _NAMED_CO_UNIT_LEAD_RE = re.compile(r"(?:会办|协办)单位(?:为|是|有|:)?")
 _CO_UNIT_STOP_RE = re.compile(
     r"认真|共同|研究|进行|对您|对该|对此|对这|就|办理|开展|联合|深入|一起|逐条|一并|等|的|意见|"
-    r"提出|反馈|均|一致|积极|组织|召开|到|赴|与|分别|在|于|作了|作出|做了|高度|,|，"
+    r"提出|反馈|均|一致|积极|组织|召开|到|赴|与|分别|在|于|作了|作出|做了|高度|分办|现|,|，"
 )
 _CO_UNIT_SPLIT_RE = re.compile(r"[、,，;]|以及|及")
+_UNIT_WORD_RE = re.compile(
+    r"(?:局|委|委员会|厅|办|办公室|院|中心|公司|集团|政府|部|署|会|处|所|站|室|队|馆|社|行|街道|"
+    r"镇|府|科|组|区|县|学校|大学|医院|监狱)$"
+)
 
 _CONTACT_VERB_RE = re.compile(
     r"沟通|交流|联系|面商|面谈|商谈|座谈|见面|走访|拜访|视察|调研|征求|听取|会商|协商|汇报|对接|"
@@ -246,9 +604,9 @@ _CONTACT_VERB_RE = re.compile(
 )
 _DEPUTY_REF_RE = re.compile(r"您|你们|代表|委员|贵")
 _CONTACT_DATE_RE = re.compile(
-    r"(?:(?P<y>" + _Y + r")\s*年\s*)?(?P<m>" + _MD + r")\s*月\s*"
-    r"(?P<days>" + _MD + r"(?:\s*[、,和及至到~-]\s*" + _MD + r")*)\s*[日号]"
-    r"(?P<more>(?:\s*[、和及至到~-]\s*" + _MD + r"\s*[日号])*)"
+    r"(?:(?P<y>" + P.YEAR + r")\s*年\s*)?(?P<m>" + P.MONTH_DAY + r")\s*月\s*"
+    r"(?P<days>" + P.MONTH_DAY + r"(?:\s*[、,和及至到~-]\s*" + P.MONTH_DAY + r")*)\s*[日号]"
+    r"(?P<more>(?:\s*[、和及至到~-]\s*" + P.MONTH_DAY + r"\s*[日号])*)"
 )
 _CHANNEL_RE = re.compile(
     r"电子邮件|邮件|座谈会|座谈|面商|面谈|当面|见面|电话|微信|短信|视察|调研|走访|拜访|上门"
@@ -262,99 +620,24 @@ _CHANNEL_MAP = {
     "上门": "走访",
 }
 _SENTENCE_RE = re.compile(r"[^。;；!?！？\n]+")
-_REPLY_PHRASE_RE = re.compile(
-    r"收悉|答复如下|回复如下|函复如下|现答复|现回复|现将.{0,30}?(?:答复|回复)|特此函复|此复|专此函复|"
-    r"办理情况|答复你们|答复您"
+_CO_OPINION_RE = re.compile(r"会办意见|协办意见|会办情况|协办情况|协办提案|协助你们办理|一并答复")
+_PROPOSER_IN_TEXT_RE = re.compile(
+    r"(?:^|[,，。:：;；\s])(?P<names>[\u4e00-\u9fff、]{2,30}?)"
+    rf"(?:等\s*[{_NUMERAL}]*\s*(?:位|名)?)?(?:代表|委员)(?:们)?(?:在[^，,。]{{0,30}})?(?:所|领衔)?提出"
 )
-_PROPOSAL_REF_RE = re.compile(r"建议|提案|议案")
+_PROPOSAL_TITLE_RE = re.compile(
+    r"(?:提出的|提出了|关于)\s*(?P<t>关于[^。,;《》()“”\"]{2,80}?的(?:建议|提案|议案))"
+)
+_QUOTED_RE = re.compile(r"[“\"](?P<t>[^“”\"]{4,100})[”\"]")
 
 
-# --------------------------------------------------------------------------------------
-# Small helpers
-# --------------------------------------------------------------------------------------
-
-
-def _squeeze(s: str) -> str:
-    return re.sub(r"\s+", "", s)
-
-
-def _make_date(y: str, m: str, d: str) -> date | None:
-    try:
-        return date(cn_to_int(y), cn_to_int(m), cn_to_int(d))
-    except ValueError:
-        return None
-
-
-def _strip_pair(raw: str, norm: str) -> tuple[str, str]:
-    """Strip both strings by the whitespace of the normalised one (keeps offsets aligned)."""
-    left = len(norm) - len(norm.lstrip())
-    right = len(norm.rstrip())
-    return raw[left:right], norm[left:right]
-
-
-def _is_noise(norm: str) -> bool:
-    if not norm:
-        return False
-    s = _BULLET_RE.sub("", norm)
-    if not s or _PAGE_NUMBER_RE.match(norm):
-        return True
-    if len(s) > 120:
-        return False
-    if _NOISE_KEY_RE.match(s) or _NOISE_WORD_RE.match(s) or _NOISE_CONTAINS_RE.search(s):
-        return True
-    return bool(_BREADCRUMB_RE.search(s)) and not re.search(r"[。，,]", s)
-
-
-def _published_at(norm: str) -> str | None:
-    m = _PUBLISHED_RE.search(_BULLET_RE.sub("", norm))
-    if not m:
-        return None
-    day = _make_date(m["y"], m["m"], m["d"])
-    if day is None:
-        return None
-    if m["H"] is None:
-        return day.isoformat()
-    try:
-        return f"{day.isoformat()}T{int(m['H']):02d}:{int(m['M']):02d}:{int(m['S'] or 0):02d}"
-    except ValueError:
-        return day.isoformat()
-
-
-def _is_signature(norm: str) -> bool:
-    """A signing unit: "广州市教育局", "广州市教育局  广州市体育局" (no sentence, no key)."""
-    return bool(
-        _CJK_RE.search(norm)
-        and _UNIT_SUFFIX_RE.search(norm.rstrip())
-        and not _SIGNATURE_BAD_RE.search(norm)
-        and not _CLOSING_RE.match(norm)
-        and not _FOOTER_KEY_RE.match(norm)
-        and not _HEAD1_RE.match(norm)
-        and not _HEAD2_RE.match(norm)
-    )
-
-
-def _grade_value(m: re.Match) -> str:
-    """The grade: "A", "B", "甲"… or a word label (留作参考 …) as printed."""
-    letter = m["g"] or m.groupdict().get("b")
-    return letter.upper() if letter else m["w"]
-
-
-def _disclosure_value(m: re.Match) -> str:
-    value = m["v"] or m["v2"] or m["v3"]
-    return {"不公开": "不予公开", "免予公开": "不予公开", "公开发布": "主动公开"}.get(value, value)
-
-
-def _split_names(names: str) -> list[str]:
-    out: list[str] = []
-    for part in re.split(r"[、,，;；]", names):
-        part = re.sub(r"(?:代表|委员)们?$", "", part.strip()).strip()
-        if not part:
-            continue
-        pieces = part.split()
-        if len(pieces) > 1 and all(len(p) >= 2 for p in pieces):
-            out.extend(pieces)  # "张三 李四": several names separated by spaces
-        else:
-            out.append(_squeeze(part))  # "闫  冰": one name padded to three characters
+def _dedupe(items: list[str]) -> list[str]:
+    seen: set[str] = set()
+    out = []
+    for item in items:
+        if item and item not in seen:
+            seen.add(item)
+            out.append(item)
     return out
 
 
@@ -371,51 +654,25 @@ def _balanced_book_title(s: str, start: int) -> tuple[int, int] | None:
     return None
 
 
-def _dedupe(items: list[str]) -> list[str]:
-    seen: set[str] = set()
-    out = []
-    for item in items:
-        if item and item not in seen:
-            seen.add(item)
-            out.append(item)
-    return out
+_NOT_NAME_CHAR_RE = re.compile(r"[^\u4e00-\u9fff()（）]")
 
 
-# --------------------------------------------------------------------------------------
-# Field extractors
-# --------------------------------------------------------------------------------------
-
-
-def _salutation(norm: str) -> tuple[list[str], int] | None:
-    """If the line addresses the proposer(s), return (proposers, offset of the rest)."""
-    if len(norm) > 80 and ":" not in norm[:62]:
-        return None
-    m = _SALUTATION_RE.match(norm)
-    if not m:
-        return None
-    names = m["names"].strip()
-    rest = m["rest"].strip()
-    if not names or _SALUTATION_BAD_RE.search(names) or len(_squeeze(names)) > 40:
-        return None
-    if not _CJK_RE.search(names):
-        return None
-    if rest and not _REST_START_RE.match(rest):
-        return None
-    if m["suffix"]:
-        if names in ("各位", "各", "尊敬的"):
-            return None
-        proposers = _split_names(names)
-    else:
-        if not _ORG_END_RE.search(_squeeze(names)):
-            return None
-        proposers = [_squeeze(names)]
-    if not proposers:
-        return None
-    return proposers, m.start("rest") if rest else len(norm)
+def _is_unit_name(norm: str) -> bool:
+    """A line that is only a unit's name ("广州市教育局", "蔡家坡经开区党政办公室")."""
+    s = squeeze(norm)
+    if not (3 <= len(s) <= 30) or not P.UNIT_SUFFIX_RE.search(s):
+        return False
+    if _NOT_NAME_CHAR_RE.search(s) or P.CLOSING_RE.match(s):
+        return False
+    if P.REPLY_TITLE_RE.search(s) or _KIND_RE.search(s) or "政府信息" in s:
+        return False
+    # a site banner naming several governments is not one unit
+    return max(s.count("政府"), s.count("局"), s.count("厅"), s.count("委员会")) <= 1
 
 
 def _parse_co_units(text: str, lead_re: re.Pattern = _CO_UNIT_LEAD_RE) -> list[str]:
-    """Units named after 会同 / 会办单位 ("会同市规划和自然资源局、市住房城乡建设局认真研究")."""
+    """Units named after 会同 / 会办单位 / 经商 / 经综合 / 经与 ("会同市规划和自然资源局、
+    市住房城乡建设局认真研究")."""
     units: list[str] = []
     for lead in lead_re.finditer(text):
         segment = text[lead.end() : lead.end() + 120]
@@ -423,23 +680,23 @@ def _parse_co_units(text: str, lead_re: re.Pattern = _CO_UNIT_LEAD_RE) -> list[s
         chosen = None
         for stop in _CO_UNIT_STOP_RE.finditer(segment):
             head = segment[: stop.start()].strip()
-            if head and _UNIT_SUFFIX_RE.search(head):
+            if head and _UNIT_WORD_RE.search(head):
                 chosen = head
                 break
         if chosen is None:
             head = segment.strip()
-            chosen = head if head and _UNIT_SUFFIX_RE.search(head) else None
+            chosen = head if head and _UNIT_WORD_RE.search(head) else None
         if not chosen:
             continue
+        chosen = re.sub(r"^(?:会办|协办|有关|相关)单位", "", chosen.strip())
         for part in _CO_UNIT_SPLIT_RE.split(chosen):
-            part = _squeeze(part).lstrip("了")
+            part = squeeze(part).lstrip("了")
             # "市教育局和市卫生健康委" is two units; "市规划和自然资源局" is one.
-            pieces = re.split(r"(?<=[局委厅办院府])(?:和|与)", part)
-            for piece in pieces:
+            for piece in re.split(r"(?<=[局委厅办院府部])(?:和|与)", part):
                 if (
                     len(piece) >= 3
-                    and _UNIT_SUFFIX_RE.search(piece)
-                    and not piece.startswith("相关")
+                    and _UNIT_WORD_RE.search(piece)
+                    and not piece.startswith(("相关", "有关", "各"))
                 ):
                     units.append(piece)
     return _dedupe(units)
@@ -447,7 +704,7 @@ def _parse_co_units(text: str, lead_re: re.Pattern = _CO_UNIT_LEAD_RE) -> list[s
 
 def _expand_days(days: str, more: str) -> list[int]:
     """Days of a date list: "28、29" -> [28, 29]; "6至8" or "6日至8日" -> [6, 7, 8]."""
-    tokens = re.findall(_MD + r"|[、,和及至到~-]", days + more)
+    tokens = re.findall(P.MONTH_DAY + r"|[、,和及至到~-]", days + more)
     out: list[int] = []
     pending_range = False
     for tok in tokens:
@@ -469,6 +726,8 @@ def _expand_days(days: str, more: str) -> list[int]:
 
 
 def _parse_contacts(text: str, letter_date: date | None, names: list[str]) -> list[dict]:
+    """Contacts with the proposer the letter reports: dates (the year implied by the letter
+    date) and channels ("在4月28、29日进行了微信、电话沟通交流")."""
     deputy_re = _DEPUTY_REF_RE
     if names:
         deputy_re = re.compile(
@@ -478,7 +737,7 @@ def _parse_contacts(text: str, letter_date: date | None, names: list[str]) -> li
     order: list[str | None] = []
     for sent in _SENTENCE_RE.finditer(text):
         s = sent.group(0)
-        if not (_CONTACT_VERB_RE.search(s) and deputy_re.search(s)):
+        if "月" not in s or not (_CONTACT_VERB_RE.search(s) and deputy_re.search(s)):
             continue
         dates = list(_CONTACT_DATE_RE.finditer(s))
         for i, m in enumerate(dates):
@@ -518,398 +777,775 @@ def _parse_contacts(text: str, letter_date: date | None, names: list[str]) -> li
 
 
 # --------------------------------------------------------------------------------------
-# The parser
+# The reader
 # --------------------------------------------------------------------------------------
 
-_KEYS = (
-    "title",
-    "issuer",
-    "proposal_kind",
-    "session",
-    "proposal_number",
-    "proposal_title",
-    "proposers",
-    "classification",
-    "doc_number",
-    "letter_date",
-    "published_at",
-    "co_units",
-    "contacts",
-    "contact_person",
-    "contact_phone",
-    "disclosure",
-    "cc",
-    "sections",
-    "commitments",
-    "body",
-)
+
+class LetterReader:
+    """Reads one letter; ``read()`` returns a ParsedLetter or raises NotALetter. Each step
+    is a method named after what it reads, called in order."""
+
+    def __init__(self, text: str) -> None:
+        self.lines = split_lines(text)
+        self.out = ParsedLetter()
+        self.meta: dict[str, list[Text]] = {}  # page metadata by key
+        self.addressee: Addressee | None = None
+        self.body_start = len(self.lines)
+        self.headings: list[Text] = []  # the letter's headings, the page's first
+        self.heading_at: int | None = None  # where the last one starts
+        self.letterheads: list[str] = []
+        self.signature: str | None = None
+        self.date_index: int | None = None
+        self.signature_index: int | None = None
+        self.notes: list[int] = []  # indexes of the closing notes
+        self.contact_units: list[str] = []
+        self.preamble: list[Text] = []
+        self.text_lines: list[Text] = []
+
+    # -- helpers --------------------------------------------------------------------------
+
+    def content(self, start: int = 0, end: int | None = None) -> list[int]:
+        end = len(self.lines) if end is None else end
+        return [i for i in range(start, end) if not self.lines[i].chrome]
+
+    def unread(self, name: str) -> None:
+        if name not in self.out.unread:
+            self.out.unread.append(name)
+
+    # -- the steps ------------------------------------------------------------------------
+
+    def read(self) -> ParsedLetter:
+        self.mark_chrome()
+        self.read_page_metadata()
+        self.find_addressee()
+        self.read_form_fields()
+        self.read_header()
+        self.find_closing()
+        self.read_closing_notes()
+        self.read_sections()
+        self.read_proposal()
+        self.read_issuer()
+        self.read_co_units_and_contacts()
+        self.read_commitments()
+        self.check_is_reply()
+        return self.out
+
+    def mark_chrome(self) -> None:
+        """Menus, share links, breadcrumbs and site footers are not the letter."""
+        for line in self.lines:
+            if not line.chrome and _is_chrome(line.norm):
+                line.chrome = True
+
+    def read_page_metadata(self) -> None:
+        """Labelled values anywhere above the letter's text, and in the page chrome."""
+        self.fields: dict[int, list[Field]] = {}
+        for i, line in enumerate(self.lines):
+            nxt = self.lines[i + 1] if i + 1 < len(self.lines) else None
+            found = _fields(line, nxt)
+            if found:
+                self.fields[i] = found
+        # a value line taken by a label alone is not a line of the letter
+        for i, found in list(self.fields.items()):
+            if i + 1 < len(self.lines) and found[-1].value is self.lines[i + 1].text:
+                self.lines[i + 1].chrome = True
+
+    def _collect_meta(self, indexes) -> None:
+        for i in indexes:
+            for f in self.fields.get(i, ()):
+                if f.value:
+                    self.meta.setdefault(f.key, []).append(f.value)
+                    if f.key == "published" and self.out.published_at is None:
+                        self.out.published_at = _published_at(f.value.norm)
+
+    def find_addressee(self) -> None:
+        """The addressee line before the first body paragraph; the body starts after it."""
+        for i in self.content():
+            line = self.lines[i]
+            if i in self.fields:
+                continue  # a labelled field, not an addressee
+            found = _addressee(line, i)
+            if found:
+                nxt = next(iter(self.content(i + 1)), None)
+                if (
+                    found.rest is None
+                    and ":" not in line.norm
+                    and (nxt is None or not self.lines[nxt].prose)
+                ):
+                    continue  # "XX代表" without a colon must be followed by the letter
+                self.addressee = found
+                self.body_start = i + 1
+                break
+            if line.prose:
+                self.body_start = i
+                break
+        # a unit addressed without a colon right above the body ("三亚市旅游和文化广电体育局")
+        if self.addressee is None and self.body_start < len(self.lines):
+            before = self.content(0, self.body_start)
+            if len(before) >= 2:
+                i = before[-1]
+                if _is_unit_name(self.lines[i].norm) and P.REPLY_TITLE_RE.search(
+                    self.lines[before[-2]].norm
+                ):
+                    self.addressee = Addressee(i, [squeeze(self.lines[i].raw)], True, None)
+        self._collect_meta(range(0, self.body_start))
+        self._collect_meta(i for i, line in enumerate(self.lines) if line.chrome)
+        if self.addressee:
+            self.out.addressee = squeeze(self.lines[self.addressee.index].raw).rstrip(":：")
+            self.out.proposers = list(self.addressee.proposers)
+
+    def read_form_fields(self) -> None:
+        """A 办理单 form instead of (or above) the addressee: 代表姓名, 事由, 新编号."""
+        names = [t for t in self.meta.get("proposers", []) if _CJK_RE.search(t.norm)]
+        if names:
+            cut = re.search(r"等|$", names[0].norm)
+            listed = _split_names(names[0], 0, cut.start())
+            sal = self.out.proposers
+            if listed and (not sal or (len(sal) == 1 and listed[0] == sal[0])):
+                self.out.proposers = listed
+        for value in self.meta.get("subject", []):
+            if self.out.proposal_title is None and _KIND_RE.search(value.norm):
+                self.out.proposal_title = squeeze(value.raw).strip('“”"')
+
+    def read_header(self) -> None:
+        """Above the body: grade, document number, disclosure, letterhead and headings."""
+        header = [i for i in self.content(0, self.body_start) if not self._is_addressee(i)]
+        run: list[int] = []
+        for i in header:
+            line = self.lines[i]
+            if i in self.fields:
+                run = []
+                continue
+            if self._header_marks(line):
+                run = []
+                continue
+            if read_date(line.norm)[1] or _PUBLISHED_RE.fullmatch(line.norm.strip()):
+                run = []
+                continue
+            run.append(i)
+            self._heading_from(run)
+            if _is_unit_name(line.norm):
+                self.letterheads.append(squeeze(line.raw))
+        for value in self.meta.get("title", []):
+            if P.REPLY_TITLE_RE.search(value.norm):
+                self.headings.insert(0, value)
+        if self.out.title is None and self.headings:
+            self.out.title = squeeze(self.headings[-1].raw)
+        self._meta_header()
+
+    def _is_addressee(self, i: int) -> bool:
+        return self.addressee is not None and self.addressee.index == i
+
+    def _header_marks(self, line: Line) -> bool:
+        """Grade, document number and disclosure marks; True if the line holds only those."""
+        norm = line.norm
+        grade = P.grade_value(norm)
+        if grade:
+            self.out.classification = self.out.classification or grade
+            return True
+        phrase = P.DISCLOSURE_PHRASE_RE.match(norm)
+        if phrase:
+            self.out.disclosure = self.out.disclosure or line.text.printed(*phrase.span("v"))
+            return True
+        doc = P.DOC_NUMBER_RE.search(norm)
+        if doc:
+            rest = (norm[: doc.start("doc")] + " " + norm[doc.end("doc") :]).strip()
+            pieces = [p for p in re.split(r"\s+", rest) if p]
+            if all(self._header_piece(p) for p in pieces):
+                self.out.doc_number = (
+                    self.out.doc_number or line.text.printed(*doc.span("doc")).strip()
+                )
+                for p in pieces:
+                    self._header_piece(p, keep=True)
+                return True
+        loose = P.DOC_NUMBER_LOOSE_RE.match(squeeze(norm))
+        if loose and re.search(r"\d{4}", norm):
+            self.out.doc_number = self.out.doc_number or squeeze(line.raw)
+            return True
+        return False
+
+    def _header_piece(self, piece: str, keep: bool = False) -> bool:
+        """What may stand beside a document number: a grade, a disclosure phrase, a date or
+        time, or an empty 签发人."""
+        grade = P.grade_value(piece)
+        if grade:
+            if keep:
+                self.out.classification = self.out.classification or grade
+            return True
+        phrase = P.DISCLOSURE_PHRASE_RE.match(piece)
+        if phrase:
+            if keep:
+                self.out.disclosure = self.out.disclosure or phrase["v"]
+            return True
+        return bool(
+            re.fullmatch(r"[\d\-/.:年月日]+", piece) or re.fullmatch(r"签发人?\s*:?", piece)
+        )
+
+    def _heading_from(self, run: list[int]) -> None:
+        """A heading ends on the last line of ``run``; it may begin up to two lines earlier."""
+        last = self.lines[run[-1]]
+        norm = squeeze(last.norm)
+        if len(norm) > 120 or "。" in norm or not P.REPLY_TITLE_RE.search(norm):
+            return
+        if not (_TITLE_PART_RE.search(norm) or _TITLE_TAIL_RE.search(norm)):
+            return
+        start = len(run) - 1
+        while start > 0 and len(run) - start <= 2:
+            prev = squeeze(self.lines[run[start - 1]].norm)
+            if P.REPLY_TITLE_RE.search(prev) or len(prev) > 60 or "。" in prev:
+                break
+            if not (_TITLE_PART_RE.search(prev) or _is_unit_name(prev)):
+                break
+            if _is_unit_name(prev) and not re.match(
+                r"关于|对", squeeze(self.lines[run[start]].norm)
+            ):
+                break  # a letterhead above a heading that names its issuer itself
+            start -= 1
+        parts = [self.lines[i].text for i in run[start:]]
+        joined = Text.of("".join(squeeze(t.raw) for t in parts))
+        self.headings.append(joined)
+        self.heading_at = run[start]
+        grade = _TITLE_GRADE_RE.search(joined.norm)
+        if grade and self.out.classification is None:
+            self.out.classification = grade["g"].upper()
+        run.clear()
+
+    def _meta_header(self) -> None:
+        """What the page's metadata says: document number, grade, disclosure."""
+        for value in self.meta.get("doc", []):
+            doc = P.DOC_NUMBER_RE.search(value.norm)
+            if doc and self.out.doc_number is None:
+                self.out.doc_number = value.printed(*doc.span("doc")).strip()
+            elif self.out.doc_number is None and P.DOC_NUMBER_LOOSE_RE.match(squeeze(value.norm)):
+                self.out.doc_number = squeeze(value.raw)
+            elif (
+                re.match(r"^[〔\[【(（]\s*(?:19|20)\d\d", value.norm)
+                and self.out.doc_number is None
+            ):
+                m = re.match(r"^[〔\[【(（]\s*(?:19|20)\d\d\s*[〕\]】)）]\s*\d+\s*号", value.norm)
+                if m:
+                    self.out.doc_number = squeeze(value.printed(0, m.end()))
+        for value in self.meta.get("grade", []):
+            self.out.classification = self.out.classification or P.grade_value(value.norm)
+        for value in self.meta.get("disclosure", []):
+            m = re.search(P.DISCLOSURE_TERMS, value.norm)
+            if m and self.out.disclosure is None:
+                self.out.disclosure = value.printed(*m.span())
+
+    def find_closing(self) -> None:
+        """The date line at the end of the letter and the signature above it (or on it)."""
+        after = self.content(self.body_start)
+        last_prose = max(
+            (i for i in after if self.lines[i].prose and not self._is_note(i)),
+            default=-1,
+        )
+        for i in reversed(after):
+            if i < last_prose:
+                break  # a date in the middle of the text is no letter date
+            day, looks, signature = self._date_line(self.lines[i])
+            if not looks:
+                continue
+            self.date_index = i
+            if day is None:
+                self.unread("letter_date")
+            else:
+                self.out.letter_date = day.isoformat()
+            if signature:
+                self.signature, self.signature_index = signature, i
+            break
+        if self.signature is None:
+            self._find_signature(after, last_prose)
+
+    @staticmethod
+    def _date_line(line: Line) -> tuple[date | None, bool, str | None]:
+        """(date, looks like a date line, signature on the same line)."""
+        norm = line.norm.strip(" |")
+        day, looks = read_date(norm)
+        if looks:
+            return day, True, None
+        m = P.DATE_RE.search(norm)
+        if m and m.end() == len(norm) and m.start() > 0:
+            head = _SEAL_RE.sub("", norm[: m.start()]).strip()
+            if _is_unit_name(head):
+                day, looks = read_date(m.group(0))
+                return day, looks, squeeze(line.text.printed(0, len(head)))
+        return None, False, None
+
+    def _is_note(self, i: int) -> bool:
+        norm = self.lines[i].norm.lstrip("(（[")
+        return bool(
+            _NOTE_LABEL_RE.match(norm)
+            or P.FOOTER_RE.match(norm)
+            or P.DISCLOSURE_PHRASE_RE.match(norm)
+            or (i in self.fields and self.fields[i][0].key in ("signer", "other"))
+        )
+
+    def _find_signature(self, after: list[int], last_prose: int) -> None:
+        """The unit's name just above the date line; without a date, the last unit name
+        after the letter's text."""
+        if self.date_index is not None:
+            before = [i for i in after if i < self.date_index and not self._is_note(i)]
+            tail = before[-1:]
+        else:
+            tail = [i for i in after if i > last_prose and not self._is_note(i)][:3]
+        for i in tail:
+            raw = _SEAL_RE.sub("", self.lines[i].raw).strip()
+            first = re.split(r"\s{2,}", raw)[0]  # a joint signature: the first unit leads
+            if _is_unit_name(Text.of(first).norm):
+                self.signature_index, self.signature = i, squeeze(first)
+                return
+
+    def read_closing_notes(self) -> None:
+        """Contact person and phone, 联系单位, disclosure, grade, cc."""
+        after = self.content(self.body_start)
+        persons: list[tuple[int, str | None]] = []
+        phones: list[tuple[int, str]] = []
+        for pos, i in enumerate(after):
+            line = self.lines[i]
+            norm = line.norm.lstrip("(（[")
+            offset = len(line.norm) - len(norm)
+            if len(norm) > 150 or (_is_prose(norm) and not _NOTE_LABEL_RE.match(norm)):
+                continue
+            hit = False
+            person = self._contact_person(line, norm, offset)
+            if person is not False:
+                persons.append((i, person))
+                hit = True
+            phone = self._phone(line, norm, offset)
+            if phone:
+                phones.append((i, phone))
+                hit = True
+            unit = _CONTACT_UNIT_RE.match(norm)
+            if unit:
+                value = re.split(r"[\s,，;；]|\d", unit["v"])[0]
+                if _is_unit_name(value):
+                    self.contact_units.append(squeeze(value))
+                hit = True
+            hit = self._note_marks(line, norm) or hit
+            cc = P.CC_RE.match(norm)
+            if cc and cc["v"]:
+                hit = True
+                self._cc(line, offset + cc.start("v"), after[pos + 1 :])
+            if hit:
+                self.notes.append(i)
+        self._choose_contact(persons, phones)
+
+    def _contact_person(self, line: Line, norm: str, offset: int) -> str | None | bool:
+        """The person on a contact line (None: the line has the label but no name it could
+        read); False for a line that is no contact line."""
+        m = (
+            _CONTACT_UNIT_PERSON_RE.match(norm)
+            or _CONTACT_RE.match(norm)
+            or (_BARE_PERSON_RE.match(norm) if _PHONE_RE.search(norm) or len(norm) < 12 else None)
+        )
+        if not m:
+            return False
+        value = line.text.part(offset + m.end())
+        for piece in [p for p in re.split(r"[,，;；、]", value.norm) if p.strip()]:
+            piece = re.split(r"\d|电\s*话|联系|手机|同志|[(（)）:/]", piece)[0].strip()
+            unit_tail = _UNIT_THEN_PERSON_RE.match(squeeze(piece))
+            if unit_tail and _PERSON_RE.fullmatch(unit_tail.group(2)):
+                piece = unit_tail.group(2)  # "浙江省公路管理局计划财务处姚康"
+            elif len(piece.split()) > 1 and all(len(p) >= 2 for p in piece.split()):
+                piece = piece.split()[-1]  # "体卫艺处 邹慧婷"
+            if (
+                piece
+                and _PERSON_RE.fullmatch(piece)
+                and not P.UNIT_SUFFIX_RE.search(squeeze(piece))
+            ):
+                at = value.norm.find(piece)
+                return value.printed(at, at + len(piece)) if at >= 0 else piece
+        return None
+
+    def _phone(self, line: Line, norm: str, offset: int) -> str | None:
+        """The phone numbers of a contact line, as printed ("0591-87553027、15259105291")."""
+        lead = _NOTE_LABEL_RE.match(norm) or _CONTACT_RE.match(norm) or _BARE_PERSON_RE.match(norm)
+        if not lead:
+            return None
+        label = _PHONE_LABEL_RE.search(norm)
+        start = label.end() if label else lead.end()
+        stop = _NOT_PHONE_LABEL_RE.search(norm, start)
+        end = stop.start() if stop else len(norm)
+        numbers = list(_PHONE_RE.finditer(norm, start, end))
+        if not numbers:
+            return None
+        first, last = numbers[0], numbers[-1]
+        between = norm[first.end() : last.start()]
+        if len(numbers) > 1 and not re.fullmatch(r"\s*[、,，/或和;；]\s*", between):
+            last = first
+        return line.norm[offset + first.start() : offset + last.end()].strip()
+
+    def _choose_contact(self, persons: list, phones: list) -> None:
+        """The handling person, and the phone on their line or the nearest after it."""
+        named = [(i, name) for i, name in persons if name]
+        if persons and not named:
+            self.unread("contact_person")
+        if named:
+            index, self.out.contact_person = named[0]
+            own = [p for i, p in phones if i == index]
+            later = [p for i, p in phones if i > index]
+            self.out.contact_phone = (own or later or [p for _, p in phones] or [None])[0]
+        elif phones:
+            self.out.contact_phone = phones[0][1]
+        if not phones and any(_PHONE_LABEL_RE.search(self.lines[i].norm) for i, _ in persons):
+            self.unread("contact_phone")
+
+    def _note_marks(self, line: Line, norm: str) -> bool:
+        """Disclosure and grade in the closing notes."""
+        hit = False
+        key = re.match(r"^(?P<k>[^:]{2,6})\s*:\s*(?P<v>.*)$", norm)
+        at = len(line.norm) - len(norm)
+        if key and P.DISCLOSURE_KEY_RE.match(squeeze(key["k"])):
+            hit = True
+            m = re.search(P.DISCLOSURE_TERMS, key["v"])
+            if m:
+                start = at + key.start("v") + m.start()
+                self.out.disclosure = self.out.disclosure or line.text.printed(
+                    start, start + len(m[0])
+                )
+            elif self.out.disclosure is None:
+                self.unread("disclosure")
+        phrase = P.DISCLOSURE_PHRASE_RE.match(norm)
+        if phrase and len(norm) <= 30:
+            hit = True
+            self.out.disclosure = self.out.disclosure or line.text.printed(
+                at + phrase.start("v"), at + phrase.end("v")
+            )
+        if key and P.GRADE_KEY_RE.match(squeeze(key["k"])) and len(norm) <= 40:
+            hit = True
+            grade = P.grade_value(key["v"])
+            if grade:
+                self.out.classification = self.out.classification or grade
+            elif self.out.classification is None:
+                self.unread("classification")
+        return hit
+
+    def _cc(self, line: Line, at: int, following: list[int]) -> None:
+        parts = [line.text.part(at)]
+        value = parts[0].norm
+        for j in following:
+            if not value.rstrip().endswith(("、", ",", "，", ";", "；")):
+                break
+            parts.append(self.lines[j].text)
+            self.notes.append(j)
+            value = self.lines[j].norm
+        for part in parts:
+            for unit in _CC_SPLIT_RE.split(_COPIES_RE.sub("", part.raw)):
+                unit = unit.strip().rstrip("。.").strip("：:")
+                if unit and _CJK_RE.search(unit):
+                    self.out.cc.append(unit)
+        self.out.cc = _dedupe(self.out.cc)
+
+    def read_sections(self) -> None:
+        """The letter's text between the addressee and the closing: the preamble and the
+        numbered sections; the whole letter as ``body``."""
+        content = self.content()
+        start_marks = [i for i in content if i < self.body_start]
+        letter_start = self._letter_start(start_marks)
+        closing = [i for i in (self.date_index, self.signature_index) if i is not None]
+        end_marks = [*self.notes, *closing]
+        letter_end = max(end_marks) if end_marks else (content[-1] if content else -1)
+        self.out.body = "\n".join(
+            self.lines[i].raw
+            for i in content
+            if letter_start <= i <= letter_end and not (i < self.body_start and i in self.fields)
+        )
+        stops = sorted(i for i in (*closing, *self.notes) if i >= self.body_start)
+        text_end = stops[0] if stops else letter_end + 1
+        lines = [self.lines[i].text for i in content if self.body_start <= i < text_end]
+        if self.addressee and self.addressee.rest:
+            lines.insert(0, self.addressee.rest)
+        self.text_lines = lines
+        heads: list[int] = []
+        for level in (1, 2, 3):
+            rx = P.HEADING_RES[level]
+            heads = [k for k, t in enumerate(lines) if rx.match(t.norm)]
+            if heads and (level != 3 or len(heads) >= 2):
+                break
+            heads = []
+        after_first = heads[0] + 1 if heads else 1
+        closing_at = next(
+            (k for k in range(after_first, len(lines)) if P.CLOSING_RE.match(lines[k].norm)),
+            len(lines),
+        )
+        lines = lines[:closing_at]
+        heads = [k for k in heads if k < len(lines)]
+        self.preamble = lines[: heads[0] if heads else len(lines)]
+        for n, k in enumerate(heads):
+            text = lines[k]
+            end = heads[n + 1] if n + 1 < len(heads) else len(lines)
+            first_text = ""
+            cut = re.search(r"[。:]", text.norm)
+            if cut and cut.end() < len(text.norm) and cut.start() <= 40:
+                heading, first_text = text.printed(0, cut.start()), text.printed(cut.end()).strip()
+            else:
+                heading = text.raw
+            heading = heading.strip().rstrip("。:：")
+            body = ([first_text] if first_text else []) + [t.raw for t in lines[k + 1 : end]]
+            self.out.sections.append({"heading": heading, "text": "\n".join(body)})
+
+    def _letter_start(self, header: list[int]) -> int:
+        """The first line of the letter itself: its heading, number, grade or addressee."""
+        marks = [i for i in header if self._header_mark_line(i)]
+        if self.addressee:
+            marks.append(self.addressee.index)
+        if self.heading_at is not None:
+            marks.append(self.heading_at)
+        return min(marks) if marks else self.body_start
+
+    def _header_mark_line(self, i: int) -> bool:
+        norm = self.lines[i].norm
+        return (
+            bool(
+                P.grade_value(norm)
+                or P.DOC_NUMBER_RE.search(norm)
+                or P.DISCLOSURE_PHRASE_RE.match(norm)
+            )
+            and i not in self.fields
+        )
+
+    def read_proposal(self) -> None:
+        """The proposal answered: its title, number, session and kind."""
+        intro = "\n".join(t.norm for t in self.preamble[:3])
+        self._proposal_title(intro, list(self.preamble[:3]))
+        headings = [squeeze(h.norm) for h in reversed(self.headings)]
+        self._session(headings, intro)
+        self._number(headings, intro)
+        self._kind(headings, intro)
+        if self.out.co_opinion or self._is_co_opinion(headings, intro):
+            self.out.co_opinion = True
+            self.out.proposers = (
+                self._proposers_in_text()
+                if self.addressee is None or (self.addressee.group)
+                else self.out.proposers
+            )
+
+    def _proposal_title(self, intro: str, texts: list[Text]) -> None:
+        if self.out.proposal_title:
+            return
+        for t in texts:
+            for m in re.finditer("《", t.norm):
+                span = _balanced_book_title(t.norm, m.start())
+                if span:
+                    inner = squeeze(t.printed(*span))
+                    if _KIND_RE.search(inner[-3:]) or "关于" in inner:
+                        self.out.proposal_title = inner
+                        return
+            for m in _QUOTED_RE.finditer(t.norm):
+                if re.search(r"关于|建议$|提案$|议案$", m["t"]):
+                    self.out.proposal_title = squeeze(t.printed(*m.span("t")))
+                    return
+            m = _PROPOSAL_TITLE_RE.search(t.norm)
+            if m:
+                self.out.proposal_title = squeeze(t.printed(*m.span("t")))
+                return
+
+    def _session(self, headings: list[str], intro: str) -> None:
+        sources = [*headings, intro, *(squeeze(v.norm) for v in self.meta.get("title", []))]
+        found = [s for s in (_session_in(src) for src in sources) if s]
+        if found:
+            first = _canon_session(found[0][0])
+            same = [s for s, _ in found if _canon_session(s).endswith(first[-6:])]
+            self.out.session = max(same or [found[0][0]], key=lambda s: len(_canon_session(s)))
+        elif any(re.search(r"届.{0,12}会议|次会议", s) for s in sources):
+            self.unread("session")
+
+    def _number(self, headings: list[str], intro: str) -> None:
+        for heading in headings:
+            session = _session_in(heading)
+            if session:
+                after = heading[session[1] + len(session[0]) :]
+                m = _SESSION_NUMBER_RE.match(after)
+                if m:
+                    self.out.proposal_number = squeeze(m["n"])
+                    return
+            m = _TITLE_NUMBER_RE.search(heading)
+            if m:
+                self.out.proposal_number = squeeze(m["n"])
+                return
+            m = re.search(rf"(?<![\d〕\]】)])(?P<n>{_NUM})\s*号\s*(?:代表|委员)?(?:建议|提案|议案)",
+                          heading)  # fmt: skip
+            if m and not re.search(r"[〔\[【]\s*\d{4}", heading[max(0, m.start() - 8) : m.start()]):
+                self.out.proposal_number = squeeze(m["n"])
+                return
+        m = _BODY_NUMBER_RE.search(intro)
+        if m:
+            self.out.proposal_number = squeeze(m["n"] or m["n2"] or m["n3"] or m["n4"])
+            return
+        for value in self.meta.get("number", []):
+            m = re.search(rf"(?P<n>{_NUM})", value.norm)
+            if m:
+                self.out.proposal_number = squeeze(m["n"])
+                return
+        if any(re.search(r"会议.{0,3}号", h) for h in headings):
+            self.unread("proposal_number")
+
+    def _kind(self, headings: list[str], intro: str) -> None:
+        """建议, 提案 or 议案: from the heading first, then the addressee, then the text."""
+        for heading in headings:
+            m = re.search(r"号\s*(?:代表|委员)?(建议|提案|议案)", heading) or re.search(
+                r"(建议|提案|议案)(?:的|办理)?(?:答复|回复|复函|办理|会办|协办|的函)", heading
+            )
+            if m:
+                self.out.proposal_kind = m.group(1)
+                return
+            if re.search(r"(?:代表|委员)?(?:建议|提案|议案)\s*第", heading):
+                self.out.proposal_kind = re.search(r"建议|提案|议案", heading).group(0)
+                return
+            session = _session_in(heading)
+            if session and "政协" in session[0] or re.search(r"委员提案|政协提案", heading):
+                self.out.proposal_kind = "提案"
+                return
+            if session and re.search(r"人大|人民代表大会", heading) and "意见" in heading:
+                self.out.proposal_kind = "建议"
+                return
+        text_kind = self._kind_in_text(intro)
+        if self.addressee and not self.addressee.group:
+            sal = squeeze(self.lines[self.addressee.index].norm)
+            if re.search(r"委员们?(?::|$)", sal):
+                self.out.proposal_kind = "提案"
+                return
+            if re.search(r"代表们?(?::|$)", sal):
+                self.out.proposal_kind = "议案" if text_kind == "议案" else "建议"
+                return
+        if text_kind:
+            self.out.proposal_kind = text_kind
+        elif self.out.session and "政协" in self.out.session:
+            self.out.proposal_kind = "提案"
+
+    def _kind_in_text(self, intro: str) -> str | None:
+        m = re.search(r"的(提案|议案|建议)(?:已)?(?:收悉|已转|,|，|交|由)", intro)
+        if m:
+            return m.group(1)
+        title = self.out.proposal_title
+        if title and _KIND_RE.search(title[-2:]):
+            return title[-2:]
+        m = re.search(rf"第?\s*{_NUM}\s*号\s*(建议|提案|议案)", intro)
+        if m:
+            return m.group(1)
+        m = re.search(
+            r"(?:您|你们?|贵\S{0,3})(?:所|领衔)?提出的(?:[^。]{0,60}?)(建议|提案|议案)", intro
+        )
+        return m.group(1) if m else None
+
+    def _is_co_opinion(self, headings: list[str], intro: str) -> bool:
+        heading = headings[0] if headings else ""
+        return bool(
+            _CO_OPINION_RE.search(heading)
+            or (
+                self.addressee is not None and self.addressee.group and _CO_OPINION_RE.search(intro)
+            )
+        )
+
+    def _proposers_in_text(self) -> list[str]:
+        """Who made the proposal, named in the text of a co-handling opinion ("何镜新等代表
+        提出了…")."""
+        for text in self.preamble[:3]:
+            m = _PROPOSER_IN_TEXT_RE.search(text.norm)
+            if m:
+                lead = re.match(r"^.*?(?:期间|会议上?|上|时)", m["names"])
+                return _split_names(text, m.start("names") + (lead.end() if lead else 0),
+                                    m.end("names"))  # fmt: skip
+        return []
+
+    def read_issuer(self) -> None:
+        """The replying unit: the signature, else the heading's "XX关于…", 联系单位, the
+        letterhead or 签发人 line, the page's 发布机构/来源; then its fullest printed name."""
+        from_headings = []
+        for heading in reversed(self.headings):
+            m = _ISSUER_PREFIX_RE.match(heading.norm.strip())
+            if m:
+                name = squeeze(heading.printed(*m.span("issuer")))
+                if _is_unit_name(name) and not name.startswith(("关于", "对")):
+                    from_headings.append(name)
+        page = []
+        for key in ("publisher", "source"):
+            for value in self.meta.get(key, []):
+                name = squeeze(value.raw.split()[0]) if value.raw.split() else ""
+                if _is_unit_name(name):
+                    page.append(name)
+        owners = [
+            squeeze(v.raw.split()[0])
+            for v in self.meta.get("lead", [])
+            if v.raw.split() and _is_unit_name(v.raw.split()[0])
+        ]
+        ordered = [
+            *([self.signature] if self.signature else []),
+            *from_headings,
+            *self.contact_units,
+            *self.letterheads,
+            *page,
+        ]
+        if not ordered:
+            return
+        issuer = ordered[0]
+        fuller = [n for n in (*ordered, *owners) if n.endswith(issuer) and len(n) > len(issuer)]
+        if fuller:
+            issuer = min(fuller, key=len)
+        self.out.issuer = issuer
+
+    def read_co_units_and_contacts(self) -> None:
+        """Co-handling units named in the opening (会同…, 经商…, 经综合…意见, 会办单位…) and
+        the contacts with the proposer the letter reports."""
+        letter = "\n".join(t.norm for t in self.text_lines)
+        opening = "\n".join(t.norm for t in self.preamble)
+        units = _parse_co_units(opening) + _parse_co_units(letter, _NAMED_CO_UNIT_LEAD_RE)
+        issuer = self.out.issuer or ""
+        self.out.co_units = [u for u in _dedupe(units) if u != issuer]
+        letter_date = date.fromisoformat(self.out.letter_date) if self.out.letter_date else None
+        self.out.contacts = _parse_contacts(letter, letter_date, self.out.proposers)
+
+    def read_commitments(self) -> None:
+        letter_date = date.fromisoformat(self.out.letter_date) if self.out.letter_date else None
+        sections = self.out.sections or [
+            {"heading": None, "text": "\n".join(t.raw for t in self.preamble)}
+        ]
+        self.out.commitments = find_commitments(sections, letter_date)
+
+    def check_is_reply(self) -> None:
+        """A reply has an addressee, a reply phrase or a reply heading, and a text; a news
+        item, a notice or an index page has not."""
+        letter = "\n".join(t.norm for t in self.text_lines)
+        prose = any(_is_prose(t.norm) for t in self.text_lines)
+        marks = bool(
+            self.addressee
+            or P.REPLY_PHRASE_RE.search(letter)
+            or (self.headings and P.REPLY_PHRASE_RE.search(squeeze(letter)))
+        )
+        heading = bool(self.headings) and bool(
+            re.search(r"答复|回复|复函|会办意见|协办意见", squeeze(self.headings[-1].norm))
+        )
+        if not prose:
+            raise NotALetter(
+                "no letter text: no paragraph after the heading (an index or list page?) / "
+                "没有答复正文"
+            )
+        if not (marks or (heading and self.meta.get("doc"))):
+            raise NotALetter(
+                "not a reply letter: no addressee line (XX代表:/XX委员:/a unit), no reply "
+                "phrase (收悉/答复如下) and no reply heading / 不是答复函"
+            )
 
 
-def parse_letter(text: str) -> dict:  # noqa: C901 - one pass over the letter, in order
+def parse_letter(text: str) -> ParsedLetter:
     """Parse the plain text of a reply letter; raise NotALetter if it is not one."""
     if not isinstance(text, str):
         raise TypeError("parse_letter expects str; use decode_bytes() for bytes")
     if not text.strip():
         raise NotALetter("empty text / 空文本")
-    if "\x00" in text or len(_CONTROL_RE.findall(text)) > max(3, len(text) // 100):
+    if "\x00" in text or (
+        _CONTROL_RE.search(text) and len(_CONTROL_RE.findall(text)) > max(3, len(text) // 100)
+    ):
         raise NotALetter("binary or garbled text / 二进制或乱码内容")
-    if len(_CJK_RE.findall(text)) < 20:
+    if not _ENOUGH_CJK_RE.match(text):
         raise NotALetter("too little Chinese text for a reply letter / 中文内容过少，不是答复函")
-
-    raw_lines: list[str] = []
-    norm_lines: list[str] = []
-    normalized = normalize(text)
-    for line, norm_line in zip(text.splitlines(), normalized.splitlines(), strict=True):
-        raw, norm = _strip_pair(line, norm_line)
-        raw_lines.append(raw)
-        norm_lines.append(norm)
-    n_lines = len(raw_lines)
-
-    result: dict = dict.fromkeys(_KEYS)
-    for key in ("proposers", "co_units", "contacts", "cc", "sections", "commitments"):
-        result[key] = []
-
-    # 1. Page noise, with what it tells about the page (publication time, 文号).
-    noise = [False] * n_lines
-    meta_doc = None
-    for i, norm in enumerate(norm_lines):
-        if _is_noise(norm):
-            noise[i] = True
-            stripped = _BULLET_RE.sub("", norm)
-            if result["published_at"] is None:
-                result["published_at"] = _published_at(norm)
-            meta = _META_DOC_RE.match(stripped)
-            if meta and meta_doc is None:
-                doc = _DOC_RE.search(meta["v"])
-                if doc:
-                    offset = len(raw_lines[i]) - len(stripped) + meta.start("v") + doc.start("doc")
-                    meta_doc = raw_lines[i][offset : offset + len(doc["doc"])].strip()
-    content = [i for i in range(n_lines) if norm_lines[i] and not noise[i]]
-
-    # 2. Salutation: the addressee line before the first body paragraph.
-    sal_idx = None
-    sal_rest = None
-    for i in content:
-        found = _salutation(norm_lines[i])
-        if found:
-            sal_idx = i
-            result["proposers"], rest_at = found
-            sal_rest = raw_lines[i][rest_at:].strip() or None
-            break
-        if len(norm_lines[i]) >= 60 and re.search(r"[。,]", norm_lines[i]):
-            break  # reached the body without an addressee
-
-    if sal_idx is not None:
-        header = [i for i in content if i < sal_idx]
-        after = [i for i in content if i > sal_idx]
-    else:
-        first_para = next(
-            (i for i in content if len(norm_lines[i]) >= 60 and re.search(r"[。,]", norm_lines[i])),
-            n_lines,
-        )
-        header = [i for i in content if i < first_para]
-        after = [i for i in content if i >= first_para]
-
-    # 3. Header: classification, document number, title.
-    letter_start_candidates: list[int] = []
-    header_other: list[int] = []
-    for i in header:
-        norm = norm_lines[i]
-        grade = _GRADE_LINE_RE.match(norm)
-        key = _GRADE_KEY_RE.match(norm.lstrip("([【")) if len(norm) <= 40 else None
-        if grade or key:
-            if result["classification"] is None:
-                result["classification"] = _grade_value(grade or key)
-            letter_start_candidates.append(i)
-            continue
-        disc = _DISCLOSURE_RE.search(norm) if len(norm) <= 40 else None
-        if disc:
-            result["disclosure"] = _disclosure_value(disc)
-            letter_start_candidates.append(i)
-            continue
-        doc = _DOC_RE.search(norm)
-        residual = (norm[: doc.start()] + norm[doc.end() :]).strip() if doc else None
-        if doc and (not residual or _DOC_GRADE_SUFFIX_RE.match(residual)):
-            if result["doc_number"] is None:
-                result["doc_number"] = raw_lines[i][doc.start("doc") : doc.end("doc")].strip()
-            if residual and result["classification"] is None:
-                result["classification"] = _DOC_GRADE_SUFFIX_RE.match(residual)["g"].upper()
-            letter_start_candidates.append(i)
-            continue
-        if _DATE_LINE_RE.match(_squeeze(norm)) or _ISO_DATE_LINE_RE.match(norm):
-            continue
-        header_other.append(i)
-
-    title_idx = None
-    runs: list[list[int]] = []
-    for i in header_other:
-        # a title broken over lines: consecutive lines (blank lines allowed between them)
-        if runs and all(not norm_lines[j] for j in range(runs[-1][-1] + 1, i)):
-            runs[-1].append(i)
-        else:
-            runs.append([i])
-    title_window: list[int] = []
-    for run in runs:
-        for pos, i in enumerate(run):
-            if not _TITLE_END_RE.search(_squeeze(norm_lines[i])):
-                continue
-            # the title ends on this line; it may begin up to two lines earlier
-            start = pos
-            while (
-                start > 0
-                and pos - start < 2
-                and _TITLE_PART_RE.search(norm_lines[run[start - 1]])
-                and not _TITLE_END_RE.search(_squeeze(norm_lines[run[start - 1]]))
-            ):
-                start -= 1
-            window = run[start : pos + 1]
-            joined = "".join(_squeeze(norm_lines[j]) for j in window)
-            if _TITLE_HINT_RE.search(joined) and len(joined) <= 120:
-                title_window = window
-                break
-        if title_window:
-            break
-    if title_window:
-        result["title"] = "".join(_squeeze(raw_lines[j]) for j in title_window)
-        title_idx = title_window[0]
-        # a page often shows the title, then metadata, then the letter with its title again
-        for i in header_other:
-            if i > title_window[-1] and _squeeze(raw_lines[i]) == result["title"]:
-                title_idx = i
-    if result["doc_number"] is None and meta_doc:
-        result["doc_number"] = meta_doc
-
-    # 4. Letter date (the date line near the end) and the signature above it.
-    date_idx = None
-    for i in reversed(after):
-        squeezed = _squeeze(norm_lines[i])
-        m = _DATE_LINE_RE.match(squeezed)
-        pre = _SEAL_RE.sub("", m["pre"]) if m else ""
-        if m and (not pre or (len(pre) <= 40 and _is_signature(pre))):
-            day = _make_date(m["y"], m["m"], m["d"])
-            if day:
-                date_idx = i
-                result["letter_date"] = day.isoformat()
-                if pre:
-                    result["issuer"] = pre  # "广州市教育局  2022年5月7日" on one line
-                break
-        iso = _ISO_DATE_LINE_RE.match(norm_lines[i])
-        if iso:
-            day = _make_date(iso["y"], iso["m"], iso["d"])
-            if day:
-                date_idx = i
-                result["letter_date"] = day.isoformat()
-                break
-    letter_date = date.fromisoformat(result["letter_date"]) if result["letter_date"] else None
-
-    sig_idx = None
-    if date_idx is not None and result["issuer"] is None:
-        prev = [i for i in after if i < date_idx]
-        if prev:
-            cand = prev[-1]
-            raw = _SEAL_RE.sub("", raw_lines[cand]).strip()
-            norm = normalize(raw)
-            if 2 <= len(raw) <= 40 and _is_signature(norm):
-                sig_idx = cand
-                parts = re.split(r"\s{2,}", norm)
-                if len(parts) > 1 and all(_UNIT_SUFFIX_RE.search(p) for p in parts):
-                    raw = raw[: len(parts[0])]  # joint signature: the first unit leads
-                result["issuer"] = _squeeze(raw) if len(_squeeze(raw)) <= 20 else raw
-    if result["issuer"] is None and result["title"]:
-        m = _ISSUER_FROM_TITLE_RE.match(result["title"])
-        if m and not m["issuer"].startswith(("关于", "对")):
-            result["issuer"] = m["issuer"]
-
-    # 5. Closing notes: contact, disclosure, classification in the footer, cc.
-    footer_idx: list[int] = []
-    cc_parts: list[str] = []
-    for pos, i in enumerate(after):
-        norm = norm_lines[i]
-        if len(norm) > 150:
-            continue
-        hit = False
-        contact = _CONTACT_RE.search(norm)
-        if contact:
-            hit = True
-            if result["contact_person"] is None:
-                name = contact["name"]
-                if len(name) >= 3 and _UNIT_SUFFIX_RE.search(name):  # "联系人：体卫艺处 邹慧婷"
-                    nxt = re.match(
-                        r"\s+([\u4e00-\u9fff·]{2,5})(?![\u4e00-\u9fff])", norm[contact.end() :]
-                    )
-                    name = nxt.group(1) if nxt else name
-                result["contact_person"] = name
-            if result["contact_phone"] is None:
-                phone = _PHONE_RE.search(norm, contact.end())
-                if phone:
-                    result["contact_phone"] = phone.group(0).strip()
-        elif result["contact_phone"] is None:
-            key = _PHONE_KEY_RE.match(norm.lstrip("(["))
-            if key:
-                phone = _PHONE_RE.search(norm.lstrip("(["), key.end())
-                if phone:
-                    hit = True
-                    result["contact_phone"] = phone.group(0).strip()
-        disc = _DISCLOSURE_RE.search(norm)
-        if disc:
-            hit = True
-            result["disclosure"] = result["disclosure"] or _disclosure_value(disc)
-        grade = _GRADE_KEY_RE.search(norm) if len(norm) <= 40 else None
-        if grade and (grade.start() <= 1 or hit):
-            hit = True
-            if result["classification"] is None:
-                result["classification"] = _grade_value(grade)
-        cc = _CC_RE.match(norm)
-        if cc:
-            hit = True
-            value = raw_lines[i][cc.start("v") :]
-            cc_parts.append(value)
-            nxt = pos + 1
-            while value.rstrip().endswith(("、", ",", "，", ";", "；")) and nxt < len(after):
-                value = raw_lines[after[nxt]]
-                cc_parts.append(value)
-                footer_idx.append(after[nxt])
-                nxt += 1
-        if hit:
-            footer_idx.append(i)
-    for part in cc_parts:
-        for unit in _CC_SPLIT_RE.split(normalize(part)):
-            unit = unit.strip().rstrip("。.")
-            if unit:
-                result["cc"].append(unit)
-    result["cc"] = _dedupe(result["cc"])
-
-    # 6. Letter boundaries and the body text.
-    start_candidates = [*letter_start_candidates]
-    if title_idx is not None:
-        start_candidates.append(title_idx)
-    if sal_idx is not None:
-        start_candidates.append(sal_idx)
-    start_idx = min(start_candidates) if start_candidates else (content[0] if content else 0)
-    closing_marks = [*footer_idx]
-    if date_idx is not None:
-        closing_marks.append(date_idx)
-    end_idx = max(closing_marks) if closing_marks else (content[-1] if content else n_lines - 1)
-    result["body"] = "\n".join(raw_lines[i] for i in content if start_idx <= i <= end_idx)
-
-    # 7. The text between the salutation and the signature: preamble and sections.
-    stops = [i for i in (date_idx, sig_idx) if i is not None] + footer_idx
-    text_start = sal_idx + 1 if sal_idx is not None else (after[0] if after else n_lines)
-    text_end = min([i for i in stops if i >= text_start], default=end_idx + 1)
-    text_lines = [i for i in content if text_start <= i < text_end]
-    lines_text: list[tuple[str, str]] = [(raw_lines[i], norm_lines[i]) for i in text_lines]
-    if sal_rest:
-        lines_text.insert(0, (sal_rest, normalize(sal_rest)))
-
-    heads: list[int] = []
-    for head_re in (_HEAD1_RE, _HEAD2_RE, _HEAD3_RE):
-        heads = [k for k, (_, norm) in enumerate(lines_text) if head_re.match(norm)]
-        if heads and (head_re is not _HEAD3_RE or len(heads) >= 2):
-            break
-        heads = []
-    # the closing paragraph ("感谢…", "特此函复") ends the last section
-    after_first = heads[0] + 1 if heads else 1
-    closing_at = next(
-        (k for k in range(after_first, len(lines_text)) if _CLOSING_RE.match(lines_text[k][1])),
-        len(lines_text),
-    )
-    lines_text = lines_text[:closing_at]
-    heads = [k for k in heads if k < len(lines_text)]
-
-    preamble = [raw for raw, _ in lines_text[: heads[0] if heads else len(lines_text)]]
-    for n, k in enumerate(heads):
-        raw, norm = lines_text[k]
-        end = heads[n + 1] if n + 1 < len(heads) else len(lines_text)
-        first_text = ""
-        cut = re.search(r"[。:]", norm)
-        if cut and cut.end() < len(norm) and cut.start() <= 40:
-            heading, first_text = raw[: cut.start()], raw[cut.end() :].strip()
-        else:
-            heading = raw
-        heading = heading.strip().rstrip("。:：")
-        body_lines = ([first_text] if first_text else []) + [r for r, _ in lines_text[k + 1 : end]]
-        result["sections"].append({"heading": heading, "text": "\n".join(body_lines)})
-
-    # 8. Proposal reference: title, number, kind, session (title first, then preamble).
-    intro_raw = "\n".join(preamble[:3])
-    intro = normalize(intro_raw)
-    for m in _BOOK_RE.finditer(intro):
-        span = _balanced_book_title(intro, m.start())
-        if span:
-            inner = _squeeze(intro_raw[span[0] : span[1]])
-            if _PROPOSAL_END_RE.search(inner) or "关于" in inner:
-                result["proposal_title"] = inner
-                break
-    if result["proposal_title"] is None:
-        m = _TITLE_FALLBACK_RE.search(intro)
-        if m:
-            result["proposal_title"] = _squeeze(intro_raw[m.start("t") : m.end("t")])
-
-    title_norm = normalize(result["title"]) if result["title"] else ""
-    m = _NUMBER_IN_TITLE_RE.search(title_norm)
-    if m:
-        result["proposal_number"] = _squeeze(m["n"])
-    else:
-        m = _NUMBER_IN_BODY_RE.search(intro)
-        if m:
-            result["proposal_number"] = _squeeze(m["n"] or m["n2"] or m["n3"])
-
-    for source in (title_norm, intro):
-        m = _SESSION_ANCHORED_RE.search(source)
-        if (
-            m
-            and "届" in m["s"]
-            and "次" in m["s"]
-            and re.search(r"人大|人民代表大会|政协|委员会", m["s"])
-        ):
-            result["session"] = _squeeze(m["s"])
-            break
-        m = _SESSION_RE.search(source)
-        if m:
-            result["session"] = _squeeze(m.group(0))
-            break
-
-    kind = _TITLE_KIND_RE.search(title_norm)
-    if kind:
-        result["proposal_kind"] = kind.group(1)
-    elif result["proposal_title"] and _PROPOSAL_END_RE.search(result["proposal_title"]):
-        result["proposal_kind"] = result["proposal_title"][-2:]
-    else:
-        m = re.search(r"第\s*" + _NUM + r"\s*号\s*(建议|提案|议案)", title_norm + "\n" + intro)
-        if m:
-            result["proposal_kind"] = m.group(1)
-        elif result["session"] and "政协" in result["session"]:
-            result["proposal_kind"] = "提案"
-
-    # 9. Co-handling units, contacts with the proposer, commitments.
-    letter_norm = "\n".join(norm for _, norm in lines_text)
-    # 会同 in the opening paragraph names the co-handling units; later in the letter it is
-    # about other work ("下一步，我局将会同…"), so only 会办单位 mentions count there.
-    intro_norm = "\n".join(norm for _, norm in lines_text[: heads[0] if heads else len(lines_text)])
-    result["co_units"] = _dedupe(
-        _parse_co_units(intro_norm) + _parse_co_units(letter_norm, _NAMED_CO_UNIT_LEAD_RE)
-    )
-    result["contacts"] = _parse_contacts(letter_norm, letter_date, result["proposers"])
-    commitment_sections = result["sections"] or [{"heading": None, "text": "\n".join(preamble)}]
-    result["commitments"] = find_commitments(commitment_sections, letter_date)
-
-    # 10. Is it a letter at all?
-    all_text = "\n".join(norm_lines[i] for i in content)
-    has_reply = bool(_REPLY_PHRASE_RE.search(all_text))
-    has_ref = bool(_PROPOSAL_REF_RE.search(all_text))
-    if not ((sal_idx is not None and (has_reply or has_ref)) or (result["title"] and has_reply)):
-        raise NotALetter(
-            "not a reply letter: no addressee line (XX代表:/XX委员:) or reply title, and no "
-            "reply phrase (收悉/答复如下) / 不是答复函"
-        )
-    return result
+    return LetterReader(text).read()
 
 
 def parse_file(path) -> dict:
     """Read, decode and parse a letter file; on failure return {"file", "error"}."""
     try:
         data = Path(path).read_bytes()
-        result = parse_letter(decode_bytes(data))
+        result = parse_letter(decode_bytes(data)).as_dict()
     except (OSError, NotALetter) as exc:
         return {"file": str(path), "error": str(exc)}
     result["file"] = str(path)

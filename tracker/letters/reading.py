@@ -7,7 +7,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from tracker.letters.parser import NotALetter, decode_bytes, parse_letter
+from tracker.letters.parser import NotALetter, ParsedLetter, decode_bytes, parse_letter
 
 
 @dataclass
@@ -16,7 +16,7 @@ class Parsed:
 
     name: str
     digest: str = ""
-    parsed: dict | None = None
+    parsed: ParsedLetter | None = None
     error: str | None = None
 
 

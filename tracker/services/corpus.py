@@ -19,6 +19,8 @@ from pathlib import Path
 from sqlalchemy import insert, select
 
 from tracker.extensions import db
+from tracker.letters.parser import ParsedLetter
+from tracker.letters.patterns import disclosure_mode
 from tracker.letters.reading import Parsed, read_and_parse, read_and_parse_job
 from tracker.models import (
     CongressSession,
@@ -197,10 +199,10 @@ class Importer:
             return Outcome(item.name, "flagged", letter.review_reason or "", letter.id)
         return Outcome(item.name, "imported" if created else "updated", letter_id=letter.id)
 
-    def _upsert(self, name: str, digest: str, parsed: dict, existing: ReplyLetter | None):
-        letter_on = iso_date(parsed.get("letter_date"))
+    def _upsert(self, name: str, digest: str, parsed: ParsedLetter, existing: ReplyLetter | None):
+        letter_on = iso_date(parsed.letter_date)
         year = letter_on.year if letter_on else None
-        doc_number = parsed.get("doc_number")
+        doc_number = parsed.doc_number
         if (
             existing is None
             and doc_number
@@ -218,42 +220,45 @@ class Importer:
             )
         created = existing is None
         letter = existing or ReplyLetter(status="imported")
-        issuer = self.unit(parsed.get("issuer"))
-        for co_unit in parsed.get("co_units") or []:
+        issuer = self.unit(parsed.issuer)
+        for co_unit in parsed.co_units:
             self.unit(co_unit)
-        session = self.session(parsed.get("session"), year)
-        proposal = self._proposal(parsed, session, issuer)
-        reasons = []
-        if not parsed.get("proposal_number"):
-            reasons.append("未能识别建议/提案编号")
-        if session is None:
-            reasons.append("未能识别会议届次")
+        session = self.session(parsed.session, year)
+        proposal = self._proposal(
+            session,
+            parsed.proposal_number,
+            kind=parsed.proposal_kind,
+            title=parsed.proposal_title or parsed.title,
+            proposers=parsed.proposers,
+            classification=parsed.classification,
+        )
 
         letter.source_file = name
         letter.source_hash = digest
-        letter.title = parsed.get("title")
-        letter.issuer = parsed.get("issuer")
+        letter.title = parsed.title
+        letter.issuer = parsed.issuer
         letter.unit = issuer if letter.unit_id is None else letter.unit
-        letter.addressee = "、".join(parsed.get("proposers") or []) or None
-        letter.proposal_kind = parsed.get("proposal_kind")
-        letter.session_name = parsed.get("session")
-        letter.proposal_number = parsed.get("proposal_number")
-        letter.proposal_title = parsed.get("proposal_title")
-        letter.proposers = parsed.get("proposers") or []
-        letter.classification = parsed.get("classification")
+        letter.addressee = "、".join(parsed.proposers) or None
+        letter.proposal_kind = parsed.proposal_kind
+        letter.session_name = parsed.session
+        letter.proposal_number = parsed.proposal_number
+        letter.proposal_title = parsed.proposal_title
+        letter.proposers = parsed.proposers
+        letter.classification = parsed.classification
         letter.doc_number = doc_number
         letter.letter_on = letter_on
-        letter.published_at = _datetime(parsed.get("published_at"))
-        letter.co_units = parsed.get("co_units") or []
-        letter.contacts = parsed.get("contacts") or []
-        letter.body = parsed.get("body") or ""
-        letter.sections = parsed.get("sections") or []
-        letter.contact_person = parsed.get("contact_person")
-        letter.contact_phone = parsed.get("contact_phone")
-        letter.disclosure = parsed.get("disclosure")
-        letter.cc = parsed.get("cc") or []
+        letter.published_at = _datetime(parsed.published_at)
+        letter.co_units = parsed.co_units
+        letter.contacts = parsed.contacts
+        letter.body = parsed.body
+        letter.sections = parsed.sections
+        letter.contact_person = parsed.contact_person
+        letter.contact_phone = parsed.contact_phone
+        letter.disclosure = disclosure_mode(parsed.disclosure)
+        letter.cc = parsed.cc
         if letter.status == "issued" and letter.disclosure in self._public:
             letter.status = "published"  # the imported page is the reply's publication
+        reasons = review_reasons(parsed)
         letter.needs_review = bool(reasons)
         letter.review_reason = "；".join(reasons) or None
         if proposal is not None:
@@ -263,14 +268,20 @@ class Importer:
         new_proposal = proposal is not None and proposal.id is None
         db.session.flush()
         if proposal is not None:
-            self._contacts(proposal, issuer, parsed.get("contacts") or [], new_proposal)
-        self._commitments(letter, proposal, issuer, parsed.get("commitments") or [], created)
+            self._contacts(proposal, issuer, parsed.contacts, new_proposal)
+        self._commitments(letter, proposal, issuer, parsed.commitments, created)
         return letter, created
 
     def _proposal(
-        self, parsed: dict, session: CongressSession | None, issuer: Unit | None
+        self,
+        session: CongressSession | None,
+        number: str | None,
+        *,
+        kind: str | None,
+        title: str | None,
+        proposers: list[str],
+        classification: str | None,
     ) -> Proposal | None:
-        number = parsed.get("proposal_number")
         if session is None or not number:
             return None
         if session.id is not None and (
@@ -281,18 +292,17 @@ class Importer:
             ).scalar_one_or_none()
             if found is not None:
                 return found
-        kind = parsed.get("proposal_kind") or "建议"
-        proposers = parsed.get("proposers") or []
+        kind = kind or "建议"
         proposal = Proposal(
             session=session,
             kind=kind,
             number=number,
-            title=parsed.get("proposal_title") or parsed.get("title") or f"第{number}号{kind}",
+            title=title or f"第{number}号{kind}",
             lead_proposer=proposers[0] if proposers else "（未识别）",
             proposer_kind=KIND_OF_PROPOSER.get(kind, "代表"),
             co_signers=proposers[1:],
             status="closed",  # an archived, answered item
-            classification=parsed.get("classification"),
+            classification=classification,
         )
         db.session.add(proposal)
         if self._proposal_keys is not None:
@@ -361,6 +371,30 @@ class Importer:
             db.session.expire(letter, ["commitments"])
 
 
+# What a reviewer is told about a flagged letter, by field.
+FIELD_LABELS = {
+    "session": "会议届次",
+    "proposal_number": "建议/提案编号",
+    "letter_date": "成文日期",
+    "doc_number": "文号",
+    "classification": "答复类别",
+    "disclosure": "公开方式",
+    "contact_person": "联系人",
+    "contact_phone": "联系电话",
+}
+LINKING_FIELDS = ("session", "proposal_number")
+
+
+def review_reasons(parsed: ParsedLetter) -> list[str]:
+    """Why a letter needs a person: a field the letter prints that could not be read, or a
+    field that linking the letter to its proposal needs and the letter does not print."""
+    reasons = [f"{FIELD_LABELS[f]}：信中印有，未能识别" for f in parsed.unread if f in FIELD_LABELS]
+    for field in LINKING_FIELDS:
+        if getattr(parsed, field) is None and field not in parsed.unread:
+            reasons.append(f"{FIELD_LABELS[field]}：信中未写明，关联建议/提案需要")
+    return reasons
+
+
 def _datetime(value: str | None) -> datetime | None:
     if not value:
         return None
@@ -389,15 +423,14 @@ def complete_review(
     if session is None:
         raise DomainError("新的会议须填写年份。")
     db.session.flush()
-    parsed = {
-        "proposal_number": number.strip(),
-        "proposal_kind": kind,
-        "proposal_title": letter.proposal_title,
-        "title": letter.title,
-        "proposers": letter.proposers,
-        "classification": letter.classification,
-    }
-    proposal = importer._proposal(parsed, session, letter.unit)
+    proposal = importer._proposal(
+        session,
+        number.strip(),
+        kind=kind,
+        title=letter.proposal_title or letter.title,
+        proposers=letter.proposers or [],
+        classification=letter.classification,
+    )
     letter.proposal = proposal
     letter.session_name = session.name
     letter.proposal_number = number.strip()

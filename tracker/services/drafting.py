@@ -336,7 +336,7 @@ def commitments_in(letter: ReplyLetter) -> list[dict]:
     )
     text = f"{letter.title or ''}\n{letter.addressee or ''}\n{body}"
     try:
-        sections = parse_letter(text)["sections"]
+        sections = parse_letter(text).sections
     except Exception:  # an unfinished draft need not parse as a letter yet
         sections = []
     return find_commitments(sections, letter.letter_on or today())

@@ -181,6 +181,7 @@ class Line:
     text: Text
     row: int
     chrome: bool = False
+    site: bool = False  # the site's footer (主办单位, ICP备案 …): the letter is over
 
     @property
     def norm(self) -> str:
@@ -204,7 +205,7 @@ def _breaks_here(left: str, right: str) -> bool:
         return True
     if re.search(r"(?:代表|委员|们|如下|如次|同志)\s*:$", left):
         return True  # "XX代表: 您提出的…", "现答复如下: 按照…"
-    if right.startswith("尊敬的") or _NOTE_LABEL_RE.match(right):
+    if right.startswith("尊敬") or _NOTE_LABEL_RE.match(right):
         return True
     if _LABEL_COLON_RE.match(right) or _LABEL_SPACE_RE.match(right):
         return True
@@ -212,6 +213,22 @@ def _breaks_here(left: str, right: str) -> bool:
 
 
 _GAP_RE = re.compile(r"\s+")
+_WORD_RE = re.compile(r"\S+")
+
+
+def _wide_gap(gap: str, left: str, right: str) -> bool:
+    """In a long line, two or more spaces between words of two characters or more part two
+    lines ("…人大代表建议  对沙河市…"); around a single character they pad a name or a
+    label ("李  兵", "承   办   人")."""
+    if len(gap) < 2:
+        return False
+    left_word = left.rsplit(None, 1)[-1]
+    right_word = right.split(None, 1)[0]
+    if left_word.endswith(":") and not (right_word.endswith(":") or len(right_word) > 16):
+        return False  # a label and its value
+    if right_word[0].isdigit() and not read_date(right_word)[1]:
+        return False  # a number that goes with the words before (a phone after a name)
+    return len(left_word) >= 2 and len(right_word) >= 2
 
 
 def _run_on_parts(text: Text) -> list[Text]:
@@ -219,12 +236,14 @@ def _run_on_parts(text: Text) -> list[Text]:
     cut where a paragraph, a label, an addressee or a date begins."""
     if " " not in text.norm:
         return [text]
+    long = len(text.norm) > 80
     parts: list[Text] = []
     start = 0
     for gap in _GAP_RE.finditer(text.norm):
         if gap.start() == 0 or gap.end() == len(text.norm):
             continue
-        if _breaks_here(text.norm[start : gap.start()], text.norm[gap.end() :]):
+        left, right = text.norm[start : gap.start()], text.norm[gap.end() :]
+        if _breaks_here(left, right) or (long and _wide_gap(gap.group(0), left, right)):
             parts.append(text.part(start, gap.start()))
             start = gap.end()
     parts.append(text.part(start))
@@ -250,7 +269,9 @@ def split_lines(text: str) -> list[Line]:
         whole = Text(physical, folded_line) if plain else Text.of(physical)
         if not whole.norm.strip():
             continue
-        site = bool(_SITE_ROW_RE.search(whole.norm))
+        # a site footer row ("主办：… | 联系方式：…") is chrome in all its cells; a page run
+        # together into one line is judged part by part
+        row_site = len(whole.norm) <= 200 and bool(_SITE_ROW_RE.search(whole.norm.strip()))
         cells, start = [], 0
         for bar in re.finditer(r"\|", whole.norm):
             cells.append(whole.part(start, bar.start()))
@@ -264,7 +285,8 @@ def split_lines(text: str) -> list[Line]:
             if bullet:
                 cell = cell.part(bullet.end())
             for part in _run_on_parts(cell) if cell else ():
-                lines.append(Line(part, row, site or menu))
+                site = row_site or bool(_SITE_ROW_RE.search(part.norm))
+                lines.append(Line(part, row, site or menu, site))
     return lines
 
 
@@ -298,6 +320,11 @@ _CHROME_CONTAINS_RE = re.compile(
 _CHROME_SHORT_RE = re.compile(
     r"二维码|访问效果|IE\d|浏览器|^今天是|星期[一二三四五六日天]|IPv6|繁体中文|无障碍|长者模式|"
     r"^上一篇|^下一篇|^相关(?:新闻|信息|链接|文件|附件)|^(?:附件|文件)下载"
+)
+# what a web page puts after the article: the letter is over
+_PAGE_END_RE = re.compile(
+    r"^(?:扫一扫|相关(?:链接|文章|阅读|新闻|信息|推荐)|上一篇|下一篇|分享到|返回顶部|打印本页|"
+    r"关闭窗口|【打印】|【关闭】|\[打印\]|\[关闭\]|站长推荐|热点推荐|推荐阅读|用微信扫描)"
 )
 _PAGE_NUMBER_RE = re.compile(
     r"^[-\s]*\d{1,3}[-\s]*$|^第\s*\d{1,3}\s*页(?:\s*[,/]?\s*共\s*\d{1,3}\s*页)?$"
@@ -414,7 +441,7 @@ _SAL_BAD_RE = re.compile(
 _ORG_END_RE = re.compile(
     r"(?:委员会|委会|市委|省委|区委|县委|工委|小组|界别|联合会|工商联|协会|学会|商会|支部|总支|"
     r"民革|民盟|民建|民进|农工党|致公党|九三学社|台盟|委|会|组|社|盟|党|局|厅|政府|街道|办|"
-    r"办公室|军区|部|部队|中心|院|公司|集团|镇|乡)$"
+    r"办公室|军区|军分区|警备区|武装部|部|部队|支队|大队|总队|代表团|中心|院|公司|集团|镇|乡)$"
 )
 _REST_START_RE = re.compile(r"^(?:您|你|贵|感谢|首先|现|关于|《|按|根据|经|就)")
 
@@ -527,7 +554,7 @@ _TITLE_NUMBER_RE = re.compile(rf"第\s*(?P<n>{_NUM})\s*号")
 _SESSION_NUMBER_RE = re.compile(rf"^\s*(?:的)?\s*(?:第\s*)?(?P<n>[\u4e00-\u9fff]?{_NUM})\s*号")
 _BODY_NUMBER_RE = re.compile(
     rf"[(\[【]\s*(?:第|编号\s*:?\s*)?\s*(?P<n>{_NUM})\s*号?\s*(?:建议|提案|议案)?\s*[)\]】]"
-    rf"|(?<![〕\]】)\d])第\s*(?P<n2>{_NUM})\s*号"
+    rf"|第\s*(?P<n2>{_NUM})\s*号(?=\s*(?:代表|委员)?(?:建议|提案|议案|《|“))"
     rf"|(?:建议|提案|议案)?编号\s*:\s*(?P<n3>{_NUM})"
     rf"|(?<=[》”\"])\s*(?P<n4>\d{{1,8}})\s*号"
 )
@@ -550,6 +577,12 @@ def _session_in(text: str) -> tuple[str, int] | None:
                 break
         return head + m.group(0), m.start() - len(head)
     return None
+
+
+def _session_key(session: str) -> tuple[str, str]:
+    """Which congress and which session: the numbers before 届 and before 次."""
+    m = re.search(rf"({_N})届.*?({_N})次", session)
+    return (m.group(1), m.group(2)) if m else ("", "")
 
 
 def _canon_session(session: str) -> str:
@@ -593,6 +626,8 @@ _CO_UNIT_STOP_RE = re.compile(
     r"提出|反馈|均|一致|积极|组织|召开|到|赴|与|分别|在|于|作了|作出|做了|高度|分办|现|,|，"
 )
 _CO_UNIT_SPLIT_RE = re.compile(r"[、,，;]|以及|及")
+_CO_UNIT_CUT_RE = re.compile(r"[。;；:：()（）]")
+_UNIT_AND_RE = re.compile(r"(?<=[局委厅办院府部])(?:和|与)")
 _UNIT_WORD_RE = re.compile(
     r"(?:局|委|委员会|厅|办|办公室|院|中心|公司|集团|政府|部|署|会|处|所|站|室|队|馆|社|行|街道|"
     r"镇|府|科|组|区|县|学校|大学|医院|监狱)$"
@@ -659,8 +694,10 @@ _NOT_NAME_CHAR_RE = re.compile(r"[^\u4e00-\u9fff()（）]")
 
 def _is_unit_name(norm: str) -> bool:
     """A line that is only a unit's name ("广州市教育局", "蔡家坡经开区党政办公室")."""
-    s = squeeze(norm)
+    s = squeeze(fold(norm))
     if not (3 <= len(s) <= 30) or not P.UNIT_SUFFIX_RE.search(s):
+        return False
+    if s.startswith(("关于", "对")) or re.search(r"届|会议", s):
         return False
     if _NOT_NAME_CHAR_RE.search(s) or P.CLOSING_RE.match(s):
         return False
@@ -670,35 +707,48 @@ def _is_unit_name(norm: str) -> bool:
     return max(s.count("政府"), s.count("局"), s.count("厅"), s.count("委员会")) <= 1
 
 
-def _parse_co_units(text: str, lead_re: re.Pattern = _CO_UNIT_LEAD_RE) -> list[str]:
+def _spans(norm: str, start: int, end: int, separator: re.Pattern) -> list[tuple[int, int]]:
+    """The pieces of ``norm[start:end]`` between separators, as spans of ``norm``."""
+    spans, at = [], start
+    for sep in separator.finditer(norm, start, end):
+        spans.append((at, sep.start()))
+        at = sep.end()
+    spans.append((at, end))
+    return spans
+
+
+def _parse_co_units(text: Text, lead_re: re.Pattern = _CO_UNIT_LEAD_RE) -> list[str]:
     """Units named after 会同 / 会办单位 / 经商 / 经综合 / 经与 ("会同市规划和自然资源局、
-    市住房城乡建设局认真研究")."""
+    市住房城乡建设局认真研究"), as printed."""
+    norm = text.norm
     units: list[str] = []
-    for lead in lead_re.finditer(text):
-        segment = text[lead.end() : lead.end() + 120]
-        segment = re.split(r"[。;；:：()（）]", segment, maxsplit=1)[0]
-        chosen = None
-        for stop in _CO_UNIT_STOP_RE.finditer(segment):
-            head = segment[: stop.start()].strip()
-            if head and _UNIT_WORD_RE.search(head):
-                chosen = head
-                break
+    for lead in lead_re.finditer(norm):
+        start = lead.end()
+        end = min(len(norm), start + 120)
+        cut = _CO_UNIT_CUT_RE.search(norm, start, end)
+        end = cut.start() if cut else end
+        chosen = next(
+            (
+                stop.start()
+                for stop in _CO_UNIT_STOP_RE.finditer(norm, start, end)
+                if _UNIT_WORD_RE.search(norm[start : stop.start()].strip())
+            ),
+            end if _UNIT_WORD_RE.search(norm[start:end].strip()) else None,
+        )
         if chosen is None:
-            head = segment.strip()
-            chosen = head if head and _UNIT_WORD_RE.search(head) else None
-        if not chosen:
             continue
-        chosen = re.sub(r"^(?:会办|协办|有关|相关)单位", "", chosen.strip())
-        for part in _CO_UNIT_SPLIT_RE.split(chosen):
-            part = squeeze(part).lstrip("了")
+        generic = re.match(r"\s*(?:会办|协办|有关|相关)单位", norm[start:chosen])
+        start += generic.end() if generic else 0
+        for a, b in _spans(norm, start, chosen, _CO_UNIT_SPLIT_RE):
             # "市教育局和市卫生健康委" is two units; "市规划和自然资源局" is one.
-            for piece in re.split(r"(?<=[局委厅办院府部])(?:和|与)", part):
+            for c, d in _spans(norm, a, b, _UNIT_AND_RE):
+                piece = squeeze(norm[c:d]).lstrip("了")
                 if (
                     len(piece) >= 3
                     and _UNIT_WORD_RE.search(piece)
                     and not piece.startswith(("相关", "有关", "各"))
                 ):
-                    units.append(piece)
+                    units.append(squeeze(text.printed(c, d)).lstrip("了"))
     return _dedupe(units)
 
 
@@ -779,6 +829,9 @@ def _parse_contacts(text: str, letter_date: date | None, names: list[str]) -> li
 # --------------------------------------------------------------------------------------
 # The reader
 # --------------------------------------------------------------------------------------
+
+
+_DATE_REACH = 8  # the letter date stands within this many lines after the text
 
 
 class LetterReader:
@@ -910,9 +963,12 @@ class LetterReader:
         """Above the body: grade, document number, disclosure, letterhead and headings."""
         header = [i for i in self.content(0, self.body_start) if not self._is_addressee(i)]
         run: list[int] = []
-        for i in header:
+        for n, i in enumerate(header):
             line = self.lines[i]
             if i in self.fields:
+                run = []
+                continue
+            if self._bare_grade_beside_doc_number(header, n):
                 run = []
                 continue
             if self._header_marks(line):
@@ -932,13 +988,24 @@ class LetterReader:
             self.out.title = squeeze(self.headings[-1].raw)
         self._meta_header()
 
+    def _bare_grade_beside_doc_number(self, header: list[int], n: int) -> bool:
+        """A lone "B" right above or below the document number is the grade mark."""
+        grade = P.grade_value(self.lines[header[n]].norm)
+        if not grade or len(self.lines[header[n]].norm.strip()) > 1:
+            return False
+        near = [header[k] for k in (n - 1, n + 1) if 0 <= k < len(header)]
+        if any(P.DOC_NUMBER_RE.search(self.lines[i].norm) for i in near):
+            self.out.classification = self.out.classification or grade
+            return True
+        return False
+
     def _is_addressee(self, i: int) -> bool:
         return self.addressee is not None and self.addressee.index == i
 
     def _header_marks(self, line: Line) -> bool:
         """Grade, document number and disclosure marks; True if the line holds only those."""
         norm = line.norm
-        grade = P.grade_value(norm)
+        grade = P.grade_value(norm, keyed=False)
         if grade:
             self.out.classification = self.out.classification or grade
             return True
@@ -948,8 +1015,11 @@ class LetterReader:
             return True
         doc = P.DOC_NUMBER_RE.search(norm)
         if doc:
-            rest = (norm[: doc.start("doc")] + " " + norm[doc.end("doc") :]).strip()
-            pieces = [p for p in re.split(r"\s+", rest) if p]
+            pieces = [
+                line.text.part(*m.span())
+                for a, b in ((0, doc.start("doc")), (doc.end("doc"), len(norm)))
+                for m in _WORD_RE.finditer(norm, a, b)
+            ]
             if all(self._header_piece(p) for p in pieces):
                 self.out.doc_number = (
                     self.out.doc_number or line.text.printed(*doc.span("doc")).strip()
@@ -963,21 +1033,22 @@ class LetterReader:
             return True
         return False
 
-    def _header_piece(self, piece: str, keep: bool = False) -> bool:
+    def _header_piece(self, piece: Text, keep: bool = False) -> bool:
         """What may stand beside a document number: a grade, a disclosure phrase, a date or
         time, or an empty 签发人."""
-        grade = P.grade_value(piece)
+        grade = P.grade_value(piece.norm, keyed=False)
         if grade:
             if keep:
                 self.out.classification = self.out.classification or grade
             return True
-        phrase = P.DISCLOSURE_PHRASE_RE.match(piece)
+        phrase = P.DISCLOSURE_PHRASE_RE.match(piece.norm)
         if phrase:
             if keep:
-                self.out.disclosure = self.out.disclosure or phrase["v"]
+                self.out.disclosure = self.out.disclosure or piece.printed(*phrase.span("v"))
             return True
         return bool(
-            re.fullmatch(r"[\d\-/.:年月日]+", piece) or re.fullmatch(r"签发人?\s*:?", piece)
+            re.fullmatch(r"[\d\-/.:年月日]+", piece.norm)
+            or re.fullmatch(r"签发人?\s*:?", piece.norm)
         )
 
     def _heading_from(self, run: list[int]) -> None:
@@ -1032,15 +1103,26 @@ class LetterReader:
                 self.out.disclosure = value.printed(*m.span())
 
     def find_closing(self) -> None:
-        """The date line at the end of the letter and the signature above it (or on it)."""
-        after = self.content(self.body_start)
-        last_prose = max(
-            (i for i in after if self.lines[i].prose and not self._is_note(i)),
-            default=-1,
+        """The date line at the end of the letter and the signature above it (or on it):
+        after the last paragraph of text, and near it (a date further down the page is the
+        page's, not the letter's)."""
+        first_text = next(
+            (i for i in range(self.body_start, len(self.lines)) if self.lines[i].prose),
+            len(self.lines),
         )
-        for i in reversed(after):
-            if i < last_prose:
-                break  # a date in the middle of the text is no letter date
+        self.letter_end = next(
+            (
+                i
+                for i in range(first_text, len(self.lines))
+                if self.lines[i].site or _PAGE_END_RE.search(self.lines[i].norm)
+            ),
+            len(self.lines),
+        )
+        after = self.content(self.body_start, self.letter_end)
+        text_at = [k for k, i in enumerate(after) if self.lines[i].prose and not self._is_note(i)]
+        last = text_at[-1] if text_at else -1
+        for k in range(min(len(after) - 1, last + _DATE_REACH), last, -1):
+            i = after[k]
             day, looks, signature = self._date_line(self.lines[i])
             if not looks:
                 continue
@@ -1053,7 +1135,7 @@ class LetterReader:
                 self.signature, self.signature_index = signature, i
             break
         if self.signature is None:
-            self._find_signature(after, last_prose)
+            self._find_signature(after, after[last] if last >= 0 else -1)
 
     @staticmethod
     def _date_line(line: Line) -> tuple[date | None, bool, str | None]:
@@ -1096,7 +1178,7 @@ class LetterReader:
 
     def read_closing_notes(self) -> None:
         """Contact person and phone, 联系单位, disclosure, grade, cc."""
-        after = self.content(self.body_start)
+        after = self.content(self.body_start, self.letter_end)
         persons: list[tuple[int, str | None]] = []
         phones: list[tuple[int, str]] = []
         for pos, i in enumerate(after):
@@ -1118,7 +1200,8 @@ class LetterReader:
             if unit:
                 value = re.split(r"[\s,，;；]|\d", unit["v"])[0]
                 if _is_unit_name(value):
-                    self.contact_units.append(squeeze(value))
+                    at = offset + unit.start("v")
+                    self.contact_units.append(squeeze(line.text.printed(at, at + len(value))))
                 hit = True
             hit = self._note_marks(line, norm) or hit
             cc = P.CC_RE.match(norm)
@@ -1308,7 +1391,7 @@ class LetterReader:
         intro = "\n".join(t.norm for t in self.preamble[:3])
         self._proposal_title(intro, list(self.preamble[:3]))
         headings = [squeeze(h.norm) for h in reversed(self.headings)]
-        self._session(headings, intro)
+        self._session()
         self._number(headings, intro)
         self._kind(headings, intro)
         if self.out.co_opinion or self._is_co_opinion(headings, intro):
@@ -1339,14 +1422,24 @@ class LetterReader:
                 self.out.proposal_title = squeeze(t.printed(*m.span("t")))
                 return
 
-    def _session(self, headings: list[str], intro: str) -> None:
-        sources = [*headings, intro, *(squeeze(v.norm) for v in self.meta.get("title", []))]
-        found = [s for s in (_session_in(src) for src in sources) if s]
+    def _session(self) -> None:
+        """The session, from the headings, the opening and the page's title; where they
+        name it differently, the fullest form (海南省六届人大五次会议 over 省六届…)."""
+        sources = [
+            *reversed(self.headings),
+            *(Text.of(squeeze(t.raw)) for t in self.preamble[:3]),
+            *(Text.of(squeeze(v.raw)) for v in self.meta.get("title", [])),
+        ]
+        found = []
+        for text in sources:
+            hit = _session_in(text.norm)
+            if hit:
+                session, at = hit
+                found.append((text.printed(at, at + len(session)), _session_key(session)))
         if found:
-            first = _canon_session(found[0][0])
-            same = [s for s, _ in found if _canon_session(s).endswith(first[-6:])]
-            self.out.session = max(same or [found[0][0]], key=lambda s: len(_canon_session(s)))
-        elif any(re.search(r"届.{0,12}会议|次会议", s) for s in sources):
+            same = [printed for printed, key in found if key == found[0][1]]
+            self.out.session = max(same, key=lambda s: len(_canon_session(fold(s))))
+        elif any(re.search(r"届.{0,12}会议|次会议", t.norm) for t in sources):
             self.unread("session")
 
     def _number(self, headings: list[str], intro: str) -> None:
@@ -1486,13 +1579,13 @@ class LetterReader:
     def read_co_units_and_contacts(self) -> None:
         """Co-handling units named in the opening (会同…, 经商…, 经综合…意见, 会办单位…) and
         the contacts with the proposer the letter reports."""
-        letter = "\n".join(t.norm for t in self.text_lines)
-        opening = "\n".join(t.norm for t in self.preamble)
+        letter = Text.of("\n".join(t.raw for t in self.text_lines))
+        opening = Text.of("\n".join(t.raw for t in self.preamble))
         units = _parse_co_units(opening) + _parse_co_units(letter, _NAMED_CO_UNIT_LEAD_RE)
         issuer = self.out.issuer or ""
         self.out.co_units = [u for u in _dedupe(units) if u != issuer]
         letter_date = date.fromisoformat(self.out.letter_date) if self.out.letter_date else None
-        self.out.contacts = _parse_contacts(letter, letter_date, self.out.proposers)
+        self.out.contacts = _parse_contacts(letter.norm, letter_date, self.out.proposers)
 
     def read_commitments(self) -> None:
         letter_date = date.fromisoformat(self.out.letter_date) if self.out.letter_date else None

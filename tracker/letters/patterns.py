@@ -78,10 +78,13 @@ GRADE_KEY_RE = re.compile(
 )
 
 
-def grade_value(text: str) -> str | None:
-    """The grade a mark or a key's value gives: "A"…"D", 甲…丁, or a word label as printed."""
-    m = GRADE_MARK_RE.match(text.strip())
-    if not m:
+def grade_value(text: str, keyed: bool = True) -> str | None:
+    """The grade a mark or a key's value gives: "A"…"D", 甲…丁, or a word label as printed.
+    A bare letter counts after a key ("分类：A") or in brackets ("（B）"), not on its own:
+    a lone "A" on a page is as likely a font-size button."""
+    text = text.strip()
+    m = GRADE_MARK_RE.match(text)
+    if not m or (m["b"] and not keyed and text[:1] not in "（(【["):
         return None
     letter = m["g"] or m["b"]
     return letter.upper() if letter else m["w"]

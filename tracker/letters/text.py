@@ -47,9 +47,16 @@ def _fold_char(match: re.Match) -> str:
     return _FOLD[match.group(0)]
 
 
+# Words whose traditional form keeps a character that is also simplified (覆 "cover"):
+# folded as words, two characters for two.
+_WORDS = {"答覆": "答复", "回覆": "回复", "函覆": "函复", "覆函": "复函", "批覆": "批复"}
+_WORDS_RE = re.compile("|".join(_WORDS))
+
+
 def fold(text: str) -> str:
     """``text`` with the one-for-one folds applied (same length)."""
-    return _FOLD_RE.sub(_fold_char, text)
+    text = _FOLD_RE.sub(_fold_char, text)
+    return _WORDS_RE.sub(lambda m: _WORDS[m.group(0)], text) if "覆" in text else text
 
 
 def squeeze(text: str) -> str:

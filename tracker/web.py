@@ -12,7 +12,8 @@ from flask_login import current_user
 from markupsafe import Markup, escape
 
 from tracker.extensions import db, login_manager
-from tracker.letters.layout import is_date_line, is_heading, letter_lines
+from tracker.letters.layout import letter_lines
+from tracker.letters.patterns import heading_level, is_date_line
 from tracker.models import User
 from tracker.rules import labels
 from tracker.rules.clock import to_beijing
@@ -76,25 +77,25 @@ def letter_paragraphs(letter) -> Markup:
             css = ' class="sign"'
         elif n == 0 and line.endswith((":", "：")):
             css = ' class="salutation"'
-        elif len(line) <= 40 and is_heading(line, 1):
-            css = ' class="h1"'
-        elif len(line) <= 40 and is_heading(line, 2):
-            css = ' class="h2"'
+        elif heading_level(line) in (1, 2):
+            css = f' class="h{heading_level(line)}"'
         else:
             css = ""
         parts.append(f"<p{css}>{escape(line)}</p>")
     return Markup("".join(parts))
 
 
-_H1_P = re.compile(r"<p>((?:[一二三四五六七八九十]+、)[^<]{0,38})</p>")
-_H2_P = re.compile(r"<p>((?:[（(][一二三四五六七八九十]+[）)])[^<]{0,38})</p>")
+_SHORT_P = re.compile(r"<p>([^<]{1,40})</p>")
+
+
+def _heading_paragraph(match: re.Match) -> str:
+    level = heading_level(match.group(1))
+    return f'<p class="h{level}">{match.group(1)}</p>' if level in (1, 2) else match.group(0)
 
 
 def letter_markdown(text: str | None) -> Markup:
     """A drafted letter's Markdown body, sanitised, with 一、/（一） lines set as headings."""
-    html = str(render_markdown(text))
-    html = _H1_P.sub(r'<p class="h1">\1</p>', html)
-    return Markup(_H2_P.sub(r'<p class="h2">\1</p>', html))
+    return Markup(_SHORT_P.sub(_heading_paragraph, str(render_markdown(text))))
 
 
 def cn_date(value: date | None) -> str:

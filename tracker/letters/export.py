@@ -57,6 +57,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from tracker.letters.patterns import DISCLOSURE_LABEL_RE, heading_mark
+
 __all__ = [
     "LetterContent",
     "blocks_from_markdown",
@@ -131,8 +133,6 @@ _LATIN_FONT = "Times New Roman"  # digits and Latin letters in the text (page nu
 # --------------------------------------------------------------------------------------
 
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
-_H1_RE = re.compile(r"^[一二三四五六七八九十]{1,3}、")
-_H2_RE = re.compile(r"^[（(][一二三四五六七八九十]{1,3}[）)]")
 _SPACE = " \t\u3000\u00a0\u2002\u2003\u2009\u200b\ufeff"
 
 
@@ -148,11 +148,8 @@ def _clean(text: str | None) -> str:
 
 
 def _heading_kind(line: str) -> str | None:
-    if _H1_RE.match(line):
-        return "h1"
-    if _H2_RE.match(line):
-        return "h2"
-    return None
+    level = heading_mark(line)
+    return f"h{level}" if level in (1, 2) else None
 
 
 def _split_heading(text: str) -> tuple[str, str]:
@@ -208,14 +205,11 @@ def _contact_text(content: LetterContent) -> str:
     return f"（{'，'.join(parts)}）" if parts else ""
 
 
-_DISCLOSURE_KEY_RE = re.compile(r"^(公开方式|公开属性|公开类别|公开选项)\s*[:：]?")
-
-
 def _disclosure_text(disclosure: str | None) -> str:
     text = _clean(disclosure)
     if not text:
         return ""
-    match = _DISCLOSURE_KEY_RE.match(text)
+    match = DISCLOSURE_LABEL_RE.match(text)
     if match:
         return f"{match.group(1)}：{text[match.end() :].strip(_SPACE)}"
     return f"公开方式：{text}"

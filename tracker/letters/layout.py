@@ -2,24 +2,7 @@
 
 from __future__ import annotations
 
-import re
-
-FOOTER_RE = re.compile(
-    r"^[（(]?\s*(联系人|承办人|公开方式|公开属性|公开类别|抄送|办复类别|答复类别)"
-)
-HEADING_RE = {
-    1: re.compile(r"^[一二三四五六七八九十]+、"),
-    2: re.compile(r"^[（(][一二三四五六七八九十]+[）)]"),
-}
-DATE_LINE_RE = re.compile(r"^[0-9〇○零一二三四五六七八九十]{4}\s*年.{1,3}月.{1,3}日$")
-
-
-def is_date_line(line: str) -> bool:
-    return bool(DATE_LINE_RE.match(line))
-
-
-def is_heading(line: str, level: int) -> bool:
-    return len(line) <= 40 and bool(HEADING_RE[level].match(line))
+from tracker.letters.patterns import FOOTER_RE
 
 
 def letter_lines(body: str | None, head: tuple[str | None, ...] = ()) -> list[str]:

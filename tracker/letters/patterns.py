@@ -26,11 +26,15 @@ HEADING_RES = {
 HEADING_MAX = 40  # a heading line is short; a numbered paragraph is not a heading
 
 
+def heading_mark(line: str) -> int | None:
+    """The level of the numbering a line starts with (1 for 一、, 2 for （一）, 3 for 1.),
+    whatever follows it; None for a line that starts with none."""
+    return next((level for level, rx in HEADING_RES.items() if rx.match(line)), None)
+
+
 def heading_level(line: str) -> int | None:
     """1, 2 or 3 for a short numbered heading line, else None."""
-    if len(line) > HEADING_MAX:
-        return None
-    return next((level for level, rx in HEADING_RES.items() if rx.match(line)), None)
+    return heading_mark(line) if len(line) <= HEADING_MAX else None
 
 
 # -- the closing paragraph ----------------------------------------------------------------
@@ -93,6 +97,8 @@ def grade_value(text: str, keyed: bool = True) -> str | None:
 # -- disclosure (公开方式) --------------------------------------------------------------------
 DISCLOSURE_TERMS = "主动公开|依申请公开|不予公开|不公开|免予公开|同意公开|公开发布|可公开"
 DISCLOSURE_KEY_RE = re.compile(r"^(?:公开(?:方式|属性|类别|类型|形式|选项|情况))$")
+# the label at the start of a disclosure line ("公开方式：主动公开")
+DISCLOSURE_LABEL_RE = re.compile(r"^(公开(?:方式|属性|类别|类型|形式|选项))\s*[:：]?")
 # a disclosure phrase standing alone: "（此件主动公开）", "(此回复件公开)", "注：“主动公开”。"
 DISCLOSURE_PHRASE_RE = re.compile(
     r"^(?:注\s*[:：]\s*)?[（(\[【“\"]*\s*"

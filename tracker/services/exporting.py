@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from tracker.letters.layout import is_date_line, letter_lines
+from tracker.letters.layout import letter_lines
+from tracker.letters.patterns import is_date_line
 from tracker.models import ReplyLetter
 from tracker.services import vocab
 

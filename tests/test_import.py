@@ -218,3 +218,53 @@ def test_an_imported_letter_without_disclosure_waits_for_a_decision(
     browser.logout()
     assert browser.get(f"/public/letters/{letter_id}").status_code == 200
     assert "共找到 1 件答复" in browser.get("/public/?q=心理").get_data(as_text=True)
+
+
+def test_the_review_page_says_which_field_and_takes_the_correction(
+    app, runner, browser, people, tmp_path
+):
+    """A letter whose session is printed but damaged, and whose date lost its separators
+    so that it reads two ways, is flagged for exactly those; the reviewer supplies them."""
+    path = tmp_path / "damaged.txt"
+    path.write_text(
+        "对县届人大次会议第17号建议的答复\n"
+        "周华代表：\n"
+        "您提出的《关于修缮青石桥的建议》收悉，现答复如下：\n"
+        "青石桥维修已列入今年农村公路养护计划，我局将于汛期前完成桥面修补。\n"
+        "桃源县交通运输局\n"
+        "2021111\n"
+        "联系人：李平，联系电话：6531809\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(args=["import-letters", str(path)])
+    assert "flagged\tdamaged.txt\t成文日期：信中印有，未能识别；会议届次：信中印有，未能识别" in (
+        result.output
+    )
+    (letter,) = _letters(app)
+    assert letter.letter_on is None and letter.proposal_number == "17"
+    browser.login("liaison")
+    page = browser.get(f"/letters/{letter.id}/review").get_data(as_text=True)
+    assert "<li>成文日期：信中印有，未能识别</li>" in page
+    assert "<li>会议届次：信中印有，未能识别</li>" in page
+    assert 'value="李平"' in page  # what was read is prefilled
+    # a date in the future is refused with a message; nothing is saved
+    response = browser.post(
+        f"/letters/{letter.id}/review",
+        {"session": "县十八届人大三次会议", "year": "2021", "kind": "建议", "number": "17",
+         "letter_on": "2099-01-01", "classification": "", "disclosure": ""},
+    )  # fmt: skip
+    assert response.status_code == 400
+    assert "不晚于今天" in response.get_data(as_text=True)
+    response = browser.post(
+        f"/letters/{letter.id}/review",
+        {"session": "县十八届人大三次会议", "year": "2021", "kind": "建议", "number": "17",
+         "letter_on": "2021-11-01", "classification": "B", "disclosure": "主动公开",
+         "contact_person": "", "contact_phone": ""},
+    )  # fmt: skip
+    assert response.status_code == 302
+    with app.app_context():
+        letter = db.session.get(ReplyLetter, letter.id)
+        assert letter.letter_on == date(2021, 11, 1)
+        assert (letter.classification, letter.disclosure) == ("B", "主动公开")
+        assert letter.contact_person == "李平"  # left empty: kept
+        assert not letter.needs_review and letter.proposal.session.name == "县十八届人大三次会议"

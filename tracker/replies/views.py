@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import load_only, selectinload
 
 from tracker.extensions import db
+from tracker.formutil import options
 from tracker.models import Proposal, ReplyLetter
 from tracker.replies.forms import ReviewForm
 from tracker.rules.labels import LETTER_STATUS
@@ -234,7 +235,6 @@ def letter(letter_id: int):
     disclosure_form = None
     if letter.disclosure is None and _can_decide_disclosure(letter):
         from tracker.drafting.forms import DisclosureForm
-        from tracker.formutil import options
         from tracker.services import vocab
 
         disclosure_form = DisclosureForm()
@@ -280,7 +280,13 @@ def review_letter(letter_id: int):
         number=letter.proposal_number or "",
         kind=letter.proposal_kind or "建议",
         year=letter.letter_on.year if letter.letter_on else None,
+        **{name: getattr(letter, name) for name in corpus.REVIEW_DETAILS},
     )
+    for name in ("classification", "disclosure"):
+        field = getattr(form, name)
+        field.choices = options([("", "—"), *vocab.choices(name)])
+        if field.data not in {c.value for c in field.choices}:
+            field.data = ""  # a word label as printed: the reviewer picks the term
     if form.validate_on_submit():
         try:
             corpus.complete_review(
@@ -290,6 +296,7 @@ def review_letter(letter_id: int):
                 year=form.year.data,
                 kind=form.kind.data,
                 number=form.number.data,
+                details={name: getattr(form, name).data for name in corpus.REVIEW_DETAILS},
             )
         except DomainError as error:
             db.session.rollback()
@@ -298,9 +305,10 @@ def review_letter(letter_id: int):
             db.session.commit()
             flash("已补全并关联到建议/提案。", "success")
             return redirect(url_for("replies.review"))
-    return render_template("replies/review_letter.html", letter=letter, form=form), (
-        400 if form.errors or form.form_errors else 200
-    )
+    reasons = (letter.review_reason or "").split("；") if letter.review_reason else []
+    return render_template(
+        "replies/review_letter.html", letter=letter, form=form, reasons=reasons
+    ), (400 if form.errors or form.form_errors else 200)
 
 
 EXPORTABLE = ("approved", "issued", "published", "imported")
@@ -348,7 +356,6 @@ def _can_decide_disclosure(letter: ReplyLetter) -> bool:
 def disclosure(letter_id: int):
     """An imported letter without a disclosure line: a person decides whether it is published."""
     from tracker.drafting.forms import DisclosureForm
-    from tracker.formutil import options
     from tracker.services import drafting, vocab
 
     letter = db.session.get(ReplyLetter, letter_id)

@@ -406,11 +406,29 @@ def _datetime(value: str | None) -> datetime | None:
     return stamp.replace(tzinfo=BEIJING).astimezone(UTC) if stamp.tzinfo is None else stamp
 
 
+REVIEW_DETAILS = (
+    "letter_on",
+    "doc_number",
+    "classification",
+    "disclosure",
+    "contact_person",
+    "contact_phone",
+)
+
+
 def complete_review(
-    actor, letter: ReplyLetter, *, session_name: str, year: int | None, kind: str, number: str
+    actor,
+    letter: ReplyLetter,
+    *,
+    session_name: str,
+    year: int | None,
+    kind: str,
+    number: str,
+    details: dict | None = None,
 ) -> Proposal:
-    """A reviewer supplies the session and number the parser could not read: the letter
-    joins (or creates) its proposal and leaves the review queue."""
+    """A reviewer supplies what the parser could not read: the session and number, so the
+    letter joins (or creates) its proposal and leaves the review queue, and any other field
+    the letter prints (``details``: REVIEW_DETAILS; an empty value keeps what was read)."""
     from tracker.services import audit, permissions
     from tracker.services.errors import DomainError, PermissionDenied
 
@@ -423,6 +441,14 @@ def complete_review(
     if session is None:
         raise DomainError("新的会议须填写年份。")
     db.session.flush()
+    changed = []
+    for name, value in (details or {}).items():
+        if name not in REVIEW_DETAILS:
+            raise ValueError(f"not a reviewable field: {name}")
+        value = value.strip() if isinstance(value, str) else value
+        if value and value != getattr(letter, name):
+            setattr(letter, name, value)
+            changed.append(name)
     proposal = importer._proposal(
         session,
         number.strip(),
@@ -440,10 +466,12 @@ def complete_review(
     for commitment in letter.commitments:
         commitment.proposal = proposal
     db.session.flush()
+    labels = {"letter_on": "成文日期", **FIELD_LABELS}
     audit.record(
         actor,
         "letter_review",
-        f"补全答复函的会议和编号：{session.name}第{number}号",
+        f"补全答复函的会议和编号：{session.name}第{number}号"
+        + (f"；更正：{'、'.join(labels[n] for n in changed)}" if changed else ""),
         proposal_id=proposal.id,
         entity="letter",
         entity_id=letter.id,

@@ -77,6 +77,25 @@ CASES = [
     ("实施第3批市特色学校争创工作", None, None),
     ("新建学校12所，新增学位1.5万个", None, "12所"),
     ("年内新增加装电梯1000台", "2022-12-31", "1000台"),
+    # plan periods end with their last year; 明后年 is the year after next
+    ("十四五期间完成全部农村公路改造", "2025-12-31", None),
+    ("争取列入“十五五”期间农村公路改造计划", "2030-12-31", None),
+    ("“十三五”期间争取中央资金43亿元", None, "43亿元"),  # over before the letter
+    ("正在研究制定“十五五”农村公路补助政策", None, None),  # a name, not a period
+    ("将该线路面改造列入明后年的政府投资项目", "2024-12-31", None),
+    ("今明两年完成老旧小区改造", "2023-12-31", None),
+    # a year's project or plan is due at the end of that year
+    ("将健康社区纳入2024年老旧小区改造项目", "2024-12-31", None),
+    ("拟纳入2023年城建计划", "2023-12-31", None),
+    # an estimate names the month: its end
+    ("预计8月份可以建成并投入使用", "2022-08-31", None),
+    ("计划10月完成招标", "2022-10-31", None),
+    # "this year's plan" although the year began before the letter
+    ("今年以来，我县计划安装红绿灯15处", "2022-12-31", "15处"),
+    ("今年以来已安装红绿灯15处", None, "15处"),
+    # the year of a document or meeting is not a due date; nor is a day already past
+    ("按照省政府2022年印发的《实施意见》推进", None, None),
+    ("3月30日，市政府印发《工作方案》", None, None),
 ]
 
 
@@ -99,6 +118,25 @@ def test_due_and_target(sentence, due, target):
 )
 def test_due_without_letter_date(sentence, due):
     assert infer_due_on(sentence, None) == due
+
+
+@pytest.mark.parametrize(
+    ("sentence", "letter_date", "due"),
+    [
+        ("争取将其列入“十二五”期间农村公路改造计划", date(2011, 5, 10), date(2015, 12, 31)),
+        ("十三五期间建成", date(2017, 3, 1), date(2020, 12, 31)),
+        ("十四五时期建成", date(2021, 3, 1), date(2025, 12, 31)),
+        ("十五五期间建成", date(2026, 3, 1), date(2030, 12, 31)),
+        ("列入明后年的政府投资项目", date(2022, 6, 8), date(2024, 12, 31)),
+        # 6月底前 counts from the letter date: this June, or next June once it is over
+        ("我们6月底前将对桥下破损路段进行修补", date(2024, 6, 25), date(2024, 6, 30)),
+        ("我们6月底前将对桥下破损路段进行修补", date(2024, 7, 2), date(2025, 6, 30)),
+        ("下半年完成修补", date(2024, 6, 25), date(2024, 12, 31)),
+        ("9月1日前完成", date(2024, 9, 2), date(2025, 9, 1)),
+    ],
+)
+def test_due_relative_to_other_letter_dates(sentence, letter_date, due):
+    assert infer_due_on(sentence, letter_date) == due
 
 
 def test_relative_dates_follow_the_letter_year():

@@ -96,6 +96,12 @@ CASES = [
     # the year of a document or meeting is not a due date; nor is a day already past
     ("按照省政府2022年印发的《实施意见》推进", None, None),
     ("3月30日，市政府印发《工作方案》", None, None),
+    # targets: a specification of several dimensions, a graded standard, money
+    ("建设标准为路基加宽至6.5米、路面加宽至5.5米", None, "路基加宽至6.5米、路面加宽至5.5米"),
+    ("目前正在按照三级公路标准组织实施", None, "三级公路标准"),
+    ("按二级公路标准改建8公里", None, "8公里"),  # a count still wins
+    ("将再安排25亿元支持建设一批省级产业园", None, "25亿元"),
+    ("有望获得5000万元省级财政资金支持", None, "5000万元"),
 ]
 
 

@@ -380,16 +380,35 @@ _TARGET_VERB_RE = re.compile(
 )
 
 
+# A specification of several dimensions: "路基加宽至6.5米、路面加宽至5.5米".
+_SPEC_ITEM = (
+    r"(?:(?![为是将把对使的和及与])[\u4e00-\u9fff]){1,4}"
+    r"(?:加宽|拓宽|扩宽|加高|加深|加长|延长|提高|提升|增加|扩大|降低|缩短|减少|控制)(?:至|到)"
+    r"\s*\d+(?:\.\d+)?\s*(?:%|" + _UNITS + r")"
+)
+_SPEC_RE = re.compile(_SPEC_ITEM + r"(?:\s*[、和及]\s*" + _SPEC_ITEM + r")+")
+# A grade of standard to build to: "按照三级公路标准", "达到国家一级标准".
+_STANDARD_RE = re.compile(
+    r"(?:按照|按|达到|执行|参照)(?P<std>[^\s，,。；;、按照]{0,8}?[一二三四五六七八九\dA-Z]+[级星A]"
+    r"[^\s，,。；;、]{0,6}?标准)"
+)
+
+
 def extract_target(text: str | None) -> str | None:
     """Return the measurable target in a sentence: "80%", "550所", "137公里", "3万册"…
 
-    A percentage wins; otherwise a count with a unit, preferably one right after a
-    target verb (达到, 建成, 新增 …).  Counts after 每/第 ("每两周1节", "第3批") are rates
-    or ordinals, not targets.  Returned in half-width form without inner spaces.
+    A specification of several dimensions ("路基加宽至6.5米、路面加宽至5.5米") is kept
+    whole; otherwise a percentage wins; otherwise a count with a unit, preferably one
+    right after a target verb (达到, 建成, 新增 …); otherwise a graded standard
+    ("三级公路标准").  Counts after 每/第 ("每两周1节", "第3批") are rates or ordinals, not
+    targets.  Returned in half-width form without inner spaces.
     """
     if not text:
         return None
     s = strip_book_titles(normalize(text))
+    spec = _SPEC_RE.search(s)
+    if spec:
+        return re.sub(r"\s+", "", spec.group(0))
     # Clauses reporting past work ("2021年已建成12所") are a last resort.
     clauses = list(_CLAUSE_RE.finditer(s))
     ordered = [c for c in clauses if not _PAST_RE.search(c.group(0))]
@@ -407,7 +426,8 @@ def extract_target(text: str | None) -> str | None:
             verb = bool(_TARGET_VERB_RE.search(s[max(clause.start(), m.start() - 12) : m.start()]))
             candidates.append((not verb, len(candidates), m.group(0)))
     if not candidates:
-        return None
+        standard = _STANDARD_RE.search(s)
+        return re.sub(r"\s+", "", standard["std"]) if standard else None
     return re.sub(r"\s+", "", min(candidates)[2])
 
 

@@ -675,6 +675,20 @@ def test_letter_dates(date_line, iso):
     assert make(date=date_line)["letter_date"] == iso
 
 
+def test_promises_in_the_opening_paragraph_count_too():
+    result = make(intro="经研究，我局拟于明年在各区试点建设综合养老服务中心。")
+    assert [(c["section"], c["due_on"], c["target"]) for c in result["commitments"]] == [
+        (None, "2023-12-31", None),
+        ("二、下一步工作安排", "2022-12-31", "200个"),
+    ]
+
+
+def test_commitments_of_an_undated_letter_count_from_its_page_date():
+    result = make(header="发布时间：2022-05-09 09:53:22", date="")
+    assert result["letter_date"] is None
+    assert result["commitments"][0]["due_on"] == "2022-12-31"  # 今年底前, the page's year
+
+
 def test_no_date_line_means_no_letter_date():
     result = make(date="")
     assert result["letter_date"] is None

@@ -890,8 +890,11 @@ def parse_letter(text: str) -> dict:  # noqa: C901 - one pass over the letter, i
         _parse_co_units(intro_norm) + _parse_co_units(letter_norm, _NAMED_CO_UNIT_LEAD_RE)
     )
     result["contacts"] = _parse_contacts(letter_norm, letter_date, result["proposers"])
-    commitment_sections = result["sections"] or [{"heading": None, "text": "\n".join(preamble)}]
-    result["commitments"] = find_commitments(commitment_sections, letter_date)
+    # promises stand anywhere in the letter; a letter printing no date is dated by its page
+    commitment_sections = [{"heading": None, "text": "\n".join(preamble)}, *result["sections"]]
+    published = result["published_at"]
+    commitments_from = letter_date or (date.fromisoformat(published[:10]) if published else None)
+    result["commitments"] = find_commitments(commitment_sections, commitments_from)
 
     # 10. Is it a letter at all?
     all_text = "\n".join(norm_lines[i] for i in content)

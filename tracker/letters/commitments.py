@@ -394,6 +394,7 @@ _STANDARD_RE = re.compile(
 )
 
 
+@functools.lru_cache(maxsize=1024)
 def extract_target(text: str | None) -> str | None:
     """Return the measurable target in a sentence: "80%", "550所", "137公里", "3万册"…
 
@@ -551,8 +552,14 @@ _FILLER_RE = re.compile(
 _VAGUE_RE = re.compile(r"参考|吸收|借鉴|研究您|您提出的|反馈|关注")
 
 
+_DONE_BEFORE_RE = re.compile(r"(?:已经?|均已|业已)\s*$")
+_YEAR_RE = re.compile(r"(?<!\d)(\d{4})\s*年")
+_PLAN_PERIOD_RE = re.compile(r"十([一二三四五六七八九])五")
+_PROGRESS_NOTE_RE = re.compile(r"^(?:目前|现在|现已|现|截至目前)")
+
+
 def _jiang_is_future(probe: str, m: re.Match) -> bool:
-    if re.search(r"已经?\s*$|均已\s*$|业已\s*$", probe[: m.start()]):
+    if _DONE_BEFORE_RE.search(probe, 0, m.start()):
         return False  # 已将 …: the 把 construction reporting work done
     rest = probe[m.end() :]
     if _JIANG_ADVERB_RE.match(rest):
@@ -575,11 +582,8 @@ def _weak_markers(probe: str) -> bool:
 
 def _years(probe: str) -> list[int]:
     """Years a clause speaks of, including the last year of a plan period (十三五 → 2020)."""
-    years = [int(y) for y in re.findall(r"(?<!\d)(\d{4})\s*年", probe)]
-    years += [
-        1970 + 5 * (7 + _CN_DIGIT[n]) for n in re.findall(r"十([一二三四五六七八九])五", probe)
-    ]
-    return years
+    years = [int(y) for y in _YEAR_RE.findall(probe)]
+    return years + [1970 + 5 * (7 + _CN_DIGIT[n]) for n in _PLAN_PERIOD_RE.findall(probe)]
 
 
 class _Clause:
@@ -896,7 +900,7 @@ def find_commitments(
                     previous is not None
                     and previous.due is None
                     and dated
-                    and re.match(r"^(?:目前|现在|现已|现|截至目前)", probe)
+                    and _PROGRESS_NOTE_RE.match(probe)
                 ):
                     # a progress note with a date ("目前已形成方案，预计8月份建成") dates
                     # the promise before it

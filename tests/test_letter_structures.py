@@ -630,3 +630,19 @@ def test_what_is_no_reply_is_refused_with_the_reason(text):
     with pytest.raises(NotALetter) as refused:
         parse_letter(text)
     assert "答复" in str(refused.value)
+
+
+def test_a_paragraph_opening_with_thanks_is_not_the_closing():
+    result = parse_letter(
+        letter(
+            "高明委员：",
+            "您提出的《关于保护传统村落的提案》收悉，现将办理情况答复如下：",
+            "非常感谢您对传统村落保护工作的关注。我县文物资源丰富，已对12处古建筑进行修缮，"
+            "设立了文物安全公示牌。",
+            "下一步，我局将结合全国文物普查，摸清传统建筑底数，对符合条件的建立档案。",
+            "感谢您对我们工作的关心。",
+            "2024年7月30日",
+        )
+    )
+    assert any("摸清传统建筑底数" in c["text"] for c in result.commitments)
+    assert not any("12处古建筑" in c["text"] for c in result.commitments)  # work done

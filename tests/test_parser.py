@@ -487,9 +487,14 @@ def test_commitments_with_several_due_rules():
     assert result["letter_date"] == "2022-05-18"
     assert [(c["due_on"], c["target"]) for c in result["commitments"]] == [
         ("2022-12-31", "55所"),  # 今年底前
-        ("2022-10-31", None),  # 10月底前 … 明年: the earlier date
+        ("2022-10-31", None),  # 10月底前 …
+        ("2023-12-31", None),  # … 明年: a second promise with its own date
         ("2023-06-30", "5000名"),  # 2023年6月底前
         (None, None),  # 逐步
+    ]
+    assert [c["text"] for c in result["commitments"][1:3]] == [
+        "10月底前公布第三批教育集团名单",
+        "明年实现优质教育集团区域全覆盖",
     ]
     # "我局将中小学学位建设列入年度重点工作" describes current work: not a commitment
     assert all(c["section"] == "二、下一步工作安排" for c in result["commitments"])
@@ -677,6 +682,20 @@ def test_no_title_at_all():
 )
 def test_letter_dates(date_line, iso):
     assert make(date=date_line).letter_date == iso
+
+
+def test_promises_in_the_opening_paragraph_count_too():
+    result = make(intro="经研究，我局拟于明年在各区试点建设综合养老服务中心。")
+    assert [(c["section"], c["due_on"], c["target"]) for c in result.commitments] == [
+        (None, "2023-12-31", None),
+        ("二、下一步工作安排", "2022-12-31", "200个"),
+    ]
+
+
+def test_commitments_of_an_undated_letter_count_from_its_page_date():
+    result = make(header="发布时间：2022-05-09 09:53:22", date="")
+    assert result.letter_date is None
+    assert result.commitments[0]["due_on"] == "2022-12-31"  # 今年底前, the page's year
 
 
 def test_no_date_line_means_no_letter_date():

@@ -834,11 +834,26 @@ def _parse_contacts(text: str, letter_date: date | None, names: list[str]) -> li
 _DATE_REACH = 8  # the letter date stands within this many lines after the text
 
 
+_COURTESY_RE = re.compile(
+    r"感谢|欢迎|希望|如有|若有|请|此复|特此|专此|批评指正|不妥|联系|满意|意见|建议|支持|关心"
+)
+
+
+def _is_closing(norm: str) -> bool:
+    """The closing courtesy ("感谢您对…的关心和支持，欢迎…。"), not a paragraph that opens
+    with thanks and goes on to the matter ("非常感谢您的关注。我县文物资源丰富，…")."""
+    if not P.CLOSING_RE.match(norm):
+        return False
+    rest = [s for s in re.split(r"[。！!？?]", norm)[1:] if s.strip()]
+    return all(len(s) <= 40 and _COURTESY_RE.search(s) for s in rest)
+
+
 class LetterReader:
     """Reads one letter; ``read()`` returns a ParsedLetter or raises NotALetter. Each step
     is a method named after what it reads, called in order."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, undated: date | None = None) -> None:
+        self.undated = undated  # the date to count from when neither letter nor page has one
         self.lines = split_lines(text)
         self.out = ParsedLetter()
         self.meta: dict[str, list[Text]] = {}  # page metadata by key
@@ -1347,7 +1362,7 @@ class LetterReader:
             heads = []
         after_first = heads[0] + 1 if heads else 1
         closing_at = next(
-            (k for k in range(after_first, len(lines)) if P.CLOSING_RE.match(lines[k].norm)),
+            (k for k in range(after_first, len(lines)) if _is_closing(lines[k].norm)),
             len(lines),
         )
         lines = lines[:closing_at]
@@ -1588,11 +1603,13 @@ class LetterReader:
         self.out.contacts = _parse_contacts(letter.norm, letter_date, self.out.proposers)
 
     def read_commitments(self) -> None:
-        letter_date = date.fromisoformat(self.out.letter_date) if self.out.letter_date else None
-        sections = self.out.sections or [
-            {"heading": None, "text": "\n".join(t.raw for t in self.preamble)}
-        ]
-        self.out.commitments = find_commitments(sections, letter_date)
+        """Promises anywhere in the letter; a letter that prints no date is dated by its page
+        (今年 in an undated reply published in 2025 is 2025)."""
+        dated = self.out.letter_date or (self.out.published_at or "")[:10] or None
+        preamble = {"heading": None, "text": "\n".join(t.raw for t in self.preamble)}
+        self.out.commitments = find_commitments(
+            [preamble, *self.out.sections], date.fromisoformat(dated) if dated else self.undated
+        )
 
     def check_is_reply(self) -> None:
         """A reply has an addressee, a reply phrase or a reply heading, and a text; a news
@@ -1619,8 +1636,10 @@ class LetterReader:
             )
 
 
-def parse_letter(text: str) -> ParsedLetter:
-    """Parse the plain text of a reply letter; raise NotALetter if it is not one."""
+def parse_letter(text: str, undated: date | None = None) -> ParsedLetter:
+    """Parse the plain text of a reply letter; raise NotALetter if it is not one.
+    ``undated``: the date its promises count from (今年底, 明年) when neither the letter nor
+    its page prints one, e.g. a draft's date."""
     if not isinstance(text, str):
         raise TypeError("parse_letter expects str; use decode_bytes() for bytes")
     if not text.strip():
@@ -1631,7 +1650,7 @@ def parse_letter(text: str) -> ParsedLetter:
         raise NotALetter("binary or garbled text / 二进制或乱码内容")
     if not _ENOUGH_CJK_RE.match(text):
         raise NotALetter("too little Chinese text for a reply letter / 中文内容过少，不是答复函")
-    return LetterReader(text).read()
+    return LetterReader(text, undated).read()
 
 
 def parse_file(path) -> dict:

@@ -24,6 +24,12 @@ HEADING_RES = {
     3: re.compile(r"^\d{1,2}\s*[、.．](?!\d)"),
 }
 HEADING_MAX = 40  # a heading line is short; a numbered paragraph is not a heading
+# the numbering a heading or an item starts with, whatever its level: 一、 （一） (1) 1. 1、
+ITEM_MARK_RE = re.compile(
+    rf"^\s*(?:[(（][{CN_DIGITS}\d]{{1,3}}[)）]|\d{{1,2}}\s*[、.．](?!\d)|[{CN_DIGITS}]{{1,3}}\s*[、.．])\s*"
+)
+# the numbering of second- and third-level items: （一） (1) 1. 1、
+SUBITEM_MARK_RE = re.compile(rf"^\s*(?:[(（][{CN_DIGITS}\d]{{1,3}}[)）]|\d{{1,2}}\s*[、.．](?!\d))")
 
 
 def heading_mark(line: str) -> int | None:

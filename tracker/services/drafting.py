@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from tracker.extensions import db
 from tracker.letters.commitments import find_commitments
-from tracker.letters.parser import parse_letter
+from tracker.letters.parser import NotALetter, parse_letter
 from tracker.models import (
     Assignment,
     DocNumberCounter,
@@ -335,11 +335,11 @@ def commitments_in(letter: ReplyLetter) -> list[dict]:
         if not line.strip().startswith(PLACEHOLDER)
     )
     text = f"{letter.title or ''}\n{letter.addressee or ''}\n{body}"
+    dated = letter.letter_on or today()
     try:
-        sections = parse_letter(text).sections
-    except Exception:  # an unfinished draft need not parse as a letter yet
-        sections = []
-    return find_commitments(sections, letter.letter_on or today())
+        return parse_letter(text, undated=dated).commitments
+    except NotALetter:  # an unfinished draft need not read as a letter yet
+        return find_commitments([{"heading": None, "text": body}], dated)
 
 
 def refresh_commitments(letter: ReplyLetter) -> int:

@@ -246,6 +246,30 @@ def import_letters(paths: tuple[str, ...], quiet: bool) -> None:
         sys.exit(1)
 
 
+@click.command("run-jobs")
+@click.option("--job", "job_id", type=int, help="Run this job only.")
+@click.option("--forever", is_flag=True, help="Keep looking for jobs (for a systemd service).")
+@click.option(
+    "--interval", default=5.0, show_default=True, help="Seconds between looks with --forever."
+)
+@with_appcontext
+def run_jobs(job_id: int | None, forever: bool, interval: float) -> None:
+    """Run background jobs (imports from the 导入答复函 page) and resume those whose runner
+    died. From cron every minute, or as a service with --forever."""
+    import time
+
+    from tracker import runner
+
+    app = current_app._get_current_object()
+    while True:
+        count = runner.run_pending(app, job_id=job_id)
+        if count:
+            click.echo(f"{count} job(s) run")
+        if not forever:
+            return
+        time.sleep(interval)
+
+
 @click.command("reindex")
 @with_appcontext
 def reindex() -> None:
@@ -428,6 +452,7 @@ COMMANDS = [
     check_deadlines,
     parse_letter,
     import_letters,
+    run_jobs,
     reindex,
     search,
     gen_corpus,

@@ -118,14 +118,18 @@ def add_item(job: Job, seq: int, label: str, status: str, **fields) -> JobItem:
     return item
 
 
-def counts(job: Job) -> dict[str, int]:
-    """Items by status."""
-    rows = db.session.execute(
-        select(JobItem.status, func.count())
-        .where(JobItem.job_id == job.id)
-        .group_by(JobItem.status)
-    )
-    return dict(rows.all())
+def counts_for(job_ids: list[int]) -> dict[int, dict[str, int]]:
+    """Each job's items by status, in one query."""
+    found: dict[int, dict[str, int]] = {}
+    if job_ids:
+        rows = db.session.execute(
+            select(JobItem.job_id, JobItem.status, func.count())
+            .where(JobItem.job_id.in_(job_ids))
+            .group_by(JobItem.job_id, JobItem.status)
+        )
+        for job_id, status, count in rows:
+            found.setdefault(job_id, {})[status] = count
+    return found
 
 
 def wants_runner(job: Job, stale_seconds: float) -> bool:

@@ -137,6 +137,20 @@ def test_uploaded_files_are_imported_in_the_background_and_reported_per_file(app
     listing = page_text(browser.get("/imports"))
     assert "交通局.docx、汇编.zip、扫描件.pdf 等 5 个" in listing
     assert "已导入 3 · 待审核 1 · 未导入 2" in listing
+    # the same files again: nothing changes; the letter still to complete says so
+    upload(browser, {"交通局.docx": docx_bytes("20232048", 156), "待补全.txt": no_number.encode()})
+    assert run_jobs(app) == 1
+    again = page_text(browser.get(f"/imports/{job_ids(app)[-1]}"))
+    assert rows(again) == [
+        ["交通局.docx", "docx", "未变化", "", "查看答复函"],
+        [
+            "待补全.txt",
+            "txt",
+            "未变化",
+            report[4][3].replace("未能", "仍待审核：未能", 1),
+            "查看答复函 · 补全",
+        ],
+    ]
 
 
 def test_the_page_shows_the_progress_of_a_running_import(app, browser, people, monkeypatch):

@@ -42,6 +42,7 @@ SUFFIXES = tuple(FORMATS) + tuple(ARCHIVES)
 CHANNEL_ALIASES = {"视察": "视察调研", "调研": "视察调研", "见面": "面商", "座谈": "座谈会"}
 KIND_OF_PROPOSER = {"建议": "代表", "议案": "代表", "提案": "委员"}
 STATUSES = ("imported", "updated", "unchanged", "flagged", "failed")
+STILL_FLAGGED = "仍待审核"  # an unchanged file whose letter still waits for review
 
 
 @dataclass
@@ -204,10 +205,17 @@ class Importer:
         if item.error:
             return Outcome(item.label, "failed", item.error, fmt=item.fmt)
         if item.parsed is None:
-            letter_id = db.session.execute(
-                select(ReplyLetter.id).where(ReplyLetter.source_file == item.name)
-            ).scalar()
-            return Outcome(item.label, "unchanged", letter_id=letter_id, fmt=item.fmt)
+            known = db.session.execute(
+                select(ReplyLetter.id, ReplyLetter.needs_review, ReplyLetter.review_reason).where(
+                    ReplyLetter.source_file == item.name
+                )
+            ).first()
+            reason = (
+                f"{STILL_FLAGGED}：{known.review_reason}" if known and known.needs_review else ""
+            )
+            return Outcome(
+                item.label, "unchanged", reason, known.id if known else None, fmt=item.fmt
+            )
         existing = None
         if self._known_files is None or item.name in self._known_files:
             existing = (

@@ -68,6 +68,7 @@ def test_uploaded_files_are_imported_in_the_background_and_reported_per_file(app
         .replace("关于市十六届人大二次会议第20232060号建议答复的函", "关于公交线网的答复函")
         .replace("（第20232060号）", "")
     )
+    letter_docx = docx_bytes("20232048", 156)  # built once: a .docx records when it was saved
     browser.login("liaison")
     form = page_text(browser.get("/imports"))
     assert 'enctype="multipart/form-data"' in form and 'type="file"' in form and "multiple" in form
@@ -75,7 +76,7 @@ def test_uploaded_files_are_imported_in_the_background_and_reported_per_file(app
     response = upload(
         browser,
         {
-            "交通局.docx": docx_bytes("20232048", 156),
+            "交通局.docx": letter_docx,
             "汇编.zip": zip_bytes(
                 {
                     "2023年/答复一.txt": letter_text("20232051", 159).encode("gb18030"),
@@ -138,7 +139,7 @@ def test_uploaded_files_are_imported_in_the_background_and_reported_per_file(app
     assert "交通局.docx、汇编.zip、扫描件.pdf 等 5 个" in listing
     assert "已导入 3 · 待审核 1 · 未导入 2" in listing
     # the same files again: nothing changes; the letter still to complete says so
-    upload(browser, {"交通局.docx": docx_bytes("20232048", 156), "待补全.txt": no_number.encode()})
+    upload(browser, {"交通局.docx": letter_docx, "待补全.txt": no_number.encode()})
     assert run_jobs(app) == 1
     again = page_text(browser.get(f"/imports/{job_ids(app)[-1]}"))
     assert rows(again) == [

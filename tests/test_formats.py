@@ -64,7 +64,11 @@ def test_binary_undecodable_and_empty_text_are_refused():
 
 def test_an_unsupported_type_says_what_can_be_imported():
     message = unreadable(b"PK\x03\x04", "统计表.xlsx")
-    assert message.startswith("不支持的文件类型.xlsx") and ".docx" in message and ".zip" in message
+    assert (
+        message.startswith("不支持的文件类型（.xlsx）：")
+        and ".docx" in message
+        and ".zip" in message
+    )
     assert "无扩展名" in unreadable(b"abc", "README")
 
 

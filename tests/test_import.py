@@ -262,7 +262,7 @@ def test_import_reads_every_format_and_names_it_in_the_report(app, runner, tmp_p
     }
     assert failed["扫描件.pdf"][0] == "[pdf]" and failed["扫描件.pdf"][1].startswith("扫描件 PDF")
     assert failed["旧格式.doc"][1].startswith("需要安装 LibreOffice 才能读取 .doc 文件")
-    assert failed["统计表.xlsx"][1].startswith("不支持的文件类型.xlsx")
+    assert failed["统计表.xlsx"][1].startswith("不支持的文件类型（.xlsx）：")
     assert "8 files: 5 imported, 0 updated, 0 unchanged, 0 flagged, 3 failed" in result.output
     with app.app_context():
         letters = {le.source_file: le for le in _letters(app)}

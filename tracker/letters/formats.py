@@ -82,7 +82,7 @@ def extract(data: bytes, name: str, options: ReadOptions | None = None) -> Extra
     options = options or ReadOptions()
     fmt = FORMATS.get(suffix_of(name))
     if fmt is None:
-        raise Unreadable(f"不支持的文件类型{suffix_of(name) or '（无扩展名）'}：{SUPPORTED}")
+        raise Unreadable(f"不支持的文件类型（{suffix_of(name) or '无扩展名'}）：{SUPPORTED}")
     if len(data) > options.max_file_bytes:
         raise too_large("文件", len(data), options.max_file_bytes)
     if not data.strip():

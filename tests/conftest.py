@@ -49,6 +49,8 @@ def app(tmp_path):
             "INDEX_DIR": str(tmp_path / "index"),
             "UPLOAD_DIR": str(tmp_path / "uploads"),
             "TODAY": TODAY.isoformat(),
+            "JOB_SPAWN": False,  # tests run job runners themselves
+            "JOB_LOG": str(tmp_path / "jobs.log"),
         }
     )
     with app.app_context():

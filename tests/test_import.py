@@ -145,7 +145,7 @@ def test_a_letter_without_number_is_flagged_searchable_and_reviewable(
     path.write_text(text, encoding="utf-8")
     result = runner.invoke(args=["import-letters", str(path)])
     assert (
-        "flagged\tno_number.txt\t会议届次：信中未写明，关联建议/提案需要；"
+        "flagged\tno_number.txt\t[txt]\t会议届次：信中未写明，关联建议/提案需要；"
         "建议/提案编号：信中未写明，关联建议/提案需要"
     ) in result.output
     letter = _letters(app)[0]
@@ -237,8 +237,9 @@ def test_the_review_page_says_which_field_and_takes_the_correction(
         encoding="utf-8",
     )
     result = runner.invoke(args=["import-letters", str(path)])
-    assert "flagged\tdamaged.txt\t成文日期：信中印有，未能识别；会议届次：信中印有，未能识别" in (
-        result.output
+    assert (
+        "flagged\tdamaged.txt\t[txt]\t成文日期：信中印有，未能识别；会议届次：信中印有，未能识别"
+        in (result.output)
     )
     (letter,) = _letters(app)
     assert letter.letter_on is None and letter.proposal_number == "17"
@@ -268,3 +269,76 @@ def test_the_review_page_says_which_field_and_takes_the_correction(
         assert (letter.classification, letter.disclosure) == ("B", "主动公开")
         assert letter.contact_person == "李平"  # left empty: kept
         assert not letter.needs_review and letter.proposal.session.name == "县十八届人大三次会议"
+
+
+def test_import_reads_every_format_and_names_it_in_the_report(app, runner, tmp_path):
+    from letterfiles import (
+        docx_bytes,
+        html_bytes,
+        letter_text,
+        pdf_bytes,
+        scanned_pdf_bytes,
+        zip_bytes,
+    )
+
+    app.config["SOFFICE"] = ""  # as on a server without LibreOffice
+    folder = tmp_path / "答复函"
+    folder.mkdir()
+    (folder / "交通局.docx").write_bytes(docx_bytes("20232048", 156))
+    (folder / "交通局.pdf").write_bytes(pdf_bytes("20232049", 157))
+    (folder / "网页.html").write_bytes(html_bytes("20232050", 158))
+    (folder / "扫描件.pdf").write_bytes(scanned_pdf_bytes())
+    (folder / "旧格式.doc").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 512)
+    (folder / "汇编.zip").write_bytes(
+        zip_bytes(
+            {
+                "2023年/答复一.txt": letter_text("20232051", 159).encode("gb18030"),
+                "2023年/答复二.htm": html_bytes("20232052", 160, encoding="utf-8"),
+            },
+            gbk_names=True,
+        )
+    )
+    sheet = tmp_path / "统计表.xlsx"
+    sheet.write_bytes(b"PK\x03\x04")
+    result = runner.invoke(args=["import-letters", str(folder), str(sheet)])
+    assert result.exit_code == 1, result.output  # some files failed
+    lines = result.output.splitlines()
+    for expected in (
+        "imported\t交通局.docx\t[docx]",
+        "imported\t交通局.pdf\t[pdf]",
+        "imported\t网页.html\t[html]",
+        "imported\t汇编.zip/2023年/答复一.txt\t[txt]",
+        "imported\t汇编.zip/2023年/答复二.htm\t[html]",
+    ):
+        assert expected in lines, result.output
+    failed = {
+        line.split("\t")[1]: line.split("\t")[2:] for line in lines if line.startswith("failed")
+    }
+    assert failed["扫描件.pdf"][0] == "[pdf]" and failed["扫描件.pdf"][1].startswith("扫描件 PDF")
+    assert failed["旧格式.doc"][1].startswith("需要安装 LibreOffice 才能读取 .doc 文件")
+    assert failed["统计表.xlsx"][1].startswith("不支持的文件类型（.xlsx）：")
+    assert "8 files: 5 imported, 0 updated, 0 unchanged, 0 flagged, 3 failed" in result.output
+    with app.app_context():
+        letters = {le.source_file: le for le in _letters(app)}
+        assert sorted(letters) == [
+            "交通局.docx",
+            "交通局.pdf",
+            "答复一.txt",
+            "答复二.htm",
+            "网页.html",
+        ]
+        assert {le.proposal_number for le in letters.values()} == {
+            "20232048",
+            "20232049",
+            "20232050",
+            "20232051",
+            "20232052",
+        }
+        assert letters["交通局.docx"].doc_number == "穗交运函〔2023〕156号"
+        assert letters["答复一.txt"].classification == "B"
+        assert "脚本里的菜单" not in letters["网页.html"].body
+    # the same files again: nothing changes, archive members included
+    again = runner.invoke(args=["import-letters", str(folder), str(sheet)])
+    assert "8 files: 0 imported, 0 updated, 5 unchanged, 0 flagged, 3 failed" in again.output
+    assert "unchanged\t汇编.zip/2023年/答复一.txt\t[txt]" in again.output.splitlines()
+    assert len(_letters(app)) == 5

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from tracker.letters.formats import decode_text
 from tracker.letters.parser import (
     NotALetter,
     ParsedLetter,
-    decode_bytes,
     parse_file,
     parse_letter,
 )
@@ -841,13 +841,13 @@ def test_empty_file(tmp_path):
     path.write_bytes(b"")
     result = parse_file(path)
     assert result["file"] == str(path)
-    assert "empty" in result["error"]
+    assert "空文件" in result["error"]
 
 
 def test_binary_garbage(tmp_path):
     data = random.Random(20220507).randbytes(4096)
     with pytest.raises(NotALetter):
-        parse_letter(decode_bytes(data) if b"\x00" not in data else "\x00")
+        parse_letter(decode_text(data) if b"\x00" not in data else "\x00")
     path = tmp_path / "garbage.bin"
     path.write_bytes(data)
     assert set(parse_file(path)) == {"file", "error"}
@@ -866,7 +866,7 @@ def test_gb18030_bytes_decode_and_parse_alike(tmp_path):
     utf8_path = LETTERS / "10_commitments_rich.txt"
     text = utf8_path.read_text(encoding="utf-8")
     data = text.encode("gb18030")
-    assert decode_bytes(data) == text
+    assert decode_text(data) == text
     gb_path = tmp_path / "gb.txt"
     gb_path.write_bytes(data)
     from_gb = parse_file(gb_path)
@@ -878,7 +878,7 @@ def test_gb18030_bytes_decode_and_parse_alike(tmp_path):
 
 def test_utf8_with_bom(tmp_path):
     text = SEED.read_text(encoding="utf-8")
-    assert decode_bytes(text.encode("utf-8-sig")) == text
+    assert decode_text(text.encode("utf-8-sig")) == text
     path = tmp_path / "bom.txt"
     path.write_bytes(text.encode("utf-8-sig"))
     assert parse_file(path)["title"] == SEED_FIELDS["title"]
@@ -886,7 +886,7 @@ def test_utf8_with_bom(tmp_path):
 
 def test_utf16_with_bom():
     text = SEED.read_text(encoding="utf-8")
-    assert decode_bytes(text.encode("utf-16")) == text
+    assert decode_text(text.encode("utf-16")) == text
 
 
 def test_publication_time_on_a_shared_metadata_line():

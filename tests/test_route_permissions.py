@@ -18,6 +18,7 @@ from tracker.models import (
     CalendarDay,
     Commitment,
     CommitmentUpdate,
+    Job,
     Notification,
     Proposal,
     ReplyLetter,
@@ -84,6 +85,11 @@ TABLE = {
     "replies.letter": rule("GET", "/letters/{secret}", HANDLERS_P1 | SEES_ALL),
     "replies.review": rule("GET", "/letters/review", SEES_ALL),
     "replies.review_letter": rule("POST", "/letters/{public}/review", SEES_ALL, ok=400),
+    # 导入答复函: the see-all roles upload; a job's report is its uploader's and the admin's
+    "imports.index": rule("GET", "/imports", SEES_ALL),
+    "imports.index#post": rule("POST", "/imports", SEES_ALL, ok=400),
+    "imports.job": rule("GET", "/imports/{job}", {"liaison", "admin"}),
+    "imports.status": rule("GET", "/imports/{job}/status", {"liaison", "admin"}),
     "public.index": by_role("GET", "/public/?q=心理", dict.fromkeys(ROLES, 200), anonymous=200),
     "public.letter": by_role(
         "GET", "/public/letters/{secret}", dict.fromkeys(ROLES, 404), anonymous=404
@@ -245,6 +251,11 @@ def world(app, people, make_proposal):
         db.session.add(update)
         db.session.flush()
         ids["upd"] = update.id
+        liaison = db.session.execute(db.select(User).filter_by(username="liaison")).scalar_one()
+        job = Job(kind="import_letters", owner=liaison, status="done", params={"files": []})
+        db.session.add(job)
+        db.session.flush()
+        ids["job"] = job.id
         db.session.commit()
         return ids
 

@@ -12,10 +12,10 @@ from collections import Counter
 import pytest
 
 from tracker.letters import synth
+from tracker.letters.formats import decode_text
 from tracker.letters.parser import (
     NotALetter,
     ParsedLetter,
-    decode_bytes,
     parse_file,
     parse_letter,
 )
@@ -259,7 +259,7 @@ def test_write_corpus(tmp_path):
         data = (tmp_path / "out" / r["file_name"]).read_bytes()
         with pytest.raises(UnicodeDecodeError):
             data.decode("utf-8")
-        assert decode_bytes(data) == r["text"]
+        assert decode_text(data) == r["text"]
         result = parse_file(tmp_path / "out" / r["file_name"])
         assert "error" not in result
         assert result["doc_number"] == r["doc_number"]

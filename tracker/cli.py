@@ -209,20 +209,22 @@ def parse_letter(files: tuple[str, ...]) -> None:
 @click.option("--quiet", is_flag=True, help="Print only the summary.")
 @with_appcontext
 def import_letters(paths: tuple[str, ...], quiet: bool) -> None:
-    """Import reply letters (files and folders) into the database and the search index."""
+    """Import reply letters into the database and the search index: .txt, .docx, .pdf,
+    .html/.htm, .doc/.wps (with LibreOffice), files and folders, and .zip archives of them.
+    One line a file: status, file, [format it was read as], reason."""
     from tracker.services import indexing
-    from tracker.services.corpus import Importer, iter_files
+    from tracker.services.corpus import STATUSES, Importer, iter_sources
 
-    files = list(iter_files(paths))
     importer = Importer()
+    sources = list(iter_sources(paths, importer.options))
     counts: dict[str, int] = {}
     outcomes = []
     show_bar = sys.stderr.isatty() and not quiet
     with (
         indexing.deferred(db.session()),
         click.progressbar(
-            importer.import_many(files),
-            length=len(files),
+            importer.import_many(sources),
+            length=len(sources),
             label="importing",
             file=sys.stderr,
             hidden=not show_bar,
@@ -238,12 +240,34 @@ def import_letters(paths: tuple[str, ...], quiet: bool) -> None:
         for outcome in outcomes:
             if outcome.status != "unchanged" or len(outcomes) <= 50:
                 click.echo(outcome.line())
-    summary = ", ".join(
-        f"{counts.get(k, 0)} {k}" for k in ("imported", "updated", "unchanged", "flagged", "failed")
-    )
-    click.echo(f"{len(files)} files: {summary}")
+    summary = ", ".join(f"{counts.get(k, 0)} {k}" for k in STATUSES)
+    click.echo(f"{len(sources)} files: {summary}")
     if counts.get("failed"):
         sys.exit(1)
+
+
+@click.command("run-jobs")
+@click.option("--job", "job_id", type=int, help="Run this job only.")
+@click.option("--forever", is_flag=True, help="Keep looking for jobs (for a systemd service).")
+@click.option(
+    "--interval", default=5.0, show_default=True, help="Seconds between looks with --forever."
+)
+@with_appcontext
+def run_jobs(job_id: int | None, forever: bool, interval: float) -> None:
+    """Run background jobs (imports from the 导入答复函 page) and resume those whose runner
+    died. From cron every minute, or as a service with --forever."""
+    import time
+
+    from tracker import runner
+
+    app = current_app._get_current_object()
+    while True:
+        count = runner.run_pending(app, job_id=job_id)
+        if count:
+            click.echo(f"{count} job(s) run")
+        if not forever:
+            return
+        time.sleep(interval)
 
 
 @click.command("reindex")
@@ -428,6 +452,7 @@ COMMANDS = [
     check_deadlines,
     parse_letter,
     import_letters,
+    run_jobs,
     reindex,
     search,
     gen_corpus,

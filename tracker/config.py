@@ -32,6 +32,22 @@ def defaults(instance_path: str) -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_HTTPONLY": True,
         "MAX_CONTENT_LENGTH": 32 * 1024 * 1024,
+        # Importing reply letters (`tracker import-letters` and the 导入答复函 page).
+        "IMPORT_MAX_FILES": 500,  # files in one upload
+        "IMPORT_MAX_UPLOAD_MB": 200,  # one upload, all files together
+        "IMPORT_MAX_FILE_MB": 50,  # one letter file (also inside an archive, or a .docx unpacked)
+        "IMPORT_MAX_ARCHIVE_FILES": 20000,  # entries in one .zip
+        "IMPORT_MAX_ARCHIVE_MB": 1024,  # a .zip's total unpacked size
+        "SOFFICE": "soffice",  # LibreOffice, for .doc/.wps; a path, or empty to turn it off
+        "SOFFICE_TIMEOUT": 120,  # seconds for one conversion
+        # Background jobs (imports from the page): run by `tracker run-jobs`, started for
+        # each new job when JOB_SPAWN is on; a job whose runner stops beating for
+        # JOB_STALE_SECONDS is taken over by the next runner.
+        "JOB_SPAWN": True,
+        "JOB_HEARTBEAT_SECONDS": 10,
+        "JOB_STALE_SECONDS": 60,
+        "JOB_MAX_ATTEMPTS": 3,
+        "JOB_LOG": str(var / "jobs.log"),
         # Reminders (`tracker remind`): links in e-mail and SMS point at BASE_URL.
         "BASE_URL": "http://127.0.0.1:5000",
         # E-mail through SMTP: off while SMTP_HOST is empty.

@@ -485,3 +485,49 @@ class SearchOutbox(db.Model):
     letter_id: Mapped[int] = mapped_column(index=True)
     op: Mapped[str] = mapped_column(String(8))  # upsert / delete
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Job(db.Model):
+    """Work longer than a page load (an import of uploaded letters), run outside the web
+    worker by `tracker run-jobs`. A runner claims a job atomically (``runner``) and beats
+    ``heartbeat_at``; when the beat stops (the runner died) another runner claims the job
+    and resumes it after its last recorded item."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))  # import_letters
+    status: Mapped[str] = mapped_column(String(12), default="queued", index=True)
+    # queued / running / done / failed
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    total: Mapped[int] = mapped_column(default=0)
+    done: Mapped[int] = mapped_column(default=0)
+    runner: Mapped[str | None] = mapped_column(String(120))  # host:pid:nonce of the claimant
+    heartbeat_at: Mapped[datetime | None]
+    spawned_at: Mapped[datetime | None]  # a runner process was last started for it
+    attempts: Mapped[int] = mapped_column(default=0)  # runs started
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+
+    owner: Mapped[User | None] = relationship()
+
+
+class JobItem(db.Model):
+    """One item of a job's report (for an import: one file), recorded in the transaction
+    that did its work, so a resumed job skips exactly the items already done."""
+
+    __table_args__ = (
+        UniqueConstraint("job_id", "seq"),
+        Index("ix_job_item_job_status", "job_id", "status"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("job.id", ondelete="CASCADE"))
+    seq: Mapped[int]  # the item's place in the job's fixed order
+    label: Mapped[str] = mapped_column(String(500))  # "a.docx", "archive.zip/folder/b.pdf"
+    fmt: Mapped[str] = mapped_column(String(16), default="")
+    status: Mapped[str] = mapped_column(String(12))  # as corpus.Outcome
+    reason: Mapped[str] = mapped_column(Text, default="")
+    letter_id: Mapped[int | None] = mapped_column(
+        ForeignKey("reply_letter.id", ondelete="SET NULL")
+    )

@@ -134,12 +134,13 @@ def init_app(app: Flask) -> None:
     from tracker.commitments.views import bp as commitments_bp
     from tracker.dashboard.views import bp as dashboard_bp
     from tracker.drafting.views import bp as drafting_bp
+    from tracker.imports.views import bp as imports_bp
     from tracker.main.views import bp as main_bp
     from tracker.notifications.views import bp as notifications_bp
     from tracker.proposals.views import bp as proposals_bp
     from tracker.public.views import bp as public_bp
     from tracker.replies.views import bp as replies_bp
-    from tracker.services import settings, vocab
+    from tracker.services import permissions, settings, vocab
 
     for bp in (
         auth_bp,
@@ -147,6 +148,7 @@ def init_app(app: Flask) -> None:
         proposals_bp,
         drafting_bp,
         replies_bp,
+        imports_bp,
         commitments_bp,
         dashboard_bp,
         notifications_bp,
@@ -171,6 +173,9 @@ def init_app(app: Flask) -> None:
             "days_phrase": lambda due_on: days_phrase(due_on, today),
             "current_user": current_user,
             "unread_notifications": _unread_notifications,
+            "can_import": lambda: (
+                current_user.is_authenticated and permissions.can_import(current_user)
+            ),
         }
 
 

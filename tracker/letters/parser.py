@@ -31,11 +31,12 @@ from datetime import date
 from functools import cached_property
 from pathlib import Path
 
+from . import formats
 from . import patterns as P
 from .commitments import find_commitments
 from .text import DROPPED_RE, Text, cn_to_int, fold, read_date, squeeze
 
-__all__ = ["NotALetter", "ParsedLetter", "decode_bytes", "parse_file", "parse_letter"]
+__all__ = ["NotALetter", "ParsedLetter", "parse_file", "parse_letter"]
 
 
 class NotALetter(ValueError):
@@ -72,35 +73,6 @@ class ParsedLetter:
 
     def as_dict(self) -> dict:
         return asdict(self)
-
-
-# --------------------------------------------------------------------------------------
-# Decoding
-# --------------------------------------------------------------------------------------
-
-
-def decode_bytes(data: bytes) -> str:
-    """Decode UTF-8 (with or without BOM), else GB18030; raise NotALetter otherwise.
-
-    Text saved as "Unicode" by Windows tools (UTF-16 with a BOM) is decoded too.
-    """
-    if not data:
-        return ""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            return data.decode("utf-16")
-        except UnicodeDecodeError as exc:
-            raise NotALetter("undecodable UTF-16 text / 无法识别的文本编码") from exc
-    if b"\x00" in data:
-        raise NotALetter("binary data (NUL bytes), not a text letter / 二进制文件，不是文本")
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    for encoding in ("utf-8", "gb18030"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise NotALetter("undecodable bytes: neither UTF-8 nor GB18030 / 无法识别的文本编码")
 
 
 # --------------------------------------------------------------------------------------
@@ -1641,7 +1613,7 @@ def parse_letter(text: str, undated: date | None = None) -> ParsedLetter:
     ``undated``: the date its promises count from (今年底, 明年) when neither the letter nor
     its page prints one, e.g. a draft's date."""
     if not isinstance(text, str):
-        raise TypeError("parse_letter expects str; use decode_bytes() for bytes")
+        raise TypeError("parse_letter expects str; use formats.extract() for a file's bytes")
     if not text.strip():
         raise NotALetter("empty text / 空文本")
     if "\x00" in text or (
@@ -1654,11 +1626,17 @@ def parse_letter(text: str, undated: date | None = None) -> ParsedLetter:
 
 
 def parse_file(path) -> dict:
-    """Read, decode and parse a letter file; on failure return {"file", "error"}."""
+    """Read a letter file in any format the importer reads (a file of another name is read
+    as text) and parse it; on failure return {"file", "error"}."""
+    name = Path(path).name
     try:
         data = Path(path).read_bytes()
-        result = parse_letter(decode_bytes(data)).as_dict()
-    except (OSError, NotALetter) as exc:
+        if formats.suffix_of(name) in formats.FORMATS:
+            text = formats.extract(data, name).text
+        else:
+            text = formats.decode_text(data)
+        result = parse_letter(text).as_dict()
+    except (OSError, NotALetter, formats.Unreadable) as exc:
         return {"file": str(path), "error": str(exc)}
     result["file"] = str(path)
     return result

@@ -42,6 +42,16 @@ LETTER_STATUS = {
     "imported": "已导入",
 }
 
+# an imported file's result (tracker.services.corpus.Outcome) and an import job's state
+IMPORT_OUTCOME = {
+    "imported": "已导入",
+    "updated": "已更新",
+    "unchanged": "未变化",
+    "flagged": "待审核",
+    "failed": "未导入",
+}
+JOB_STATUS = {"queued": "等待开始", "running": "正在导入", "done": "已完成", "failed": "已中止"}
+
 COMMITMENT_STATUS = {
     "candidate": "待确认",
     "open": "未开始",

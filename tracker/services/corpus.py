@@ -1,27 +1,34 @@
-"""Importing reply letters from text files into the database (the corpus).
+"""Importing reply letters from files into the database (the corpus).
 
-Each file is parsed, then upserted with its session, proposal, units, contacts and
-commitment candidates inside a savepoint: a bad file leaves no rows behind and does not
-stop the others. Importing the same file twice changes nothing; a changed file updates
-its letter. A letter whose proposal number or session cannot be read is still imported
-and searchable, and flagged for review."""
+Each file (.txt, .docx, .pdf, .html, .doc/.wps, or a member of a .zip archive: see
+tracker.letters.formats) is read, parsed, then upserted with its session, proposal, units,
+contacts and commitment candidates inside a savepoint: a bad file leaves no rows behind
+and does not stop the others. A letter is known by its file's own name (for an archive's
+member too) and the hash of its bytes: importing the same file twice changes nothing; a
+changed file updates its letter. A letter whose proposal number or session cannot be read
+is still imported and searchable, and flagged for review."""
 
 from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Iterable, Iterator
+import shutil
+from collections import deque
+from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from flask import current_app
 from sqlalchemy import insert, select
 
 from tracker.extensions import db
+from tracker.letters import reading
+from tracker.letters.formats import ARCHIVES, FORMATS, MB, ReadOptions
 from tracker.letters.parser import ParsedLetter
 from tracker.letters.patterns import disclosure_mode
-from tracker.letters.reading import Parsed, read_and_parse, read_and_parse_job
+from tracker.letters.reading import Parsed, Source, read_and_parse
 from tracker.models import (
     CongressSession,
     ContactLog,
@@ -33,45 +40,68 @@ from tracker.models import (
 from tracker.rules.clock import BEIJING, iso_date
 from tracker.services import commitments, vocab
 
-SUFFIXES = (".txt", ".text")
+SUFFIXES = tuple(FORMATS) + tuple(ARCHIVES)
 CHANNEL_ALIASES = {"视察": "视察调研", "调研": "视察调研", "见面": "面商", "座谈": "座谈会"}
 KIND_OF_PROPOSER = {"建议": "代表", "议案": "代表", "提案": "委员"}
+STATUSES = ("imported", "updated", "unchanged", "flagged", "failed")
+STILL_FLAGGED = "仍待审核"  # an unchanged file whose letter still waits for review
 
 
 @dataclass
 class Outcome:
-    file: str
+    file: str  # as the report names it: "a.docx", "archive.zip/folder/b.pdf"
     status: str  # imported / updated / unchanged / flagged / failed
     reason: str = ""
     letter_id: int | None = None
+    fmt: str = ""  # the format the file was read as
 
     def line(self) -> str:
-        labels = {
-            "imported": "imported",
-            "updated": "updated",
-            "unchanged": "unchanged",
-            "flagged": "flagged",
-            "failed": "failed",
-        }
-        return f"{labels[self.status]}\t{self.file}" + (f"\t{self.reason}" if self.reason else "")
+        """One line of the report: status, file, [format] and the reason, tab-separated."""
+        return "\t".join(
+            [self.status, self.file, f"[{self.fmt}]"] + [self.reason] * bool(self.reason)
+        )
+
+
+def read_options(config: Mapping) -> ReadOptions:
+    """The limits and tools for reading files, from the app's settings."""
+    soffice = config.get("SOFFICE") or ""
+    return ReadOptions(
+        max_file_bytes=int(float(config["IMPORT_MAX_FILE_MB"]) * MB),
+        max_archive_files=int(config["IMPORT_MAX_ARCHIVE_FILES"]),
+        max_archive_bytes=int(float(config["IMPORT_MAX_ARCHIVE_MB"]) * MB),
+        soffice=shutil.which(soffice) if soffice else None,
+        convert_timeout=float(config["SOFFICE_TIMEOUT"]),
+    )
 
 
 def iter_files(paths: Iterable[str | Path]) -> Iterator[Path]:
-    """Files named directly, and the text files below named folders, in a stable order."""
+    """Files named directly, and the letter files and archives below named folders (not
+    hidden ones, nor Office lock files ~$…), in a stable order."""
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
             yield from sorted(
-                p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES
+                p
+                for p in path.rglob("*")
+                if p.is_file()
+                and p.suffix.lower() in SUFFIXES
+                and not any(part.startswith((".", "~$")) for part in p.relative_to(path).parts)
             )
         else:
             yield path
 
 
+def iter_sources(paths: Iterable[str | Path], options: ReadOptions) -> Iterator[Source]:
+    """The letters in files and folders, archives opened."""
+    for path in iter_files(paths):
+        yield from reading.sources(str(path), options=options)
+
+
 class Importer:
     """Caches units and sessions across files; one instance per import run."""
 
-    def __init__(self) -> None:
+    def __init__(self, options: ReadOptions | None = None) -> None:
+        self.options = options or read_options(current_app.config)
         self._units: dict[str, Unit] | None = None
         self._sessions: dict[str, CongressSession] = {}
         # Set by import_many for a bulk import: what exists already, so that a new file
@@ -122,22 +152,21 @@ class Importer:
 
     # -- one file -----------------------------------------------------------------------
 
-    def import_file(self, path: Path) -> Outcome:
-        known = (
-            db.session.execute(
-                select(ReplyLetter.source_hash).where(ReplyLetter.source_file == path.name)
-            )
-            .scalars()
-            .first()
-        )
-        return self.apply(read_and_parse(str(path), known))
-
     def import_many(
-        self, paths: Iterable[Path], *, workers: int | None = None
+        self, items: Iterable[Source | Path], *, workers: int | None = None
     ) -> Iterator[Outcome]:
-        """Import files in order. Reading and parsing (pure Python, the slow part) run in a
-        pool of processes for large imports; the database work stays in this process."""
-        paths = list(paths)
+        """Import files (paths are opened: an archive gives its members) in order. Reading
+        and parsing (pure Python, the slow part) run in a pool of processes for large
+        imports; the database work stays in this process."""
+        found = [
+            s
+            for item in items
+            for s in (
+                [item]
+                if isinstance(item, Source)
+                else reading.sources(str(item), options=self.options)
+            )
+        ]
         known = {
             row.source_file: row.source_hash
             for row in db.session.execute(
@@ -146,7 +175,6 @@ class Importer:
                 )
             )
         }
-        jobs = [(str(p), known.get(p.name)) for p in paths]
         self._known_files = set(known)
         self._textless_numbers = set(
             db.session.execute(
@@ -159,26 +187,37 @@ class Importer:
             (r.session_id, r.number)
             for r in db.session.execute(select(Proposal.session_id, Proposal.number))
         }
+        jobs = (
+            (source, data, known.get(source.name), self.options)
+            for source, data in reading.load(found, self.options)
+        )
         # one process parses while this one writes: on two cores more workers only compete
         workers = workers if workers is not None else max(1, min(2, (os.cpu_count() or 1) - 1))
-        if workers < 1 or len(jobs) < 200 or (os.cpu_count() or 1) < 2:
+        if workers < 1 or len(found) < 200 or (os.cpu_count() or 1) < 2:
             for job in jobs:
                 yield self.apply(read_and_parse(*job))
             return
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            for parsed in pool.map(read_and_parse_job, jobs, chunksize=32):
+            for parsed in _in_order(pool, jobs, window=workers * 64):
                 yield self.apply(parsed)
 
     def apply(self, item: Parsed) -> Outcome:
         """The database part of importing one parsed file, inside a savepoint."""
         if item.error:
-            return Outcome(item.name, "failed", item.error)
+            return Outcome(item.label, "failed", item.error, fmt=item.fmt)
         if item.parsed is None:
-            letter_id = db.session.execute(
-                select(ReplyLetter.id).where(ReplyLetter.source_file == item.name)
-            ).scalar()
-            return Outcome(item.name, "unchanged", letter_id=letter_id)
+            known = db.session.execute(
+                select(ReplyLetter.id, ReplyLetter.needs_review, ReplyLetter.review_reason).where(
+                    ReplyLetter.source_file == item.name
+                )
+            ).first()
+            reason = (
+                f"{STILL_FLAGGED}：{known.review_reason}" if known and known.needs_review else ""
+            )
+            return Outcome(
+                item.label, "unchanged", reason, known.id if known else None, fmt=item.fmt
+            )
         existing = None
         if self._known_files is None or item.name in self._known_files:
             existing = (
@@ -194,10 +233,13 @@ class Importer:
             savepoint.rollback()
             self._units = None
             self._sessions = {}
-            return Outcome(item.name, "failed", f"{type(error).__name__}: {error}")
+            return Outcome(item.label, "failed", f"{type(error).__name__}: {error}", fmt=item.fmt)
+        if self._known_files is not None:
+            self._known_files.add(item.name)
         if letter.needs_review:
-            return Outcome(item.name, "flagged", letter.review_reason or "", letter.id)
-        return Outcome(item.name, "imported" if created else "updated", letter_id=letter.id)
+            return Outcome(item.label, "flagged", letter.review_reason or "", letter.id, item.fmt)
+        status = "imported" if created else "updated"
+        return Outcome(item.label, status, letter_id=letter.id, fmt=item.fmt)
 
     def _upsert(self, name: str, digest: str, parsed: ParsedLetter, existing: ReplyLetter | None):
         letter_on = iso_date(parsed.letter_date)
@@ -393,6 +435,18 @@ def review_reasons(parsed: ParsedLetter) -> list[str]:
         if getattr(parsed, field) is None and field not in parsed.unread:
             reasons.append(f"{FIELD_LABELS[field]}：信中未写明，关联建议/提案需要")
     return reasons
+
+
+def _in_order(pool: ProcessPoolExecutor, jobs: Iterable[tuple], *, window: int) -> Iterator[Parsed]:
+    """The pool's results in the jobs' order, with at most `window` jobs (and their bytes)
+    in flight."""
+    pending: deque = deque()
+    for job in jobs:
+        pending.append(pool.submit(reading.read_and_parse_job, job))
+        if len(pending) >= window:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
 
 
 def _datetime(value: str | None) -> datetime | None:

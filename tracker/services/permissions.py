@@ -93,3 +93,8 @@ def can_view_dashboard(user: User) -> bool:
     """督办统计: supervisors (their unit; the coordinating office every unit), liaisons and
     the admin (every unit)."""
     return user.role in ("supervisor", "liaison", "admin")
+
+
+def can_import(user: User) -> bool:
+    """导入答复函: liaisons, the admin and supervisors of the coordinating office."""
+    return sees_all(user)

@@ -1,0 +1,148 @@
+"""导入答复函 from the browser: the uploaded files are saved and become a job; a runner
+(tracker.runner) imports them with the same reader and importer as `tracker
+import-letters`, recording one report line per file."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import shutil
+import time
+from collections.abc import Callable
+from contextlib import closing
+from pathlib import Path
+from typing import BinaryIO
+
+from flask import current_app
+from sqlalchemy import select
+
+from tracker.extensions import db
+from tracker.letters import reading
+from tracker.letters.formats import ReadOptions
+from tracker.models import Job, ReplyLetter, User
+from tracker.services import corpus, jobs, permissions
+from tracker.services.errors import DomainError, PermissionDenied
+
+KIND = "import_letters"
+FOLDER = "imports"  # below UPLOAD_DIR
+CHUNK_ITEMS = 20  # files read before their results are written and committed
+CHUNK_SECONDS = 2.0  # ... or fewer, when reading them takes this long
+
+
+def clean_name(raw: str | None) -> str:
+    """An uploaded file's own name, as a label only (it never names a file on disk)."""
+    name = re.split(r"[/\\]", raw or "")[-1]
+    name = re.sub(r"[\x00-\x1f\x7f]", "", name).strip()
+    return name[-200:] or "未命名文件"
+
+
+def start(actor: User, uploads: list[tuple[str, BinaryIO]], upload_dir: str) -> Job:
+    """Save the uploaded files under UPLOAD_DIR/imports/ and queue their import."""
+    if not permissions.can_import(actor):
+        raise PermissionDenied()
+    if not uploads:
+        raise DomainError("请选择要导入的文件。")
+    job = jobs.create(actor, KIND, {})
+    relative = f"{FOLDER}/{job.id}-{secrets.token_hex(4)}"
+    folder = Path(upload_dir) / relative
+    folder.mkdir(parents=True)
+    try:
+        files = []
+        for number, (name, stream) in enumerate(uploads, 1):
+            stored = f"{relative}/{number:04d}"
+            with open(Path(upload_dir) / stored, "wb") as out:
+                shutil.copyfileobj(stream, out)
+            files.append({"name": clean_name(name), "path": stored})
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    job.params = {"folder": relative, "files": files}
+    job.total = len(files)  # until archives are opened
+    db.session.flush()
+    return job
+
+
+def sources(job: Job, upload_dir: str, options: ReadOptions) -> list[reading.Source]:
+    """The job's letters in a fixed order (archives opened), the same on every run."""
+    root = Path(upload_dir).resolve()
+    found: list[reading.Source] = []
+    for entry in job.params.get("files", []):
+        path = (root / entry["path"]).resolve()
+        if root / FOLDER not in path.parents:
+            found.append(reading.Source(str(path), entry["name"], entry["name"], error="无效路径"))
+        elif not path.is_file():
+            found.append(
+                reading.Source(
+                    str(path), entry["name"], entry["name"], error="上传的文件已不在服务器上"
+                )
+            )
+        else:
+            found.extend(reading.sources(str(path), entry["name"], options))
+    return found
+
+
+def run(job: Job, checkpoint: Callable[[], None]) -> None:
+    """Import the job's files after the items an earlier run finished. `checkpoint`, the
+    runner's, commits the work so far (letters, report lines, progress) if the job is
+    still this runner's."""
+    config = current_app.config
+    options = corpus.read_options(config)
+    found = sources(job, config["UPLOAD_DIR"], options)
+    finished = jobs.done_items(job)
+    todo = [(seq, source) for seq, source in enumerate(found) if seq not in finished]
+    job.total = len(found)
+    job.done = len(finished)
+    importer = corpus.Importer(options)
+    known = _known_hashes(todo[:CHUNK_ITEMS])
+    checkpoint()
+    position = 0
+    while position < len(todo):
+        window = todo[position : position + CHUNK_ITEMS]
+        parsed = _read_window(window, known, options)  # no transaction open meanwhile
+        for (seq, _), item in zip(window, parsed, strict=False):
+            outcome = importer.apply(item)
+            jobs.add_item(
+                job,
+                seq,
+                outcome.file,
+                outcome.status,
+                fmt=outcome.fmt,
+                reason=outcome.reason,
+                letter_id=outcome.letter_id,
+            )
+        position += len(parsed)
+        job.done += len(parsed)
+        known = _known_hashes(todo[position : position + CHUNK_ITEMS])
+        checkpoint()
+
+
+def _read_window(window, known: dict[str, str], options: ReadOptions) -> list[reading.Parsed]:
+    """Read and parse the window's files, stopping early when it takes long (so that the
+    progress moves and the work commits every few seconds)."""
+    started = time.monotonic()
+    parsed = []
+    with closing(reading.load([source for _, source in window], options)) as loaded:
+        for source, data in loaded:
+            parsed.append(reading.read_and_parse(source, data, known.get(source.name), options))
+            if time.monotonic() - started > CHUNK_SECONDS:
+                break
+    return parsed
+
+
+def _known_hashes(window) -> dict[str, str]:
+    names = {source.name for _, source in window}
+    if not names:
+        return {}
+    rows = db.session.execute(
+        select(ReplyLetter.source_file, ReplyLetter.source_hash).where(
+            ReplyLetter.source_file.in_(names)
+        )
+    )
+    return {row.source_file: row.source_hash for row in rows}
+
+
+def discard_files(job: Job) -> None:
+    """The uploaded files, once the job has ended (the letters hold their text)."""
+    folder = job.params.get("folder")
+    if folder:
+        shutil.rmtree(Path(current_app.config["UPLOAD_DIR"]) / folder, ignore_errors=True)

@@ -257,14 +257,12 @@ def _can_review() -> bool:
 def review():
     if not _can_review():
         abort(403)
-    letters = (
-        db.session.execute(
-            select(ReplyLetter).where(ReplyLetter.needs_review.is_(True)).order_by(ReplyLetter.id)
-        )
-        .scalars()
-        .all()
+    page = db.paginate(
+        select(ReplyLetter).where(ReplyLetter.needs_review.is_(True)).order_by(ReplyLetter.id),
+        per_page=50,
+        error_out=False,
     )
-    return render_template("replies/review.html", letters=letters)
+    return render_template("replies/review.html", page=page)
 
 
 @bp.route("/letters/<int:letter_id>/review", methods=["GET", "POST"])

@@ -295,7 +295,7 @@ class _Writer(writing.SegmentWriter):
         positions = tindex.index
         buckets = tindex.buckets
         assert tindex.hashfn is md5_hash
-        kv_pack, ti_pack, int_pack = _KV_LENGTHS.pack, _TERMINFO.pack, _INT.pack
+        kv_pack, ti_pack = _KV_LENGTHS.pack, _TERMINFO.pack
         lastkey = tindex.lastkey
         for name in sorted(self._post):
             fw.start_field(name, schema[name])
@@ -304,44 +304,15 @@ class _Writer(writing.SegmentWriter):
             for term in sorted(fp):
                 ids, weights = fp[term]
                 start = tell()
+                write(_encode_postings(ids, weights))
                 n = len(ids)
-                if n <= BLOCK:  # one block: most terms
-                    first = weights[0]
-                    if weights.count(first) == n:
-                        wv = None if first == 1 else float(first)
-                    else:
-                        wv = tuple(map(float, weights))
-                    if n == 1:
-                        dids = (ids[0],)
-                    else:
-                        dids = (ids[0], *[b - a for a, b in zip(ids, ids[1:], strict=False)])
-                    data = _dumps((dids, wv, None), 2)
-                    info = _dumps((n, ids[-1], max(weights), 0, 0, 0), 2)
-                    size = len(info) + len(data)
-                    write(b"".join((_MAGIC, int_pack(-size), info, data)))
-                else:
-                    parts = [_MAGIC]
-                    for s in range(0, n, BLOCK):
-                        e = min(n, s + BLOCK)
-                        bids, bw = ids[s:e], weights[s:e]
-                        first = bw[0]
-                        if bw.count(first) == len(bw):
-                            wv = None if first == 1 else float(first)
-                        else:
-                            wv = tuple(map(float, bw))
-                        dids = (bids[0], *[b - a for a, b in zip(bids, bids[1:], strict=False)])
-                        data = _dumps((dids, wv, None), 2)
-                        info = _dumps((len(bids), bids[-1], max(bw), 0, 0, 0), 2)
-                        size = len(info) + len(data)
-                        parts += (int_pack(-size if e == n else size), info, data)
-                    write(b"".join(parts))
                 value = ti_pack(
                     0,
-                    float(sum(weights)),
+                    float(n if weights is None else sum(weights)),
                     n,
                     0,
                     0,
-                    float(max(weights)),
+                    1.0 if weights is None else float(max(weights)),
                     ids[0],
                     ids[-1],
                     start,
@@ -428,6 +399,39 @@ def merge_policy(writer, segments: list, max_docs: int | None = None) -> list:
 
 
 _INT = struct.Struct("!i")
+
+
+def _encode_postings(ids: list[int], weights: list | None) -> bytes:
+    """A term's posting list in the W3 format: the magic number, then blocks of BLOCK
+    postings, each [length, negative for the last][pickled info][pickled data] (`weights`
+    None: 1 throughout, as for the character pairs)."""
+    n = len(ids)
+    parts = [_MAGIC]
+    pack = _INT.pack
+    for s in range(0, n, BLOCK):
+        e = min(n, s + BLOCK)
+        bids = ids if n <= BLOCK else ids[s:e]
+        if weights is None:
+            wv, top = None, 1
+        else:
+            bw = weights if n <= BLOCK else weights[s:e]
+            first = bw[0]
+            if bw.count(first) == len(bw):
+                wv = None if first == 1 else float(first)
+            else:
+                wv = tuple(map(float, bw))
+            top = max(bw)
+        if len(bids) == 1:
+            dids = (bids[0],)
+        else:
+            dids = (bids[0], *[b - a for a, b in zip(bids, bids[1:], strict=False)])
+        data = _dumps((dids, wv, None), 2)
+        info = _dumps((len(bids), bids[-1], top, 0, 0, 0), 2)
+        size = len(info) + len(data)
+        parts += (pack(-size if e == n else size), info, data)
+    return b"".join(parts)
+
+
 # W3TermInfo.to_bytes for postings not inlined: flags, weight, doc freq, min and max length
 # bytes, max weight, first and last id ("!BfIBBfII"), then offset ("!q") and length ("!i")
 _TERMINFO = struct.Struct("!BfIBBfIIqi")

@@ -54,10 +54,25 @@ def _clean(text: str) -> str:
     return escape(_SPACES.sub(" ", text), quote=True)
 
 
-def _best_window(matches: list[tuple[int, int, str]], width: int) -> tuple[int, int]:
+def _units(matches: list[tuple[int, int, str]], words: set[str]) -> dict[str, tuple[str, ...]]:
+    """What each matched text counts as: itself, and the searched words inside it (a name
+    found whole, 黄泥塘, counts as its words 黄 and 泥塘 too)."""
+    out = {}
+    for _s, _e, m in matches:
+        if m not in out:
+            bare = _SPACES.sub("", m)
+            out[m] = (m, *(w for w in words if w != bare and w in bare))
+    return out
+
+
+def _best_window(
+    matches: list[tuple[int, int, str]], width: int, words: set[str] = frozenset()
+) -> tuple[int, int]:
     """Indices [i, j) of the run of matches within `width` characters with the most
-    distinct words, then the most matches (a sliding window)."""
+    distinct words (`words` inside a longer match count too), then the most matches (a
+    sliding window)."""
     best, best_key = (0, 1), (0, 0)
+    units = _units(matches, words)
     counts: dict[str, int] = {}
     n = len(matches)
     j = 0
@@ -65,18 +80,18 @@ def _best_window(matches: list[tuple[int, int, str]], width: int) -> tuple[int, 
         if j < i:
             j = i
         while j < n and matches[j][1] - matches[i][0] <= width:
-            w = matches[j][2]
-            counts[w] = counts.get(w, 0) + 1
+            for w in units[matches[j][2]]:
+                counts[w] = counts.get(w, 0) + 1
             j += 1
         key = (len(counts), j - i)
         if key > best_key:
             best_key, best = key, (i, j)
         if i < j:  # slide: drop match i
-            w = matches[i][2]
-            if counts[w] == 1:
-                del counts[w]
-            else:
-                counts[w] -= 1
+            for w in units[matches[i][2]]:
+                if counts[w] == 1:
+                    del counts[w]
+                else:
+                    counts[w] -= 1
     return best
 
 
@@ -92,7 +107,7 @@ def make_snippet(text: str, items: Sequence[Sequence[str]], width: int = WIDTH) 
         end = min(n, start + width)
         out = _clean(text[start:end]).strip()
         return out + ("…" if end < n else "")
-    i, j = _best_window(matches, width)
+    i, j = _best_window(matches, width, {words[0] for words in items if len(words) == 1})
     run = matches[i:j]
     span_start, span_end = run[0][0], run[-1][1]
     slack = max(0, width - (span_end - span_start))

@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import close
+from conftest import close, previous_index_version
 
 from tracker import create_app
 from tracker.extensions import db
@@ -126,16 +126,7 @@ def test_an_index_of_the_previous_version_survives_a_restart_and_reindex_upgrade
     marker = Path(app.config["INDEX_DIR"]) / ".tracker-schema"
     # the index as the previous version wrote it: no character pairs, version 3
     close(app)
-    with monkeypatch.context() as m:
-        make_schema = whoosh_engine.make_schema
-
-        def schema_without_pairs():
-            schema = make_schema()
-            schema.remove(whoosh_engine.PAIRS)
-            return schema
-
-        m.setattr(whoosh_engine, "make_schema", schema_without_pairs)
-        m.setattr(whoosh_engine, "SCHEMA_VERSION", "tracker-search-3")
+    with previous_index_version(monkeypatch):
         shutil.rmtree(app.config["INDEX_DIR"])
         old = create_app(dict(app.config, TESTING=True))
         assert old.test_cli_runner().invoke(args=["reindex"]).exit_code == 0

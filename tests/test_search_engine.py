@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from conftest import previous_index_version
 
 from tracker.search import analysis, whoosh_engine
 from tracker.search.base import FACETS, LetterDoc, SearchQuery
@@ -800,16 +801,7 @@ def test_an_index_of_the_previous_version_still_answers_and_a_rebuild_upgrades_i
     expected = _results(current)
     current.close()
     # an index written by the previous version: no character pairs
-    with monkeypatch.context() as m:
-        make_schema = whoosh_engine.make_schema
-
-        def schema_without_pairs():
-            schema = make_schema()
-            schema.remove(whoosh_engine.PAIRS)
-            return schema
-
-        m.setattr(whoosh_engine, "make_schema", schema_without_pairs)
-        m.setattr(whoosh_engine, "SCHEMA_VERSION", "tracker-search-3")
+    with previous_index_version(monkeypatch):
         old = WhooshEngine(tmp_path / "old")
         old.index(docs[:-2])
         old.close()

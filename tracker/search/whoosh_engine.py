@@ -915,6 +915,7 @@ class _TextMatch:
         self.needle = clause.needle
         self.words = set() if clause.phrase else words  # matches with the words apart
         found = snap.text_candidates(clause.text)
+        self.paired = found is not None  # the candidates have (some of) the text's pairs
         if found is not None:
             self.candidates, self.sure, self.complete = found
         elif clause.phrase or snap.has_pairs:  # a text without pairs: its words' documents
@@ -936,13 +937,20 @@ class _TextMatch:
 
     def verify(self, docs: set[int]) -> set[int]:
         """Of `docs` (some of ``self.docs``), those the clause matches; those with the text
-        are added to ``exact``. When more than VERIFY_MAX letters have every pair of a Han
-        text (a very common one), they are taken as having it, without reading them."""
+        are added to ``exact``. Only the candidates without all the words of a loose clause
+        are read: those with its words and its pairs are taken as having the text (it
+        only lifts them above the letters with the words apart). When more than VERIFY_MAX
+        letters have every pair of a Han text (a very common one), they are taken as having
+        it, without reading them."""
+        words = docs & self.words if self.words else set()
         todo = docs & self.candidates
         if todo and not self.sure and not (self.complete and len(self.candidates) > VERIFY_MAX):
-            todo = self.snap.containing(self.needle, todo)
-        self.exact |= todo
-        return todo | (docs & self.words) if self.words else todo
+            if self.paired and words:
+                todo = (todo & words) | self.snap.containing(self.needle, todo - words)
+            else:
+                todo = self.snap.containing(self.needle, todo)
+        self.exact = self.exact | todo if self.exact else todo
+        return todo | words if words else todo
 
 
 def _clause_scores(
@@ -953,25 +961,33 @@ def _clause_scores(
     word that the letter's segmentation cut otherwise counts as if it were once in the body,
     and the document scores above every one of `docs`, which have the words only apart."""
     dicts = [snap.word_scores(w) for w in clause.words]
-    first = dicts[0]
-    scores = {d: first[d] for d in docs}
-    for x in dicts[1:]:
-        scores = {d: v + x[d] for d, v in scores.items()}
+    scores = _sums(dicts, docs)
     if not exact:
         return scores
     top = max(scores.values(), default=0.0)
-    acc = dict.fromkeys(exact, top)
+    whole = exact  # those with every word, most of them
+    for x in dicts:
+        whole = whole & x.keys()
+    scores.update(_sums(dicts, whole, top))
     n = snap.n_docs
     lens, na, nb = snap.body_len, snap.norm_a, snap.norm_b
-    for word, x in zip(clause.words, dicts, strict=True):
-        have = exact & x.keys()
-        acc.update({d: acc[d] + x[d] for d in have})
-        if len(have) < len(exact):  # BM25 in the body with tf 1: boost * idf * (K1 + 1) / ...
-            df = len(snap.word_docs(word))
-            weight = (K1 + 1) * math.log(1 + (n - df + 0.5) / (df + 0.5))
-            acc.update({d: acc[d] + weight / (1.0 + na + nb * lens[d]) for d in exact - have})
-    scores.update(acc)
+    weights = []  # BM25 in the body: boost * idf * (K1 + 1)
+    for word in clause.words:
+        df = len(snap.word_docs(word))
+        weights.append((K1 + 1) * math.log(1 + (n - df + 0.5) / (df + 0.5)))
+    for d in exact - whole:  # tf 1: weight / (1 + K1 * (1 - b + b * length / average))
+        once = 1.0 + na + nb * lens[d]
+        scores[d] = top + sum(x.get(d) or w / once for x, w in zip(dicts, weights, strict=True))
     return scores
+
+
+def _sums(dicts: list[dict[int, float]], docs, plus: float = 0.0) -> dict[int, float]:
+    """For each of `docs` (which all the dicts have), `plus` and its values in the dicts."""
+    first = dicts[0]
+    out = {d: plus + first[d] for d in docs}
+    for x in dicts[1:]:
+        out = {d: v + x[d] for d, v in out.items()}
+    return out
 
 
 # -- the engine ---------------------------------------------------------------------------

@@ -371,6 +371,17 @@ def test_snippet_picks_the_densest_region():
     assert make_snippet("ABC 公司", [("abc",)]) == "<mark>ABC</mark> 公司"
 
 
+def test_snippet_prefers_a_name_found_whole_to_its_words_apart():
+    text = (
+        "村口泥塘边立了黄、白两色警示桩，泥塘已清淤。"
+        + "无关的文字。" * 60
+        + "黄泥塘村道路已修缮。"
+        + "其他内容。" * 60
+    )
+    snip = make_snippet(text, analysis.parse_query("黄泥塘").highlight())
+    assert "<mark>黄泥塘</mark>村" in snip and "警示桩" not in snip
+
+
 # -- writing ------------------------------------------------------------------------------------
 
 

@@ -645,12 +645,33 @@ def _read_segment(leaf) -> _SegData:
     )
 
 
+class _Bounded:
+    """Cached sets and dicts, the oldest dropped past `limit` entries in all."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._items: OrderedDict = OrderedDict()
+        self._size = 0
+
+    def get(self, key):
+        return self._items.get(key)
+
+    def put(self, key, value) -> None:
+        items = self._items
+        items[key] = value
+        self._size += len(value) + 1
+        while self._size > self.limit and len(items) > 1:
+            _, old = items.popitem(last=False)
+            self._size -= len(old) + 1
+
+
 class _Snapshot:
     """One searcher (one index generation) and per-document lists by global docnum."""
 
     # per-snapshot caches (a new commit starts new ones); sizes in documents, ~100 bytes each
     CACHE_POSTINGS = 1_000_000  # postings of (field, term)
     CACHE_WORDS = 600_000  # words' document sets and score dicts
+    CACHE_PAIRS = 300_000  # character pairs' document sets (apart: they must not evict words)
 
     def __init__(self, searcher, seg_cache: dict) -> None:
         self.searcher = searcher
@@ -690,10 +711,10 @@ class _Snapshot:
         self._cache: OrderedDict = OrderedDict()
         self._cached = 0
         self._finders: dict = {}
-        self._words: OrderedDict = OrderedDict()
+        self._words = _Bounded(self.CACHE_WORDS)
+        self._pairs = _Bounded(self.CACHE_PAIRS)
         self._df: dict[str, int] = {}
         self._masks: dict[str, dict[str, int] | None] = {}
-        self._words_size = 0
 
     def facet_masks(self, name: str) -> dict[str, int] | None:
         """For each value of a facet, the int with byte d set to 1 where document d has it
@@ -731,6 +752,15 @@ class _Snapshot:
         if got is not None:
             self._cache.move_to_end(key)
             return got
+        got = self._read_postings(field, term)
+        self._cache[key] = got
+        self._cached += len(got[0]) + 1
+        while self._cached > self.CACHE_POSTINGS and len(self._cache) > 1:
+            _, old = self._cache.popitem(last=False)
+            self._cached -= len(old[0]) + 1
+        return got
+
+    def _read_postings(self, field: str, term: str) -> tuple[list[int], list[float]]:
         tbytes = term.encode("utf-8")
         ids: list[int] = []
         ws: list[float] = []
@@ -752,13 +782,7 @@ class _Snapshot:
                 lids = [d + offset for d in lids]
             ids += lids
             ws += lws
-        got = (ids, ws)
-        self._cache[key] = got
-        self._cached += len(ids) + 1
-        while self._cached > self.CACHE_POSTINGS and len(self._cache) > 1:
-            _, old = self._cache.popitem(last=False)
-            self._cached -= len(old[0]) + 1
-        return got
+        return ids, ws
 
     def word_docs(self, word: str) -> set[int]:
         """Documents with the word in any field."""
@@ -769,7 +793,7 @@ class _Snapshot:
             for field in WORD_FIELDS:
                 ids, _ = self.postings(field, word)
                 got.update(ids)
-            self._remember(key, got)
+            self._words.put(key, got)
         return got
 
     def word_scores(self, word: str) -> dict[int, float]:
@@ -801,17 +825,16 @@ class _Snapshot:
             get = out.get
             for d, w in zip(ids, ws, strict=True):
                 out[d] = get(d, 0.0) + c * w / (w + (na + nb * lens[d] if body else K1))
-        self._remember(key, out)
+        self._words.put(key, out)
         return out
 
     def pair_docs(self, pair: str) -> set[int]:
         """Documents whose text has these two characters in a row: the pair is one of their
         terms, or one of their character pairs."""
-        key = ("pair", pair)
-        got = self._words.get(key)
+        got = self._pairs.get(pair)
         if got is None:
-            got = self.word_docs(pair).union(self.postings(PAIRS, pair)[0])
-            self._remember(key, got)
+            got = self.word_docs(pair).union(self._read_postings(PAIRS, pair)[0])
+            self._pairs.put(pair, got)
         return got
 
     def _pair_df(self, pair: str) -> int:
@@ -829,7 +852,8 @@ class _Snapshot:
     def text_candidates(self, text: str) -> tuple[set[int], bool, bool] | None:
         """The documents that may have `text` (squeezed and normalised), from its character
         pairs (None when it has none or the index has no pairs): the documents with its
-        rarest pairs, intersected until few are left or the next pair is in most letters.
+        rarest pairs, intersected until few are left or the next pair is in many more
+        letters than are left.
         Also whether they certainly have it (the text is one pair), and whether they have
         all its pairs and the pairs cover the text (so that they very likely have it)."""
         pairs = analysis.bigrams(text) if self.has_pairs else ()
@@ -842,19 +866,11 @@ class _Snapshot:
         for pair in pairs[1:]:
             if len(docs) <= NARROW_ENOUGH:
                 break
-            if len(docs) <= VERIFY_MAX and df[pair] > self.n_docs // 2:
-                break  # (a pair in most letters narrows little: reading the texts is cheaper)
+            if len(docs) <= VERIFY_MAX and df[pair] > 4 * len(docs):
+                break  # (reading the candidates' texts costs less than this pair's postings)
             docs = docs & self.pair_docs(pair)
             used += 1
         return docs, text == pairs[0], used == len(pairs) and analysis.only_han(text)
-
-    def _remember(self, key, value) -> None:
-        words = self._words
-        words[key] = value
-        self._words_size += len(value) + 1
-        while self._words_size > self.CACHE_WORDS and len(words) > 1:
-            _, old = words.popitem(last=False)
-            self._words_size -= len(old) + 1
 
     def containing(self, needle: bytes, docs: set[int]) -> set[int]:
         """Of `docs`, those whose ``text`` column contains `needle`."""

@@ -4,6 +4,7 @@ factories for units, users and proposals that go through the services."""
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 from datetime import date
 
 import pytest
@@ -69,6 +70,25 @@ def close(app):
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
+
+
+@contextmanager
+def previous_index_version(monkeypatch):
+    """Inside, the search engine writes indexes as the previous version did: version 3,
+    without the character pairs."""
+    from tracker.search import whoosh_engine
+
+    make_schema = whoosh_engine.make_schema
+
+    def schema_without_pairs():
+        schema = make_schema()
+        schema.remove(whoosh_engine.PAIRS)
+        return schema
+
+    with monkeypatch.context() as m:
+        m.setattr(whoosh_engine, "make_schema", schema_without_pairs)
+        m.setattr(whoosh_engine, "SCHEMA_VERSION", "tracker-search-3")
+        yield
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import close
+from conftest import close, previous_index_version
 
 from tracker import create_app
 from tracker.extensions import db
@@ -116,6 +116,37 @@ def test_a_crash_is_healed_on_start_or_by_reindex(app, runner, letters, monkeypa
     assert _found(fresh, "书法") == [letters[2]]
     close(restarted)
     close(fresh)
+
+
+def test_an_index_of_the_previous_version_survives_a_restart_and_reindex_upgrades_it(
+    app, letters, monkeypatch
+):
+    from tracker.search import whoosh_engine
+
+    marker = Path(app.config["INDEX_DIR"]) / ".tracker-schema"
+    # the index as the previous version wrote it: no character pairs, version 3
+    close(app)
+    with previous_index_version(monkeypatch):
+        shutil.rmtree(app.config["INDEX_DIR"])
+        old = create_app(dict(app.config, TESTING=True))
+        assert old.test_cli_runner().invoke(args=["reindex"]).exit_code == 0
+        close(old)
+    assert marker.read_text().strip() == "tracker-search-3"
+    # this version starts on it: nothing is lost, and a name inside a longer one is found
+    restarted = create_app(dict(app.config, TESTING=True))
+    assert sorted(_found(restarted, "心理")) == sorted(letters)
+    with restarted.app_context():
+        db.session.get(ReplyLetter, letters[1]).body += "\n黄泥塘村通学道路已完成修缮。"
+        db.session.commit()
+    assert _found(restarted, "黄泥塘") == [letters[1]]
+    assert marker.read_text().strip() == "tracker-search-3"
+    # `tracker reindex` brings it up to date
+    result = restarted.test_cli_runner().invoke(args=["reindex"])
+    assert result.exit_code == 0 and "index rebuilt: 4 letters" in result.output
+    assert marker.read_text().strip() == whoosh_engine.SCHEMA_VERSION == "tracker-search-4"
+    assert _found(restarted, "黄泥塘") == [letters[1]]
+    assert sorted(_found(restarted, "心理")) == sorted(letters)
+    close(restarted)
 
 
 def test_search_never_returns_a_letter_the_database_lost(app, letters):

@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from conftest import previous_index_version
 
 from tracker.search import analysis, whoosh_engine
 from tracker.search.base import FACETS, LetterDoc, SearchQuery
@@ -370,6 +371,17 @@ def test_snippet_picks_the_densest_region():
     assert make_snippet("ABC 公司", [("abc",)]) == "<mark>ABC</mark> 公司"
 
 
+def test_snippet_prefers_a_name_found_whole_to_its_words_apart():
+    text = (
+        "村口泥塘边立了黄、白两色警示桩，泥塘已清淤。"
+        + "无关的文字。" * 60
+        + "黄泥塘村道路已修缮。"
+        + "其他内容。" * 60
+    )
+    snip = make_snippet(text, analysis.parse_query("黄泥塘").highlight())
+    assert "<mark>黄泥塘</mark>村" in snip and "警示桩" not in snip
+
+
 # -- writing ------------------------------------------------------------------------------------
 
 
@@ -602,3 +614,240 @@ def test_parse_query():
     assert [c.words for c in q.excluded] == [("电梯",)]
     assert analysis.parse_query("((").error
     assert analysis.parse_query("").error is None
+
+
+# -- strings the letters segment otherwise ----------------------------------------------------
+
+
+def public_letter(doc_id: int, title: str, body: str, issuer: str, day: date) -> LetterDoc:
+    return LetterDoc(id=doc_id, title=title, body=body, issuer=issuer, letter_on=day, public=True)
+
+
+# Made-up letters whose place and person names sit inside longer strings that jieba cuts
+# otherwise than the name typed alone (checked by split_otherwise below).
+VILLAGE = public_letter(
+    21,
+    "关于修缮黄泥塘村道路的答复",
+    "黄泥塘村村民反映，村道路面破损严重。我局已将黄泥塘村道路修缮列入今年农村公路养护计划。"
+    "沙锅屯乡至敦都高勒嘎查的通村公路将于年底前完成硬化。经杨梅坑路至镇区的公交线路已开通。",
+    "某县交通运输局",
+    date(2023, 4, 1),
+)
+# 黄 and 泥塘, 杨梅 and 坑, each apart, more often than VILLAGE has its names
+PIECES = public_letter(
+    22,
+    "关于村口泥塘清淤的答复",
+    "村口泥塘淤积，泥塘旁设置了黄、白两色警示桩，泥塘清淤已完成。"
+    "山上种了杨梅，路面有个坑，杨梅采摘季节前将把坑填平。",
+    "某县水务局",
+    date(2023, 5, 1),
+)
+GLUED_NAME = public_letter(  # the name glued to 代表: 甘立 / 军代表
+    23,
+    "关于增设乡村公交站点的答复",
+    "甘立军代表：您提出的关于增设乡村公交站点的建议收悉，现答复如下：年内新增站点12个。",
+    "某县交通运输局",
+    date(2023, 6, 1),
+)
+NAME_AS_WORD = public_letter(  # the same name as a word: 甘立军 / 委员
+    24,
+    "关于农村饮水安全的答复",
+    "甘立军委员提出的农村饮水安全提案收悉。全县农村自来水普及率已达98%。",
+    "某县水务局",
+    date(2022, 6, 1),
+)
+NEW_TOWN = public_letter(  # 新塘 (a dictionary word) inside 白云新塘村: 白云 / 新 / 塘村
+    25,
+    "关于白云新塘村排水改造的答复",
+    "白云新塘村排水管网改造工程已于今年三月开工，预计年底完工。",
+    "某区水务局",
+    date(2023, 7, 1),
+)
+SPLIT_LETTERS = [VILLAGE, PIECES, GLUED_NAME, NAME_AS_WORD, NEW_TOWN]
+
+
+def split_otherwise(query: str, text: str) -> bool:
+    """Whether the letter text's terms lack one of the query's words (so word matching
+    alone cannot find the query in it) although the text has the query verbatim."""
+    terms = analysis.analyse(text).terms
+    assert query in text
+    return not all(w in terms for w in analysis.main_words(query))
+
+
+@pytest.fixture
+def split_engine(tmp_path):
+    eng = WhooshEngine(tmp_path / "index")
+    eng.index(ALL + letter_file_docs() + SPLIT_LETTERS)
+    yield eng
+    eng.close()
+
+
+@pytest.mark.parametrize(
+    ("query", "letter", "kind"),
+    [
+        ("黄泥塘", VILLAGE, "village"),  # 黄 / 泥塘 typed, 黄泥 / 塘村 in the letter
+        ("沙锅屯", VILLAGE, "township"),  # 沙锅 / 屯 typed, 沙锅 / 屯乡
+        ("敦都高勒", VILLAGE, "village"),  # 敦都 / 高勒 typed, 至敦 / 都 / 高勒嘎查
+        ("杨梅坑", VILLAGE, "road"),  # 杨梅 / 坑 typed, 杨梅 / 坑路
+        ("甘立军", GLUED_NAME, "person"),  # one word typed, 甘立 / 军代表
+    ],
+)
+def test_a_name_inside_a_longer_string_is_found_first(split_engine, query, letter, kind):
+    assert split_otherwise(query, letter.body), kind
+    ids = found(split_engine, query)
+    # the letters with the name come first (甘立军 is in two), then any with its words apart
+    having = {d.id for d in SPLIT_LETTERS if query in d.body}
+    assert letter.id in having and set(ids[: len(having)]) == having
+    hit = next(
+        h for h in split_engine.search(SearchQuery(text=query)).hits if h.letter_id == letter.id
+    )
+    assert f"<mark>{query}</mark>" in hit.snippet
+
+
+def test_the_letter_with_the_name_ranks_above_letters_with_its_words_apart(split_engine):
+    for query in ("黄泥塘", "杨梅坑"):
+        assert split_otherwise(query, VILLAGE.body)
+        pieces = analysis.analyse(PIECES.body).terms
+        assert query not in PIECES.body and all(w in pieces for w in analysis.main_words(query))
+        # PIECES still matches (it has the words), below the letter with the name
+        assert found(split_engine, query) == [VILLAGE.id, PIECES.id]
+        piece = split_engine.search(SearchQuery(text=query)).hits[1].snippet
+        assert "<mark>泥塘</mark>" in piece or "<mark>杨梅</mark>" in piece
+
+
+def test_a_name_found_as_a_word_and_glued_to_a_title(split_engine):
+    assert not split_otherwise("甘立军", NAME_AS_WORD.body)
+    assert set(found(split_engine, "甘立军")) == {GLUED_NAME.id, NAME_AS_WORD.id}
+    assert found(split_engine, "甘立军 饮水") == [NAME_AS_WORD.id]
+    assert found(split_engine, "甘立军 公交") == [GLUED_NAME.id]
+
+
+def test_quoted_phrases_across_segmentations(split_engine):
+    assert found(split_engine, '"黄泥塘村道路"') == [VILLAGE.id]
+    assert found(split_engine, "“沙锅屯乡至敦都高勒嘎查”") == [VILLAGE.id]
+    assert found(split_engine, '"敦都高勒"') == [VILLAGE.id]
+    assert found(split_engine, '"泥塘 清淤"') == [PIECES.id]  # whitespace typed, none in the text
+    assert found(split_engine, '"严重我局"') == []  # not across punctuation (严重。我局)
+    everything = ALL + letter_file_docs() + SPLIT_LETTERS
+    with_it = {d.id for d in everything if "心理健康教育" in analysis.squeeze(d.title + d.body)}
+    assert set(found(split_engine, '"心理健康教育"')) == with_it and len(with_it) > 1
+    hit = split_engine.search(SearchQuery(text='"黄泥塘村道路"')).hits[0]
+    assert "<mark>黄泥塘村道路</mark>" in hit.snippet
+
+
+def test_a_dictionary_word_keeps_word_matching_unless_quoted(split_engine):
+    assert analysis.known_word("新塘") and split_otherwise("新塘", NEW_TOWN.body)
+    # no letter has the word 新塘: it is looked for as text
+    assert found(split_engine, "新塘") == [NEW_TOWN.id]
+    split_engine.index([LetterDoc(id=26, title="新塘镇的答复", body="新塘镇污水处理厂扩建。")])
+    # now a letter has it as a word: word matching, as for every word the index knows
+    assert found(split_engine, "新塘") == [26]
+    # quoted, it is text: wherever it occurs
+    assert set(found(split_engine, '"新塘"')) == {NEW_TOWN.id, 26}
+    # a word the index knows is not found across a word boundary: 泥塘 is not in 黄泥 / 塘村
+    assert found(split_engine, "泥塘") == [PIECES.id]
+    # nor is a single character: 屯 (沙锅 / 屯乡) is not searched for as text
+    assert VILLAGE.id not in found(split_engine, "屯")
+
+
+def test_or_and_exclusion_with_names(split_engine):
+    assert set(found(split_engine, "甘立军 OR 敦都高勒")) == {21, 23, 24}
+    assert set(found(split_engine, "沙锅屯 OR 白云新塘")) == {VILLAGE.id, NEW_TOWN.id}
+    assert found(split_engine, "黄泥塘 公交") == [VILLAGE.id]
+    bus = set(found(split_engine, "公交"))
+    assert {VILLAGE.id, GLUED_NAME.id} <= bus
+    assert set(found(split_engine, "公交 -敦都高勒")) == bus - {VILLAGE.id}
+    assert set(found(split_engine, '公交 -"杨梅坑路"')) == bus - {VILLAGE.id}
+    # excluding a string excludes what it matches: the letter with it and those with its words
+    either = set(found(split_engine, "泥塘 OR 道路"))
+    assert {VILLAGE.id, PIECES.id} <= either
+    assert set(found(split_engine, "泥塘 OR 道路 -黄泥塘")) == either - {VILLAGE.id, PIECES.id}
+
+
+def test_long_and_very_common_strings(split_engine, monkeypatch):
+    assert found(split_engine, "黄泥塘村村民反映村道路面破损严重")[0] == VILLAGE.id
+    assert found(split_engine, "黄泥塘" * 300) == [PIECES.id]  # no letter has it; the words apart
+    # beyond VERIFY_MAX candidates, the letters with every pair of a Han string are taken
+    # without reading their text
+    monkeypatch.setattr(whoosh_engine, "VERIFY_MAX", 0)
+    assert found(split_engine, "黄泥塘")[0] == VILLAGE.id
+
+
+def test_a_name_broken_by_a_line_break_is_found_and_marked(split_engine):
+    split_engine.index(
+        [LetterDoc(id=27, title="转录的答复", body="关于黄泥\n塘村的排水问题，已安排整治。")]
+    )
+    assert set(found(split_engine, "黄泥塘")) == {VILLAGE.id, PIECES.id, 27}
+    hit = next(h for h in split_engine.search(SearchQuery(text="黄泥塘")).hits if h.letter_id == 27)
+    assert "<mark>黄泥 塘</mark>村" in hit.snippet
+
+
+SPLIT_QUERIES = [
+    "心理",
+    "心理 教师",
+    "电梯 OR 公厕",
+    '"心理健康教育"',
+    "中小学心理健康",
+    "黄泥塘",
+    "甘立军",
+    "敦都高勒 公路",
+    '"黄泥塘村道路"',
+    "道路 -黄泥塘",
+]
+
+
+def _results(eng: WhooshEngine) -> dict[str, list[tuple[int, float]]]:
+    return {
+        q: [(h.letter_id, h.score) for h in eng.search(SearchQuery(text=q, per_page=50)).hits]
+        for q in SPLIT_QUERIES
+    }
+
+
+def test_an_index_of_the_previous_version_still_answers_and_a_rebuild_upgrades_it(
+    tmp_path, monkeypatch, caplog
+):
+    docs = ALL + letter_file_docs() + SPLIT_LETTERS
+    current = WhooshEngine(tmp_path / "current")
+    current.index(docs)
+    expected = _results(current)
+    current.close()
+    # an index written by the previous version: no character pairs
+    with previous_index_version(monkeypatch):
+        old = WhooshEngine(tmp_path / "old")
+        old.index(docs[:-2])
+        old.close()
+    assert (tmp_path / "old" / ".tracker-schema").read_text().strip() == "tracker-search-3"
+    # opened by this version: kept, not emptied, and it gives the same answers
+    with caplog.at_level("WARNING"):
+        eng = WhooshEngine(tmp_path / "old")
+    assert any("tracker reindex" in r.getMessage() for r in caplog.records)
+    eng.index(docs[-2:])  # written in its own format
+    assert eng.ids() == {d.id for d in docs}
+    assert not eng._current().has_pairs
+    assert _results(eng) == expected
+    # a rebuild (with a helper process) brings it up to date
+    monkeypatch.setattr(whoosh_engine, "PARALLEL_MIN", 5)
+    assert eng.rebuild(docs) == len(docs)
+    assert eng._current().has_pairs
+    assert _results(eng) == expected
+    eng.close()
+    assert (tmp_path / "old" / ".tracker-schema").read_text().strip() == "tracker-search-4"
+    caplog.clear()
+    again = WhooshEngine(tmp_path / "old")
+    assert _results(again) == expected and not caplog.records
+    again.close()
+
+
+def test_parse_query_loose_clauses():
+    def clause(text):
+        return analysis.parse_query(text).groups[0][0]
+
+    assert clause("黄泥塘").loose and clause("黄泥塘").words == ("黄", "泥塘")
+    assert clause("甘立军").loose and not analysis.known_word("甘立军")  # a name jieba made up
+    assert not clause("心理健康").loose  # a dictionary word
+    assert not clause("屯").loose and not clause("covid-19").loose  # no two Han characters
+    assert clause("黄泥塘，").needle == "黄泥塘".encode()  # punctuation around is dropped
+    assert clause('"新塘"').phrase and clause('"新塘"').words == ("新塘",)
+    q = analysis.parse_query("黄泥塘 心理")
+    assert q.highlight() == [("黄", "泥", "塘"), ("黄",), ("泥塘",), ("心理",)]
+    assert q.terms() == ["黄", "泥塘", "心理"]

@@ -82,6 +82,28 @@ def test_search_page_finds_highlights_and_facets(browser, corpus):
     assert "共找到 0 件答复" in page and "没有找到相关答复" in page
 
 
+def test_search_finds_a_village_name_inside_a_longer_name(browser, corpus, runner, tmp_path):
+    folder = tmp_path / "more"
+    folder.mkdir()
+    text = _variant(
+        SEED.read_text(encoding="utf-8"),
+        "20222185",
+        "穗教案〔2022〕140号",
+        "主动公开",
+        "黄泥塘村通学道路已完成修缮。",  # cut 黄泥 / 塘村; the query 黄泥塘 is cut 黄 / 泥塘
+    )
+    (folder / "e_village.txt").write_text(text, encoding="utf-8")
+    assert runner.invoke(args=["import-letters", str(folder)]).exit_code == 0
+    for query in ("黄泥塘", '"黄泥塘村通学"'):
+        page = _text(browser.get(f"/public/?q={query}"))
+        assert "共找到 1 件答复" in page and "穗教案〔2022〕140号" in page, query
+        assert "<mark>黄泥塘" in page
+    browser.login("liaison")
+    page = _text(browser.get("/search?q=黄泥塘 心理"))
+    assert "共找到 1 件答复" in page and "<mark>黄泥塘</mark>" in page
+    assert "地名、人名" in _text(browser.get("/search"))  # the help says so
+
+
 def test_search_page_is_helpful_when_empty_or_malformed(browser, corpus):
     browser.login("clerk")
     assert "检索说明" in _text(browser.get("/search"))

@@ -85,6 +85,21 @@ PHRASES = [
     '"近视防控"',
 ]
 
+# Strings the letters' segmentation cuts otherwise, found by their text: parts of unit names
+# and cc lines (市城市管理和综合执法局 → 综合 / 执法局; 市人大选联工委 → 人大 / 选联 / 工委;
+# 市府办公厅 → 市府 / 办公厅), and a place name no letter has.
+SPLIT = [
+    "综合执法",
+    "人大选联",
+    "市府办",
+    "卫生健康委",
+    "住房城乡建设",
+    "人力资源社会保障",
+    "沙锅屯",
+]
+# Pathological: a string in nearly every letter, a long one without spaces, one character.
+HARD = ["的工作", "加快推进老旧小区加装电梯工作", "屯"]
+
 
 def builtin_queries() -> list[tuple[str, dict]]:
     queries: list[tuple[str, dict]] = []
@@ -109,6 +124,8 @@ def builtin_queries() -> list[tuple[str, dict]]:
         )
     ]
     queries += [(f"{a}{b}", {}) for a, b in zip(TOPICAL[:10], COMMON, strict=True)]
+    queries += [(w, {}) for w in SPLIT + HARD]
+    queries += [(f"{w} {t}", {}) for w, t in zip(SPLIT[:5], TOPICAL, strict=False)]
     return queries
 
 

@@ -11,16 +11,34 @@ Index terms
     and punctuation are dropped; numbers (20222174, 80%) and ASCII words are kept, and an
     ASCII token with inner punctuation (covid-19, 2021-2023, 80%) also yields its parts.
 
+Character pairs
+    Segmentation depends on the context: the query 黄泥塘 is cut 黄 / 泥塘, the letter's
+    黄泥塘村 黄泥 / 塘村, so the words of one are not the words of the other. Beside its
+    words, a letter is therefore indexed by the pairs of adjacent Han characters of its text
+    that are not already among its terms (``bigrams``): every pair in its text is then
+    either a term or a pair of the letter, and the letters that may contain a text are those
+    that have all its pairs.
+
 Phrases
     A phrase matches where its text occurs verbatim (normalised, whitespace ignored):
-    candidates are the letters that have all its words (from the index), then the phrase is
-    looked for in each candidate's squeezed text (``squeeze``), a per-document column.
-    "学生心理" thus finds 中小学生心理健康 whatever the segmentation, "心理健康" does not
-    match 心理，健康, and Whoosh needs no positions (slow to write and to read).
+    candidates are the letters that have all its character pairs (or, for a text without
+    two Han characters in a row, all its words), then the phrase is looked for in each
+    candidate's squeezed text (``squeeze``), a per-document column. "学生心理" thus finds
+    中小学生心理健康 whatever the segmentation, "心理健康" does not match 心理，健康, and
+    Whoosh needs no positions (slow to write and to read).
+
+Loose clauses
+    A string the letters may segment differently from the query -- one that is cut into
+    several words, or a single word jieba made up (a name: its dictionary does not know it)
+    -- matches a letter that has all its words, as before, or that has the string verbatim,
+    as a phrase would; a letter with the string verbatim ranks above every letter that only
+    has its words apart (``Clause.loose``). A dictionary word keeps its word matching.
 
 Query language (``parse_query``)
     words separated by spaces must all occur (AND); a string without spaces is segmented and
-    each of its words must occur; "…" or “…” is a phrase (verbatim text); ``OR`` (or
+    each of its words must occur, or the string as a whole (loose clauses, above); "…" or
+    “…” is a phrase (verbatim text, also for a single word: "新塘" finds 白云新塘村, cut
+    白云 / 新 / 塘村, where the word 新塘 does not); ``OR`` (or
     ``|``) between two items accepts either; a leading ``-`` excludes (``-电梯``); ``AND``
     is accepted and ignored. Unbalanced quotes and stray punctuation are read as plain
     words; the parser never raises.
@@ -28,9 +46,11 @@ Query language (``parse_query``)
 
 from __future__ import annotations
 
+import operator
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import rjieba
 
@@ -169,6 +189,31 @@ def squeeze(text: str) -> str:
     return _SPACES.sub("", normalize(text))
 
 
+# Han characters: the basic block, extension A, compatibility ideographs, the other planes
+_HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
+_HAN_RUN = re.compile(f"[{_HAN}]{{2,}}")
+_HAN_ONLY = re.compile(f"[{_HAN}]+")
+
+
+def bigrams(squeezed: str) -> set[str]:
+    """The pairs of adjacent Han characters in a squeezed text (黄泥塘村 → 黄泥, 泥塘, 塘村)."""
+    out: set[str] = set()
+    for run in _HAN_RUN.findall(squeezed):
+        out.update(map(operator.add, run, run[1:]))
+    return out
+
+
+def only_han(text: str) -> bool:
+    """Whether the text is Han characters only (then its pairs cover all of it)."""
+    return _HAN_ONLY.fullmatch(text) is not None
+
+
+@lru_cache(maxsize=4096)
+def known_word(word: str) -> bool:
+    """Whether jieba's dictionary has the word (rather than its HMM making it up)."""
+    return rjieba.cut(word, hmm=False) == [word]
+
+
 def main_words(text: str) -> list[str]:
     """The words of a text (no sub-words, no punctuation), normalised."""
     out = []
@@ -191,11 +236,18 @@ class Clause:
     words: tuple[str, ...]
     phrase: bool = False
     display: str = ""  # the text as the user typed it (normalised)
+    # a string the letters may segment differently (several words, or a word jieba made
+    # up): it also matches where its text occurs verbatim
+    loose: bool = False
+
+    @property
+    def text(self) -> str:
+        """What a phrase or a loose clause looks for: the squeezed display."""
+        return squeeze(self.display)
 
     @property
     def needle(self) -> bytes:
-        """What a phrase looks for in a document's squeezed text."""
-        return squeeze(self.display).encode("utf-8")
+        return self.text.encode("utf-8")
 
 
 @dataclass
@@ -220,12 +272,14 @@ class ParsedQuery:
         return out
 
     def highlight(self) -> list[tuple[str, ...]]:
-        """What to mark in snippets: a phrase as typed (its parts may be separated by
-        whitespace in the text), or single words."""
+        """What to mark in snippets: single words, and the text of a phrase or a loose
+        clause, character by character (whitespace may separate them in the text)."""
         out: list[tuple[str, ...]] = []
         for group in self.groups:
             for c in group:
-                items = [tuple(c.display.split())] if c.phrase else [(w,) for w in c.words]
+                items = [] if c.phrase else [(w,) for w in c.words]
+                if c.phrase or c.loose:
+                    items.insert(0, tuple(c.text))
                 for it in items:
                     if it not in out:
                         out.append(it)
@@ -291,6 +345,9 @@ def _split_query(text: str) -> list[tuple[str, bool, bool]]:
 JOINING = frozenset("〔〕【】[]()（）《》<>-–—./:·_#")
 
 
+_EDGES = re.compile(r"^[\W_]+|[\W_]+$")  # punctuation around a string
+
+
 def _clause(text: str, quoted: bool) -> Clause | None:
     norm = normalize(text).strip()
     words: list[str] = []
@@ -305,9 +362,15 @@ def _clause(text: str, quoted: bool) -> Clause | None:
             joined = True
     if not words:
         return None
-    if (quoted or joined) and len(words) > 1:
+    # a quoted word with Han characters is a phrase too: its text wherever it occurs
+    if ((quoted or joined) and len(words) > 1) or (quoted and _HAN_RUN.search(squeeze(norm))):
         return Clause(tuple(words), True, norm)
-    return Clause(tuple(dict.fromkeys(words)), False, norm)
+    words = list(dict.fromkeys(words))
+    display = _EDGES.sub("", norm)
+    loose = _HAN_RUN.search(squeeze(display)) is not None and (
+        len(words) > 1 or not known_word(words[0])
+    )
+    return Clause(tuple(words), False, display if loose else norm, loose)
 
 
 def parse_query(text: str) -> ParsedQuery:

@@ -54,6 +54,25 @@ def _clean(text: str) -> str:
     return escape(_SPACES.sub(" ", text), quote=True)
 
 
+def _counting_inner_words(
+    matches: list[tuple[int, int, str]], words: set[str]
+) -> list[tuple[int, int, str]]:
+    """The matches, a match that has searched words inside it (a name found whole, 黄泥塘,
+    has 黄 and 泥塘) repeated once for each of them, so that a window counts them too."""
+    inner: dict[str, list[str]] = {}
+    for _s, _e, m in matches:
+        if m not in inner:
+            bare = _SPACES.sub("", m)
+            inner[m] = [w for w in words if w != bare and w in bare]
+    if not any(inner.values()):
+        return matches
+    out = []
+    for s, e, m in matches:
+        out.append((s, e, m))
+        out += [(s, e, w) for w in inner[m]]
+    return out
+
+
 def _best_window(matches: list[tuple[int, int, str]], width: int) -> tuple[int, int]:
     """Indices [i, j) of the run of matches within `width` characters with the most
     distinct words, then the most matches (a sliding window)."""
@@ -92,8 +111,9 @@ def make_snippet(text: str, items: Sequence[Sequence[str]], width: int = WIDTH) 
         end = min(n, start + width)
         out = _clean(text[start:end]).strip()
         return out + ("…" if end < n else "")
-    i, j = _best_window(matches, width)
-    run = matches[i:j]
+    counted = _counting_inner_words(matches, {words[0] for words in items if len(words) == 1})
+    i, j = _best_window(counted, width)
+    run = counted[i:j]
     span_start, span_end = run[0][0], run[-1][1]
     slack = max(0, width - (span_end - span_start))
     start = max(0, span_start - slack // 3)

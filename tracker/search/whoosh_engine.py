@@ -4,11 +4,17 @@ Index
     A Whoosh (whoosh-reloaded) index in the W3 format. Word fields -- title,
     proposal_title, body, proposers, issuer and refs (proposal and document numbers) --
     hold the terms of ``analysis.analyse`` (jieba words and the sub-words inside them) with
-    their frequencies; no positions. ``text`` is a column with the letter's squeezed text
-    (``analysis.squeeze``), where phrases are looked for; ``meta`` a column with what
+    their frequencies; no positions. ``pairs`` holds the pairs of adjacent Han characters
+    of the letter's text that are not among those terms (``analysis.bigrams``), presence
+    only. ``text`` is a column with the letter's squeezed text (``analysis.squeeze``), where
+    phrases and loose clauses are looked for; ``meta`` a column with what
     filters, facets, visibility and date order need, read once per index segment into
     Python lists. The stored ``doc`` tuple holds what a hit shows, and the body for
     snippets (Whoosh compresses stored fields).
+
+    ``.tracker-schema`` names the index's version (SCHEMA_VERSION). An index of the
+    previous version, without ``pairs``, is used as it is: it answers every query, a
+    loose clause by reading every letter's text; a rebuild writes the current version.
 
     Whoosh's generic writer pushes every posting through a sorting pool and several Python
     calls (~90 letters/s here); ``_Writer`` gathers postings per term in dicts and writes
@@ -21,8 +27,11 @@ Index
 
 Search
     The posting blocks of the query's terms are read whole; the matching set comes from set
-    operations (a word: union over the fields; AND/OR/exclusion; a phrase: AND of its words,
-    then a substring search in their texts, after the filters). Filters, visibility and
+    operations (a word: union over the fields; AND/OR/exclusion; a phrase: the letters with
+    its rarest character pairs, then a substring search in their texts, after the filters;
+    a loose clause: the same, or all its words). A letter with the text of a loose clause
+    ranks above those with its words apart, a word its segmentation cut otherwise scoring
+    as if it were once in the body (``_clause_scores``). Filters, visibility and
     facet counts use the ``meta`` lists (counts of large sets by per-value bit masks).
     Relevance is BM25 over fields with boosts (title and proposal title 3, proposers and
     numbers 2, issuer 1.5, body 1), summed over the query's words; the top of the page is
@@ -91,7 +100,10 @@ from tracker.search.base import (
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = "tracker-search-3"
+SCHEMA_VERSION = "tracker-search-4"
+# an index of these versions is read and written as it is (see WhooshEngine._open_or_create)
+COMPATIBLE_VERSIONS = ("tracker-search-3",)
+PAIRS = "pairs"  # the field of character pairs (tracker-search-4)
 # field boosts (BM25F weights); the order is the order phrases are checked in
 BOOSTS = {
     "title": 3.0,
@@ -107,6 +119,8 @@ B_BODY = 0.75  # length normalisation only for the body; the other fields are sh
 BLOCK = 128  # postings per block (Whoosh's default)
 PARALLEL_MIN = 200  # writing this many letters at once uses a second process
 FACET_MASK_MIN = 2000  # facet counts of this many documents or more use bit masks
+NARROW_ENOUGH = 200  # a text's candidates: pairs are intersected until this few are left
+VERIFY_MAX = 20_000  # more candidates with all the pairs of a Han text are taken unread
 
 
 class IndexBusyError(TimeoutError):
@@ -167,6 +181,15 @@ class WordsField(wf.FieldType):
         return False
 
 
+class PairsField(WordsField):
+    """The pairs of adjacent Han characters of a letter's text that are not among the terms
+    of its word fields (``analysis.bigrams``); presence only: no frequencies, no lengths."""
+
+    def __init__(self):
+        super().__init__()
+        self.scorable = False
+
+
 def make_schema() -> wf.Schema:
     return wf.Schema(
         id=wf.ID(unique=True),
@@ -176,6 +199,7 @@ def make_schema() -> wf.Schema:
         proposers=WordsField(whole=True),
         issuer=WordsField(),
         refs=WordsField(whole=True),
+        pairs=PairsField(),
         meta=wf.COLUMN(columns.VarBytesColumn()),
         text=wf.COLUMN(columns.VarBytesColumn()),
         doc=wf.STORED(),
@@ -215,7 +239,18 @@ class _Writer(writing.SegmentWriter):
                 if value is None or name.startswith("_"):
                     continue
                 fobj = schema[name]
-                if isinstance(fobj, WordsField):
+                if isinstance(fobj, PairsField):  # presence only: no weights
+                    fp = self._post.get(name)
+                    if fp is None:
+                        fp = self._post[name] = {}
+                    get = fp.get
+                    for term in value.terms:
+                        rec = get(term)
+                        if rec is None:
+                            fp[term] = ([docnum], None)
+                        else:
+                            rec[0].append(docnum)
+                elif isinstance(fobj, WordsField):
                     if not isinstance(value, analysis.Analysed):
                         value = analysis.analyse(value, whole=fobj.whole)
                     fp = self._post.get(name)
@@ -257,13 +292,16 @@ class _Writer(writing.SegmentWriter):
         schema = self.schema
         docmap = self.write_per_doc(set(schema.names()), reader)
         deleted = reader.deleted_docs_set if reader.has_deletions() else None
+        presence = {name for name, fobj in schema.items() if isinstance(fobj, PairsField)}
         for name, btext, ids, weights in _segment_postings(reader):
             if name not in schema or not schema[name].indexed:
                 continue
+            if name in presence:
+                weights = None
             if deleted:
                 keep = [i for i, d in enumerate(ids) if d not in deleted]
                 ids = [ids[i] for i in keep]
-                weights = [weights[i] for i in keep]
+                weights = None if weights is None else [weights[i] for i in keep]
                 if not ids:
                     continue
             ids = [docmap[d] for d in ids] if docmap is not None else [basedoc + d for d in ids]
@@ -274,7 +312,8 @@ class _Writer(writing.SegmentWriter):
                 fp[term] = (ids, weights)
             else:  # documents arrive in order, so appending keeps ids sorted
                 rec[0].extend(ids)
-                rec[1].extend(weights)
+                if weights is not None:
+                    rec[1].extend(weights)
         self._added = True
 
     def _flush_segment(self):
@@ -295,7 +334,7 @@ class _Writer(writing.SegmentWriter):
         positions = tindex.index
         buckets = tindex.buckets
         assert tindex.hashfn is md5_hash
-        kv_pack, ti_pack, int_pack = _KV_LENGTHS.pack, _TERMINFO.pack, _INT.pack
+        kv_pack, ti_pack = _KV_LENGTHS.pack, _TERMINFO.pack
         lastkey = tindex.lastkey
         for name in sorted(self._post):
             fw.start_field(name, schema[name])
@@ -304,44 +343,15 @@ class _Writer(writing.SegmentWriter):
             for term in sorted(fp):
                 ids, weights = fp[term]
                 start = tell()
+                write(_encode_postings(ids, weights))
                 n = len(ids)
-                if n <= BLOCK:  # one block: most terms
-                    first = weights[0]
-                    if weights.count(first) == n:
-                        wv = None if first == 1 else float(first)
-                    else:
-                        wv = tuple(map(float, weights))
-                    if n == 1:
-                        dids = (ids[0],)
-                    else:
-                        dids = (ids[0], *[b - a for a, b in zip(ids, ids[1:], strict=False)])
-                    data = _dumps((dids, wv, None), 2)
-                    info = _dumps((n, ids[-1], max(weights), 0, 0, 0), 2)
-                    size = len(info) + len(data)
-                    write(b"".join((_MAGIC, int_pack(-size), info, data)))
-                else:
-                    parts = [_MAGIC]
-                    for s in range(0, n, BLOCK):
-                        e = min(n, s + BLOCK)
-                        bids, bw = ids[s:e], weights[s:e]
-                        first = bw[0]
-                        if bw.count(first) == len(bw):
-                            wv = None if first == 1 else float(first)
-                        else:
-                            wv = tuple(map(float, bw))
-                        dids = (bids[0], *[b - a for a, b in zip(bids, bids[1:], strict=False)])
-                        data = _dumps((dids, wv, None), 2)
-                        info = _dumps((len(bids), bids[-1], max(bw), 0, 0, 0), 2)
-                        size = len(info) + len(data)
-                        parts += (int_pack(-size if e == n else size), info, data)
-                    write(b"".join(parts))
                 value = ti_pack(
                     0,
-                    float(sum(weights)),
+                    float(n if weights is None else sum(weights)),
                     n,
                     0,
                     0,
-                    float(max(weights)),
+                    1.0 if weights is None else float(max(weights)),
                     ids[0],
                     ids[-1],
                     start,
@@ -428,6 +438,39 @@ def merge_policy(writer, segments: list, max_docs: int | None = None) -> list:
 
 
 _INT = struct.Struct("!i")
+
+
+def _encode_postings(ids: list[int], weights: list | None) -> bytes:
+    """A term's posting list in the W3 format: the magic number, then blocks of BLOCK
+    postings, each [length, negative for the last][pickled info][pickled data] (`weights`
+    None: 1 throughout, as for the character pairs)."""
+    n = len(ids)
+    parts = [_MAGIC]
+    pack = _INT.pack
+    for s in range(0, n, BLOCK):
+        e = min(n, s + BLOCK)
+        bids = ids if n <= BLOCK else ids[s:e]
+        if weights is None:
+            wv, top = None, 1
+        else:
+            bw = weights if n <= BLOCK else weights[s:e]
+            first = bw[0]
+            if bw.count(first) == len(bw):
+                wv = None if first == 1 else float(first)
+            else:
+                wv = tuple(map(float, bw))
+            top = max(bw)
+        if len(bids) == 1:
+            dids = (bids[0],)
+        else:
+            dids = (bids[0], *[b - a for a, b in zip(bids, bids[1:], strict=False)])
+        data = _dumps((dids, wv, None), 2)
+        info = _dumps((len(bids), bids[-1], top, 0, 0, 0), 2)
+        size = len(info) + len(data)
+        parts += (pack(-size if e == n else size), info, data)
+    return b"".join(parts)
+
+
 # W3TermInfo.to_bytes for postings not inlined: flags, weight, doc freq, min and max length
 # bytes, max weight, first and last id ("!BfIBBfII"), then offset ("!q") and length ("!i")
 _TERMINFO = struct.Struct("!BfIBBfIIqi")
@@ -602,15 +645,37 @@ def _read_segment(leaf) -> _SegData:
     )
 
 
+class _Bounded:
+    """Cached sets and dicts, the oldest dropped past `limit` entries in all."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._items: OrderedDict = OrderedDict()
+        self._size = 0
+
+    def get(self, key):
+        return self._items.get(key)
+
+    def put(self, key, value) -> None:
+        items = self._items
+        items[key] = value
+        self._size += len(value) + 1
+        while self._size > self.limit and len(items) > 1:
+            _, old = items.popitem(last=False)
+            self._size -= len(old) + 1
+
+
 class _Snapshot:
     """One searcher (one index generation) and per-document lists by global docnum."""
 
     # per-snapshot caches (a new commit starts new ones); sizes in documents, ~100 bytes each
     CACHE_POSTINGS = 1_000_000  # postings of (field, term)
     CACHE_WORDS = 600_000  # words' document sets and score dicts
+    CACHE_PAIRS = 300_000  # character pairs' document sets (apart: they must not evict words)
 
     def __init__(self, searcher, seg_cache: dict) -> None:
         self.searcher = searcher
+        self.has_pairs = PAIRS in searcher.schema  # (not in an index of the previous version)
         reader = searcher.reader()
         self.reader = reader
         self.leaves = list(reader.leaf_readers())
@@ -646,10 +711,10 @@ class _Snapshot:
         self._cache: OrderedDict = OrderedDict()
         self._cached = 0
         self._finders: dict = {}
-        self._words: OrderedDict = OrderedDict()
+        self._words = _Bounded(self.CACHE_WORDS)
+        self._pairs = _Bounded(self.CACHE_PAIRS)
         self._df: dict[str, int] = {}
         self._masks: dict[str, dict[str, int] | None] = {}
-        self._words_size = 0
 
     def facet_masks(self, name: str) -> dict[str, int] | None:
         """For each value of a facet, the int with byte d set to 1 where document d has it
@@ -687,6 +752,15 @@ class _Snapshot:
         if got is not None:
             self._cache.move_to_end(key)
             return got
+        got = self._read_postings(field, term)
+        self._cache[key] = got
+        self._cached += len(got[0]) + 1
+        while self._cached > self.CACHE_POSTINGS and len(self._cache) > 1:
+            _, old = self._cache.popitem(last=False)
+            self._cached -= len(old[0]) + 1
+        return got
+
+    def _read_postings(self, field: str, term: str) -> tuple[list[int], list[float]]:
         tbytes = term.encode("utf-8")
         ids: list[int] = []
         ws: list[float] = []
@@ -708,13 +782,7 @@ class _Snapshot:
                 lids = [d + offset for d in lids]
             ids += lids
             ws += lws
-        got = (ids, ws)
-        self._cache[key] = got
-        self._cached += len(ids) + 1
-        while self._cached > self.CACHE_POSTINGS and len(self._cache) > 1:
-            _, old = self._cache.popitem(last=False)
-            self._cached -= len(old[0]) + 1
-        return got
+        return ids, ws
 
     def word_docs(self, word: str) -> set[int]:
         """Documents with the word in any field."""
@@ -725,7 +793,7 @@ class _Snapshot:
             for field in WORD_FIELDS:
                 ids, _ = self.postings(field, word)
                 got.update(ids)
-            self._remember(key, got)
+            self._words.put(key, got)
         return got
 
     def word_scores(self, word: str) -> dict[int, float]:
@@ -757,16 +825,52 @@ class _Snapshot:
             get = out.get
             for d, w in zip(ids, ws, strict=True):
                 out[d] = get(d, 0.0) + c * w / (w + (na + nb * lens[d] if body else K1))
-        self._remember(key, out)
+        self._words.put(key, out)
         return out
 
-    def _remember(self, key, value) -> None:
-        words = self._words
-        words[key] = value
-        self._words_size += len(value) + 1
-        while self._words_size > self.CACHE_WORDS and len(words) > 1:
-            _, old = words.popitem(last=False)
-            self._words_size -= len(old) + 1
+    def pair_docs(self, pair: str) -> set[int]:
+        """Documents whose text has these two characters in a row: the pair is one of their
+        terms, or one of their character pairs."""
+        got = self._pairs.get(pair)
+        if got is None:
+            got = self.word_docs(pair).union(self._read_postings(PAIRS, pair)[0])
+            self._pairs.put(pair, got)
+        return got
+
+    def _pair_df(self, pair: str) -> int:
+        """About how many documents have the pair (to read the rarest pairs first)."""
+        tbytes = pair.encode("utf-8")
+        df = 0
+        for leaf, _offset in self.leaves:
+            terms = getattr(leaf, "_terms", None)
+            if terms is not None:
+                for field in ("body", PAIRS):
+                    with suppress(KeyError, TermNotFound):
+                        df += terms.doc_frequency(field, tbytes)
+        return df
+
+    def text_candidates(self, text: str) -> tuple[set[int], bool, bool] | None:
+        """The documents that may have `text` (squeezed and normalised), from its character
+        pairs (None when it has none or the index has no pairs): the documents with its
+        rarest pairs, intersected until few are left or the next pair is in many more
+        letters than are left.
+        Also whether they certainly have it (the text is one pair), and whether they have
+        all its pairs and the pairs cover the text (so that they very likely have it)."""
+        pairs = analysis.bigrams(text) if self.has_pairs else ()
+        if not pairs:
+            return None
+        df = {pair: self._pair_df(pair) for pair in pairs}
+        pairs = sorted(pairs, key=df.__getitem__)
+        docs = self.pair_docs(pairs[0])
+        used = 1
+        for pair in pairs[1:]:
+            if len(docs) <= NARROW_ENOUGH:
+                break
+            if len(docs) <= VERIFY_MAX and df[pair] > 4 * len(docs):
+                break  # (reading the candidates' texts costs less than this pair's postings)
+            docs = docs & self.pair_docs(pair)
+            used += 1
+        return docs, text == pairs[0], used == len(pairs) and analysis.only_han(text)
 
     def containing(self, needle: bytes, docs: set[int]) -> set[int]:
         """Of `docs`, those whose ``text`` column contains `needle`."""
@@ -816,6 +920,92 @@ class _Snapshot:
         return got
 
 
+class _TextMatch:
+    """How a phrase or a loose clause (see ``analysis``) matches: the documents with its
+    text verbatim -- candidates from the index (the documents with the text's character
+    pairs), then the text looked for in each candidate's squeezed text -- and, for a loose
+    clause, also the documents with all its words anywhere."""
+
+    def __init__(self, snap: _Snapshot, clause: analysis.Clause, words: set[int]) -> None:
+        self.snap = snap
+        self.needle = clause.needle
+        self.words = set() if clause.phrase else words  # matches with the words apart
+        found = snap.text_candidates(clause.text)
+        self.paired = found is not None  # the candidates have (some of) the text's pairs
+        if found is not None:
+            self.candidates, self.sure, self.complete = found
+        elif clause.phrase or snap.has_pairs:  # a text without pairs: its words' documents
+            self.candidates, self.sure, self.complete = words, False, False
+        else:  # an index of the previous version (no pairs): every letter is read
+            self.candidates, self.sure, self.complete = set(snap.live()), False, False
+        self.docs = self.candidates | self.words  # every document that may match
+        self.exact: set[int] = set()  # the documents found with the text
+
+    @classmethod
+    def of(cls, snap: _Snapshot, clause: analysis.Clause, words: set[int]) -> _TextMatch | None:
+        """The text match of a phrase, a loose clause or a word no letter has as a word;
+        None for a clause matched by its words alone."""
+        if clause.phrase or clause.loose:
+            return cls(snap, clause, words)
+        if not words and len(clause.words) == 1 and analysis.bigrams(clause.text):
+            return cls(snap, clause, words)
+        return None
+
+    def verify(self, docs: set[int]) -> set[int]:
+        """Of `docs` (some of ``self.docs``), those the clause matches; those with the text
+        are added to ``exact``. Only the candidates without all the words of a loose clause
+        are read: those with its words and its pairs are taken as having the text (it
+        only lifts them above the letters with the words apart). When more than VERIFY_MAX
+        letters have every pair of a Han text (a very common one), they are taken as having
+        it, without reading them."""
+        words = docs & self.words if self.words else set()
+        todo = docs & self.candidates
+        if todo and not self.sure and not (self.complete and len(self.candidates) > VERIFY_MAX):
+            if self.paired and words:
+                todo = (todo & words) | self.snap.containing(self.needle, todo - words)
+            else:
+                todo = self.snap.containing(self.needle, todo)
+        self.exact = self.exact | todo if self.exact else todo
+        return todo | words if words else todo
+
+
+def _clause_scores(
+    snap: _Snapshot, clause: analysis.Clause, docs: set[int], exact: set[int] = frozenset()
+) -> dict[int, float]:
+    """A clause's score in each of `docs` (which have all its words) and of `exact` (which
+    have its text verbatim): the sum of its words' scores. In a document with the text, a
+    word that the letter's segmentation cut otherwise counts as if it were once in the body,
+    and the document scores above every one of `docs`, which have the words only apart."""
+    dicts = [snap.word_scores(w) for w in clause.words]
+    scores = _sums(dicts, docs)
+    if not exact:
+        return scores
+    top = max(scores.values(), default=0.0)
+    whole = exact  # those with every word, most of them
+    for x in dicts:
+        whole = whole & x.keys()
+    scores.update(_sums(dicts, whole, top))
+    n = snap.n_docs
+    lens, na, nb = snap.body_len, snap.norm_a, snap.norm_b
+    weights = []  # BM25 in the body: boost * idf * (K1 + 1)
+    for word in clause.words:
+        df = len(snap.word_docs(word))
+        weights.append((K1 + 1) * math.log(1 + (n - df + 0.5) / (df + 0.5)))
+    for d in exact - whole:  # tf 1: weight / (1 + K1 * (1 - b + b * length / average))
+        once = 1.0 + na + nb * lens[d]
+        scores[d] = top + sum(x.get(d) or w / once for x, w in zip(dicts, weights, strict=True))
+    return scores
+
+
+def _sums(dicts: list[dict[int, float]], docs, plus: float = 0.0) -> dict[int, float]:
+    """For each of `docs` (which all the dicts have), `plus` and its values in the dicts."""
+    first = dicts[0]
+    out = {d: plus + first[d] for d in docs}
+    for x in dicts[1:]:
+        out = {d: v + x[d] for d, v in out.items()}
+    return out
+
+
 # -- the engine ---------------------------------------------------------------------------
 
 
@@ -844,15 +1034,31 @@ class WhooshEngine:
                 fcntl.flock(fh, fcntl.LOCK_UN)
 
     def _open_or_create(self):
+        """Open the index, or create it when it is missing, damaged or of a version this
+        code cannot read. An index of a compatible earlier version (COMPATIBLE_VERSIONS) is
+        used as it is: it answers every query correctly, more slowly (a string the letters
+        segment differently is looked for in every letter), until a rebuild brings it up
+        to date."""
         marker = self.index_dir / ".tracker-schema"
         with self._dir_lock():
             storage = FileStorage(str(self.index_dir))
             if index.exists(storage):
-                if marker.exists() and marker.read_text().strip() == SCHEMA_VERSION:
+                version = marker.read_text().strip() if marker.exists() else ""
+                if version == SCHEMA_VERSION or version in COMPATIBLE_VERSIONS:
                     try:
-                        return index.open_dir(str(self.index_dir))
+                        ix = index.open_dir(str(self.index_dir))
                     except Exception:  # damaged: start again (a rebuild refills it)
                         log.exception("search index in %s unreadable; recreating", self.index_dir)
+                    else:
+                        if version != SCHEMA_VERSION:
+                            log.warning(
+                                "search index in %s is of version %s: searching works, "
+                                "slowly for names inside longer words; run `tracker reindex` "
+                                "to bring it up to date",
+                                self.index_dir,
+                                version,
+                            )
+                        return ix
                 else:
                     log.warning(
                         "search index in %s has an older schema; recreating it "
@@ -884,7 +1090,9 @@ class WhooshEngine:
                 raise
 
     @staticmethod
-    def _fields(doc: LetterDoc) -> dict:
+    def _fields(doc: LetterDoc, *, pairs: bool = True) -> dict:
+        """A document's fields; `pairs`: with the character pairs (an index of the
+        previous version has no field for them)."""
         body = doc.body or ""
         stored = (
             doc.id,
@@ -930,6 +1138,12 @@ class WhooshEngine:
         refs = [r for r in (doc.proposal_number, doc.doc_number) if r]
         if refs:
             fields["refs"] = analysis.analyse(refs, whole=True)
+        if pairs:
+            new = analysis.bigrams(squeezed).difference(
+                *(fields[f].terms for f in WORD_FIELDS if f in fields)
+            )
+            if new:
+                fields[PAIRS] = analysis.Analysed(dict.fromkeys(new, 1), 0)
         return fields
 
     def index(self, docs: Iterable[LetterDoc]) -> int:
@@ -974,8 +1188,11 @@ class WhooshEngine:
                     yield doc
 
         with self._writer() as writer:
+            writer.schema = make_schema()  # (an index of an earlier version is brought up to date)
             size = len(head) if len(head) < PARALLEL_MIN else PARALLEL_MIN
             self._add_all(writer, unique(), size, clear=True)
+            with self._dir_lock():
+                (self.index_dir / ".tracker-schema").write_text(SCHEMA_VERSION + "\n")
         return len(seen)
 
     def _add_all(
@@ -992,16 +1209,17 @@ class WhooshEngine:
         child)."""
         helper = None
         if size >= PARALLEL_MIN and (os.cpu_count() or 1) > 1 and threading.active_count() == 1:
-            helper = _Helper(self._ix)
+            helper = _Helper(self._ix, fresh=clear)
         try:
             merging = [] if clear or helper is None else select_merges(writer.segments)
             if merging:
                 helper.merge(merging)
+            pairs = PAIRS in writer.schema
             for n, doc in enumerate(docs):
                 if helper is not None and not merging and n % 2:
                     helper.send(doc)
                 else:
-                    writer.add_document(**self._fields(doc))
+                    writer.add_document(**self._fields(doc, pairs=pairs))
             if helper is not None:
                 helper.flush()
             if merging:
@@ -1058,29 +1276,36 @@ class WhooshEngine:
 
     # -- matching --------------------------------------------------------------------
 
-    @staticmethod
-    def _phrase_docs(snap: _Snapshot, clause: analysis.Clause, docs: set[int]) -> set[int]:
-        """Of `docs`, those whose text has the phrase verbatim."""
-        return snap.containing(clause.needle, docs)
-
     def _match(
         self, snap: _Snapshot, parsed: analysis.ParsedQuery, scored: bool, allowed
     ) -> tuple[set[int], dict[int, float] | None]:
         """The matching documents, restricted by `allowed` (a predicate on docnums, or
         None), and their scores (None when not `scored`).
 
-        Sets first (a word: its documents in any field; a clause: all its words; a group:
-        any of its clauses; the query: all groups, less the excluded), then filters, then
-        the phrase check on what is left; scores are computed only for the result."""
-        clause_sets: dict[int, set[int]] = {}
+        Sets first (a word: its documents in any field; a clause: all its words, or for a
+        phrase or a loose clause the candidates for its text, see _TextMatch; a group: any
+        of its clauses; the query: all groups, less the excluded), then filters, then the
+        texts are looked for in the documents still in the running; scores are computed
+        only for the result."""
+        word_sets: dict[int, set[int]] = {}
+        texts: dict[int, _TextMatch | None] = {}
 
-        def clause_docs(clause: analysis.Clause) -> set[int]:
-            got = clause_sets.get(id(clause))
+        def words_docs(clause: analysis.Clause) -> set[int]:
+            got = word_sets.get(id(clause))
             if got is None:
                 sets = sorted((snap.word_docs(w) for w in clause.words), key=len)
                 got = set(sets[0]).intersection(*sets[1:]) if sets else set()
-                clause_sets[id(clause)] = got
+                word_sets[id(clause)] = got
             return got
+
+        def text_match(clause: analysis.Clause) -> _TextMatch | None:
+            if id(clause) not in texts:
+                texts[id(clause)] = _TextMatch.of(snap, clause, words_docs(clause))
+            return texts[id(clause)]
+
+        def clause_docs(clause: analysis.Clause) -> set[int]:
+            tm = text_match(clause)
+            return words_docs(clause) if tm is None else tm.docs
 
         group_sets = []
         for group in parsed.groups:
@@ -1096,26 +1321,24 @@ class WhooshEngine:
             if not keys:
                 break
             out = keys & clause_docs(clause)
-            if clause.phrase and out:
-                out = self._phrase_docs(snap, clause, out)
+            tm = text_match(clause)
+            if tm is not None and out:
+                out = tm.verify(out)
             keys -= out
-        # phrases last: texts are searched only for the documents still in the running
-        verified: dict[int, set[int]] = {}
+        # texts last: looked for only in the documents still in the running
         for group in parsed.groups:
-            if not keys or not any(c.phrase for c in group):
+            matches = [text_match(c) for c in group]
+            if not keys or all(tm is None for tm in matches):
                 continue
             valid: set[int] = set()
-            for clause in group:
+            for clause, tm in zip(group, matches, strict=True):
                 cand = keys & clause_docs(clause)
-                cand -= valid
-                if clause.phrase and cand:
-                    cand = verified[id(clause)] = self._phrase_docs(snap, clause, cand)
-                valid |= cand
+                valid |= cand if tm is None else tm.verify(cand)
             keys = valid
         if not scored or not keys:
             return keys, None
         # score: the sum over groups of the best clause; a clause, the sum of its words
-        if all(len(group) == 1 for group in parsed.groups):  # no OR: sum all the words
+        if all(len(g) == 1 and texts[id(g[0])] is None for g in parsed.groups):
             dicts = [snap.word_scores(w) for group in parsed.groups for w in group[0].words]
             first = dicts[0]
             if len(dicts) == 1:
@@ -1131,19 +1354,25 @@ class WhooshEngine:
         for group in parsed.groups:
             alts = []
             for clause in group:
-                dicts = [snap.word_scores(w) for w in clause.words]
-                alts.append((verified.get(id(clause), clause_docs(clause)), dicts))
+                tm = texts[id(clause)]
+                if tm is None:
+                    alts.append(_clause_scores(snap, clause, keys & words_docs(clause)))
+                else:
+                    exact = keys & tm.exact
+                    apart = (keys & tm.words) - exact
+                    alts.append(_clause_scores(snap, clause, apart, exact))
             parts.append(alts)
+        if len(parts) == 1 and len(parts[0]) == 1:
+            return keys, parts[0][0]
         out = {}
         for d in keys:
             total = 0.0
             for alts in parts:
                 best = 0.0
-                for docs, dicts in alts:
-                    if d in docs:
-                        v = sum(x[d] for x in dicts)
-                        if v > best:
-                            best = v
+                for scores in alts:
+                    v = scores.get(d, 0.0)
+                    if v > best:
+                        best = v
                 total += best
             out[d] = total
         return keys, out
@@ -1368,10 +1597,12 @@ class WhooshEngine:
 # -- a helper process for rebuilds ---------------------------------------------------------
 
 
-def _helper_main(index_dir: str, inbox, outbox) -> None:  # pragma: no cover - subprocess
+def _helper_main(index_dir: str, inbox, outbox, fresh: bool) -> None:  # pragma: no cover
     try:
         ix = index.open_dir(index_dir)
         writer = _Writer(ix, _lk=False)
+        if fresh:  # a rebuild: the segment has the current schema, as the main writer's
+            writer.schema = make_schema()
         while True:
             batch = inbox.get()
             if batch is None:
@@ -1379,8 +1610,9 @@ def _helper_main(index_dir: str, inbox, outbox) -> None:  # pragma: no cover - s
             if isinstance(batch, tuple):  # ("merge", segments)
                 merge_into(writer, batch[1])
                 continue
+            pairs = PAIRS in writer.schema
             for doc in batch:
-                writer.add_document(**WhooshEngine._fields(doc))
+                writer.add_document(**WhooshEngine._fields(doc, pairs=pairs))
         # (the temporary folder is shared with the main writer, which removes it)
         segments = [writer._finalize_segment()] if writer._added else []
         if not writer._added:
@@ -1396,13 +1628,15 @@ class _Helper:
 
     BATCH = 8
 
-    def __init__(self, ix) -> None:
+    def __init__(self, ix, *, fresh: bool) -> None:
         ctx = multiprocessing.get_context("fork")
         self._inbox = ctx.Queue(maxsize=64)
         self._outbox = ctx.Queue()
         self._buf: list[LetterDoc] = []
         self._proc = ctx.Process(
-            target=_helper_main, args=(ix.storage.folder, self._inbox, self._outbox), daemon=True
+            target=_helper_main,
+            args=(ix.storage.folder, self._inbox, self._outbox, fresh),
+            daemon=True,
         )
         self._proc.start()
 

@@ -13,7 +13,7 @@ import re
 from datetime import date
 
 from . import patterns as P
-from .text import DROPPED_RE, cn_to_int, fold
+from .text import DROPPED_RE, cn_to_int, fold, squeeze
 
 __all__ = [
     "arabicize_dates",
@@ -227,7 +227,8 @@ _DOCUMENT_YEAR_RE = re.compile(
 )
 
 
-_TIME_HINT_RE = re.compile(r"[\d年月季]|十[一二三四五六七八九]五|今明")
+# every time expression above names a year, a month, a quarter or a plan period
+_TIME_HINT_RE = re.compile(r"[年月季]|十[一二三四五六七八九]五")
 
 
 def _due_expressions(s: str, letter_date: date | None) -> list[tuple[date, bool]]:
@@ -318,7 +319,7 @@ def extract_target(text: str | None) -> str | None:
     s = strip_book_titles(fold(text))
     spec = _SPEC_RE.search(s)
     if spec:
-        return re.sub(r"\s+", "", spec.group(0))
+        return squeeze(spec.group(0))
     # Clauses reporting past work ("2021年已建成12所") are a last resort.
     clauses = list(_CLAUSE_RE.finditer(s))
     ordered = [c for c in clauses if not _PAST_RE.search(c.group(0))]
@@ -326,7 +327,7 @@ def extract_target(text: str | None) -> str | None:
     for clause in ordered:
         pct = _PCT_RE.search(clause.group(0))
         if pct:
-            return re.sub(r"\s+", "", pct.group(0))
+            return squeeze(pct.group(0))
     candidates = []
     for clause in ordered:
         for m in _COUNT_RE.finditer(s, clause.start(), clause.end()):
@@ -337,8 +338,8 @@ def extract_target(text: str | None) -> str | None:
             candidates.append((not verb, len(candidates), m.group(0)))
     if not candidates:
         standard = _STANDARD_RE.search(s)
-        return re.sub(r"\s+", "", standard["std"]) if standard else None
-    return re.sub(r"\s+", "", min(candidates)[2])
+        return squeeze(standard["std"]) if standard else None
+    return squeeze(min(candidates)[2])
 
 
 # --------------------------------------------------------------------------------------
@@ -393,6 +394,8 @@ _FULL_STOP_RE = re.compile(r"(?<=[。!?！？])")
 _PIECE_SPLIT_RE = re.compile(r"[；;]+")
 _CLAUSE_SPLIT_RE = re.compile(r"(?<=[，,：:])(?![\d])")
 _TERMINAL = "。；;！!？?：:"
+_CLAUSE_MARK_RE = re.compile(r"[，,：:]")
+_HEAD_CUT_RE = re.compile(r"[。：:]")
 
 # Work done: 已 (not 不已/而已), 已经, 先后, 截至, 以来, a verb with 了 (not 为了, 了解) …
 _DONE_RE = re.compile(
@@ -453,6 +456,13 @@ _FILLER_RE = re.compile(
 _VAGUE_RE = re.compile(r"参考|吸收|借鉴|研究您|您提出的|反馈|关注")
 
 
+# The characters each marker pattern starts with: a character-class scan is much faster
+# than trying every alternative of a long pattern at every position of every clause.
+_STRONG_HINT = re.compile("[拟力预有即打准待计下今接]")
+_DONE_HINT = re.compile("[已先截以近历此去前上曾了成]")
+_WEAK_HINT = re.compile("[继持逐分正还仍确决争予列纳]")
+
+
 _DONE_BEFORE_RE = re.compile(r"(?:已经?|均已|业已)\s*$")
 _YEAR_RE = re.compile(r"(?<!\d)(\d{4})\s*年")
 _PLAN_PERIOD_RE = re.compile(r"十([一二三四五六七八九])五")
@@ -474,6 +484,8 @@ def _future_jiang(probe: str) -> list[int]:
 
 
 def _weak_markers(probe: str) -> bool:
+    if not _WEAK_HINT.search(probe) or not _WEAK_RE.search(probe):
+        return False
     probe = _TREND_RE.sub("", probe)
     return any(
         not _NEGATION_RE.search(probe[max(0, m.start() - 4) : m.start()])
@@ -495,13 +507,17 @@ class _Clause:
     def __init__(self, text: str, letter_date: date | None):
         self.text = text
         probe = _prepare(text).strip()
-        years = _years(probe)
+        # (each look is skipped where the characters it needs are absent: a long letter
+        # has thousands of clauses)
+        years = _years(probe) if "年" in probe or "五" in probe else []
         old = letter_date is not None and bool(years) and max(years) < letter_date.year
         dues = _due_expressions(probe, letter_date)
         # lexical markers of future work, with their offsets
-        words = [m.start() for m in _STRONG_RE.finditer(probe)]
-        marks = words + _future_jiang(probe)
-        pasts = [m.end() for m in _DONE_RE.finditer(probe)]
+        words = (
+            [m.start() for m in _STRONG_RE.finditer(probe)] if _STRONG_HINT.search(probe) else []
+        )
+        marks = words + (_future_jiang(probe) if "将" in probe else [])
+        pasts = [m.end() for m in _DONE_RE.finditer(probe)] if _DONE_HINT.search(probe) else []
         goal = "目标" in probe and bool(dues)  # "明确了2018年实现…的目标": a goal to meet
         self.past = (bool(pasts) or old) and not goal
         if self.past and (words if old else marks) and min(marks) >= max(pasts, default=0):
@@ -531,7 +547,10 @@ def _split_clauses(sentence: str, letter_date: date | None, past_topic: bool) ->
     carry = ""
     for n, piece in enumerate(pieces):
         if len(carry + piece) <= 24 and n < len(pieces) - 1:
-            content = _FILLER_RE.sub("", _DUE_RE.sub("", _prepare(carry + piece)))
+            content = _prepare(carry + piece)
+            if _TIME_HINT_RE.search(content):
+                content = _DUE_RE.sub("", content)
+            content = _FILLER_RE.sub("", content)
         else:
             content = "long enough"
         if len(content) <= 2:
@@ -623,9 +642,9 @@ class _Candidate:
 def _may_promise(probe: str, letter_date: date | None) -> bool:
     """A quick look: could any clause of the sentence hold a marker of future work?"""
     return bool(
-        _STRONG_RE.search(probe)
-        or _JIANG_RE.search(probe)
-        or _WEAK_RE.search(probe)
+        (_STRONG_HINT.search(probe) and _STRONG_RE.search(probe))
+        or ("将" in probe and _JIANG_RE.search(probe))
+        or (_WEAK_HINT.search(probe) and _WEAK_RE.search(probe))
         or ("目标" in probe and _TIME_HINT_RE.search(probe))
         or any(deadline for _, deadline in _due_expressions(probe, letter_date))
     )
@@ -637,8 +656,12 @@ def _sentence_candidates(
     """The commitments one sentence makes (none, one, or one per dated promise), and
     whether it opened with the time of work done (which then goes on after a "；")."""
     if not forward and not _may_promise(_prepare(sentence), letter_date):
-        first = _Clause(_CLAUSE_SPLIT_RE.split(sentence, maxsplit=1)[0], letter_date)
-        return [], past_topic or first.topic
+        head = _CLAUSE_SPLIT_RE.split(sentence, maxsplit=1)[0]
+        # only a clause opening with a time of work done can be a topic
+        topic = (
+            bool(_DONE_TOPIC_RE.match(_prepare(head).strip())) and _Clause(head, letter_date).topic
+        )
+        return [], past_topic or topic
     clauses = _split_clauses(sentence, letter_date, past_topic)
     topic = past_topic or bool(clauses and clauses[0].topic)
     if not clauses or _REQUEST_RE.match(clauses[0].text.lstrip()):
@@ -688,7 +711,7 @@ def _is_fragment_heading(sentence: str) -> bool:
     if not m:
         return False
     rest = sentence[m.end() :]
-    return len(rest) <= 20 and not re.search(r"[，,：:]", rest)
+    return len(rest) <= 20 and not _CLAUSE_MARK_RE.search(rest)
 
 
 def _is_list_intro(sentence: str) -> bool:
@@ -763,7 +786,7 @@ def find_commitments(
         sub_forward = False
         for line in _join_wrapped(lines):
             if P.SUBITEM_MARK_RE.match(line):
-                head = re.split(r"[。：:]", line, maxsplit=1)[0]
+                head = _HEAD_CUT_RE.split(line, maxsplit=1)[0]
                 sub_forward = bool(_FORWARD_HEADING_RE.search(head))
             line_forward = False
             previous: _Candidate | None = None

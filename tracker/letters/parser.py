@@ -439,16 +439,16 @@ def _expand_days(days: str, more: str) -> list[int]:
 def _parse_contacts(text: str, letter_date: date | None, names: list[str]) -> list[dict]:
     """Contacts with the proposer the letter reports: dates (the year implied by the letter
     date) and channels ("在4月28、29日进行了微信、电话沟通交流")."""
-    deputy_re = _DEPUTY_REF_RE
-    if names:
-        deputy_re = re.compile(
-            _DEPUTY_REF_RE.pattern + "|" + "|".join(re.escape(n) for n in names if n)
-        )
+    names = [n for n in names if n]
+
+    def about_the_proposer(sentence: str) -> bool:
+        return bool(_DEPUTY_REF_RE.search(sentence)) or any(n in sentence for n in names)
+
     found: dict[str | None, list[str]] = {}
     order: list[str | None] = []
     for sent in _SENTENCE_RE.finditer(text):
         s = sent.group(0)
-        if "月" not in s or not (_CONTACT_VERB_RE.search(s) and deputy_re.search(s)):
+        if "月" not in s or not (_CONTACT_VERB_RE.search(s) and about_the_proposer(s)):
             continue
         dates = list(_CONTACT_DATE_RE.finditer(s))
         for i, m in enumerate(dates):

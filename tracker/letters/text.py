@@ -59,9 +59,12 @@ def fold(text: str) -> str:
     return _WORDS_RE.sub(lambda m: _WORDS[m.group(0)], text) if "覆" in text else text
 
 
+_SPACE_RE = re.compile(r"\s+")
+
+
 def squeeze(text: str) -> str:
     """``text`` without any whitespace."""
-    return re.sub(r"\s+", "", text)
+    return _SPACE_RE.sub("", text)
 
 
 @dataclass(frozen=True)

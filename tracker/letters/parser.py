@@ -289,10 +289,6 @@ _CO_UNIT_STOP_RE = re.compile(
 _CO_UNIT_SPLIT_RE = re.compile(r"[、,，;]|以及|及")
 _CO_UNIT_CUT_RE = re.compile(r"[。;；:：()（）]")
 _UNIT_AND_RE = re.compile(r"(?<=[局委厅办院府部])(?:和|与)")
-_UNIT_WORD_RE = re.compile(
-    r"(?:局|委|委员会|厅|办|办公室|院|中心|公司|集团|政府|部|署|会|处|所|站|室|队|馆|社|行|街道|"
-    r"镇|府|科|组|区|县|学校|大学|医院|监狱)$"
-)
 
 _CONTACT_VERB_RE = re.compile(
     r"沟通|交流|联系|面商|面谈|商谈|座谈|见面|走访|拜访|视察|调研|征求|听取|会商|协商|汇报|对接|"
@@ -392,9 +388,9 @@ def _parse_co_units(text: Text, lead_re: re.Pattern = _CO_UNIT_LEAD_RE) -> list[
             (
                 stop.start()
                 for stop in _CO_UNIT_STOP_RE.finditer(norm, start, end)
-                if _UNIT_WORD_RE.search(norm[start : stop.start()].strip())
+                if P.UNIT_SUFFIX_RE.search(norm[start : stop.start()].strip())
             ),
-            end if _UNIT_WORD_RE.search(norm[start:end].strip()) else None,
+            end if P.UNIT_SUFFIX_RE.search(norm[start:end].strip()) else None,
         )
         if chosen is None:
             continue
@@ -406,7 +402,7 @@ def _parse_co_units(text: Text, lead_re: re.Pattern = _CO_UNIT_LEAD_RE) -> list[
                 piece = squeeze(norm[c:d]).lstrip("了")
                 if (
                     len(piece) >= 3
-                    and _UNIT_WORD_RE.search(piece)
+                    and P.UNIT_SUFFIX_RE.search(piece)
                     and not piece.startswith(("相关", "有关", "各"))
                 ):
                     units.append(squeeze(text.printed(c, d)).lstrip("了"))

@@ -7,7 +7,7 @@ page."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -189,6 +189,9 @@ def world(app, people, make_proposal):
             db.select(Assignment).where(Assignment.proposal_id == p1).order_by(Assignment.id)
         ).scalars()
         clerk = db.session.execute(db.select(User).filter_by(username="clerk")).scalar_one()
+        # signed for a while ago (pressing 签收 again right after one's own sign-for is a
+        # double submit, answered as a success)
+        lead.signed_for_at -= timedelta(hours=1)
         ext = svc.request_extension(
             clerk, lead, requested_due_on=date(2026, 7, 31), reason="需会同规划部门现场调研"
         )

@@ -22,7 +22,7 @@ from tracker.models import (
 )
 from tracker.rules import deadlines
 from tracker.rules.labels import ASSIGNMENT_ROLES, CONTACT_PHASES
-from tracker.services import audit, permissions, vocab
+from tracker.services import audit, permissions, repeats, vocab
 from tracker.services.errors import DomainError, PermissionDenied
 from tracker.services.settings import deadline_policy, today, work_calendar
 
@@ -81,6 +81,18 @@ def register_proposal(
     if not permissions.can_register(actor):
         raise PermissionDenied("只有联络员和管理员可以登记建议/提案。")
     number = number.strip()
+    repeats.hold(session)
+    repeat = repeats.recent(
+        Proposal,
+        Proposal.created_at,
+        session_id=session.id,
+        number=number,
+        kind=kind,
+        title=title.strip(),
+        created_by_id=actor.id,
+    )
+    if repeat is not None:
+        return repeat
     duplicate = db.session.execute(
         db.select(Proposal.id).where(Proposal.session_id == session.id, Proposal.number == number)
     ).first()
@@ -156,6 +168,29 @@ def _new_assignment(
     return assignment
 
 
+def _repeated_assignment(
+    proposal: Proposal, wanted: Sequence[tuple[Unit, str]], assigned_on: date
+) -> list[Assignment] | None:
+    """The assignments a 交办 just made with exactly these units, roles and date (the same
+    form posted twice), or None. Holds the proposal first (see services.repeats)."""
+    repeats.hold(proposal)
+    found = []
+    for unit, role in wanted:
+        match = repeats.recent(
+            Assignment,
+            Assignment.created_at,
+            proposal_id=proposal.id,
+            unit_id=unit.id,
+            role=role,
+            assigned_on=assigned_on,
+            active=True,
+        )
+        if match is None:
+            return None
+        found.append(match)
+    return found or None
+
+
 def assign_units(
     actor: User,
     proposal: Proposal,
@@ -170,6 +205,12 @@ def assign_units(
         raise PermissionDenied("只有督办负责人和管理员可以交办。")
     if not lead_units:
         raise DomainError("请选择主办单位。")
+    role = "separate" if separate else "lead"
+    repeat = _repeated_assignment(
+        proposal, [(u, role) for u in lead_units] + [(u, "co") for u in co_units], assigned_on
+    )
+    if repeat is not None:
+        return repeat
     if not separate and len(lead_units) > 1:
         raise DomainError("主办单位只能有一个；多个单位分别答复请选择“分办”。")
     if proposal.submitted_on and assigned_on < proposal.submitted_on:
@@ -183,7 +224,6 @@ def assign_units(
         raise DomainError(f"{'、'.join(clash)}已在办理该件。")
     if not separate and proposal.lead_assignment is not None:
         raise DomainError("该件已有主办单位；如需更换请通过申请调整办理。")
-    role = "separate" if separate else "lead"
     created = [_new_assignment(proposal, u, role, assigned_on, proposal.round) for u in lead_units]
     created += [_new_assignment(proposal, u, "co", assigned_on, proposal.round) for u in co_units]
     if proposal.assigned_on is None:
@@ -200,6 +240,9 @@ def add_co_units(actor: User, proposal: Proposal, units: Sequence[Unit], assigne
         raise PermissionDenied("只有督办负责人和管理员可以交办。")
     if proposal.lead_assignment is None:
         raise DomainError("请先确定主办单位。")
+    repeat = _repeated_assignment(proposal, [(u, "co") for u in units], assigned_on)
+    if repeat is not None:
+        return repeat
     current = {a.unit_id for a in proposal.active_assignments}
     clash = [u.name for u in units if u.id in current]
     if clash:
@@ -252,6 +295,13 @@ def _check_works_for(actor: User, assignment: Assignment) -> None:
 def sign_for(actor: User, assignment: Assignment, at: datetime | None = None) -> None:
     """签收. ``at`` records a sign-for done earlier (on paper); it defaults to now."""
     _check_works_for(actor, assignment)
+    repeats.hold(assignment)
+    if (
+        at is None
+        and assignment.signed_for_by_id == actor.id
+        and repeats.just_now(assignment.signed_for_at)
+    ):
+        return  # the same button pressed twice
     if assignment.signed_for_at:
         raise DomainError("本单位已签收该件。")
     if assignment.reassign_status == "requested":
@@ -275,6 +325,14 @@ def request_reassignment(
     actor: User, assignment: Assignment, reason: str, suggested_unit: str = ""
 ) -> None:
     _check_works_for(actor, assignment)
+    repeats.hold(assignment)
+    if (
+        assignment.reassign_status == "requested"
+        and assignment.reassign_requested_by_id == actor.id
+        and assignment.reassign_reason == reason.strip()
+        and assignment.reassign_suggested_unit == (suggested_unit.strip() or None)
+    ):
+        return  # the same request sent again
     if assignment.signed_for_at:
         raise DomainError("已签收的件不能再申请调整。")
     if assignment.reassign_status == "requested":
@@ -376,6 +434,21 @@ def log_contact(
         raise DomainError("请选择有效的沟通方式。")
     if phase not in CONTACT_PHASES:
         raise DomainError("请选择沟通阶段（办前、办中或办后）。")
+    repeats.hold(proposal)
+    repeat = repeats.recent(
+        ContactLog,
+        ContactLog.created_at,
+        proposal_id=proposal.id,
+        logged_by_id=actor.id,
+        source="manual",
+        contacted_on=contacted_on,
+        channel=channel,
+        phase=phase,
+        participants=participants.strip(),
+        summary=summary.strip(),
+    )
+    if repeat is not None:
+        return repeat
     contact = ContactLog(
         proposal=proposal,
         unit_id=assignment.unit_id,
@@ -411,6 +484,13 @@ def submit_opinion(actor: User, assignment: Assignment, *, text: str, opinion_on
         raise DomainError("意见日期不能晚于今天。")
     if opinion_on < assignment.assigned_on:
         raise DomainError("意见日期不能早于交办日期。")
+    repeats.hold(assignment)
+    if (
+        assignment.opinion_by_id == actor.id
+        and assignment.opinion_text == text.strip()
+        and assignment.opinion_on == opinion_on
+    ):
+        return  # the same opinion sent again: nothing to update
     if assignment.signed_for_at is None:
         assignment.signed_for_at = _now()
         assignment.signed_for_by_id = actor.id
@@ -451,6 +531,22 @@ def record_reply(
     if assignment.is_co:
         raise DomainError("会办单位不单独答复，请提交会办意见。")
     proposal = assignment.proposal
+    repeats.hold(assignment)
+    repeat = repeats.recent(
+        ReplyLetter,
+        ReplyLetter.created_at,
+        proposal_id=proposal.id,
+        unit_id=assignment.unit_id,
+        created_by_id=actor.id,
+        status="issued",
+        title=title.strip(),
+        classification=classification,
+        doc_number=doc_number.strip() or None,
+        letter_on=letter_on,
+        disclosure=disclosure,
+    )
+    if repeat is not None:
+        return repeat
     if assignment.round != proposal.round or assignment.replied_on:
         raise DomainError("本轮已答复；如代表不满意，请待重新办理。")
     if vocab.term("classification", classification) is None:
@@ -524,6 +620,19 @@ def record_rating(
 ) -> Feedback:
     if not permissions.can_rate(actor):
         raise PermissionDenied("只有联络员可以登记代表评价。")
+    repeats.hold(proposal)
+    repeat = repeats.recent(
+        Feedback,
+        Feedback.created_at,
+        proposal_id=proposal.id,
+        recorded_by_id=actor.id,
+        satisfaction=satisfaction,
+        rated_on=rated_on,
+        comment=comment.strip(),
+        attitude=attitude or None,
+    )
+    if repeat is not None:
+        return repeat
     if proposal.status != "replied":
         raise DomainError("该件尚未答复，不能登记评价。")
     level = vocab.term("satisfaction", satisfaction)
@@ -587,6 +696,17 @@ def request_extension(
     actor: User, assignment: Assignment, *, requested_due_on: date, reason: str
 ) -> ExtensionRequest:
     _check_works_for(actor, assignment)
+    repeats.hold(assignment)
+    repeat = repeats.recent(
+        ExtensionRequest,
+        ExtensionRequest.requested_at,
+        assignment_id=assignment.id,
+        requested_by_id=actor.id,
+        requested_due_on=requested_due_on,
+        reason=reason.strip(),
+    )
+    if repeat is not None:
+        return repeat
     if assignment.is_co:
         raise DomainError("会办意见不办理延期，请与主办单位协商。")
     if assignment.replied_on:

@@ -115,8 +115,9 @@ def _render_detail(proposal: Proposal, status: int = 200, **overrides):
     return render_template(
         "proposals/detail.html",
         proposal=proposal,
-        timeline=timeline.build(proposal),
-        events=events,
+        timeline=timeline.build(proposal, current_user),
+        events=timeline.visible_events(current_user, events),
+        show_grade=timeline.grade_visible(current_user, proposal),
         mine=mine,
         similar=similar,
         letters=[le for le in proposal.letters if search.visible_letter(current_user, le)],

@@ -61,6 +61,9 @@ TABLE = {
     "proposals.index": rule("GET", "/proposals", ALL),
     "proposals.detail": rule("GET", "/proposals/{p1}", SEES_P1),
     "proposals.new": rule("GET", "/proposals/new", {"admin", "liaison"}),
+    # 更正登记信息: those who may register (a POST without the number is a form error)
+    "proposals.edit": rule("GET", "/proposals/{p1}/edit", {"admin", "liaison"}),
+    "proposals.edit#post": rule("POST", "/proposals/{p1}/edit", {"admin", "liaison"}, ok=400),
     "proposals.assign": rule("POST", "/proposals/{p1}/assign", {"admin", "duban"}, ok=400),
     # P1's lead assignment is already signed for: a handler is told so (400)
     "proposals.sign": rule("POST", "/assignments/{lead}/sign", HANDLERS_P1, ok=400),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from tracker.extensions import db
@@ -21,6 +22,7 @@ from tracker.models import (
     User,
 )
 from tracker.rules import deadlines
+from tracker.rules.clock import beijing_day
 from tracker.rules.labels import ASSIGNMENT_ROLES, CONTACT_PHASES
 from tracker.services import audit, permissions, repeats, vocab
 from tracker.services.errors import DomainError, PermissionDenied
@@ -124,15 +126,19 @@ def register_proposal(
     return proposal
 
 
-def _new_assignment(
-    proposal: Proposal,
-    unit: Unit,
-    role: str,
-    assigned_on: date,
-    round_: int = 1,
-    *,
-    re_answer: bool = False,
-) -> Assignment:
+@dataclass
+class _Clock:
+    """An assignment's deadlines, counted from its assignment date."""
+
+    due_on: date
+    max_due_on: date | None
+    reassign_until: date | None
+    estimated: bool
+
+
+def _clock(
+    proposal: Proposal, unit: Unit, role: str, assigned_on: date, *, re_answer: bool = False
+) -> _Clock:
     policy, calendar = deadline_policy(), work_calendar()
     if role == "co":
         due = deadlines.co_opinion_due(assigned_on, policy, calendar)
@@ -152,17 +158,174 @@ def _new_assignment(
             unit.name,
             years,
         )
+    return _Clock(
+        due_on=due.on,
+        max_due_on=max_due,
+        reassign_until=None if re_answer else window.on,
+        estimated=due.estimated or window.estimated,
+    )
+
+
+# -- correcting a registration ---------------------------------------------------------
+
+
+def _fmt_or_none(d: date | None) -> str:
+    return _fmt(d) if d else "（空）"
+
+
+def correct_registration(
+    actor: User,
+    proposal: Proposal,
+    *,
+    number: str,
+    title: str,
+    submitted_on: date | None,
+    assigned_on: date | None = None,
+    reason: str = "",
+) -> list[str]:
+    """更正登记信息: a registered item's number, title, 提出日期 and first 交办日期 put right,
+    with the old and new values in the audit trail. Returns what changed (empty: nothing).
+
+    What depends on them:
+    - the number is unique within its session (as at registration);
+    - 提出日期 may not be after today or after the item's first 交办, because 交办 may not
+      precede it (a wrong far date would otherwise keep the item from being assigned);
+    - the first 交办日期 starts every clock, so the assignments made that day are counted
+      again from the corrected date (reply and co-handling opinion due dates, the latest an
+      extension may reach, the reassignment window), by the deadline settings in force now.
+      A due date moved by a granted extension stays as granted. The date may not come after
+      anything a unit already did (sign-for, opinion, reply, requests). Later assignments
+      (another unit after reassignment, re-handling rounds) have dates of their own;
+    - unsent drafts refer to the item by number and title, and follow; their text is the
+      clerk's, and the sign-off checklist asks for the registered number and title. Letters
+      already sent keep what they printed."""
+    if not permissions.can_register(actor):
+        raise PermissionDenied("只有联络员和管理员可以更正登记信息。")
+    repeats.hold(proposal)
+    number, title, reason = number.strip(), title.strip(), reason.strip()
+    if not number or not title:
+        raise DomainError("编号和标题不能为空。")
+    changes: list[str] = []
+    old: dict[str, str | None] = {}
+    new: dict[str, str | None] = {}
+
+    def changed(key: str, label: str, before, after, shown) -> None:
+        changes.append(f"{label}由{shown(before)}改为{shown(after)}")
+        old[key] = before.isoformat() if isinstance(before, date) else before
+        new[key] = after.isoformat() if isinstance(after, date) else after
+
+    if number != proposal.number:
+        clash = db.session.execute(
+            db.select(Proposal.id).where(
+                Proposal.session_id == proposal.session_id,
+                Proposal.number == number,
+                Proposal.id != proposal.id,
+            )
+        ).first()
+        if clash:
+            raise DomainError(
+                f"{proposal.session.name}已有第{number}号{proposal.kind}，编号不能重复。"
+            )
+        changed("number", "编号", proposal.number, number, lambda v: f"第{v}号")
+    if title != proposal.title:
+        changed("title", "标题", proposal.title, title, lambda v: f"《{v}》")
+    if submitted_on != proposal.submitted_on:
+        if submitted_on and submitted_on > today():
+            raise DomainError("提出日期不能晚于今天。")
+        changed("submitted_on", "提出日期", proposal.submitted_on, submitted_on, _fmt_or_none)
+    first = proposal.assigned_on
+    redate = first is not None and assigned_on is not None and assigned_on != first
+    if redate:
+        _check_redate(proposal, first, assigned_on)
+        changed("assigned_on", "交办日期", first, assigned_on, _fmt)
+    moved = _first_batch(proposal, first) if redate else []
+    earliest = min(
+        (assigned_on if a in moved else a.assigned_on for a in proposal.assignments),
+        default=None,
+    )
+    if submitted_on and earliest and submitted_on > earliest:
+        raise DomainError(f"提出日期不能晚于交办日期（{_fmt(earliest)}）。")
+    if not changes:
+        return []
+
+    proposal.number, proposal.title, proposal.submitted_on = number, title, submitted_on
+    kept = _redate(proposal, first, assigned_on) if redate else []
+    for letter in proposal.letters:
+        if letter.status in ("draft", "submitted", "approved"):
+            letter.proposal_number, letter.proposal_title = number, title
+    message = "更正登记信息：" + "；".join(changes)
+    if redate:
+        message += "；各承办单位的期限已按更正后的交办日期重新计算"
+        if kept:
+            message += f"（{'、'.join(kept)}已批准延期的期限不变）"
+    if reason:
+        message += f"（说明：{reason}）"
+    db.session.flush()
+    audit.record(actor, "correct", message, proposal_id=proposal.id, old=old, new=new)
+    return changes
+
+
+def _first_batch(proposal: Proposal, first: date) -> list[Assignment]:
+    """The assignments of the first 交办 (round 1, made on the proposal's 交办日期)."""
+    return [a for a in proposal.assignments if a.round == 1 and a.assigned_on == first]
+
+
+def _check_redate(proposal: Proposal, first: date, assigned_on: date) -> None:
+    if assigned_on > today():
+        raise DomainError("交办日期不能晚于今天。")
+    for a in _first_batch(proposal, first):
+        done = [
+            ("签收", beijing_day(a.signed_for_at)),
+            ("申请调整", beijing_day(a.reassign_requested_at)),
+            ("提交会办意见", a.opinion_on),
+            ("答复", a.replied_on),
+            *(("申请延期", beijing_day(e.requested_at)) for e in a.extensions),
+        ]
+        for what, on in done:
+            if on is not None and on < assigned_on:
+                raise DomainError(f"{a.unit.name}已于{_fmt(on)}{what}，交办日期不能晚于该日期。")
+
+
+def _redate(proposal: Proposal, first: date, assigned_on: date) -> list[str]:
+    """Count the first 交办's deadlines again from the corrected date; returns the units
+    whose granted extension keeps its due date."""
+    kept = []
+    for a in _first_batch(proposal, first):
+        clock = _clock(proposal, a.unit, a.role, assigned_on)
+        if a.due_on != a.original_due_on:
+            kept.append(a.unit.name)
+        else:
+            a.due_on = clock.due_on
+        a.assigned_on = assigned_on
+        a.original_due_on = clock.due_on
+        a.max_due_on = clock.max_due_on
+        a.reassign_until = clock.reassign_until
+        a.due_estimated = clock.estimated
+    proposal.assigned_on = assigned_on
+    return kept
+
+
+def _new_assignment(
+    proposal: Proposal,
+    unit: Unit,
+    role: str,
+    assigned_on: date,
+    round_: int = 1,
+    *,
+    re_answer: bool = False,
+) -> Assignment:
+    clock = _clock(proposal, unit, role, assigned_on, re_answer=re_answer)
     assignment = Assignment(
         proposal=proposal,
         unit=unit,
         role=role,
         round=round_,
         assigned_on=assigned_on,
-        due_on=due.on,
-        original_due_on=due.on,
-        max_due_on=max_due,
-        due_estimated=due.estimated or window.estimated,
-        reassign_until=None if re_answer else window.on,
+        due_on=clock.due_on,
+        original_due_on=clock.due_on,
+        max_due_on=clock.max_due_on,
+        due_estimated=clock.estimated,
+        reassign_until=clock.reassign_until,
     )
     db.session.add(assignment)
     return assignment

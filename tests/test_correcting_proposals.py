@@ -162,3 +162,27 @@ def test_the_assignment_date_cannot_pass_what_units_already_did(app, browser, ma
         response
     )
     assert _dates(app, pid)[0][1] == date(2026, 3, 2)
+
+
+def test_a_granted_extension_keeps_its_due_date(app, browser, make_proposal):
+    pid = make_proposal("20262407", assigned_on=date(2026, 3, 2), sign=True)
+    with app.app_context():
+        lead = db.session.execute(
+            db.select(Assignment).where(Assignment.proposal_id == pid, Assignment.role == "lead")
+        ).scalar_one()
+        extension = svc.request_extension(
+            _user("clerk"), lead, requested_due_on=date(2026, 7, 31), reason="需现场调研"
+        )
+        svc.decide_extension(_user("supervisor"), extension, grant=True)
+        db.session.commit()
+    before = _dates(app, pid)[0]
+    browser.login("liaison")
+    response = browser.post(
+        f"/proposals/{pid}/edit",
+        _current(app, pid) | {"assigned_on": "2026-03-04"},
+        follow_redirects=True,
+    )
+    assert "广州市教育局已批准延期的期限不变" in _page(response)
+    role, assigned_on, due_on, original_due_on, _max, _window = _dates(app, pid)[0]
+    assert (assigned_on, due_on) == (date(2026, 3, 4), date(2026, 7, 31))
+    assert original_due_on != before[3]

@@ -7,7 +7,7 @@ page."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -61,6 +61,9 @@ TABLE = {
     "proposals.index": rule("GET", "/proposals", ALL),
     "proposals.detail": rule("GET", "/proposals/{p1}", SEES_P1),
     "proposals.new": rule("GET", "/proposals/new", {"admin", "liaison"}),
+    # 更正登记信息: those who may register (a POST without the number is a form error)
+    "proposals.edit": rule("GET", "/proposals/{p1}/edit", {"admin", "liaison"}),
+    "proposals.edit#post": rule("POST", "/proposals/{p1}/edit", {"admin", "liaison"}, ok=400),
     "proposals.assign": rule("POST", "/proposals/{p1}/assign", {"admin", "duban"}, ok=400),
     # P1's lead assignment is already signed for: a handler is told so (400)
     "proposals.sign": rule("POST", "/assignments/{lead}/sign", HANDLERS_P1, ok=400),
@@ -189,6 +192,9 @@ def world(app, people, make_proposal):
             db.select(Assignment).where(Assignment.proposal_id == p1).order_by(Assignment.id)
         ).scalars()
         clerk = db.session.execute(db.select(User).filter_by(username="clerk")).scalar_one()
+        # signed for a while ago (pressing 签收 again right after one's own sign-for is a
+        # double submit, answered as a success)
+        lead.signed_for_at -= timedelta(hours=1)
         ext = svc.request_extension(
             clerk, lead, requested_due_on=date(2026, 7, 31), reason="需会同规划部门现场调研"
         )

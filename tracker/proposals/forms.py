@@ -56,6 +56,27 @@ class ProposalForm(FlaskForm):
     content = TextAreaField("内容摘要", validators=[Optional(), Length(max=20000)])
 
 
+class ProposalEditForm(FlaskForm):
+    """更正登记信息: the registration's number, title and dates put right."""
+
+    number = StringField(
+        "编号",
+        validators=[DataRequired("请填写编号。"), Length(max=32)],
+        description="同一会议内不能重复",
+    )
+    title = StringField("标题", validators=[DataRequired("请填写标题。"), Length(max=300)])
+    submitted_on = DateField("提出日期", validators=[Optional()], format="%Y-%m-%d")
+    assigned_on = DateField(
+        "交办日期",
+        validators=[InputRequired(DATE_MSG)],
+        format="%Y-%m-%d",
+        description="更正后，首次交办的各单位答复期限、会办意见期限和申请调整期限将重新计算",
+    )
+    reason = StringField(
+        "更正说明", validators=[Optional(), Length(max=500)], description="如：登记时误填年份"
+    )
+
+
 class AssignForm(FlaskForm):
     mode = RadioField(
         "交办方式",

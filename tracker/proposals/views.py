@@ -115,8 +115,9 @@ def _render_detail(proposal: Proposal, status: int = 200, **overrides):
     return render_template(
         "proposals/detail.html",
         proposal=proposal,
-        timeline=timeline.build(proposal),
-        events=events,
+        timeline=timeline.build(proposal, current_user),
+        events=timeline.visible_events(current_user, events),
+        show_grade=timeline.grade_visible(current_user, proposal),
         mine=mine,
         similar=similar,
         letters=[le for le in proposal.letters if search.visible_letter(current_user, le)],
@@ -129,14 +130,16 @@ def _render_detail(proposal: Proposal, status: int = 200, **overrides):
         ],
         can_assign=permissions.can_assign(current_user, proposal),
         can_rate=permissions.can_rate(current_user),
+        can_register=permissions.can_register(current_user),
         can_decide_reassignment=permissions.can_decide_reassignment(current_user),
         can_decide_extension=lambda a: permissions.can_decide_extension(current_user, a),
         **context,
     ), status
 
 
-def _act(proposal: Proposal, form_name: str, form, action):
-    """Validate → one service call → commit → redirect; errors re-render the page."""
+def _apply(form, action) -> bool:
+    """Validate → one service call → commit, flashing the message the action returns;
+    False when the form or the service refused (the reason is on the form)."""
     if form.validate_on_submit():
         try:
             message = action()
@@ -149,7 +152,14 @@ def _act(proposal: Proposal, form_name: str, form, action):
         else:
             db.session.commit()
             flash(message, "success")
-            return redirect(url_for("proposals.detail", proposal_id=proposal.id))
+            return True
+    return False
+
+
+def _act(proposal: Proposal, form_name: str, form, action):
+    """Validate → one service call → commit → redirect; errors re-render the page."""
+    if _apply(form, action):
+        return redirect(url_for("proposals.detail", proposal_id=proposal.id))
     return _render_detail(proposal, 400, **{form_name: form, "open_form": form_name})
 
 
@@ -343,6 +353,36 @@ def new():
             flash(f"已登记第{proposal.number}号{proposal.kind}。", "success")
             return redirect(url_for("proposals.detail", proposal_id=proposal.id))
     return render_template("proposals/new.html", form=form), 400 if form.errors else 200
+
+
+@bp.route("/proposals/<int:proposal_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(proposal_id: int):
+    """更正登记信息: those who may register correct a registered item's number, title and
+    dates (the first 交办日期 once assigned), with the old and new values audited."""
+    proposal = _get_proposal(proposal_id)
+    if not permissions.can_register(current_user):
+        abort(403)
+    form = forms.ProposalEditForm(obj=proposal)
+    if proposal.assigned_on is None:
+        del form.assigned_on  # nothing assigned yet: 交办 sets the date
+
+    def action():
+        changes = proposals.correct_registration(
+            current_user,
+            proposal,
+            number=form.number.data,
+            title=form.title.data,
+            submitted_on=form.submitted_on.data,
+            assigned_on=form.assigned_on.data if "assigned_on" in form else None,
+            reason=form.reason.data or "",
+        )
+        return ("已更正：" + "；".join(changes) + "。") if changes else "没有修改。"
+
+    if _apply(form, action):
+        return redirect(url_for("proposals.detail", proposal_id=proposal.id))
+    status = 400 if form.errors or form.form_errors else 200
+    return render_template("proposals/edit.html", form=form, proposal=proposal), status
 
 
 # -- actions ---------------------------------------------------------------------------

@@ -33,7 +33,7 @@ from tracker.models import (
 )
 from tracker.rules.clock import iso_date
 from tracker.rules.labels import COMMITMENT_STATUS
-from tracker.services import audit, permissions, vocab
+from tracker.services import audit, permissions, repeats, vocab
 from tracker.services.errors import DomainError, PermissionDenied
 from tracker.services.settings import today
 
@@ -213,9 +213,20 @@ def confirm(
     """A candidate becomes a commitment owned by a unit (the letter's unless another is
     chosen). ``keep_inferred`` confirms the candidate as found (bulk confirmation)."""
     _require_handle(actor, commitment)
-    _require_candidate(commitment)
+    repeats.hold(commitment)
     if keep_inferred:
         text, due_on, target = commitment.text, commitment.due_on, commitment.target
+    if (
+        commitment.status == "open"
+        and commitment.confirmed_by_id == actor.id
+        and repeats.just_now(commitment.confirmed_at)
+        and (text or "").strip() == commitment.text
+        and due_on == commitment.due_on
+        and ((target or "").strip() or None) == commitment.target
+        and (unit_id or commitment.unit_id) == commitment.unit_id
+    ):
+        return  # the same confirmation sent twice
+    _require_candidate(commitment)
     text, target = _check_values(text or "", due_on, target)
     unit = _check_unit(commitment, unit_id or commitment.unit_id)
     edited = text != commitment.text or due_on != commitment.due_on or target != commitment.target
@@ -364,6 +375,9 @@ def add_update(
             raise DomainError("佐证链接须以 http:// 或 https:// 开头。")
         if len(evidence_url) > 500:
             raise DomainError("佐证链接过长。")
+    repeat = _repeated_update(actor, commitment, noted_on, note, evidence_url, upload)
+    if repeat is not None:
+        return repeat
     update_row = CommitmentUpdate(
         commitment=commitment,
         noted_on=noted_on,
@@ -400,6 +414,35 @@ def add_update(
         update_id=update_row.id,
     )
     return update_row
+
+
+def _repeated_update(
+    actor: User,
+    commitment: Commitment,
+    noted_on: date,
+    note: str,
+    evidence_url: str,
+    upload: FileStorage | None,
+) -> CommitmentUpdate | None:
+    """The same progress note just recorded by the same user (the form posted twice), with
+    the same link and a file of the same name (or none), or None. Holds the commitment
+    first (see services.repeats), and is asked before the upload is saved."""
+    repeats.hold(commitment)
+    repeat = repeats.recent(
+        CommitmentUpdate,
+        CommitmentUpdate.created_at,
+        commitment_id=commitment.id,
+        author_id=actor.id,
+        noted_on=noted_on,
+        note=note,
+        evidence_url=evidence_url or None,
+    )
+    if repeat is None:
+        return None
+    name = _clean_filename(upload.filename) if upload is not None and upload.filename else None
+    if (evidence_name(repeat) or None) != name:
+        return None
+    return repeat
 
 
 def _remove_on_rollback(folder: Path) -> None:
@@ -504,13 +547,16 @@ def report_back(
 ) -> None:
     """Record that the deputy was told the result; logged as a contact after handling."""
     _require_handle(actor, commitment)
+    repeats.hold(commitment)
+    note = (note or "").strip()
+    if commitment.reported_back_on == reported_on and commitment.reported_back_note == note:
+        return  # the same report-back sent again: it is recorded already
     if commitment.status not in CLOSED:
         raise DomainError("承诺事项完成或确认无法落实后，才向代表反馈结果。")
     if reported_on > today():
         raise DomainError("反馈日期不能晚于今天。")
     if vocab.term("contact_channel", channel) is None:
         raise DomainError("请选择反馈方式。")
-    note = (note or "").strip()
     if not note:
         raise DomainError("请填写向代表反馈的内容。")
     commitment.reported_back_on = reported_on

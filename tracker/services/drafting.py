@@ -27,7 +27,7 @@ from tracker.models import (
 )
 from tracker.rules.docnumbers import DocNumberError, format_doc_number, parse_doc_number
 from tracker.rules.letter_checks import PLACEHOLDER, CheckResult, LetterFacts, check_letter
-from tracker.services import audit, commitments, permissions, vocab
+from tracker.services import audit, commitments, permissions, repeats, vocab
 from tracker.services.errors import DomainError, PermissionDenied
 from tracker.services.proposals import refresh_status
 from tracker.services.settings import get_setting, today
@@ -175,6 +175,8 @@ def answering_assignment(actor: User, proposal: Proposal) -> Assignment:
 def start_draft(actor: User, proposal: Proposal) -> ReplyLetter:
     """Open this round's draft of the actor's unit, creating it pre-filled when needed."""
     assignment = answering_assignment(actor, proposal)
+    # two clicks on 起草答复 at once must open one draft (see services.repeats)
+    repeats.hold(assignment)
     if assignment.replied_on:
         raise DomainError("本轮已答复。")
     existing = (
@@ -263,12 +265,14 @@ def save_draft(
     nothing changed. Raises EditConflict when someone else saved first."""
     if not can_edit(actor, letter):
         raise PermissionDenied("只有本单位人员可以修改草稿；已提交的函须退回后才能修改。")
-    if letter.version != base_version:
-        raise EditConflict(latest_version(letter))
     doc_number = (values.get("doc_number") or "").strip() or None
+    values = {**values, "doc_number": doc_number}
+    if letter.version != base_version:
+        if _repeats_own_save(actor, letter, values, body):
+            return True  # the same save posted twice: the first one saved it
+        raise EditConflict(latest_version(letter))
     if doc_number:
         check_manual_number(letter, doc_number, values.get("letter_on"))
-    values = {**values, "doc_number": doc_number}
     changed = body != letter.body or any(values.get(k) != getattr(letter, k) for k in values)
     if not changed:
         return False
@@ -281,6 +285,8 @@ def save_draft(
     ).rowcount
     if bumped != 1:
         db.session.expire(letter)
+        if _repeats_own_save(actor, letter, values, body):
+            return True
         raise EditConflict(latest_version(letter))
     db.session.expire(letter, ["version"])
     for key, value in values.items():
@@ -290,6 +296,15 @@ def save_draft(
     _keep_version(letter, actor, comment or None)
     refresh_commitments(letter)
     return True
+
+
+def _repeats_own_save(actor: User, letter: ReplyLetter, values: dict, body: str) -> bool:
+    """The letter's latest version is this user's, saved just now with exactly this content:
+    the editor's form was posted twice and the first post saved it."""
+    latest = latest_version(letter)
+    if latest is None or latest.saved_by_id != actor.id or not repeats.just_now(latest.saved_at):
+        return False
+    return body == letter.body and all(values.get(k) == getattr(letter, k) for k in values)
 
 
 def latest_version(letter: ReplyLetter) -> LetterVersion | None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from tracker.extensions import db
@@ -21,8 +22,9 @@ from tracker.models import (
     User,
 )
 from tracker.rules import deadlines
+from tracker.rules.clock import beijing_day
 from tracker.rules.labels import ASSIGNMENT_ROLES, CONTACT_PHASES
-from tracker.services import audit, permissions, vocab
+from tracker.services import audit, permissions, repeats, vocab
 from tracker.services.errors import DomainError, PermissionDenied
 from tracker.services.settings import deadline_policy, today, work_calendar
 
@@ -81,6 +83,18 @@ def register_proposal(
     if not permissions.can_register(actor):
         raise PermissionDenied("只有联络员和管理员可以登记建议/提案。")
     number = number.strip()
+    repeats.hold(session)
+    repeat = repeats.recent(
+        Proposal,
+        Proposal.created_at,
+        session_id=session.id,
+        number=number,
+        kind=kind,
+        title=title.strip(),
+        created_by_id=actor.id,
+    )
+    if repeat is not None:
+        return repeat
     duplicate = db.session.execute(
         db.select(Proposal.id).where(Proposal.session_id == session.id, Proposal.number == number)
     ).first()
@@ -112,15 +126,19 @@ def register_proposal(
     return proposal
 
 
-def _new_assignment(
-    proposal: Proposal,
-    unit: Unit,
-    role: str,
-    assigned_on: date,
-    round_: int = 1,
-    *,
-    re_answer: bool = False,
-) -> Assignment:
+@dataclass
+class _Clock:
+    """An assignment's deadlines, counted from its assignment date."""
+
+    due_on: date
+    max_due_on: date | None
+    reassign_until: date | None
+    estimated: bool
+
+
+def _clock(
+    proposal: Proposal, unit: Unit, role: str, assigned_on: date, *, re_answer: bool = False
+) -> _Clock:
     policy, calendar = deadline_policy(), work_calendar()
     if role == "co":
         due = deadlines.co_opinion_due(assigned_on, policy, calendar)
@@ -140,20 +158,200 @@ def _new_assignment(
             unit.name,
             years,
         )
+    return _Clock(
+        due_on=due.on,
+        max_due_on=max_due,
+        reassign_until=None if re_answer else window.on,
+        estimated=due.estimated or window.estimated,
+    )
+
+
+# -- correcting a registration ---------------------------------------------------------
+
+
+def _fmt_or_none(d: date | None) -> str:
+    return _fmt(d) if d else "（空）"
+
+
+def correct_registration(
+    actor: User,
+    proposal: Proposal,
+    *,
+    number: str,
+    title: str,
+    submitted_on: date | None,
+    assigned_on: date | None = None,
+    reason: str = "",
+) -> list[str]:
+    """更正登记信息: a registered item's number, title, 提出日期 and first 交办日期 put right,
+    with the old and new values in the audit trail. Returns what changed (empty: nothing).
+
+    What depends on them:
+    - the number is unique within its session (as at registration);
+    - 提出日期 may not be after today or after the item's first 交办, because 交办 may not
+      precede it (a wrong far date would otherwise keep the item from being assigned);
+    - the first 交办日期 starts every clock, so the assignments made that day are counted
+      again from the corrected date (reply and co-handling opinion due dates, the latest an
+      extension may reach, the reassignment window), by the deadline settings in force now.
+      A due date moved by a granted extension stays as granted. The date may not come after
+      anything a unit already did (sign-for, opinion, reply, requests). Later assignments
+      (another unit after reassignment, re-handling rounds) have dates of their own;
+    - unsent drafts refer to the item by number and title, and follow; their text is the
+      clerk's, and the sign-off checklist asks for the registered number and title. Letters
+      already sent keep what they printed."""
+    if not permissions.can_register(actor):
+        raise PermissionDenied("只有联络员和管理员可以更正登记信息。")
+    repeats.hold(proposal)
+    number, title, reason = number.strip(), title.strip(), reason.strip()
+    if not number or not title:
+        raise DomainError("编号和标题不能为空。")
+    changes: list[str] = []
+    old: dict[str, str | None] = {}
+    new: dict[str, str | None] = {}
+
+    def changed(key: str, label: str, before, after, shown) -> None:
+        changes.append(f"{label}由{shown(before)}改为{shown(after)}")
+        old[key] = before.isoformat() if isinstance(before, date) else before
+        new[key] = after.isoformat() if isinstance(after, date) else after
+
+    if number != proposal.number:
+        clash = db.session.execute(
+            db.select(Proposal.id).where(
+                Proposal.session_id == proposal.session_id,
+                Proposal.number == number,
+                Proposal.id != proposal.id,
+            )
+        ).first()
+        if clash:
+            raise DomainError(
+                f"{proposal.session.name}已有第{number}号{proposal.kind}，编号不能重复。"
+            )
+        changed("number", "编号", proposal.number, number, lambda v: f"第{v}号")
+    if title != proposal.title:
+        changed("title", "标题", proposal.title, title, lambda v: f"《{v}》")
+    if submitted_on != proposal.submitted_on:
+        if submitted_on and submitted_on > today():
+            raise DomainError("提出日期不能晚于今天。")
+        changed("submitted_on", "提出日期", proposal.submitted_on, submitted_on, _fmt_or_none)
+    first = proposal.assigned_on
+    redate = first is not None and assigned_on is not None and assigned_on != first
+    if redate:
+        _check_redate(proposal, first, assigned_on)
+        changed("assigned_on", "交办日期", first, assigned_on, _fmt)
+    moved = _first_batch(proposal, first) if redate else []
+    earliest = min(
+        (assigned_on if a in moved else a.assigned_on for a in proposal.assignments),
+        default=None,
+    )
+    if submitted_on and earliest and submitted_on > earliest:
+        raise DomainError(f"提出日期不能晚于交办日期（{_fmt(earliest)}）。")
+    if not changes:
+        return []
+
+    proposal.number, proposal.title, proposal.submitted_on = number, title, submitted_on
+    kept = _redate(proposal, first, assigned_on) if redate else []
+    for letter in proposal.letters:
+        if letter.status in ("draft", "submitted", "approved"):
+            letter.proposal_number, letter.proposal_title = number, title
+    message = "更正登记信息：" + "；".join(changes)
+    if redate:
+        message += "；各承办单位的期限已按更正后的交办日期重新计算"
+        if kept:
+            message += f"（{'、'.join(kept)}已批准延期的期限不变）"
+    if reason:
+        message += f"（说明：{reason}）"
+    db.session.flush()
+    audit.record(actor, "correct", message, proposal_id=proposal.id, old=old, new=new)
+    return changes
+
+
+def _first_batch(proposal: Proposal, first: date) -> list[Assignment]:
+    """The assignments of the first 交办 (round 1, made on the proposal's 交办日期)."""
+    return [a for a in proposal.assignments if a.round == 1 and a.assigned_on == first]
+
+
+def _check_redate(proposal: Proposal, first: date, assigned_on: date) -> None:
+    if assigned_on > today():
+        raise DomainError("交办日期不能晚于今天。")
+    for a in _first_batch(proposal, first):
+        done = [
+            ("签收", beijing_day(a.signed_for_at)),
+            ("申请调整", beijing_day(a.reassign_requested_at)),
+            ("提交会办意见", a.opinion_on),
+            ("答复", a.replied_on),
+            *(("申请延期", beijing_day(e.requested_at)) for e in a.extensions),
+        ]
+        for what, on in done:
+            if on is not None and on < assigned_on:
+                raise DomainError(f"{a.unit.name}已于{_fmt(on)}{what}，交办日期不能晚于该日期。")
+
+
+def _redate(proposal: Proposal, first: date, assigned_on: date) -> list[str]:
+    """Count the first 交办's deadlines again from the corrected date; returns the units
+    whose granted extension keeps its due date."""
+    kept = []
+    for a in _first_batch(proposal, first):
+        clock = _clock(proposal, a.unit, a.role, assigned_on)
+        if a.due_on != a.original_due_on:
+            kept.append(a.unit.name)
+        else:
+            a.due_on = clock.due_on
+        a.assigned_on = assigned_on
+        a.original_due_on = clock.due_on
+        a.max_due_on = clock.max_due_on
+        a.reassign_until = clock.reassign_until
+        a.due_estimated = clock.estimated
+    proposal.assigned_on = assigned_on
+    return kept
+
+
+def _new_assignment(
+    proposal: Proposal,
+    unit: Unit,
+    role: str,
+    assigned_on: date,
+    round_: int = 1,
+    *,
+    re_answer: bool = False,
+) -> Assignment:
+    clock = _clock(proposal, unit, role, assigned_on, re_answer=re_answer)
     assignment = Assignment(
         proposal=proposal,
         unit=unit,
         role=role,
         round=round_,
         assigned_on=assigned_on,
-        due_on=due.on,
-        original_due_on=due.on,
-        max_due_on=max_due,
-        due_estimated=due.estimated or window.estimated,
-        reassign_until=None if re_answer else window.on,
+        due_on=clock.due_on,
+        original_due_on=clock.due_on,
+        max_due_on=clock.max_due_on,
+        due_estimated=clock.estimated,
+        reassign_until=clock.reassign_until,
     )
     db.session.add(assignment)
     return assignment
+
+
+def _repeated_assignment(
+    proposal: Proposal, wanted: Sequence[tuple[Unit, str]], assigned_on: date
+) -> list[Assignment] | None:
+    """The assignments a 交办 just made with exactly these units, roles and date (the same
+    form posted twice), or None. Holds the proposal first (see services.repeats)."""
+    repeats.hold(proposal)
+    found = []
+    for unit, role in wanted:
+        match = repeats.recent(
+            Assignment,
+            Assignment.created_at,
+            proposal_id=proposal.id,
+            unit_id=unit.id,
+            role=role,
+            assigned_on=assigned_on,
+            active=True,
+        )
+        if match is None:
+            return None
+        found.append(match)
+    return found or None
 
 
 def assign_units(
@@ -170,6 +368,12 @@ def assign_units(
         raise PermissionDenied("只有督办负责人和管理员可以交办。")
     if not lead_units:
         raise DomainError("请选择主办单位。")
+    role = "separate" if separate else "lead"
+    repeat = _repeated_assignment(
+        proposal, [(u, role) for u in lead_units] + [(u, "co") for u in co_units], assigned_on
+    )
+    if repeat is not None:
+        return repeat
     if not separate and len(lead_units) > 1:
         raise DomainError("主办单位只能有一个；多个单位分别答复请选择“分办”。")
     if proposal.submitted_on and assigned_on < proposal.submitted_on:
@@ -183,7 +387,6 @@ def assign_units(
         raise DomainError(f"{'、'.join(clash)}已在办理该件。")
     if not separate and proposal.lead_assignment is not None:
         raise DomainError("该件已有主办单位；如需更换请通过申请调整办理。")
-    role = "separate" if separate else "lead"
     created = [_new_assignment(proposal, u, role, assigned_on, proposal.round) for u in lead_units]
     created += [_new_assignment(proposal, u, "co", assigned_on, proposal.round) for u in co_units]
     if proposal.assigned_on is None:
@@ -200,6 +403,9 @@ def add_co_units(actor: User, proposal: Proposal, units: Sequence[Unit], assigne
         raise PermissionDenied("只有督办负责人和管理员可以交办。")
     if proposal.lead_assignment is None:
         raise DomainError("请先确定主办单位。")
+    repeat = _repeated_assignment(proposal, [(u, "co") for u in units], assigned_on)
+    if repeat is not None:
+        return repeat
     current = {a.unit_id for a in proposal.active_assignments}
     clash = [u.name for u in units if u.id in current]
     if clash:
@@ -252,6 +458,13 @@ def _check_works_for(actor: User, assignment: Assignment) -> None:
 def sign_for(actor: User, assignment: Assignment, at: datetime | None = None) -> None:
     """签收. ``at`` records a sign-for done earlier (on paper); it defaults to now."""
     _check_works_for(actor, assignment)
+    repeats.hold(assignment)
+    if (
+        at is None
+        and assignment.signed_for_by_id == actor.id
+        and repeats.just_now(assignment.signed_for_at)
+    ):
+        return  # the same button pressed twice
     if assignment.signed_for_at:
         raise DomainError("本单位已签收该件。")
     if assignment.reassign_status == "requested":
@@ -275,6 +488,14 @@ def request_reassignment(
     actor: User, assignment: Assignment, reason: str, suggested_unit: str = ""
 ) -> None:
     _check_works_for(actor, assignment)
+    repeats.hold(assignment)
+    if (
+        assignment.reassign_status == "requested"
+        and assignment.reassign_requested_by_id == actor.id
+        and assignment.reassign_reason == reason.strip()
+        and assignment.reassign_suggested_unit == (suggested_unit.strip() or None)
+    ):
+        return  # the same request sent again
     if assignment.signed_for_at:
         raise DomainError("已签收的件不能再申请调整。")
     if assignment.reassign_status == "requested":
@@ -376,6 +597,21 @@ def log_contact(
         raise DomainError("请选择有效的沟通方式。")
     if phase not in CONTACT_PHASES:
         raise DomainError("请选择沟通阶段（办前、办中或办后）。")
+    repeats.hold(proposal)
+    repeat = repeats.recent(
+        ContactLog,
+        ContactLog.created_at,
+        proposal_id=proposal.id,
+        logged_by_id=actor.id,
+        source="manual",
+        contacted_on=contacted_on,
+        channel=channel,
+        phase=phase,
+        participants=participants.strip(),
+        summary=summary.strip(),
+    )
+    if repeat is not None:
+        return repeat
     contact = ContactLog(
         proposal=proposal,
         unit_id=assignment.unit_id,
@@ -411,6 +647,13 @@ def submit_opinion(actor: User, assignment: Assignment, *, text: str, opinion_on
         raise DomainError("意见日期不能晚于今天。")
     if opinion_on < assignment.assigned_on:
         raise DomainError("意见日期不能早于交办日期。")
+    repeats.hold(assignment)
+    if (
+        assignment.opinion_by_id == actor.id
+        and assignment.opinion_text == text.strip()
+        and assignment.opinion_on == opinion_on
+    ):
+        return  # the same opinion sent again: nothing to update
     if assignment.signed_for_at is None:
         assignment.signed_for_at = _now()
         assignment.signed_for_by_id = actor.id
@@ -451,6 +694,22 @@ def record_reply(
     if assignment.is_co:
         raise DomainError("会办单位不单独答复，请提交会办意见。")
     proposal = assignment.proposal
+    repeats.hold(assignment)
+    repeat = repeats.recent(
+        ReplyLetter,
+        ReplyLetter.created_at,
+        proposal_id=proposal.id,
+        unit_id=assignment.unit_id,
+        created_by_id=actor.id,
+        status="issued",
+        title=title.strip(),
+        classification=classification,
+        doc_number=doc_number.strip() or None,
+        letter_on=letter_on,
+        disclosure=disclosure,
+    )
+    if repeat is not None:
+        return repeat
     if assignment.round != proposal.round or assignment.replied_on:
         raise DomainError("本轮已答复；如代表不满意，请待重新办理。")
     if vocab.term("classification", classification) is None:
@@ -524,6 +783,19 @@ def record_rating(
 ) -> Feedback:
     if not permissions.can_rate(actor):
         raise PermissionDenied("只有联络员可以登记代表评价。")
+    repeats.hold(proposal)
+    repeat = repeats.recent(
+        Feedback,
+        Feedback.created_at,
+        proposal_id=proposal.id,
+        recorded_by_id=actor.id,
+        satisfaction=satisfaction,
+        rated_on=rated_on,
+        comment=comment.strip(),
+        attitude=attitude or None,
+    )
+    if repeat is not None:
+        return repeat
     if proposal.status != "replied":
         raise DomainError("该件尚未答复，不能登记评价。")
     level = vocab.term("satisfaction", satisfaction)
@@ -587,6 +859,17 @@ def request_extension(
     actor: User, assignment: Assignment, *, requested_due_on: date, reason: str
 ) -> ExtensionRequest:
     _check_works_for(actor, assignment)
+    repeats.hold(assignment)
+    repeat = repeats.recent(
+        ExtensionRequest,
+        ExtensionRequest.requested_at,
+        assignment_id=assignment.id,
+        requested_by_id=actor.id,
+        requested_due_on=requested_due_on,
+        reason=reason.strip(),
+    )
+    if repeat is not None:
+        return repeat
     if assignment.is_co:
         raise DomainError("会办意见不办理延期，请与主办单位协商。")
     if assignment.replied_on:

@@ -58,6 +58,10 @@ TABLE = {
     "auth.login": by_role("GET", "/login", dict.fromkeys(ROLES, 302), anonymous=200),
     "auth.logout": rule("POST", "/logout", ALL, ok=302),
     "auth.password": rule("GET", "/account/password", ALL),
+    "auth.session_list": rule("GET", "/account/sessions", ALL),
+    # ending another user's (or no) session: not found, for everyone
+    "auth.session_end": rule("POST", "/account/sessions/999999/end", set(), denied=404),
+    "auth.session_end_all": rule("POST", "/account/sessions/end-all", ALL, ok=302),
     "proposals.index": rule("GET", "/proposals", ALL),
     "proposals.detail": rule("GET", "/proposals/{p1}", SEES_P1),
     "proposals.new": rule("GET", "/proposals/new", {"admin", "liaison"}),
@@ -180,6 +184,9 @@ TABLE = {
 }
 
 
+ENDS_SESSION = ("auth.logout", "auth.session_end_all")  # each signs the user out
+
+
 @pytest.fixture
 def world(app, people, make_proposal):
     """P1: lead 广州市教育局, co 广州市卫生健康委员会, with a pending extension request."""
@@ -274,8 +281,8 @@ def test_route_outcomes(app, browser, world, role):
     token = browser.token()
     failures = []
     for endpoint, (method, path, outcomes) in TABLE.items():
-        if endpoint == "auth.logout":
-            continue  # would end the session; checked below
+        if endpoint in ENDS_SESSION:
+            continue  # checked below
         url = path.format(**world)
         if method == "GET":
             response = browser.client.get(url)
@@ -288,8 +295,13 @@ def test_route_outcomes(app, browser, world, role):
         if role == "anonymous" and expected == 302:
             assert "/login" in response.location
     assert failures == []
-    method, path, outcomes = TABLE["auth.logout"]
-    assert browser.client.post(path, data={"csrf_token": token}).status_code == outcomes[role]
+    for endpoint in ENDS_SESSION:
+        if role != "anonymous":
+            browser.login(role)
+            token = browser.token()
+        method, path, outcomes = TABLE[endpoint]
+        response = browser.client.post(path, data={"csrf_token": token})
+        assert response.status_code == outcomes[role], endpoint
 
 
 def test_post_without_csrf_token_is_refused(app, browser, world):

@@ -31,6 +31,10 @@ def defaults(instance_path: str) -> dict:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_HTTPONLY": True,
+        # Login sessions (services/sessions.py): one not used for SESSION_IDLE_HOURS ends;
+        # one signed in with 记住我 lasts REMEMBER_DAYS from login, unless ended earlier.
+        "SESSION_IDLE_HOURS": 12,
+        "REMEMBER_DAYS": 30,
         "MAX_CONTENT_LENGTH": 32 * 1024 * 1024,
         # Importing reply letters (`tracker import-letters` and the 导入答复函 page).
         "IMPORT_MAX_FILES": 500,  # files in one upload

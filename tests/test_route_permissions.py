@@ -7,7 +7,7 @@ page."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -19,6 +19,7 @@ from tracker.models import (
     Commitment,
     CommitmentUpdate,
     Job,
+    LoginThrottle,
     Notification,
     Proposal,
     ReplyLetter,
@@ -168,6 +169,7 @@ TABLE = {
     "admin.user_new": rule("POST", "/admin/users/new", ADMIN, ok=400),
     "admin.user_edit": rule("POST", "/admin/users/{clerk_id}", ADMIN, ok=400),
     "admin.user_password": rule("POST", "/admin/users/{clerk_id}/password", ADMIN, ok=400),
+    "admin.login_unlock": rule("POST", "/admin/login-locks/{lock}/unlock", ADMIN, ok=302),
     "admin.units": rule("GET", "/admin/units", ADMIN),
     "admin.unit_new": rule("POST", "/admin/units/new", ADMIN, ok=400),
     "admin.unit_edit": rule("POST", "/admin/units/{unit_id}", ADMIN, ok=400),
@@ -263,6 +265,12 @@ def world(app, people, make_proposal):
         db.session.add(job)
         db.session.flush()
         ids["job"] = job.id
+        lock = LoginThrottle(
+            scope="address", key="198.51.100.7", failures=30, locked_until=datetime(2099, 1, 1)
+        )
+        db.session.add(lock)
+        db.session.flush()
+        ids["lock"] = lock.id
         db.session.commit()
         return ids
 

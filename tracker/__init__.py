@@ -50,6 +50,12 @@ def create_app(config: dict | None = None) -> Flask:
             parents=True, exist_ok=True
         )
 
+    if int(app.config["TRUSTED_PROXIES"]):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = int(app.config["TRUSTED_PROXIES"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
+
     from tracker import cli, errors, web
     from tracker.extensions import csrf, db, login_manager, migrate
 

@@ -118,6 +118,20 @@ class LoginSession(db.Model):
     user: Mapped[User] = relationship()
 
 
+class LoginThrottle(db.Model):
+    """Failed logins in a row for one account name (as typed, existing or not) or one
+    client address, shared by every worker and server; see services/logins.py."""
+
+    __tablename__ = "login_throttle"
+    __table_args__ = (UniqueConstraint("scope", "key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scope: Mapped[str] = mapped_column(String(8))  # account / address
+    key: Mapped[str] = mapped_column(String(64))  # lower-cased user name, or IP address
+    failures: Mapped[int] = mapped_column(default=0)
+    last_failed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    locked_until: Mapped[datetime | None]
+
+
 class CongressSession(db.Model):
     """A session (届次会议) of a people's congress or CPPCC, e.g. 市十六届人大一次会议."""
 

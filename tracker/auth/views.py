@@ -3,13 +3,21 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user, login_required, login_user, logout_user
 
 from tracker.auth.forms import LoginForm, PasswordForm
 from tracker.extensions import db
-from tracker.models import User
-from tracker.services import audit, sessions, users
+from tracker.services import audit, logins, sessions, users
 
 bp = Blueprint("auth", __name__)
 
@@ -33,11 +41,17 @@ def login():
         return redirect(url_for("main.todo"))
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
-        user = db.session.execute(
-            db.select(User).where(User.username == form.username.data.strip())
-        ).scalar_one_or_none()
-        if user is None or not user.active or not user.check_password(form.password.data):
-            flash("用户名或密码错误。", "error")
+        try:
+            user = logins.authenticate(form.username.data, form.password.data, request.remote_addr)
+        except logins.LoginLocked as locked:
+            db.session.commit()  # the failure that started the lock is counted and audited
+            form.form_errors.append(str(locked))
+            response = make_response(render_template("auth/login.html", form=form), 429)
+            response.headers["Retry-After"] = str(locked.retry_after)
+            return response
+        except logins.LoginFailed as failed:
+            db.session.commit()  # the failure is counted and audited
+            flash(str(failed), "error")
         else:
             sessions.start(
                 user,

@@ -186,8 +186,12 @@ def test_the_sessions_page_lists_each_signed_in_browser(app, people):
     assert any("Firefox" in r and "记住登录" in r for r in rows)
     assert "Safari" not in page
     assert "全部退出" in page
-    # reachable from every page, beside 修改密码
-    assert 'href="/account/sessions"' in text(office.get("/todo"))
+    # reachable from 修改密码, which every page links to
+    assert 'href="/account/password"' in text(office.get("/todo"))
+    password_page = text(office.get("/account/password"))
+    assert (
+        'href="/account/sessions"' in password_page and "在2个浏览器中处于登录状态" in password_page
+    )
 
 
 def test_ending_another_session_from_the_sessions_page(app, people):

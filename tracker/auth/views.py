@@ -93,7 +93,11 @@ def password():
                 "success",
             )
             return redirect(url_for("main.todo"))
-    return render_template("auth/password.html", form=form)
+    return render_template(
+        "auth/password.html",
+        form=form,
+        live_sessions=len(sessions.live_sessions(current_user)),
+    )
 
 
 @bp.before_app_request

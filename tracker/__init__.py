@@ -56,13 +56,14 @@ def create_app(config: dict | None = None) -> Flask:
         hops = int(app.config["TRUSTED_PROXIES"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
-    from tracker import cli, errors, web
+    from tracker import cli, errors, headers, web
     from tracker.extensions import csrf, db, login_manager, migrate
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
     csrf.init_app(app)
     login_manager.init_app(app)
+    headers.init_app(app)
     _sqlite_pragmas(app)
 
     web.init_app(app)

@@ -45,6 +45,8 @@ def defaults(instance_path: str) -> dict:
         # Reverse proxies in front of the app whose X-Forwarded-For / X-Forwarded-Proto are
         # trusted (Werkzeug's ProxyFix); 0: the client address is the connection's.
         "TRUSTED_PROXIES": 0,
+        # Served over HTTPS (TLS at the app or at the proxy): Secure cookies and HSTS.
+        "HTTPS": False,
         "MAX_CONTENT_LENGTH": 32 * 1024 * 1024,
         # Importing reply letters (`tracker import-letters` and the 导入答复函 page).
         "IMPORT_MAX_FILES": 500,  # files in one upload

@@ -40,20 +40,23 @@ def fast_password_hashing(monkeypatch):
     )
 
 
+def app_settings(tmp_path) -> dict:
+    """The configuration of the test app (another app on the same files shares its data)."""
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'test.db'}",
+        "INDEX_DIR": str(tmp_path / "index"),
+        "UPLOAD_DIR": str(tmp_path / "uploads"),
+        "TODAY": TODAY.isoformat(),
+        "JOB_SPAWN": False,  # tests run job runners themselves
+        "JOB_LOG": str(tmp_path / "jobs.log"),
+    }
+
+
 @pytest.fixture
 def app(tmp_path):
-    app = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "test",
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'test.db'}",
-            "INDEX_DIR": str(tmp_path / "index"),
-            "UPLOAD_DIR": str(tmp_path / "uploads"),
-            "TODAY": TODAY.isoformat(),
-            "JOB_SPAWN": False,  # tests run job runners themselves
-            "JOB_LOG": str(tmp_path / "jobs.log"),
-        }
-    )
+    app = create_app(app_settings(tmp_path))
     with app.app_context():
         db.create_all()
         vocab.ensure_defaults()

@@ -7,7 +7,7 @@ page."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -19,6 +19,7 @@ from tracker.models import (
     Commitment,
     CommitmentUpdate,
     Job,
+    LoginThrottle,
     Notification,
     Proposal,
     ReplyLetter,
@@ -58,6 +59,10 @@ TABLE = {
     "auth.login": by_role("GET", "/login", dict.fromkeys(ROLES, 302), anonymous=200),
     "auth.logout": rule("POST", "/logout", ALL, ok=302),
     "auth.password": rule("GET", "/account/password", ALL),
+    "auth.session_list": rule("GET", "/account/sessions", ALL),
+    # ending another user's (or no) session: not found, for everyone
+    "auth.session_end": rule("POST", "/account/sessions/999999/end", set(), denied=404),
+    "auth.session_end_all": rule("POST", "/account/sessions/end-all", ALL, ok=302),
     "proposals.index": rule("GET", "/proposals", ALL),
     "proposals.detail": rule("GET", "/proposals/{p1}", SEES_P1),
     "proposals.new": rule("GET", "/proposals/new", {"admin", "liaison"}),
@@ -167,6 +172,7 @@ TABLE = {
     "admin.user_new": rule("POST", "/admin/users/new", ADMIN, ok=400),
     "admin.user_edit": rule("POST", "/admin/users/{clerk_id}", ADMIN, ok=400),
     "admin.user_password": rule("POST", "/admin/users/{clerk_id}/password", ADMIN, ok=400),
+    "admin.login_unlock": rule("POST", "/admin/login-locks/{lock}/unlock", ADMIN, ok=302),
     "admin.units": rule("GET", "/admin/units", ADMIN),
     "admin.unit_new": rule("POST", "/admin/units/new", ADMIN, ok=400),
     "admin.unit_edit": rule("POST", "/admin/units/{unit_id}", ADMIN, ok=400),
@@ -181,6 +187,9 @@ TABLE = {
         "POST", "/admin/calendar/days/{day_id}/delete", ADMIN, ok=302
     ),
 }
+
+
+ENDS_SESSION = ("auth.logout", "auth.session_end_all")  # each signs the user out
 
 
 @pytest.fixture
@@ -262,6 +271,12 @@ def world(app, people, make_proposal):
         db.session.add(job)
         db.session.flush()
         ids["job"] = job.id
+        lock = LoginThrottle(
+            scope="address", key="198.51.100.7", failures=30, locked_until=datetime(2099, 1, 1)
+        )
+        db.session.add(lock)
+        db.session.flush()
+        ids["lock"] = lock.id
         db.session.commit()
         return ids
 
@@ -280,8 +295,8 @@ def test_route_outcomes(app, browser, world, role):
     token = browser.token()
     failures = []
     for endpoint, (method, path, outcomes) in TABLE.items():
-        if endpoint == "auth.logout":
-            continue  # would end the session; checked below
+        if endpoint in ENDS_SESSION:
+            continue  # checked below
         url = path.format(**world)
         if method == "GET":
             response = browser.client.get(url)
@@ -294,8 +309,13 @@ def test_route_outcomes(app, browser, world, role):
         if role == "anonymous" and expected == 302:
             assert "/login" in response.location
     assert failures == []
-    method, path, outcomes = TABLE["auth.logout"]
-    assert browser.client.post(path, data={"csrf_token": token}).status_code == outcomes[role]
+    for endpoint in ENDS_SESSION:
+        if role != "anonymous":
+            browser.login(role)
+            token = browser.token()
+        method, path, outcomes = TABLE[endpoint]
+        response = browser.client.post(path, data={"csrf_token": token})
+        assert response.status_code == outcomes[role], endpoint
 
 
 def test_post_without_csrf_token_is_refused(app, browser, world):

@@ -31,6 +31,22 @@ def defaults(instance_path: str) -> dict:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_HTTPONLY": True,
+        # Login sessions (services/sessions.py): one not used for SESSION_IDLE_HOURS ends;
+        # one signed in with 记住我 lasts REMEMBER_DAYS from login, unless ended earlier.
+        "SESSION_IDLE_HOURS": 12,
+        "REMEMBER_DAYS": 30,
+        # Login throttling (services/logins.py): the LOGIN_MAX_FAILURES-th failed login in a
+        # row for one account name locks it for a minute, each further failure doubles the
+        # lock up to LOGIN_LOCK_MAX_MINUTES; LOGIN_ADDRESS_MAX_FAILURES does the same for
+        # one client address (whatever names it tries).
+        "LOGIN_MAX_FAILURES": 5,
+        "LOGIN_ADDRESS_MAX_FAILURES": 30,
+        "LOGIN_LOCK_MAX_MINUTES": 60,
+        # Reverse proxies in front of the app whose X-Forwarded-For / X-Forwarded-Proto are
+        # trusted (Werkzeug's ProxyFix); 0: the client address is the connection's.
+        "TRUSTED_PROXIES": 0,
+        # Served over HTTPS (TLS at the app or at the proxy): Secure cookies and HSTS.
+        "HTTPS": False,
         "MAX_CONTENT_LENGTH": 32 * 1024 * 1024,
         # Importing reply letters (`tracker import-letters` and the 导入答复函 page).
         "IMPORT_MAX_FILES": 500,  # files in one upload

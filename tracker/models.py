@@ -73,8 +73,18 @@ class User(db.Model):
     def is_anonymous(self) -> bool:
         return False
 
+    # The login session this object was signed in or loaded with (tracker.services.sessions):
+    # plain attributes of the object, not columns.
+    login_token = None  # str | None: the session's token, as held in its cookies
+    login_session = None  # LoginSession | None
+
     def get_id(self) -> str:
-        return str(self.id)
+        """Flask-Login's alternative id, kept in the session and remember cookies: the token of
+        the login session, not the user id, so that ending the session's row on the server
+        ends every copy of those cookies."""
+        if self.login_token is None:
+            raise RuntimeError("no login session: start one with services.sessions.start")
+        return self.login_token
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
@@ -88,6 +98,38 @@ class User(db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.username} {self.role}>"
+
+
+class LoginSession(db.Model):
+    """One signed-in browser. Only a hash of its token is kept: the token itself lives in
+    that browser's cookies. Logging out, 全部退出, a password change or reset and
+    deactivation delete rows; a row idle too long (or past its remember period) is dead."""
+
+    __tablename__ = "login_session"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    remember: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ip: Mapped[str] = mapped_column(String(64), default="")
+    user_agent: Mapped[str] = mapped_column(String(300), default="")
+
+    user: Mapped[User] = relationship()
+
+
+class LoginThrottle(db.Model):
+    """Failed logins in a row for one account name (as typed, existing or not) or one
+    client address, shared by every worker and server; see services/logins.py."""
+
+    __tablename__ = "login_throttle"
+    __table_args__ = (UniqueConstraint("scope", "key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scope: Mapped[str] = mapped_column(String(8))  # account / address
+    key: Mapped[str] = mapped_column(String(64))  # lower-cased user name, or IP address
+    failures: Mapped[int] = mapped_column(default=0)
+    last_failed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    locked_until: Mapped[datetime | None]
 
 
 class CongressSession(db.Model):

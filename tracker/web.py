@@ -17,6 +17,7 @@ from tracker.letters.patterns import heading_level, is_date_line
 from tracker.models import User
 from tracker.rules import labels
 from tracker.rules.clock import to_beijing
+from tracker.services import sessions
 
 ALLOWED_TAGS = {
     "p",
@@ -123,9 +124,9 @@ def days_phrase(due_on: date | None, today: date) -> str:
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-    return user if user is not None and user.active else None
+def load_user(token: str) -> User | None:
+    """The id in the cookies is a login session's token (User.get_id)."""
+    return sessions.load(token)
 
 
 def init_app(app: Flask) -> None:

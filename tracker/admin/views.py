@@ -18,11 +18,11 @@ from sqlalchemy.orm import selectinload
 
 from tracker.admin import forms
 from tracker.extensions import db
-from tracker.models import CalendarDay, Unit, User, VocabularyTerm
+from tracker.models import CalendarDay, LoginThrottle, Unit, User, VocabularyTerm
 from tracker.rules import deadlines
 from tracker.rules.deadlines import Period, WorkCalendar
 from tracker.rules.labels import VOCABULARIES
-from tracker.services import admin, permissions, vocab
+from tracker.services import admin, logins, permissions, sessions, vocab
 from tracker.services import settings as settings_service
 from tracker.services.errors import DomainError, PermissionDenied
 
@@ -107,7 +107,12 @@ def users():
     rows = db.session.execute(
         db.select(User).options(selectinload(User.unit)).order_by(User.active.desc(), User.username)
     ).scalars()
-    return render_template("admin/users.html", users=list(rows))
+    return render_template(
+        "admin/users.html",
+        users=list(rows),
+        locked_names={row.key for row in logins.current_locks(logins.ACCOUNT)},
+        address_locks=logins.current_locks(logins.ADDRESS),
+    )
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
@@ -142,7 +147,12 @@ def _render_user(user: User, status: int, *, form=None, password_form=None):
     if password_form is None:
         password_form = forms.PasswordResetForm(formdata=None)
     page = render_template(
-        "admin/user_form.html", form=form, password_form=password_form, user=user
+        "admin/user_form.html",
+        form=form,
+        password_form=password_form,
+        user=user,
+        lock=logins.account_lock(user),
+        live_sessions=len(sessions.live_sessions(user)),
     )
     return page, status
 
@@ -183,6 +193,19 @@ def user_password(user_id: int):
         )
 
     return _submit(form, action, lambda status: _render_user(user, status, password_form=form))
+
+
+@bp.route("/login-locks/<int:lock_id>/unlock", methods=["POST"])
+def login_unlock(lock_id: int):
+    """Lift a login lock (an account's, from its user page; an address's, from 用户)."""
+    row = _get(LoginThrottle, lock_id)
+    user = logins.user_of(row)
+    back = url_for("admin.user_edit", user_id=user.id) if user else url_for("admin.users")
+
+    def action():
+        return f"已解除{logins.unlock(current_user, row)}的登录锁定。", back
+
+    return _submit(forms.ButtonForm(), action, lambda status: redirect(back))
 
 
 # -- units ---------------------------------------------------------------------------

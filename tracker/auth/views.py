@@ -3,13 +3,21 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user, login_required, login_user, logout_user
 
 from tracker.auth.forms import LoginForm, PasswordForm
 from tracker.extensions import db
-from tracker.models import User
-from tracker.services import audit
+from tracker.services import audit, logins, sessions, users
 
 bp = Blueprint("auth", __name__)
 
@@ -33,12 +41,24 @@ def login():
         return redirect(url_for("main.todo"))
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
-        user = db.session.execute(
-            db.select(User).where(User.username == form.username.data.strip())
-        ).scalar_one_or_none()
-        if user is None or not user.active or not user.check_password(form.password.data):
-            flash("用户名或密码错误。", "error")
+        try:
+            user = logins.authenticate(form.username.data, form.password.data, request.remote_addr)
+        except logins.LoginLocked as locked:
+            db.session.commit()  # the failure that started the lock is counted and audited
+            form.form_errors.append(str(locked))
+            response = make_response(render_template("auth/login.html", form=form), 429)
+            response.headers["Retry-After"] = str(locked.retry_after)
+            return response
+        except logins.LoginFailed as failed:
+            db.session.commit()  # the failure is counted and audited
+            flash(str(failed), "error")
         else:
+            sessions.start(
+                user,
+                remember=form.remember.data,
+                ip=request.remote_addr,
+                user_agent=request.user_agent.string,
+            )
             login_user(user, remember=form.remember.data)
             user.last_login_at = datetime.now(UTC)
             audit.record(user, "login", f"{user.label}登录", entity="user", entity_id=user.id)
@@ -50,7 +70,10 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
+    if current_user.login_session is not None:
+        sessions.end(current_user.login_session)
     logout_user()
+    db.session.commit()
     flash("已退出登录。", "info")
     return redirect(url_for("auth.login"))
 
@@ -63,11 +86,61 @@ def password():
         if not current_user.check_password(form.current.data):
             form.current.errors.append("当前密码不正确。")
         else:
-            current_user.set_password(form.new.data)
-            audit.record(
-                current_user, "password", "修改密码", entity="user", entity_id=current_user.id
-            )
+            ended = users.change_own_password(current_user, form.new.data)
             db.session.commit()
-            flash("密码已修改。", "success")
+            flash(
+                f"密码已修改，其他{ended}个登录会话已退出。" if ended else "密码已修改。",
+                "success",
+            )
             return redirect(url_for("main.todo"))
-    return render_template("auth/password.html", form=form)
+    return render_template(
+        "auth/password.html",
+        form=form,
+        live_sessions=len(sessions.live_sessions(current_user)),
+    )
+
+
+@bp.before_app_request
+def _mark_session_seen():
+    """Keep the signed-in session alive (services/sessions.py): at most one write every few
+    minutes, committed here before the view starts its own work."""
+    if request.endpoint == "static" or not current_user.is_authenticated:
+        return
+    if sessions.mark_seen(current_user.login_session):
+        db.session.commit()
+
+
+@bp.route("/account/sessions")
+@login_required
+def session_list():
+    rows = sessions.live_sessions(current_user)
+    return render_template(
+        "auth/sessions.html",
+        rows=rows,
+        current=current_user.login_session,
+        describe_agent=sessions.describe_agent,
+    )
+
+
+@bp.route("/account/sessions/<int:session_id>/end", methods=["POST"])
+@login_required
+def session_end(session_id: int):
+    row = sessions.get_own(current_user, session_id)
+    if row is None:
+        abort(404)
+    if row.id == current_user.login_session.id:
+        return logout()
+    sessions.end(row)
+    db.session.commit()
+    flash("已退出该会话。", "success")
+    return redirect(url_for("auth.session_list"))
+
+
+@bp.route("/account/sessions/end-all", methods=["POST"])
+@login_required
+def session_end_all():
+    ended = sessions.end_all(current_user)
+    logout_user()
+    db.session.commit()
+    flash(f"已退出全部{ended}个登录会话，请重新登录。", "info")
+    return redirect(url_for("auth.login"))

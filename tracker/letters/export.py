@@ -1605,11 +1605,15 @@ body {{ margin: 0; color: #000; -webkit-print-color-adjust: exact; print-color-a
 """.strip()
 
 
-def to_html(content: LetterContent) -> str:
-    """A standalone print-ready HTML page of the letter (inline CSS, no external resources)."""
+def to_html(content: LetterContent, *, nonce: str | None = None) -> str:
+    """A standalone print-ready HTML page of the letter (inline CSS, no external resources).
+
+    All its style is in one <style> element (no style attributes), so that a page served
+    under a Content-Security-Policy needs only `nonce` on that element."""
     esc = html.escape
     parts: list[str] = []
     closing: list[str] = []
+    indents: dict[str, float] = {}
     for line in _layout(content):
         text = esc(line.text)
         if line.kind == "blank":
@@ -1637,9 +1641,8 @@ def to_html(content: LetterContent) -> str:
         elif line.kind in ("sign", "date"):
             if not closing and parts and parts[-1] == '<div class="blank"></div>':
                 closing.append(parts.pop())
-            closing.append(
-                f'<p class="{line.kind}" style="margin-right: {line.right_chars:g}em">{text}</p>'
-            )
+            indents[line.kind] = line.right_chars
+            closing.append(f'<p class="{line.kind}">{text}</p>')
         elif line.kind == "note":
             closing.append(f'<p class="note">{text}</p>')
         elif line.kind == "cc":
@@ -1650,11 +1653,17 @@ def to_html(content: LetterContent) -> str:
     if closing:
         parts.append(f'<div class="closing">{"".join(closing)}</div>')
     body = "\n".join(parts)
+    # the signature and the date are set in from the right by their own widths
+    css = "\n".join(
+        [_html_css()]
+        + [f".letter p.{kind} {{ margin-right: {right:g}em; }}" for kind, right in indents.items()]
+    )
+    style = f'<style nonce="{esc(nonce)}">' if nonce else "<style>"
     return (
         "<!DOCTYPE html>\n"
         '<html lang="zh-CN">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{esc(_clean(content.title))}</title>\n"
-        f"<style>\n{_html_css()}\n</style>\n</head>\n<body>\n"
+        f"{style}\n{css}\n</style>\n</head>\n<body>\n"
         f'<article class="letter">\n{body}\n</article>\n</body>\n</html>\n'
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template
 
+from tracker import headers
 from tracker.replies.views import export_response, get_visible_letter, search_page, similar_text
 from tracker.services import search
 
@@ -25,5 +26,6 @@ def letter(letter_id: int):
 
 
 @bp.route("/letters/<int:letter_id>/export/<fmt>")
+@headers.letter_page
 def export(letter_id: int, fmt: str):
     return export_response(get_visible_letter(letter_id, public=True), fmt)

@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import load_only, selectinload
 
+from tracker import headers
 from tracker.extensions import db
 from tracker.formutil import options
 from tracker.models import Proposal, ReplyLetter
@@ -319,7 +320,7 @@ def export_response(letter: ReplyLetter, fmt: str):
 
     if fmt not in exporting.FORMATS or letter.status not in EXPORTABLE:
         abort(404)
-    data = exporting.render(letter, fmt)
+    data = exporting.render(letter, fmt, nonce=getattr(request, "csp_nonce", None))
     response = Response(data, mimetype=exporting.FORMATS[fmt])
     if fmt != "html":
         from urllib.parse import quote
@@ -333,6 +334,7 @@ def export_response(letter: ReplyLetter, fmt: str):
 
 @bp.route("/letters/<int:letter_id>/export/<fmt>")
 @login_required
+@headers.letter_page
 def export(letter_id: int, fmt: str):
     letter = db.session.get(ReplyLetter, letter_id)
     if letter is None:

@@ -18,7 +18,7 @@ from tracker.extensions import db
 from tracker.models import CalendarDay, Unit, User, VocabularyTerm
 from tracker.rules.deadlines import DeadlinePolicy, Period
 from tracker.rules.labels import ROLES, VOCABULARIES
-from tracker.services import audit, permissions, users, vocab
+from tracker.services import audit, permissions, sessions, users, vocab
 from tracker.services.errors import DomainError, PermissionDenied
 from tracker.services.settings import POLICY_SETTING, deadline_policy, put_setting
 
@@ -133,8 +133,11 @@ def update_user(
         changes.append(f"邮箱改为{email or '空'}")
         user.email = email
     if active != user.active:
-        changes.append("启用账号" if active else "停用账号")
         user.active = active
+        ended = 0 if active else sessions.end_all(user)
+        changes.append(
+            "启用账号" if active else f"停用账号并结束其登录会话{ended}个" if ended else "停用账号"
+        )
     db.session.flush()
     if changes:
         audit.record(
@@ -152,9 +155,15 @@ def reset_password(actor: User, user: User, password: str) -> None:
     require_admin(actor)
     users.check_password_strength(password)
     user.set_password(password)
-    db.session.flush()
+    # every session of the user ends (an admin resetting their own keeps this one)
+    ended = sessions.end_all(user, keep=actor.login_session if actor.id == user.id else None)
+    note = f"，结束其登录会话{ended}个" if ended else ""
     audit.record(
-        actor, "user_password", f"重置用户{user.username}的密码", entity="user", entity_id=user.id
+        actor,
+        "user_password",
+        f"重置用户{user.username}的密码{note}",
+        entity="user",
+        entity_id=user.id,
     )
 
 

@@ -53,7 +53,8 @@ def content_for(letter: ReplyLetter):
     )
 
 
-def render(letter: ReplyLetter, fmt: str) -> bytes:
+def render(letter: ReplyLetter, fmt: str, *, nonce: str | None = None) -> bytes:
+    """The letter as a document; `nonce` marks the print page's <style> (for the CSP)."""
     from tracker.letters import export
 
     content = content_for(letter)
@@ -62,7 +63,7 @@ def render(letter: ReplyLetter, fmt: str) -> bytes:
     if fmt == "pdf":
         return export.to_pdf(content)
     if fmt == "html":
-        return export.to_html(content).encode("utf-8")
+        return export.to_html(content, nonce=nonce).encode("utf-8")
     raise ValueError(fmt)
 
 

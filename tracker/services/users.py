@@ -7,7 +7,7 @@ import re
 from tracker.extensions import db
 from tracker.models import Unit, User
 from tracker.rules.labels import ROLES
-from tracker.services import audit
+from tracker.services import audit, sessions
 from tracker.services.errors import DomainError, PermissionDenied
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.\-]{2,64}$")
@@ -97,3 +97,14 @@ def create_user(
         entity_id=user.id,
     )
     return user
+
+
+def change_own_password(user: User, password: str) -> int:
+    """A signed-in user sets a new password (having typed the current one). Every other
+    session of the user ends, with its remember cookie; returns how many ended."""
+    check_password_strength(password)
+    user.set_password(password)
+    ended = sessions.end_all(user, keep=user.login_session)
+    note = f"，其他{ended}个登录会话已退出" if ended else ""
+    audit.record(user, "password", f"修改密码{note}", entity="user", entity_id=user.id)
+    return ended

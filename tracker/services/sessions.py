@@ -1,0 +1,176 @@
+"""Login sessions kept in the database.
+
+Flask-Login keeps ``User.get_id()`` in the session cookie and in the remember cookie; that
+id is the token of a ``LoginSession`` row (only its hash is stored), and the user loader
+accepts a token only while its row exists and is alive. So 退出 ends that session on the
+server however many copies of its cookies exist, and a password change, a reset or
+deactivation ends the user's other sessions together with their remember cookies.
+
+A session is alive while it has been used within SESSION_IDLE_HOURS, or, when the user
+ticked 记住我, until its remember cookie would expire (REMEMBER_COOKIE_DURATION)."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import UTC, datetime, timedelta
+
+from flask import current_app
+
+from tracker.extensions import db
+from tracker.models import LoginSession, User
+
+# How stale last_seen_at may get before a request writes it again: a busy session is not
+# written on every request.
+SEEN_EVERY = timedelta(minutes=5)
+MAX_TOKEN = 100  # longer ids from a cookie are not ours
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _idle_limit() -> timedelta:
+    return timedelta(hours=float(current_app.config["SESSION_IDLE_HOURS"]))
+
+
+def _remember_limit() -> timedelta:
+    duration = current_app.config["REMEMBER_COOKIE_DURATION"]
+    return duration if isinstance(duration, timedelta) else timedelta(seconds=int(duration))
+
+
+def is_alive(row: LoginSession, now: datetime | None = None) -> bool:
+    now = now or datetime.now(UTC)
+    if row.remember:
+        return _aware(row.created_at) > now - _remember_limit()
+    return _aware(row.last_seen_at) > now - _idle_limit()
+
+
+def _attach(user: User, row: LoginSession, token: str) -> User:
+    user.login_token = token
+    user.login_session = row
+    return user
+
+
+def start(user: User, *, remember: bool, ip: str | None, user_agent: str | None) -> LoginSession:
+    """A new session for a user who has just proved who they are; Flask-Login's login_user
+    then writes its token (user.get_id()) into the cookies."""
+    purge_expired()
+    token = secrets.token_urlsafe(32)
+    row = LoginSession(
+        user=user,
+        token_hash=_hash(token),
+        remember=remember,
+        ip=(ip or "")[:64],
+        user_agent=(user_agent or "")[:300],
+    )
+    db.session.add(row)
+    db.session.flush()
+    _attach(user, row, token)
+    return row
+
+
+def load(token: str | None) -> User | None:
+    """The user of a live session with this token (from a cookie), or None."""
+    if not token or len(token) > MAX_TOKEN:
+        return None
+    row = db.session.execute(
+        db.select(LoginSession).where(LoginSession.token_hash == _hash(token))
+    ).scalar_one_or_none()
+    if row is None or not is_alive(row) or not row.user.active:
+        return None
+    return _attach(row.user, row, token)
+
+
+def mark_seen(row: LoginSession, now: datetime | None = None) -> bool:
+    """Note that the session is in use; True when the row was changed (so needs a commit)."""
+    now = now or datetime.now(UTC)
+    if now - _aware(row.last_seen_at) < SEEN_EVERY:
+        return False
+    row.last_seen_at = now
+    return True
+
+
+def end(row: LoginSession) -> None:
+    db.session.delete(row)
+    db.session.flush()
+
+
+def end_all(user: User, *, keep: LoginSession | None = None) -> int:
+    """End every session of the user except `keep`; returns how many live ones ended."""
+    rows = [row for row in _rows(user) if keep is None or row.id != keep.id]
+    ended = sum(1 for row in rows if is_alive(row))
+    for row in rows:
+        db.session.delete(row)
+    db.session.flush()
+    return ended
+
+
+def _rows(user: User) -> list[LoginSession]:
+    return list(
+        db.session.execute(db.select(LoginSession).where(LoginSession.user_id == user.id))
+        .scalars()
+        .all()
+    )
+
+
+def live_sessions(user: User) -> list[LoginSession]:
+    """The user's live sessions, most recently used first."""
+    now = datetime.now(UTC)
+    rows = [row for row in _rows(user) if is_alive(row, now)]
+    return sorted(rows, key=lambda row: _aware(row.last_seen_at), reverse=True)
+
+
+def get_own(user: User, session_id: int) -> LoginSession | None:
+    row = db.session.get(LoginSession, session_id)
+    return row if row is not None and row.user_id == user.id and is_alive(row) else None
+
+
+def purge_expired(now: datetime | None = None) -> None:
+    """Delete the rows of sessions that can no longer be used (any user's)."""
+    now = now or datetime.now(UTC)
+    db.session.execute(
+        db.delete(LoginSession).where(
+            db.or_(
+                db.and_(
+                    LoginSession.remember.is_(False),
+                    LoginSession.last_seen_at <= now - _idle_limit(),
+                ),
+                LoginSession.created_at <= now - _remember_limit(),
+            )
+        )
+    )
+
+
+BROWSERS = (
+    ("MicroMessenger", "微信"),
+    ("Edg/", "Edge"),
+    ("OPR/", "Opera"),
+    ("Firefox/", "Firefox"),
+    ("Chrome/", "Chrome"),
+    ("Chromium/", "Chromium"),
+    ("Safari/", "Safari"),
+    ("MSIE ", "Internet Explorer"),
+    ("Trident/", "Internet Explorer"),
+)
+SYSTEMS = (
+    ("Windows", "Windows"),
+    ("Android", "Android"),
+    ("iPhone", "iOS"),
+    ("iPad", "iPadOS"),
+    ("Mac OS X", "macOS"),
+    ("Macintosh", "macOS"),
+    ("CrOS", "ChromeOS"),
+    ("Linux", "Linux"),
+)
+
+
+def describe_agent(user_agent: str) -> str:
+    """A browser and system a person recognises ("Chrome · Windows"), from a User-Agent."""
+    browser = next((name for mark, name in BROWSERS if mark in user_agent), "")
+    system = next((name for mark, name in SYSTEMS if mark in user_agent), "")
+    return " · ".join(part for part in (browser, system) if part) or "未知浏览器"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
 from test_commitments import _by_start, _candidates, _confirm_all, replied  # noqa: F401
 from test_drafting import _filled, _form, _letter, _start, proposal  # noqa: F401
 from test_form_rules import proposal_form
@@ -120,3 +121,52 @@ def test_a_letter_dated_9999_is_refused_in_the_editor(app, browser, proposal):  
     assert response.status_code == 400
     assert "成文日期不能晚于今天（2026年6月15日）。" in _page(response)
     assert _letter(app, letter_id).letter_on is None
+
+
+# -- ids and page numbers -----------------------------------------------------------------
+
+
+def test_ids_past_a_64_bit_integer_are_not_found(app, browser, make_proposal):
+    pid = make_proposal("20262001")
+    for url in (
+        "/public/letters/99999999999999999999",
+        "/public/letters/9223372036854775808/export/html",
+    ):
+        assert browser.client.get(url).status_code == 404, url  # anonymously
+    browser.login("liaison")
+    assert browser.get(f"/proposals/{pid}").status_code == 200
+    for url in (
+        "/proposals/9223372036854775808",
+        "/proposals/18446744073709551616",
+        "/proposals/9223372036854775807",  # the largest id there can be: none such
+        "/commitments/" + "9" * 5000,
+        "/letters/99999999999999999999/export/html",
+        "/proposals/-1",
+    ):
+        assert browser.get(url).status_code == 404, url[:60]
+
+
+@pytest.mark.parametrize("page", ["9223372036854775808", "99", "9" * 5000])
+def test_a_page_past_the_end_of_a_list_is_its_last_page(app, browser, make_proposal, page):
+    for n in range(27):  # two pages of 25
+        make_proposal(f"3{n:03d}", title=f"关于校园安全的建议{n:02d}", lead=None)
+    browser.login("liaison")
+    shown = _page(browser.get(f"/proposals?page={page}"))
+    assert '<span class="current">2</span>' in shown and "共 27 条" in shown
+    assert "关于校园安全的建议00" in shown and "关于校园安全的建议26" not in shown
+
+
+def test_a_search_page_past_the_end_is_its_last_page(app, browser, world):  # noqa: F811
+    browser.login("liaison")
+    shown = _page(browser.get("/search?q=心理&page=9223372036854775808"))
+    assert "答复函119" in shown and "答复函120" in shown
+    shown = _page(browser.get("/public/?q=心理&page=99"))
+    assert "答复函119" in shown and "答复函120" not in shown  # 不予公开: not public
+
+
+@pytest.mark.parametrize("page", ["-3", "0", "abc", "²"])
+def test_a_page_that_is_not_a_number_is_the_first(app, browser, make_proposal, page):
+    make_proposal("3001", title="关于校园安全的建议", lead=None)
+    browser.login("liaison")
+    response = browser.get(f"/proposals?page={page}")
+    assert response.status_code == 200 and "关于校园安全的建议" in _page(response)

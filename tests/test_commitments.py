@@ -291,7 +291,7 @@ def test_progress_with_link_and_file_evidence(app, browser, replied):
     assert "佐证链接须以 http:// 或 https:// 开头" in response.get_data(as_text=True)
     # a future date is refused
     response = browser.post(url, {"update-noted_on": "2026-07-01", "update-note": "培训"})
-    assert "进展日期不能晚于今天" in response.get_data(as_text=True)
+    assert "日期不能晚于今天" in response.get_data(as_text=True)
     # a file with a forbidden type is refused and not stored
     response = browser.post(
         url,

@@ -255,7 +255,7 @@ def test_the_review_page_says_which_field_and_takes_the_correction(
          "letter_on": "2099-01-01", "classification": "", "disclosure": ""},
     )  # fmt: skip
     assert response.status_code == 400
-    assert "不晚于今天" in response.get_data(as_text=True)
+    assert "晚于今天" in response.get_data(as_text=True)
     response = browser.post(
         f"/letters/{letter.id}/review",
         {"session": "县十八届人大三次会议", "year": "2021", "kind": "建议", "number": "17",

@@ -10,6 +10,7 @@ import nh3
 from flask import Flask
 from flask_login import current_user
 from markupsafe import Markup, escape
+from werkzeug.routing import IntegerConverter, ValidationError
 
 from tracker.extensions import db, login_manager
 from tracker.letters.layout import letter_lines
@@ -123,6 +124,23 @@ def days_phrase(due_on: date | None, today: date) -> str:
     return f"逾期{-days}天"
 
 
+MAX_ID = 2**63 - 1  # the largest value of a 64-bit signed integer column
+
+
+class IdConverter(IntegerConverter):
+    """The app's `<int:…>`: ASCII digits that a 64-bit signed integer column can hold, else
+    the URL matches nothing (404) instead of overflowing the database driver."""
+
+    def __init__(self, map, *args, **kwargs) -> None:
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
+
+    def to_python(self, value: str) -> int:
+        if len(value) > len(str(MAX_ID)):  # before int(): 5,000 digits are an error of their own
+            raise ValidationError()
+        return super().to_python(value)
+
+
 @login_manager.user_loader
 def load_user(token: str) -> User | None:
     """The id in the cookies is a login session's token (User.get_id)."""
@@ -143,6 +161,7 @@ def init_app(app: Flask) -> None:
     from tracker.replies.views import bp as replies_bp
     from tracker.services import permissions, settings, vocab
 
+    app.url_map.converters["int"] = IdConverter  # before the blueprints add their rules
     for bp in (
         auth_bp,
         main_bp,

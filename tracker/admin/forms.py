@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     IntegerField,
@@ -30,7 +29,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from tracker.formutil import options
+from tracker.formutil import EachLength, TrackerForm, options
 from tracker.rules.deadlines import POLICY_LABELS_ZH, Period
 from tracker.rules.labels import ROLES
 from tracker.services.admin import CLASSIFICATION_SCHEMES, LINE_EXAMPLE
@@ -54,7 +53,12 @@ def split_names(text: str | None) -> list[str]:
 
 
 class NameListField(StringField):
-    """A list of names typed on one line; the data is a list, shown joined with 、."""
+    """A list of names typed on one line; the data is a list, shown joined with 、. At most
+    `count` names of at most `max_length` characters each."""
+
+    def __init__(self, label=None, validators=None, *, max_length=40, count=20, **kwargs):
+        validators = [*(validators or []), EachLength(max_length, count)]
+        super().__init__(label, validators, **kwargs)
 
     def process_formdata(self, valuelist):
         if valuelist:
@@ -95,7 +99,7 @@ def _email_field() -> StringField:
 # -- users ------------------------------------------------------------------------------
 
 
-class UserEditForm(FlaskForm):
+class UserEditForm(TrackerForm):
     display_name = StringField("姓名", validators=[Optional(), Length(max=64)])
     role = SelectField(
         "角色",
@@ -110,7 +114,7 @@ class UserEditForm(FlaskForm):
     active = BooleanField("启用（停用后不能登录）", default=True)
 
 
-class UserCreateForm(FlaskForm):
+class UserCreateForm(TrackerForm):
     username = StringField(
         "用户名",
         validators=[DataRequired("请填写用户名。"), Length(max=64)],
@@ -125,17 +129,18 @@ class UserCreateForm(FlaskForm):
     password = _password_field("初始密码")
 
 
-class PasswordResetForm(FlaskForm):
+class PasswordResetForm(TrackerForm):
     password = _password_field("新密码")
     confirm = PasswordField(
-        "确认新密码", validators=[EqualTo("password", "两次输入的密码不一致。")]
+        "确认新密码",
+        validators=[EqualTo("password", "两次输入的密码不一致。"), Length(max=200)],
     )
 
 
 # -- units ------------------------------------------------------------------------------
 
 
-class UnitForm(FlaskForm):
+class UnitForm(TrackerForm):
     name = StringField(
         "单位全称",
         validators=[InputRequired("请填写单位全称。"), Length(max=120)],
@@ -157,7 +162,7 @@ class UnitForm(FlaskForm):
 # -- vocabularies -----------------------------------------------------------------------
 
 
-class TermForm(FlaskForm):
+class TermForm(TrackerForm):
     label = StringField("名称", validators=[InputRequired("请填写名称。"), Length(max=60)])
     description = TextAreaField("定义/说明", validators=[Optional(), Length(max=2000)])
     aliases = NameListField(
@@ -188,7 +193,7 @@ class NewTermForm(TermForm):
     )
 
 
-class SchemeForm(FlaskForm):
+class SchemeForm(TrackerForm):
     scheme = RadioField(
         "使用的答复类别体系",
         choices=options(CLASSIFICATION_SCHEMES.items()),
@@ -211,7 +216,7 @@ def _period_field(key: str) -> StringField:
     )
 
 
-class PolicyForm(FlaskForm):
+class PolicyForm(TrackerForm):
     reply = _period_field("reply")
     reply_max = _period_field("reply_max")
     co_opinion = _period_field("co_opinion")
@@ -223,7 +228,7 @@ class PolicyForm(FlaskForm):
 # -- calendar ---------------------------------------------------------------------------
 
 
-class CalendarForm(FlaskForm):
+class CalendarForm(TrackerForm):
     lines = TextAreaField(
         "录入放假日和调休上班日",
         validators=[DataRequired("请至少填写一行。"), Length(max=20000)],
@@ -232,5 +237,5 @@ class CalendarForm(FlaskForm):
     )
 
 
-class ButtonForm(FlaskForm):
+class ButtonForm(TrackerForm):
     """A button-only action (delete): the form carries nothing but its CSRF token."""

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from tracker.formutil import options
+from tracker.formutil import EventDateField, PlanDateField, TrackerForm, options
 from tracker.rules.labels import COMMITMENT_STATUS
 
 DATE_MSG = "请输入有效日期（年-月-日）。"
@@ -24,7 +23,7 @@ FILTER_STATUSES = [
 ]
 
 
-class FilterForm(FlaskForm):
+class FilterForm(TrackerForm):
     """The list's filters (a GET form: no CSRF token)."""
 
     class Meta:
@@ -33,19 +32,19 @@ class FilterForm(FlaskForm):
     q = StringField("承诺内容", validators=[Optional(), Length(max=100)])
     unit = SelectField("责任单位", validate_choice=False)
     status = SelectField("状态", choices=options(FILTER_STATUSES), validate_choice=False)
-    due_from = DateField("期限自", validators=[Optional()], format="%Y-%m-%d")
-    due_to = DateField("期限至", validators=[Optional()], format="%Y-%m-%d")
+    due_from = PlanDateField("期限自", validators=[Optional()], format="%Y-%m-%d")
+    due_to = PlanDateField("期限至", validators=[Optional()], format="%Y-%m-%d")
     session = SelectField("会议", validate_choice=False)
     grade = SelectField("答复类别", validate_choice=False)
     overdue = BooleanField("仅看逾期")
     report = BooleanField("待向代表反馈")
 
 
-class _Fields(FlaskForm):
+class _Fields(TrackerForm):
     text = TextAreaField(
         "承诺内容", validators=[DataRequired("请填写承诺内容。"), Length(max=2000)]
     )
-    due_on = DateField(
+    due_on = PlanDateField(
         "承诺期限",
         validators=[Optional()],
         format="%Y-%m-%d",
@@ -69,8 +68,8 @@ class EditForm(_Fields):
     )
 
 
-class UpdateForm(FlaskForm):
-    noted_on = DateField("日期", format="%Y-%m-%d", validators=[InputRequired(DATE_MSG)])
+class UpdateForm(TrackerForm):
+    noted_on = EventDateField("日期", format="%Y-%m-%d", validators=[InputRequired(DATE_MSG)])
     note = TextAreaField(
         "进展情况", validators=[DataRequired("请填写进展情况。"), Length(max=5000)]
     )
@@ -80,9 +79,9 @@ class UpdateForm(FlaskForm):
     evidence = FileField("佐证文件", description="PDF、OFD、Word、WPS、Excel、图片、文本或压缩包")
 
 
-class StatusForm(FlaskForm):
+class StatusForm(TrackerForm):
     status = SelectField("改为", validate_choice=False)
-    done_on = DateField(
+    done_on = EventDateField(
         "完成日期", validators=[Optional()], format="%Y-%m-%d", description="改为已完成时填写"
     )
     reason = TextAreaField(
@@ -92,15 +91,17 @@ class StatusForm(FlaskForm):
     )
 
 
-class ReportForm(FlaskForm):
-    reported_on = DateField("反馈日期", format="%Y-%m-%d", validators=[InputRequired(DATE_MSG)])
+class ReportForm(TrackerForm):
+    reported_on = EventDateField(
+        "反馈日期", format="%Y-%m-%d", validators=[InputRequired(DATE_MSG)]
+    )
     channel = SelectField("方式")
     note = TextAreaField(
         "反馈内容", validators=[DataRequired("请填写反馈内容。"), Length(max=2000)]
     )
 
 
-class BulkForm(FlaskForm):
+class BulkForm(TrackerForm):
     """Confirm, merge or discard the ticked candidates (ids come as repeated `ids`)."""
 
     action = SelectField(

@@ -28,6 +28,7 @@ from tracker.models import (
     Proposal,
     ReplyLetter,
 )
+from tracker.paging import paginate
 from tracker.rules.labels import COMMITMENT_STATUS
 from tracker.services import commitments as svc
 from tracker.services import permissions, search, tabular, users, vocab
@@ -173,7 +174,7 @@ def _list_args(form) -> dict:
 @login_required
 def index():
     form = _filter_form()
-    page = db.paginate(_filtered(form), per_page=25, error_out=False)
+    page = paginate(_filtered(form), per_page=25)
     latest = _latest_updates([c.id for c in page.items])
     follow = vocab.followup_grades()
     return render_template(

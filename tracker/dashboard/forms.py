@@ -2,26 +2,27 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField
+from wtforms import SelectField
 from wtforms.validators import Optional
+
+from tracker.formutil import PlanDateField, TrackerForm
 
 DATE_MSG = "请输入有效日期（年-月-日）。"
 
 
-class FilterForm(FlaskForm):
+class FilterForm(TrackerForm):
     class Meta:
         csrf = False
 
     # the query string says from=…&to=…; "from" is a Python keyword, hence name=
-    date_from = DateField(
+    date_from = PlanDateField(
         "开始日期",
         name="from",
         validators=[Optional()],
         format="%Y-%m-%d",
         invalid_value_message=DATE_MSG,
     )
-    date_to = DateField(
+    date_to = PlanDateField(
         "结束日期",
         name="to",
         validators=[Optional()],

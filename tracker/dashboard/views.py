@@ -18,6 +18,7 @@ from tracker.dashboard.forms import FilterForm
 from tracker.extensions import db
 from tracker.formutil import options
 from tracker.models import Unit
+from tracker.paging import paginate
 from tracker.services import dashboard as stats
 from tracker.services import permissions
 from tracker.services.settings import today
@@ -331,7 +332,7 @@ def items():
         return _bad_filters(form)
     now = today()
     query = stats.item_query(metric, code, filters.period, now, filters.unit_ids)
-    page = db.paginate(query, per_page=PER_PAGE, error_out=False)
+    page = paginate(query, per_page=PER_PAGE)
     family = stats.METRICS[metric].family
     args = {**filters.args(), "metric": metric}
     if code is not None:

@@ -210,6 +210,11 @@ def preview(letter_id: int):
     return Response(letter_markdown(request.form.get("body", "")), mimetype="text/html")
 
 
+def _errors(form) -> str:
+    """A form's errors on one line."""
+    return "；".join(e for errs in form.errors.values() for e in errs)
+
+
 def _act(letter: ReplyLetter, action, message: str):
     try:
         action()
@@ -231,13 +236,17 @@ def submit(letter_id: int):
     letter = _letter(letter_id)
     if not drafting.can_edit(current_user, letter):
         abort(403)
-    if not forms.SubmitForm().validate_on_submit():
-        abort(400)
-    reasons = {
-        k.removeprefix("reason-"): v for k, v in request.form.items() if k.startswith("reason-")
-    }
+    warnings = drafting.checklist(letter).warnings
+    form = forms.SubmitForm.with_reasons((c.code, c.label) for c in warnings)()
+    if not form.validate_on_submit():
+        if "csrf_token" in form.errors:
+            abort(400)
+        flash(_errors(form), "error")
+        return redirect(url_for("drafting.edit", letter_id=letter.id))
     return _act(
-        letter, lambda: drafting.submit(current_user, letter, reasons), "已提交负责人签发。"
+        letter,
+        lambda: drafting.submit(current_user, letter, form.reasons()),
+        "已提交负责人签发。",
     )
 
 
@@ -249,7 +258,7 @@ def approve(letter_id: int):
         abort(403)
     form = _approve_form(letter)
     if not form.validate_on_submit():
-        flash("；".join(e for errs in form.errors.values() for e in errs), "error")
+        flash(_errors(form), "error")
         return redirect(url_for("drafting.edit", letter_id=letter.id))
     return _act(
         letter,

@@ -1,11 +1,11 @@
-from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
 from wtforms.validators import ValidationError
 
+from tracker.formutil import TrackerForm
 from tracker.services.corpus import SUFFIXES
 
 
-class ImportForm(FlaskForm):
+class ImportForm(TrackerForm):
     files = MultipleFileField(
         "答复函文件",
         description="可多选：.txt、.docx、.pdf、.html/.htm、.doc/.wps，或它们的 .zip 压缩包",

@@ -24,6 +24,7 @@ from tracker.extensions import csrf, db
 from tracker.imports.forms import ImportForm
 from tracker.letters.formats import MB
 from tracker.models import Job, JobItem
+from tracker.paging import paginate
 from tracker.rules.labels import IMPORT_OUTCOME, JOB_STATUS
 from tracker.services import imports, jobs, permissions
 from tracker.services.corpus import STATUSES
@@ -129,7 +130,7 @@ def job(job_id: int):
     query = select(JobItem).where(JobItem.job_id == job.id).order_by(JobItem.seq)
     if shown in STATUSES:
         query = query.where(JobItem.status == shown)
-    page = db.paginate(query, per_page=PER_PAGE, error_out=False)
+    page = paginate(query, per_page=PER_PAGE)
     return render_template(
         "imports/job.html",
         job=job,

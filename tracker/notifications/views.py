@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 
 from tracker.extensions import db
 from tracker.models import Notification
+from tracker.paging import paginate
 from tracker.services import notifiers
 
 bp = Blueprint("notifications", __name__)
@@ -27,10 +28,8 @@ def _internal(url: str | None) -> bool:
 @bp.route("/notifications")
 @login_required
 def index():
-    page = db.paginate(
-        notifiers.unread_first(current_user.id),
-        per_page=current_app.config["PER_PAGE"],
-        error_out=False,
+    page = paginate(
+        notifiers.unread_first(current_user.id), per_page=current_app.config["PER_PAGE"]
     )
     return render_template(
         "notifications/index.html", page=page, unread=notifiers.count_unread(current_user.id)

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DateField,
     IntegerField,
     RadioField,
     SelectField,
@@ -15,13 +13,13 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from tracker.formutil import options
+from tracker.formutil import EventDateField, PlanDateField, TrackerForm, options
 from tracker.rules.labels import CONTACT_PHASES, PROPOSAL_KINDS
 
 DATE_MSG = "请输入有效日期（年-月-日）。"
 
 
-class ProposalForm(FlaskForm):
+class ProposalForm(TrackerForm):
     session_id = SelectField("会议", coerce=int, validators=[InputRequired("请选择会议。")])
     new_session = StringField(
         "或新增会议",
@@ -51,12 +49,12 @@ class ProposalForm(FlaskForm):
     co_signers = StringField(
         "联名/附议", validators=[Optional(), Length(max=1000)], description="多人用顿号或逗号分隔"
     )
-    submitted_on = DateField("提出日期", validators=[Optional()], format="%Y-%m-%d")
+    submitted_on = EventDateField("提出日期", validators=[Optional()], format="%Y-%m-%d")
     is_key = BooleanField("重点建议/重点督办")
     content = TextAreaField("内容摘要", validators=[Optional(), Length(max=20000)])
 
 
-class ProposalEditForm(FlaskForm):
+class ProposalEditForm(TrackerForm):
     """更正登记信息: the registration's number, title and dates put right."""
 
     number = StringField(
@@ -65,8 +63,8 @@ class ProposalEditForm(FlaskForm):
         description="同一会议内不能重复",
     )
     title = StringField("标题", validators=[DataRequired("请填写标题。"), Length(max=300)])
-    submitted_on = DateField("提出日期", validators=[Optional()], format="%Y-%m-%d")
-    assigned_on = DateField(
+    submitted_on = EventDateField("提出日期", validators=[Optional()], format="%Y-%m-%d")
+    assigned_on = EventDateField(
         "交办日期",
         validators=[InputRequired(DATE_MSG)],
         format="%Y-%m-%d",
@@ -77,7 +75,7 @@ class ProposalEditForm(FlaskForm):
     )
 
 
-class AssignForm(FlaskForm):
+class AssignForm(TrackerForm):
     mode = RadioField(
         "交办方式",
         choices=options([("lead", "主办 + 会办"), ("separate", "分别办理（分办）")]),
@@ -87,17 +85,19 @@ class AssignForm(FlaskForm):
         "主办单位（分办时可多选）", coerce=int, validators=[DataRequired("请选择主办单位。")]
     )
     co_units = SelectMultipleField("会办单位", coerce=int, validators=[Optional()])
-    assigned_on = DateField("交办日期", validators=[InputRequired(DATE_MSG)], format="%Y-%m-%d")
+    assigned_on = EventDateField(
+        "交办日期", validators=[InputRequired(DATE_MSG)], format="%Y-%m-%d"
+    )
 
 
-class ReassignRequestForm(FlaskForm):
+class ReassignRequestForm(TrackerForm):
     reason = TextAreaField(
         "申请调整理由", validators=[DataRequired("请说明申请调整的理由。"), Length(max=2000)]
     )
     suggested_unit = StringField("建议承办单位", validators=[Optional(), Length(max=120)])
 
 
-class ReassignDecisionForm(FlaskForm):
+class ReassignDecisionForm(TrackerForm):
     decision = RadioField(
         "决定",
         choices=options([("approve", "同意调整"), ("refuse", "不同意，仍由原单位办理")]),
@@ -107,8 +107,10 @@ class ReassignDecisionForm(FlaskForm):
     note = TextAreaField("说明", validators=[Optional(), Length(max=2000)])
 
 
-class ContactForm(FlaskForm):
-    contacted_on = DateField("沟通日期", validators=[InputRequired(DATE_MSG)], format="%Y-%m-%d")
+class ContactForm(TrackerForm):
+    contacted_on = EventDateField(
+        "沟通日期", validators=[InputRequired(DATE_MSG)], format="%Y-%m-%d"
+    )
     channel = SelectField("方式", validators=[InputRequired("请选择沟通方式。")])
     phase = SelectField("阶段", choices=options(list(CONTACT_PHASES.items())))
     participants = StringField("参加人员", validators=[Optional(), Length(max=300)])
@@ -117,14 +119,14 @@ class ContactForm(FlaskForm):
     )
 
 
-class OpinionForm(FlaskForm):
-    opinion_on = DateField("意见日期", validators=[InputRequired(DATE_MSG)], format="%Y-%m-%d")
+class OpinionForm(TrackerForm):
+    opinion_on = EventDateField("意见日期", validators=[InputRequired(DATE_MSG)], format="%Y-%m-%d")
     text = TextAreaField(
         "会办意见", validators=[DataRequired("请填写会办意见。"), Length(max=20000)]
     )
 
 
-class ReplyForm(FlaskForm):
+class ReplyForm(TrackerForm):
     title = StringField(
         "答复函标题", validators=[DataRequired("请填写答复函标题。"), Length(max=300)]
     )
@@ -132,21 +134,21 @@ class ReplyForm(FlaskForm):
     doc_number = StringField(
         "文号", validators=[Optional(), Length(max=80)], description="如 穗教案〔2022〕119号"
     )
-    letter_on = DateField("成文日期", validators=[InputRequired(DATE_MSG)], format="%Y-%m-%d")
-    issued_on = DateField("发出日期", validators=[Optional()], format="%Y-%m-%d")
+    letter_on = EventDateField("成文日期", validators=[InputRequired(DATE_MSG)], format="%Y-%m-%d")
+    issued_on = EventDateField("发出日期", validators=[Optional()], format="%Y-%m-%d")
     disclosure = SelectField("公开方式", validators=[InputRequired("请选择公开方式。")])
     disclosure_reason = StringField("不公开理由", validators=[Optional(), Length(max=500)])
     body = TextAreaField("答复正文", validators=[Optional(), Length(max=100000)])
 
 
-class RatingForm(FlaskForm):
+class RatingForm(TrackerForm):
     satisfaction = SelectField("满意度", validators=[InputRequired("请选择满意度。")])
-    rated_on = DateField("评价日期", validators=[InputRequired(DATE_MSG)], format="%Y-%m-%d")
+    rated_on = EventDateField("评价日期", validators=[InputRequired(DATE_MSG)], format="%Y-%m-%d")
     comment = TextAreaField("代表意见", validators=[Optional(), Length(max=5000)])
 
 
-class ExtensionForm(FlaskForm):
-    requested_due_on = DateField(
+class ExtensionForm(TrackerForm):
+    requested_due_on = PlanDateField(
         "申请延期至", validators=[InputRequired(DATE_MSG)], format="%Y-%m-%d"
     )
     reason = TextAreaField(
@@ -154,7 +156,7 @@ class ExtensionForm(FlaskForm):
     )
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(TrackerForm):
     decision = RadioField(
         "审批",
         choices=options([("grant", "批准"), ("refuse", "不批准")]),
@@ -163,17 +165,17 @@ class DecisionForm(FlaskForm):
     note = TextAreaField("意见", validators=[Optional(), Length(max=2000)])
 
 
-class ButtonForm(FlaskForm):
+class ButtonForm(TrackerForm):
     """A button-only action (sign for): the form carries nothing but its CSRF token."""
 
 
-class FilterForm(FlaskForm):
+class FilterForm(TrackerForm):
     """The proposal list's filters (GET, no CSRF)."""
 
     class Meta:
         csrf = False
 
-    q = StringField("标题关键词", validators=[Optional()])
+    q = StringField("标题关键词", validators=[Optional(), Length(max=100)])
     session = SelectField("会议", coerce=str, validators=[Optional()])
     kind = SelectField(
         "类别",

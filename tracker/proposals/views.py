@@ -18,6 +18,7 @@ from tracker.models import (
     Proposal,
     Unit,
 )
+from tracker.paging import paginate
 from tracker.proposals import forms
 from tracker.rules.labels import PROPOSAL_STATUS
 from tracker.services import permissions, proposals, search, tabular, timeline, todo, users, vocab
@@ -221,7 +222,7 @@ def _filter_args(form: forms.FilterForm) -> dict[str, str]:
 @login_required
 def index():
     form = _filter_form()
-    page = db.paginate(_filtered_proposals(form), per_page=25, error_out=False)
+    page = paginate(_filtered_proposals(form), per_page=25)
     return render_template(
         "proposals/list.html",
         form=form,

@@ -1,14 +1,11 @@
-from datetime import date
+from wtforms import IntegerField, SelectField, StringField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, SelectField, StringField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
-
-from tracker.formutil import options
+from tracker.formutil import EventDateField, TrackerForm, options
 from tracker.rules.labels import PROPOSAL_KINDS
 
 
-class ReviewForm(FlaskForm):
+class ReviewForm(TrackerForm):
     """Complete what the parser could not read, so the letter joins its proposal."""
 
     session = StringField(
@@ -20,13 +17,9 @@ class ReviewForm(FlaskForm):
     kind = SelectField("类别", choices=options([(k, k) for k in PROPOSAL_KINDS]))
     number = StringField("编号", validators=[DataRequired("请填写建议/提案编号。"), Length(max=32)])
     # what else the letter prints and the parser may not have read
-    letter_on = DateField("成文日期", validators=[Optional()])
+    letter_on = EventDateField("成文日期", validators=[Optional()])
     doc_number = StringField("文号", validators=[Optional(), Length(max=60)])
     classification = SelectField("答复类别", validators=[Optional()])
     disclosure = SelectField("公开方式", validators=[Optional()])
     contact_person = StringField("联系人", validators=[Optional(), Length(max=40)])
     contact_phone = StringField("联系电话", validators=[Optional(), Length(max=60)])
-
-    def validate_letter_on(self, field) -> None:
-        if field.data and not (field.data.year >= 1949 and field.data <= date.today()):
-            raise ValidationError("成文日期应在1949年之后且不晚于今天。")

@@ -11,6 +11,7 @@ from tracker import headers
 from tracker.extensions import db
 from tracker.formutil import options
 from tracker.models import Proposal, ReplyLetter
+from tracker.paging import page_number, paginate
 from tracker.replies.forms import ReviewForm
 from tracker.rules.labels import LETTER_STATUS
 from tracker.search.base import FACETS
@@ -46,18 +47,23 @@ def _search_request() -> tuple[str, dict[str, str], str]:
 def search_page(template: str, endpoint: str, *, public: bool, **context):
     """The search page, shared by the logged-in and the public search."""
     text, filters, sort = _search_request()
-    page = request.args.get("page", 1, type=int) or 1
     result = None
     if text or filters:
-        result = search.run(
-            text,
-            user=None if public else current_user,
-            operator=False,
-            filters=filters,
-            sort=sort,
-            page=page,
-            per_page=PER_PAGE,
-        )
+
+        def run(page: int):
+            return search.run(
+                text,
+                user=None if public else current_user,
+                operator=False,
+                filters=filters,
+                sort=sort,
+                page=page,
+                per_page=PER_PAGE,
+            )
+
+        result = run(page_number())
+        if result.total and result.page > result.pages:  # past the end: the last page
+            result = run(result.pages)
     args = {k: v for k, v in request.args.items() if k in ("q", "sort", *FACETS) and v}
     return render_template(
         template,
@@ -258,10 +264,9 @@ def _can_review() -> bool:
 def review():
     if not _can_review():
         abort(403)
-    page = db.paginate(
+    page = paginate(
         select(ReplyLetter).where(ReplyLetter.needs_review.is_(True)).order_by(ReplyLetter.id),
         per_page=50,
-        error_out=False,
     )
     return render_template("replies/review.html", page=page)
 

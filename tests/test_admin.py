@@ -561,6 +561,8 @@ def test_a_shorter_reply_period_applies_to_new_assignments(app, admin, make_prop
     [
         ({"reply": "三个星期"}, "无法识别的期限：“三个星期”"),
         ({"reply": "7个月"}, "延期后最长答复期限（6个月）不能短于答复期限（7个月）"),
+        ({"reply_max": "1天"}, "延期后最长答复期限（1天）不能短于答复期限（2个月）"),
+        ({"reply_max": "40个工作日"}, "延期后最长答复期限（40个工作日）不能短于答复期限（2个月）"),
         ({"reassignment_window": ""}, "请填写期限。"),
     ],
 )

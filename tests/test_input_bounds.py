@@ -13,7 +13,9 @@ from test_form_rules import proposal_form
 from test_route_permissions import world  # noqa: F401
 
 from tracker.extensions import db
-from tracker.models import Assignment, CommitmentUpdate, ContactLog, Proposal, Unit
+from tracker.models import Assignment, CommitmentUpdate, ContactLog, Proposal, Unit, User
+from tracker.services import proposals
+from tracker.services.errors import DomainError
 
 
 def _page(response) -> str:
@@ -48,6 +50,24 @@ def test_assigning_on_a_far_date_is_refused_with_a_message(app, browser, make_pr
         {"assign-mode": "lead", "assign-lead_units": str(edu), "assign-assigned_on": "2026-06-15"},
     )
     assert response.status_code == 302
+
+
+def test_a_far_assignment_date_from_outside_a_form_is_a_message_not_a_crash(app, make_proposal):
+    """A script or import calling the service with 9999-12-31 gets the reason in Chinese
+    (the deadlines would fall past the last day there is), and nothing is assigned."""
+    pid = make_proposal("20262003", lead=None)
+    with app.app_context():
+        duban = db.session.execute(db.select(User).filter_by(username="duban")).scalar_one()
+        edu = db.session.execute(db.select(Unit).filter_by(name="广州市教育局")).scalar_one()
+        with pytest.raises(DomainError, match="超出可计算的日期范围"):
+            proposals.assign_units(
+                duban,
+                db.session.get(Proposal, pid),
+                lead_units=[edu],
+                assigned_on=date(9999, 12, 31),
+            )
+        db.session.rollback()
+        assert db.session.execute(db.select(Assignment)).first() is None
 
 
 def test_a_proposal_submitted_on_a_far_date_is_refused(app, browser, people):

@@ -207,6 +207,12 @@ class Period:
         singular, plural = _UNIT_EN[self.unit]
         return f"{self.amount} {singular if self.amount == 1 else plural}"
 
+    def approx_days(self) -> float:
+        """The period's usual length in calendar days, to compare periods of different units
+        (a month is 365.25 / 12 days, a working day 7 / 5 calendar days)."""
+        per_unit = {MONTHS: 365.25 / 12, DAYS: 1.0, WORKING_DAYS: 7 / 5}
+        return self.amount * per_unit[self.unit]
+
     def label_zh(self) -> str:
         return f"{self.amount}{_UNIT_ZH[self.unit]}"
 
@@ -267,7 +273,7 @@ class DeadlinePolicy:
                 raise ValueError(f"{POLICY_LABELS_ZH[name]}：期限无效“{value}”")
         if not isinstance(self.roll_forward, bool):
             object.__setattr__(self, "roll_forward", _parse_bool("roll_forward", self.roll_forward))
-        if self.reply_max.unit == self.reply.unit and self.reply_max.amount < self.reply.amount:
+        if self.reply_max.approx_days() < self.reply.approx_days():
             raise ValueError(
                 f"延期后最长答复期限（{self.reply_max.label_zh()}）"
                 f"不能短于答复期限（{self.reply.label_zh()}）"
@@ -438,6 +444,17 @@ def add_period(
     working day to the next working day; it does not apply to working days.
     """
     start = _as_date(start)
+    try:
+        return _add_period(start, period, calendar, roll_forward)
+    except (OverflowError, ValueError) as exc:
+        if isinstance(exc, DeadlineError):
+            raise
+        raise DeadlineError(
+            f"自{format_date_zh(start)}起{period.label_zh()}超出可计算的日期范围，请检查日期"
+        ) from None
+
+
+def _add_period(start: date, period: Period, calendar: WorkCalendar, roll_forward: bool) -> Due:
     counter = _Counter(calendar)
     if period.unit == MONTHS:
         on = _add_months(start, period.amount)

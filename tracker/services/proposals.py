@@ -140,16 +140,19 @@ def _clock(
     proposal: Proposal, unit: Unit, role: str, assigned_on: date, *, re_answer: bool = False
 ) -> _Clock:
     policy, calendar = deadline_policy(), work_calendar()
-    if role == "co":
-        due = deadlines.co_opinion_due(assigned_on, policy, calendar)
-        max_due = None
-    elif re_answer:
-        due = deadlines.re_answer_due(assigned_on, policy, calendar)
-        max_due = deadlines.reply_max_due(assigned_on, policy, calendar).on
-    else:
-        due = deadlines.reply_due(assigned_on, policy, calendar)
-        max_due = deadlines.reply_max_due(assigned_on, policy, calendar).on
-    window = deadlines.reassignment_deadline(assigned_on, policy, calendar)
+    try:
+        if role == "co":
+            due = deadlines.co_opinion_due(assigned_on, policy, calendar)
+            max_due = None
+        elif re_answer:
+            due = deadlines.re_answer_due(assigned_on, policy, calendar)
+            max_due = deadlines.reply_max_due(assigned_on, policy, calendar).on
+        else:
+            due = deadlines.reply_due(assigned_on, policy, calendar)
+            max_due = deadlines.reply_max_due(assigned_on, policy, calendar).on
+        window = deadlines.reassignment_deadline(assigned_on, policy, calendar)
+    except deadlines.DeadlineError as exc:  # a date the calendar cannot count from
+        raise DomainError(str(exc)) from None
     if due.estimated or window.estimated:
         years = sorted(set(due.years_estimated) | set(window.years_estimated))
         log.warning(

@@ -326,7 +326,7 @@ def check_manual_number(letter: ReplyLetter, text: str, letter_on: date | None) 
         number = parse_doc_number(
             text,
             expected_prefix=unit.doc_prefix if unit else None,
-            expected_year=letter_on.year if letter_on else None,
+            expected_year=(letter_on or today()).year,  # undated: this year's number
         )
     except DocNumberError as error:
         raise DomainError(str(error)) from None

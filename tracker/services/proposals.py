@@ -23,6 +23,7 @@ from tracker.models import (
 )
 from tracker.rules import deadlines
 from tracker.rules.clock import beijing_day
+from tracker.rules.docnumbers import DocNumberError, check_recorded_number
 from tracker.rules.labels import ASSIGNMENT_ROLES, CONTACT_PHASES
 from tracker.services import audit, permissions, repeats, vocab
 from tracker.services.errors import DomainError, PermissionDenied
@@ -679,6 +680,17 @@ def submit_opinion(actor: User, assignment: Assignment, *, text: str, opinion_on
 # -- replies and ratings ---------------------------------------------------------------
 
 
+def _checked_doc_number(text: str, letter_on: date) -> str:
+    """A recorded letter's 文号, its year the letter's year and its serial a plausible one;
+    empty when none was given."""
+    if not text.strip():
+        return ""
+    try:
+        return check_recorded_number(text, letter_on.year)
+    except DocNumberError as error:
+        raise DomainError(str(error)) from None
+
+
 def record_reply(
     actor: User,
     assignment: Assignment,
@@ -697,6 +709,7 @@ def record_reply(
     if assignment.is_co:
         raise DomainError("会办单位不单独答复，请提交会办意见。")
     proposal = assignment.proposal
+    doc_number = _checked_doc_number(doc_number, letter_on)
     repeats.hold(assignment)
     repeat = repeats.recent(
         ReplyLetter,
@@ -707,7 +720,7 @@ def record_reply(
         status="issued",
         title=title.strip(),
         classification=classification,
-        doc_number=doc_number.strip() or None,
+        doc_number=doc_number or None,
         letter_on=letter_on,
         disclosure=disclosure,
     )
@@ -719,7 +732,6 @@ def record_reply(
         raise DomainError("请选择有效的答复类别。")
     if vocab.term("disclosure", disclosure) is None:
         raise DomainError("请选择公开方式。")
-    doc_number = doc_number.strip()
     if (
         doc_number
         and db.session.execute(

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
+from tracker.commitments.views import source_in_letter
 from tracker.extensions import db
 from tracker.models import (
     AuditEvent,
@@ -638,3 +639,24 @@ def test_other_units_see_no_commitment_links_on_a_letter(app, browser, replied, 
     browser.login("clerk")
     page = browser.get(f"/letters/{replied}").get_data(as_text=True)
     assert f"/letters/{replied}/commitments" in page
+
+
+@pytest.mark.parametrize("sentence", ["class", "h1", "p", "amp", "sign"])
+def test_the_source_mark_never_falls_inside_a_tag(app, sentence):
+    """A commitment whose text also spells a tag or attribute name is marked in the text,
+    or not at all — never inside `<p class="h1">`."""
+    letter = ReplyLetter(
+        title="答复函",
+        body="一、工作情况\n\n我们将在R&D方面加强投入。\n\n下一步，我们将推进class建设。",
+        source_file="imported.txt",
+    )
+    with app.test_request_context():
+        html, found = source_in_letter(letter, sentence)
+    html = str(html)
+    assert "<p <mark" not in html and '="<mark' not in html and "&<mark" not in html
+    if found:
+        at = html.index('<mark id="source">')
+        assert html.rfind("<", 0, at) < html.rfind(">", 0, at)  # the mark starts in text
+    assert found == (sentence == "class")
+    if found:
+        assert f'推进<mark id="source">{sentence}</mark>建设' in html

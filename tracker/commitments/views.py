@@ -3,6 +3,8 @@ and a page per commitment with progress updates, status changes and the report-b
 
 from __future__ import annotations
 
+import re
+
 from flask import (
     Blueprint,
     abort,
@@ -266,13 +268,32 @@ def export(fmt: str):
 # -- one commitment --------------------------------------------------------------------------
 
 
+_TAG_OR_ENTITY_RE = re.compile(r"<[^>]*>|&[#\w]+;")
+
+
+def _find_in_text(html: str, needle: str) -> int:
+    """Where `needle` first occurs in the page's text — never inside a tag (a commitment
+    reading "class" must not mark an attribute) nor splitting a character reference."""
+    if not needle:
+        return -1
+    spans = [m.span() for m in _TAG_OR_ENTITY_RE.finditer(html)]
+    at = html.find(needle)
+    while at >= 0:
+        end = at + len(needle)
+        cut = any(s < end and e > at and not (at <= s and e <= end) for s, e in spans)
+        if not cut:
+            return at
+        at = html.find(needle, at + 1)
+    return -1
+
+
 def source_in_letter(letter: ReplyLetter | None, sentence: str) -> tuple[Markup, bool]:
     """The letter's text with the commitment's sentence marked; False when not found."""
     if letter is None:
         return Markup(""), False
     html = str(letter_paragraphs(letter) if letter.source_file else letter_markdown(letter.body))
     needle = str(escape(sentence))
-    at = html.find(needle)
+    at = _find_in_text(html, needle)
     if at < 0:
         return Markup(html), False
     marked = f'<mark id="source">{needle}</mark>'

@@ -326,7 +326,7 @@ def export_response(letter: ReplyLetter, fmt: str):
     if fmt not in exporting.FORMATS or letter.status not in EXPORTABLE:
         abort(404)
     data = exporting.render(letter, fmt, nonce=getattr(request, "csp_nonce", None))
-    response = Response(data, mimetype=exporting.FORMATS[fmt])
+    response = Response(data, content_type=exporting.FORMATS[fmt])
     if fmt != "html":
         from urllib.parse import quote
 

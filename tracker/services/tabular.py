@@ -160,7 +160,7 @@ def download(sheets: Sheet | Sequence[Sheet], fmt: str, filename: str) -> Respon
     name = f"{filename}.{fmt}"
     stem = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "-_") else "_" for ch in filename)
     ascii_name = f"{stem.strip('_') or 'export'}.{fmt}"
-    response = Response(data, mimetype=FORMATS[fmt])
+    response = Response(data, content_type=FORMATS[fmt])
     response.headers["Content-Disposition"] = (
         f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"
     )

@@ -154,6 +154,7 @@ def init_app(app: Flask) -> None:
     from tracker.dashboard.views import bp as dashboard_bp
     from tracker.drafting.views import bp as drafting_bp
     from tracker.imports.views import bp as imports_bp
+    from tracker.main.health import bp as health_bp
     from tracker.main.views import bp as main_bp
     from tracker.notifications.views import bp as notifications_bp
     from tracker.proposals.views import bp as proposals_bp
@@ -165,6 +166,7 @@ def init_app(app: Flask) -> None:
     for bp in (
         auth_bp,
         main_bp,
+        health_bp,
         proposals_bp,
         drafting_bp,
         replies_bp,

@@ -94,6 +94,7 @@ def _editor(letter: ReplyLetter, form, status=200, conflict=None, preview=None):
         grade_definitions=grades,
         can_edit=drafting.can_edit(current_user, letter),
         can_approve=drafting.can_approve(current_user, letter),
+        can_send=permissions.in_unit(current_user, letter.unit_id),  # issue and publish
         conflict=conflict,
         preview=preview,
         approve_form=_approve_form(letter),

@@ -96,6 +96,7 @@ def _page(form: ImportForm, status: int):
         counts=jobs.counts_for([j.id for j in recent]),
         job_status=JOB_STATUS,
         outcome=IMPORT_OUTCOME,
+        sees_all_jobs=jobs.sees_every_job(current_user),
     ), status
 
 

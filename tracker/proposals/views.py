@@ -118,6 +118,7 @@ def _render_detail(proposal: Proposal, status: int = 200, **overrides):
         can_register=permissions.can_register(current_user),
         can_decide_reassignment=permissions.can_decide_reassignment(current_user),
         can_decide_extension=lambda a: permissions.can_decide_extension(current_user, a),
+        can_open_draft=lambda letter: permissions.sees_unit(current_user, letter.unit_id),
         **context,
     ), status
 

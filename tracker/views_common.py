@@ -3,10 +3,10 @@
 A request that writes has one commit point, here (as Indico's request handler keeps one):
 ``perform`` validates the form, runs one service call (which only flushes), commits, flashes
 and redirects; a refusal rolls back and re-renders the page with the reason. The few writes
-that follow no form (a login's failure counters, the signed-in session kept alive) call
-``commit`` and say why. ``tests/test_views_commit_point.py`` keeps every other view module
-from calling ``db.session.commit`` or ``rollback``, or loading by id itself.
-"""
+that follow no form call ``commit`` and say why (a failed login's counters, the signed-in
+session kept alive, a waiting import job handed to a new runner); the error pages call
+``rollback``. ``tests/test_views_commit_point.py`` keeps every other module that answers
+requests from committing, rolling back, loading a row by id or catching a refusal itself."""
 
 from __future__ import annotations
 

@@ -160,7 +160,7 @@ def init_app(app: Flask) -> None:
     from tracker.proposals.views import bp as proposals_bp
     from tracker.public.views import bp as public_bp
     from tracker.replies.views import bp as replies_bp
-    from tracker.services import permissions, settings, vocab
+    from tracker.services import settings, vocab
 
     app.url_map.converters["int"] = IdConverter  # before the blueprints add their rules
     for bp in (
@@ -195,10 +195,21 @@ def init_app(app: Flask) -> None:
             "days_phrase": lambda due_on: days_phrase(due_on, today),
             "current_user": current_user,
             "unread_notifications": _unread_notifications,
-            "can_import": lambda: (
-                current_user.is_authenticated and permissions.can_import(current_user)
-            ),
+            **_navigation(),
         }
+
+
+def _navigation() -> dict[str, bool]:
+    """What the top bar offers the signed-in user (base.html), as permissions answer it."""
+    from tracker.services import permissions
+
+    user = current_user
+    signed_in = user.is_authenticated
+    return {
+        "can_import": signed_in and permissions.can_import(user),
+        "can_view_dashboard": signed_in and permissions.can_view_dashboard(user),
+        "can_administer": signed_in and permissions.is_admin(user),
+    }
 
 
 def _unread_notifications() -> int:

@@ -13,6 +13,7 @@ from sqlalchemy import text
 
 from tracker.extensions import db
 from tracker.services import indexing, search
+from tracker.views_common import rollback
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +26,7 @@ def _database() -> str:
         indexing.pending(db.session)  # the schema is there, not only the server
     except Exception:
         log.exception("health check: the database does not answer")
-        db.session.rollback()
+        rollback()  # the failed query's transaction, before the index is asked
         return "error"
     return "ok"
 

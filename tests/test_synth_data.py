@@ -6,10 +6,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import tomllib
+from fnmatch import fnmatch
+from pathlib import Path
 
 import pytest
 
+import tracker
 from tracker.letters import synth
+
+ROOT = Path(__file__).resolve().parents[1]
 
 # seed -> sha256 of the first 300 records, one JSON line each (keys sorted)
 PINNED = {
@@ -30,3 +36,23 @@ def records_digest(n: int, seed: int) -> str:
 @pytest.mark.parametrize("seed", sorted(PINNED))
 def test_same_seed_gives_the_same_bytes_as_before(seed):
     assert records_digest(300, seed) == PINNED[seed]
+
+
+def test_the_tables_are_data_files_the_package_carries():
+    """Jurisdictions, topics and phrases are TOML files under tracker/letters/data that
+    pyproject's package-data puts in the wheel (a non-editable install reads them too)."""
+    data = Path(synth.__file__).with_name("data")
+    assert sorted(p.name for p in data.glob("*.toml")) == [
+        "jurisdictions.toml",
+        "phrases.toml",
+        "topics.toml",
+    ]
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    globs = config["tool"]["setuptools"]["package-data"]["tracker"]
+    package = Path(tracker.__file__).parent
+    for path in data.iterdir():
+        relative = path.relative_to(package).as_posix()
+        assert any(fnmatch(relative, glob) for glob in globs), relative
+    topics = tomllib.loads((data / "topics.toml").read_text(encoding="utf-8"))["topics"]
+    assert [t["name"] for t in topics] == list(synth.TOPIC_NAMES)
+    assert "学位供给" in synth.TOPIC_NAMES and len(synth.TOPIC_NAMES) == 76

@@ -4,6 +4,7 @@ tables moved to data files and ``_Letter.build`` was split)."""
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 import tomllib
@@ -56,3 +57,21 @@ def test_the_tables_are_data_files_the_package_carries():
     topics = tomllib.loads((data / "topics.toml").read_text(encoding="utf-8"))["topics"]
     assert [t["name"] for t in topics] == list(synth.TOPIC_NAMES)
     assert "学位供给" in synth.TOPIC_NAMES and len(synth.TOPIC_NAMES) == 76
+
+
+def test_a_letter_is_built_part_by_part():
+    """_Letter.build (once 400 lines) calls one method per part of the letter, and no
+    method of the generator runs past 80 lines."""
+    tree = ast.parse(Path(synth.__file__).read_text(encoding="utf-8"))
+    letter = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "_Letter")
+    methods = {f.name: f for f in letter.body if isinstance(f, ast.FunctionDef)}
+    lines = {name: f.end_lineno - f.lineno + 1 for name, f in methods.items()}
+    assert lines["build"] <= 25
+    assert max(lines.values()) <= 80, max(lines, key=lines.get)
+    parts = {"addressee", "document_number", "opening", "footer", "assemble", "record"}
+    called = {
+        node.func.attr
+        for node in ast.walk(methods["build"])
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+    }
+    assert parts <= called <= set(methods)

@@ -469,30 +469,53 @@ class _Letter:
         return f"{lead}{digits}转{self.randint(100, 8999)}"
 
     # -- the letter -------------------------------------------------------------------
+    # build() calls one method per part of the letter, in the order their random draws
+    # are made; each part leaves what later parts need on self.
 
-    def build(self) -> dict:  # noqa: C901 - one letter, top to bottom
-        rng = self.rng
-        rnd = self.rnd
-        corpus = self.corpus
+    def build(self) -> dict:
         self.rare_terms: list[str] = []
         self.focus = None  # the measure a section is about
+        self.setting()
+        self.addressee()
+        self.number = self.unique_number()
+        self.grading()
+        self.document_number()
+        self.co_handling()
+        self.slot_sets()
+        self.title_and_disclosure()
+        top, bottom = self.page_noise()
+        header = self.header()
+        opening = self.opening()
+        footer = self.footer()
+        text = self.assemble(top, bottom, header, opening, footer)
+        return self.record(text)
 
+    def setting(self) -> None:
+        """Topic, jurisdiction, issuing unit, kind of item, year, letter date and session."""
+        rng = self.rng
+        rnd = self.rnd
         topic = self.topic = TOPICS[bisect.bisect(_TOPIC_CUM, rnd() * _TOPIC_CUM[-1])]
         jurs = [j for j in _JURISDICTIONS if topic.lead in j.bureaus]
         cum = list(itertools.accumulate(j.weight for j in jurs))
         jur = self.jur = _pick(rng, jurs, cum)
-        full, short, code, pinyin, style = _UNITS[jur.code, topic.lead]
-        we_unit = "我委" if full.endswith("委员会") else ("我厅" if full.endswith("厅") else "我局")
+        self.unit = _UNITS[jur.code, topic.lead]  # full, short, code, pinyin, style
+        full = self.unit[0]
+        self.we_unit = (
+            "我委" if full.endswith("委员会") else ("我厅" if full.endswith("厅") else "我局")
+        )
 
         r = rnd()
-        kind = "建议" if r < 0.55 else ("提案" if r < 0.97 else "议案")
+        kind = self.kind = "建议" if r < 0.55 else ("提案" if r < 0.97 else "议案")
         year = self.year = _pick(rng, _YEARS, _YEAR_CUM)
         month = _pick(rng, _MONTHS, _MONTH_CUM)
-        letter_date = self.letter_date = date(year, month, self.randint(1, 28))
-        session = _session(jur, kind, year)
-        session_text = _session(jur, kind, year, long=True) if rnd() < 0.05 else session
+        self.letter_date = date(year, month, self.randint(1, 28))
+        session = self.session = _session(jur, kind, year)
+        self.session_text = _session(jur, kind, year, long=True) if rnd() < 0.05 else session
 
-        # Addressee
+    def addressee(self) -> None:
+        """Proposers, salutation, the pronoun the letter uses, and the organisation if any."""
+        rnd = self.rnd
+        jur, kind = self.jur, self.kind
         pronoun = "您"
         org = None
         if kind == "提案":
@@ -531,25 +554,34 @@ class _Letter:
                 salutation = f"{shown}{title_word}："
                 if rnd() < 0.06:
                     salutation = "尊敬的" + salutation
+        self.org, self.proposers = org, proposers
+        self.salutation, self.pronoun = salutation, pronoun
 
-        # Proposal number, unique per jurisdiction, kind and year
-        for attempt in itertools.count():
-            number = self.proposal_number(jur, kind, year, org)
+    def unique_number(self) -> str:
+        """The proposal number, unique per jurisdiction, kind and year."""
+        jur, kind, year = self.jur, self.kind, self.year
+        numbers = self.corpus.numbers
+        attempt = 0
+        while True:
+            number = self.proposal_number(jur, kind, year, self.org)
             if attempt >= 30:  # a small numbering space is full: widen it (never loop forever)
                 number = f"{number}{attempt}"
             key = (jur.code, kind, year, number)
-            if key not in corpus.numbers:
-                corpus.numbers.add(key)
-                break
+            if key not in numbers:
+                numbers.add(key)
+                return number
+            attempt += 1
 
-        # Grade and where the letter prints it
-        grade = _pick(
-            rng,
-            [g for g, _ in jur.grades],
-            list(itertools.accumulate(w for _, w in jur.grades)),
+    def grading(self) -> None:
+        """The grade and where the letter prints it (place: none/before/after/suffix/footer)."""
+        grades = self.jur.grades
+        grade = self.grade = _pick(
+            self.rng,
+            [g for g, _ in grades],
+            list(itertools.accumulate(w for _, w in grades)),
         )
-        is_word = len(grade) > 1
-        r = rnd()
+        is_word = self.is_word = len(grade) > 1
+        r = self.rnd()
         if r < 0.04:
             place = "none"
         elif r < 0.38:
@@ -560,11 +592,14 @@ class _Letter:
             place = "suffix"
         else:
             place = "footer"
-        classification = None if place == "none" else grade
-        base_grade = _GRADE_BASE.get(grade, grade)
+        self.place = place
 
-        # Document number, unique per (prefix, year)
-        prefix = code + style[kind]
+    def document_number(self) -> None:
+        """The document number, unique per (prefix, year), and its printed line."""
+        rnd = self.rnd
+        corpus, year, grade = self.corpus, self.year, self.grade
+        code, style = self.unit[2], self.unit[4]
+        prefix = code + style[self.kind]
         has_doc = rnd() > 0.03
         doc_number = None
         doc_line = None
@@ -582,22 +617,29 @@ class _Letter:
             else:
                 doc_number = f"{prefix}({year}){num}号"
             doc_line = doc_number
-        if place == "suffix" and doc_line is None:
-            place = "before"
-        if place == "suffix":
+        if self.place == "suffix" and doc_line is None:
+            self.place = "before"
+        if self.place == "suffix":
             doc_line += self.choice(("（{}类）", "({}类)", "{}类", "（{}类）"))
             doc_line = doc_line.format(grade)
+        self.doc_number, self.doc_line = doc_number, doc_line
 
-        # Co-handling units
+    def co_handling(self) -> None:
+        """The co-handling units (short names), drawn from the topic's bureau types."""
+        short = self.unit[1]
         pool = []
-        for t in topic.co:
-            unit = _UNITS.get((jur.code, t))
+        for t in self.topic.co:
+            unit = _UNITS.get((self.jur.code, t))
             if unit and unit[1] != short and unit[1] not in pool:
                 pool.append(unit[1])
-        r = rnd()
+        r = self.rnd()
         n_co = 0 if r < 0.25 else (1 if r < 0.65 else (2 if r < 0.9 else 3))
-        co_units = self.co_units = self.sample(pool, min(n_co, len(pool)))
+        self.co_units = self.sample(pool, min(n_co, len(pool)))
 
+    def slot_sets(self) -> None:
+        """The letter's constant slots, a dozen sets of names, and the proposal's title."""
+        rnd = self.rnd
+        jur, topic = self.jur, self.topic
         self.base = {
             "S": jur.scope,
             "CS": jur.we,
@@ -605,12 +647,12 @@ class _Letter:
             "CITYN": jur.city_short,
             "SUB": jur.sub,
             "PLATFORM": jur.platform,
-            "U": we_unit,
-            "YOU": pronoun,
+            "U": self.we_unit,
+            "YOU": self.pronoun,
             "T": topic.name,
-            "YL": year,
-            "NY": year + 1,
-            "KIND": kind,
+            "YL": self.year,
+            "NY": self.year + 1,
+            "KIND": self.kind,
         }
         # a dozen sets of names (measures, things, people, districts) for this letter
         ms, ts, ds = topic.measure_slots, topic.thing_slots, _DISTRICT_SLOTS[jur.code]
@@ -621,9 +663,13 @@ class _Letter:
             names.update(ts[int(rnd() * len(ts))])
             names.update(ds[int(rnd() * len(ds))])
             self.pool.append(names)
-        ptitle = "关于" + self.fill(self.choice(topic.titles)) + "的" + kind
+        self.ptitle = "关于" + self.fill(self.choice(topic.titles)) + "的" + self.kind
 
-        # Letter title
+    def title_and_disclosure(self) -> None:
+        """The letter's title (None: printed without one), disclosure, web-page noise or not."""
+        rnd = self.rnd
+        full, kind, number = self.unit[0], self.kind, self.number
+        session_text = self.session_text
         r = rnd()
         if kind == "议案":
             title = f"{full}关于{session_text}第{number}号议案办理情况的答复"
@@ -638,7 +684,7 @@ class _Letter:
         elif r < 0.78:
             title = f"{full}对{session_text}第{number}号{kind}的答复"
         elif r < 0.84:
-            title = f"关于《{ptitle}》的答复"
+            title = f"关于《{self.ptitle}》的答复"
         elif r < 0.9:
             title = "答复函"
         else:
@@ -648,76 +694,89 @@ class _Letter:
         has_noise = disclosure == "主动公开" and rnd() < 0.4 / 0.7  # only published pages
         if has_noise and title is None:
             title = f"{full}关于{session_text}第{number}号{kind}答复的函"
-        number_in_title = title is not None and f"第{number}号" in title
+        self.title, self.disclosure, self.has_noise = title, disclosure, has_noise
 
-        # Published page noise
-        published_at = None
+    def page_noise(self) -> tuple[list[str], list[str]]:
+        """A published page's lines above and below the letter, and its publication time."""
+        rnd = self.rnd
+        full, title = self.unit[0], self.title
+        self.published_at = None
         top: list[str] = []
         bottom: list[str] = []
-        if has_noise:
-            pub = letter_date + timedelta(days=self.randint(1, 12))
-            clock = f"{self.randint(8, 18):02d}:{self.randint(0, 59):02d}:{self.randint(0, 59):02d}"
-            r = rnd()
-            if r < 0.55:
-                published_at = f"{pub.isoformat()}T{clock}"
-                views = "-" if rnd() < 0.5 else str(self.randint(12, 3000))
-                top = [
-                    title,
-                    "",
-                    f"  • 发布时间:{pub.isoformat()} {clock}",
-                    f"  • 来源: {full}",
-                    f"  • 浏览量:{views}",
-                    "  • T浏览字号",
-                    "",
-                ]
-            elif r < 0.85:
-                published_at = pub.isoformat()
-                column = "政协提案答复" if kind == "提案" else "人大建议答复"
-                top = [
-                    f"当前位置：首页 > 政务公开 > 建议提案办理 > {column}",
-                    title,
-                    "",
-                    f"  • 发布日期：{published_at}",
-                    f"  • 信息来源：{full}",
-                    f"  • 浏览次数：{self.randint(12, 3000)}",
-                    "  【字体：大 中 小】",
-                    "",
-                ]
-            else:
-                published_at = f"{pub.isoformat()}T{clock}"
-                top = [title, f"发布时间：{pub.isoformat()} {clock}    来源：{full}", ""]
-            r = rnd()
-            if r < 0.6:
-                bottom = ["", "扫一扫在手机打开当前页"]
-            elif r < 0.85:
-                bottom = ["", "打印本页   关闭窗口", "扫一扫在手机打开当前页"]
-            else:
-                bottom = ["", "【打印】【关闭】"]
+        if not self.has_noise:
+            return top, bottom
+        pub = self.letter_date + timedelta(days=self.randint(1, 12))
+        clock = f"{self.randint(8, 18):02d}:{self.randint(0, 59):02d}:{self.randint(0, 59):02d}"
+        r = rnd()
+        if r < 0.55:
+            self.published_at = f"{pub.isoformat()}T{clock}"
+            views = "-" if rnd() < 0.5 else str(self.randint(12, 3000))
+            top = [
+                title,
+                "",
+                f"  • 发布时间:{pub.isoformat()} {clock}",
+                f"  • 来源: {full}",
+                f"  • 浏览量:{views}",
+                "  • T浏览字号",
+                "",
+            ]
+        elif r < 0.85:
+            self.published_at = pub.isoformat()
+            column = "政协提案答复" if self.kind == "提案" else "人大建议答复"
+            top = [
+                f"当前位置：首页 > 政务公开 > 建议提案办理 > {column}",
+                title,
+                "",
+                f"  • 发布日期：{self.published_at}",
+                f"  • 信息来源：{full}",
+                f"  • 浏览次数：{self.randint(12, 3000)}",
+                "  【字体：大 中 小】",
+                "",
+            ]
+        else:
+            self.published_at = f"{pub.isoformat()}T{clock}"
+            top = [title, f"发布时间：{pub.isoformat()} {clock}    来源：{full}", ""]
+        r = rnd()
+        if r < 0.6:
+            bottom = ["", "扫一扫在手机打开当前页"]
+        elif r < 0.85:
+            bottom = ["", "打印本页   关闭窗口", "扫一扫在手机打开当前页"]
+        else:
+            bottom = ["", "【打印】【关闭】"]
+        return top, bottom
 
-        # Header (title, grade, document number)
+    def header(self) -> list[str]:
+        """The lines above the salutation: title (on a plain letter), grade, document number."""
+        rnd = self.rnd
+        grade, place, title = self.grade, self.place, self.title
         header: list[str] = []
         grade_line = None
         if place in ("before", "after"):
-            grade_line = f"{grade}类" if not is_word else grade
-            if not is_word and rnd() < 0.12:
+            grade_line = f"{grade}类" if not self.is_word else grade
+            if not self.is_word and rnd() < 0.12:
                 grade_line = self.choice(("【{}类】", "（{}类）")).format(grade)
-        if not has_noise and title is not None:
-            if rnd() < 0.15 and "会议第" in title and title.startswith(full):
+        if not self.has_noise and title is not None:
+            if rnd() < 0.15 and "会议第" in title and title.startswith(self.unit[0]):
                 cut = title.index("会议第") + 2
                 header += [title[:cut], title[cut:]]
             else:
                 header.append(title)
-        doc_first = not has_noise and rnd() < 0.25
+        doc_first = not self.has_noise and rnd() < 0.25
         block = []
         if grade_line and place == "before":
             block.append(grade_line)
-        if doc_line:
-            block.append(doc_line)
+        if self.doc_line:
+            block.append(self.doc_line)
         if grade_line and place == "after":
             block.append(grade_line)
-        header = block + header if doc_first else header + block
+        return block + header if doc_first else header + block
 
-        # Opening paragraph
+    def opening(self) -> str:
+        """The opening paragraph: the item received, who handled it with whom, the contacts."""
+        rnd = self.rnd
+        kind, number, pronoun, we_unit = self.kind, self.number, self.pronoun, self.we_unit
+        ptitle, co_units = self.ptitle, self.co_units
+        number_in_title = self.title is not None and f"第{number}号" in self.title
         num_body = not number_in_title or rnd() < 0.85
         if num_body:
             r = rnd()
@@ -729,9 +788,9 @@ class _Letter:
                 num_part = f"（编号：{number}）"
         else:
             num_part = ""
-        verb = self.choice(("提出的", "提出的", "领衔提出的")) if not org else "提出的"
+        verb = self.choice(("提出的", "提出的", "领衔提出的")) if not self.org else "提出的"
         if rnd() < 0.2:
-            opening = f"{pronoun}在{session_text}上{verb}《{ptitle}》{num_part}收悉。"
+            opening = f"{pronoun}在{self.session_text}上{verb}《{ptitle}》{num_part}收悉。"
         else:
             opening = f"{pronoun}{verb}《{ptitle}》{num_part}{self.choice(('已收悉', '收悉'))}。"
         if rnd() < 0.06:
@@ -751,16 +810,22 @@ class _Letter:
                 consult = True
         else:
             opening += "认真研究办理"
-        contacts, contact_text = self.contacts(proposers[0] if not org else None, pronoun)
+        proposer = self.proposers[0] if not self.org else None
+        self.contact_log, contact_text = self.contacts(proposer, pronoun)
         opening += contact_text
         if co_units and not consult and rnd() < 0.6:
             opening += "经综合会办单位意见，"
         opening += self.choice(
             ("现将有关办理情况答复如下：", "现将办理情况答复如下：", "现答复如下：")
         )
+        return opening
 
-        # Footer
-        sign_line = full + ("（盖章）" if rnd() < 0.03 else "")
+    def footer(self) -> tuple[str, str, list[str]]:
+        """Signature and date lines, and the notes under them: contact, grade where the
+        letter prints it there, disclosure, 抄送."""
+        rnd = self.rnd
+        letter_date, disclosure, grade = self.letter_date, self.disclosure, self.grade
+        sign_line = self.unit[0] + ("（盖章）" if rnd() < 0.03 else "")
         cn_style = rnd()
         if cn_style < 0.12:
             date_line = _cn_date(letter_date)
@@ -768,8 +833,8 @@ class _Letter:
             date_line = _cn_date(letter_date, self.choice(("0", "○")))
         else:
             date_line = f"{letter_date.year}年{letter_date.month}月{letter_date.day}日"
-        person = self.name()
-        phone = self.phone()
+        person = self.contact_person = self.name()
+        phone = self.contact_phone = self.phone()
         person_shown = f"{self.choice(_OFFICES)} {person}" if rnd() < 0.06 else person
         r = rnd()
         if r < 0.5:
@@ -791,34 +856,39 @@ class _Letter:
             disclosure_line = f"公开类别：{disclosure}"
         else:
             disclosure_line = f"（此件{disclosure}）"
-        coord = jur.cppcc_cc if kind == "提案" else jur.npc_cc
-        cc = list(coord) + (co_units if rnd() < 0.85 else [])
+        coord = self.jur.cppcc_cc if self.kind == "提案" else self.jur.npc_cc
+        cc = list(coord) + (self.co_units if rnd() < 0.85 else [])
         cc_sep = "、" if rnd() < 0.88 else "，"
         cc_line = f"抄送：{cc_sep.join(cc)}。"
         if len(cc) > 2 and rnd() < 0.08:  # a long cc list wraps after a separator
             cut = self.randint(1, len(cc) - 1)
             cc_line = f"抄送：{cc_sep.join(cc[:cut])}{cc_sep}\n      {cc_sep.join(cc[cut:])}。"
-        footer = [contact_line]
-        if place == "footer":
+        notes = [contact_line]
+        if self.place == "footer":
             key = self.choice(("办复类别", "答复类别", "办理类别"))
-            value = grade if is_word else self.choice((f"{grade}类", grade))
-            footer.insert(self.randint(0, 1), f"{key}：{value}")
-        footer.append(disclosure_line)
+            value = grade if self.is_word else self.choice((f"{grade}类", grade))
+            notes.insert(self.randint(0, 1), f"{key}：{value}")
+        notes.append(disclosure_line)
         if rnd() < 0.95:
-            footer.append(cc_line)
+            notes.append(cc_line)
         else:
             cc = []
+        self.cc = cc
+        return sign_line, date_line, notes
 
+    def assemble(self, top, bottom, header, opening, footer) -> str:
+        """The body sized to the letter's target length, and every line in print order."""
+        rnd = self.rnd
+        sign_line, date_line, notes = footer
         # Length budget: the body fills what the rest leaves of the target length
-        target = min(4600, max(1600, int(rng.gauss(2900, 700))))
-        fixed = sum(len(x) + 3 for x in (*top, *bottom, *header, *footer))
-        fixed += len(salutation) + len(opening) + len(sign_line) + len(date_line) + 80
-        body = self.body(max(400, target - fixed), base_grade)
+        target = min(4600, max(1600, int(self.rng.gauss(2900, 700))))
+        fixed = sum(len(x) + 3 for x in (*top, *bottom, *header, *notes))
+        fixed += len(self.salutation) + len(opening) + len(sign_line) + len(date_line) + 80
+        body = self.body(max(400, target - fixed), _GRADE_BASE.get(self.grade, self.grade))
 
-        # Assemble
         indent = self.choice(("  ", "  ", "　　", "    ", ""))
         gap = rnd() < 0.65
-        lines: list[str] = [*top, *header, "", salutation]
+        lines: list[str] = [*top, *header, "", self.salutation]
         paras = [opening, *body]
         for para in paras:
             if gap:
@@ -834,7 +904,7 @@ class _Letter:
                 if gap
                 else [pad + sign_line, pad + date_line]
             )
-        for line in footer:
+        for line in notes:
             if gap:
                 lines.append("")
             lines.append(indent + line)
@@ -842,34 +912,38 @@ class _Letter:
         text = "\n".join(lines)
         if rnd() < 0.25:  # half-width punctuation, as in the seed letter
             text = _HALF_RE.sub(lambda m: _HALF[m.group(0)], text)
+        return text
 
-        encoding = "gb18030" if rnd() < 0.05 else "utf-8"
+    def record(self, text: str) -> dict:
+        """The letter's file name, text and encoding, and the ground truth it prints."""
+        encoding = "gb18030" if self.rnd() < 0.05 else "utf-8"
+        jur, session_text = self.jur, self.session_text
         return {
-            "file_name": f"syn_{self.index:06d}_{jur.code}-{pinyin}.txt",
+            "file_name": f"syn_{self.index:06d}_{jur.code}-{self.unit[3]}.txt",
             "text": text,
             "encoding": encoding,
-            "topic": topic.name,
+            "topic": self.topic.name,
             "jurisdiction": jur.city,
-            "title": title,
-            "issuer": full,
-            "proposal_kind": kind,
+            "title": self.title,
+            "issuer": self.unit[0],
+            "proposal_kind": self.kind,
             "session": session_text if session_text in text else None,
-            "item_session": session,
-            "proposal_number": number,
-            "proposal_title": ptitle,
-            "proposers": proposers,
-            "classification": classification,
-            "doc_number": doc_number,
-            "letter_date": letter_date.isoformat(),
-            "published_at": published_at,
-            "co_units": list(co_units),
-            "contacts": contacts,
-            "contact_person": person,
-            "contact_phone": phone,
-            "disclosure": disclosure,
-            "cc": cc,
+            "item_session": self.session,
+            "proposal_number": self.number,
+            "proposal_title": self.ptitle,
+            "proposers": self.proposers,
+            "classification": None if self.place == "none" else self.grade,
+            "doc_number": self.doc_number,
+            "letter_date": self.letter_date.isoformat(),
+            "published_at": self.published_at,
+            "co_units": list(self.co_units),
+            "contacts": self.contact_log,
+            "contact_person": self.contact_person,
+            "contact_phone": self.contact_phone,
+            "disclosure": self.disclosure,
+            "cc": self.cc,
             "rare_terms": self.rare_terms,
-            "has_web_noise": has_noise,
+            "has_web_noise": self.has_noise,
         }
 
     def proposal_number(self, jur: _Jurisdiction, kind: str, year: int, org: str | None) -> str:

@@ -18,11 +18,6 @@ from docx.oxml.ns import qn
 
 from tracker.letters.export import (
     LetterContent,
-    _break_lines,
-    _Piece,
-    _text_width_chars,
-    _title_lines,
-    _units,
     blocks_from_markdown,
     blocks_from_text,
     fullwidth_punctuation,
@@ -30,6 +25,8 @@ from tracker.letters.export import (
     to_html,
     to_pdf,
 )
+from tracker.letters.export.content import _text_width_chars
+from tracker.letters.export.linebreak import _break_lines, _Piece, _title_lines, _units
 
 SEED = Path(__file__).resolve().parents[1] / "corpus" / "000_983cdb5ab656f1f2.txt"
 TITLE = "广州市教育局关于市十六届人大一次会议第20222174号建议答复的函"

@@ -51,7 +51,7 @@ goes through them:
 * ``docx_writer`` – the .docx;
 * ``fonts`` – the PDF's fonts;
 * ``linebreak`` – Chinese line breaking and balanced title lines;
-* ``pdf_writer`` – the PDF;
+* ``pdf_writer`` – the PDF, from the reportlab ``flowables`` laid out here;
 * ``html_writer`` – the print page.
 """
 

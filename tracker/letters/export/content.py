@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
-from tracker.letters.patterns import DISCLOSURE_LABEL_RE, heading_mark
+from tracker.letters.patterns import DISCLOSURE_LABEL_RE
 
 
 @dataclass
@@ -41,19 +41,6 @@ def _clean(text: str | None) -> str:
     spaces made plain spaces, ends stripped."""
     text = _ZERO_WIDTH_RE.sub("", _CONTROL_RE.sub("", text or ""))
     return _SPACES_RE.sub(" ", text).strip(_SPACE + "\r\n")
-
-
-def _heading_kind(line: str) -> str | None:
-    level = heading_mark(line)
-    return f"h{level}" if level in (1, 2) else None
-
-
-def _split_heading(text: str) -> tuple[str, str]:
-    """("（一）健全完善工作体系。", "完善中小学…") for a heading that runs on after its first 。"""
-    cut = text.find("。")
-    if 0 < cut < len(text) - 1:
-        return text[: cut + 1], text[cut + 1 :]
-    return text, ""
 
 
 _CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef\u2018-\u201d\u2026\u2014"

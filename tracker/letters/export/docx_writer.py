@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 
-from tracker.letters.export.content import _CC_LABEL, LetterContent, _clean, _layout, _split_heading
+from tracker.letters.export.content import _CC_LABEL, LetterContent, _clean, _layout
 from tracker.letters.export.geometry import (
     _DOCX_ALT_NAMES,
     _LATIN_FONT,
@@ -24,6 +24,7 @@ from tracker.letters.export.geometry import (
     TITLE_PT,
 )
 from tracker.letters.export.linebreak import _title_lines
+from tracker.letters.markup import split_heading
 
 
 def _docx_fonts(run, role: str) -> None:
@@ -309,7 +310,7 @@ def to_docx(content: LetterContent) -> bytes:
             par = _docx_paragraph(doc, align="left", keep_with_next=True)
             _docx_run(par, line.text, "body", BODY_PT)
         elif line.kind in ("h1", "h2"):
-            head, rest = _split_heading(line.text)
+            head, rest = split_heading(line.text)
             par = _docx_paragraph(doc, first_chars=2, keep_with_next=not rest or before_closing)
             _docx_run(par, head, "hei" if line.kind == "h1" else "kai", BODY_PT)
             if rest:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import html
 
-from tracker.letters.export.content import _CC_LABEL, LetterContent, _clean, _layout, _split_heading
+from tracker.letters.export.content import _CC_LABEL, LetterContent, _clean, _layout
 from tracker.letters.export.geometry import (
     _CSS_GENERIC,
     BODY_PT,
@@ -23,6 +23,7 @@ from tracker.letters.export.geometry import (
     TITLE_PT,
 )
 from tracker.letters.export.linebreak import _title_lines
+from tracker.letters.markup import split_heading
 
 
 def _css_family(role: str) -> str:
@@ -89,7 +90,7 @@ def to_html(content: LetterContent, *, nonce: str | None = None) -> str:
         elif line.kind == "salutation":
             parts.append(f'<p class="salutation">{text}</p>')
         elif line.kind in ("h1", "h2"):
-            head, rest = _split_heading(line.text)
+            head, rest = split_heading(line.text)
             tag = "h2" if line.kind == "h1" else "h3"
             if rest:
                 parts.append(

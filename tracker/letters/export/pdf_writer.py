@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import io
 
-from tracker.letters.export.content import _CC_LABEL, LetterContent, _clean, _layout, _split_heading
+from tracker.letters.export.content import _CC_LABEL, LetterContent, _clean, _layout
 from tracker.letters.export.fonts import _CID_FONT, _cid_font, _PdfFonts, pdf_fonts
 from tracker.letters.export.geometry import (
     BODY_PT,
@@ -22,6 +22,7 @@ from tracker.letters.export.geometry import (
     TITLE_PT,
 )
 from tracker.letters.export.linebreak import _title_lines
+from tracker.letters.markup import split_heading
 
 
 def _pdf_story(content: LetterContent, fonts: _PdfFonts):
@@ -66,7 +67,7 @@ def _pdf_story(content: LetterContent, fonts: _PdfFonts):
         elif line.kind == "p":
             story.append(para([(line.text, body)], first_indent=2 * BODY_PT))
         elif line.kind in ("h1", "h2"):
-            head, rest = _split_heading(line.text)
+            head, rest = split_heading(line.text)
             face = hei if line.kind == "h1" else (fonts.kai, False)
             if index == 0 or layout[index - 1].kind not in ("h1", "h2"):
                 # A heading never ends a page: it and the headings right after it go to the

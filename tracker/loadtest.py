@@ -166,9 +166,9 @@ def _handling(db) -> None:
             ReplyLetter.classification,
         ).where(ReplyLetter.proposal_id.is_(None))
     ).all()
-    taken: set[tuple[int, str]] = set(
+    taken: set[tuple[int, str]] = {
         tuple(row) for row in session.execute(select(Proposal.session_id, Proposal.number))
-    )
+    }
     batch: list[tuple] = []
 
     def flush() -> None:

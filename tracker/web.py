@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime
 
-import markdown as md
-import nh3
 from flask import Flask
 from flask_login import current_user
 from markupsafe import Markup, escape
 from werkzeug.routing import IntegerConverter, ValidationError
 
 from tracker.extensions import db, login_manager
+from tracker.letters import markup
 from tracker.letters.layout import letter_lines
 from tracker.letters.patterns import heading_level, is_date_line
 from tracker.models import User
@@ -20,53 +18,10 @@ from tracker.rules import labels
 from tracker.rules.clock import to_beijing
 from tracker.services import sessions
 
-ALLOWED_TAGS = {
-    "p",
-    "br",
-    "strong",
-    "em",
-    "b",
-    "i",
-    "u",
-    "s",
-    "ul",
-    "ol",
-    "li",
-    "blockquote",
-    "code",
-    "pre",
-    "h1",
-    "h2",
-    "h3",
-    "h4",
-    "h5",
-    "h6",
-    "table",
-    "thead",
-    "tbody",
-    "tr",
-    "th",
-    "td",
-    "hr",
-    "a",
-    "del",
-    "ins",
-    "sup",
-    "sub",
-}
-
 
 def render_markdown(text: str | None) -> Markup:
     """The one way user-written Markdown reaches a page: rendered, then sanitised."""
-    html = md.markdown(text or "", extensions=["tables", "sane_lists"])
-    clean = nh3.clean(
-        html,
-        tags=ALLOWED_TAGS,
-        attributes={"a": {"href", "title"}},
-        url_schemes={"http", "https", "mailto"},
-        link_rel="noopener noreferrer",
-    )
-    return Markup(clean)
+    return Markup(markup.render(text))
 
 
 def letter_paragraphs(letter) -> Markup:
@@ -87,17 +42,10 @@ def letter_paragraphs(letter) -> Markup:
     return Markup("".join(parts))
 
 
-_SHORT_P = re.compile(r"<p>([^<]{1,40})</p>")
-
-
-def _heading_paragraph(match: re.Match) -> str:
-    level = heading_level(match.group(1))
-    return f'<p class="h{level}">{match.group(1)}</p>' if level in (1, 2) else match.group(0)
-
-
 def letter_markdown(text: str | None) -> Markup:
-    """A drafted letter's Markdown body, sanitised, with 一、/（一） lines set as headings."""
-    return Markup(_SHORT_P.sub(_heading_paragraph, str(render_markdown(text))))
+    """A drafted letter's Markdown body, sanitised, set out as the exports print it (一、/（一）
+    lines as headings, see tracker.letters.markup)."""
+    return Markup(markup.letter_html(text))
 
 
 def cn_date(value: date | None) -> str:

@@ -8,6 +8,7 @@ import math
 import struct
 import subprocess
 import sys
+import tomllib
 import warnings
 from dataclasses import replace
 from datetime import date
@@ -232,6 +233,12 @@ def test_the_internals_are_used_only_with_the_tested_whoosh(monkeypatch):
     monkeypatch.undo()
     monkeypatch.setattr(whoosh3.W3TermInfo, "_struct", struct.Struct("!BfIBBfIIi"))
     assert w3.check() == "W3TermInfo's byte layout changed"
+
+
+def test_the_whoosh_pinned_is_the_version_tested():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    tested = ".".join(map(str, w3.TESTED_VERSION))
+    assert [d for d in project["dependencies"] if "whoosh" in d] == [f"whoosh-reloaded=={tested}"]
 
 
 def test_another_whoosh_version_gets_the_public_api_at_import(tmp_path):

@@ -275,7 +275,7 @@ def test_with_the_internals_a_missing_member_raises_instead_of_losing_hits(tmp_p
     eng.index(LETTERS)
     snap = eng._current()
     leaf = snap.source.leaves[0][0]
-    terms, perdoc = leaf._terms, leaf._perdoc
+    terms, perdoc, n = leaf._terms, leaf._perdoc, leaf.doc_count_all()
     try:
         del leaf._terms  # as if Whoosh had renamed it: no letter silently goes missing
         with pytest.raises(AttributeError):
@@ -283,7 +283,7 @@ def test_with_the_internals_a_missing_member_raises_instead_of_losing_hits(tmp_p
         leaf._terms = terms
         del leaf._perdoc  # no body length silently read as 0
         with pytest.raises(AttributeError):
-            w3.body_lengths(leaf, leaf.doc_count_all())
+            w3.body_lengths(leaf, n)
     finally:
         leaf._terms, leaf._perdoc = terms, perdoc
     assert eng.search(SearchQuery(text="教育")).total > 0

@@ -228,6 +228,7 @@ def test_the_internals_are_used_only_with_the_tested_whoosh(monkeypatch):
     assert w3.INTERNALS and w3.FALLBACK_REASON is None  # the version pinned and installed
     assert w3.check((2, 7, 5)) is None
     assert w3.check((2, 8, 0)) == "Whoosh 2.8.0 is not the version tested (2.7.5)"
+    assert w3.check("3.0.0b1") == "Whoosh 3.0.0b1 is not the version tested (2.7.5)"
     monkeypatch.delattr(writing.SegmentWriter, "_commit_toc")
     assert w3.check() == "SegmentWriter has no _commit_toc"
     monkeypatch.undo()

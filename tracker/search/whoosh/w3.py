@@ -10,7 +10,7 @@ directly:
   segments; block length statistics are left at 0, as only Whoosh's own pruning reads
   them), merges segments through the same dicts (``add_reader``, reading a segment's term
   table and postings file in order), and splits ``commit`` in two so that a helper
-  process's segment is committed with its own. Private members used: ``SegmentWriter``'s
+  process's segment is committed with its own. Members used: ``SegmentWriter``'s
   ``_check_state``, ``_added``, ``_flush_segment``, ``_finalize_segment``,
   ``_close_segment``, ``_commit_toc``, ``_finish``, ``perdocwriter``, ``fieldwriter``,
   ``docnum``, ``write_per_doc`` and the ``_lk`` argument; the field writer's
@@ -107,8 +107,10 @@ _MEMBERS = (
 )
 
 
-def check(version: tuple = whoosh.__version__) -> str | None:
+def check(version: tuple | str = whoosh.__version__) -> str | None:
     """Why this Whoosh's internals cannot be used (None: they are the ones tested)."""
+    if isinstance(version, str):
+        version = tuple(int(p) if p.isdigit() else p for p in version.split("."))
     if tuple(version)[:3] != TESTED_VERSION:
         found = ".".join(map(str, version))
         tested = ".".join(map(str, TESTED_VERSION))

@@ -1,7 +1,7 @@
 """Search over the reply-letter corpus, through the small interface in ``base``.
 
 ``get_engine(app)`` returns the process's engine for the app's index folder; the Whoosh
-engine is the default and the only module that imports Whoosh."""
+engine (``tracker.search.whoosh``) is the default and the only package that imports Whoosh."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ def get_engine(app: Flask) -> SearchEngine:
         with _lock:
             engine = app.extensions.get("search")
             if engine is None:
-                from tracker.search.whoosh_engine import WhooshEngine
+                from tracker.search.whoosh.engine import WhooshEngine
 
                 engine = WhooshEngine(app.config["INDEX_DIR"])
                 app.extensions["search"] = engine

@@ -46,9 +46,11 @@ Query language (``parse_query``)
 
 from __future__ import annotations
 
+import math
 import operator
 import re
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -201,6 +203,12 @@ def bigrams(squeezed: str) -> set[str]:
     for run in _HAN_RUN.findall(squeezed):
         out.update(map(operator.add, run, run[1:]))
     return out
+
+
+def han_runs(squeezed: str) -> Iterator[re.Match[str]]:
+    """The runs of two or more Han characters in a squeezed text, with their offsets (the
+    character pairs of ``bigrams`` are the pairs inside them)."""
+    return _HAN_RUN.finditer(squeezed)
 
 
 def only_han(text: str) -> bool:
@@ -396,3 +404,51 @@ def parse_query(text: str) -> ParsedQuery:
     if not q.groups:
         q.error = ERR_ONLY_EXCLUDED if q.excluded else ERR_NOTHING
     return q
+
+
+# -- similar letters ---------------------------------------------------------------------
+
+# words common to reply letters, never the key terms of one
+_STOP_TEXT = """
+我们 你们 您们 他们 有关 关于 进行 工作 建议 提案 议案 答复 办理 代表 委员 感谢 关心 支持
+意见 情况 相关 开展 加强 推进 进一步 目前 下一步 以及 同时 一是 二是 三是 四是 五是 其中
+已经 没有 可以 通过 根据 按照 及时 认真 研究 收悉 如下 现将 联系人 联系电话 电话 抄送 公开
+方式 主动 市府 办公厅 我局 我委 我市 全市 各区 有关部门 单位 部门 年度 时间 要求 问题 方面
+重要 重视 高度 落实 继续 不断 积极 努力 切实 持续 逐步 全面 充分 更加 做好 提出 提升 提高
+"""
+STOP_WORDS = frozenset(_STOP_TEXT.split())
+
+
+def key_word_counts(text: str) -> Counter:
+    """The words that may characterise a text, with their counts: two characters or more,
+    not a number, not a stop word, ASCII only of three letters or more; in a long text
+    (300 words or more) only those it has twice, so that a name or a number mentioned once
+    does not count."""
+    words = [
+        w
+        for w in main_words(text or "")
+        if len(w) >= 2
+        and not w.isdigit()
+        and w not in STOP_WORDS
+        and not (w.isascii() and len(w) < 3)
+    ]
+    counts = Counter(words)
+    min_tf = 2 if len(words) >= 300 else 1
+    return Counter({w: n for w, n in counts.items() if n >= min_tf})
+
+
+def key_terms(
+    counts: Counter, doc_frequency, n_docs: int, limit: int = 10
+) -> list[tuple[str, float]]:
+    """The words that characterise a text (`counts` from ``key_word_counts``): frequent
+    in it, rare in the index (`doc_frequency(word)`: in how many of the `n_docs` letters);
+    a word in no letter, or in more than 30% of 20 letters or more, is none."""
+    scored = []
+    for word, freq in counts.items():
+        df = doc_frequency(word)
+        if df == 0 or (n_docs >= 20 and df > 0.3 * n_docs):
+            continue
+        idf = math.log(1 + (n_docs - df + 0.5) / (df + 0.5))
+        scored.append((word, (1 + math.log(freq)) * idf))
+    scored.sort(key=lambda kv: (-kv[1], kv[0]))
+    return scored[:limit]

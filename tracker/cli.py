@@ -38,7 +38,7 @@ def init_db() -> None:
     from flask_migrate import upgrade
     from sqlalchemy import inspect
 
-    from tracker.services import vocab
+    from tracker.services import indexing, vocab
 
     is_new = not inspect(db.engine).has_table("alembic_version")
     upgrade()
@@ -49,6 +49,9 @@ def init_db() -> None:
         f"database {state}: {_safe_url(current_app.config['DATABASE_URL'])}"
         + (f" ({added} vocabulary terms added)" if added else "")
     )
+    filled = indexing.fill_if_empty(current_app._get_current_object())
+    if filled is not None:
+        click.echo(f"search index built in the database: {filled} letters")
 
 
 def _safe_url(url: str) -> str:

@@ -15,6 +15,9 @@ def defaults(instance_path: str) -> dict:
         "SECRET_KEY": None,  # generated into the instance folder when not configured
         "DATABASE_URL": f"sqlite:///{var / 'tracker.db'}",
         "INDEX_DIR": str(var / "index"),
+        # The search engine: "whoosh" (files in INDEX_DIR) or "postgres" (a table of the
+        # PostgreSQL database); empty: postgres when the database is PostgreSQL.
+        "SEARCH_ENGINE": "",
         "CORPUS_DIR": str(ROOT / "corpus"),
         "UPLOAD_DIR": str(var / "uploads"),
         # Deadline policy (DOMAIN.md): periods as "3 months", "5 working days", "30 days".

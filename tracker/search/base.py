@@ -4,10 +4,13 @@ implementation, and nothing outside tracker.search.whoosh imports Whoosh."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Protocol
+
+from tracker.search import analysis
 
 FACETS = ("year", "session", "kind", "issuer", "classification")
 
@@ -118,3 +121,36 @@ class SearchEngine(Protocol):
         """Every letter id in the index (to compare with the database)."""
 
     def close(self) -> None: ...
+
+
+# -- what every engine does with a query ----------------------------------------------------
+
+
+def start(query: SearchQuery) -> tuple[SearchResult, analysis.ParsedQuery, dict[str, str]]:
+    """The result to fill (page, size, the words searched, or the query's error), the
+    parsed query and the facet filters in force."""
+    page = max(1, int(query.page or 1))
+    per_page = min(max(1, int(query.per_page or 20)), 1000)
+    result = SearchResult(page=page, per_page=per_page)
+    parsed = analysis.parse_query(query.text or "")
+    result.terms = parsed.terms()
+    filters = {
+        k: str(v) for k, v in (query.filters or {}).items() if k in FACETS and v not in (None, "")
+    }
+    if parsed.error:
+        result.error = parsed.error
+    return result, parsed, filters
+
+
+def facet_lists(counts: dict[str, Counter]) -> dict[str, list[tuple[str, int]]]:
+    """Facet counts as shown: years newest first, the other facets most letters first;
+    the letters without a value are not a value."""
+    out: dict[str, list[tuple[str, int]]] = {}
+    for name in FACETS:
+        values = +Counter(counts.get(name, ()))
+        values.pop("", None)
+        if name == "year":
+            out[name] = sorted(values.items(), reverse=True)
+        else:
+            out[name] = sorted(values.items(), key=lambda kv: (-kv[1], kv[0]))
+    return out

@@ -1,4 +1,15 @@
-"""Keeping the search index in step with the database (a transactional outbox).
+"""Keeping the search index in step with the database.
+
+An engine whose index is a table of the database (``search.in_database``: PostgreSQL) is
+written in the transaction itself:
+
+- ``after_flush`` notes every reply letter written or deleted; ``before_commit`` (of the
+  outermost transaction) reads them back as they are about to be committed and writes
+  their index rows on the same connection: they commit or roll back together, and every
+  worker and server sees them at once. Nothing is left to do after the commit.
+
+An engine with an index of its own (Whoosh's folder) follows the database through a
+transactional outbox:
 
 - ``after_flush``: every reply letter written or deleted in the transaction gets an outbox
   row, inserted on the same connection, so it commits or rolls back with the data.
@@ -27,7 +38,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from tracker.extensions import db
 from tracker.models import ReplyLetter, SearchOutbox, VocabularyTerm
-from tracker.search import get_engine
+from tracker.search import get_engine, in_database
 from tracker.search.base import LetterDoc
 
 log = logging.getLogger(__name__)
@@ -86,18 +97,20 @@ def _indexable(letter: ReplyLetter) -> bool:
     return letter.status in INDEXED_STATUSES
 
 
-def load_docs(session: Session, letter_ids: Iterable[int]) -> tuple[list[LetterDoc], set[int]]:
-    """The index documents of these letters, and the ids to remove (gone or not indexable)."""
+def load_docs(
+    session: Session, letter_ids: Iterable[int], *, lock: bool = False
+) -> tuple[list[LetterDoc], set[int]]:
+    """The index documents of these letters, and the ids to remove (gone or not indexable).
+    `lock`: the letters are read under a share lock (no one changes them until commit)."""
     ids = set(letter_ids)
-    letters = (
-        session.execute(
-            select(ReplyLetter)
-            .where(ReplyLetter.id.in_(ids))
-            .options(selectinload(ReplyLetter.proposal))
-        )
-        .scalars()
-        .all()
+    statement = (
+        select(ReplyLetter)
+        .where(ReplyLetter.id.in_(ids))
+        .options(selectinload(ReplyLetter.proposal))
     )
+    if lock:
+        statement = statement.with_for_update(read=True, of=ReplyLetter)
+    letters = session.execute(statement).scalars().all()
     public_codes, restricted = public_disclosures(session), restricted_disclosures(session)
     docs = [letter_doc(le, public_codes, restricted) for le in letters if _indexable(le)]
     return docs, ids - {d.id for d in docs}
@@ -129,6 +142,11 @@ def iter_all_docs(session: Session, batch: int = BATCH) -> Iterator[LetterDoc]:
 # -- the outbox ------------------------------------------------------------------------
 
 
+def _in_database() -> bool:
+    """Whether the app's engine is written in the transaction (no outbox)."""
+    return has_app_context() and in_database(get_engine(current_app._get_current_object()))
+
+
 def _after_flush(session: Session, _flush_context) -> None:
     rows = []
     for obj in session.new | session.dirty:
@@ -137,9 +155,31 @@ def _after_flush(session: Session, _flush_context) -> None:
     for obj in session.deleted:
         if isinstance(obj, ReplyLetter):
             rows.append({"letter_id": obj.id, "op": "delete"})
-    if rows:
-        session.connection().execute(insert(SearchOutbox), rows)
-        session.info["search_pending"] = True
+    if not rows:
+        return
+    if _in_database():
+        session.info.setdefault("search_letters", set()).update(r["letter_id"] for r in rows)
+        return
+    session.connection().execute(insert(SearchOutbox), rows)
+    session.info["search_pending"] = True
+
+
+def _before_commit(session: Session) -> None:
+    """An in-database engine: write the index rows of the letters noted by the flushes, as
+    they are about to be committed (the last flush first), on the transaction's
+    connection. (A savepoint's commit leaves them to the outermost one.)"""
+    if session.in_nested_transaction() or not session.info.get("search_letters"):
+        return
+    if not _in_database():
+        return
+    engine = get_engine(current_app._get_current_object())
+    for _ in range(10):  # reading the letters may flush more changes
+        session.flush()
+        ids = session.info.pop("search_letters", None)
+        if not ids:
+            return
+        docs, gone = load_docs(session, ids)
+        engine.write(session.connection(), docs, gone)
 
 
 def _after_commit(session: Session) -> None:
@@ -155,7 +195,12 @@ def _after_commit(session: Session) -> None:
 def deferred(session: Session):
     """Commit as often as needed inside; the index is updated once, at the end, in one
     writer (much faster for a bulk import). A crash inside leaves the outbox rows, which
-    the next start applies."""
+    the next start applies. An in-database engine writes each commit's letters with it, in
+    its bulk mode (see its ``bulk``)."""
+    if _in_database():
+        with get_engine(current_app._get_current_object()).bulk():
+            yield
+        return
     session.info["search_deferred"] = True
     try:
         yield
@@ -167,9 +212,11 @@ def deferred(session: Session):
 
 
 def _after_soft_rollback(session: Session, previous_transaction) -> None:
-    # A savepoint's rollback leaves the outer transaction's outbox rows in place.
+    # A savepoint's rollback leaves the outer transaction's outbox rows in place (and the
+    # letters noted: written as they are at the commit, a letter rolled back is removed).
     if not previous_transaction.nested:
         session.info.pop("search_pending", None)
+        session.info.pop("search_letters", None)
 
 
 def enqueue_disclosure(session: Session, code: str) -> int:
@@ -179,7 +226,9 @@ def enqueue_disclosure(session: Session, code: str) -> int:
         .scalars()
         .all()
     )
-    if ids:
+    if ids and _in_database():
+        session.info.setdefault("search_letters", set()).update(ids)
+    elif ids:
         session.execute(insert(SearchOutbox), [{"letter_id": i, "op": "upsert"} for i in ids])
         session.info["search_pending"] = True
     return len(ids)
@@ -188,13 +237,18 @@ def enqueue_disclosure(session: Session, code: str) -> int:
 def install_listeners() -> None:
     if not event.contains(Session, "after_flush", _after_flush):
         event.listen(Session, "after_flush", _after_flush)
+        event.listen(Session, "before_commit", _before_commit)
         event.listen(Session, "after_commit", _after_commit)
         event.listen(Session, "after_soft_rollback", _after_soft_rollback)
 
 
 @contextmanager
-def _drain_lock(app: Flask):
-    """One drain at a time across processes on this machine (and on a shared folder)."""
+def _drain_lock(app: Flask, engine=None):
+    """One drain at a time across processes on this machine (and on a shared folder); an
+    in-database engine needs none (its writes are transactions)."""
+    if engine is not None and in_database(engine):
+        yield
+        return
     folder = Path(app.config["INDEX_DIR"])
     folder.mkdir(parents=True, exist_ok=True)
     fd = os.open(folder / "drain.lock", os.O_RDWR | os.O_CREAT, 0o644)
@@ -212,9 +266,13 @@ def pending(session: Session) -> int:
 
 def drain(app: Flask) -> int:
     """Apply every pending outbox row to the index in one writer; returns the letters written
-    or removed. Never raises: a failure is logged and the rows stay for the next drain."""
+    or removed. Never raises: a failure is logged and the rows stay for the next drain.
+    (An in-database engine has no outbox rows of its own: those left from another engine
+    are applied in one transaction, the letters read under a share lock so that none
+    changes meanwhile.)"""
+    engine = get_engine(app)
     try:
-        with _drain_lock(app), Session(db.engine) as session:
+        with _drain_lock(app, engine), Session(db.engine) as session:
             rows = session.execute(
                 select(SearchOutbox.id, SearchOutbox.letter_id).order_by(SearchOutbox.id)
             ).all()
@@ -222,6 +280,12 @@ def drain(app: Flask) -> int:
                 return 0
             ids = list(dict.fromkeys(r.letter_id for r in rows))
             gone: set[int] = set()
+            if in_database(engine):
+                docs, gone = load_docs(session, ids, lock=True)
+                written = engine.write(session.connection(), docs, gone)
+                session.execute(delete(SearchOutbox).where(SearchOutbox.id <= rows[-1].id))
+                session.commit()
+                return written
 
             def docs() -> Iterator[LetterDoc]:
                 for start in range(0, len(ids), BATCH):
@@ -230,7 +294,6 @@ def drain(app: Flask) -> int:
                     yield from batch_docs
                     session.expunge_all()
 
-            engine = get_engine(app)
             written = engine.index(docs())
             if gone:
                 engine.remove(gone)
@@ -257,11 +320,26 @@ def heal_on_start(app: Flask) -> None:
             drain(app)
 
 
+def fill_if_empty(app: Flask) -> int | None:
+    """An in-database engine's index, empty while the database has letters to index (the
+    migration that creates it has just run): filled. The count, or None when nothing was
+    to be done."""
+    engine = get_engine(app)
+    if not in_database(engine) or engine.ids():
+        return None
+    with Session(db.engine) as session:
+        letters = session.execute(
+            select(ReplyLetter.id).where(ReplyLetter.status.in_(INDEXED_STATUSES)).limit(1)
+        ).first()
+    return rebuild(app) if letters else None
+
+
 def rebuild(app: Flask) -> int:
     """Recreate the index from the database and clear the outbox."""
-    with _drain_lock(app), Session(db.engine) as session:
+    engine = get_engine(app)
+    with _drain_lock(app, engine), Session(db.engine) as session:
         marker = session.execute(select(db.func.max(SearchOutbox.id))).scalar()
-        count = get_engine(app).rebuild(iter_all_docs(session))
+        count = engine.rebuild(iter_all_docs(session))
         if marker is not None:
             session.execute(delete(SearchOutbox).where(SearchOutbox.id <= marker))
             session.commit()

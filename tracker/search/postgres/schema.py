@@ -1,0 +1,192 @@
+"""The table the PostgreSQL engine keeps its index in, and its text index.
+
+``letter_search`` holds one row per indexed letter: the tsvector of ``document.build``,
+what filters, facets, visibility and date order need, and what a hit shows (the body for
+snippets). It is derived from ``reply_letter`` and can always be rebuilt (``tracker
+reindex``), so it is not one of the application's models: the migration and the engine
+create it here, on PostgreSQL only.
+
+The text index is RUM (``rum_tsvector_ops``: positions in the index, results ordered by
+``tsv <=> query`` inside it) when the ``rum`` extension is installed, else GIN. One of the
+two, never both: the planner would pick GIN, which reads every candidate's tsvector to check
+positions.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+
+log = logging.getLogger(__name__)
+
+TABLE = "letter_search"
+BUILD = "letter_search_build"  # a rebuild fills this one, then it takes the table's place
+SUFFIXES = ("pkey", "rum", "gin", "incomplete", "day")  # its indexes: TABLE_pkey …
+RUM_INDEX = f"{TABLE}_rum"
+GIN_INDEX = f"{TABLE}_gin"
+OWNED = frozenset({TABLE, BUILD} | {f"{t}_{s}" for t in (TABLE, BUILD) for s in SUFFIXES})
+
+COLUMNS = (
+    "letter_id",
+    "tsv",
+    "complete",
+    "letter_on",
+    "public",
+    "restricted_unit_id",
+    "year",
+    "session",
+    "kind",
+    "issuer",
+    "classification",
+    "title",
+    "proposal_title",
+    "body",
+    "proposers",
+    "proposal_number",
+    "doc_number",
+    "source",
+)
+
+_CREATE = [
+    """
+    CREATE TABLE IF NOT EXISTS {table} (
+        letter_id integer PRIMARY KEY,
+        tsv tsvector NOT NULL,
+        complete boolean NOT NULL,
+        letter_on date,
+        public boolean NOT NULL,
+        restricted_unit_id integer,
+        year text NOT NULL,
+        session text NOT NULL,
+        kind text NOT NULL,
+        issuer text NOT NULL,
+        classification text NOT NULL,
+        title text NOT NULL,
+        proposal_title text NOT NULL,
+        body text NOT NULL,
+        proposers text[] NOT NULL,
+        proposal_number text NOT NULL,
+        doc_number text NOT NULL,
+        source text NOT NULL
+    ) WITH (fillfactor = 80)
+    """,
+    # letters too long for their positions: their texts are read (a handful)
+    "CREATE INDEX IF NOT EXISTS {table}_incomplete ON {table} (letter_id) WHERE NOT complete",
+    # the newest first, for a search without words and for date order
+    "CREATE INDEX IF NOT EXISTS {table}_day ON {table} (letter_on DESC NULLS LAST, letter_id DESC)",
+]
+
+
+def owned(name: str | None) -> bool:
+    """Whether a table or index is the search engine's (not one of the models')."""
+    return name in OWNED
+
+
+def exists(connection: Connection) -> bool:
+    return connection.execute(text(f"SELECT to_regclass('{TABLE}') IS NOT NULL")).scalar_one()
+
+
+def rum_installed(connection: Connection) -> bool:
+    return bool(
+        connection.execute(text("SELECT 1 FROM pg_extension WHERE extname = 'rum'")).scalar()
+    )
+
+
+def install_rum(connection: Connection, rum: bool | None = None) -> bool:
+    """Install the rum extension when the server has it and this user may; whether it is
+    installed. (In a savepoint: a refusal leaves the transaction usable.) `rum` False:
+    GIN is wanted (whether or not the extension is there)."""
+    if rum is False:
+        return False
+    if rum_installed(connection):
+        return True
+    available = connection.execute(
+        text("SELECT 1 FROM pg_available_extensions WHERE name = 'rum'")
+    ).scalar()
+    if not available:
+        return False
+    try:
+        with connection.begin_nested():
+            connection.execute(text("CREATE EXTENSION IF NOT EXISTS rum"))
+    except Exception as exc:  # not allowed (a superuser must create it)
+        log.warning("the rum extension is available but could not be created: %s", exc)
+        return False
+    return True
+
+
+def create(
+    connection: Connection, *, table: str = TABLE, with_index: bool = True, rum: bool | None = None
+) -> None:
+    """Create the table (and its text index) when missing; RUM when the extension can be
+    had (and `rum` is not False), else GIN."""
+    for statement in _CREATE:
+        connection.execute(text(statement.format(table=table)))
+    if with_index:
+        create_text_index(connection, table=table, rum=rum)
+
+
+def text_index(connection: Connection) -> str | None:
+    """The text index in place and valid: "rum", "gin" or None."""
+    rows = connection.execute(
+        text(
+            "SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+            "WHERE i.indrelid = to_regclass(:table) AND i.indisvalid AND c.relname IN "
+            "(:rum, :gin)"
+        ),
+        {"table": TABLE, "rum": RUM_INDEX, "gin": GIN_INDEX},
+    ).scalars()
+    names = set(rows)
+    if RUM_INDEX in names:
+        return "rum"
+    if GIN_INDEX in names:
+        return "gin"
+    return None
+
+
+def create_text_index(
+    connection: Connection,
+    *,
+    table: str = TABLE,
+    concurrently: bool = False,
+    rum: bool | None = None,
+) -> str:
+    """Create the text index (RUM when the extension is installed, else GIN), dropping the
+    other kind and an invalid one (left by an interrupted build). `concurrently`: without
+    blocking writes (the connection must be in autocommit)."""
+    kind = "rum" if install_rum(connection, rum) else "gin"
+    name, other = f"{table}_{kind}", f"{table}_{'gin' if kind == 'rum' else 'rum'}"
+    how = "CONCURRENTLY " if concurrently else ""
+    valid = connection.execute(
+        text("SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass(:name)"),
+        {"name": name},
+    ).scalar()
+    if valid is False:
+        connection.execute(text(f"DROP INDEX {how}IF EXISTS {name}"))
+    if valid is not True:
+        using = "rum (tsv rum_tsvector_ops)" if kind == "rum" else "gin (tsv)"
+        connection.execute(text(f"CREATE INDEX {how}IF NOT EXISTS {name} ON {table} USING {using}"))
+    connection.execute(text(f"DROP INDEX {how}IF EXISTS {other}"))
+    return kind
+
+
+def drop_text_index(connection: Connection, *, concurrently: bool = False) -> None:
+    how = "CONCURRENTLY " if concurrently else ""
+    for name in (RUM_INDEX, GIN_INDEX):
+        connection.execute(text(f"DROP INDEX {how}IF EXISTS {name}"))
+
+
+def take_place(connection: Connection) -> None:
+    """The build table (with its indexes) becomes the table: the old one is dropped, so
+    readers wait only for this transaction's commit."""
+    connection.execute(text(f"DROP TABLE IF EXISTS {TABLE}"))
+    connection.execute(text(f"ALTER TABLE {BUILD} RENAME TO {TABLE}"))
+    for suffix in SUFFIXES:
+        connection.execute(
+            text(f"ALTER INDEX IF EXISTS {BUILD}_{suffix} RENAME TO {TABLE}_{suffix}")
+        )
+
+
+def drop(connection: Connection) -> None:
+    connection.execute(text(f"DROP TABLE IF EXISTS {TABLE}"))

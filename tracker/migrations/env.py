@@ -6,6 +6,8 @@ from logging.config import fileConfig
 from alembic import context
 from flask import current_app
 
+from tracker.search.postgres import schema as search_schema
+
 config = context.config
 if config.config_file_name is not None and not logging.getLogger().handlers:
     fileConfig(config.config_file_name, disable_existing_loggers=False)
@@ -33,14 +35,6 @@ def run_migrations_offline() -> None:
         context.run_migrations()
 
 
-def include_object(obj, name, type_, reflected, compare_to) -> bool:
-    """The search engine's table and indexes (PostgreSQL) are not models: autogenerate
-    leaves them alone."""
-    from tracker.search.postgres import schema
-
-    return not (reflected and compare_to is None and schema.owned(name))
-
-
 def run_migrations_online() -> None:
     def process_revision_directives(context_, revision, directives):
         if getattr(config.cmd_opts, "autogenerate", False) and directives[0].upgrade_ops.is_empty():
@@ -54,7 +48,7 @@ def run_migrations_online() -> None:
             process_revision_directives=process_revision_directives,
             render_as_batch=True,  # SQLite needs batch mode to alter tables
             compare_type=True,
-            include_object=include_object,
+            include_object=search_schema.include_object,  # its table is not a model
         )
         with context.begin_transaction():
             context.run_migrations()

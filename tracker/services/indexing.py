@@ -165,12 +165,10 @@ def _after_flush(session: Session, _flush_context) -> None:
 
 
 def _before_commit(session: Session) -> None:
-    """An in-database engine: write the index rows of the letters noted by the flushes, as
-    they are about to be committed (the last flush first), on the transaction's
-    connection. (A savepoint's commit leaves them to the outermost one.)"""
-    if session.in_nested_transaction() or not session.info.get("search_letters"):
-        return
-    if not _in_database():
+    """An in-database engine: write the index rows of the letters the flushes noted, as
+    they are about to be committed, on the transaction's connection. (Before the commit's
+    own flush, so flushed here first; a savepoint's commit leaves them to the outermost.)"""
+    if session.in_nested_transaction() or not _in_database():
         return
     engine = get_engine(current_app._get_current_object())
     for _ in range(10):  # reading the letters may flush more changes

@@ -84,6 +84,12 @@ def owned(name: str | None) -> bool:
     return name in OWNED
 
 
+def include_object(obj, name, type_, reflected, compare_to) -> bool:
+    """Alembic's filter: the search engine's table and indexes, in the database but not
+    among the models, are left alone (by autogenerate and by compare_metadata)."""
+    return not (reflected and compare_to is None and owned(name))
+
+
 def exists(connection: Connection) -> bool:
     return connection.execute(text(f"SELECT to_regclass('{TABLE}') IS NOT NULL")).scalar_one()
 

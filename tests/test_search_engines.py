@@ -1,0 +1,262 @@
+"""One suite for both search engines: the same cases on Whoosh and on PostgreSQL (with a RUM
+index, and with GIN where the rum extension is missing).
+
+The engine-independent cases of test_search_engine.py are collected here again with this
+module's ``engine`` and ``split_engine`` fixtures; the cases below them are written for
+any engine. PostgreSQL comes from ``postgres_cluster`` (a throwaway cluster)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import postgres_cluster
+import pytest
+from sqlalchemy import create_engine
+from test_search_engine import (  # noqa: F401  (the cases are collected again here)
+    ALL,
+    LIFTS,
+    PIECES,
+    SEED,
+    SPLIT_LETTERS,
+    TOILETS,
+    VILLAGE,
+    found,
+    letter_file_docs,
+    seed_doc,
+    test_a_dictionary_word_keeps_word_matching_unless_quoted,
+    test_a_name_broken_by_a_line_break_is_found_and_marked,
+    test_a_name_found_as_a_word_and_glued_to_a_title,
+    test_a_name_inside_a_longer_string_is_found_first,
+    test_all_words_required,
+    test_bare_string_is_segmented_and_its_words_anded,
+    test_empty_query,
+    test_facet_counts,
+    test_filters_are_exact,
+    test_hit_fields,
+    test_index_replaces_by_id_and_remove,
+    test_malformed_queries_never_raise,
+    test_or_and_exclusion,
+    test_or_and_exclusion_with_names,
+    test_phrase_needs_consecutive_words,
+    test_public_only_and_unit_restriction,
+    test_quoted_phrases_across_segmentations,
+    test_rebuild_replaces_everything,
+    test_seed_letter_found_by_word_phrase_name_and_numbers,
+    test_similar_letters,
+    test_snippets_are_escaped,
+    test_snippets_mark_matches,
+    test_sort_by_date_and_pagination,
+    test_terms_and_phrase_terms,
+    test_the_letter_with_the_name_ranks_above_letters_with_its_words_apart,
+    test_title_ranks_above_body,
+    test_two_character_words,
+    test_unbalanced_quote_reads_plain_words,
+    test_word_inside_a_longer_word,
+)
+
+from tracker.search import analysis
+from tracker.search.base import LetterDoc, SearchQuery
+from tracker.search.postgres import PostgresEngine, document, schema
+from tracker.search.whoosh_engine import WhooshEngine
+
+ENGINES = ["whoosh", "postgres", "postgres-gin"]
+
+
+pg_server = postgres_cluster.pg_server
+
+
+@pytest.fixture(scope="session")
+def pg_database(pg_server):
+    """One database for the engine cases (each starts with the engine's table dropped)."""
+    url = pg_server.create_database()
+    engine = create_engine(url)
+    yield engine
+    engine.dispose()
+    pg_server.drop_database(url)
+
+
+class Engines:
+    """Makes engines of one kind that share one store (an index folder, a database)."""
+
+    def __init__(self, kind: str, request, tmp_path) -> None:
+        self.kind = kind
+        self.folder = tmp_path / "index"
+        self.made: list = []
+        if kind != "whoosh":
+            self.db = request.getfixturevalue("pg_database")
+            with self.db.begin() as conn:
+                schema.drop(conn)
+
+    def __call__(self):
+        if self.kind == "whoosh":
+            eng = WhooshEngine(self.folder)
+        else:
+            eng = PostgresEngine(self.db, rum=None if self.kind == "postgres" else False)
+        self.made.append(eng)
+        return eng
+
+    def close(self) -> None:
+        for eng in self.made:
+            eng.close()
+
+
+@pytest.fixture(params=ENGINES)
+def engines(request, tmp_path):
+    made = Engines(request.param, request, tmp_path)
+    yield made
+    made.close()
+
+
+@pytest.fixture
+def engine(engines):
+    eng = engines()
+    eng.index(ALL)
+    return eng
+
+
+@pytest.fixture
+def split_engine(engines):
+    eng = engines()
+    eng.index(ALL + letter_file_docs() + SPLIT_LETTERS)
+    return eng
+
+
+def test_the_postgres_engines_use_the_index_they_say(engines):
+    if engines.kind == "whoosh":
+        pytest.skip("Whoosh has no text index kinds")
+    eng = engines()
+    eng.index([TOILETS])
+    assert eng.text_index() == ("rum" if engines.kind == "postgres" else "gin")
+
+
+# -- any engine ------------------------------------------------------------------------------
+
+
+def test_another_engine_on_the_same_store_sees_every_change(engines):
+    a, b = engines(), engines()
+    assert found(a, "公厕") == []
+    b.index([TOILETS])
+    assert found(a, "公厕") == [2]
+    b.remove([2])
+    assert found(a, "公厕") == []
+    b.rebuild([LIFTS])
+    assert found(a, "电梯") == [3] and a.ids() == {3}
+
+
+def test_reopening_keeps_the_letters(engines):
+    engines().index(ALL)
+    again = engines()
+    assert again.ids() == {d.id for d in ALL}
+    assert found(again, '"心理健康教育"') == [1]
+
+
+def test_long_and_very_common_strings(split_engine):
+    assert found(split_engine, "黄泥塘村村民反映村道路面破损严重")[0] == VILLAGE.id
+    assert found(split_engine, "黄泥塘" * 300) == [PIECES.id]  # no letter has it; the words apart
+
+
+def test_texts_with_punctuation_are_read_as_printed(engines):
+    eng = engines()
+    eng.index(
+        [
+            seed_doc(),
+            # the same units at the same distances, other punctuation between them
+            seed_doc(id=2, doc_number="穗教案[2022]119号", body="文号穗教案[2022]119号。"),
+            seed_doc(id=3, doc_number="穗教案〔2021〕119号", body="文号穗教案〔2021〕119号。"),
+        ]
+    )
+    assert found(eng, "穗教案〔2022〕119号") == [1]
+    assert found(eng, '"穗教案[2022]119号"') == [2]
+    assert set(found(eng, "穗教案 119号")) == {1, 2, 3}
+    assert found(eng, '"2022年5月"') == [1]  # a date without Han pairs in a row
+
+
+def test_a_very_long_letter_is_searched_to_its_end(engines):
+    """Beyond what a tsvector keeps (16,383 positions, 256 of a lexeme), texts are still
+    found exactly."""
+    filler = "本市持续推进各项民生工作，" * 1500  # 19,500 characters; 工作 1,500 times
+    tail = "最后，黄泥塘村的道路已经修好。"
+    long_letter = LetterDoc(id=40, title="很长的答复", body=filler + tail, public=True)
+    eng = engines()
+    eng.index([long_letter, VILLAGE, PIECES])
+    assert set(found(eng, '"黄泥塘村的道路"')) == {40}
+    ids = found(eng, "黄泥塘")  # the letters with the name, then the one with its words apart
+    assert set(ids[:2]) == {VILLAGE.id, 40} and ids[2:] == [PIECES.id]
+    assert found(eng, '"民生工作最后"') == []  # not across punctuation
+    assert found(eng, '"民生工作"') == [40]
+    assert eng.search(SearchQuery(text='"道路已经修好"')).hits[0].letter_id == 40
+    result = eng.search(SearchQuery(text="黄泥塘", public_only=True))
+    assert result.total == 3 and result.facets["year"] == [("2023", 2)]  # 40 has no date
+    pages = [eng.search(SearchQuery(text="黄泥塘", per_page=1, page=p)).hits for p in (1, 2, 3)]
+    assert [h.letter_id for p in pages for h in p] == ids
+
+
+def test_facets_and_pages_of_a_query_whose_texts_are_read(engines):
+    eng = engines()
+    docs = [
+        LetterDoc(
+            id=100 + n,
+            title=f"第{n}号答复",
+            body=f"文号穗教案〔2022〕{n}号，黄泥塘村。",
+            issuer="广州市教育局" if n % 2 else "广州市民政局",
+            letter_on=date(2022, 1, 1 + n),
+            public=True,
+        )
+        for n in range(1, 8)
+    ]
+    eng.index(docs)
+    result = eng.search(SearchQuery(text='"〕3号，黄泥塘"'))
+    assert [h.letter_id for h in result.hits] == [103]
+    pages = [
+        eng.search(SearchQuery(text='"号，黄泥塘"', per_page=3, page=p, sort="date"))
+        for p in (1, 2, 3)
+    ]
+    assert [p.total for p in pages] == [7, 7, 7]
+    assert [h.letter_id for p in pages for h in p.hits] == list(range(107, 100, -1))
+    assert pages[0].facets["issuer"] == [("广州市教育局", 4), ("广州市民政局", 3)]
+
+
+# -- the PostgreSQL engine's documents ---------------------------------------------------------
+
+
+def _lexemes(tsv: str) -> dict[str, list[tuple[int, str]]]:
+    out = {}
+    for m in re.finditer(r"'((?:[^']|'')*)':([0-9A-D,]+)", tsv):
+        out[m.group(1).replace("''", "'")] = [
+            (int(p.rstrip("ABCD")), p[-1] if p[-1] in "ABCD" else "D")
+            for p in m.group(2).split(",")
+        ]
+    return out
+
+
+@pytest.mark.parametrize("doc", [seed_doc(), LIFTS, VILLAGE, *letter_file_docs()[:3]])
+def test_every_lexeme_stands_where_its_text_is(doc):
+    """A unit at position p is the squeezed text's characters p-1, p, a word at p starts
+    there (so that a text's units at their distances are the text), each with its field's
+    weight: A title, B names and numbers, C body."""
+    squeezed = document.squeezed(doc)
+    weights = ""  # the weight of each position of the squeezed fields
+    for field_text, weight, _ in document.segments(doc):
+        weights += "DCBA"[weight] * len(analysis.squeeze(field_text)) + " "
+    lexemes = _lexemes(document.build(doc).tsv)
+    assert lexemes
+    for lex, positions in lexemes.items():
+        for pos, weight in positions:
+            assert weight == weights[pos - 1], (lex, pos)
+            if lex.startswith(document.MARK):
+                unit = lex[1:]
+                assert squeezed[pos - 1 : pos - 1 + len(unit)] == unit, lex
+            elif squeezed[pos - 1 : pos - 1 + len(lex)] != lex:  # a whole value with spaces
+                assert " " in lex, (lex, pos)
+    words = {lex for lex in lexemes if not lex.startswith(document.MARK)}
+    fields = [t for t, _, _ in document.segments(doc)]
+    assert set(analysis.analyse(fields).terms) <= words | {
+        analysis.normalize(t).strip() for t in fields
+    }
+
+
+def test_a_letter_beyond_the_positions_is_marked_incomplete():
+    assert document.build(seed_doc()).complete
+    assert not document.build(LetterDoc(id=1, body="心理" * 9000)).complete  # 18,000 characters
+    assert not document.build(LetterDoc(id=1, body="工作，" * 300)).complete  # 300 times a pair

@@ -1,0 +1,309 @@
+"""The application on PostgreSQL with the postgres search engine: the pages and commands
+answer as they do with Whoosh, the index is written in the transaction that changes the
+letters (no outbox), every app and process on the database sees a change at once, imports,
+reindex, the migration and the choice of engine.
+
+The view and index cases of test_search_views.py and test_index_sync.py are collected here
+again, with this module's ``app``: a PostgreSQL database of its own for each test."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+import postgres_cluster
+import pytest
+import test_index_sync
+import test_search_views
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from conftest import app_settings, close
+from sqlalchemy import inspect, text
+from test_search_views import SEED
+
+from tracker import create_app
+from tracker.extensions import db
+from tracker.models import ReplyLetter, SearchOutbox
+from tracker.search import engine_name, get_engine
+from tracker.search.postgres import PostgresEngine, schema
+from tracker.search.postgres import engine as pg_engine
+from tracker.services import search, vocab
+
+pg_server = postgres_cluster.pg_server
+# the cases of the Whoosh app collected again, with this module's app
+letters = test_index_sync.letters
+test_committed_changes_reach_the_index = test_index_sync.test_committed_changes_reach_the_index
+test_a_rolled_back_save_leaves_no_trace = test_index_sync.test_a_rolled_back_save_leaves_no_trace
+test_search_never_returns_a_letter_the_database_lost = (
+    test_index_sync.test_search_never_returns_a_letter_the_database_lost
+)
+test_concurrent_writers_lose_no_update = test_index_sync.test_concurrent_writers_lose_no_update
+corpus = test_search_views.corpus
+test_search_page_finds_highlights_and_facets = (
+    test_search_views.test_search_page_finds_highlights_and_facets
+)
+test_search_finds_a_village_name_inside_a_longer_name = (
+    test_search_views.test_search_finds_a_village_name_inside_a_longer_name
+)
+test_search_page_is_helpful_when_empty_or_malformed = (
+    test_search_views.test_search_page_is_helpful_when_empty_or_malformed
+)
+test_public_search_shows_only_published_replies = (
+    test_search_views.test_public_search_shows_only_published_replies
+)
+test_restricted_replies_stay_in_their_unit = (
+    test_search_views.test_restricted_replies_stay_in_their_unit
+)
+test_cli_search_json_fields = test_search_views.test_cli_search_json_fields
+test_similar_replies_on_letter_and_proposal_pages = (
+    test_search_views.test_similar_replies_on_letter_and_proposal_pages
+)
+test_making_a_disclosure_mode_public_updates_the_public_search = (
+    test_search_views.test_making_a_disclosure_mode_public_updates_the_public_search
+)
+
+
+def _settings(tmp_path, url: str, **extra) -> dict:
+    return {**app_settings(tmp_path), "DATABASE_URL": url, **extra}
+
+
+@pytest.fixture
+def pg_url(pg_server):
+    url = pg_server.create_database()
+    yield url
+    pg_server.drop_database(url)
+
+
+@pytest.fixture
+def app(pg_url, tmp_path):
+    app = create_app(_settings(tmp_path, pg_url))
+    with app.app_context():
+        db.create_all()
+        vocab.ensure_defaults()
+        db.session.commit()
+    yield app
+    close(app)
+
+
+def _found(app, words: str, **kw) -> list[int]:
+    with app.app_context():
+        return [h.letter_id for h in search.run(words, per_page=50, **kw).hits]
+
+
+def _count(app, sql: str) -> int:
+    with app.app_context():
+        return db.session.execute(text(sql)).scalar_one()
+
+
+def test_the_app_on_postgresql_searches_with_postgresql(app):
+    assert isinstance(get_engine(app), PostgresEngine)
+    assert get_engine(app).text_index() == "rum"
+
+
+# -- written with the letters ------------------------------------------------------------------
+
+
+def test_letters_are_indexed_in_their_own_transaction_without_an_outbox(app, letters, monkeypatch):
+    assert _count(app, "SELECT count(*) FROM letter_search") == len(letters)
+    assert _count(app, "SELECT count(*) FROM search_outbox") == 0
+    engine = get_engine(app)
+
+    def fail(connection, docs, removed=()):
+        raise OSError("the index row cannot be written")
+
+    monkeypatch.setattr(engine, "write", fail)
+    with app.app_context():
+        db.session.get(ReplyLetter, letters[0]).body += "\n新增内容：校园足球特色学校。"
+        with pytest.raises(OSError):
+            db.session.commit()  # the index row fails: so does the letter's change
+        db.session.rollback()
+        assert "校园足球" not in db.session.get(ReplyLetter, letters[0]).body
+    monkeypatch.undo()
+    with app.app_context():
+        db.session.get(ReplyLetter, letters[0]).body += "\n新增内容：校园足球特色学校。"
+        db.session.commit()
+    assert _found(app, "校园足球") == [letters[0]]
+    assert _count(app, "SELECT count(*) FROM search_outbox") == 0
+
+
+def test_a_deleted_letter_leaves_the_index_with_its_commit(app, letters):
+    with app.app_context():
+        db.session.delete(db.session.get(ReplyLetter, letters[3]))
+        db.session.commit()
+    assert _count(app, f"SELECT count(*) FROM letter_search WHERE letter_id = {letters[3]}") == 0
+
+
+def test_two_apps_on_one_database_see_every_change_at_once(app, letters, tmp_path):
+    other = create_app(dict(app.config, TESTING=True))  # a second server
+    assert sorted(_found(other, "心理")) == sorted(letters)
+    with other.app_context():
+        db.session.get(ReplyLetter, letters[1]).body += "\n游泳池开放时间延长。"
+        db.session.commit()
+    assert _found(app, "游泳池") == [letters[1]]
+    with app.app_context():
+        db.session.get(ReplyLetter, letters[1]).body += "\n营养午餐标准提高。"
+        db.session.commit()
+    assert _found(other, "营养午餐") == [letters[1]] == _found(app, "营养午餐")
+    close(other)
+
+
+def test_letters_left_in_an_outbox_by_the_whoosh_engine_are_applied_on_start(app, letters):
+    with app.app_context():  # as if changed while the app ran with Whoosh
+        db.session.execute(
+            text("UPDATE reply_letter SET body = body || '书法进校园活动。' WHERE id = :i"),
+            {"i": letters[2]},
+        )
+        db.session.add(SearchOutbox(letter_id=letters[2], op="upsert"))
+        db.session.commit()
+    assert _found(app, "书法") == []
+    restarted = create_app(dict(app.config, TESTING=True))
+    assert _found(restarted, "书法") == [letters[2]]
+    assert _count(restarted, "SELECT count(*) FROM search_outbox") == 0
+    close(restarted)
+
+
+def test_a_large_import_sets_the_rum_index_aside_and_builds_it_again(
+    app, runner, tmp_path, monkeypatch, caplog
+):
+    monkeypatch.setattr(pg_engine, "BULK_MIN", 3)
+    folder = tmp_path / "many"
+    folder.mkdir()
+    seed = SEED.read_text(encoding="utf-8")
+    for n in range(8):
+        (folder / f"l{n}.txt").write_text(
+            seed.replace("20222174", f"2022310{n}").replace("119号", f"{300 + n}号"),
+            encoding="utf-8",
+        )
+    with caplog.at_level(logging.INFO, logger=pg_engine.__name__):
+        result = runner.invoke(args=["import-letters", str(folder)])
+    assert result.exit_code == 0, result.output
+    assert any("set aside" in r.getMessage() for r in caplog.records)
+    assert any("rum index built" in r.getMessage() for r in caplog.records)
+    engine = get_engine(app)
+    engine._forget_index()
+    assert engine.text_index() == "rum"
+    assert len(_found(app, '"心理健康教育"')) == 8
+    with app.app_context():
+        assert "穗教案〔2022〕305号" in [
+            h.doc_number for h in search.run("穗教案〔2022〕305号").hits
+        ]
+
+
+def test_reindex_rebuilds_the_table_in_place(app, runner, letters):
+    with app.app_context():
+        db.session.execute(text("DELETE FROM letter_search"))  # behind the tracker's back
+        db.session.commit()
+    assert _found(app, "心理") == []
+    result = runner.invoke(args=["reindex"])
+    assert result.exit_code == 0 and "index rebuilt: 4 letters" in result.output
+    assert sorted(_found(app, "心理")) == sorted(letters)
+    with app.app_context():
+        names = {i["name"] for i in inspect(db.engine).get_indexes(schema.TABLE)}
+    assert schema.RUM_INDEX in names and not any("build" in n for n in names)
+
+
+def test_health_of_the_postgres_engine(app, browser, letters):
+    body = browser.client.get("/healthz").get_json()
+    assert body == {"status": "ok", "database": "ok", "index": "ok", "index_pending": 0}
+
+
+# -- the views cannot tell the engines apart ------------------------------------------------
+
+
+def _results(page: str) -> str:
+    """The result list of a search page, as a reader sees it."""
+    found = re.search(r'<div class="search-layout">.*?(?=</main>)', page, re.S)
+    assert found, page[:500]
+    return re.sub(r"\s+", " ", found.group(0))
+
+
+def test_the_search_pages_are_the_same_on_both_engines(app, corpus, people, tmp_path):
+    """The same letters imported into an app with Whoosh on SQLite: the pages in date order
+    (relevance is each engine's own) and the counts are the same."""
+    whoosh_dir = tmp_path / "whoosh"
+    whoosh_dir.mkdir()
+    twin = create_app(
+        _settings(
+            whoosh_dir,
+            f"sqlite:///{whoosh_dir / 'test.db'}",
+            INDEX_DIR=str(whoosh_dir / "index"),
+        )
+    )
+    with twin.app_context():
+        db.create_all()
+        vocab.ensure_defaults()
+        db.session.commit()
+    twin_runner = twin.test_cli_runner()
+    for username, role, unit in (("liaison", "liaison", None), ("clerk", "clerk", "广州市教育局")):
+        args = ["create-user", username, "--role", role, "--password-stdin"]
+        args += ["--unit", unit] if unit else []
+        assert twin_runner.invoke(args=args, input="correct-horse-9\n").exit_code == 0
+    folder = tmp_path / "letters"
+    assert twin_runner.invoke(args=["import-letters", str(folder)]).exit_code == 0
+    assert engine_name(twin.config) == "whoosh" and engine_name(app.config) == "postgres"
+
+    def pages(application):
+        from conftest import Browser
+
+        browser = Browser(application.test_client())
+        out = [_results(browser.get(f"/public/?q={q}").get_data(as_text=True)) for q in ("心理",)]
+        browser.login("clerk")
+        for query in ("心理&sort=date", "心理 教师&sort=date", "公厕", '"心理健康教育"&sort=date'):
+            out.append(_results(browser.get(f"/search?q={query}").get_data(as_text=True)))
+        return out
+
+    expected = pages(twin)
+    assert "共找到 1 件答复" in expected[0] and "共找到 3 件答复" in expected[1]
+    assert "<mark>心理</mark>" in expected[1] and "答复单位" in expected[1]
+    assert pages(app) == expected
+    close(twin)
+
+
+# -- the migration and the choice of engine --------------------------------------------------
+
+
+def test_init_db_creates_the_search_table_on_postgresql_and_fills_it(pg_url, tmp_path):
+    fresh = create_app(_settings(tmp_path, pg_url))
+    runner = fresh.test_cli_runner()
+    result = runner.invoke(args=["init-db"])
+    assert result.exit_code == 0 and "database created" in result.output, result.output
+    with fresh.app_context(), db.engine.connect() as connection:
+        names = {i["name"] for i in inspect(connection).get_indexes(schema.TABLE)}
+        assert schema.RUM_INDEX in names
+        context = MigrationContext.configure(
+            connection, opts={"include_object": schema.include_object}
+        )
+        assert compare_metadata(context, db.metadata) == []
+    letters_folder = tmp_path / "letters"
+    letters_folder.mkdir()
+    (letters_folder / "seed.txt").write_text(SEED.read_text(encoding="utf-8"), encoding="utf-8")
+    assert runner.invoke(args=["import-letters", str(letters_folder)]).exit_code == 0
+    with fresh.app_context():  # as before the migration: letters and an empty table
+        db.session.execute(text("DELETE FROM letter_search"))
+        db.session.commit()
+    result = runner.invoke(args=["init-db"])
+    assert "search index built in the database: 1 letters" in result.output, result.output
+    assert _found(fresh, "曾志伟") != []
+    close(fresh)
+
+
+def test_init_db_on_sqlite_makes_no_search_table(tmp_path):
+    fresh = create_app(_settings(tmp_path, f"sqlite:///{tmp_path / 'cli.db'}"))
+    assert fresh.test_cli_runner().invoke(args=["init-db"]).exit_code == 0
+    with fresh.app_context():
+        assert not inspect(db.engine).has_table(schema.TABLE)
+    close(fresh)
+
+
+def test_the_engine_follows_the_database_unless_told(pg_url, tmp_path):
+    sqlite = f"sqlite:///{tmp_path / 'x.db'}"
+    assert engine_name({"DATABASE_URL": sqlite}) == "whoosh"
+    assert engine_name({"DATABASE_URL": pg_url}) == "postgres"
+    assert engine_name({"DATABASE_URL": pg_url, "SEARCH_ENGINE": "Whoosh"}) == "whoosh"
+    with pytest.raises(ValueError, match="PostgreSQL"):
+        create_app(_settings(tmp_path, sqlite, SEARCH_ENGINE="postgres"))
+    with pytest.raises(ValueError, match="whoosh, postgres"):
+        create_app(_settings(tmp_path, pg_url, SEARCH_ENGINE="elastic"))
+    whoosh_on_pg = create_app(_settings(tmp_path, pg_url, SEARCH_ENGINE="whoosh"))
+    assert type(get_engine(whoosh_on_pg)).__name__ == "WhooshEngine"
+    close(whoosh_on_pg)

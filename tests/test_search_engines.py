@@ -58,7 +58,7 @@ from test_search_engine import (  # noqa: F401  (the cases are collected again h
 from tracker.search import analysis
 from tracker.search.base import LetterDoc, SearchQuery
 from tracker.search.postgres import PostgresEngine, document, schema
-from tracker.search.whoosh_engine import WhooshEngine
+from tracker.search.whoosh.engine import WhooshEngine
 
 ENGINES = ["whoosh", "postgres", "postgres-gin"]
 
@@ -122,12 +122,14 @@ def split_engine(engines):
     return eng
 
 
-def test_the_postgres_engines_use_the_index_they_say(engines):
-    if engines.kind == "whoosh":
-        pytest.skip("Whoosh has no text index kinds")
-    eng = engines()
+@pytest.mark.parametrize(("rum", "kind"), [(None, "rum"), (False, "gin")])
+def test_the_postgres_engine_uses_rum_when_it_can(pg_database, rum, kind):
+    with pg_database.begin() as conn:
+        schema.drop(conn)
+    eng = PostgresEngine(pg_database, rum=rum)
     eng.index([TOILETS])
-    assert eng.text_index() == ("rum" if engines.kind == "postgres" else "gin")
+    assert eng.text_index() == kind
+    assert found(eng, "公厕") == [2]
 
 
 # -- any engine ------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from datetime import date
 import pytest
 
 from tracker.search import analysis
-from tracker.search.base import FACETS, LetterDoc, SearchQuery
+from tracker.search.base import FACETS, LetterDoc, SearchQuery, start
 from tracker.search.whoosh import query
 from tracker.search.whoosh.query import (
     B_BODY,
@@ -139,7 +139,7 @@ LETTERS = [TOILETS, TOILETS_APART, LIFTS, VILLAGE]
 def search(snap: Snapshot, text: str = "", **kw) -> tuple:
     """(total, [(letter id, score)] of the page, facets) as the engine would answer."""
     q = SearchQuery(text=text, **kw)
-    result, parsed, filters = query.start(q)
+    result, parsed, filters = start(q)
     assert result.error is None
     page = query.rank(snap, q, result, parsed, filters)
     return result.total, [(snap.ids[d], score) for d, score in page], result.facets

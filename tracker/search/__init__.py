@@ -2,8 +2,9 @@
 
 ``get_engine(app)`` returns the process's engine, chosen by ``TRACKER_SEARCH_ENGINE``
 (``engine_name``): ``whoosh`` (an index folder, ``INDEX_DIR``; ``tracker.search.whoosh`` is
-the only package that imports Whoosh) or ``postgres`` (a table of the application's PostgreSQL database,
-``tracker.search.postgres``); by default ``postgres`` when the database is PostgreSQL."""
+the only package that imports Whoosh) or ``postgres`` (a table of the application's
+PostgreSQL database, ``tracker.search.postgres``); by default ``postgres`` when the database
+is PostgreSQL."""
 
 from __future__ import annotations
 

@@ -48,7 +48,7 @@ with warnings.catch_warnings():
     from whoosh.index import LockError
 
 from tracker.search import analysis, snippets
-from tracker.search.base import Hit, LetterDoc, SearchQuery, SearchResult, SimilarHit
+from tracker.search.base import Hit, LetterDoc, SearchQuery, SearchResult, SimilarHit, start
 from tracker.search.whoosh import merges, w3
 from tracker.search.whoosh.helper import Helper
 from tracker.search.whoosh.query import (
@@ -58,7 +58,6 @@ from tracker.search.whoosh.query import (
     key_terms,
     rank,
     similar_docs,
-    start,
 )
 from tracker.search.whoosh.schema import (
     COMPATIBLE_VERSIONS,

@@ -33,7 +33,7 @@ from itertools import islice, repeat
 from typing import Protocol
 
 from tracker.search import analysis
-from tracker.search.base import FACETS, LetterDoc, SearchQuery, SearchResult
+from tracker.search.base import FACETS, LetterDoc, SearchQuery, SearchResult, facet_lists
 
 PAIRS = "pairs"  # the field of character pairs (tracker-search-4)
 # field boosts (BM25F weights); the order is the order phrases are checked in
@@ -566,7 +566,7 @@ def allowed(
 
 
 def facet_counts(snap: Snapshot, docs) -> dict[str, list[tuple[str, int]]]:
-    out: dict[str, list[tuple[str, int]]] = {}
+    counts: dict[str, Counter] = {}
     matched = None
     if len(docs) >= FACET_MASK_MIN:  # a byte a document, as one big int
         flags = bytearray(snap.n_all)
@@ -575,35 +575,13 @@ def facet_counts(snap: Snapshot, docs) -> dict[str, list[tuple[str, int]]]:
     for name in FACETS:
         masks = snap.facet_masks(name) if matched is not None else None
         if masks is not None:
-            counts = Counter({v: (matched & m).bit_count() for v, m in masks.items()})
-            counts = +counts  # drop the zeros
+            counts[name] = Counter({v: (matched & m).bit_count() for v, m in masks.items()})
         else:
-            counts = Counter(map(snap.facets[name].__getitem__, docs))
-        counts.pop("", None)
-        if name == "year":
-            out[name] = sorted(counts.items(), reverse=True)
-        else:
-            out[name] = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-    return out
+            counts[name] = Counter(map(snap.facets[name].__getitem__, docs))
+    return facet_lists(counts)
 
 
 # -- a search -----------------------------------------------------------------------------
-
-
-def start(query: SearchQuery) -> tuple[SearchResult, analysis.ParsedQuery, dict[str, str]]:
-    """The result to fill (page, size, the words searched, or the query's error), the
-    parsed query and the facet filters in force."""
-    page = max(1, int(query.page or 1))
-    per_page = min(max(1, int(query.per_page or 20)), 1000)
-    result = SearchResult(page=page, per_page=per_page)
-    parsed = analysis.parse_query(query.text or "")
-    result.terms = parsed.terms()
-    filters = {
-        k: str(v) for k, v in (query.filters or {}).items() if k in FACETS and v not in (None, "")
-    }
-    if parsed.error:
-        result.error = parsed.error
-    return result, parsed, filters
 
 
 def rank(
@@ -641,31 +619,10 @@ def rank(
 
 
 def key_terms(snap: Snapshot, text: str, limit: int = 10) -> list[tuple[str, float]]:
-    """The words that characterise `text`: frequent in it, rare in the index (a long
-    text's words must occur twice, so that a name or a number mentioned once does not
-    count)."""
-    n = snap.n_docs
-    words = [
-        w
-        for w in analysis.main_words(text or "")
-        if len(w) >= 2
-        and not w.isdigit()
-        and w not in STOP_WORDS
-        and not (w.isascii() and len(w) < 3)
-    ]
-    tf = Counter(words)
-    min_tf = 2 if len(words) >= 300 else 1
-    scored = []
-    for word, freq in tf.items():
-        if freq < min_tf:
-            continue
-        df = snap.doc_frequency(word)
-        if df == 0 or (n >= 20 and df > 0.3 * n):
-            continue
-        idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
-        scored.append((word, (1 + math.log(freq)) * idf))
-    scored.sort(key=lambda kv: (-kv[1], kv[0]))
-    return scored[:limit]
+    """The words that characterise `text` (``analysis.key_terms``), by the snapshot's
+    document frequencies."""
+    counts = analysis.key_word_counts(text or "")
+    return analysis.key_terms(counts, snap.doc_frequency, snap.n_docs, limit)
 
 
 def similar_docs(
@@ -693,14 +650,3 @@ def similar_docs(
     cands = scores if ok is None else (d for d in scores if ok(d))
     top = heapq.nlargest(limit, cands, key=scores.__getitem__)
     return [(d, scores[d]) for d in top]
-
-
-# words common to reply letters, never the key terms of one
-_STOP_TEXT = """
-我们 你们 您们 他们 有关 关于 进行 工作 建议 提案 议案 答复 办理 代表 委员 感谢 关心 支持
-意见 情况 相关 开展 加强 推进 进一步 目前 下一步 以及 同时 一是 二是 三是 四是 五是 其中
-已经 没有 可以 通过 根据 按照 及时 认真 研究 收悉 如下 现将 联系人 联系电话 电话 抄送 公开
-方式 主动 市府 办公厅 我局 我委 我市 全市 各区 有关部门 单位 部门 年度 时间 要求 问题 方面
-重要 重视 高度 落实 继续 不断 积极 努力 切实 持续 逐步 全面 充分 更加 做好 提出 提升 提高
-"""
-STOP_WORDS = frozenset(_STOP_TEXT.split())

@@ -42,8 +42,15 @@ lint: $(VENV)/.installed-test
 test: lint
 	$(BIN)/pytest
 
+$(VENV)/.installed-postgres: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[postgres]'
+	@touch $@ $(VENV)/.installed
+
 # Import, index and search speed; BENCH_LETTERS, BENCH_CORPUS, BENCH_QUERIES override.
-bench: $(VENV)/.installed
+# BENCH_ENGINE=postgres measures the PostgreSQL engine: on BENCH_POSTGRES_URL (a server the
+# bench creates and drops a database on), else on a throwaway cluster of the installed
+# PostgreSQL (see tracker/bench.py).
+bench: $(VENV)/.installed $(if $(filter postgres,$(BENCH_ENGINE)),$(VENV)/.installed-postgres)
 	$(BIN)/python -m tracker.bench
 
 # Pages under load at 100,000 letters (wrk); LOADTEST_LETTERS, WORKERS, TRACKER_DATABASE_URL

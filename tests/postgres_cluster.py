@@ -1,114 +1,28 @@
-"""A throwaway PostgreSQL cluster for the tests that need one.
+"""The PostgreSQL server of the test session (``tracker.pgcluster``).
 
-``TRACKER_TEST_POSTGRES_URL`` (a server URL, e.g. ``postgresql+psycopg://postgres@/postgres?
-host=/tmp/pg&port=5433``) uses a running server, on which the tests create and drop
-databases of their own. Otherwise the PostgreSQL binaries (``initdb``, ``pg_ctl``: on the
-PATH or in ``/usr/lib/postgresql/*/bin``) start a cluster in a temporary folder, on a Unix
-socket there, with durability off (a test cluster); as root, it runs as the ``postgres``
-user. Without either, the tests that need PostgreSQL are skipped (they never are where
-the binaries exist).
+``TRACKER_TEST_POSTGRES_URL`` (a server URL) uses a running server, on which the tests
+create and drop databases of their own; otherwise a throwaway cluster is started from the
+installed binaries. Without either, the tests that need PostgreSQL are skipped: they never
+are where the binaries exist.
 """
 
 from __future__ import annotations
 
 import os
-import pwd
-import shutil
-import subprocess
-import tempfile
-import uuid
-from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+
+from tracker.pgcluster import Cluster, binaries
 
 ENV = "TRACKER_TEST_POSTGRES_URL"
 
 
-def binaries() -> Path | None:
-    """The folder with initdb and pg_ctl (the newest installed), or None."""
-    found = shutil.which("pg_ctl")
-    if found and shutil.which("initdb"):
-        return Path(found).parent
-    versions = sorted(
-        Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"),
-        key=lambda p: int(p.parent.parent.name) if p.parent.parent.name.isdigit() else 0,
-    )
-    return versions[-1].parent if versions else None
-
-
-def available() -> bool:
-    return bool(os.environ.get(ENV)) or binaries() is not None
-
-
-class Cluster:
-    """A server the tests may create databases on."""
-
-    def __init__(self) -> None:
-        self.folder: Path | None = None
-        url = os.environ.get(ENV)
-        if url:
-            self.server_url = make_url(url)
-            return
-        bin_dir = binaries()
-        if bin_dir is None:
-            raise RuntimeError("no PostgreSQL binaries")
-        self.bin = bin_dir
-        self.folder = Path(tempfile.mkdtemp(prefix="tracker-pg-"))
-        self.user = None
-        if os.geteuid() == 0:  # initdb refuses root
-            self.user = pwd.getpwnam("postgres")
-            os.chown(self.folder, self.user.pw_uid, self.user.pw_gid)
-        data = self.folder / "data"
-        self._run("initdb", "-D", str(data), "-A", "trust", "-U", "postgres", "-E", "UTF8")
-        options = (
-            f"-k {self.folder} -p 5432 -c listen_addresses= -c fsync=off "
-            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=60"
-        )
-        self._run(
-            "pg_ctl", "-D", str(data), "-o", options, "-l", str(self.folder / "log"), "-w", "start"
-        )
-        self.server_url = make_url(
-            f"postgresql+psycopg://postgres@/postgres?host={self.folder}&port=5432"
-        )
-
-    def _run(self, program: str, *args: str) -> None:
-        command = [str(self.bin / program), *args]
-        if self.user is not None:
-            command = ["runuser", "-u", "postgres", "--", *command]
-        subprocess.run(command, check=True, capture_output=True, cwd=self.folder)
-
-    def create_database(self) -> str:
-        """A new empty database; its URL."""
-        name = f"t_{uuid.uuid4().hex[:12]}"
-        engine = create_engine(self.server_url, isolation_level="AUTOCOMMIT")
-        with engine.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE template0 ENCODING UTF8'))
-        engine.dispose()
-        return self.server_url.set(database=name).render_as_string(hide_password=False)
-
-    def drop_database(self, url: str) -> None:
-        name = make_url(url).database
-        engine = create_engine(self.server_url, isolation_level="AUTOCOMMIT")
-        with engine.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        engine.dispose()
-
-    def stop(self) -> None:
-        if self.folder is None:
-            return
-        try:
-            self._run("pg_ctl", "-D", str(self.folder / "data"), "-m", "immediate", "stop")
-        finally:
-            shutil.rmtree(self.folder, ignore_errors=True)
-
-
 @pytest.fixture(scope="session")
 def pg_server():
-    """The cluster of the test session (a module uses it as ``pg_server = pg_server``)."""
-    if not available():
-        pytest.skip("PostgreSQL is not installed (no initdb/pg_ctl, no " + ENV + ")")
-    cluster = Cluster()
+    """The session's server (a test module takes it as ``pg_server = pg_server``)."""
+    url = os.environ.get(ENV)
+    if not url and binaries() is None:
+        pytest.skip(f"PostgreSQL is not installed (no initdb/pg_ctl, no {ENV})")
+    cluster = Cluster(url)
     yield cluster
     cluster.stop()

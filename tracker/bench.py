@@ -4,11 +4,16 @@ Environment:
 - BENCH_LETTERS (default 20000): how many synthetic letters to generate;
 - BENCH_CORPUS=DIR: benchmark an existing folder of letters instead of generating one;
 - BENCH_QUERIES=FILE: one query a line, as a user types it, instead of the built-in set;
-- BENCH_SEED (default 1), BENCH_DIR (default: a temporary folder, removed afterwards).
+- BENCH_SEED (default 1), BENCH_DIR (default: a temporary folder, removed afterwards);
+- BENCH_ENGINE (default whoosh): the search engine, whoosh or postgres;
+- BENCH_DATABASE (default: sqlite for whoosh, postgresql for postgres): the database;
+- BENCH_POSTGRES_URL: on PostgreSQL, a server the bench may create (and then drop) a
+  database on; without it, a throwaway cluster is started from the installed PostgreSQL
+  binaries in BENCH_DIR (PG_SETTINGS below: durable, as a server is).
 
 The last line printed is
-{"letters", "import_letters_per_s", "index_mb", "search_p50_ms", "search_p95_ms",
- "search_max_ms"}; lines before it go to standard error.
+{"letters", "engine", "database", "import_letters_per_s", "index_mb", "search_p50_ms",
+ "search_p95_ms", "search_max_ms"}; lines before it go to standard error.
 """
 
 from __future__ import annotations
@@ -144,7 +149,48 @@ def folder_mb(path: Path) -> float:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 1e6
 
 
+# the throwaway cluster's settings: PostgreSQL's defaults (durable), with the memory a
+# small server would be given
+PG_SETTINGS = "-c shared_buffers=1GB -c max_wal_size=4GB -c maintenance_work_mem=256MB"
+
+
 def main() -> int:
+    engine = os.environ.get("BENCH_ENGINE", "whoosh").strip().lower()
+    if engine not in ("whoosh", "postgres"):
+        log(f"BENCH_ENGINE must be whoosh or postgres, not {engine!r}")
+        return 2
+    from tracker.pgcluster import Cluster, binaries
+
+    kind = os.environ.get("BENCH_DATABASE") or ("sqlite" if engine == "whoosh" else "postgresql")
+    if kind not in ("sqlite", "postgresql") or (engine, kind) == ("postgres", "sqlite"):
+        log(f"BENCH_DATABASE must be sqlite or postgresql (postgresql for postgres): {kind!r}")
+        return 2
+    url = os.environ.get("BENCH_POSTGRES_URL")
+    if kind == "postgresql" and not url and binaries() is None:
+        log("PostgreSQL needs BENCH_POSTGRES_URL or the PostgreSQL binaries")
+        return 2
+    work = Path(os.environ.get("BENCH_DIR") or tempfile.mkdtemp(prefix="tracker-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    work.chmod(0o755)  # the cluster's own user reaches its folder inside
+    try:
+        if kind == "sqlite":
+            return run(engine, work, None)
+        cluster = Cluster(url, options=PG_SETTINGS, parent=str(work))
+        try:
+            database = cluster.create_database("tracker_bench")
+            try:
+                return run(engine, work, database)
+            finally:
+                cluster.drop_database(database)
+        finally:
+            cluster.stop()
+    finally:
+        if not os.environ.get("BENCH_DIR"):
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def run(engine: str, work: Path, database: str | None) -> int:
+    """Import and search with `engine`, on `database` (a URL) or a SQLite file in `work`."""
     from tracker import create_app
     from tracker.extensions import db
     from tracker.services import indexing, search, vocab
@@ -153,83 +199,97 @@ def main() -> int:
     letters = int(os.environ.get("BENCH_LETTERS", "20000"))
     seed = int(os.environ.get("BENCH_SEED", "1"))
     corpus = os.environ.get("BENCH_CORPUS")
-    work = Path(os.environ.get("BENCH_DIR") or tempfile.mkdtemp(prefix="tracker-bench-"))
-    keep = bool(os.environ.get("BENCH_DIR"))
-    work.mkdir(parents=True, exist_ok=True)
-    try:
-        if corpus:
-            folder = Path(corpus)
-        else:
-            from tracker.letters.synth import write_corpus
+    if corpus:
+        folder = Path(corpus)
+    else:
+        from tracker.letters.synth import write_corpus
 
-            folder = work / "corpus"
-            if not folder.is_dir() or len(list(folder.glob("*.txt"))) != letters:
-                shutil.rmtree(folder, ignore_errors=True)
-                started = time.perf_counter()
-                write_corpus(folder, letters, seed)
-                log(f"generated {letters} letters in {time.perf_counter() - started:.1f} s")
-        db_path, index_dir = work / "bench.db", work / "index"
-        db_path.unlink(missing_ok=True)
-        shutil.rmtree(index_dir, ignore_errors=True)
-        app = create_app(
-            {
-                "SECRET_KEY": "bench",
-                "DATABASE_URL": f"sqlite:///{db_path}",
-                "INDEX_DIR": str(index_dir),
-            }
-        )
-        with app.app_context():
-            db.create_all()
-            vocab.ensure_defaults()
-            db.session.commit()
-            files = list(iter_files([folder]))
-            importer = Importer()
+        folder = work / "corpus"
+        if not folder.is_dir() or len(list(folder.glob("*.txt"))) != letters:
+            shutil.rmtree(folder, ignore_errors=True)
             started = time.perf_counter()
-            counts: dict[str, int] = {}
-            with indexing.deferred(db.session()):
-                for number, outcome in enumerate(importer.import_many(files), 1):
-                    status = outcome.status
-                    counts[status] = counts.get(status, 0) + 1
-                    if number % 500 == 0:
-                        db.session.commit()
-                    if number % 5000 == 0:
-                        log(f"  {number} letters, {number / (time.perf_counter() - started):.0f}/s")
-                db.session.commit()
-            elapsed = time.perf_counter() - started
-            log(f"imported {len(files)} files in {elapsed:.1f} s: {counts}")
-
-            queries = load_queries(os.environ.get("BENCH_QUERIES"))
-            for text, filters in queries[:5]:  # warm up the searcher and caches
-                search.run(text, filters=filters)
-            timings = []
-            slowest: list[tuple[float, str]] = []
-            for text, filters in queries:
-                started_q = time.perf_counter()
-                result = search.run(text, filters=filters, per_page=20)
-                ms = (time.perf_counter() - started_q) * 1000
-                timings.append(ms)
-                slowest.append((ms, f"{text} {filters or ''} -> {result.total}"))
-            slowest.sort(reverse=True)
-            log(
-                f"{len(queries)} queries; slowest: "
-                + "; ".join(f"{ms:.0f} ms {q}" for ms, q in slowest[:5])
-            )
-        timings.sort()
-        figures = {
-            "letters": counts.get("imported", 0)
-            + counts.get("flagged", 0)
-            + counts.get("updated", 0),
-            "import_letters_per_s": round(len(files) / elapsed, 1),
-            "index_mb": round(folder_mb(index_dir), 1),
-            "search_p50_ms": round(statistics.median(timings), 1),
-            "search_p95_ms": round(timings[max(0, int(len(timings) * 0.95) - 1)], 1),
-            "search_max_ms": round(timings[-1], 1),
+            write_corpus(folder, letters, seed)
+            log(f"generated {letters} letters in {time.perf_counter() - started:.1f} s")
+    db_path, index_dir = work / "bench.db", work / "index"
+    db_path.unlink(missing_ok=True)
+    shutil.rmtree(index_dir, ignore_errors=True)
+    app = create_app(
+        {
+            "SECRET_KEY": "bench",
+            "DATABASE_URL": database or f"sqlite:///{db_path}",
+            "INDEX_DIR": str(index_dir),
+            "SEARCH_ENGINE": engine,
         }
-        print(json.dumps(figures), flush=True)
-        return 0
-    finally:
-        if not keep:
-            shutil.rmtree(work, ignore_errors=True)
+    )
+    with app.app_context():
+        db.create_all()
+        vocab.ensure_defaults()
+        db.session.commit()
+        files = list(iter_files([folder]))
+        importer = Importer()
+        started = time.perf_counter()
+        counts: dict[str, int] = {}
+        with indexing.deferred(db.session()):
+            for number, outcome in enumerate(importer.import_many(files), 1):
+                status = outcome.status
+                counts[status] = counts.get(status, 0) + 1
+                if number % 500 == 0:
+                    db.session.commit()
+                if number % 5000 == 0:
+                    log(f"  {number} letters, {number / (time.perf_counter() - started):.0f}/s")
+            db.session.commit()
+            committed = time.perf_counter()
+        elapsed = time.perf_counter() - started
+        log(
+            f"imported {len(files)} files in {elapsed:.1f} s: {counts} "
+            f"(the index finished in the last {time.perf_counter() - committed:.1f} s)"
+        )
+
+        queries = load_queries(os.environ.get("BENCH_QUERIES"))
+        for text, filters in queries[:5]:  # warm up the searcher and caches
+            search.run(text, filters=filters)
+        timings = []
+        slowest: list[tuple[float, str]] = []
+        for text, filters in queries:
+            started_q = time.perf_counter()
+            result = search.run(text, filters=filters, per_page=20)
+            ms = (time.perf_counter() - started_q) * 1000
+            timings.append(ms)
+            slowest.append((ms, f"{text} {filters or ''} -> {result.total}"))
+        slowest.sort(reverse=True)
+        log(
+            f"{len(queries)} queries; slowest: "
+            + "; ".join(f"{ms:.0f} ms {q}" for ms, q in slowest[:5])
+        )
+        index_mb = index_size_mb(engine, index_dir)
+    timings.sort()
+    figures = {
+        "letters": counts.get("imported", 0) + counts.get("flagged", 0) + counts.get("updated", 0),
+        "engine": engine,
+        "import_letters_per_s": round(len(files) / elapsed, 1),
+        "index_mb": index_mb,
+        "search_p50_ms": round(statistics.median(timings), 1),
+        "search_p95_ms": round(timings[max(0, int(len(timings) * 0.95) - 1)], 1),
+        "search_max_ms": round(timings[-1], 1),
+    }
+    print(json.dumps(figures), flush=True)
+    return 0
+
+
+def index_size_mb(engine: str, index_dir: Path) -> float:
+    """The index's size: its folder (Whoosh), or its table with the table's indexes and
+    TOAST (PostgreSQL; call in the app's context)."""
+    if engine == "whoosh":
+        return round(folder_mb(index_dir), 1)
+    from sqlalchemy import text
+
+    from tracker.extensions import db
+    from tracker.search.postgres import schema
+
+    size = db.session.execute(
+        text("SELECT pg_total_relation_size(:t)"), {"t": schema.TABLE}
+    ).scalar_one()
+    return round(size / 1e6, 1)
 
 
 if __name__ == "__main__":

@@ -63,3 +63,12 @@ def in_database(engine: SearchEngine) -> bool:
     """Whether the engine keeps its index in the application's database, written in the
     same transaction as the letters (no outbox)."""
     return bool(getattr(engine, "in_database", False))
+
+
+def app_in_database(app: Flask) -> bool:
+    """Whether the app's engine is written in the transaction (without making the engine:
+    an app that never searches opens no index)."""
+    engine = app.extensions.get("search")
+    if engine is not None:
+        return in_database(engine)
+    return engine_name(app.config) == "postgres"

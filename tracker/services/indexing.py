@@ -38,7 +38,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from tracker.extensions import db
 from tracker.models import ReplyLetter, SearchOutbox, VocabularyTerm
-from tracker.search import get_engine, in_database
+from tracker.search import app_in_database, get_engine, in_database
 from tracker.search.base import LetterDoc
 
 log = logging.getLogger(__name__)
@@ -144,7 +144,7 @@ def iter_all_docs(session: Session, batch: int = BATCH) -> Iterator[LetterDoc]:
 
 def _in_database() -> bool:
     """Whether the app's engine is written in the transaction (no outbox)."""
-    return has_app_context() and in_database(get_engine(current_app._get_current_object()))
+    return has_app_context() and app_in_database(current_app._get_current_object())
 
 
 def _after_flush(session: Session, _flush_context) -> None:

@@ -64,7 +64,8 @@ T = schema.TABLE
 RANK_WINDOW = 500  # GIN: the newest matches ranked by relevance (their tsvectors are read)
 BULK_MIN = 200  # letters written inside bulk() before the RUM index is set aside
 INDEX_CHECK_SECONDS = 5.0  # how long the kind of text index in place is taken as known
-SIMILAR_CANDIDATES = 300  # letters ranked for similarity: the best by the key words
+SIMILAR_CANDIDATES = 100  # letters weighed for similarity
+KEY_WORDS_WEIGHED = 40  # a text's most frequent candidate words, of which its key terms
 _DATE_ORDER = "letter_on DESC NULLS LAST, letter_id DESC"
 _HIT_COLUMNS = (
     "letter_id, title, doc_number, proposal_number, issuer, letter_on, source, "
@@ -386,50 +387,45 @@ class PostgresEngine:
         public_only: bool = False,
         unit_ids: frozenset[int] | None = None,
     ) -> list[SimilarHit]:
+        """The letters with the most of the text's key terms (``analysis.key_terms``), each
+        weighed by its weight; candidates are the letters with two of the four best terms
+        (else with the best one), ranked in the index (RUM) or the newest (GIN)."""
         counts = analysis.key_word_counts(text_ or "")
         if not counts or limit <= 0:
             return []
+        counts = Counter(dict(counts.most_common(KEY_WORDS_WEIGHED)))
         where = _Where({}, public_only, unit_ids)
-        excluded = sorted({int(i) for i in exclude})
         with self._reading() as conn:
             n = conn.execute(text(f"SELECT count(*) FROM {T}")).scalar_one()
             terms = analysis.key_terms(counts, self._doc_frequencies(conn, list(counts), n), n)
             if not terms:
                 return []
-            top_weight = terms[0][1]
-            weights = {w: v / top_weight for w, v in terms}
-            anyq = " | ".join(lexeme(w) for w in weights)
-            params = {"q": anyq, "excluded": excluded, **where.params}
-            if self.text_index() == "rum":
-                order = "tsv <=> CAST(:q AS tsquery)"
-            else:  # the letters with the two best words first, then the newest
-                best = " & ".join(lexeme(w) for w, _ in terms[:2])
-                order = f"(tsv @@ CAST(:best AS tsquery)) DESC, {_DATE_ORDER}"
-                params["best"] = best
-            candidates = list(
-                conn.execute(
-                    text(
-                        f"SELECT letter_id FROM {T} WHERE tsv @@ CAST(:q AS tsquery) "
-                        f"AND NOT letter_id = ANY(:excluded) {where.sql} "
-                        f"ORDER BY {order} LIMIT {SIMILAR_CANDIDATES}"
-                    ),
-                    params,
-                ).scalars()
-            )
+            weights = {w: v / terms[0][1] for w, v in terms}
+            best = [lexeme(w) for w, _ in terms[:4]]
+            pairs = [f"{a} & {b}" for i, a in enumerate(best) for b in best[i + 1 :]]
+            candidates: list[int] = []
+            for q in (" | ".join(f"( {p} )" for p in pairs), best[0]) if pairs else (best[0],):
+                candidates += self._similar_candidates(
+                    conn, q, where, [*exclude, *candidates], SIMILAR_CANDIDATES - len(candidates)
+                )
+                if len(candidates) >= limit:
+                    break
             if not candidates:
                 return []
-            scores = dict.fromkeys(candidates, 0.0)
-            for word, weight in weights.items():  # the key words each letter has
-                for letter_id in conn.execute(
-                    text(
-                        f"SELECT letter_id FROM {T} WHERE tsv @@ CAST(:w AS tsquery) "
-                        "AND letter_id = ANY(:ids)"
-                    ),
-                    {"w": lexeme(word), "ids": candidates},
-                ).scalars():
-                    scores[letter_id] += weight
+            has = ", ".join(f"x @@ CAST(:w{i} AS tsquery)" for i in range(len(weights)))
+            rows = conn.execute(  # (the tsvector read once a letter, then asked each word)
+                text(
+                    f"SELECT letter_id, {has} FROM (SELECT letter_id, tsv || ''::tsvector AS x "
+                    f"FROM {T} WHERE letter_id = ANY(:ids) OFFSET 0) s"
+                ),
+                {"ids": candidates, **{f"w{i}": lexeme(w) for i, w in enumerate(weights)}},
+            ).all()
+            scores = {
+                r[0]: sum(w for w, yes in zip(weights.values(), r[1:], strict=True) if yes)
+                for r in rows
+            }
             rank = {letter_id: i for i, letter_id in enumerate(candidates)}
-            top = sorted(candidates, key=lambda d: (-scores[d], rank[d]))[:limit]
+            top = sorted(scores, key=lambda d: (-scores[d], rank[d]))[:limit]
             rows = conn.execute(
                 text(
                     f"SELECT letter_id, title, proposal_title, body, issuer, letter_on, "
@@ -454,6 +450,23 @@ class PostgresEngine:
                 )
             )
         return out
+
+    def _similar_candidates(
+        self, conn: Connection, q: str, where: _Where, exclude: list[int], limit: int
+    ) -> list[int]:
+        if self.text_index() == "rum":
+            order = f"tsv <=> CAST(:q AS tsquery), {_DATE_ORDER}"
+        else:
+            order = _DATE_ORDER
+        return list(
+            conn.execute(
+                text(
+                    f"SELECT letter_id FROM {T} WHERE tsv @@ CAST(:q AS tsquery) "
+                    f"AND NOT letter_id = ANY(:excluded){where.sql} ORDER BY {order} LIMIT :n"
+                ),
+                {"q": q, "excluded": sorted({int(i) for i in exclude}), "n": limit, **where.params},
+            ).scalars()
+        )
 
     def _doc_frequencies(self, conn: Connection, words: list[str], n: int):
         """doc_frequency(word) for these words: the planner's statistics for the most
@@ -641,9 +654,14 @@ class _Run:
         ).all()
 
     def _in_index_order(self, param: str, first: bool, start: int, size: int):
+        """The index's order alone (another key would make the planner read and sort every
+        match); equal ranks on the page the newest first."""
         rank = self.engine._rank_sql("rank")
-        order = f"tsv <=> CAST(:rank AS tsquery), {_DATE_ORDER}"
-        return self._select(param, f"{rank} AS rank, {first} AS first", order, start, size)
+        order = "tsv <=> CAST(:rank AS tsquery)"
+        self.conn.execute(text("SET LOCAL enable_bitmapscan = off"))  # the ordered scan
+        rows = self._select(param, f"{rank} AS rank, {first} AS first", order, start, size)
+        self.conn.execute(text("SET LOCAL enable_bitmapscan = on"))
+        return sorted(rows, key=lambda r: (r.rank, _dkey(r.letter_on, r.letter_id)), reverse=True)
 
     def _ranked_in_index(self, start: int, size: int):
         """RUM: the letters with the loose clauses' texts, then the others, each in the

@@ -72,6 +72,8 @@ _CREATE = [
         source text NOT NULL
     ) WITH (fillfactor = 80)
     """,
+    # a tsvector does not compress (its lexemes are unique): stored as it is, without trying
+    "ALTER TABLE {table} ALTER COLUMN tsv SET STORAGE EXTERNAL",
     # letters too long for their positions: their texts are read (a handful)
     "CREATE INDEX IF NOT EXISTS {table}_incomplete ON {table} (letter_id) WHERE NOT complete",
     # the newest first, for a search without words and for date order

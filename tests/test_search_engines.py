@@ -262,3 +262,43 @@ def test_a_letter_beyond_the_positions_is_marked_incomplete():
     assert document.build(seed_doc()).complete
     assert not document.build(LetterDoc(id=1, body="心理" * 9000)).complete  # 18,000 characters
     assert not document.build(LetterDoc(id=1, body="工作，" * 300)).complete  # 300 times a pair
+
+
+# -- the PostgreSQL engine's queries --------------------------------------------------------
+
+
+def test_a_phrase_is_found_by_the_cheapest_pairs_that_cover_it():
+    from tracker.search.postgres.query import Text, cover
+
+    assert cover([1.0] * 6) == [0, 2, 4, 5]  # 下一/步工/作安/安排 of 下一步工作安排
+    assert cover([1.0]) == [0] and cover([1.0, 1.0]) == [0, 1]
+    common = {"~步工": 0.9}  # in most letters: avoided where other pairs cover its characters
+    text = Text.of("下一步工作安排", cost=lambda lex: common.get(lex, 0.0))
+    assert text.chain == "'~下一' <-> '~一步' <2> '~工作' <2> '~安排'" and text.exact
+
+
+def test_very_many_matches_are_ranked_as_ts_rank_ranks_them(pg_database, monkeypatch):
+    """Past TITLE_FIRST_MIN matches the letters with the word in their titles are ranked
+    apart from the others: the same ranks in the same order, every letter once."""
+    from tracker.search.postgres import engine as pg_engine
+
+    with pg_database.begin() as conn:
+        schema.drop(conn)
+    eng = PostgresEngine(pg_database)
+    eng.index(ALL + letter_file_docs() + SPLIT_LETTERS)
+
+    def pages(query):
+        total = eng.search(SearchQuery(text=query)).total
+        return [
+            (h.letter_id, round(h.score % 1.0, 4))  # (the first of two tiers scores 1 more)
+            for p in range(1, total // 4 + 2)
+            for h in eng.search(SearchQuery(text=query, per_page=4, page=p)).hits
+        ]
+
+    expected = {q: pages(q) for q in ("答复", "建议", "工作 OR 心理", "心理 OR 公厕 OR 电梯")}
+    monkeypatch.setattr(pg_engine, "TITLE_FIRST_MIN", 1)
+    for query, before in expected.items():
+        after = pages(query)
+        assert len(before) > 4 and len({i for i, _ in after}) == len(after), query
+        assert sorted(after) == sorted(before), query
+        assert [s for _, s in after] == [s for _, s in before], query

@@ -64,6 +64,7 @@ T = schema.TABLE
 RANK_WINDOW = 500  # GIN: the newest matches ranked by relevance (their tsvectors are read)
 BULK_MIN = 200  # letters written inside bulk() before the RUM index is set aside
 INDEX_CHECK_SECONDS = 5.0  # how long the kind of text index in place is taken as known
+TITLE_FIRST_MIN = 10_000  # RUM: more matches than this rank those with the words in titles
 SIMILAR_CANDIDATES = 100  # letters weighed for similarity
 KEY_WORDS_WEIGHED = 40  # a text's most frequent candidate words, of which its key terms
 _DATE_ORDER = "letter_on DESC NULLS LAST, letter_id DESC"
@@ -328,7 +329,12 @@ class PostgresEngine:
             if parsed.empty:
                 run = _Run(self, conn, where, None, kind)
             else:
-                p = plan(parsed, known=lambda word: self._has_word(conn, word))
+                common = self._common_lexemes(conn)
+                p = plan(
+                    parsed,
+                    known=lambda word: self._has_word(conn, word),
+                    cost=lambda lex: common.get(lex, 0.0),
+                )
                 run = _Run(self, conn, where, p, kind)
             result.total, result.facets = run.counts(query.with_facets)
             if first >= result.total:
@@ -338,6 +344,10 @@ class PostgresEngine:
         return result
 
     def _has_word(self, conn: Connection, word: str) -> bool:
+        """Whether some letter has the word (the statistics' common lexemes surely do; the
+        others are looked up: a rare word's postings are short)."""
+        if word in self._common_lexemes(conn):
+            return True
         return bool(
             conn.execute(
                 text(f"SELECT EXISTS (SELECT 1 FROM {T} WHERE tsv @@ CAST(:q AS tsquery))"),
@@ -551,6 +561,7 @@ class _Run:
         self.kind = kind
         self.params = dict(where.params)
         self.extra: dict[int, _Found] = {}
+        self.total = 0  # (known once counted)
         self.incomplete = False
         self.in_sql = True  # some letters are matched by the tsquery alone
         if p is None:  # no words: every letter the filters let through
@@ -560,6 +571,7 @@ class _Run:
         first = p.texts_first()
         if first is not None:
             self.params["first"] = first
+            self.params["rank_first"] = p.rank_first()
             self.params["rest"] = f"( {p.tsquery()} ) & !( {first} )"
         self.incomplete = p.has_text and bool(
             conn.execute(text(f"SELECT EXISTS (SELECT 1 FROM {T} WHERE NOT complete)")).scalar()
@@ -604,6 +616,7 @@ class _Run:
             total += 1
             for name, value in zip(FACETS, found.facets, strict=True):
                 counters[name][value] += 1
+        self.total = total
         return total, facet_lists(counters) if with_facets else {}
 
     def _count(self, param: str = "q") -> int:
@@ -656,8 +669,9 @@ class _Run:
     def _in_index_order(self, param: str, first: bool, start: int, size: int):
         """The index's order alone (another key would make the planner read and sort every
         match); equal ranks on the page the newest first."""
-        rank = self.engine._rank_sql("rank")
-        order = "tsv <=> CAST(:rank AS tsquery)"
+        by = "rank_first" if first and "rank_first" in self.params else "rank"
+        rank = self.engine._rank_sql(by)
+        order = f"tsv <=> CAST(:{by} AS tsquery)"
         self.conn.execute(text("SET LOCAL enable_bitmapscan = off"))  # the ordered scan
         rows = self._select(param, f"{rank} AS rank, {first} AS first", order, start, size)
         self.conn.execute(text("SET LOCAL enable_bitmapscan = on"))
@@ -667,12 +681,17 @@ class _Run:
         """RUM: the letters with the loose clauses' texts, then the others, each in the
         index's order."""
         if "first" not in self.params:
-            return self._in_index_order("q", False, start, size)
-        n_first = self._count("first")
-        rows = []
-        if start < n_first:
-            rows += self._in_index_order("first", True, start, size)
-        if len(rows) < size:
+            if self.total < TITLE_FIRST_MIN:
+                return self._in_index_order("q", False, start, size)
+            # very many: those with the words in their titles, which ts_rank puts first
+            # (A weighs five times C), are ranked apart, the others only when paged to
+            title = self.plan.rank("A")
+            self.params["first"] = f"( {self.params['q']} ) & ( {title} )"
+            self.params["rest"] = f"( {self.params['q']} ) & !( {title} )"
+            self.params["rank_first"] = self.params["rank"]
+        rows = self._in_index_order("first", True, start, size)
+        if len(rows) < size:  # past the letters with the texts: how many they are
+            n_first = start + len(rows) if rows else self._count("first")
             rows += self._in_index_order("rest", False, max(0, start - n_first), size - len(rows))
         return rows
 

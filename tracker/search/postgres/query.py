@@ -18,13 +18,14 @@ from tracker.search.postgres.document import ASCII_RUN, MARK, MAX_LEXEME_BYTES
 NEVER = f"'{MARK}'"  # a lexeme no letter has (every unit has a character after the mark)
 
 
-def lexeme(word: str, *, prefix: bool = False) -> str:
-    """A tsquery operand for a lexeme (quoted; a lexeme too long to be stored never
-    matches)."""
+def lexeme(word: str, *, prefix: bool = False, weights: str = "") -> str:
+    """A tsquery operand for a lexeme (quoted; `weights`: only in these fields, e.g. "A";
+    a lexeme too long to be stored never matches)."""
     if len(word.encode("utf-8")) > MAX_LEXEME_BYTES:
         return NEVER
     quoted = word.replace("\\", "\\\\").replace("'", "''")
-    return f"'{quoted}'" + (":*" if prefix else "")
+    flags = ("*" if prefix else "") + weights
+    return f"'{quoted}'" + (f":{flags}" if flags else "")
 
 
 def all_of(parts: list[str]) -> str:
@@ -39,8 +40,29 @@ def any_of(parts: list[str]) -> str:
     return " | ".join(f"( {p} )" for p in parts)
 
 
-def words_query(words: tuple[str, ...]) -> str:
-    return all_of([lexeme(w) for w in dict.fromkeys(words)])
+def words_query(words: tuple[str, ...], weights: str = "") -> str:
+    return all_of([lexeme(w, weights=weights) for w in dict.fromkeys(words)])
+
+
+def cover(pairs: list[float]) -> list[int]:
+    """Of the pairs of a run of Han characters (pair i: characters i and i+1, with its cost),
+    the cheapest set that covers every character: the first and the last pair, and of two
+    pairs in a row at least one. (A phrase is as exact with half its pairs, and a pair in
+    every letter costs a scan of every letter's postings.)"""
+    n = len(pairs)
+    inf = float("inf")
+    take, skip = [pairs[0]], [inf]  # the cost so far with pair i taken / not taken
+    for i in range(1, n):
+        take.append(pairs[i] + min(take[i - 1], skip[i - 1]))
+        skip.append(take[i - 1])  # a pair left out: the one before covers its first character
+    chosen, taken = [], True  # the last pair is taken
+    for i in range(n - 1, -1, -1):
+        if taken:
+            chosen.append(i)
+            taken = i > 0 and take[i - 1] <= skip[i - 1]
+        else:
+            taken = True
+    return chosen[::-1]
 
 
 @dataclass(frozen=True)
@@ -48,41 +70,59 @@ class Text:
     """How a text (squeezed, normalised) is found."""
 
     needle: str
-    chain: str | None  # its units at their distances; None: it has none
+    units: tuple[tuple[int, str, bool], ...]  # (offset, lexeme, prefix) of its units used
     exact: bool  # the chain matches exactly the letters with the text (positions kept)
-    units: str | None  # all its units, anywhere: every letter with the text has them
-    ends: str | None  # its first and last units: what its letters are ranked by
 
     @classmethod
-    def of(cls, needle: str) -> Text:
-        units: list[tuple[int, str]] = []
+    def of(cls, needle: str, cost=lambda lexeme: 0.0) -> Text:
+        """`cost(lexeme)`: how much reading a unit's postings costs (its share of letters):
+        the cheapest pairs that cover the text are used."""
+        units: list[tuple[int, str, bool]] = []
         covered = [False] * len(needle)
         for m in analysis.han_runs(needle):
-            for i in range(m.start(), m.end() - 1):
-                units.append((i, lexeme(MARK + needle[i : i + 2])))
+            run, start = m.group(), m.start()
+            pairs = [MARK + run[i : i + 2] for i in range(len(run) - 1)]
+            for i in cover([cost(p) + 0.001 for p in pairs]):
+                units.append((start + i, pairs[i], False))
             covered[m.start() : m.end()] = [True] * (m.end() - m.start())
         for m in ASCII_RUN.finditer(needle):
             start, end = m.span()
             if start == 0:  # a letter's run may begin before it: not a unit of the letter
                 continue
             # a run at the end may go on in the letter: a prefix of the letter's unit
-            units.append((start, lexeme(MARK + m.group(), prefix=end == len(needle))))
+            units.append((start, MARK + m.group(), end == len(needle)))
             covered[start:end] = [True] * (end - start)
-        if not units:
-            return cls(needle, None, False, None, None)
         units.sort()
-        chain = [units[0][1]]
-        for (before, _), (offset, operand) in zip(units, units[1:], strict=False):
+        return cls(needle, tuple(units), bool(units) and all(covered))
+
+    def _operands(self, units, weights: str = "") -> list[str]:
+        return [lexeme(lex, prefix=prefix, weights=weights) for _, lex, prefix in units]
+
+    @property
+    def chain(self) -> str | None:
+        """Its units at their distances (None: it has none)."""
+        if not self.units:
+            return None
+        operands = self._operands(self.units)
+        out = [operands[0]]
+        for (before, _, _), (offset, _, _), operand in zip(
+            self.units, self.units[1:], operands[1:], strict=False
+        ):
             distance = offset - before
-            chain.append("<->" if distance == 1 else f"<{distance}>")
-            chain.append(operand)
-        return cls(
-            needle,
-            " ".join(chain),
-            all(covered),
-            all_of(list(dict.fromkeys(u for _, u in units))),
-            all_of(list(dict.fromkeys([units[0][1], units[-1][1]]))),
-        )
+            out += ["<->" if distance == 1 else f"<{distance}>", operand]
+        return " ".join(out)
+
+    @property
+    def all_units(self) -> str | None:
+        """All its units, anywhere: every letter with the text has them."""
+        return all_of(list(dict.fromkeys(self._operands(self.units)))) if self.units else None
+
+    def ends(self, weights: str = "") -> str | None:
+        """Its first and last units: what its letters are ranked by."""
+        if not self.units:
+            return None
+        ends = [self.units[0], self.units[-1]]
+        return all_of(list(dict.fromkeys(self._operands(ends, weights))))
 
 
 @dataclass(frozen=True)
@@ -109,14 +149,15 @@ class ClauseQuery:
         """A superset of the letters the clause matches, without positions."""
         parts = [self.words] if self.words else []
         if self.text is not None:
-            parts.append(self.text.units or words_query(self.clause.words))
+            parts.append(self.text.all_units or words_query(self.clause.words))
         return any_of(parts)
 
-    def rank(self) -> str | None:
-        """What the clause's letters are ranked by: its words, or its text's ends."""
-        parts = [self.words] if self.words else []
-        if self.text is not None and self.text.ends:
-            parts.append(self.text.ends)
+    def rank(self, weights: str = "") -> str | None:
+        """What the clause's letters are ranked by: its words, or its text's ends (in the
+        fields of `weights`, e.g. "A", when given)."""
+        parts = [words_query(self.clause.words, weights)] if self.words else []
+        if self.text is not None and self.text.units:
+            parts.append(self.text.ends(weights))
         return any_of(parts) if parts else None
 
     def text_only(self) -> str:
@@ -125,16 +166,19 @@ class ClauseQuery:
         return self.text.chain or NEVER
 
 
-def clause_query(clause: analysis.Clause, *, known: bool = True) -> ClauseQuery:
+def clause_query(
+    clause: analysis.Clause, *, known: bool = True, cost=lambda lexeme: 0.0
+) -> ClauseQuery:
     """`known`: for a one-word clause with character pairs, whether some letter has the
-    word as a word (when none has, its text is looked for, as the Whoosh engine does)."""
+    word as a word (when none has, its text is looked for, as the Whoosh engine does);
+    `cost`: of reading a unit's postings (``Text.of``)."""
     if clause.phrase:
-        return ClauseQuery(clause, None, Text.of(clause.text))
+        return ClauseQuery(clause, None, Text.of(clause.text, cost))
     words = words_query(clause.words)
     if clause.loose:
-        return ClauseQuery(clause, words, Text.of(clause.text))
+        return ClauseQuery(clause, words, Text.of(clause.text, cost))
     if not known:
-        return ClauseQuery(clause, None, Text.of(clause.text))
+        return ClauseQuery(clause, None, Text.of(clause.text, cost))
     return ClauseQuery(clause, words, None)
 
 
@@ -177,17 +221,36 @@ class Plan:
     def texts_first(self) -> str | None:
         """The matching letters that have, in every group with loose clauses, the text of
         one of them: they rank above those with only the words apart (None: the query
-        has no loose clause)."""
-        loose = self.loose_groups()
-        if not loose:
+        has no loose clause). (Those groups are their texts alone: a simpler tsquery.)"""
+        if not self.loose_groups():
             return None
-        return all_of([self.tsquery()] + [any_of([c.text_only() for c in g]) for g in loose])
+        parts = []
+        for g in self.groups:
+            loose = [c for c in g if c.clause.loose]
+            parts.append(
+                any_of([c.text_only() for c in loose] if loose else [c.tsquery() for c in g])
+            )
+        parts += [f"!( {c.tsquery()} )" for c in self.excluded]
+        return all_of(parts)
 
-    def rank(self) -> str:
+    def rank_first(self) -> str:
+        """What the letters of ``texts_first`` are ranked by: their loose texts' ends for the
+        groups with loose clauses (fewer postings to read), as ``rank`` for the others."""
+        parts = []
+        for g in self.groups:
+            loose = [c for c in g if c.clause.loose and c.text is not None and c.text.units]
+            ranks = [c.text.ends() for c in loose] if loose else [c.rank() for c in g]
+            ranks = [r for r in ranks if r]
+            if ranks:
+                parts.append(any_of(ranks))
+        return all_of(parts or [NEVER])
+
+    def rank(self, weights: str = "") -> str:
         """What the matches are ranked by: the query without phrases (RUM ranks a phrase
         slowly: every letter has it, so it adds nothing) nor exclusions; only lexemes of
-        ``tsquery`` (RUM ranks by the lexemes its scan reads)."""
-        groups = [[r for r in (c.rank() for c in g) if r] for g in self.groups]
+        ``tsquery`` (RUM ranks by the lexemes its scan reads). With `weights` ("A"): the
+        letters that have them in those fields."""
+        groups = [[r for r in (c.rank(weights) for c in g) if r] for g in self.groups]
         return all_of([any_of(g) for g in groups if g] or [NEVER])
 
     def candidates(self) -> str:
@@ -195,12 +258,12 @@ class Plan:
         return all_of([any_of([c.candidates() for c in g]) for g in self.groups])
 
 
-def plan(parsed: analysis.ParsedQuery, known=lambda word: True) -> Plan:
+def plan(parsed: analysis.ParsedQuery, known=lambda word: True, cost=lambda lexeme: 0.0) -> Plan:
     """`known(word)`: whether some letter has this word (asked only of one-word clauses
-    with character pairs)."""
+    with character pairs); `cost(lexeme)`: of reading a unit's postings."""
 
     def one(clause: analysis.Clause) -> ClauseQuery:
         is_known = known(clause.words[0]) if may_be_unknown(clause) else True
-        return clause_query(clause, known=is_known)
+        return clause_query(clause, known=is_known, cost=cost)
 
     return Plan([[one(c) for c in g] for g in parsed.groups], [one(c) for c in parsed.excluded])

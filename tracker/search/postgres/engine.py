@@ -134,7 +134,9 @@ class PostgresEngine:
         return kind
 
     def _forget_index(self) -> None:
+        """The index or the statistics changed: look again."""
         self._kind = (None, 0.0)
+        self._mce = None
 
     # -- writing -------------------------------------------------------------------------
 
@@ -268,6 +270,7 @@ class PostgresEngine:
         with self._autocommit() as conn:
             conn.execute(text("SET maintenance_work_mem = '256MB'"))
             kind = schema.create_text_index(conn, concurrently=True, rum=self.rum)
+            conn.execute(text(f"ANALYZE {T}"))  # the common lexemes of the letters just added
         self._forget_index()
         log.info("%s index built in %.1f s", kind, time.perf_counter() - started)
 
@@ -292,9 +295,9 @@ class PostgresEngine:
             conn.execute(text("SET LOCAL maintenance_work_mem = '256MB'"))
             schema.create_text_index(conn, table=schema.BUILD, rum=self.rum)
             schema.take_place(conn)
-        self._forget_index()
         with self._autocommit() as conn:
             conn.execute(text(f"ANALYZE {T}"))
+        self._forget_index()
         return len(seen)
 
     # -- reading -------------------------------------------------------------------------

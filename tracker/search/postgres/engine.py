@@ -686,9 +686,9 @@ class _Run:
         if "first" not in self.params:
             if self.total < TITLE_FIRST_MIN:
                 return self._in_index_order("q", False, start, size)
-            # very many: those with the words in their titles, which ts_rank puts first
-            # (A weighs five times C), are ranked apart, the others only when paged to
-            title = self.plan.rank("A")
+            # very many: those with a word in their titles, which ts_rank puts first (A
+            # weighs five times C), are ranked apart, the others only when paged to
+            title = self.plan.in_titles()
             self.params["first"] = f"( {self.params['q']} ) & ( {title} )"
             self.params["rest"] = f"( {self.params['q']} ) & !( {title} )"
             self.params["rank_first"] = self.params["rank"]

@@ -40,8 +40,8 @@ def any_of(parts: list[str]) -> str:
     return " | ".join(f"( {p} )" for p in parts)
 
 
-def words_query(words: tuple[str, ...], weights: str = "") -> str:
-    return all_of([lexeme(w, weights=weights) for w in dict.fromkeys(words)])
+def words_query(words: tuple[str, ...]) -> str:
+    return all_of([lexeme(w) for w in dict.fromkeys(words)])
 
 
 def cover(pairs: list[float]) -> list[int]:
@@ -152,12 +152,11 @@ class ClauseQuery:
             parts.append(self.text.all_units or words_query(self.clause.words))
         return any_of(parts)
 
-    def rank(self, weights: str = "") -> str | None:
-        """What the clause's letters are ranked by: its words, or its text's ends (in the
-        fields of `weights`, e.g. "A", when given)."""
-        parts = [words_query(self.clause.words, weights)] if self.words else []
+    def rank(self) -> str | None:
+        """What the clause's letters are ranked by: its words, or its text's ends."""
+        parts = [self.words] if self.words else []
         if self.text is not None and self.text.units:
-            parts.append(self.text.ends(weights))
+            parts.append(self.text.ends())
         return any_of(parts) if parts else None
 
     def text_only(self) -> str:
@@ -245,13 +244,23 @@ class Plan:
                 parts.append(any_of(ranks))
         return all_of(parts or [NEVER])
 
-    def rank(self, weights: str = "") -> str:
+    def rank(self) -> str:
         """What the matches are ranked by: the query without phrases (RUM ranks a phrase
         slowly: every letter has it, so it adds nothing) nor exclusions; only lexemes of
-        ``tsquery`` (RUM ranks by the lexemes its scan reads). With `weights` ("A"): the
-        letters that have them in those fields."""
-        groups = [[r for r in (c.rank(weights) for c in g) if r] for g in self.groups]
+        ``tsquery`` (RUM ranks by the lexemes its scan reads)."""
+        groups = [[r for r in (c.rank() for c in g) if r] for g in self.groups]
         return all_of([any_of(g) for g in groups if g] or [NEVER])
+
+    def in_titles(self) -> str:
+        """The letters with any of the query's words (or texts' ends) in their titles."""
+        operands: list[str] = []
+        for g in self.groups:
+            for c in g:
+                if c.words:
+                    operands += [lexeme(w, weights="A") for w in c.clause.words]
+                if c.text is not None and c.text.units:
+                    operands.append(c.text.ends("A"))
+        return any_of(list(dict.fromkeys(operands)) or [NEVER])
 
     def candidates(self) -> str:
         """A superset of the matching letters, without positions or exclusions."""

@@ -757,6 +757,7 @@ class _Run:
                 f"{'' if all_rows else ' AND NOT complete'}{self.where.sql}"
             ),
             params,
+            execution_options={"yield_per": 200},  # a server-side cursor: they may be many
         ).mappings()
         index = {id(c): i for i, c in enumerate(clauses)}
         out: dict[int, _Found] = {}

@@ -268,8 +268,8 @@ def drain(app: Flask) -> int:
     (An in-database engine has no outbox rows of its own: those left from another engine
     are applied in one transaction, the letters read under a share lock so that none
     changes meanwhile.)"""
-    engine = get_engine(app)
     try:
+        engine = get_engine(app)
         with _drain_lock(app, engine), Session(db.engine) as session:
             rows = session.execute(
                 select(SearchOutbox.id, SearchOutbox.letter_id).order_by(SearchOutbox.id)

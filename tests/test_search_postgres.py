@@ -284,6 +284,13 @@ def test_init_db_creates_the_search_table_on_postgresql_and_fills_it(pg_url, tmp
     result = runner.invoke(args=["init-db"])
     assert "search index built in the database: 1 letters" in result.output, result.output
     assert _found(fresh, "曾志伟") != []
+    with fresh.app_context():  # as after an import that never ended
+        db.session.execute(text(f"DROP INDEX {schema.RUM_INDEX}"))
+        db.session.commit()
+    result = runner.invoke(args=["init-db"])
+    assert "search index: RUM index built" in result.output, result.output
+    get_engine(fresh)._forget_index()
+    assert get_engine(fresh).text_index() == "rum"
     close(fresh)
 
 

@@ -49,9 +49,8 @@ def init_db() -> None:
         f"database {state}: {_safe_url(current_app.config['DATABASE_URL'])}"
         + (f" ({added} vocabulary terms added)" if added else "")
     )
-    filled = indexing.fill_if_empty(current_app._get_current_object())
-    if filled is not None:
-        click.echo(f"search index built in the database: {filled} letters")
+    for line in indexing.prepare(current_app._get_current_object()):
+        click.echo(line)
 
 
 def _safe_url(url: str) -> str:

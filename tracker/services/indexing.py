@@ -316,20 +316,35 @@ def heal_on_start(app: Flask) -> None:
         if waiting:
             log.warning("applying %d pending search index changes", waiting)
             drain(app)
+        if app_in_database(app):
+            try:
+                missing = get_engine(app).text_index() is None
+            except Exception:  # the database may not be there yet
+                return
+            if missing:
+                log.warning("the search table has no text index: run `tracker init-db`")
 
 
-def fill_if_empty(app: Flask) -> int | None:
-    """An in-database engine's index, empty while the database has letters to index (the
-    migration that creates it has just run): filled. The count, or None when nothing was
-    to be done."""
+def prepare(app: Flask) -> list[str]:
+    """An in-database engine's index after an upgrade (``tracker init-db``): filled when
+    it is empty while the database has letters to index (the migration that creates it
+    has just run), its text index built when missing or when RUM can now be had. What was
+    done, one line each."""
     engine = get_engine(app)
-    if not in_database(engine) or engine.ids():
-        return None
-    with Session(db.engine) as session:
-        letters = session.execute(
-            select(ReplyLetter.id).where(ReplyLetter.status.in_(INDEXED_STATUSES)).limit(1)
-        ).first()
-    return rebuild(app) if letters else None
+    if not in_database(engine):
+        return []
+    done = []
+    built = engine.repair()
+    if built:
+        done.append(f"search index: {built.upper()} index built")
+    if not engine.ids():
+        with Session(db.engine) as session:
+            letters = session.execute(
+                select(ReplyLetter.id).where(ReplyLetter.status.in_(INDEXED_STATUSES)).limit(1)
+            ).first()
+        if letters:
+            done.append(f"search index built in the database: {rebuild(app)} letters")
+    return done
 
 
 def rebuild(app: Flask) -> int:

@@ -133,6 +133,19 @@ class PostgresEngine:
             self._kind = (kind, now)
         return kind
 
+    def repair(self) -> str | None:
+        """Build the text index when it is missing (a bulk write that never ended) or is GIN
+        where RUM can now be had (the extension installed since): the kind built, or None
+        when the right one stands (``tracker init-db`` calls this)."""
+        self.ensure()
+        with self.engine.begin() as conn:
+            wanted = "rum" if schema.install_rum(conn, self.rum) else "gin"
+        self._forget_index()
+        if self.text_index() == wanted:
+            return None
+        self._build_text_index()
+        return wanted
+
     def _forget_index(self) -> None:
         """The index or the statistics changed: look again."""
         self._kind = (None, 0.0)

@@ -11,18 +11,22 @@ Writing
     place of the old one in one short transaction: searches answer throughout.
 
 Matching
-    The query (``query.plan``) is one tsquery: words as lexemes, texts as chains of their
-    units. When every text's chain is exact, the tsquery decides; the few letters whose
-    positions are incomplete (``document``), and every letter when a text is not exact (a
-    document number: its punctuation is no unit), are candidates whose texts are looked for
-    in Python, in their squeezed fields, as the Whoosh engine does.
+    The query (``query.plan``) is one tsquery: words as lexemes, texts as chains of the
+    fewest and rarest units that cover them. When every text's chain is exact, the tsquery
+    decides; the few letters whose positions are incomplete (``document``), and every
+    letter when a text is not exact (a document number: its punctuation is no unit), are
+    candidates whose texts are looked for in Python, in their squeezed fields, as the
+    Whoosh engine does.
 
 Ranking
-    With RUM, in the index: ``ORDER BY tsv <=> query`` (ts_rank-like: field weights A title,
-    B names and numbers, C body, D units), the letters with the text of a loose clause
-    first (a second scan), equal scores the newest first. With GIN, within a bounded
-    window: the RANK_WINDOW newest matching letters are ranked (reading their tsvectors),
-    the rest follow by date.
+    With RUM, in the index: ``ORDER BY tsv <=> rank`` (ts_rank's measure with the field
+    weights A title, B names and numbers, C body; ``rank`` is the query without phrases, as
+    RUM ranks a phrase slowly), nothing else in the ORDER BY (the planner would read and
+    sort every match); equal scores on a page the newest first. The letters with the text
+    of a loose clause come first (a scan of their own), and past TITLE_FIRST_MIN matches so
+    do those with a word in their titles (ts_rank would put them first): fewer letters to
+    rank at a time. With GIN, within a bounded window: the RANK_WINDOW newest matching
+    letters are ranked (reading their tsvectors), the rest follow by date.
 
 Filters, visibility and facet counts are columns of the table; the counts of a query are
 one GROUPING SETS over its matches (from the text index, without reading tsvectors).

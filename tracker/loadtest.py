@@ -291,7 +291,7 @@ def _handling(db) -> None:
     session.execute(
         update(Commitment)
         .where(Commitment.id % 5 == 0, Commitment.proposal_id.is_not(None))
-        .values(status="confirmed", confirmed_at=datetime.now())
+        .values(status="open", confirmed_at=datetime.now())
     )
     session.commit()
 

@@ -4,9 +4,19 @@ deadlines from far dates, evidence files with long names or that cannot be saved
 
 from __future__ import annotations
 
+import errno
+import io
+import shutil
+from contextlib import contextmanager
 from datetime import date
+from pathlib import Path
+from unittest.mock import Mock
+from urllib.parse import quote, unquote
 
 import pytest
+from sqlalchemy import event
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 from test_commitments import _by_start, _candidates, _confirm_all, replied  # noqa: F401
 from test_drafting import _filled, _form, _letter, _start, proposal  # noqa: F401
 from test_form_rules import proposal_form
@@ -17,6 +27,7 @@ from tracker.models import (
     Assignment,
     CommitmentUpdate,
     ContactLog,
+    Job,
     Proposal,
     ReplyLetter,
     Unit,
@@ -260,3 +271,153 @@ def test_an_undated_draft_takes_only_a_number_of_this_year(app, browser, proposa
     assert response.status_code == 400
     assert "文号年份应为成文年份2026。" in _page(response)
     assert _letter(app, letter_id).doc_number is None
+
+
+# -- file names and failed uploads -------------------------------------------------------
+
+LONG_NAME = "关于进一步加强广州市中小学生心理健康管理工作的建议办理情况" * 4  # 116 characters
+
+
+def _evidence_form(name: str, data: bytes = b"%PDF-1.4 report") -> dict:
+    return {
+        "update-noted_on": "2026-06-10",
+        "update-note": "全市已有6512名专任教师取得C证。",
+        "update-evidence": (io.BytesIO(data), name),
+    }
+
+
+def _left_in(folder: Path) -> list[str]:
+    """What uploads left under UPLOAD_DIR's areas (commitments/, imports/): files and
+    folders, empty ones too."""
+    found = (p.relative_to(folder) for p in folder.rglob("*"))
+    return sorted(str(p) for p in found if len(p.parts) > 1)
+
+
+@pytest.fixture
+def commitment(app, replied):  # noqa: F811
+    _confirm_all(app, replied)
+    return _by_start(_candidates(app, replied), "各区推进").id
+
+
+def test_an_evidence_file_with_a_long_chinese_name_is_kept_cut_by_bytes(app, browser, commitment):
+    browser.login("clerk")
+    response = browser.post(
+        f"/commitments/{commitment}/updates",
+        _evidence_form(LONG_NAME + ".pdf"),
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        update = db.session.execute(db.select(CommitmentUpdate)).scalar_one()
+        update_id = update.id
+    [stored] = (Path(app.config["UPLOAD_DIR"]) / "commitments").glob("*/*")
+    assert stored.name.endswith(".pdf") and LONG_NAME.startswith(stored.name[:-4])
+    assert 250 < len(stored.name.encode("utf-8")) <= 255
+    assert stored.name in _page(browser.get(f"/commitments/{commitment}"))
+    download = browser.get(f"/commitment-updates/{update_id}/evidence")
+    assert download.status_code == 200 and download.data == b"%PDF-1.4 report"
+    assert quote(stored.name) in download.headers["Content-Disposition"]
+    download.close()
+
+
+def test_evidence_that_cannot_be_written_leaves_nothing_behind(
+    app, browser, commitment, monkeypatch
+):
+    def disk_full(source, target, *args):
+        target.write(source.read(4))
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(shutil, "copyfileobj", disk_full)
+    browser.login("clerk")
+    response = browser.post(
+        f"/commitments/{commitment}/updates",
+        _evidence_form("通报.pdf"),
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 400
+    assert "文件未能保存（服务器存储出错），请稍后再试或联系管理员。" in _page(response)
+    assert _left_in(Path(app.config["UPLOAD_DIR"])) == []
+    with app.app_context():
+        assert db.session.execute(db.select(CommitmentUpdate)).first() is None
+
+
+@contextmanager
+def _commit_fails(app):
+    """Inside, the next commit of the web app's session fails as a database that went away
+    would fail it."""
+
+    def fail(session):
+        event.remove(Session, "before_commit", fail)
+        raise OperationalError("COMMIT", {}, Exception("database is locked"))
+
+    event.listen(Session, "before_commit", fail)
+    try:
+        yield
+    finally:
+        if event.contains(Session, "before_commit", fail):
+            event.remove(Session, "before_commit", fail)
+
+
+def test_evidence_of_a_note_the_database_refused_leaves_nothing_behind(app, browser, commitment):
+    browser.login("clerk")
+    with _commit_fails(app):
+        response = browser.post(
+            f"/commitments/{commitment}/updates",
+            _evidence_form("通报.pdf"),
+            content_type="multipart/form-data",
+        )
+    assert response.status_code == 500
+    assert _left_in(Path(app.config["UPLOAD_DIR"])) == []
+    with app.app_context():
+        assert db.session.execute(db.select(CommitmentUpdate)).first() is None
+
+
+def test_an_import_the_database_refused_leaves_no_uploaded_files(app, browser, people):
+    browser.login("liaison")
+    browser.get("/imports")
+    with _commit_fails(app):
+        response = browser.post(
+            "/imports",
+            {"files": [(io.BytesIO(b"letter one"), "a.txt"), (io.BytesIO(b"two"), "b.txt")]},
+            content_type="multipart/form-data",
+        )
+    assert response.status_code == 500
+    assert _left_in(Path(app.config["UPLOAD_DIR"])) == []
+    with app.app_context():
+        assert db.session.execute(db.select(Job)).first() is None
+
+
+def test_an_import_that_cannot_be_written_says_so_and_leaves_nothing(
+    app, browser, people, monkeypatch
+):
+    monkeypatch.setattr(
+        shutil, "copyfileobj", Mock(side_effect=OSError(errno.EDQUOT, "Disk quota exceeded"))
+    )
+    browser.login("liaison")
+    browser.get("/imports")
+    response = browser.post(
+        "/imports",
+        {"files": [(io.BytesIO(b"letter one"), "a.txt")]},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 400
+    assert "文件未能保存（服务器存储出错），请稍后再试或联系管理员。" in _page(response)
+    assert _left_in(Path(app.config["UPLOAD_DIR"])) == []
+    with app.app_context():
+        assert db.session.execute(db.select(Job)).first() is None
+
+
+def test_a_letter_with_a_long_title_downloads_under_a_name_cut_by_bytes(app, browser, people):
+    with app.app_context():
+        letter = ReplyLetter(status="imported", title=LONG_NAME, body="心理健康教育工作")
+        db.session.add(letter)
+        db.session.commit()
+        letter_id = letter.id
+    browser.login("liaison")
+    response = browser.get(f"/letters/{letter_id}/export/docx")
+    assert response.status_code == 200
+    disposition = response.headers["Content-Disposition"]
+    name = unquote(disposition.split("filename*=UTF-8''", 1)[1])
+    assert name.endswith(".docx") and LONG_NAME.startswith(name[:-5])
+    assert 250 < len(name.encode("utf-8")) <= 255
+    response.close()

@@ -22,6 +22,8 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from tracker.rules.filenames import file_name
+
 FORMATS = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "csv": "text/csv; charset=utf-8",
@@ -157,9 +159,9 @@ def download(sheets: Sheet | Sequence[Sheet], fmt: str, filename: str) -> Respon
         data = xlsx_bytes(sheets)
     else:
         raise ValueError(f"unknown export format {fmt!r}")
-    name = f"{filename}.{fmt}"
+    name = file_name(f"{filename}.{fmt}", fallback=f"export.{fmt}")
     stem = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "-_") else "_" for ch in filename)
-    ascii_name = f"{stem.strip('_') or 'export'}.{fmt}"
+    ascii_name = file_name(f"{stem.strip('_') or 'export'}.{fmt}")
     response = Response(data, content_type=FORMATS[fmt])
     response.headers["Content-Disposition"] = (
         f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"

@@ -185,6 +185,21 @@ def test_ids_past_a_64_bit_integer_are_not_found(app, browser, make_proposal):
         assert browser.get(url).status_code == 404, url[:60]
 
 
+@pytest.mark.parametrize(
+    "versions", ["a=9223372036854775808&b=1", "a=1&b=" + "9" * 30, "a=-1&b=1", "a=1&b=²"]
+)
+def test_versions_to_compare_past_a_64_bit_integer_are_not_found(
+    app,
+    browser,
+    proposal,  # noqa: F811
+    versions,
+):
+    browser.login("clerk")
+    letter_id = _start(browser, proposal)
+    assert browser.get(f"/letters/{letter_id}/compare?a=1&b=1").status_code == 200
+    assert browser.get(f"/letters/{letter_id}/compare?{versions}").status_code == 404
+
+
 @pytest.mark.parametrize("page", ["9223372036854775808", "99", "9" * 5000])
 def test_a_page_past_the_end_of_a_list_is_its_last_page(app, browser, make_proposal, page):
     for n in range(27):  # two pages of 25
@@ -421,3 +436,36 @@ def test_a_letter_with_a_long_title_downloads_under_a_name_cut_by_bytes(app, bro
     assert name.endswith(".docx") and LONG_NAME.startswith(name[:-5])
     assert 250 < len(name.encode("utf-8")) <= 255
     response.close()
+
+
+# -- list filters ------------------------------------------------------------------------
+
+
+def test_a_list_filter_over_its_length_is_shown_and_not_applied(app, browser, make_proposal):
+    make_proposal("3001", title="关于校园安全的建议", lead=None)
+    make_proposal("3002", title="关于心理健康的建议", lead=None)
+    browser.login("liaison")
+    words = "心理" * 20_000  # 40,000 characters, 120,000 bytes: past SQLite's LIKE limit
+    response = browser.get(f"/proposals?q={words}&kind=建议")
+    shown = _page(response)
+    assert response.status_code == 400  # as a form with an error
+    assert '<div class="error">不能超过100个字（现有40000个）。</div>' in shown
+    assert "关于校园安全的建议" in shown and "关于心理健康的建议" in shown
+    assert words not in shown  # nor in the export links
+    assert "/proposals/export.csv?kind=" in shown
+    export = browser.get(f"/proposals/export.csv?q={words}")
+    assert export.status_code == 200 and "关于校园安全的建议" in export.get_data(as_text=True)
+
+
+def test_a_commitment_filter_over_its_length_is_shown_and_not_applied(
+    app,
+    browser,
+    replied,  # noqa: F811
+):
+    _confirm_all(app, replied)
+    browser.login("clerk")
+    response = browser.get("/commitments?q=" + "培训" * 20_000)
+    shown = _page(response)
+    assert response.status_code == 400
+    assert '<div class="error">不能超过100个字（现有40000个）。</div>' in shown
+    assert "各区推进全体教职员工的心理健康知识培训" in shown

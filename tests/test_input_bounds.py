@@ -356,6 +356,22 @@ def test_evidence_that_cannot_be_written_leaves_nothing_behind(
         assert db.session.execute(db.select(CommitmentUpdate)).first() is None
 
 
+def test_evidence_when_the_upload_folder_cannot_be_made_says_so(app, browser, commitment, tmp_path):
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_bytes(b"")
+    app.config["UPLOAD_DIR"] = str(blocked / "uploads")  # below a file: no folder there
+    browser.login("clerk")
+    response = browser.post(
+        f"/commitments/{commitment}/updates",
+        _evidence_form("通报.pdf"),
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 400
+    assert "文件未能保存（服务器存储出错），请稍后再试或联系管理员。" in _page(response)
+    with app.app_context():
+        assert db.session.execute(db.select(CommitmentUpdate)).first() is None
+
+
 @contextmanager
 def _commit_fails(app):
     """Inside, the next commit of the web app's session fails as a database that went away

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import shutil
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
@@ -18,6 +20,7 @@ from tracker.extensions import db
 from tracker.rules.filenames import file_name, own_name
 from tracker.services.errors import DomainError
 
+STORAGE_FAILED = "文件未能保存（服务器存储出错），请稍后再试或联系管理员。"
 _PENDING = "pending_uploads"  # in Session.info: folders written in the open transaction
 
 
@@ -37,7 +40,8 @@ def new_folder(area: str, name: str | None = None, *, under: str | Path | None =
     relative = f"{area}/{name or uuid.uuid4().hex}"
     folder = Path(under if under is not None else root()) / relative
     remove_unless_committed(folder)  # before it exists: nothing can be left behind
-    folder.mkdir(parents=True)
+    with _storing(folder):
+        folder.mkdir(parents=True)
     return relative
 
 
@@ -55,14 +59,20 @@ def save(stream: BinaryIO, area: str, name: str) -> str:
 
 
 def write(stream: BinaryIO, path: Path) -> None:
-    """Write an uploaded file (into a folder from new_folder). The server failing to store
-    it (a full disk, a quota) is the user's to hear about, as a DomainError."""
+    """Write an uploaded file into a folder from new_folder."""
+    with _storing(path), open(path, "wb") as out:
+        shutil.copyfileobj(stream, out)
+
+
+@contextmanager
+def _storing(path: Path) -> Iterator[None]:
+    """The server failing to store an upload (a full disk, a quota, a folder it may not
+    write) is the user's to hear about, as a DomainError; the details go to the log."""
     try:
-        with open(path, "wb") as out:
-            shutil.copyfileobj(stream, out)
+        yield
     except OSError as error:
         current_app.logger.error("upload not saved to %s: %s", path, error)
-        raise DomainError("文件未能保存（服务器存储出错），请稍后再试或联系管理员。") from error
+        raise DomainError(STORAGE_FAILED) from error
 
 
 def discard(relative: str) -> None:

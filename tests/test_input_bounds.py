@@ -335,14 +335,9 @@ def test_an_evidence_file_with_a_long_chinese_name_is_kept_cut_by_bytes(app, bro
     download.close()
 
 
-def test_evidence_that_cannot_be_written_leaves_nothing_behind(
-    app, browser, commitment, monkeypatch
-):
-    def disk_full(source, target, *args):
-        target.write(source.read(4))
-        raise OSError(errno.ENOSPC, "No space left on device")
-
-    monkeypatch.setattr(shutil, "copyfileobj", disk_full)
+def _evidence_not_stored(app, browser, commitment) -> None:
+    """Post a progress note with a file the server fails to store: the user is told, and
+    neither the note nor any file or folder is left."""
     browser.login("clerk")
     response = browser.post(
         f"/commitments/{commitment}/updates",
@@ -356,20 +351,22 @@ def test_evidence_that_cannot_be_written_leaves_nothing_behind(
         assert db.session.execute(db.select(CommitmentUpdate)).first() is None
 
 
+def test_evidence_that_cannot_be_written_leaves_nothing_behind(
+    app, browser, commitment, monkeypatch
+):
+    def disk_full(source, target, *args):
+        target.write(source.read(4))
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(shutil, "copyfileobj", disk_full)
+    _evidence_not_stored(app, browser, commitment)
+
+
 def test_evidence_when_the_upload_folder_cannot_be_made_says_so(app, browser, commitment, tmp_path):
     blocked = tmp_path / "not-a-folder"
     blocked.write_bytes(b"")
     app.config["UPLOAD_DIR"] = str(blocked / "uploads")  # below a file: no folder there
-    browser.login("clerk")
-    response = browser.post(
-        f"/commitments/{commitment}/updates",
-        _evidence_form("通报.pdf"),
-        content_type="multipart/form-data",
-    )
-    assert response.status_code == 400
-    assert "文件未能保存（服务器存储出错），请稍后再试或联系管理员。" in _page(response)
-    with app.app_context():
-        assert db.session.execute(db.select(CommitmentUpdate)).first() is None
+    _evidence_not_stored(app, browser, commitment)
 
 
 @contextmanager

@@ -17,6 +17,7 @@ from tracker.letters.layout import letter_lines
 from tracker.letters.patterns import heading_level, is_date_line
 from tracker.models import User
 from tracker.rules import labels
+from tracker.rules.chinese import cn_date
 from tracker.rules.clock import to_beijing
 from tracker.services import sessions
 
@@ -98,12 +99,6 @@ def _heading_paragraph(match: re.Match) -> str:
 def letter_markdown(text: str | None) -> Markup:
     """A drafted letter's Markdown body, sanitised, with 一、/（一） lines set as headings."""
     return Markup(_SHORT_P.sub(_heading_paragraph, str(render_markdown(text))))
-
-
-def cn_date(value: date | None) -> str:
-    if value is None:
-        return ""
-    return f"{value.year}年{value.month}月{value.day}日"
 
 
 def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:

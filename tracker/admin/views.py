@@ -20,6 +20,7 @@ from tracker.admin import forms
 from tracker.extensions import db
 from tracker.models import CalendarDay, LoginThrottle, Unit, User, VocabularyTerm
 from tracker.rules import deadlines
+from tracker.rules.chinese import cn_date
 from tracker.rules.deadlines import Period, WorkCalendar
 from tracker.rules.labels import VOCABULARIES
 from tracker.services import admin, logins, permissions, sessions, vocab
@@ -533,9 +534,7 @@ def calendar_day_delete(day_id: int):
     def action():
         day = row.day
         admin.delete_calendar_day(current_user, row)
-        return f"已删除{day.year}年{day.month}月{day.day}日。", url_for(
-            "admin.calendar_year", year=year
-        )
+        return f"已删除{cn_date(day)}。", url_for("admin.calendar_year", year=year)
 
     return _submit(
         form, action, lambda status: _render_year(year, forms.CalendarForm(formdata=None), status)

@@ -12,8 +12,10 @@ import functools
 import re
 from datetime import date
 
+from tracker.rules.chinese import cn_to_int
+
 from . import patterns as P
-from .text import DROPPED_RE, cn_to_int, fold, squeeze
+from .text import DROPPED_RE, fold, squeeze
 
 __all__ = [
     "arabicize_dates",

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import re
 
+from tracker.rules.chinese import ZEROS as CN_ZERO
+
 CN_DIGITS = "一二三四五六七八九十"
-CN_ZERO = "〇○零O0"
 CJK = "\u4e00-\u9fff"
 
 # -- headings inside the letter ---------------------------------------------------------

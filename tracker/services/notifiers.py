@@ -26,6 +26,7 @@ from flask import Flask, current_app, has_request_context, url_for
 
 from tracker.extensions import db
 from tracker.models import Notification, User
+from tracker.rules.chinese import cn_date
 
 if TYPE_CHECKING:
     from tracker.services.reminders import Item
@@ -69,10 +70,6 @@ class Notifier(Protocol):
     def reaches(self, user: Recipient) -> bool: ...
 
     def deliver(self, user: Recipient, items: Sequence[Item], day: date) -> None: ...
-
-
-def cn_date(day: date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
 
 
 def site_path(endpoint: str, **values) -> str:

@@ -22,6 +22,7 @@ from tracker.models import (
     User,
 )
 from tracker.rules import deadlines
+from tracker.rules.chinese import cn_date
 from tracker.rules.clock import beijing_day
 from tracker.rules.docnumbers import DocNumberError, check_recorded_number
 from tracker.rules.labels import ASSIGNMENT_ROLES, CONTACT_PHASES
@@ -34,10 +35,6 @@ log = logging.getLogger(__name__)
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _fmt(d: date) -> str:
-    return f"{d.year}年{d.month}月{d.day}日"
 
 
 # -- sessions -------------------------------------------------------------------------
@@ -174,7 +171,7 @@ def _clock(
 
 
 def _fmt_or_none(d: date | None) -> str:
-    return _fmt(d) if d else "（空）"
+    return cn_date(d) if d else "（空）"
 
 
 def correct_registration(
@@ -241,14 +238,14 @@ def correct_registration(
     redate = first is not None and assigned_on is not None and assigned_on != first
     if redate:
         _check_redate(proposal, first, assigned_on)
-        changed("assigned_on", "交办日期", first, assigned_on, _fmt)
+        changed("assigned_on", "交办日期", first, assigned_on, cn_date)
     moved = _first_batch(proposal, first) if redate else []
     earliest = min(
         (assigned_on if a in moved else a.assigned_on for a in proposal.assignments),
         default=None,
     )
     if submitted_on and earliest and submitted_on > earliest:
-        raise DomainError(f"提出日期不能晚于交办日期（{_fmt(earliest)}）。")
+        raise DomainError(f"提出日期不能晚于交办日期（{cn_date(earliest)}）。")
     if not changes:
         return []
 
@@ -287,7 +284,7 @@ def _check_redate(proposal: Proposal, first: date, assigned_on: date) -> None:
         ]
         for what, on in done:
             if on is not None and on < assigned_on:
-                raise DomainError(f"{a.unit.name}已于{_fmt(on)}{what}，交办日期不能晚于该日期。")
+                raise DomainError(f"{a.unit.name}已于{cn_date(on)}{what}，交办日期不能晚于该日期。")
 
 
 def _redate(proposal: Proposal, first: date, assigned_on: date) -> list[str]:
@@ -397,7 +394,7 @@ def assign_units(
         proposal.assigned_on = assigned_on
     db.session.flush()
     names = "；".join(f"{ASSIGNMENT_ROLES[a.role]}：{a.unit.name}" for a in created)
-    audit.record(actor, "assign", f"交办（{_fmt(assigned_on)}）{names}", proposal_id=proposal.id)
+    audit.record(actor, "assign", f"交办（{cn_date(assigned_on)}）{names}", proposal_id=proposal.id)
     refresh_status(proposal)
     return created
 
@@ -506,7 +503,7 @@ def request_reassignment(
         raise DomainError("已提交调整申请，请等待督办决定。")
     if assignment.reassign_until and today() > assignment.reassign_until:
         raise DomainError(
-            f"申请调整的期限已于{_fmt(assignment.reassign_until)}届满，须按交办要求办理。"
+            f"申请调整的期限已于{cn_date(assignment.reassign_until)}届满，须按交办要求办理。"
         )
     if not reason.strip():
         raise DomainError("请说明申请调整的理由。")
@@ -632,7 +629,7 @@ def log_contact(
     audit.record(
         actor,
         "contact",
-        f"{assignment.unit.name}于{_fmt(contacted_on)}通过{vocab.label('contact_channel', channel)}"
+        f"{assignment.unit.name}于{cn_date(contacted_on)}通过{vocab.label('contact_channel', channel)}"
         f"与{proposal.lead_proposer}沟通（{CONTACT_PHASES[phase]}）",
         proposal_id=proposal.id,
         entity="contact",
@@ -856,7 +853,8 @@ def record_rating(
         audit.record(
             actor,
             "rehandle",
-            f"进入第{proposal.round}轮重新办理" + (f"，须于{_fmt(due)}前重新答复" if due else ""),
+            f"进入第{proposal.round}轮重新办理"
+            + (f"，须于{cn_date(due)}前重新答复" if due else ""),
             proposal_id=proposal.id,
         )
         refresh_status(proposal)
@@ -894,10 +892,10 @@ def request_extension(
     if not reason.strip():
         raise DomainError("请说明延期理由。")
     if requested_due_on <= assignment.due_on:
-        raise DomainError(f"延期后的日期须晚于当前期限{_fmt(assignment.due_on)}。")
+        raise DomainError(f"延期后的日期须晚于当前期限{cn_date(assignment.due_on)}。")
     if assignment.max_due_on and requested_due_on > assignment.max_due_on:
         raise DomainError(
-            f"延期后的期限最迟为{_fmt(assignment.max_due_on)}（自交办起不超过规定时限）。"
+            f"延期后的期限最迟为{cn_date(assignment.max_due_on)}（自交办起不超过规定时限）。"
         )
     extension = ExtensionRequest(
         assignment=assignment,
@@ -910,7 +908,7 @@ def request_extension(
     audit.record(
         actor,
         "extension_request",
-        f"{assignment.unit.name}申请延期至{_fmt(requested_due_on)}：{reason.strip()}",
+        f"{assignment.unit.name}申请延期至{cn_date(requested_due_on)}：{reason.strip()}",
         proposal_id=assignment.proposal_id,
         entity="extension",
         entity_id=extension.id,
@@ -936,8 +934,8 @@ def decide_extension(
         extension.old_due_on = assignment.due_on
         assignment.due_on = extension.requested_due_on
         message = (
-            f"批准{assignment.unit.name}延期：答复期限由{_fmt(extension.old_due_on)}"
-            f"改为{_fmt(assignment.due_on)}"
+            f"批准{assignment.unit.name}延期：答复期限由{cn_date(extension.old_due_on)}"
+            f"改为{cn_date(assignment.due_on)}"
         )
     else:
         message = f"不批准{assignment.unit.name}的延期申请"

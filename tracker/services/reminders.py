@@ -26,6 +26,7 @@ from tracker.models import (
     ReplyLetter,
     User,
 )
+from tracker.rules.chinese import cn_date
 from tracker.rules.labels import ASSIGNMENT_ROLES
 from tracker.services import commitments as commitment_rules
 from tracker.services import permissions, todo
@@ -33,7 +34,6 @@ from tracker.services.notifiers import (
     DeliveryError,
     Notifier,
     Recipient,
-    cn_date,
     notifiers_for,
     site_path,
 )

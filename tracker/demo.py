@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from tracker.extensions import db
 from tracker.models import Proposal, Unit, User
+from tracker.rules.labels import SENT_LETTER_STATUSES
 from tracker.services import proposals as svc
 from tracker.services import users, vocab
 from tracker.services.settings import today
@@ -587,7 +588,7 @@ def follow_ups() -> int:
                     ReplyLetter.doc_number == "穗教案〔2022〕119号",
                     ReplyLetter.source_file.is_(None),
                 ),
-                ReplyLetter.status.in_(follow.REVIEWABLE_LETTERS),
+                ReplyLetter.status.in_(SENT_LETTER_STATUSES),
             )
             .order_by(ReplyLetter.id)
         )

@@ -31,7 +31,7 @@ from tracker.models import (
     ReplyLetter,
 )
 from tracker.paging import paginate
-from tracker.rules.labels import COMMITMENT_STATUS
+from tracker.rules.labels import COMMITMENT_STATUS, SENT_LETTER_STATUSES
 from tracker.services import commitments as svc
 from tracker.services import permissions, search, tabular, users, vocab
 from tracker.services.errors import DomainError, PermissionDenied
@@ -337,7 +337,7 @@ def _render(commitment: Commitment, status: int = 200, **overrides):
         can_handle=svc.can_handle(current_user, commitment),
         needs_report=svc.needs_report_back(commitment),
         letter_visible=letter_visible,
-        reviewable=commitment.letter is None or commitment.letter.status in svc.REVIEWABLE_LETTERS,
+        reviewable=commitment.letter is None or commitment.letter.status in SENT_LETTER_STATUSES,
         evidence_name=svc.evidence_name,
         **context,
     ), status
@@ -510,7 +510,7 @@ def _render_review(letter: ReplyLetter, status: int = 200, bulk_form=None, error
         bulk_form=bulk_form or forms.BulkForm(),
         errors=errors or [],
         can_handle=permissions.in_unit(current_user, letter.unit_id),
-        reviewable=letter.status in svc.REVIEWABLE_LETTERS,
+        reviewable=letter.status in SENT_LETTER_STATUSES,
         status_of=lambda c: svc.effective_status(c, today()),
     ), status
 

@@ -13,7 +13,7 @@ from tracker.formutil import options
 from tracker.models import Proposal, ReplyLetter
 from tracker.paging import page_number, paginate
 from tracker.replies.forms import ReviewForm
-from tracker.rules.labels import LETTER_STATUS
+from tracker.rules.labels import LETTER_STATUS, SENT_LETTER_STATUSES
 from tracker.search.base import FACETS
 from tracker.services import corpus, permissions, search, tabular, vocab
 from tracker.services.errors import DomainError
@@ -315,7 +315,7 @@ def review_letter(letter_id: int):
     ), (400 if form.errors or form.form_errors else 200)
 
 
-EXPORTABLE = ("approved", "issued", "published", "imported")
+EXPORTABLE = ("approved", *SENT_LETTER_STATUSES)  # signed off, or sent
 
 
 def export_response(letter: ReplyLetter, fmt: str):

@@ -32,7 +32,7 @@ from tracker.models import (
     utcnow,
 )
 from tracker.rules.clock import iso_date
-from tracker.rules.labels import COMMITMENT_STATUS
+from tracker.rules.labels import COMMITMENT_STATUS, SENT_LETTER_STATUSES
 from tracker.services import audit, permissions, repeats, vocab
 from tracker.services.errors import DomainError, PermissionDenied
 from tracker.services.settings import today
@@ -63,8 +63,6 @@ def effective_status(commitment: Commitment, today: date) -> str:
 
 
 # -- candidates ------------------------------------------------------------------------------
-
-REVIEWABLE_LETTERS = ("issued", "published", "imported")
 
 
 def replace_candidates(
@@ -196,7 +194,7 @@ def _require_candidate(commitment: Commitment) -> None:
     if commitment.status != "candidate":
         raise DomainError("该条已处理过（已确认、已合并或已舍弃）。")
     letter = commitment.letter
-    if letter is not None and letter.status not in REVIEWABLE_LETTERS:
+    if letter is not None and letter.status not in SENT_LETTER_STATUSES:
         raise DomainError("答复函发出后才能确认承诺事项；草稿中的承诺随修改自动更新。")
 
 
@@ -616,7 +614,7 @@ def letters_to_confirm(unit_id: int) -> list[tuple[ReplyLetter, int]]:
         .join(Commitment, Commitment.letter_id == ReplyLetter.id)
         .where(
             ReplyLetter.unit_id == unit_id,
-            ReplyLetter.status.in_(REVIEWABLE_LETTERS),
+            ReplyLetter.status.in_(SENT_LETTER_STATUSES),
             Commitment.status == "candidate",
         )
         .group_by(ReplyLetter.id)

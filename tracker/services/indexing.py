@@ -27,12 +27,12 @@ from sqlalchemy.orm import Session, selectinload
 
 from tracker.extensions import db
 from tracker.models import ReplyLetter, SearchOutbox, VocabularyTerm
+from tracker.rules.labels import PUBLISHED_LETTER_STATUSES, SENT_LETTER_STATUSES
 from tracker.search import get_engine
 from tracker.search.base import LetterDoc
 
 log = logging.getLogger(__name__)
 
-INDEXED_STATUSES = ("issued", "published", "imported")
 BATCH = 500
 
 
@@ -58,7 +58,7 @@ def is_public(letter: ReplyLetter, public_codes: set[str]) -> bool:
     disclosure line says 主动公开."""
     if letter.disclosure not in public_codes:
         return False
-    return letter.status in ("published", "imported")
+    return letter.status in PUBLISHED_LETTER_STATUSES
 
 
 def letter_doc(letter: ReplyLetter, public_codes: set[str], restricted: set[str]) -> LetterDoc:
@@ -83,7 +83,7 @@ def letter_doc(letter: ReplyLetter, public_codes: set[str], restricted: set[str]
 
 
 def _indexable(letter: ReplyLetter) -> bool:
-    return letter.status in INDEXED_STATUSES
+    return letter.status in SENT_LETTER_STATUSES
 
 
 def load_docs(session: Session, letter_ids: Iterable[int]) -> tuple[list[LetterDoc], set[int]]:
@@ -110,7 +110,7 @@ def iter_all_docs(session: Session, batch: int = BATCH) -> Iterator[LetterDoc]:
         letters = (
             session.execute(
                 select(ReplyLetter)
-                .where(ReplyLetter.id > last, ReplyLetter.status.in_(INDEXED_STATUSES))
+                .where(ReplyLetter.id > last, ReplyLetter.status.in_(SENT_LETTER_STATUSES))
                 .options(selectinload(ReplyLetter.proposal))
                 .order_by(ReplyLetter.id)
                 .limit(batch)

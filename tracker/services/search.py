@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from tracker.extensions import db
 from tracker.models import ReplyLetter, User
+from tracker.rules.labels import PUBLISHED_LETTER_STATUSES, SENT_LETTER_STATUSES
 from tracker.search import get_engine
 from tracker.search.base import FACETS, Hit, SearchQuery, SearchResult, SimilarHit
 from tracker.services import indexing, permissions
@@ -25,7 +26,7 @@ def _scope(user: User | None) -> dict:
 def visible_letter(user: User | None, letter: ReplyLetter) -> bool:
     """May this viewer read this letter's page?"""
     scope = _scope(user)
-    if letter.status not in indexing.INDEXED_STATUSES:
+    if letter.status not in SENT_LETTER_STATUSES:
         return (
             user is not None
             and getattr(user, "is_authenticated", False)
@@ -42,14 +43,14 @@ def _existing(letter_ids: list[int], public_only: bool) -> set[int]:
         return set()
     rows = db.session.execute(
         select(ReplyLetter.id, ReplyLetter.status, ReplyLetter.disclosure).where(
-            ReplyLetter.id.in_(letter_ids), ReplyLetter.status.in_(indexing.INDEXED_STATUSES)
+            ReplyLetter.id.in_(letter_ids), ReplyLetter.status.in_(SENT_LETTER_STATUSES)
         )
     ).all()
     if not public_only:
         return {r.id for r in rows}
     public_codes = indexing.public_disclosures(db.session)
     return {
-        r.id for r in rows if r.disclosure in public_codes and r.status in ("published", "imported")
+        r.id for r in rows if r.disclosure in public_codes and r.status in PUBLISHED_LETTER_STATUSES
     }
 
 
@@ -119,7 +120,7 @@ def recent_public(limit: int = 20) -> list[ReplyLetter]:
             select(ReplyLetter)
             .where(
                 ReplyLetter.disclosure.in_(public_codes),
-                ReplyLetter.status.in_(("published", "imported")),
+                ReplyLetter.status.in_(PUBLISHED_LETTER_STATUSES),
             )
             .order_by(ReplyLetter.letter_on.desc().nulls_last(), ReplyLetter.id.desc())
             .limit(limit)

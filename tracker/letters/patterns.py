@@ -44,6 +44,13 @@ def heading_level(line: str) -> int | None:
     return heading_mark(line) if len(line) <= HEADING_MAX else None
 
 
+# the heading of the part of a reply that looks ahead (二、下一步工作安排, 今后工作打算): its
+# sentences are the letter's commitments, and a B or C reply must have one
+FORWARD_HEADING_RE = re.compile(
+    r"下一步|下步|今后|接下来|打算|工作计划|计划安排|工作安排|工作思路|努力方向|工作措施|将来|未来"
+)
+
+
 # -- the closing paragraph ----------------------------------------------------------------
 CLOSING_RE = re.compile(
     r"^(?:感谢|衷心感谢|诚挚感谢|再次感谢|非常感谢|最后.{0,4}感谢|欢迎|特此|专此|此复|以上答复|"

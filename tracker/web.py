@@ -2,122 +2,16 @@
 
 from __future__ import annotations
 
-import re
-from datetime import date, datetime
-
-import markdown as md
-import nh3
 from flask import Flask
 from flask_login import current_user
-from markupsafe import Markup, escape
 from werkzeug.routing import IntegerConverter, ValidationError
 
+from tracker import rendering
 from tracker.extensions import db, login_manager
-from tracker.letters.layout import letter_lines
-from tracker.letters.patterns import heading_level, is_date_line
 from tracker.models import User
 from tracker.rules import labels
 from tracker.rules.chinese import cn_date
-from tracker.rules.clock import to_beijing
 from tracker.services import sessions
-
-ALLOWED_TAGS = {
-    "p",
-    "br",
-    "strong",
-    "em",
-    "b",
-    "i",
-    "u",
-    "s",
-    "ul",
-    "ol",
-    "li",
-    "blockquote",
-    "code",
-    "pre",
-    "h1",
-    "h2",
-    "h3",
-    "h4",
-    "h5",
-    "h6",
-    "table",
-    "thead",
-    "tbody",
-    "tr",
-    "th",
-    "td",
-    "hr",
-    "a",
-    "del",
-    "ins",
-    "sup",
-    "sub",
-}
-
-
-def render_markdown(text: str | None) -> Markup:
-    """The one way user-written Markdown reaches a page: rendered, then sanitised."""
-    html = md.markdown(text or "", extensions=["tables", "sane_lists"])
-    clean = nh3.clean(
-        html,
-        tags=ALLOWED_TAGS,
-        attributes={"a": {"href", "title"}},
-        url_schemes={"http", "https", "mailto"},
-        link_rel="noopener noreferrer",
-    )
-    return Markup(clean)
-
-
-def letter_paragraphs(letter) -> Markup:
-    """An imported letter's text in the letter layout, headings and signature in place."""
-    lines = letter_lines(letter.body, head=(letter.title, letter.doc_number, letter.classification))
-    parts = []
-    for n, line in enumerate(lines):
-        tail = len(lines) - n <= 2 and (line == letter.issuer or is_date_line(line))
-        if tail:
-            css = ' class="sign"'
-        elif n == 0 and line.endswith((":", "：")):
-            css = ' class="salutation"'
-        elif heading_level(line) in (1, 2):
-            css = f' class="h{heading_level(line)}"'
-        else:
-            css = ""
-        parts.append(f"<p{css}>{escape(line)}</p>")
-    return Markup("".join(parts))
-
-
-_SHORT_P = re.compile(r"<p>([^<]{1,40})</p>")
-
-
-def _heading_paragraph(match: re.Match) -> str:
-    level = heading_level(match.group(1))
-    return f'<p class="h{level}">{match.group(1)}</p>' if level in (1, 2) else match.group(0)
-
-
-def letter_markdown(text: str | None) -> Markup:
-    """A drafted letter's Markdown body, sanitised, with 一、/（一） lines set as headings."""
-    return Markup(_SHORT_P.sub(_heading_paragraph, str(render_markdown(text))))
-
-
-def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    """A stored UTC timestamp as Beijing time."""
-    if value is None:
-        return ""
-    return to_beijing(value).strftime(fmt)
-
-
-def days_phrase(due_on: date | None, today: date) -> str:
-    if due_on is None:
-        return ""
-    days = (due_on - today).days
-    if days > 0:
-        return f"剩余{days}天"
-    if days == 0:
-        return "今天到期"
-    return f"逾期{-days}天"
-
 
 MAX_ID = 2**63 - 1  # the largest value of a 64-bit signed integer column
 
@@ -172,11 +66,11 @@ def init_app(app: Flask) -> None:
     ):
         app.register_blueprint(bp)
 
-    app.jinja_env.filters["markdown"] = render_markdown
+    app.jinja_env.filters["markdown"] = rendering.render_markdown
     app.jinja_env.filters["cn_date"] = cn_date
-    app.jinja_env.filters["local_time"] = local_time
-    app.jinja_env.filters["letter_paragraphs"] = letter_paragraphs
-    app.jinja_env.filters["letter_markdown"] = letter_markdown
+    app.jinja_env.filters["local_time"] = rendering.local_time
+    app.jinja_env.filters["letter_paragraphs"] = rendering.letter_paragraphs
+    app.jinja_env.filters["letter_markdown"] = rendering.letter_markdown
     app.jinja_env.globals["labels"] = labels
     app.jinja_env.globals["vocab_label"] = vocab.label
 
@@ -185,7 +79,7 @@ def init_app(app: Flask) -> None:
         today = settings.today()
         return {
             "today": today,
-            "days_phrase": lambda due_on: days_phrase(due_on, today),
+            "days_phrase": lambda due_on: rendering.days_phrase(due_on, today),
             "current_user": current_user,
             "unread_notifications": _unread_notifications,
             "can_import": lambda: (

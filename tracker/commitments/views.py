@@ -31,12 +31,12 @@ from tracker.models import (
     ReplyLetter,
 )
 from tracker.paging import paginate
+from tracker.rendering import letter_markdown, letter_paragraphs
 from tracker.rules.labels import COMMITMENT_STATUS, SENT_LETTER_STATUSES
 from tracker.services import commitments as svc
 from tracker.services import permissions, search, tabular, users, vocab
 from tracker.services.errors import DomainError, PermissionDenied
 from tracker.services.settings import today
-from tracker.web import letter_markdown, letter_paragraphs
 
 bp = Blueprint("commitments", __name__)
 

@@ -21,11 +21,11 @@ from tracker.drafting import forms
 from tracker.extensions import db
 from tracker.formutil import options
 from tracker.models import LetterVersion, Proposal, ReplyLetter
+from tracker.rendering import letter_markdown
 from tracker.rules.textdiff import field_changes, side_by_side
 from tracker.services import drafting, permissions, search, vocab
 from tracker.services.errors import DomainError, PermissionDenied
 from tracker.services.settings import today
-from tracker.web import letter_markdown
 
 bp = Blueprint("drafting", __name__)
 

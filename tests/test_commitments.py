@@ -205,7 +205,7 @@ def test_bulk_confirm_merge_and_discard(app, browser, replied):
     assert "已确认的承诺事项" in page and C_CERT in page
     # a re-save of the letter does not bring discarded or confirmed sentences back
     with app.app_context():
-        from tracker.services.drafting import refresh_commitments
+        from tracker.services.commitments import refresh_commitments
 
         refresh_commitments(db.session.get(ReplyLetter, replied))
         db.session.commit()

@@ -22,6 +22,8 @@ from sqlalchemy.orm import Session, joinedload
 from werkzeug.datastructures import FileStorage
 
 from tracker.extensions import db
+from tracker.letters.commitments import find_commitments
+from tracker.letters.parser import NotALetter, parse_letter
 from tracker.models import (
     Commitment,
     CommitmentUpdate,
@@ -33,6 +35,7 @@ from tracker.models import (
 )
 from tracker.rules.clock import iso_date
 from tracker.rules.labels import COMMITMENT_STATUS, SENT_LETTER_STATUSES
+from tracker.rules.letter_checks import PLACEHOLDER
 from tracker.services import audit, permissions, repeats, vocab
 from tracker.services.errors import DomainError, PermissionDenied
 from tracker.services.settings import today
@@ -108,6 +111,34 @@ def replace_candidates(
     if rows:
         db.session.connection().execute(insert(Commitment.__table__), rows)
     return len(rows)
+
+
+def commitments_in(letter: ReplyLetter) -> list[dict]:
+    """Commitments the letter's text promises (the same finder as for imported letters)."""
+    body = "\n".join(
+        line
+        for line in (letter.body or "").splitlines()
+        if not line.strip().startswith(PLACEHOLDER)
+    )
+    text = f"{letter.title or ''}\n{letter.addressee or ''}\n{body}"
+    dated = letter.letter_on or today()
+    try:
+        return parse_letter(text, undated=dated).commitments
+    except NotALetter:  # an unfinished draft need not read as a letter yet
+        return find_commitments([{"heading": None, "text": body}], dated)
+
+
+def refresh_commitments(letter: ReplyLetter) -> int:
+    """A saved letter's promises become commitment candidates (replacing the last save's);
+    they are confirmed once the letter is sent."""
+    count = replace_candidates(
+        letter.id,
+        commitments_in(letter),
+        proposal_id=letter.proposal_id,
+        unit_id=letter.unit_id,
+    )
+    db.session.expire(letter, ["commitments"])
+    return count
 
 
 # -- permissions -----------------------------------------------------------------------------

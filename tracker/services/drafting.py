@@ -14,8 +14,6 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from tracker.extensions import db
-from tracker.letters.commitments import find_commitments
-from tracker.letters.parser import NotALetter, parse_letter
 from tracker.models import (
     Assignment,
     DocNumberCounter,
@@ -26,10 +24,10 @@ from tracker.models import (
     User,
 )
 from tracker.rules.docnumbers import DocNumberError, format_doc_number, parse_doc_number
-from tracker.rules.letter_checks import PLACEHOLDER, CheckResult, LetterFacts, check_letter
+from tracker.rules.letter_checks import CheckResult, LetterFacts, check_letter
+from tracker.rules.proposal_status import derive_status
 from tracker.services import audit, commitments, permissions, repeats, vocab
 from tracker.services.errors import DomainError, PermissionDenied
-from tracker.services.proposals import refresh_status
 from tracker.services.settings import get_setting, today
 
 EDITABLE = ("draft",)
@@ -213,7 +211,7 @@ def start_draft(actor: User, proposal: Proposal) -> ReplyLetter:
     db.session.add(letter)
     db.session.flush()
     _keep_version(letter, actor, "起草（系统预填）")
-    refresh_commitments(letter)
+    commitments.refresh_commitments(letter)
     audit.record(
         actor,
         "draft",
@@ -294,7 +292,7 @@ def save_draft(
     letter.body = body
     db.session.flush()
     _keep_version(letter, actor, comment or None)
-    refresh_commitments(letter)
+    commitments.refresh_commitments(letter)
     return True
 
 
@@ -342,34 +340,6 @@ def check_manual_number(letter: ReplyLetter, text: str, letter_on: date | None) 
 # -- the checklist -------------------------------------------------------------------------
 
 
-def commitments_in(letter: ReplyLetter) -> list[dict]:
-    """Commitments the letter's text promises (the same finder as for imported letters)."""
-    body = "\n".join(
-        line
-        for line in (letter.body or "").splitlines()
-        if not line.strip().startswith(PLACEHOLDER)
-    )
-    text = f"{letter.title or ''}\n{letter.addressee or ''}\n{body}"
-    dated = letter.letter_on or today()
-    try:
-        return parse_letter(text, undated=dated).commitments
-    except NotALetter:  # an unfinished draft need not read as a letter yet
-        return find_commitments([{"heading": None, "text": body}], dated)
-
-
-def refresh_commitments(letter: ReplyLetter) -> int:
-    """A saved letter's promises become commitment candidates (replacing the last save's);
-    they are confirmed once the letter is sent."""
-    count = commitments.replace_candidates(
-        letter.id,
-        commitments_in(letter),
-        proposal_id=letter.proposal_id,
-        unit_id=letter.unit_id,
-    )
-    db.session.expire(letter, ["commitments"])
-    return count
-
-
 def facts(letter: ReplyLetter) -> LetterFacts:
     proposal = letter.proposal
     grade = vocab.term("classification", letter.classification)
@@ -390,7 +360,7 @@ def facts(letter: ReplyLetter) -> LetterFacts:
         disclosure_public=bool(mode and mode.is_public),
         disclosure_reason=letter.disclosure_reason,
         body=letter.body or "",
-        commitment_count=len(commitments_in(letter)),
+        commitment_count=len(commitments.commitments_in(letter)),
         cc=tuple(letter.cc or ()),
         co_units=tuple((a.unit.name, tuple(a.unit.short_names or ())) for a in co),
         co_units_without_opinion=tuple(a.unit.name for a in co if a.opinion_on is None),
@@ -598,7 +568,7 @@ def issue(actor: User, letter: ReplyLetter, issued_on: date) -> None:
         entity="letter",
         entity_id=letter.id,
     )
-    refresh_status(proposal)
+    proposal.status = derive_status(proposal)
 
 
 def publish(actor: User, letter: ReplyLetter) -> None:

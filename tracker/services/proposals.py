@@ -26,7 +26,8 @@ from tracker.rules.chinese import cn_date
 from tracker.rules.clock import beijing_day
 from tracker.rules.docnumbers import DocNumberError, check_recorded_number
 from tracker.rules.labels import ASSIGNMENT_ROLES, CONTACT_PHASES
-from tracker.services import audit, permissions, repeats, vocab
+from tracker.rules.proposal_status import derive_status
+from tracker.services import audit, commitments, permissions, repeats, vocab
 from tracker.services.errors import DomainError, PermissionDenied
 from tracker.services.settings import deadline_policy, today, work_calendar
 
@@ -395,7 +396,7 @@ def assign_units(
     db.session.flush()
     names = "；".join(f"{ASSIGNMENT_ROLES[a.role]}：{a.unit.name}" for a in created)
     audit.record(actor, "assign", f"交办（{cn_date(assigned_on)}）{names}", proposal_id=proposal.id)
-    refresh_status(proposal)
+    proposal.status = derive_status(proposal)
     return created
 
 
@@ -420,30 +421,6 @@ def add_co_units(actor: User, proposal: Proposal, units: Sequence[Unit], assigne
         proposal_id=proposal.id,
     )
     return created
-
-
-# -- status ------------------------------------------------------------------------
-
-
-def refresh_status(proposal: Proposal) -> str:
-    """Derive the proposal's status from its assignments, replies and ratings."""
-    answering = [
-        a for a in proposal.active_assignments if a.role != "co" and a.round == proposal.round
-    ]
-    if proposal.status == "closed":
-        status = "closed"
-    elif not answering:
-        status = "registered"
-    elif all(a.replied_on for a in answering):
-        status = "replied"
-    elif proposal.round > 1:
-        status = "rehandling"
-    elif any(a.signed_for_at for a in answering):
-        status = "handling"
-    else:
-        status = "assigned"
-    proposal.status = status
-    return status
 
 
 def _check_works_for(actor: User, assignment: Assignment) -> None:
@@ -482,7 +459,7 @@ def sign_for(actor: User, assignment: Assignment, at: datetime | None = None) ->
         entity="assignment",
         entity_id=assignment.id,
     )
-    refresh_status(assignment.proposal)
+    assignment.proposal.status = derive_status(assignment.proposal)
 
 
 def request_reassignment(
@@ -566,7 +543,7 @@ def decide_reassignment(
         entity="assignment",
         entity_id=assignment.id,
     )
-    refresh_status(assignment.proposal)
+    assignment.proposal.status = derive_status(assignment.proposal)
     return replacement
 
 
@@ -767,9 +744,7 @@ def record_reply(
     proposal.classification = classification
     db.session.flush()
     if body.strip():
-        from tracker.services.drafting import refresh_commitments
-
-        refresh_commitments(letter)
+        commitments.refresh_commitments(letter)
     late = issued_on > assignment.due_on
     audit.record(
         actor,
@@ -780,7 +755,7 @@ def record_reply(
         entity="letter",
         entity_id=letter.id,
     )
-    refresh_status(proposal)
+    proposal.status = derive_status(proposal)
     return letter
 
 
@@ -857,7 +832,7 @@ def record_rating(
             + (f"，须于{cn_date(due)}前重新答复" if due else ""),
             proposal_id=proposal.id,
         )
-        refresh_status(proposal)
+        proposal.status = derive_status(proposal)
     else:
         proposal.status = "closed"
         audit.record(actor, "close", "办结", proposal_id=proposal.id)

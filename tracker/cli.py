@@ -9,20 +9,9 @@ from datetime import date
 
 import click
 from flask import Flask, current_app
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import with_appcontext
 
 from tracker.extensions import db
-
-
-def main() -> None:
-    from tracker import create_app
-
-    group = FlaskGroup(
-        create_app=create_app,
-        add_default_commands=True,
-        help="建议提案办理系统 (the tracker): operations commands.",
-    )
-    group.main(prog_name="tracker")
 
 
 def _fail(message: str) -> None:

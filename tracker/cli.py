@@ -125,10 +125,16 @@ def demo_data(if_empty: bool, synthetic: int) -> None:
     confirmed = demo.follow_ups()
     db.session.commit()
     click.echo(f"this year's replies: {replies} added; commitments confirmed: {confirmed}")
+    from tracker import current
     from tracker.services import notifiers, reminders
     from tracker.services.settings import today
 
-    sent = reminders.run(today(), notifiers=[notifiers.InAppNotifier()])
+    sent = reminders.run(
+        today(),
+        notifiers=[notifiers.InAppNotifier()],
+        soon_days=current.due_soon_days(),
+        link=current.site_path,
+    )
     click.echo(f"in-app reminders: {sent.sent('inapp')} for today")
 
 
@@ -389,9 +395,11 @@ def remind(dry_run: bool, date_, username: str | None) -> None:
     In-app always; e-mail when SMTP_HOST is set; SMS when SMS_WEBHOOK_URL is set. An item
     goes to a user at most once a day per channel. Exits 1 when a channel failed (what
     failed is not recorded, so the next run retries it)."""
+    from tracker import current
     from tracker.models import User
     from tracker.services import reminders
-    from tracker.services.notifiers import CHANNEL_LABELS, absolute
+    from tracker.services.digest import absolute
+    from tracker.services.notifiers import CHANNEL_LABELS
     from tracker.services.settings import today
 
     day: date = date_.date() if date_ else today()
@@ -403,7 +411,14 @@ def remind(dry_run: bool, date_, username: str | None) -> None:
         if not user.active:
             _fail(f"用户 {username} 已停用。")
         users = [user]
-    report = reminders.run(day, dry_run=dry_run, users=users)
+    report = reminders.run(
+        day,
+        notifiers=current.reminder_channels(),
+        soon_days=current.due_soon_days(),
+        link=current.site_path,
+        dry_run=dry_run,
+        users=users,
+    )
 
     def counts(sent: dict[str, int], unreachable: list[str]) -> str:
         return "，".join(

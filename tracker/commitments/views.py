@@ -19,6 +19,7 @@ from flask_login import current_user, login_required
 from markupsafe import Markup, escape
 from sqlalchemy.orm import joinedload, selectinload
 
+from tracker import downloads
 from tracker.commitments import forms
 from tracker.extensions import db
 from tracker.formutil import as_id, options
@@ -262,7 +263,7 @@ def export(fmt: str):
             ]
         )
     sheet = tabular.Sheet("承诺事项", EXPORT_HEADERS, rows)
-    return tabular.download(sheet, fmt, f"承诺事项_{day.isoformat()}")
+    return downloads.table(sheet, fmt, f"承诺事项_{day.isoformat()}")
 
 
 # -- one commitment --------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 from sqlalchemy.orm import selectinload
 
+from tracker import downloads
 from tracker.extensions import db
 from tracker.formutil import as_id, options
 from tracker.models import (
@@ -303,7 +304,7 @@ def export(fmt: str):
     rows = [
         _export_row(p, classifications, satisfactions) for p in db.session.execute(query).scalars()
     ]
-    return tabular.download(
+    return downloads.table(
         tabular.Sheet("建议提案", EXPORT_HEADERS, rows), fmt, f"建议提案_{today().isoformat()}"
     )
 

@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import load_only, selectinload
 
-from tracker import headers
+from tracker import downloads, headers
 from tracker.extensions import db
 from tracker.formutil import options
 from tracker.models import Proposal, ReplyLetter
@@ -211,7 +211,7 @@ def search_export(fmt: str):
         return page, 400
     labels_of = {name: vocab.labels(name) for name in ("classification", "disclosure")}
     rows = [_search_export_row(le, labels_of) for le in letters]
-    return tabular.download(
+    return downloads.table(
         tabular.Sheet("答复检索", SEARCH_EXPORT_HEADERS, rows),
         fmt,
         f"答复检索_{today().isoformat()}",
@@ -326,15 +326,14 @@ def export_response(letter: ReplyLetter, fmt: str):
     if fmt not in exporting.FORMATS or letter.status not in EXPORTABLE:
         abort(404)
     data = exporting.render(letter, fmt, nonce=getattr(request, "csp_nonce", None))
-    response = Response(data, content_type=exporting.FORMATS[fmt])
-    if fmt != "html":
-        from urllib.parse import quote
-
-        name = exporting.file_name(letter, fmt)
-        response.headers["Content-Disposition"] = (
-            f"attachment; filename=letter-{letter.id}.{fmt}; filename*=UTF-8''{quote(name)}"
-        )
-    return response
+    if fmt == "html":
+        return Response(data, content_type=exporting.FORMATS[fmt])
+    return downloads.attachment(
+        data,
+        exporting.FORMATS[fmt],
+        exporting.file_name(letter, fmt),
+        ascii_name=f"letter-{letter.id}.{fmt}",
+    )
 
 
 @bp.route("/letters/<int:letter_id>/export/<fmt>")

@@ -127,10 +127,9 @@ def demo_data(if_empty: bool, synthetic: int) -> None:
     click.echo(f"this year's replies: {replies} added; commitments confirmed: {confirmed}")
     from tracker import current
     from tracker.services import notifiers, reminders
-    from tracker.services.settings import today
 
     sent = reminders.run(
-        today(),
+        current.today(),
         notifiers=[notifiers.InAppNotifier()],
         soon_days=current.due_soon_days(),
         link=current.site_path,
@@ -162,11 +161,11 @@ def demo_logins() -> None:
 @with_appcontext
 def check_deadlines(as_json: bool, days: int | None, today_) -> None:
     """Print due-soon and overdue replies, co-unit opinions and commitments (for cron)."""
+    from tracker.current import due_soon_days, today
     from tracker.services import todo
-    from tracker.services.settings import today
 
     day: date = today_.date() if today_ else today()
-    horizon = days if days is not None else current_app.config["DUE_SOON_DAYS"]
+    horizon = days if days is not None else due_soon_days()
     kinds = {"reply": "答复", "opinion": "会办意见", "commitment": "承诺事项"}
     for line in todo.deadline_report(day, horizon):
         if as_json:
@@ -400,9 +399,8 @@ def remind(dry_run: bool, date_, username: str | None) -> None:
     from tracker.services import reminders
     from tracker.services.digest import absolute
     from tracker.services.notifiers import CHANNEL_LABELS
-    from tracker.services.settings import today
 
-    day: date = date_.date() if date_ else today()
+    day: date = date_.date() if date_ else current.today()
     users = None
     if username:
         user = db.session.execute(db.select(User).filter_by(username=username)).scalar_one_or_none()

@@ -5,15 +5,42 @@ for, so a setting changed on the running app applies at once."""
 
 from __future__ import annotations
 
+from datetime import date
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from flask import current_app, has_request_context, url_for
 
-from tracker.services import notifiers
+from tracker.config import POLICY_KEYS
+from tracker.rules.deadlines import DeadlinePolicy
+from tracker.services import notifiers, settings
 
 
 def _text(value) -> str:
     return "" if value is None else str(value).strip()
+
+
+def today() -> date:
+    """The tracker's notion of today; tests and demos pin it with the TODAY setting."""
+    pinned = current_app.config.get("TODAY")
+    if pinned:
+        return date.fromisoformat(str(pinned)) if not isinstance(pinned, date) else pinned
+    return date.today()
+
+
+def policy_defaults() -> dict[str, str]:
+    """The deadline periods as the app is configured (TRACKER_REPLY_PERIOD …)."""
+    return {name: str(current_app.config[key]) for name, key in POLICY_KEYS.items()}
+
+
+def deadline_policy() -> DeadlinePolicy:
+    """The policy in force: what the admin saved over the configured defaults."""
+    return settings.deadline_policy(policy_defaults())
+
+
+def upload_dir() -> Path:
+    """Where uploaded files live: evidence of progress, letters waiting for import."""
+    return Path(current_app.config["UPLOAD_DIR"])
 
 
 def site_path(endpoint: str, /, **values) -> str:

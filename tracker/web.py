@@ -6,7 +6,7 @@ from flask import Flask
 from flask_login import current_user
 from werkzeug.routing import IntegerConverter, ValidationError
 
-from tracker import rendering
+from tracker import current, rendering
 from tracker.extensions import db, login_manager
 from tracker.models import User
 from tracker.rules import labels
@@ -48,7 +48,7 @@ def init_app(app: Flask) -> None:
     from tracker.proposals.views import bp as proposals_bp
     from tracker.public.views import bp as public_bp
     from tracker.replies.views import bp as replies_bp
-    from tracker.services import permissions, settings, vocab
+    from tracker.services import permissions, vocab
 
     app.url_map.converters["int"] = IdConverter  # before the blueprints add their rules
     for bp in (
@@ -76,7 +76,7 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def _globals():
-        today = settings.today()
+        today = current.today()
         return {
             "today": today,
             "days_phrase": lambda due_on: rendering.days_phrase(due_on, today),

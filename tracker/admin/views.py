@@ -17,6 +17,7 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm import selectinload
 
 from tracker.admin import forms
+from tracker.current import deadline_policy, policy_defaults, today
 from tracker.extensions import db
 from tracker.models import CalendarDay, LoginThrottle, Unit, User, VocabularyTerm
 from tracker.rules import deadlines
@@ -419,10 +420,10 @@ def _policy_examples(policy: deadlines.DeadlinePolicy, on: date) -> list[tuple[s
 
 @bp.route("/settings", methods=["GET", "POST"])
 def settings():
-    policy = settings_service.deadline_policy()
+    policy = deadline_policy()
     current = {key: getattr(policy, key).label_zh() for key in forms.PERIOD_KEYS}
     form = forms.PolicyForm(data={**current, "roll_forward": policy.roll_forward})
-    defaults = settings_service.default_policy_mapping()
+    defaults = policy_defaults()
     for key in forms.PERIOD_KEYS:
         default = Period.parse(defaults[key]).label_zh()
         form[key].description = f"{forms.PERIOD_HINT}；系统默认：{default}"
@@ -430,7 +431,7 @@ def settings():
     def action():
         values: dict[str, str | bool] = {key: form[key].data for key in forms.PERIOD_KEYS}
         values["roll_forward"] = form.roll_forward.data
-        changes = admin.save_deadline_policy(current_user, values)
+        changes = admin.save_deadline_policy(current_user, values, defaults=defaults)
         if not changes:
             return "期限设置未作修改。", url_for("admin.settings")
         return (
@@ -438,7 +439,7 @@ def settings():
             url_for("admin.settings"),
         )
 
-    on = settings_service.today()
+    on = today()
     return _submit(
         form,
         action,
@@ -486,7 +487,7 @@ def _year_counts() -> dict[int, YearCoverage]:
 def calendar():
     counts = _year_counts()
     official = WorkCalendar()
-    last = settings_service.today().year + 1
+    last = today().year + 1
     years = sorted(set(range(FIRST_CALENDAR_YEAR, last + 1)) | set(counts), reverse=True)
     rows = [counts.get(y) or YearCoverage(y, official.is_covered(y)) for y in years]
     return render_template("admin/calendar.html", rows=rows)

@@ -21,6 +21,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from tracker import downloads
 from tracker.commitments import forms
+from tracker.current import today, upload_dir
 from tracker.extensions import db
 from tracker.formutil import as_id, options
 from tracker.models import (
@@ -37,7 +38,6 @@ from tracker.rules.labels import COMMITMENT_STATUS, SENT_LETTER_STATUSES
 from tracker.services import commitments as svc
 from tracker.services import permissions, search, tabular, users, vocab
 from tracker.services.errors import DomainError, PermissionDenied
-from tracker.services.settings import today
 
 bp = Blueprint("commitments", __name__)
 
@@ -435,6 +435,8 @@ def add_update(commitment_id: int):
             note=form.note.data,
             evidence_url=form.evidence_url.data or "",
             upload=form.evidence.data or None,
+            upload_dir=upload_dir(),
+            today=today(),
         )
         return "已记录进展。"
 
@@ -455,6 +457,7 @@ def set_status(commitment_id: int):
             form.status.data or "",
             reason=form.reason.data or "",
             done_on=form.done_on.data,
+            today=today(),
         )
         return f"状态已改为“{COMMITMENT_STATUS[commitment.status]}”。"
 
@@ -475,6 +478,7 @@ def report_back(commitment_id: int):
             reported_on=form.reported_on.data,
             channel=form.channel.data,
             note=form.note.data,
+            today=today(),
         )
         return "已记录向代表反馈的情况，并记入沟通记录。"
 
@@ -489,7 +493,7 @@ def evidence(update_id: int):
         abort(404)
     if not svc.can_view(current_user, update_row.commitment):
         abort(403)
-    path = svc.evidence_path(update_row)
+    path = svc.evidence_path(update_row, upload_dir())
     if path is None:
         abort(404)
     return send_file(path, as_attachment=True, download_name=svc.evidence_name(update_row))

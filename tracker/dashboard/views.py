@@ -15,6 +15,7 @@ from flask import Blueprint, abort, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from tracker import downloads
+from tracker.current import today
 from tracker.dashboard.forms import FilterForm
 from tracker.extensions import db
 from tracker.formutil import options
@@ -22,7 +23,6 @@ from tracker.models import Unit
 from tracker.paging import paginate
 from tracker.services import dashboard as stats
 from tracker.services import permissions
-from tracker.services.settings import today
 from tracker.services.tabular import Sheet
 
 bp = Blueprint("dashboard", __name__)

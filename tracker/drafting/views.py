@@ -17,6 +17,7 @@ from flask import (
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from tracker.current import today
 from tracker.drafting import forms
 from tracker.extensions import db
 from tracker.formutil import options
@@ -25,7 +26,6 @@ from tracker.rendering import letter_markdown
 from tracker.rules.textdiff import field_changes, side_by_side
 from tracker.services import drafting, permissions, search, vocab
 from tracker.services.errors import DomainError, PermissionDenied
-from tracker.services.settings import today
 
 bp = Blueprint("drafting", __name__)
 
@@ -89,7 +89,7 @@ def _editor(letter: ReplyLetter, form, status=200, conflict=None, preview=None):
         letter=letter,
         proposal=proposal,
         form=form,
-        checklist=drafting.checklist(letter),
+        checklist=drafting.checklist(letter, today=today()),
         co_assignments=co,
         similar=similar,
         grade_definitions=grades,
@@ -129,7 +129,7 @@ def start(proposal_id: int):
     if not forms.SubmitForm().validate_on_submit():
         abort(400)
     try:
-        letter = drafting.start_draft(current_user, proposal)
+        letter = drafting.start_draft(current_user, proposal, today=today())
     except PermissionDenied:
         abort(403)
     except DomainError as error:
@@ -174,6 +174,7 @@ def edit(letter_id: int):
             body=form.body.data or "",
             base_version=base,
             comment=form.comment.data or "",
+            today=today(),
         )
     except drafting.EditConflict as conflict:
         db.session.rollback()
@@ -236,7 +237,7 @@ def submit(letter_id: int):
     letter = _letter(letter_id)
     if not drafting.can_edit(current_user, letter):
         abort(403)
-    warnings = drafting.checklist(letter).warnings
+    warnings = drafting.checklist(letter, today=today()).warnings
     form = forms.SubmitForm.with_reasons((c.code, c.label) for c in warnings)()
     if not form.validate_on_submit():
         if "csrf_token" in form.errors:
@@ -245,7 +246,7 @@ def submit(letter_id: int):
         return redirect(url_for("drafting.edit", letter_id=letter.id))
     return _act(
         letter,
-        lambda: drafting.submit(current_user, letter, form.reasons()),
+        lambda: drafting.submit(current_user, letter, form.reasons(), today=today()),
         "已提交负责人签发。",
     )
 
@@ -267,6 +268,7 @@ def approve(letter_id: int):
             letter,
             classification=form.classification.data or None,
             letter_on=form.letter_on.data,
+            today=today(),
         ),
         "已签发。",
     )
@@ -302,7 +304,9 @@ def issue(letter_id: int):
         flash("请填写有效的发出日期。", "error")
         return redirect(url_for("drafting.edit", letter_id=letter.id))
     return _act(
-        letter, lambda: drafting.issue(current_user, letter, form.issued_on.data), "已登记发出。"
+        letter,
+        lambda: drafting.issue(current_user, letter, form.issued_on.data, today=today()),
+        "已登记发出。",
     )
 
 

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import load_only, selectinload
 
 from tracker import downloads, headers
+from tracker.current import today
 from tracker.extensions import db
 from tracker.formutil import options
 from tracker.models import Proposal, ReplyLetter
@@ -17,7 +18,6 @@ from tracker.rules.labels import LETTER_STATUS, SENT_LETTER_STATUSES
 from tracker.search.base import FACETS
 from tracker.services import corpus, permissions, search, tabular, vocab
 from tracker.services.errors import DomainError
-from tracker.services.settings import today
 
 bp = Blueprint("replies", __name__)
 

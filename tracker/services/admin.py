@@ -446,15 +446,18 @@ def _policy_value_zh(value: Period | bool) -> str:
     return value.label_zh() if isinstance(value, Period) else _yes_no(value)
 
 
-def save_deadline_policy(actor: User, values: Mapping[str, str | bool]) -> list[str]:
-    """Validate and save the deadline policy. It applies to assignments made from now on;
-    due dates already computed are not recomputed. Returns the changes in words."""
+def save_deadline_policy(
+    actor: User, values: Mapping[str, str | bool], *, defaults: Mapping[str, str]
+) -> list[str]:
+    """Validate and save the deadline policy (over the app's `defaults`). It applies to
+    assignments made from now on; due dates already computed are not recomputed. Returns
+    the changes in words."""
     require_admin(actor)
     try:
         policy = DeadlinePolicy.from_mapping(values)
     except ValueError as exc:
         raise DomainError(str(exc)) from None
-    old = deadline_policy()
+    old = deadline_policy(defaults)
     changes = [
         f"{label}由{_policy_value_zh(getattr(old, key))}改为{_policy_value_zh(getattr(policy, key))}"
         for key, label in POLICY_SHORT_LABELS.items()

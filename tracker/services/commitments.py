@@ -16,7 +16,6 @@ from datetime import date, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from flask import current_app
 from sqlalchemy import ColumnElement, and_, delete, event, false, func, insert, select, true
 from sqlalchemy.orm import Session, joinedload
 from werkzeug.datastructures import FileStorage
@@ -38,7 +37,6 @@ from tracker.rules.labels import COMMITMENT_STATUS, SENT_LETTER_STATUSES
 from tracker.rules.letter_checks import PLACEHOLDER
 from tracker.services import audit, permissions, repeats, vocab
 from tracker.services.errors import DomainError, PermissionDenied
-from tracker.services.settings import today
 
 CONFIRMED = ("open", "in_progress", "done", "dropped")
 ACTIVE = ("open", "in_progress")
@@ -113,27 +111,28 @@ def replace_candidates(
     return len(rows)
 
 
-def commitments_in(letter: ReplyLetter) -> list[dict]:
-    """Commitments the letter's text promises (the same finder as for imported letters)."""
+def commitments_in(letter: ReplyLetter, *, today: date) -> list[dict]:
+    """Commitments the letter's text promises (the same finder as for imported letters);
+    an undated draft counts its due dates from `today`."""
     body = "\n".join(
         line
         for line in (letter.body or "").splitlines()
         if not line.strip().startswith(PLACEHOLDER)
     )
     text = f"{letter.title or ''}\n{letter.addressee or ''}\n{body}"
-    dated = letter.letter_on or today()
+    dated = letter.letter_on or today
     try:
         return parse_letter(text, undated=dated).commitments
     except NotALetter:  # an unfinished draft need not read as a letter yet
         return find_commitments([{"heading": None, "text": body}], dated)
 
 
-def refresh_commitments(letter: ReplyLetter) -> int:
+def refresh_commitments(letter: ReplyLetter, *, today: date) -> int:
     """A saved letter's promises become commitment candidates (replacing the last save's);
     they are confirmed once the letter is sent."""
     count = replace_candidates(
         letter.id,
-        commitments_in(letter),
+        commitments_in(letter, today=today),
         proposal_id=letter.proposal_id,
         unit_id=letter.unit_id,
     )
@@ -387,15 +386,17 @@ def add_update(
     note: str,
     evidence_url: str = "",
     upload: FileStorage | None = None,
+    upload_dir: Path,
+    today: date,
 ) -> CommitmentUpdate:
-    """A dated progress note, with a link or a file as evidence. An open commitment that
-    gets its first progress note is in progress."""
+    """A dated progress note, with a link or a file as evidence (kept under `upload_dir`).
+    An open commitment that gets its first progress note is in progress."""
     _require_handle(actor, commitment)
     _require_confirmed(commitment)
     note = (note or "").strip()
     if not note:
         raise DomainError("请填写进展情况。")
-    if noted_on > today():
+    if noted_on > today:
         raise DomainError("进展日期不能晚于今天。")
     evidence_url = (evidence_url or "").strip()
     if evidence_url:
@@ -421,7 +422,7 @@ def add_update(
                 "佐证文件格式不支持，请上传 PDF、OFD、Word、WPS、Excel、图片、文本或压缩包。"
             )
         relative = f"commitments/{uuid.uuid4().hex}/{name}"
-        target = Path(current_app.config["UPLOAD_DIR"]) / relative
+        target = Path(upload_dir) / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         upload.save(target)
         if target.stat().st_size == 0:
@@ -490,10 +491,11 @@ def _drop_uploads(session: Session) -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def evidence_path(update_row: CommitmentUpdate) -> Path | None:
+def evidence_path(update_row: CommitmentUpdate, upload_dir: Path) -> Path | None:
+    """The evidence file of a progress note, if it is still there under `upload_dir`."""
     if not update_row.evidence_file:
         return None
-    root = Path(current_app.config["UPLOAD_DIR"]).resolve()
+    root = Path(upload_dir).resolve()
     path = (root / update_row.evidence_file).resolve()
     if root not in path.parents or not path.is_file():
         return None
@@ -519,6 +521,7 @@ def set_status(
     *,
     reason: str = "",
     done_on: date | None = None,
+    today: date,
 ) -> None:
     """open ↔ in progress → done / dropped (with a reason); a finished item can be reopened
     (with a reason). Overdue is not a status anyone sets."""
@@ -537,8 +540,8 @@ def set_status(
     if old in CLOSED and not reason:
         raise DomainError("重新开始推进已办结的承诺须说明理由。")
     if status == "done":
-        done_on = done_on or today()
-        if done_on > today():
+        done_on = done_on or today
+        if done_on > today:
             raise DomainError("完成日期不能晚于今天。")
         commitment.done_on = done_on
     else:
@@ -573,6 +576,7 @@ def report_back(
     reported_on: date,
     channel: str,
     note: str,
+    today: date,
 ) -> None:
     """Record that the deputy was told the result; logged as a contact after handling."""
     _require_handle(actor, commitment)
@@ -582,7 +586,7 @@ def report_back(
         return  # the same report-back sent again: it is recorded already
     if commitment.status not in CLOSED:
         raise DomainError("承诺事项完成或确认无法落实后，才向代表反馈结果。")
-    if reported_on > today():
+    if reported_on > today:
         raise DomainError("反馈日期不能晚于今天。")
     if vocab.term("contact_channel", channel) is None:
         raise DomainError("请选择反馈方式。")

@@ -24,12 +24,13 @@ from tracker.models import (
 from tracker.rules import deadlines
 from tracker.rules.chinese import cn_date
 from tracker.rules.clock import beijing_day
+from tracker.rules.deadlines import DeadlinePolicy
 from tracker.rules.docnumbers import DocNumberError, check_recorded_number
 from tracker.rules.labels import ASSIGNMENT_ROLES, CONTACT_PHASES
 from tracker.rules.proposal_status import derive_status
 from tracker.services import audit, commitments, permissions, repeats, vocab
 from tracker.services.errors import DomainError, PermissionDenied
-from tracker.services.settings import deadline_policy, today, work_calendar
+from tracker.services.settings import work_calendar
 
 log = logging.getLogger(__name__)
 
@@ -136,9 +137,15 @@ class _Clock:
 
 
 def _clock(
-    proposal: Proposal, unit: Unit, role: str, assigned_on: date, *, re_answer: bool = False
+    proposal: Proposal,
+    unit: Unit,
+    role: str,
+    assigned_on: date,
+    *,
+    policy: DeadlinePolicy,
+    re_answer: bool = False,
 ) -> _Clock:
-    policy, calendar = deadline_policy(), work_calendar()
+    calendar = work_calendar()
     try:
         if role == "co":
             due = deadlines.co_opinion_due(assigned_on, policy, calendar)
@@ -184,6 +191,8 @@ def correct_registration(
     submitted_on: date | None,
     assigned_on: date | None = None,
     reason: str = "",
+    today: date,
+    policy: DeadlinePolicy,
 ) -> list[str]:
     """更正登记信息: a registered item's number, title, 提出日期 and first 交办日期 put right,
     with the old and new values in the audit trail. Returns what changed (empty: nothing).
@@ -232,13 +241,13 @@ def correct_registration(
     if title != proposal.title:
         changed("title", "标题", proposal.title, title, lambda v: f"《{v}》")
     if submitted_on != proposal.submitted_on:
-        if submitted_on and submitted_on > today():
+        if submitted_on and submitted_on > today:
             raise DomainError("提出日期不能晚于今天。")
         changed("submitted_on", "提出日期", proposal.submitted_on, submitted_on, _fmt_or_none)
     first = proposal.assigned_on
     redate = first is not None and assigned_on is not None and assigned_on != first
     if redate:
-        _check_redate(proposal, first, assigned_on)
+        _check_redate(proposal, first, assigned_on, today)
         changed("assigned_on", "交办日期", first, assigned_on, cn_date)
     moved = _first_batch(proposal, first) if redate else []
     earliest = min(
@@ -251,7 +260,7 @@ def correct_registration(
         return []
 
     proposal.number, proposal.title, proposal.submitted_on = number, title, submitted_on
-    kept = _redate(proposal, first, assigned_on) if redate else []
+    kept = _redate(proposal, first, assigned_on, policy) if redate else []
     for letter in proposal.letters:
         if letter.status in ("draft", "submitted", "approved"):
             letter.proposal_number, letter.proposal_title = number, title
@@ -272,8 +281,8 @@ def _first_batch(proposal: Proposal, first: date) -> list[Assignment]:
     return [a for a in proposal.assignments if a.round == 1 and a.assigned_on == first]
 
 
-def _check_redate(proposal: Proposal, first: date, assigned_on: date) -> None:
-    if assigned_on > today():
+def _check_redate(proposal: Proposal, first: date, assigned_on: date, today: date) -> None:
+    if assigned_on > today:
         raise DomainError("交办日期不能晚于今天。")
     for a in _first_batch(proposal, first):
         done = [
@@ -288,12 +297,14 @@ def _check_redate(proposal: Proposal, first: date, assigned_on: date) -> None:
                 raise DomainError(f"{a.unit.name}已于{cn_date(on)}{what}，交办日期不能晚于该日期。")
 
 
-def _redate(proposal: Proposal, first: date, assigned_on: date) -> list[str]:
+def _redate(
+    proposal: Proposal, first: date, assigned_on: date, policy: DeadlinePolicy
+) -> list[str]:
     """Count the first 交办's deadlines again from the corrected date; returns the units
     whose granted extension keeps its due date."""
     kept = []
     for a in _first_batch(proposal, first):
-        clock = _clock(proposal, a.unit, a.role, assigned_on)
+        clock = _clock(proposal, a.unit, a.role, assigned_on, policy=policy)
         if a.due_on != a.original_due_on:
             kept.append(a.unit.name)
         else:
@@ -314,9 +325,10 @@ def _new_assignment(
     assigned_on: date,
     round_: int = 1,
     *,
+    policy: DeadlinePolicy,
     re_answer: bool = False,
 ) -> Assignment:
-    clock = _clock(proposal, unit, role, assigned_on, re_answer=re_answer)
+    clock = _clock(proposal, unit, role, assigned_on, policy=policy, re_answer=re_answer)
     assignment = Assignment(
         proposal=proposal,
         unit=unit,
@@ -364,6 +376,7 @@ def assign_units(
     co_units: Sequence[Unit] = (),
     assigned_on: date,
     separate: bool = False,
+    policy: DeadlinePolicy,
 ) -> list[Assignment]:
     """交办: one lead unit and co-handling units, or several units answering separately."""
     if not permissions.can_assign(actor, proposal):
@@ -389,8 +402,14 @@ def assign_units(
         raise DomainError(f"{'、'.join(clash)}已在办理该件。")
     if not separate and proposal.lead_assignment is not None:
         raise DomainError("该件已有主办单位；如需更换请通过申请调整办理。")
-    created = [_new_assignment(proposal, u, role, assigned_on, proposal.round) for u in lead_units]
-    created += [_new_assignment(proposal, u, "co", assigned_on, proposal.round) for u in co_units]
+    created = [
+        _new_assignment(proposal, u, role, assigned_on, proposal.round, policy=policy)
+        for u in lead_units
+    ]
+    created += [
+        _new_assignment(proposal, u, "co", assigned_on, proposal.round, policy=policy)
+        for u in co_units
+    ]
     if proposal.assigned_on is None:
         proposal.assigned_on = assigned_on
     db.session.flush()
@@ -400,7 +419,14 @@ def assign_units(
     return created
 
 
-def add_co_units(actor: User, proposal: Proposal, units: Sequence[Unit], assigned_on: date):
+def add_co_units(
+    actor: User,
+    proposal: Proposal,
+    units: Sequence[Unit],
+    assigned_on: date,
+    *,
+    policy: DeadlinePolicy,
+):
     if not permissions.can_assign(actor, proposal):
         raise PermissionDenied("只有督办负责人和管理员可以交办。")
     if proposal.lead_assignment is None:
@@ -412,7 +438,10 @@ def add_co_units(actor: User, proposal: Proposal, units: Sequence[Unit], assigne
     clash = [u.name for u in units if u.id in current]
     if clash:
         raise DomainError(f"{'、'.join(clash)}已在办理该件。")
-    created = [_new_assignment(proposal, u, "co", assigned_on, proposal.round) for u in units]
+    created = [
+        _new_assignment(proposal, u, "co", assigned_on, proposal.round, policy=policy)
+        for u in units
+    ]
     db.session.flush()
     audit.record(
         actor,
@@ -463,7 +492,7 @@ def sign_for(actor: User, assignment: Assignment, at: datetime | None = None) ->
 
 
 def request_reassignment(
-    actor: User, assignment: Assignment, reason: str, suggested_unit: str = ""
+    actor: User, assignment: Assignment, reason: str, suggested_unit: str = "", *, today: date
 ) -> None:
     _check_works_for(actor, assignment)
     repeats.hold(assignment)
@@ -478,7 +507,7 @@ def request_reassignment(
         raise DomainError("已签收的件不能再申请调整。")
     if assignment.reassign_status == "requested":
         raise DomainError("已提交调整申请，请等待督办决定。")
-    if assignment.reassign_until and today() > assignment.reassign_until:
+    if assignment.reassign_until and today > assignment.reassign_until:
         raise DomainError(
             f"申请调整的期限已于{cn_date(assignment.reassign_until)}届满，须按交办要求办理。"
         )
@@ -506,6 +535,8 @@ def decide_reassignment(
     approve: bool,
     note: str = "",
     new_unit: Unit | None = None,
+    today: date,
+    policy: DeadlinePolicy,
 ) -> Assignment | None:
     if not permissions.can_decide_reassignment(actor):
         raise PermissionDenied("只有督办部门负责人可以决定调整申请。")
@@ -525,7 +556,7 @@ def decide_reassignment(
         assignment.active = False
         if new_unit is not None:
             replacement = _new_assignment(
-                assignment.proposal, new_unit, assignment.role, today(), assignment.round
+                assignment.proposal, new_unit, assignment.role, today, assignment.round, policy=policy
             )
         message = f"同意{assignment.unit.name}的调整申请" + (
             f"，改由{new_unit.name}{ASSIGNMENT_ROLES[assignment.role]}" if new_unit else ""
@@ -567,9 +598,10 @@ def log_contact(
     phase: str,
     participants: str = "",
     summary: str = "",
+    today: date,
 ) -> ContactLog:
     assignment = handling_assignment(actor, proposal)
-    if contacted_on > today():
+    if contacted_on > today:
         raise DomainError("沟通日期不能晚于今天。")
     if vocab.term("contact_channel", channel) is None:
         raise DomainError("请选择有效的沟通方式。")
@@ -615,13 +647,15 @@ def log_contact(
     return contact
 
 
-def submit_opinion(actor: User, assignment: Assignment, *, text: str, opinion_on: date) -> None:
+def submit_opinion(
+    actor: User, assignment: Assignment, *, text: str, opinion_on: date, today: date
+) -> None:
     _check_works_for(actor, assignment)
     if not assignment.is_co:
         raise DomainError("只有会办单位需要提交会办意见。")
     if not text.strip():
         raise DomainError("请填写会办意见。")
-    if opinion_on > today():
+    if opinion_on > today:
         raise DomainError("意见日期不能晚于今天。")
     if opinion_on < assignment.assigned_on:
         raise DomainError("意见日期不能早于交办日期。")
@@ -677,6 +711,7 @@ def record_reply(
     body: str = "",
     issued_on: date | None = None,
     disclosure_reason: str = "",
+    today: date,
 ) -> ReplyLetter:
     """Record a reply letter that was issued (on paper or elsewhere) for this round."""
     _check_works_for(actor, assignment)
@@ -714,7 +749,7 @@ def record_reply(
     ):
         raise DomainError(f"文号{doc_number}已被使用。")
     issued_on = issued_on or letter_on
-    if issued_on > today():
+    if issued_on > today:
         raise DomainError("发出日期不能晚于今天。")
     letter = ReplyLetter(
         proposal=proposal,
@@ -744,7 +779,7 @@ def record_reply(
     proposal.classification = classification
     db.session.flush()
     if body.strip():
-        commitments.refresh_commitments(letter)
+        commitments.refresh_commitments(letter, today=today)
     late = issued_on > assignment.due_on
     audit.record(
         actor,
@@ -767,6 +802,8 @@ def record_rating(
     rated_on: date,
     comment: str = "",
     attitude: str | None = None,
+    today: date,
+    policy: DeadlinePolicy,
 ) -> Feedback:
     if not permissions.can_rate(actor):
         raise PermissionDenied("只有联络员可以登记代表评价。")
@@ -788,7 +825,7 @@ def record_rating(
     level = vocab.term("satisfaction", satisfaction)
     if level is None:
         raise DomainError("请选择满意度。")
-    if rated_on > today():
+    if rated_on > today:
         raise DomainError("评价日期不能晚于今天。")
     letters = [le for le in proposal.letters if le.round == proposal.round]
     if letters and letters[-1].issued_on and rated_on < letters[-1].issued_on:
@@ -818,7 +855,9 @@ def record_rating(
         ]
         proposal.round += 1
         created = [
-            _new_assignment(proposal, a.unit, a.role, rated_on, proposal.round, re_answer=True)
+            _new_assignment(
+                proposal, a.unit, a.role, rated_on, proposal.round, policy=policy, re_answer=True
+            )
             for a in previous
         ]
         for a in created:

@@ -206,16 +206,16 @@ def import_letters(paths: tuple[str, ...], quiet: bool) -> None:
     """Import reply letters into the database and the search index: .txt, .docx, .pdf,
     .html/.htm, .doc/.wps (with LibreOffice), files and folders, and .zip archives of them.
     One line a file: status, file, [format it was read as], reason."""
-    from tracker.services import indexing
+    from tracker import current, search_hooks
     from tracker.services.corpus import STATUSES, Importer, iter_sources
 
-    importer = Importer()
+    importer = Importer(options=current.read_options())
     sources = list(iter_sources(paths, importer.options))
     counts: dict[str, int] = {}
     outcomes = []
     show_bar = sys.stderr.isatty() and not quiet
     with (
-        indexing.deferred(db.session()),
+        search_hooks.deferred(db.session()),
         click.progressbar(
             importer.import_many(sources),
             length=len(sources),
@@ -268,9 +268,9 @@ def run_jobs(job_id: int | None, forever: bool, interval: float) -> None:
 @with_appcontext
 def reindex() -> None:
     """Rebuild the search index from the database."""
-    from tracker.services import indexing
+    from tracker import search_hooks
 
-    count = indexing.rebuild(current_app._get_current_object())
+    count = search_hooks.rebuild(current_app._get_current_object())
     click.echo(f"index rebuilt: {count} letters")
 
 
@@ -293,6 +293,7 @@ def search(
     classification: str | None,
 ) -> None:
     """Search the reply letters (all letters: this is the operator's view)."""
+    from tracker import current
     from tracker.services import search as search_service
 
     filters = {
@@ -305,7 +306,9 @@ def search(
         )
         if v
     }
-    result = search_service.run(query, filters=filters, per_page=limit, with_facets=False)
+    result = search_service.run(
+        query, filters=filters, per_page=limit, with_facets=False, engine=current.search_engine()
+    )
     if result.error:
         _fail(result.error)
     for hit in result.hits:

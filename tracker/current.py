@@ -5,15 +5,19 @@ for, so a setting changed on the running app applies at once."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from flask import current_app, has_request_context, url_for
 
+from tracker import search_hooks
 from tracker.config import POLICY_KEYS
+from tracker.letters.formats import ReadOptions
 from tracker.rules.deadlines import DeadlinePolicy
-from tracker.services import notifiers, settings
+from tracker.rules.throttle import ThrottlePolicy
+from tracker.search.base import SearchEngine
+from tracker.services import corpus, logins, notifiers, sessions, settings
 
 
 def _text(value) -> str:
@@ -41,6 +45,38 @@ def deadline_policy() -> DeadlinePolicy:
 def upload_dir() -> Path:
     """Where uploaded files live: evidence of progress, letters waiting for import."""
     return Path(current_app.config["UPLOAD_DIR"])
+
+
+def session_lifetimes() -> sessions.Lifetimes:
+    """How long a login session lasts unused, and with 记住我."""
+    remember = current_app.config["REMEMBER_COOKIE_DURATION"]
+    if not isinstance(remember, timedelta):
+        remember = timedelta(seconds=int(remember))
+    return sessions.Lifetimes(
+        idle=timedelta(hours=float(current_app.config["SESSION_IDLE_HOURS"])), remember=remember
+    )
+
+
+def login_policies() -> dict[str, ThrottlePolicy]:
+    """When failed logins lock a user name, and a client address, and for how long."""
+    config = current_app.config
+    longest = timedelta(minutes=float(config["LOGIN_LOCK_MAX_MINUTES"]))
+    return {
+        logins.ACCOUNT: ThrottlePolicy(int(config["LOGIN_MAX_FAILURES"]), longest_lock=longest),
+        logins.ADDRESS: ThrottlePolicy(
+            int(config["LOGIN_ADDRESS_MAX_FAILURES"]), longest_lock=longest
+        ),
+    }
+
+
+def search_engine() -> SearchEngine:
+    """The app's search engine over its index."""
+    return search_hooks.engine(current_app._get_current_object())
+
+
+def read_options() -> ReadOptions:
+    """The limits and tools for reading letter files (IMPORT_MAX_*, SOFFICE)."""
+    return corpus.read_options(current_app.config)
 
 
 def site_path(endpoint: str, /, **values) -> str:

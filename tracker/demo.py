@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from tracker.current import deadline_policy, today, upload_dir
+from tracker.current import deadline_policy, read_options, today, upload_dir
 from tracker.extensions import db
 from tracker.models import Proposal, Unit, User
 from tracker.rules.labels import SENT_LETTER_STATUSES
@@ -145,14 +145,14 @@ def import_corpus(folder: str) -> dict[str, int]:
     """Import the demo corpus (the reply letters shipped in corpus/); idempotent."""
     from pathlib import Path
 
-    from tracker.services import indexing
+    from tracker import search_hooks
     from tracker.services.corpus import Importer, iter_files
 
     counts: dict[str, int] = {}
     if not Path(folder).is_dir():
         return counts
-    importer = Importer()
-    with indexing.deferred(db.session()):
+    importer = Importer(options=read_options())
+    with search_hooks.deferred(db.session()):
         for outcome in importer.import_many(iter_files([folder])):
             counts[outcome.status] = counts.get(outcome.status, 0) + 1
         db.session.commit()

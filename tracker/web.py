@@ -33,7 +33,7 @@ class IdConverter(IntegerConverter):
 @login_manager.user_loader
 def load_user(token: str) -> User | None:
     """The id in the cookies is a login session's token (User.get_id)."""
-    return sessions.load(token)
+    return sessions.load(token, current.session_lifetimes())
 
 
 def init_app(app: Flask) -> None:

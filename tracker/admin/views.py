@@ -17,7 +17,7 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm import selectinload
 
 from tracker.admin import forms
-from tracker.current import deadline_policy, policy_defaults, today
+from tracker.current import deadline_policy, policy_defaults, session_lifetimes, today
 from tracker.extensions import db
 from tracker.models import CalendarDay, LoginThrottle, Unit, User, VocabularyTerm
 from tracker.rules import deadlines
@@ -154,7 +154,7 @@ def _render_user(user: User, status: int, *, form=None, password_form=None):
         password_form=password_form,
         user=user,
         lock=logins.account_lock(user),
-        live_sessions=len(sessions.live_sessions(user)),
+        live_sessions=len(sessions.live_sessions(user, session_lifetimes())),
     )
     return page, status
 
@@ -176,6 +176,7 @@ def user_edit(user_id: int):
             unit=_unit(form.unit_id.data),
             email=form.email.data,
             active=form.active.data,
+            lifetimes=session_lifetimes(),
         )
         return _changed(f"用户{user.username}", changes), url_for("admin.users")
 
@@ -188,7 +189,7 @@ def user_password(user_id: int):
     form = forms.PasswordResetForm()
 
     def action():
-        admin.reset_password(current_user, user, form.password.data)
+        admin.reset_password(current_user, user, form.password.data, lifetimes=session_lifetimes())
         return (
             f"已重置用户{user.username}的密码，请告知本人登录后修改。",
             url_for("admin.user_edit", user_id=user.id),

@@ -16,6 +16,7 @@ from flask import (
 from flask_login import current_user, login_required, login_user, logout_user
 
 from tracker.auth.forms import LoginForm, PasswordForm
+from tracker.current import login_policies, session_lifetimes
 from tracker.extensions import db
 from tracker.services import audit, logins, sessions, users
 
@@ -42,7 +43,12 @@ def login():
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
         try:
-            user = logins.authenticate(form.username.data, form.password.data, request.remote_addr)
+            user = logins.authenticate(
+                form.username.data,
+                form.password.data,
+                request.remote_addr,
+                policies=login_policies(),
+            )
         except logins.LoginLocked as locked:
             db.session.commit()  # the failure that started the lock is counted and audited
             form.form_errors.append(str(locked))
@@ -58,6 +64,7 @@ def login():
                 remember=form.remember.data,
                 ip=request.remote_addr,
                 user_agent=request.user_agent.string,
+                lifetimes=session_lifetimes(),
             )
             login_user(user, remember=form.remember.data)
             user.last_login_at = datetime.now(UTC)
@@ -86,7 +93,9 @@ def password():
         if not current_user.check_password(form.current.data):
             form.current.errors.append("当前密码不正确。")
         else:
-            ended = users.change_own_password(current_user, form.new.data)
+            ended = users.change_own_password(
+                current_user, form.new.data, lifetimes=session_lifetimes()
+            )
             db.session.commit()
             flash(
                 f"密码已修改，其他{ended}个登录会话已退出。" if ended else "密码已修改。",
@@ -96,7 +105,7 @@ def password():
     return render_template(
         "auth/password.html",
         form=form,
-        live_sessions=len(sessions.live_sessions(current_user)),
+        live_sessions=len(sessions.live_sessions(current_user, session_lifetimes())),
     )
 
 
@@ -113,7 +122,7 @@ def _mark_session_seen():
 @bp.route("/account/sessions")
 @login_required
 def session_list():
-    rows = sessions.live_sessions(current_user)
+    rows = sessions.live_sessions(current_user, session_lifetimes())
     return render_template(
         "auth/sessions.html",
         rows=rows,
@@ -125,7 +134,7 @@ def session_list():
 @bp.route("/account/sessions/<int:session_id>/end", methods=["POST"])
 @login_required
 def session_end(session_id: int):
-    row = sessions.get_own(current_user, session_id)
+    row = sessions.get_own(current_user, session_id, session_lifetimes())
     if row is None:
         abort(404)
     if row.id == current_user.login_session.id:
@@ -139,7 +148,7 @@ def session_end(session_id: int):
 @bp.route("/account/sessions/end-all", methods=["POST"])
 @login_required
 def session_end_all():
-    ended = sessions.end_all(current_user)
+    ended = sessions.end_all(current_user, lifetimes=session_lifetimes())
     logout_user()
     db.session.commit()
     flash(f"已退出全部{ended}个登录会话，请重新登录。", "info")

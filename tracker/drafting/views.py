@@ -17,7 +17,7 @@ from flask import (
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from tracker.current import today
+from tracker.current import search_engine, today
 from tracker.drafting import forms
 from tracker.extensions import db
 from tracker.formutil import options
@@ -81,7 +81,10 @@ def _editor(letter: ReplyLetter, form, status=200, conflict=None, preview=None):
     proposal = letter.proposal
     co = [a for a in proposal.active_assignments if a.is_co]
     similar = search.similar(
-        f"{proposal.title} {proposal.content}", user=current_user, exclude=(letter.id,)
+        f"{proposal.title} {proposal.content}",
+        user=current_user,
+        exclude=(letter.id,),
+        engine=search_engine(),
     )
     grades = {t.code: t.description for t in vocab.classification_terms()}
     return render_template(

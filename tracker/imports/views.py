@@ -20,6 +20,7 @@ from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from tracker import runner
+from tracker.current import upload_dir
 from tracker.extensions import csrf, db
 from tracker.imports.forms import ImportForm
 from tracker.letters.formats import MB
@@ -70,7 +71,7 @@ def index():
         if valid:
             uploads = [(f.filename, f.stream) for f in form.chosen()]
             try:
-                job = imports.start(current_user, uploads, current_app.config["UPLOAD_DIR"])
+                job = imports.start(current_user, uploads, upload_dir())
             except DomainError as error:
                 db.session.rollback()
                 form.form_errors.append(str(error))

@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm import selectinload
 
 from tracker import downloads
-from tracker.current import deadline_policy, today
+from tracker.current import deadline_policy, search_engine, today
 from tracker.extensions import db
 from tracker.formutil import as_id, options
 from tracker.models import (
@@ -113,6 +113,7 @@ def _render_detail(proposal: Proposal, status: int = 200, **overrides):
         f"{proposal.title} {proposal.content}",
         user=current_user,
         exclude=tuple(letter.id for letter in proposal.letters),
+        engine=search_engine(),
     )
     return render_template(
         "proposals/detail.html",

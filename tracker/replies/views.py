@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import load_only, selectinload
 
 from tracker import downloads, headers
-from tracker.current import today
+from tracker.current import search_engine, today
 from tracker.extensions import db
 from tracker.formutil import options
 from tracker.models import Proposal, ReplyLetter
@@ -59,6 +59,7 @@ def search_page(template: str, endpoint: str, *, public: bool, **context):
                 sort=sort,
                 page=page,
                 per_page=PER_PAGE,
+                engine=search_engine(),
             )
 
         result = run(page_number())
@@ -142,6 +143,7 @@ def _matching_letters(text: str, filters: dict[str, str], sort: str) -> list[Rep
             page=page,
             per_page=EXPORT_BATCH,
             with_facets=False,
+            engine=search_engine(),
         )
         if result.error:
             return None
@@ -235,7 +237,9 @@ def similar_text(letter: ReplyLetter) -> str:
 @login_required
 def letter(letter_id: int):
     letter = get_visible_letter(letter_id, public=False)
-    similar = search.similar(similar_text(letter), user=current_user, exclude=(letter.id,))
+    similar = search.similar(
+        similar_text(letter), user=current_user, exclude=(letter.id,), engine=search_engine()
+    )
     proposal_visible = letter.proposal is not None and permissions.can_view(
         current_user, letter.proposal
     )

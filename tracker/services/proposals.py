@@ -556,7 +556,12 @@ def decide_reassignment(
         assignment.active = False
         if new_unit is not None:
             replacement = _new_assignment(
-                assignment.proposal, new_unit, assignment.role, today, assignment.round, policy=policy
+                assignment.proposal,
+                new_unit,
+                assignment.role,
+                today,
+                assignment.round,
+                policy=policy,
             )
         message = f"同意{assignment.unit.name}的调整申请" + (
             f"，改由{new_unit.name}{ASSIGNMENT_ROLES[assignment.role]}" if new_unit else ""

@@ -3,15 +3,24 @@ units see their own restricted replies, and nothing the database no longer holds
 
 from __future__ import annotations
 
-from flask import current_app
+import logging
+
 from sqlalchemy import select
 
 from tracker.extensions import db
 from tracker.models import ReplyLetter, User
 from tracker.rules.labels import PUBLISHED_LETTER_STATUSES, SENT_LETTER_STATUSES
-from tracker.search import get_engine
-from tracker.search.base import FACETS, Hit, SearchQuery, SearchResult, SimilarHit
+from tracker.search.base import (
+    FACETS,
+    Hit,
+    SearchEngine,
+    SearchQuery,
+    SearchResult,
+    SimilarHit,
+)
 from tracker.services import indexing, permissions
+
+log = logging.getLogger(__name__)
 
 
 def _scope(user: User | None) -> dict:
@@ -57,6 +66,7 @@ def _existing(letter_ids: list[int], public_only: bool) -> set[int]:
 def run(
     text: str,
     *,
+    engine: SearchEngine,
     user: User | None = None,
     operator: bool = True,
     filters: dict[str, str] | None = None,
@@ -65,7 +75,8 @@ def run(
     per_page: int = 20,
     with_facets: bool = True,
 ) -> SearchResult:
-    """Search. `operator=True` (the console) sees everything; otherwise `user` decides."""
+    """Search the `engine`'s index. `operator=True` (the console) sees everything; otherwise
+    `user` decides."""
     scope = {"public_only": False, "unit_ids": None} if operator else _scope(user)
     query = SearchQuery(
         text=text or "",
@@ -76,21 +87,26 @@ def run(
         with_facets=with_facets,
         **scope,
     )
-    result = get_engine(current_app).search(query)
+    result = engine.search(query)
     known = _existing([h.letter_id for h in result.hits], scope["public_only"])
     if len(known) < len(result.hits):
         missing = [h.letter_id for h in result.hits if h.letter_id not in known]
         result.hits = [h for h in result.hits if h.letter_id in known]
         result.total = max(0, result.total - len(missing))
-        current_app.logger.warning("search returned letters not in the database: %s", missing)
+        log.warning("search returned letters not in the database: %s", missing)
     return result
 
 
 def similar(
-    text: str, *, user: User | None, exclude: tuple[int, ...] = (), limit: int = 5
+    text: str,
+    *,
+    engine: SearchEngine,
+    user: User | None,
+    exclude: tuple[int, ...] = (),
+    limit: int = 5,
 ) -> list[SimilarHit]:
     scope = _scope(user)
-    hits = get_engine(current_app).similar(text, limit=limit + 5, exclude=exclude, **scope)
+    hits = engine.similar(text, limit=limit + 5, exclude=exclude, **scope)
     known = _existing([h.letter_id for h in hits], scope["public_only"])
     return [h for h in hits if h.letter_id in known][:limit]
 

@@ -87,8 +87,6 @@ def split_sentences(text: str) -> list[str]:
 # Due dates
 # --------------------------------------------------------------------------------------
 
-_QUARTER = {"一": 1, "二": 2, "三": 3, "四": 4, "1": 1, "2": 2, "3": 3, "4": 4}
-
 # The leading look-ahead lists the first characters of all the alternatives: it lets the
 # scan skip the other positions quickly (about 15 times faster on a letter).
 _DUE_RE = re.compile(
@@ -143,7 +141,7 @@ def _half_end(year: int, half: str) -> date:
 
 
 def _quarter_end(year: int, quarter: str) -> date:
-    return _month_end(year, _QUARTER[quarter] * 3)
+    return _month_end(year, cn_to_int(quarter) * 3)
 
 
 def _roll(candidate: date, letter_date: date) -> date:

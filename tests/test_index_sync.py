@@ -123,7 +123,7 @@ def test_a_crash_is_healed_on_start_or_by_reindex(app, runner, letters, monkeypa
 def test_an_index_of_the_previous_version_survives_a_restart_and_reindex_upgrades_it(
     app, letters, monkeypatch
 ):
-    from tracker.search import whoosh_engine
+    from tracker.search.whoosh import schema
 
     marker = Path(app.config["INDEX_DIR"]) / ".tracker-schema"
     # the index as the previous version wrote it: no character pairs, version 3
@@ -145,7 +145,7 @@ def test_an_index_of_the_previous_version_survives_a_restart_and_reindex_upgrade
     # `tracker reindex` brings it up to date
     result = restarted.test_cli_runner().invoke(args=["reindex"])
     assert result.exit_code == 0 and "index rebuilt: 4 letters" in result.output
-    assert marker.read_text().strip() == whoosh_engine.SCHEMA_VERSION == "tracker-search-4"
+    assert marker.read_text().strip() == schema.SCHEMA_VERSION == "tracker-search-4"
     assert _found(restarted, "黄泥塘") == [letters[1]]
     assert sorted(_found(restarted, "心理")) == sorted(letters)
     close(restarted)

@@ -58,6 +58,7 @@ TABLE = {
     "main.index": rule("GET", "/", ALL, ok=302),
     "main.todo": rule("GET", "/todo", ALL),
     "auth.login": by_role("GET", "/login", dict.fromkeys(ROLES, 302), anonymous=200),
+    "health.healthz": by_role("GET", "/healthz", dict.fromkeys(ROLES, 200), anonymous=200),
     "auth.logout": rule("POST", "/logout", ALL, ok=302),
     "auth.password": rule("GET", "/account/password", ALL),
     "auth.session_list": rule("GET", "/account/sessions", ALL),

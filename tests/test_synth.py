@@ -286,5 +286,7 @@ def test_module_is_standard_library_only():
         "collections",
         "datetime",
         "pathlib",
+        "importlib",
+        "tomllib",
         "random",
     }

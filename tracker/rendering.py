@@ -4,64 +4,19 @@ that views use for previews; nothing here knows the blueprints."""
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime
 
-import markdown as md
-import nh3
 from markupsafe import Markup, escape
 
+from tracker.letters import markup
 from tracker.letters.layout import letter_lines
-from tracker.letters.patterns import HEADING_MAX, heading_level, is_date_line
+from tracker.letters.patterns import heading_level, is_date_line
 from tracker.rules.clock import to_beijing
-
-ALLOWED_TAGS = {
-    "p",
-    "br",
-    "strong",
-    "em",
-    "b",
-    "i",
-    "u",
-    "s",
-    "ul",
-    "ol",
-    "li",
-    "blockquote",
-    "code",
-    "pre",
-    "h1",
-    "h2",
-    "h3",
-    "h4",
-    "h5",
-    "h6",
-    "table",
-    "thead",
-    "tbody",
-    "tr",
-    "th",
-    "td",
-    "hr",
-    "a",
-    "del",
-    "ins",
-    "sup",
-    "sub",
-}
 
 
 def render_markdown(text: str | None) -> Markup:
     """The one way user-written Markdown reaches a page: rendered, then sanitised."""
-    html = md.markdown(text or "", extensions=["tables", "sane_lists"])
-    clean = nh3.clean(
-        html,
-        tags=ALLOWED_TAGS,
-        attributes={"a": {"href", "title"}},
-        url_schemes={"http", "https", "mailto"},
-        link_rel="noopener noreferrer",
-    )
-    return Markup(clean)
+    return Markup(markup.render(text))
 
 
 def letter_paragraphs(letter) -> Markup:
@@ -82,17 +37,10 @@ def letter_paragraphs(letter) -> Markup:
     return Markup("".join(parts))
 
 
-_SHORT_P = re.compile(rf"<p>([^<]{{1,{HEADING_MAX}}})</p>")
-
-
-def _heading_paragraph(match: re.Match) -> str:
-    level = heading_level(match.group(1))
-    return f'<p class="h{level}">{match.group(1)}</p>' if level in (1, 2) else match.group(0)
-
-
 def letter_markdown(text: str | None) -> Markup:
-    """A drafted letter's Markdown body, sanitised, with 一、/（一） lines set as headings."""
-    return Markup(_SHORT_P.sub(_heading_paragraph, str(render_markdown(text))))
+    """A drafted letter's Markdown body, sanitised, set out as the exports print it (一、/（一）
+    lines as headings, see tracker.letters.markup)."""
+    return Markup(markup.letter_html(text))
 
 
 def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:

@@ -30,7 +30,7 @@ def engine(app: Flask) -> SearchEngine:
         with _lock:
             found = app.extensions.get("search")
             if found is None:
-                from tracker.search.whoosh_engine import WhooshEngine
+                from tracker.search.whoosh.engine import WhooshEngine
 
                 found = WhooshEngine(app.config["INDEX_DIR"])
                 app.extensions["search"] = found

@@ -43,17 +43,19 @@ def init_app(app: Flask) -> None:
     from tracker.dashboard.views import bp as dashboard_bp
     from tracker.drafting.views import bp as drafting_bp
     from tracker.imports.views import bp as imports_bp
+    from tracker.main.health import bp as health_bp
     from tracker.main.views import bp as main_bp
     from tracker.notifications.views import bp as notifications_bp
     from tracker.proposals.views import bp as proposals_bp
     from tracker.public.views import bp as public_bp
     from tracker.replies.views import bp as replies_bp
-    from tracker.services import permissions, vocab
+    from tracker.services import vocab
 
     app.url_map.converters["int"] = IdConverter  # before the blueprints add their rules
     for bp in (
         auth_bp,
         main_bp,
+        health_bp,
         proposals_bp,
         drafting_bp,
         replies_bp,
@@ -82,10 +84,21 @@ def init_app(app: Flask) -> None:
             "days_phrase": lambda due_on: rendering.days_phrase(due_on, today),
             "current_user": current_user,
             "unread_notifications": _unread_notifications,
-            "can_import": lambda: (
-                current_user.is_authenticated and permissions.can_import(current_user)
-            ),
+            **_navigation(),
         }
+
+
+def _navigation() -> dict[str, bool]:
+    """What the top bar offers the signed-in user (base.html), as permissions answer it."""
+    from tracker.services import permissions
+
+    user = current_user
+    signed_in = user.is_authenticated
+    return {
+        "can_import": signed_in and permissions.can_import(user),
+        "can_view_dashboard": signed_in and permissions.can_view_dashboard(user),
+        "can_administer": signed_in and permissions.is_admin(user),
+    }
 
 
 def _unread_notifications() -> int:

@@ -17,8 +17,8 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from tracker.auth.forms import LoginForm, PasswordForm
 from tracker.current import login_policies, session_lifetimes
-from tracker.extensions import db
 from tracker.services import audit, logins, sessions, users
+from tracker.views_common import Done, commit, perform
 
 bp = Blueprint("auth", __name__)
 
@@ -50,13 +50,13 @@ def login():
                 policies=login_policies(),
             )
         except logins.LoginLocked as locked:
-            db.session.commit()  # the failure that started the lock is counted and audited
+            commit()  # not a refusal to roll back: the failure that started the lock counts
             form.form_errors.append(str(locked))
             response = make_response(render_template("auth/login.html", form=form), 429)
             response.headers["Retry-After"] = str(locked.retry_after)
             return response
         except logins.LoginFailed as failed:
-            db.session.commit()  # the failure is counted and audited
+            commit()  # not a refusal to roll back: the failure is counted and audited
             flash(str(failed), "error")
         else:
             sessions.start(
@@ -69,7 +69,7 @@ def login():
             login_user(user, remember=form.remember.data)
             user.last_login_at = datetime.now(UTC)
             audit.record(user, "login", f"{user.label}登录", entity="user", entity_id=user.id)
-            db.session.commit()
+            commit()  # the login form's outcomes all commit: here, the new session
             return redirect(safe_next(form.next.data) or url_for("main.todo"))
     return render_template("auth/login.html", form=form)
 
@@ -77,35 +77,40 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
-    if current_user.login_session is not None:
-        sessions.end(current_user.login_session)
-    logout_user()
-    db.session.commit()
-    flash("已退出登录。", "info")
-    return redirect(url_for("auth.login"))
+    def action():
+        if current_user.login_session is not None:
+            sessions.end(current_user.login_session)
+        logout_user()
+        return Done("已退出登录。", category="info")
+
+    return perform(None, action, then=url_for("auth.login"))
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
 def password():
     form = PasswordForm()
-    if form.validate_on_submit():
-        if not current_user.check_password(form.current.data):
-            form.current.errors.append("当前密码不正确。")
-        else:
-            ended = users.change_own_password(
-                current_user, form.new.data, lifetimes=session_lifetimes()
-            )
-            db.session.commit()
-            flash(
-                f"密码已修改，其他{ended}个登录会话已退出。" if ended else "密码已修改。",
-                "success",
-            )
-            return redirect(url_for("main.todo"))
-    return render_template(
-        "auth/password.html",
-        form=form,
-        live_sessions=len(sessions.live_sessions(current_user, session_lifetimes())),
+    valid = form.validate_on_submit()
+    if valid and not current_user.check_password(form.current.data):
+        form.current.errors.append("当前密码不正确。")
+        valid = False
+
+    def action():
+        ended = users.change_own_password(
+            current_user, form.new.data, lifetimes=session_lifetimes()
+        )
+        return f"密码已修改，其他{ended}个登录会话已退出。" if ended else "密码已修改。"
+
+    return perform(
+        form,
+        action,
+        valid=valid,
+        then=url_for("main.todo"),
+        failed=lambda status: render_template(  # the page answers 200, as it always has
+            "auth/password.html",
+            form=form,
+            live_sessions=len(sessions.live_sessions(current_user, session_lifetimes())),
+        ),
     )
 
 
@@ -116,7 +121,7 @@ def _mark_session_seen():
     if request.endpoint == "static" or not current_user.is_authenticated:
         return
     if sessions.mark_seen(current_user.login_session):
-        db.session.commit()
+        commit()  # no form: the request's own commit point comes later, or never (a GET)
 
 
 @bp.route("/account/sessions")
@@ -139,17 +144,20 @@ def session_end(session_id: int):
         abort(404)
     if row.id == current_user.login_session.id:
         return logout()
-    sessions.end(row)
-    db.session.commit()
-    flash("已退出该会话。", "success")
-    return redirect(url_for("auth.session_list"))
+
+    def action():
+        sessions.end(row)
+        return "已退出该会话。"
+
+    return perform(None, action, then=url_for("auth.session_list"))
 
 
 @bp.route("/account/sessions/end-all", methods=["POST"])
 @login_required
 def session_end_all():
-    ended = sessions.end_all(current_user, lifetimes=session_lifetimes())
-    logout_user()
-    db.session.commit()
-    flash(f"已退出全部{ended}个登录会话，请重新登录。", "info")
-    return redirect(url_for("auth.login"))
+    def action():
+        ended = sessions.end_all(current_user, lifetimes=session_lifetimes())
+        logout_user()
+        return Done(f"已退出全部{ended}个登录会话，请重新登录。", category="info")
+
+    return perform(None, action, then=url_for("auth.login"))

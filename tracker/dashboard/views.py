@@ -301,6 +301,7 @@ def index():
         groups=_column_groups(board.columns),
         period_links=_period_links(now),
         idle=idle,
+        is_selected=lambda row: board.unit is not None and row["unit_id"] == board.unit.id,
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy.orm import selectinload
 
@@ -14,17 +14,24 @@ from tracker.extensions import db
 from tracker.formutil import as_id, options
 from tracker.models import (
     Assignment,
-    AuditEvent,
-    CongressSession,
     ExtensionRequest,
     Proposal,
-    Unit,
 )
 from tracker.paging import paginate
 from tracker.proposals import forms
 from tracker.rules.labels import PROPOSAL_STATUS
-from tracker.services import permissions, proposals, search, tabular, timeline, todo, users, vocab
-from tracker.services.errors import DomainError, PermissionDenied
+from tracker.services import (
+    audit,
+    permissions,
+    proposals,
+    search,
+    tabular,
+    timeline,
+    users,
+    vocab,
+)
+from tracker.services.users import chosen_unit
+from tracker.views_common import get_or_404, perform
 
 bp = Blueprint("proposals", __name__)
 
@@ -32,30 +39,16 @@ bp = Blueprint("proposals", __name__)
 # -- helpers -------------------------------------------------------------------------
 
 
+def _viewable(proposal: Proposal) -> bool:
+    return permissions.can_view(current_user, proposal)
+
+
 def _get_proposal(proposal_id: int) -> Proposal:
-    proposal = db.session.get(Proposal, proposal_id)
-    if proposal is None:
-        abort(404)
-    if not permissions.can_view(current_user, proposal):
-        abort(403)
-    return proposal
+    return get_or_404(Proposal, proposal_id, _viewable)
 
 
 def _get_assignment(assignment_id: int) -> Assignment:
-    assignment = db.session.get(Assignment, assignment_id)
-    if assignment is None:
-        abort(404)
-    if not permissions.can_view(current_user, assignment.proposal):
-        abort(403)
-    return assignment
-
-
-def _sessions() -> list[CongressSession]:
-    return list(
-        db.session.execute(
-            db.select(CongressSession).order_by(CongressSession.year.desc(), CongressSession.name)
-        ).scalars()
-    )
+    return get_or_404(Assignment, assignment_id, lambda a: _viewable(a.proposal))
 
 
 def _split_names(text: str | None) -> list[str]:
@@ -98,16 +91,7 @@ def _reply_title(proposal: Proposal) -> str:
 def _render_detail(proposal: Proposal, status: int = 200, **overrides):
     context = _action_forms(proposal)
     context.update(overrides)
-    events = (
-        db.session.execute(
-            db.select(AuditEvent)
-            .where(AuditEvent.proposal_id == proposal.id)
-            .options(selectinload(AuditEvent.actor))
-            .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
-        )
-        .scalars()
-        .all()
-    )
+    events = audit.events(proposal_id=proposal.id)
     mine = [a for a in proposal.active_assignments if permissions.works_for(current_user, a)]
     similar = search.similar(
         f"{proposal.title} {proposal.content}",
@@ -136,34 +120,22 @@ def _render_detail(proposal: Proposal, status: int = 200, **overrides):
         can_register=permissions.can_register(current_user),
         can_decide_reassignment=permissions.can_decide_reassignment(current_user),
         can_decide_extension=lambda a: permissions.can_decide_extension(current_user, a),
+        can_open_draft=lambda letter: permissions.sees_unit(current_user, letter.unit_id),
         **context,
     ), status
 
 
-def _apply(form, action) -> bool:
-    """Validate → one service call → commit, flashing the message the action returns;
-    False when the form or the service refused (the reason is on the form)."""
-    if form.validate_on_submit():
-        try:
-            message = action()
-        except PermissionDenied:
-            db.session.rollback()
-            abort(403)
-        except DomainError as error:
-            db.session.rollback()
-            form.form_errors.append(str(error))
-        else:
-            db.session.commit()
-            flash(message, "success")
-            return True
-    return False
-
-
 def _act(proposal: Proposal, form_name: str, form, action):
-    """Validate → one service call → commit → redirect; errors re-render the page."""
-    if _apply(form, action):
-        return redirect(url_for("proposals.detail", proposal_id=proposal.id))
-    return _render_detail(proposal, 400, **{form_name: form, "open_form": form_name})
+    """Validate → one service call → commit → back to the page; errors re-render it with
+    the form open."""
+    return perform(
+        form,
+        action,
+        then=url_for("proposals.detail", proposal_id=proposal.id),
+        failed=lambda status: _render_detail(
+            proposal, status, **{form_name: form, "open_form": form_name}
+        ),
+    )
 
 
 # -- list and detail --------------------------------------------------------------------
@@ -172,7 +144,8 @@ def _act(proposal: Proposal, form_name: str, form, action):
 def _filter_form() -> forms.FilterForm:
     """The list's filters from the query string, with database-backed choices."""
     form = forms.FilterForm(request.args)
-    form.session.choices = options([("", "全部")] + [(str(s.id), s.name) for s in _sessions()])
+    sessions = proposals.congress_sessions()
+    form.session.choices = options([("", "全部")] + [(str(s.id), s.name) for s in sessions])
     form.status.choices = options([("", "全部")] + list(PROPOSAL_STATUS.items()))
     form.unit.choices = options(
         [("", "全部")] + [(str(u.id), u.name) for u in users.active_handling_units()]
@@ -182,37 +155,17 @@ def _filter_form() -> forms.FilterForm:
 
 
 def _filtered_proposals(form: forms.FilterForm):
-    """The proposals the current user may see that match the list's filters, in list order.
-    The list pages through it; the exports take every row."""
-    query = db.select(Proposal).where(permissions.proposal_scope(current_user))
-    if form.q.data:
-        for word in form.q.data.split():
-            query = query.where(Proposal.title.contains(word))
-    if (session_id := as_id(form.session.data)) is not None:
-        query = query.where(Proposal.session_id == session_id)
-    if form.kind.data:
-        query = query.where(Proposal.kind == form.kind.data)
-    if form.status.data in PROPOSAL_STATUS:
-        query = query.where(Proposal.status == form.status.data)
-    if form.classification.data:
-        query = query.where(Proposal.classification == form.classification.data)
-    if (unit_id := as_id(form.unit.data)) is not None:
-        query = query.where(
-            Proposal.assignments.any(
-                db.and_(Assignment.unit_id == unit_id, Assignment.active.is_(True))
-            )
-        )
-    if form.overdue.data:
-        query = query.where(
-            Proposal.status != "closed",
-            Proposal.assignments.any(
-                db.and_(Assignment.active.is_(True), Assignment.due_on < today(), todo.not_done())
-            ),
-        )
-    return query.options(
-        selectinload(Proposal.session),
-        selectinload(Proposal.assignments).selectinload(Assignment.unit),
-    ).order_by(Proposal.is_key.desc(), Proposal.id.desc())
+    """The proposals the current user may see that match the list's filters, in list order."""
+    filters = proposals.ListFilters(
+        q=form.q.data or "",
+        session_id=as_id(form.session.data),
+        kind=form.kind.data or "",
+        status=form.status.data or "",
+        classification=form.classification.data or "",
+        unit_id=as_id(form.unit.data),
+        overdue=bool(form.overdue.data),
+    )
+    return proposals.list_query(current_user, filters, today())
 
 
 def _filter_args(form: forms.FilterForm) -> dict[str, str]:
@@ -322,40 +275,35 @@ def new():
     if not permissions.can_register(current_user):
         abort(403)
     form = forms.ProposalForm()
-    form.session_id.choices = options([(0, "（新增会议）")] + [(s.id, s.name) for s in _sessions()])
-    if form.validate_on_submit():
-        try:
-            if form.session_id.data:
-                session = db.session.get(CongressSession, form.session_id.data)
-                if session is None:
-                    raise DomainError("请选择会议。")
-            elif form.new_session.data:
-                session = proposals.get_or_create_session(
-                    form.new_session.data, year=form.new_session_year.data
-                )
-            else:
-                raise DomainError("请选择会议，或填写新会议名称和年份。")
-            proposal = proposals.register_proposal(
-                current_user,
-                session=session,
-                kind=form.kind.data,
-                number=form.number.data,
-                title=form.title.data,
-                lead_proposer=form.lead_proposer.data,
-                proposer_kind=form.proposer_kind.data,
-                co_signers=_split_names(form.co_signers.data),
-                submitted_on=form.submitted_on.data,
-                is_key=form.is_key.data,
-                content=form.content.data or "",
-            )
-        except DomainError as error:
-            db.session.rollback()
-            form.form_errors.append(str(error))
-        else:
-            db.session.commit()
-            flash(f"已登记第{proposal.number}号{proposal.kind}。", "success")
-            return redirect(url_for("proposals.detail", proposal_id=proposal.id))
-    return render_template("proposals/new.html", form=form), 400 if form.errors else 200
+    sessions = proposals.congress_sessions()
+    form.session_id.choices = options([(0, "（新增会议）")] + [(s.id, s.name) for s in sessions])
+
+    def action():
+        proposal = proposals.register_proposal(
+            current_user,
+            session=proposals.chosen_session(
+                form.session_id.data, form.new_session.data, form.new_session_year.data
+            ),
+            kind=form.kind.data,
+            number=form.number.data,
+            title=form.title.data,
+            lead_proposer=form.lead_proposer.data,
+            proposer_kind=form.proposer_kind.data,
+            co_signers=_split_names(form.co_signers.data),
+            submitted_on=form.submitted_on.data,
+            is_key=form.is_key.data,
+            content=form.content.data or "",
+        )
+        return (
+            f"已登记第{proposal.number}号{proposal.kind}。",
+            url_for("proposals.detail", proposal_id=proposal.id),
+        )
+
+    return perform(
+        form,
+        action,
+        failed=lambda status: (render_template("proposals/new.html", form=form), status),
+    )
 
 
 @bp.route("/proposals/<int:proposal_id>/edit", methods=["GET", "POST"])
@@ -384,10 +332,15 @@ def edit(proposal_id: int):
         )
         return ("已更正：" + "；".join(changes) + "。") if changes else "没有修改。"
 
-    if _apply(form, action):
-        return redirect(url_for("proposals.detail", proposal_id=proposal.id))
-    status = 400 if form.errors or form.form_errors else 200
-    return render_template("proposals/edit.html", form=form, proposal=proposal), status
+    return perform(
+        form,
+        action,
+        then=url_for("proposals.detail", proposal_id=proposal.id),
+        failed=lambda status: (
+            render_template("proposals/edit.html", form=form, proposal=proposal),
+            status,
+        ),
+    )
 
 
 # -- actions ---------------------------------------------------------------------------
@@ -472,7 +425,7 @@ def reassign_decide(assignment_id: int):
     form = _action_forms(assignment.proposal)["reassign_decision_form"]
 
     def action():
-        new_unit = db.session.get(Unit, form.new_unit.data) if form.new_unit.data else None
+        new_unit = chosen_unit(form.new_unit.data)
         proposals.decide_reassignment(
             current_user,
             assignment,
@@ -607,12 +560,10 @@ def extension_request(assignment_id: int):
 @bp.route("/extensions/<int:extension_id>/decide", methods=["POST"])
 @login_required
 def extension_decide(extension_id: int):
-    extension = db.session.get(ExtensionRequest, extension_id)
-    if extension is None:
-        abort(404)
+    extension = get_or_404(
+        ExtensionRequest, extension_id, lambda e: _viewable(e.assignment.proposal)
+    )
     assignment = extension.assignment
-    if not permissions.can_view(current_user, assignment.proposal):
-        abort(403)
     if not permissions.can_decide_extension(current_user, assignment):
         abort(403)
     form = forms.DecisionForm(prefix="extdecide")

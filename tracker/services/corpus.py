@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import insert, select
+from sqlalchemy import Select, insert, select
 
 from tracker.extensions import db
 from tracker.letters import reading
@@ -467,6 +467,11 @@ REVIEW_DETAILS = (
     "contact_person",
     "contact_phone",
 )
+
+
+def review_queue() -> Select:
+    """The letters a person must complete (答复检索 › 待审核), in the order they came in."""
+    return select(ReplyLetter).where(ReplyLetter.needs_review.is_(True)).order_by(ReplyLetter.id)
 
 
 def complete_review(

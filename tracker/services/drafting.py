@@ -623,3 +623,26 @@ def count_versions(letter: ReplyLetter) -> int:
     return db.session.execute(
         select(func.count(LetterVersion.id)).where(LetterVersion.letter_id == letter.id)
     ).scalar_one()
+
+
+def versions(letter: ReplyLetter) -> list[LetterVersion]:
+    """The letter's saved versions, the latest first."""
+    return list(
+        db.session.execute(
+            select(LetterVersion)
+            .where(LetterVersion.letter_id == letter.id)
+            .order_by(LetterVersion.number.desc())
+        ).scalars()
+    )
+
+
+def versions_numbered(letter: ReplyLetter, numbers: list[int]) -> dict[int, LetterVersion]:
+    """The letter's versions with these numbers, by number (those that exist)."""
+    return {
+        v.number: v
+        for v in db.session.execute(
+            select(LetterVersion).where(
+                LetterVersion.letter_id == letter.id, LetterVersion.number.in_(numbers)
+            )
+        ).scalars()
+    }

@@ -9,6 +9,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
+from sqlalchemy import Select
+from sqlalchemy.orm import selectinload
+
 from tracker.extensions import db
 from tracker.models import (
     Assignment,
@@ -26,11 +29,12 @@ from tracker.rules.chinese import cn_date
 from tracker.rules.clock import beijing_day
 from tracker.rules.deadlines import DeadlinePolicy
 from tracker.rules.docnumbers import DocNumberError, check_recorded_number
-from tracker.rules.labels import ASSIGNMENT_ROLES, CONTACT_PHASES
+from tracker.rules.labels import ASSIGNMENT_ROLES, CONTACT_PHASES, PROPOSAL_STATUS
 from tracker.rules.proposal_status import derive_status
 from tracker.services import audit, commitments, permissions, repeats, vocab
 from tracker.services.errors import DomainError, PermissionDenied
 from tracker.services.settings import work_calendar
+from tracker.services.todo import not_done
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +65,30 @@ def get_or_create_session(
     db.session.add(session)
     db.session.flush()
     return session
+
+
+def congress_sessions() -> list[CongressSession]:
+    """Every session, the latest year first: the choices of the forms and list filters."""
+    return list(
+        db.session.execute(
+            db.select(CongressSession).order_by(CongressSession.year.desc(), CongressSession.name)
+        ).scalars()
+    )
+
+
+def chosen_session(
+    session_id: int | None, new_name: str | None, new_year: int | None
+) -> CongressSession:
+    """The session the registration form names: one chosen from the list, else a new one
+    by name and year."""
+    if session_id:
+        session = db.session.get(CongressSession, session_id)
+        if session is None:
+            raise DomainError("请选择会议。")
+        return session
+    if new_name:
+        return get_or_create_session(new_name, year=new_year)
+    raise DomainError("请选择会议，或填写新会议名称和年份。")
 
 
 # -- registering and assigning -------------------------------------------------------
@@ -968,3 +996,52 @@ def decide_extension(
         entity="extension",
         entity_id=extension.id,
     )
+
+
+# -- the list -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ListFilters:
+    """The proposal list's filters (empty: not filtered)."""
+
+    q: str = ""  # words of the title, all of them
+    session_id: int | None = None
+    kind: str = ""
+    status: str = ""
+    classification: str = ""
+    unit_id: int | None = None  # an active assignment of this unit
+    overdue: bool = False  # open, with an active assignment past its due date
+
+
+def list_query(viewer: User, filters: ListFilters, today: date) -> Select:
+    """The proposals the viewer may see that match the filters, in list order (key items
+    first, the newest first). The list pages through it; the exports take every row."""
+    query = db.select(Proposal).where(permissions.proposal_scope(viewer))
+    for word in filters.q.split():
+        query = query.where(Proposal.title.contains(word))
+    if filters.session_id is not None:
+        query = query.where(Proposal.session_id == filters.session_id)
+    if filters.kind:
+        query = query.where(Proposal.kind == filters.kind)
+    if filters.status in PROPOSAL_STATUS:
+        query = query.where(Proposal.status == filters.status)
+    if filters.classification:
+        query = query.where(Proposal.classification == filters.classification)
+    if filters.unit_id is not None:
+        query = query.where(
+            Proposal.assignments.any(
+                db.and_(Assignment.unit_id == filters.unit_id, Assignment.active.is_(True))
+            )
+        )
+    if filters.overdue:
+        query = query.where(
+            Proposal.status != "closed",
+            Proposal.assignments.any(
+                db.and_(Assignment.active.is_(True), Assignment.due_on < today, not_done())
+            ),
+        )
+    return query.options(
+        selectinload(Proposal.session),
+        selectinload(Proposal.assignments).selectinload(Assignment.unit),
+    ).order_by(Proposal.is_key.desc(), Proposal.id.desc())

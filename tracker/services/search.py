@@ -6,9 +6,10 @@ from __future__ import annotations
 import logging
 
 from sqlalchemy import select
+from sqlalchemy.orm import load_only, selectinload
 
 from tracker.extensions import db
-from tracker.models import ReplyLetter, User
+from tracker.models import Proposal, ReplyLetter, User
 from tracker.rules.labels import PUBLISHED_LETTER_STATUSES, SENT_LETTER_STATUSES
 from tracker.search.base import (
     FACETS,
@@ -142,3 +143,79 @@ def recent_public(limit: int = 20) -> list[ReplyLetter]:
             .limit(limit)
         ).scalars()
     )
+
+
+# what an export and the visibility check read of a letter (not its body)
+EXPORT_COLUMNS = (
+    ReplyLetter.proposal_id,
+    ReplyLetter.unit_id,
+    ReplyLetter.status,
+    ReplyLetter.title,
+    ReplyLetter.issuer,
+    ReplyLetter.proposal_kind,
+    ReplyLetter.session_name,
+    ReplyLetter.proposal_number,
+    ReplyLetter.proposal_title,
+    ReplyLetter.proposers,
+    ReplyLetter.classification,
+    ReplyLetter.doc_number,
+    ReplyLetter.letter_on,
+    ReplyLetter.disclosure,
+)
+
+
+def matching_letters(
+    text: str,
+    *,
+    engine: SearchEngine,
+    user: User,
+    filters: dict[str, str],
+    sort: str,
+    limit: int,
+    batch: int,
+) -> list[ReplyLetter] | None:
+    """Every letter the search finds that the user may read, in the search page's order, up
+    to ``limit``, fetched ``batch`` hits at a time (the engine's largest page, so that up to
+    that many the result is one ranking, never pages that could split tied scores); None
+    when the query cannot be read (the page explains why)."""
+    ids: list[int] = []
+    seen: set[int] = set()
+    page = 1
+    while len(ids) < limit:
+        result = run(
+            text,
+            engine=engine,
+            user=user,
+            operator=False,
+            filters=filters,
+            sort=sort,
+            page=page,
+            per_page=batch,
+            with_facets=False,
+        )
+        if result.error:
+            return None
+        for hit in result.hits:
+            if hit.letter_id not in seen:
+                seen.add(hit.letter_id)
+                ids.append(hit.letter_id)
+        if not result.hits or page * result.per_page >= result.total:
+            break
+        page += 1
+    ids = ids[:limit]
+    rows: dict[int, ReplyLetter] = {}
+    for start in range(0, len(ids), 500):
+        rows.update(
+            (le.id, le)
+            for le in db.session.execute(
+                select(ReplyLetter)
+                .where(ReplyLetter.id.in_(ids[start : start + 500]))
+                .options(
+                    load_only(*EXPORT_COLUMNS),
+                    selectinload(ReplyLetter.unit),
+                    selectinload(ReplyLetter.proposal).selectinload(Proposal.session),
+                )
+            ).scalars()
+        )
+    # the index may lag the database by a commit: the database has the last word
+    return [rows[i] for i in ids if i in rows and visible_letter(user, rows[i])]

@@ -33,6 +33,16 @@ def find_unit(name: str) -> Unit | None:
     return next((u for u in units if u.matches(name)), None)
 
 
+def chosen_unit(unit_id: int | None) -> Unit | None:
+    """The unit a form's choice names; None for the form's "no unit" (0)."""
+    if not unit_id:
+        return None
+    unit = db.session.get(Unit, unit_id)
+    if unit is None:
+        raise DomainError("所选单位不存在。")
+    return unit
+
+
 def find_or_create_unit(name: str) -> tuple[Unit, bool]:
     name = name.strip()
     if not name:

@@ -15,6 +15,15 @@ Rules:
 4. One home for each convention of letter text: the Chinese date (rules/chinese.cn_date),
    the Chinese digit table (rules/chinese.DIGITS), the statuses of a sent letter
    (rules/labels), the heading patterns (letters/patterns).
+5. Operations code that runs beside the app (tracker/backup.py: backup, verify-backup,
+   restore) knows no Flask and none of the view and command layer: the command passes it
+   the database engine and the folders, so it also runs from a script with no app.
+
+Everything else is the view and command layer, which may import any layer below it and
+which rules 1 and 3 keep the layers below from importing: the blueprints (main/health.py
+among them), web.py, views_common.py (the one commit point), current.py, downloads.py,
+rendering.py, search_hooks.py, cli.py, runner.py, and loadtest.py (which builds apps to
+measure them).
 
 The test reads files only, so it can be pointed at another tree: ``TRACKER_LAYERS_ROOT=
 /path/to/checkout pytest tests/test_layers.py``.
@@ -44,6 +53,7 @@ BELOW_SERVICES = (
     "tracker.services",
 )
 WEB_FOR_SERVICES = ("flask", "flask_login", "flask_wtf", "werkzeug.wrappers")
+OPERATIONS = ("tracker.backup",)
 
 
 @dataclass(frozen=True)
@@ -275,6 +285,21 @@ def test_rule_4_one_home_for_each_convention_of_letter_text():
                 if set(re.findall(r"'([a-z]+)'", found)) in (SENT, PUBLISHED):
                     wrong.append(f"{path.relative_to(ROOT)}:{n}: {found} (use labels.*)")
     assert not wrong, "rule 4, a convention written twice:\n" + "\n".join(wrong)
+
+
+def test_rule_5_operations_code_knows_no_flask():
+    wrong = []
+    for package in OPERATIONS:
+        for i in _of(package):
+            top = i.target.split(".")[0]
+            if top.startswith("flask") or top in ("werkzeug", "jinja2"):
+                wrong.append(f"{i.where()}: {i.target}")
+            elif top == "tracker" and not _within(_module_of(i.target) or "", BELOW_SERVICES):
+                wrong.append(f"{i.where()}: {i.target} (the view and command layer)")
+    assert not wrong, (
+        "rule 5, operations code imports Flask or the view and command layer (the command "
+        "passes it the engine and the folders):\n" + "\n".join(wrong)
+    )
 
 
 def test_the_reader_sees_every_kind_of_import():

@@ -9,7 +9,7 @@ from datetime import date
 
 import pytest
 
-from tracker import create_app
+from tracker import create_app, current
 from tracker.extensions import db
 from tracker.models import Proposal, Unit, User
 from tracker.services import proposals as svc
@@ -265,6 +265,7 @@ def make_proposal(app, people):
                     lead_units=[_by_name(Unit, name=lead)],
                     co_units=[_by_name(Unit, name=c) for c in co],
                     assigned_on=assigned_on,
+                    policy=current.deadline_policy(),
                 )
                 if sign:
                     clerk = (

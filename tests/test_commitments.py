@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
+from tracker import current
 from tracker.commitments.views import source_in_letter
 from tracker.extensions import db
 from tracker.models import (
@@ -65,6 +66,7 @@ def replied(app, make_proposal):
             issued_on=date(2026, 5, 8),
             disclosure="主动公开",
             body=BODY,
+            today=current.today(),
         )
         db.session.commit()
         return letter.id
@@ -142,6 +144,7 @@ def test_drafts_refresh_their_candidates_and_confirming_waits_for_issue(app, bro
             values={"letter_on": date(2026, 5, 7)},
             body=BODY,
             base_version=letter.version,
+            today=current.today(),
         )
         db.session.commit()
     first = _candidates(app, letter_id)
@@ -154,6 +157,7 @@ def test_drafts_refresh_their_candidates_and_confirming_waits_for_issue(app, bro
             values={},
             body=BODY.replace("（三）逐步完善学生心理健康档案，做到一生一档。\n\n", ""),
             base_version=letter.version,
+            today=current.today(),
         )
         db.session.commit()
     second = _candidates(app, letter_id)
@@ -205,9 +209,9 @@ def test_bulk_confirm_merge_and_discard(app, browser, replied):
     assert "已确认的承诺事项" in page and C_CERT in page
     # a re-save of the letter does not bring discarded or confirmed sentences back
     with app.app_context():
-        from tracker.services.drafting import refresh_commitments
+        from tracker.services.commitments import refresh_commitments
 
-        refresh_commitments(db.session.get(ReplyLetter, replied))
+        refresh_commitments(db.session.get(ReplyLetter, replied), today=current.today())
         db.session.commit()
     texts = [c.text for c in _candidates(app, replied).values()]
     assert texts.count(confirmed.text) == 1 and texts.count(gone.text) == 1

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from conftest import close, previous_index_version
 
-from tracker import create_app
+from tracker import create_app, current
 from tracker.extensions import db
 from tracker.models import Commitment, ReplyLetter, SearchOutbox
-from tracker.search import get_engine
+from tracker.search_hooks import engine as get_engine
 from tracker.services import search
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,7 +50,9 @@ def letters(app, runner, tmp_path):
 
 def _found(app, word) -> list[int]:
     with app.app_context():
-        return [h.letter_id for h in search.run(word, per_page=50).hits]
+        return [
+            h.letter_id for h in search.run(word, per_page=50, engine=current.search_engine()).hits
+        ]
 
 
 def _outbox(app) -> int:

@@ -22,6 +22,7 @@ from test_drafting import _filled, _form, _letter, _start, proposal  # noqa: F40
 from test_form_rules import proposal_form
 from test_route_permissions import world  # noqa: F401
 
+from tracker import current
 from tracker.extensions import db
 from tracker.models import (
     Assignment,
@@ -84,6 +85,7 @@ def test_a_far_assignment_date_from_outside_a_form_is_a_message_not_a_crash(app,
                 db.session.get(Proposal, pid),
                 lead_units=[edu],
                 assigned_on=date(9999, 12, 31),
+                policy=current.deadline_policy(),
             )
         db.session.rollback()
         assert db.session.execute(db.select(Assignment)).first() is None

@@ -24,7 +24,7 @@ from tracker.letters.export import (
     to_pdf,
 )
 from tracker.models import ReplyLetter
-from tracker.web import letter_markdown
+from tracker.rendering import letter_markdown
 
 TITLE = "答复函"
 

@@ -114,7 +114,7 @@ class FilterForm(TrackerForm):
 
 def _today() -> date:
     if has_app_context():
-        from tracker.services.settings import today
+        from tracker.current import today
 
         return today()
     return date.today()

@@ -84,10 +84,10 @@ def build(work: Path, letters: int) -> dict:
         return settings
     from flask_migrate import upgrade
 
-    from tracker import create_app, demo
+    from tracker import create_app, current, demo, search_hooks
     from tracker.extensions import db
     from tracker.letters.synth import write_corpus
-    from tracker.services import indexing, vocab
+    from tracker.services import vocab
     from tracker.services.corpus import Importer, iter_files
 
     marker.unlink(missing_ok=True)
@@ -108,8 +108,9 @@ def build(work: Path, letters: int) -> dict:
         db.session.commit()
         started = time.perf_counter()
         files = list(iter_files([corpus]))
-        with indexing.deferred(db.session()):
-            for number, _outcome in enumerate(Importer().import_many(files), 1):
+        importer = Importer(options=current.read_options())
+        with search_hooks.deferred(db.session()):
+            for number, _outcome in enumerate(importer.import_many(files), 1):
                 if number % 1000 == 0:
                     db.session.commit()
                 if number % 10000 == 0:
@@ -124,7 +125,7 @@ def build(work: Path, letters: int) -> dict:
             f"proposals, assignments, contacts, commitments in {time.perf_counter() - started:.0f} s"
         )
         started = time.perf_counter()
-        count = indexing.rebuild(app)
+        count = search_hooks.rebuild(app)
         log(f"indexed {count} letters in {time.perf_counter() - started:.0f} s")
     marker.write_text(json.dumps(wanted))
     return settings

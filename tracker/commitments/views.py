@@ -10,13 +10,14 @@ from flask import (
     abort,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_login import current_user, login_required
 from markupsafe import Markup, escape
 
+from tracker import downloads
 from tracker.commitments import forms
+from tracker.current import today, upload_dir
 from tracker.extensions import db
 from tracker.formutil import as_id, options
 from tracker.models import (
@@ -25,12 +26,11 @@ from tracker.models import (
     ReplyLetter,
 )
 from tracker.paging import paginate
-from tracker.rules.labels import COMMITMENT_STATUS
+from tracker.rendering import letter_markdown, letter_paragraphs
+from tracker.rules.labels import COMMITMENT_STATUS, SENT_LETTER_STATUSES
 from tracker.services import audit, permissions, proposals, search, tabular, users, vocab
 from tracker.services import commitments as svc
-from tracker.services.settings import today
 from tracker.views_common import get_or_404, perform
-from tracker.web import letter_markdown, letter_paragraphs
 
 bp = Blueprint("commitments", __name__)
 
@@ -187,7 +187,7 @@ def export(fmt: str):
             ]
         )
     sheet = tabular.Sheet("承诺事项", EXPORT_HEADERS, rows)
-    return tabular.download(sheet, fmt, f"承诺事项_{day.isoformat()}")
+    return downloads.table(sheet, fmt, f"承诺事项_{day.isoformat()}")
 
 
 # -- one commitment --------------------------------------------------------------------------
@@ -253,7 +253,7 @@ def _render(commitment: Commitment, status: int = 200, **overrides):
         can_handle=svc.can_handle(current_user, commitment),
         needs_report=svc.needs_report_back(commitment),
         letter_visible=letter_visible,
-        reviewable=commitment.letter is None or commitment.letter.status in svc.REVIEWABLE_LETTERS,
+        reviewable=commitment.letter is None or commitment.letter.status in SENT_LETTER_STATUSES,
         evidence_name=svc.evidence_name,
         **context,
     ), status
@@ -352,6 +352,8 @@ def add_update(commitment_id: int):
             note=form.note.data,
             evidence_url=form.evidence_url.data or "",
             upload=form.evidence.data or None,
+            upload_dir=upload_dir(),
+            today=today(),
         )
         return "已记录进展。"
 
@@ -372,6 +374,7 @@ def set_status(commitment_id: int):
             form.status.data or "",
             reason=form.reason.data or "",
             done_on=form.done_on.data,
+            today=today(),
         )
         return f"状态已改为“{COMMITMENT_STATUS[commitment.status]}”。"
 
@@ -392,6 +395,7 @@ def report_back(commitment_id: int):
             reported_on=form.reported_on.data,
             channel=form.channel.data,
             note=form.note.data,
+            today=today(),
         )
         return "已记录向代表反馈的情况，并记入沟通记录。"
 
@@ -404,10 +408,10 @@ def evidence(update_id: int):
     update_row = get_or_404(
         CommitmentUpdate, update_id, lambda u: svc.can_view(current_user, u.commitment)
     )
-    path = svc.evidence_path(update_row)
+    path = svc.evidence_path(update_row, upload_dir())
     if path is None:
         abort(404)
-    return send_file(path, as_attachment=True, download_name=svc.evidence_name(update_row))
+    return downloads.stored_file(path, svc.evidence_name(update_row))
 
 
 # -- a letter's candidates -------------------------------------------------------------------
@@ -426,7 +430,7 @@ def _render_review(letter: ReplyLetter, status: int = 200, bulk_form=None, error
         bulk_form=bulk_form or forms.BulkForm(),
         errors=errors or [],
         can_handle=permissions.in_unit(current_user, letter.unit_id),
-        reviewable=letter.status in svc.REVIEWABLE_LETTERS,
+        reviewable=letter.status in SENT_LETTER_STATUSES,
         status_of=lambda c: svc.effective_status(c, today()),
     ), status
 

@@ -30,6 +30,8 @@ from sqlalchemy.orm import joinedload, load_only
 from werkzeug.datastructures import FileStorage
 
 from tracker.extensions import db
+from tracker.letters.commitments import find_commitments
+from tracker.letters.parser import NotALetter, parse_letter
 from tracker.models import (
     Commitment,
     CommitmentUpdate,
@@ -41,10 +43,10 @@ from tracker.models import (
     utcnow,
 )
 from tracker.rules.clock import iso_date
-from tracker.rules.labels import COMMITMENT_STATUS
+from tracker.rules.labels import COMMITMENT_STATUS, SENT_LETTER_STATUSES
+from tracker.rules.letter_checks import PLACEHOLDER
 from tracker.services import audit, permissions, repeats, uploads, vocab
 from tracker.services.errors import DomainError, PermissionDenied
-from tracker.services.settings import today
 
 CONFIRMED = ("open", "in_progress", "done", "dropped")
 ACTIVE = ("open", "in_progress")
@@ -72,8 +74,6 @@ def effective_status(commitment: Commitment, today: date) -> str:
 
 
 # -- candidates ------------------------------------------------------------------------------
-
-REVIEWABLE_LETTERS = ("issued", "published", "imported")
 
 
 def replace_candidates(
@@ -119,6 +119,35 @@ def replace_candidates(
     if rows:
         db.session.connection().execute(insert(Commitment.__table__), rows)
     return len(rows)
+
+
+def commitments_in(letter: ReplyLetter, *, today: date) -> list[dict]:
+    """Commitments the letter's text promises (the same finder as for imported letters);
+    an undated draft counts its due dates from `today`."""
+    body = "\n".join(
+        line
+        for line in (letter.body or "").splitlines()
+        if not line.strip().startswith(PLACEHOLDER)
+    )
+    text = f"{letter.title or ''}\n{letter.addressee or ''}\n{body}"
+    dated = letter.letter_on or today
+    try:
+        return parse_letter(text, undated=dated).commitments
+    except NotALetter:  # an unfinished draft need not read as a letter yet
+        return find_commitments([{"heading": None, "text": body}], dated)
+
+
+def refresh_commitments(letter: ReplyLetter, *, today: date) -> int:
+    """A saved letter's promises become commitment candidates (replacing the last save's);
+    they are confirmed once the letter is sent."""
+    count = replace_candidates(
+        letter.id,
+        commitments_in(letter, today=today),
+        proposal_id=letter.proposal_id,
+        unit_id=letter.unit_id,
+    )
+    db.session.expire(letter, ["commitments"])
+    return count
 
 
 # -- permissions -----------------------------------------------------------------------------
@@ -205,7 +234,7 @@ def _require_candidate(commitment: Commitment) -> None:
     if commitment.status != "candidate":
         raise DomainError("该条已处理过（已确认、已合并或已舍弃）。")
     letter = commitment.letter
-    if letter is not None and letter.status not in REVIEWABLE_LETTERS:
+    if letter is not None and letter.status not in SENT_LETTER_STATUSES:
         raise DomainError("答复函发出后才能确认承诺事项；草稿中的承诺随修改自动更新。")
 
 
@@ -361,15 +390,17 @@ def add_update(
     note: str,
     evidence_url: str = "",
     upload: FileStorage | None = None,
+    upload_dir: Path,
+    today: date,
 ) -> CommitmentUpdate:
-    """A dated progress note, with a link or a file as evidence. An open commitment that
-    gets its first progress note is in progress."""
+    """A dated progress note, with a link or a file as evidence (kept under `upload_dir`).
+    An open commitment that gets its first progress note is in progress."""
     _require_handle(actor, commitment)
     _require_confirmed(commitment)
     note = (note or "").strip()
     if not note:
         raise DomainError("请填写进展情况。")
-    if noted_on > today():
+    if noted_on > today:
         raise DomainError("进展日期不能晚于今天。")
     evidence_url = (evidence_url or "").strip()
     if evidence_url:
@@ -394,9 +425,9 @@ def add_update(
             raise DomainError(
                 "佐证文件格式不支持，请上传 PDF、OFD、Word、WPS、Excel、图片、文本或压缩包。"
             )
-        relative = uploads.save(upload.stream, EVIDENCE_AREA, name)
-        if (uploads.root() / relative).stat().st_size == 0:
-            uploads.discard(relative.rsplit("/", 1)[0])
+        relative = uploads.save(upload.stream, upload_dir, EVIDENCE_AREA, name)
+        if (Path(upload_dir) / relative).stat().st_size == 0:
+            uploads.discard(upload_dir, relative.rsplit("/", 1)[0])
             raise DomainError("上传的佐证文件是空的。")
         update_row.evidence_file = relative
     db.session.add(update_row)
@@ -448,10 +479,11 @@ def _repeated_update(
     return repeat
 
 
-def evidence_path(update_row: CommitmentUpdate) -> Path | None:
+def evidence_path(update_row: CommitmentUpdate, upload_dir: Path) -> Path | None:
+    """The evidence file of a progress note, if it is still there under `upload_dir`."""
     if not update_row.evidence_file:
         return None
-    root = uploads.root().resolve()
+    root = Path(upload_dir).resolve()
     path = (root / update_row.evidence_file).resolve()
     if root not in path.parents or not path.is_file():
         return None
@@ -477,6 +509,7 @@ def set_status(
     *,
     reason: str = "",
     done_on: date | None = None,
+    today: date,
 ) -> None:
     """open ↔ in progress → done / dropped (with a reason); a finished item can be reopened
     (with a reason). Overdue is not a status anyone sets."""
@@ -495,8 +528,8 @@ def set_status(
     if old in CLOSED and not reason:
         raise DomainError("重新开始推进已办结的承诺须说明理由。")
     if status == "done":
-        done_on = done_on or today()
-        if done_on > today():
+        done_on = done_on or today
+        if done_on > today:
             raise DomainError("完成日期不能晚于今天。")
         commitment.done_on = done_on
     else:
@@ -531,6 +564,7 @@ def report_back(
     reported_on: date,
     channel: str,
     note: str,
+    today: date,
 ) -> None:
     """Record that the deputy was told the result; logged as a contact after handling."""
     _require_handle(actor, commitment)
@@ -540,7 +574,7 @@ def report_back(
         return  # the same report-back sent again: it is recorded already
     if commitment.status not in CLOSED:
         raise DomainError("承诺事项完成或确认无法落实后，才向代表反馈结果。")
-    if reported_on > today():
+    if reported_on > today:
         raise DomainError("反馈日期不能晚于今天。")
     if vocab.term("contact_channel", channel) is None:
         raise DomainError("请选择反馈方式。")
@@ -610,7 +644,7 @@ def letters_to_confirm(unit_id: int) -> list[tuple[ReplyLetter, int]]:
         select(ReplyLetter, waiting)
         .where(
             ReplyLetter.unit_id == unit_id,
-            ReplyLetter.status.in_(REVIEWABLE_LETTERS),
+            ReplyLetter.status.in_(SENT_LETTER_STATUSES),
             waiting > 0,
         )
         .options(

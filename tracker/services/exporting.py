@@ -5,7 +5,6 @@ from __future__ import annotations
 from tracker.letters.layout import letter_lines
 from tracker.letters.patterns import is_date_line
 from tracker.models import ReplyLetter
-from tracker.rules import filenames
 from tracker.services import vocab
 
 FORMATS = {
@@ -69,7 +68,7 @@ def render(letter: ReplyLetter, fmt: str, *, nonce: str | None = None) -> bytes:
 
 
 def file_name(letter: ReplyLetter, fmt: str) -> str:
-    """The download's name: the document number, else the title (cut to a name any file
-    system takes, see rules.filenames)."""
+    """The download's name: the document number, else the title (tracker.downloads makes
+    it a name any file system takes)."""
     base = letter.doc_number or (letter.title or f"letter-{letter.id}")
-    return filenames.file_name(f"{base}.{fmt}", fallback=f"letter-{letter.id}")
+    return f"{base}.{fmt}"

@@ -1,10 +1,12 @@
-"""Files users upload, written below UPLOAD_DIR, each in a folder of its own that belongs to
+"""Files users upload, written below the upload folder (UPLOAD_DIR, which the caller passes
+in as `root`: see tracker.current.upload_dir), each in a folder of its own that belongs to
 the transaction saving it: kept when the transaction commits, removed when it does not
 (rolled back, failed to commit, or ended without a commit), and removed at once when
 writing the file fails. So a failed upload leaves neither a file nor an empty folder."""
 
 from __future__ import annotations
 
+import logging
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -12,7 +14,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
-from flask import current_app
 from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
 
@@ -20,12 +21,10 @@ from tracker.extensions import db
 from tracker.rules.filenames import file_name, own_name
 from tracker.services.errors import DomainError
 
+log = logging.getLogger(__name__)
+
 STORAGE_FAILED = "文件未能保存（服务器存储出错），请稍后再试或联系管理员。"
 _PENDING = "pending_uploads"  # in Session.info: folders written in the open transaction
-
-
-def root() -> Path:
-    return Path(current_app.config["UPLOAD_DIR"])
 
 
 def uploaded_name(raw: str | None, fallback: str = "file") -> str:
@@ -34,26 +33,27 @@ def uploaded_name(raw: str | None, fallback: str = "file") -> str:
     return file_name(own_name(raw), fallback=fallback)
 
 
-def new_folder(area: str, name: str | None = None, *, under: str | Path | None = None) -> str:
-    """A new folder below UPLOAD_DIR/`area` (named `name`, or a random one) that belongs to
-    the open transaction; returns its path relative to UPLOAD_DIR (or to `under`)."""
+def new_folder(root: str | Path, area: str, name: str | None = None) -> str:
+    """A new folder below `root`/`area` (named `name`, or a random one) that belongs to the
+    open transaction; returns its path relative to `root`."""
     relative = f"{area}/{name or uuid.uuid4().hex}"
-    folder = Path(under if under is not None else root()) / relative
+    folder = Path(root) / relative
     remove_unless_committed(folder)  # before it exists: nothing can be left behind
     with _storing(folder):
         folder.mkdir(parents=True)
     return relative
 
 
-def save(stream: BinaryIO, area: str, name: str) -> str:
-    """Write `stream` as `name` (already an uploaded_name) in a new folder of `area`; returns
-    the file's path relative to UPLOAD_DIR. Any error while writing removes the folder."""
-    folder = new_folder(area)
+def save(stream: BinaryIO, root: str | Path, area: str, name: str) -> str:
+    """Write `stream` as `name` (already an uploaded_name) in a new folder of `area` below
+    `root`; returns the file's path relative to `root`. Any error while writing removes
+    the folder."""
+    folder = new_folder(root, area)
     relative = f"{folder}/{name}"
     try:
-        write(stream, root() / relative)
+        write(stream, Path(root) / relative)
     except BaseException:
-        discard(folder)
+        discard(root, folder)
         raise
     return relative
 
@@ -71,13 +71,13 @@ def _storing(path: Path) -> Iterator[None]:
     try:
         yield
     except OSError as error:
-        current_app.logger.error("upload not saved to %s: %s", path, error)
+        log.error("upload not saved to %s: %s", path, error)
         raise DomainError(STORAGE_FAILED) from error
 
 
-def discard(relative: str) -> None:
-    """Remove a folder (or file) below UPLOAD_DIR now."""
-    path = root() / relative
+def discard(root: str | Path, relative: str) -> None:
+    """Remove a folder (or file) below `root` now."""
+    path = Path(root) / relative
     if path.is_dir():
         shutil.rmtree(path, ignore_errors=True)
     else:

@@ -1,0 +1,62 @@
+"""The suite's own rules (issue 11, point 6).
+
+- The template databases that the ``app`` fixture copies hold the models' schema, the
+  default vocabularies and, for ``people``, the seven standard users; what one test writes,
+  the next does not see.
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import create_engine, inspect
+
+from tracker.extensions import db
+from tracker.models import User, VocabularyTerm
+
+
+@pytest.mark.parametrize("name", ["empty", "people"])
+def test_the_template_databases_hold_the_models_schema(database_templates, name):
+    engine = create_engine(f"sqlite:///{database_templates[name].path}")
+    try:
+        found = inspect(engine)
+        tables = {t: {c["name"] for c in found.get_columns(t)} for t in found.get_table_names()}
+    finally:
+        engine.dispose()
+    expected = {t.name: {c.name for c in t.columns} for t in db.metadata.sorted_tables}
+    assert tables == expected
+
+
+def test_each_app_starts_from_the_template_with_the_standard_people(app, people):
+    with app.app_context():
+        users = db.session.execute(db.select(User).order_by(User.id)).scalars().all()
+        assert {u.username: u.id for u in users} == {
+            name.replace("_", "-"): user_id for name, user_id in people.items()
+        }
+        assert {u.username: (u.role, u.unit.name if u.unit else None) for u in users} == {
+            "admin": ("admin", None),
+            "liaison": ("liaison", None),
+            "supervisor": ("supervisor", "广州市教育局"),
+            "clerk": ("clerk", "广州市教育局"),
+            "duban": ("supervisor", "广州市人民政府办公厅"),
+            "clerk-health": ("clerk", "广州市卫生健康委员会"),
+            "clerk-civil": ("clerk", "广州市民政局"),
+        }
+        assert db.session.execute(db.select(db.func.count(VocabularyTerm.id))).scalar() > 0
+
+
+def test_an_app_without_people_has_no_users_but_the_vocabularies(app):
+    with app.app_context():
+        assert db.session.execute(db.select(db.func.count(User.id))).scalar() == 0
+        assert db.session.execute(db.select(db.func.count(VocabularyTerm.id))).scalar() > 0
+
+
+@pytest.mark.parametrize("run", [1, 2])
+def test_what_one_test_writes_the_next_does_not_see(app, people, run):
+    """Run twice, each on its own copy of the template: the second never sees the first's
+    row (nor the first the second's)."""
+    with app.app_context():
+        query = db.select(VocabularyTerm.code).filter_by(vocabulary="contact_channel")
+        assert "信鸽" not in set(db.session.execute(query).scalars())
+        db.session.add(VocabularyTerm(vocabulary="contact_channel", code="信鸽", label="信鸽"))
+        db.session.commit()
+        assert "信鸽" in set(db.session.execute(query).scalars())

@@ -33,6 +33,21 @@ CSRF_RE = re.compile(
 )
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Every test runs: a skipped test (a missing tool or package, say) fails the suite, with
+    the reason it gave, instead of passing it quietly."""
+    report = yield
+    if report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
+        report.outcome = "failed"
+        report.longrepr = (
+            f"{item.nodeid} was skipped ({reason}); every test must run: "
+            "install what it needs (pip install -e '.[test]', see the README)."
+        )
+    return report
+
+
 def _fast_hashing(monkeypatch) -> None:
     """Production hashes with scrypt; tests use a cheap pbkdf2 so the suite stays fast.
     (Login still goes through check_password_hash, which reads the method from the hash.)"""

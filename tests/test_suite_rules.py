@@ -1,5 +1,7 @@
 """The suite's own rules (issue 11, point 6).
 
+- Every test runs: none is skipped or expected to fail, and a skip at run time (a missing
+  tool or package) fails the suite (conftest's pytest_runtest_makereport).
 - The template databases that the ``app`` fixture copies hold the models' schema, the
   default vocabularies and, for ``people``, the seven standard users; what one test writes,
   the next does not see.
@@ -7,11 +9,62 @@
 
 from __future__ import annotations
 
+import ast
+from pathlib import Path
+from types import SimpleNamespace
+
 import pytest
+from conftest import pytest_runtest_makereport
 from sqlalchemy import create_engine, inspect
 
 from tracker.extensions import db
 from tracker.models import User, VocabularyTerm
+
+TESTS = Path(__file__).resolve().parent
+SKIPS = {"skip", "skipif", "xfail", "importorskip"}
+
+
+def _modules() -> list[tuple[Path, ast.Module]]:
+    return [
+        (path, ast.parse(path.read_text(encoding="utf-8")))
+        for path in sorted(TESTS.glob("*.py"))
+        if path.name != Path(__file__).name
+    ]
+
+
+def test_no_test_is_skipped_or_expected_to_fail():
+    found = [
+        f"{path.name}:{node.lineno} {node.attr}"
+        for path, module in _modules()
+        for node in ast.walk(module)
+        if isinstance(node, ast.Attribute)
+        and node.attr in SKIPS
+        and isinstance(node.value, ast.Name | ast.Attribute)
+        and (
+            getattr(node.value, "id", None) == "pytest" or getattr(node.value, "attr", "") == "mark"
+        )
+    ]
+    assert found == []
+
+
+def test_a_skip_at_run_time_fails_the_test():
+    item = SimpleNamespace(nodeid="tests/test_x.py::test_y")
+    skipped = pytest.TestReport(
+        nodeid=item.nodeid,
+        location=("tests/test_x.py", 1, "test_y"),
+        keywords={},
+        outcome="skipped",
+        longrepr=("tests/test_x.py", 2, "Skipped: pdftotext is not installed"),
+        when="call",
+    )
+    hook = pytest_runtest_makereport(item, None)
+    next(hook)
+    with pytest.raises(StopIteration) as done:
+        hook.send(skipped)
+    report = done.value.value
+    assert report.failed and not report.skipped
+    assert "Skipped: pdftotext is not installed" in str(report.longrepr)
+    assert "every test must run" in str(report.longrepr)
 
 
 @pytest.mark.parametrize("name", ["empty", "people"])

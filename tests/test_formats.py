@@ -386,6 +386,7 @@ def fake_soffice(tmp_path):
     return str(path)
 
 
+@pytest.mark.slow  # four conversions in a process each, one waiting for its time limit
 def test_doc_and_wps_are_converted_by_libreoffice(fake_soffice):
     options = ReadOptions(soffice=fake_soffice)
     assert extract(b"old word", "答复.doc", options) == formats.Extracted("converted .doc", "doc")
@@ -395,6 +396,7 @@ def test_doc_and_wps_are_converted_by_libreoffice(fake_soffice):
     assert message.startswith("LibreOffice 转换超时（1 秒）")
 
 
+@pytest.mark.slow
 def test_a_real_doc_is_read_through_libreoffice(tmp_path):
     soffice = shutil.which("soffice")
     assert soffice, "LibreOffice is needed: apt-get install libreoffice-writer-nogui (.ci/run does)"

@@ -2,9 +2,11 @@
 
 - Every test runs: none is skipped or expected to fail, and a skip at run time (a missing
   tool or package) fails the suite (conftest's pytest_runtest_makereport).
+- A test that starts processes itself is marked ``slow`` (``make test-fast`` leaves them
+  out; ``make test`` and CI run them).
+- No test asserts on how long something took: speed is the benchmark's (``make bench``).
 - The template databases that the ``app`` fixture copies hold the models' schema, the
-  default vocabularies and, for ``people``, the seven standard users; what one test writes,
-  the next does not see.
+  default vocabularies and, for ``people``, the seven standard users.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from tracker.models import User, VocabularyTerm
 
 TESTS = Path(__file__).resolve().parent
 SKIPS = {"skip", "skipif", "xfail", "importorskip"}
+CLOCKS = {"time", "monotonic", "perf_counter", "process_time", "thread_time"}
+PROCESSES = {"multiprocessing", "subprocess", "Process", "get_context", "Popen", "spawn"}
 
 
 def _modules() -> list[tuple[Path, ast.Module]]:
@@ -30,6 +34,41 @@ def _modules() -> list[tuple[Path, ast.Module]]:
         for path in sorted(TESTS.glob("*.py"))
         if path.name != Path(__file__).name
     ]
+
+
+def _tests() -> list[tuple[Path, ast.FunctionDef]]:
+    return [
+        (path, node)
+        for path, module in _modules()
+        if path.name.startswith("test_")
+        for node in module.body
+        if isinstance(node, ast.FunctionDef) and node.name.startswith("test_")
+    ]
+
+
+def _names(node: ast.AST) -> set[str]:
+    """Every name and attribute used inside `node`."""
+    found = set()
+    for child in ast.walk(node):
+        if isinstance(child, ast.Name):
+            found.add(child.id)
+        elif isinstance(child, ast.Attribute):
+            found.add(child.attr)
+    return found
+
+
+def _marks(test: ast.FunctionDef) -> set[str]:
+    """The pytest marks on a test: @pytest.mark.<name> or @pytest.mark.<name>(...)."""
+    marks = set()
+    for decorator in test.decorator_list:
+        target = decorator.func if isinstance(decorator, ast.Call) else decorator
+        if (
+            isinstance(target, ast.Attribute)
+            and isinstance(target.value, ast.Attribute)
+            and target.value.attr == "mark"
+        ):
+            marks.add(target.attr)
+    return marks
 
 
 def test_no_test_is_skipped_or_expected_to_fail():
@@ -65,6 +104,43 @@ def test_a_skip_at_run_time_fails_the_test():
     assert report.failed and not report.skipped
     assert "Skipped: pdftotext is not installed" in str(report.longrepr)
     assert "every test must run" in str(report.longrepr)
+
+
+def test_no_test_asserts_on_elapsed_time():
+    found = [
+        f"{path.name}:{node.lineno} in {test.name}"
+        for path, test in _tests()
+        for node in ast.walk(test)
+        if isinstance(node, ast.Assert)
+        and any(
+            isinstance(call, ast.Call)
+            and isinstance(call.func, ast.Attribute)
+            and call.func.attr in CLOCKS
+            and isinstance(call.func.value, ast.Name)
+            and call.func.value.id == "time"
+            for call in ast.walk(node)
+        )
+    ]
+    assert found == []
+
+
+def test_tests_that_start_processes_are_marked_slow():
+    unmarked = [
+        f"{path.name}::{test.name}"
+        for path, test in _tests()
+        if _names(test) & PROCESSES and "slow" not in _marks(test)
+    ]
+    assert unmarked == []
+    marked = {test.name for _path, test in _tests() if "slow" in _marks(test)}
+    assert "test_concurrent_writers_lose_no_update" in marked
+
+
+def test_the_slow_mark_is_registered(pytestconfig):
+    registered = [line.split(":")[0] for line in pytestconfig.getini("markers")]
+    assert "slow" in registered
+    assert pytestconfig.getoption("strict_markers") or "--strict-markers" in (
+        pytestconfig.getini("addopts")
+    )
 
 
 @pytest.mark.parametrize("name", ["empty", "people"])

@@ -4,6 +4,7 @@ opinion → reply → rating → re-handling, with extensions, reassignment and 
 from __future__ import annotations
 
 import logging
+import re
 from datetime import date
 
 from conftest import PASSWORD
@@ -28,6 +29,11 @@ def _assignments(app, proposal_id):
             .all()
         )
         return [(a.id, a.unit.name, a.role, a.round, a.due_on, a.active) for a in rows]
+
+
+def _titles(page: str) -> list[str]:
+    """The proposal titles a list page shows."""
+    return re.findall(r'<td><a href="/proposals/\d+">(关于[^<]+)</a>', page)
 
 
 def test_whole_lifecycle_in_the_browser(app, browser, people):
@@ -390,7 +396,12 @@ def test_list_filters_and_pagination(app, browser, make_proposal):
     browser.login("liaison")
     first = _page(browser.get("/proposals"))
     assert "共 32 条" in first and "下一页" in first
-    assert "关于校园安全的建议" in _page(browser.get("/proposals?page=2"))
+    second = _page(browser.get("/proposals?page=2"))
+    assert '<span class="current">2</span>' in second and "下一页" not in second
+    # 25 a page: the two pages list each of the 32 once
+    shown = [_titles(first), _titles(second)]
+    assert [len(titles) for titles in shown] == [25, 7]
+    assert len(set(shown[0] + shown[1])) == 32
     page = _page(browser.get("/proposals?q=公厕"))
     assert "关于公厕改造的建议" in page and "共 1 条" in page
     page = _page(browser.get("/proposals?overdue=y"))
@@ -410,7 +421,7 @@ def test_list_filters_and_pagination(app, browser, make_proposal):
 
 
 def test_deadline_in_a_year_without_calendar_shows_a_warning(app, browser, make_proposal, caplog):
-    # assigned 10 December 2026: the 5-working-day window runs into 2027, which the
+    # assigned 28 December 2026: the 5-working-day window runs into 2027, which the
     # official calendar package does not cover yet
     with caplog.at_level(logging.WARNING):
         pid = make_proposal(assigned_on=date(2026, 12, 28), co=())

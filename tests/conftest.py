@@ -7,12 +7,15 @@ import functools
 import re
 import shutil
 import sqlite3
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
+from flask import Flask
 from jinja2 import BytecodeCache
 from jinja2.bccache import Bucket
 from sqlalchemy import event
@@ -85,10 +88,18 @@ def app_settings(tmp_path) -> dict:
 
 @dataclass(frozen=True)
 class Template:
-    """A database file built once per session, copied into each test's folder."""
+    """What a test's app starts from, built once and copied into each test's folder: a
+    database file, with the search index and uploads that go with it, if any."""
 
     path: Path
     people: dict[str, int] = field(default_factory=dict)
+    data: Any = None  # what the build returned (the ids of the rows it made)
+
+    def copy_to(self, folder: Path) -> None:
+        shutil.copyfile(self.path, folder / "test.db")
+        for name in ("index", "uploads"):
+            if (self.path.parent / name).is_dir():
+                shutil.copytree(self.path.parent / name, folder / name)
 
 
 def _snapshot(app, path: Path) -> None:
@@ -101,6 +112,20 @@ def _snapshot(app, path: Path) -> None:
         source.execute("VACUUM INTO ?", (str(path),))
     finally:
         source.close()
+
+
+def build_template(tmp_path_factory, base: Template, build: Callable[[Flask], Any]) -> Template:
+    """A template of `base` plus what `build(app)` adds: for a module whose tests all start
+    from the same data (use it from a module-scoped fixture and override `template`)."""
+    folder = tmp_path_factory.mktemp("template")
+    base.copy_to(folder)
+    app = test_app(folder)
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        _fast_hashing(monkeypatch)
+        data = build(app)
+    close(app)
+    _snapshot(app, folder / "template.db")
+    return Template(folder / "template.db", base.people, data)
 
 
 @pytest.fixture(scope="session")
@@ -180,12 +205,22 @@ def test_app(tmp_path, **settings):
     return app
 
 
+def standard_template(request, database_templates) -> Template:
+    """The template with the standard people when the test uses them (directly or through
+    another fixture), else the one without users."""
+    return database_templates["people" if "people" in request.fixturenames else "empty"]
+
+
 @pytest.fixture
-def app(request, tmp_path, database_templates):
-    """An app on a database of its own, copied from a template: with the standard people
-    when the test uses them (directly or through another fixture)."""
-    template = database_templates["people" if "people" in request.fixturenames else "empty"]
-    shutil.copyfile(template.path, tmp_path / "test.db")
+def template(request, database_templates) -> Template:
+    """What the test's app starts from (a module may override this fixture)."""
+    return standard_template(request, database_templates)
+
+
+@pytest.fixture
+def app(tmp_path, template):
+    """An app on a database of its own, copied from the test's template."""
+    template.copy_to(tmp_path)
     app = test_app(tmp_path)
     yield app
     close(app)
@@ -375,6 +410,11 @@ def _by_name(model, **where):
 def make_proposal(app, people):
     """Register a proposal as the liaison and optionally assign it as the coordinating office.
     Returns the proposal id."""
+    return proposal_maker(app)
+
+
+def proposal_maker(app):
+    """make_proposal's function for `app` (to build a module's template with)."""
 
     def make(
         number="20222174",

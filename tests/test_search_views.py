@@ -110,9 +110,12 @@ def test_search_finds_a_village_name_inside_a_longer_name(browser, corpus, runne
 def test_search_page_is_helpful_when_empty_or_malformed(browser, corpus):
     browser.login("clerk")
     assert "检索说明" in _text(browser.get("/search"))
-    for query in ['"', "((", "AND OR", "：：", '"心理']:
+    for query in ['"', "((", "AND OR", "：："]:  # nothing to look for: say what to type
         response = browser.get(f"/search?q={query}")
         assert response.status_code == 200, query
+        assert "检索词中没有可以检索的文字，请输入中文词语、数字或字母。" in _text(response), query
+    response = browser.get('/search?q="心理')  # a quote left open: its words are looked for
+    assert response.status_code == 200 and "共找到 3 件答复" in _text(response)
 
 
 def _hits(page: str) -> list[tuple[str, str]]:

@@ -273,6 +273,15 @@ def test_extension_granted_moves_the_due_date_and_is_audited(app, browser, make_
         assert (a.original_due_on, a.due_on) == (date(2026, 7, 1), date(2026, 8, 31))
     page = _page(browser.get(f"/proposals/{pid}"))
     assert "答复期限由2026年7月1日改为2026年8月31日" in page
+    with app.app_context():
+        events = db.session.execute(
+            db.select(AuditEvent.action, AuditEvent.message, AuditEvent.actor_id)
+            .where(AuditEvent.proposal_id == pid)
+            .order_by(AuditEvent.id)
+        ).all()
+        supervisor = db.session.execute(db.select(User.id).filter_by(username="supervisor"))
+        decided = [e for e in events if "答复期限由2026年7月1日改为2026年8月31日" in e.message]
+        assert [e.actor_id for e in decided] == [supervisor.scalar_one()]
 
 
 def test_refusing_an_extension_needs_a_reason(app, browser, make_proposal):

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -28,6 +29,7 @@ CLOCKS = {"time", "monotonic", "perf_counter", "process_time", "thread_time"}
 PROCESSES = {"multiprocessing", "subprocess", "Process", "get_context", "Popen", "spawn"}
 
 
+@functools.cache
 def _modules() -> list[tuple[Path, ast.Module]]:
     return [
         (path, ast.parse(path.read_text(encoding="utf-8")))
@@ -36,6 +38,7 @@ def _modules() -> list[tuple[Path, ast.Module]]:
     ]
 
 
+@functools.cache
 def _tests() -> list[tuple[Path, ast.FunctionDef]]:
     return [
         (path, node)

@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 WORKERS ?= 2
 DEMO_LETTERS ?= 300
 
-.PHONY: run test test-fast lint venv clean bench
+.PHONY: run test test-fast lint venv clean bench loadtest
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -50,6 +50,12 @@ test-fast: lint
 # Import, index and search speed; BENCH_LETTERS, BENCH_CORPUS, BENCH_QUERIES override.
 bench: $(VENV)/.installed
 	$(BIN)/python -m tracker.bench
+
+# Pages under load at 100,000 letters (wrk); LOADTEST_LETTERS, WORKERS, TRACKER_DATABASE_URL
+# override (see tracker/loadtest.py). The database is built once in var/loadtest and reused.
+loadtest: $(VENV)/.installed
+	@command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk"; exit 1; }
+	$(BIN)/python -m tracker.loadtest
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

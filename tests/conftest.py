@@ -22,7 +22,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.routing import Rule
 
-from tracker import create_app
+from tracker import create_app, current
 from tracker.extensions import db
 from tracker.models import Proposal, Unit, User
 from tracker.services import proposals as svc
@@ -471,6 +471,7 @@ def proposal_maker(app):
                     lead_units=[_by_name(Unit, name=lead)],
                     co_units=[_by_name(Unit, name=c) for c in co],
                     assigned_on=assigned_on,
+                    policy=current.deadline_policy(),
                 )
                 if sign:
                     clerk = (

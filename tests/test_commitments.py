@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
+from tracker import current
+from tracker.commitments.views import source_in_letter
 from tracker.extensions import db
 from tracker.models import (
     AuditEvent,
@@ -64,6 +66,7 @@ def replied(app, make_proposal):
             issued_on=date(2026, 5, 8),
             disclosure="主动公开",
             body=BODY,
+            today=current.today(),
         )
         db.session.commit()
         return letter.id
@@ -141,6 +144,7 @@ def test_drafts_refresh_their_candidates_and_confirming_waits_for_issue(app, bro
             values={"letter_on": date(2026, 5, 7)},
             body=BODY,
             base_version=letter.version,
+            today=current.today(),
         )
         db.session.commit()
     first = _candidates(app, letter_id)
@@ -153,6 +157,7 @@ def test_drafts_refresh_their_candidates_and_confirming_waits_for_issue(app, bro
             values={},
             body=BODY.replace("（三）逐步完善学生心理健康档案，做到一生一档。\n\n", ""),
             base_version=letter.version,
+            today=current.today(),
         )
         db.session.commit()
     second = _candidates(app, letter_id)
@@ -204,9 +209,9 @@ def test_bulk_confirm_merge_and_discard(app, browser, replied):
     assert "已确认的承诺事项" in page and C_CERT in page
     # a re-save of the letter does not bring discarded or confirmed sentences back
     with app.app_context():
-        from tracker.services.drafting import refresh_commitments
+        from tracker.services.commitments import refresh_commitments
 
-        refresh_commitments(db.session.get(ReplyLetter, replied))
+        refresh_commitments(db.session.get(ReplyLetter, replied), today=current.today())
         db.session.commit()
     texts = [c.text for c in _candidates(app, replied).values()]
     assert texts.count(confirmed.text) == 1 and texts.count(gone.text) == 1
@@ -638,3 +643,24 @@ def test_other_units_see_no_commitment_links_on_a_letter(app, browser, replied, 
     browser.login("clerk")
     page = browser.get(f"/letters/{replied}").get_data(as_text=True)
     assert f"/letters/{replied}/commitments" in page
+
+
+@pytest.mark.parametrize("sentence", ["class", "h1", "p", "amp", "sign"])
+def test_the_source_mark_never_falls_inside_a_tag(app, sentence):
+    """A commitment whose text also spells a tag or attribute name is marked in the text,
+    or not at all — never inside `<p class="h1">`."""
+    letter = ReplyLetter(
+        title="答复函",
+        body="一、工作情况\n\n我们将在R&D方面加强投入。\n\n下一步，我们将推进class建设。",
+        source_file="imported.txt",
+    )
+    with app.test_request_context():
+        html, found = source_in_letter(letter, sentence)
+    html = str(html)
+    assert "<p <mark" not in html and '="<mark' not in html and "&<mark" not in html
+    if found:
+        at = html.index('<mark id="source">')
+        assert html.rfind("<", 0, at) < html.rfind(">", 0, at)  # the mark starts in text
+    assert found == (sentence == "class")
+    if found:
+        assert f'推进<mark id="source">{sentence}</mark>建设' in html

@@ -13,6 +13,7 @@ from conftest import build_template, proposal_maker
 from openpyxl import load_workbook
 from sqlalchemy import event
 
+from tracker import current
 from tracker.extensions import db
 from tracker.models import Assignment, Commitment, Feedback, Proposal, ReplyLetter, Unit, User
 from tracker.services import proposals as svc
@@ -44,13 +45,20 @@ def _reply(clerk: str, proposal_id: int, grade: str, on: date, doc: str, round_:
         doc_number=doc,
         letter_on=on,
         disclosure="主动公开",
+        today=current.today(),
     )
 
 
 def _rate(proposal_id: int, level: str, on: date, comment: str = ""):
     proposal = db.session.get(Proposal, proposal_id)
     return svc.record_rating(
-        _user("liaison"), proposal, satisfaction=level, rated_on=on, comment=comment
+        _user("liaison"),
+        proposal,
+        satisfaction=level,
+        rated_on=on,
+        comment=comment,
+        today=current.today(),
+        policy=current.deadline_policy(),
     )
 
 

@@ -564,6 +564,9 @@ def test_policy_constructor_parses_strings():
         {"roll_forward": "maybe"},
         {"roll_forward": 1},
         {"reply": "4 months", "reply_max": "3 months"},  # maximum shorter than the period
+        {"reply": "3 months", "reply_max": "1 day"},  # shorter, in another unit
+        {"reply": "3 months", "reply_max": "60 working days"},  # about 84 days: shorter
+        {"reply": "30 working days", "reply_max": "30 days"},
     ],
 )
 def test_policy_from_mapping_rejects(mapping):
@@ -623,7 +626,29 @@ def test_module_imports_no_web_or_database_code():
     imported: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
-            imported.update(alias.name.split(".")[0] for alias in node.names)
+            imported.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module:
-            imported.add(node.module.split(".")[0])
-    assert not imported & {"flask", "flask_sqlalchemy", "sqlalchemy", "tracker"}
+            imported.add(node.module)
+    tops = {name.split(".")[0] for name in imported}
+    assert not tops & {"flask", "flask_sqlalchemy", "sqlalchemy"}
+    # of the tracker, only other pure rules (the Chinese numerals and dates)
+    assert all(name.startswith("tracker.rules.") for name in imported if name.startswith("tracker"))
+
+
+@pytest.mark.parametrize(
+    ("period", "start"),
+    [
+        (Period(3, MONTHS), "9999-12-31"),
+        (Period(6, MONTHS), "9999-07-01"),
+        (Period(5, DAYS), "9999-12-30"),
+        (Period(3, WORKING_DAYS), "9999-12-30"),
+    ],
+)
+def test_a_period_past_the_last_day_there_is_says_so_in_chinese(period, start):
+    with pytest.raises(DeadlineError, match="超出可计算的日期范围"):
+        add_period(d(start), period, WorkCalendar(), roll_forward=True)
+
+
+def test_a_reply_maximum_as_long_as_the_period_in_another_unit_is_accepted():
+    policy = DeadlinePolicy.from_mapping({"reply": "3 months", "reply_max": "92 days"})
+    assert policy.reply_max == Period(92, DAYS)

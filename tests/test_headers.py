@@ -250,3 +250,22 @@ def test_the_env_variable_turns_https_on(monkeypatch, tmp_path):
         assert configured.config["REMEMBER_COOKIE_SECURE"] is True
     finally:
         close(configured)
+
+
+@pytest.mark.parametrize(
+    ("path", "content_type"),
+    [
+        ("/letters/{id}/export/html", "text/html; charset=utf-8"),
+        ("/public/letters/{id}/export/html", "text/html; charset=utf-8"),
+        ("/letters/{id}/export/docx", None),
+        ("/proposals/export.csv", "text/csv; charset=utf-8"),
+        ("/proposals/export.xlsx", None),
+    ],
+)
+def test_a_download_names_its_charset_once(browser, world, path, content_type):  # noqa: F811
+    browser.login("supervisor")
+    response = browser.client.get(path.format(id=world["public"]))
+    assert response.status_code == 200, path
+    assert response.headers["Content-Type"].count("charset") <= 1
+    if content_type:
+        assert response.headers["Content-Type"] == content_type

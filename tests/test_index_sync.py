@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from conftest import close, previous_index_version
 
-from tracker import create_app
+from tracker import create_app, current
 from tracker.extensions import db
 from tracker.models import Commitment, ReplyLetter, SearchOutbox
-from tracker.search import get_engine
+from tracker.search_hooks import engine as get_engine
 from tracker.services import search
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,7 +50,9 @@ def letters(app, runner, tmp_path):
 
 def _found(app, word) -> list[int]:
     with app.app_context():
-        return [h.letter_id for h in search.run(word, per_page=50).hits]
+        return [
+            h.letter_id for h in search.run(word, per_page=50, engine=current.search_engine()).hits
+        ]
 
 
 def _outbox(app) -> int:
@@ -121,7 +123,7 @@ def test_a_crash_is_healed_on_start_or_by_reindex(app, runner, letters, monkeypa
 def test_an_index_of_the_previous_version_survives_a_restart_and_reindex_upgrades_it(
     app, letters, monkeypatch
 ):
-    from tracker.search import whoosh_engine
+    from tracker.search.whoosh import schema
 
     marker = Path(app.config["INDEX_DIR"]) / ".tracker-schema"
     # the index as the previous version wrote it: no character pairs, version 3
@@ -143,7 +145,7 @@ def test_an_index_of_the_previous_version_survives_a_restart_and_reindex_upgrade
     # `tracker reindex` brings it up to date
     result = restarted.test_cli_runner().invoke(args=["reindex"])
     assert result.exit_code == 0 and "index rebuilt: 4 letters" in result.output
-    assert marker.read_text().strip() == whoosh_engine.SCHEMA_VERSION == "tracker-search-4"
+    assert marker.read_text().strip() == schema.SCHEMA_VERSION == "tracker-search-4"
     assert _found(restarted, "黄泥塘") == [letters[1]]
     assert sorted(_found(restarted, "心理")) == sorted(letters)
     close(restarted)

@@ -12,8 +12,19 @@ from test_drafting import _filled, _form, _letter, _start, proposal  # noqa: F40
 from test_form_rules import proposal_form
 from test_route_permissions import world  # noqa: F401
 
+from tracker import current
 from tracker.extensions import db
-from tracker.models import Assignment, CommitmentUpdate, ContactLog, Proposal, Unit
+from tracker.models import (
+    Assignment,
+    CommitmentUpdate,
+    ContactLog,
+    Proposal,
+    ReplyLetter,
+    Unit,
+    User,
+)
+from tracker.services import proposals
+from tracker.services.errors import DomainError
 
 
 def _page(response) -> str:
@@ -48,6 +59,25 @@ def test_assigning_on_a_far_date_is_refused_with_a_message(app, browser, make_pr
         {"assign-mode": "lead", "assign-lead_units": str(edu), "assign-assigned_on": "2026-06-15"},
     )
     assert response.status_code == 302
+
+
+def test_a_far_assignment_date_from_outside_a_form_is_a_message_not_a_crash(app, make_proposal):
+    """A script or import calling the service with 9999-12-31 gets the reason in Chinese
+    (the deadlines would fall past the last day there is), and nothing is assigned."""
+    pid = make_proposal("20262003", lead=None)
+    with app.app_context():
+        duban = db.session.execute(db.select(User).filter_by(username="duban")).scalar_one()
+        edu = db.session.execute(db.select(Unit).filter_by(name="广州市教育局")).scalar_one()
+        with pytest.raises(DomainError, match="超出可计算的日期范围"):
+            proposals.assign_units(
+                duban,
+                db.session.get(Proposal, pid),
+                lead_units=[edu],
+                assigned_on=date(9999, 12, 31),
+                policy=current.deadline_policy(),
+            )
+        db.session.rollback()
+        assert db.session.execute(db.select(Assignment)).first() is None
 
 
 def test_a_proposal_submitted_on_a_far_date_is_refused(app, browser, people):
@@ -170,3 +200,65 @@ def test_a_page_that_is_not_a_number_is_the_first(app, browser, make_proposal, p
     browser.login("liaison")
     response = browser.get(f"/proposals?page={page}")
     assert response.status_code == 200 and "关于校园安全的建议" in _page(response)
+
+
+# -- document numbers ---------------------------------------------------------------------
+
+
+RECORDED = {
+    "reply-title": "广州市教育局关于市十六届人大一次会议第20262301号建议答复的函",
+    "reply-classification": "A",
+    "reply-letter_on": "2026-05-07",
+    "reply-disclosure": "主动公开",
+}
+
+
+@pytest.mark.parametrize(
+    ("number", "message"),
+    [
+        ("穗教案〔9999〕99999999999999999999号", "文号年份应为成文年份2026。"),
+        ("穗教案〔2025〕12号", "文号年份应为成文年份2026。"),
+        ("穗教案〔2026〕99999999999999999999号", "文号序号最多6位数字"),
+    ],
+)
+def test_a_recorded_letter_number_must_fit_the_letter(app, browser, make_proposal, number, message):
+    pid = make_proposal("20262301", sign=True)
+    with app.app_context():
+        lead = db.session.execute(
+            db.select(Assignment.id).filter_by(proposal_id=pid, role="lead")
+        ).scalar_one()
+    browser.login("clerk")
+    response = browser.post(f"/assignments/{lead}/reply", {**RECORDED, "reply-doc_number": number})
+    assert response.status_code == 400 and message in _page(response)
+    with app.app_context():
+        assert db.session.execute(db.select(ReplyLetter)).first() is None
+
+
+@pytest.mark.parametrize("number", ["穗卫函〔2026〕30-17号", "穗教案[2026]119号", ""])
+def test_a_recorded_letter_keeps_a_number_as_its_office_prints_it(
+    app, browser, make_proposal, number
+):
+    pid = make_proposal("20262302", sign=True)
+    with app.app_context():
+        lead = db.session.execute(
+            db.select(Assignment.id).filter_by(proposal_id=pid, role="lead")
+        ).scalar_one()
+    browser.login("clerk")
+    response = browser.post(f"/assignments/{lead}/reply", {**RECORDED, "reply-doc_number": number})
+    assert response.status_code == 302
+    with app.app_context():
+        letter = db.session.execute(db.select(ReplyLetter)).scalar_one()
+        assert letter.doc_number == (number or None)
+
+
+def test_an_undated_draft_takes_only_a_number_of_this_year(app, browser, proposal):  # noqa: F811
+    browser.login("clerk")
+    letter_id = _start(browser, proposal)
+    letter = _letter(app, letter_id)
+    response = browser.post(
+        f"/letters/{letter_id}/edit",
+        _form(letter, body=_filled(letter.body), letter_on="", doc_number="穗教案〔9999〕1号"),
+    )
+    assert response.status_code == 400
+    assert "文号年份应为成文年份2026。" in _page(response)
+    assert _letter(app, letter_id).doc_number is None

@@ -16,6 +16,7 @@ from conftest import build_template, proposal_maker, standard_template
 from openpyxl import load_workbook
 from test_search_views import SEED, _variant
 
+from tracker import current
 from tracker.extensions import db
 from tracker.models import Proposal, ReplyLetter, Unit, User
 from tracker.services import proposals as svc
@@ -142,8 +143,16 @@ def _build_listing(app) -> dict[str, int]:
             doc_number="穗教案〔2026〕101号",
             letter_on=date(2026, 5, 20),
             disclosure="主动公开",
+            today=current.today(),
         )
-        svc.record_rating(liaison, closed, satisfaction="满意", rated_on=date(2026, 6, 1))
+        svc.record_rating(
+            liaison,
+            closed,
+            satisfaction="满意",
+            rated_on=date(2026, 6, 1),
+            today=current.today(),
+            policy=current.deadline_policy(),
+        )
         db.session.commit()
         assert closed.status == "closed"
     return ids

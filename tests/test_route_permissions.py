@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tracker import current
 from tracker.extensions import db
 from tracker.models import (
     Assignment,
@@ -57,6 +58,7 @@ TABLE = {
     "main.index": rule("GET", "/", ALL, ok=302),
     "main.todo": rule("GET", "/todo", ALL),
     "auth.login": by_role("GET", "/login", dict.fromkeys(ROLES, 302), anonymous=200),
+    "health.healthz": by_role("GET", "/healthz", dict.fromkeys(ROLES, 200), anonymous=200),
     "auth.logout": rule("POST", "/logout", ALL, ok=302),
     "auth.password": rule("GET", "/account/password", ALL),
     "auth.session_list": rule("GET", "/account/sessions", ALL),
@@ -241,7 +243,9 @@ def world(app, people, make_proposal):
         db.session.add(notice)
         db.session.flush()
         ids["notice"] = notice.id
-        ids["draft"] = drafting.start_draft(clerk, db.session.get(Proposal, p1)).id
+        ids["draft"] = drafting.start_draft(
+            clerk, db.session.get(Proposal, p1), today=current.today()
+        ).id
         # a confirmed commitment with a file as evidence, and a candidate, of the public reply
         for key, status in (("cm", "open"), ("cand", "candidate")):
             commitment = Commitment(

@@ -1,4 +1,4 @@
-"""The Whoosh search engine on real Chinese reply letters (tracker.search.whoosh_engine)."""
+"""The Whoosh search engine on real Chinese reply letters (tracker.search.whoosh)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,13 @@ from pathlib import Path
 import pytest
 from conftest import previous_index_version
 
-from tracker.search import analysis, whoosh_engine
+from tracker.search import analysis
 from tracker.search.base import FACETS, LetterDoc, SearchQuery
 from tracker.search.snippets import make_snippet
-from tracker.search.whoosh_engine import WhooshEngine
+from tracker.search.whoosh import engine as engine_module
+from tracker.search.whoosh import merges
+from tracker.search.whoosh import query as ranking
+from tracker.search.whoosh.engine import WhooshEngine
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = (ROOT / "corpus" / "000_983cdb5ab656f1f2.txt").read_text(encoding="utf-8")
@@ -265,7 +268,7 @@ def test_facet_counts_by_bit_masks_equal_plain_counts(engine, monkeypatch):
         ]
 
     plain = counts()
-    monkeypatch.setattr(whoosh_engine, "FACET_MASK_MIN", 1)
+    monkeypatch.setattr(ranking, "FACET_MASK_MIN", 1)
     engine.index([TOILETS])  # a new snapshot: masks are built afresh
     assert counts() == plain
     assert plain[1][1]["issuer"] == [("某单位", len(letter_file_docs()))]
@@ -421,7 +424,7 @@ def test_rebuild_replaces_everything(engine):
 
 
 def test_rebuild_with_a_helper_process(tmp_path, monkeypatch):
-    monkeypatch.setattr(whoosh_engine, "PARALLEL_MIN", 5)
+    monkeypatch.setattr(engine_module, "PARALLEL_MIN", 5)
     eng = WhooshEngine(tmp_path / "ix")
     eng.index([LetterDoc(id=999, body="旧的")])
     docs = letter_file_docs() + ALL
@@ -433,8 +436,8 @@ def test_rebuild_with_a_helper_process(tmp_path, monkeypatch):
 
 
 def test_large_batches_use_a_helper_process_and_merge_there(tmp_path, monkeypatch):
-    monkeypatch.setattr(whoosh_engine, "PARALLEL_MIN", 4)
-    monkeypatch.setattr(whoosh_engine, "MERGE_FACTOR", 3)
+    monkeypatch.setattr(engine_module, "PARALLEL_MIN", 4)
+    monkeypatch.setattr(merges, "MERGE_FACTOR", 3)
     eng = WhooshEngine(tmp_path / "ix")
     docs = letter_file_docs()
     expected: dict[int, str] = {}
@@ -457,7 +460,7 @@ def test_large_batches_use_a_helper_process_and_merge_there(tmp_path, monkeypatc
 
 
 def test_small_commits_merge_small_segments(tmp_path, monkeypatch):
-    monkeypatch.setattr(whoosh_engine, "MERGE_FACTOR", 3)
+    monkeypatch.setattr(merges, "MERGE_FACTOR", 3)
     eng = WhooshEngine(tmp_path / "ix")
     for n in range(10):
         eng.index([LetterDoc(id=n, body=f"第{n}封：加装电梯")])
@@ -781,7 +784,7 @@ def test_long_and_very_common_strings(split_engine, monkeypatch):
     assert found(split_engine, "黄泥塘" * 300) == [PIECES.id]  # no letter has it; the words apart
     # beyond VERIFY_MAX candidates, the letters with every pair of a Han string are taken
     # without reading their text
-    monkeypatch.setattr(whoosh_engine, "VERIFY_MAX", 0)
+    monkeypatch.setattr(ranking, "VERIFY_MAX", 0)
     assert found(split_engine, "黄泥塘")[0] == VILLAGE.id
 
 
@@ -838,7 +841,7 @@ def test_an_index_of_the_previous_version_still_answers_and_a_rebuild_upgrades_i
     assert not eng._current().has_pairs
     assert _results(eng) == expected
     # a rebuild (with a helper process) brings it up to date
-    monkeypatch.setattr(whoosh_engine, "PARALLEL_MIN", 5)
+    monkeypatch.setattr(engine_module, "PARALLEL_MIN", 5)
     assert eng.rebuild(docs) == len(docs)
     assert eng._current().has_pairs
     assert _results(eng) == expected

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from tracker.extensions import db
+from tracker.views_common import rollback
 
 MESSAGES = {
     400: ("请求无效", "提交的内容无法处理，请返回重试。"),
@@ -38,7 +38,7 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(InternalServerError)
     def _server_error(error):
-        db.session.rollback()
+        rollback()
         return _render(500)
 
     @app.errorhandler(Exception)
@@ -46,5 +46,5 @@ def init_app(app: Flask) -> None:
         if isinstance(error, HTTPException):
             return _http_error(error)
         app.logger.exception("unhandled error")
-        db.session.rollback()
+        rollback()
         return _render(500)

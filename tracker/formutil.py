@@ -90,7 +90,7 @@ class TrackerForm(FlaskForm):
 
 def _today() -> date:
     if has_app_context():
-        from tracker.services.settings import today
+        from tracker.current import today
 
         return today()
     return date.today()

@@ -1,30 +1,32 @@
 """The admin area (系统管理): users, units, vocabularies, the deadline policy and the
 working-day calendar. Admins only: everyone else gets 403, anonymous users the login page.
 
-Every form follows the house pattern: validate the form → one service call
+Every form goes through tracker.views_common.perform: validate the form → one service call
 (tracker.services.admin) → commit → flash → redirect; a DomainError re-renders the page
 with the message and status 400. GET pages never write.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy.orm import selectinload
 
 from tracker.admin import forms
+from tracker.current import deadline_policy, policy_defaults, session_lifetimes, today
 from tracker.extensions import db
 from tracker.models import CalendarDay, LoginThrottle, Unit, User, VocabularyTerm
 from tracker.rules import deadlines
+from tracker.rules.chinese import cn_date
 from tracker.rules.deadlines import Period, WorkCalendar
 from tracker.rules.labels import VOCABULARIES
 from tracker.services import admin, logins, permissions, sessions, vocab
 from tracker.services import settings as settings_service
-from tracker.services.errors import DomainError, PermissionDenied
+from tracker.services.users import chosen_unit
+from tracker.views_common import get_or_404, perform
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -43,35 +45,6 @@ def _admin_only():
 # -- helpers -------------------------------------------------------------------------
 
 
-def _get(model, ident: int):
-    row = db.session.get(model, ident)
-    if row is None:
-        abort(404)
-    return row
-
-
-def _submit(form, action: Callable[[], tuple[str, str]], render: Callable[[int], object]):
-    """Validate → one service call → commit → redirect. ``action`` returns the flash
-    message and the URL to go to; errors re-render the page with status 400."""
-    if form.validate_on_submit():
-        try:
-            message, target = action()
-        except PermissionDenied:
-            db.session.rollback()
-            abort(403)
-        except admin.CalendarInputError as error:
-            db.session.rollback()
-            form.form_errors.extend([str(error), *error.errors])
-        except DomainError as error:
-            db.session.rollback()
-            form.form_errors.append(str(error))
-        else:
-            db.session.commit()
-            flash(message, "success")
-            return redirect(target)
-    return render(400 if request.method == "POST" else 200)
-
-
 def _changed(what: str, changes: list[str]) -> str:
     return f"已保存{what}：{'；'.join(changes)}。" if changes else f"{what}未作修改。"
 
@@ -83,15 +56,6 @@ def _unit_choices(include_id: int | None = None) -> list[tuple[int, str]]:
     return [(0, "（无单位）")] + [
         (u.id, u.name if u.active else f"{u.name}（已停用）") for u in units
     ]
-
-
-def _unit(unit_id: int | None) -> Unit | None:
-    if not unit_id:
-        return None
-    unit = db.session.get(Unit, unit_id)
-    if unit is None:
-        raise DomainError("所选单位不存在。")
-    return unit
 
 
 # -- users ---------------------------------------------------------------------------
@@ -126,16 +90,19 @@ def user_new():
             username=form.username.data,
             password=form.password.data,
             role=form.role.data,
-            unit=_unit(form.unit_id.data),
+            unit=chosen_unit(form.unit_id.data),
             display_name=form.display_name.data or "",
             email=form.email.data,
         )
         return f"已创建用户{user.username}。", url_for("admin.users")
 
-    return _submit(
+    return perform(
         form,
         action,
-        lambda status: (render_template("admin/user_form.html", form=form, user=None), status),
+        failed=lambda status: (
+            render_template("admin/user_form.html", form=form, user=None),
+            status,
+        ),
     )
 
 
@@ -152,14 +119,14 @@ def _render_user(user: User, status: int, *, form=None, password_form=None):
         password_form=password_form,
         user=user,
         lock=logins.account_lock(user),
-        live_sessions=len(sessions.live_sessions(user)),
+        live_sessions=len(sessions.live_sessions(user, session_lifetimes())),
     )
     return page, status
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
 def user_edit(user_id: int):
-    user = _get(User, user_id)
+    user = get_or_404(User, user_id)
     form = forms.UserEditForm(obj=user)
     form.unit_id.choices = _unit_choices(user.unit_id)
     if request.method == "GET":
@@ -171,41 +138,44 @@ def user_edit(user_id: int):
             user,
             display_name=form.display_name.data or "",
             role=form.role.data,
-            unit=_unit(form.unit_id.data),
+            unit=chosen_unit(form.unit_id.data),
             email=form.email.data,
             active=form.active.data,
+            lifetimes=session_lifetimes(),
         )
         return _changed(f"用户{user.username}", changes), url_for("admin.users")
 
-    return _submit(form, action, lambda status: _render_user(user, status, form=form))
+    return perform(form, action, failed=lambda status: _render_user(user, status, form=form))
 
 
 @bp.route("/users/<int:user_id>/password", methods=["POST"])
 def user_password(user_id: int):
-    user = _get(User, user_id)
+    user = get_or_404(User, user_id)
     form = forms.PasswordResetForm()
 
     def action():
-        admin.reset_password(current_user, user, form.password.data)
+        admin.reset_password(current_user, user, form.password.data, lifetimes=session_lifetimes())
         return (
             f"已重置用户{user.username}的密码，请告知本人登录后修改。",
             url_for("admin.user_edit", user_id=user.id),
         )
 
-    return _submit(form, action, lambda status: _render_user(user, status, password_form=form))
+    return perform(
+        form, action, failed=lambda status: _render_user(user, status, password_form=form)
+    )
 
 
 @bp.route("/login-locks/<int:lock_id>/unlock", methods=["POST"])
 def login_unlock(lock_id: int):
     """Lift a login lock (an account's, from its user page; an address's, from 用户)."""
-    row = _get(LoginThrottle, lock_id)
+    row = get_or_404(LoginThrottle, lock_id)
     user = logins.user_of(row)
     back = url_for("admin.user_edit", user_id=user.id) if user else url_for("admin.users")
 
     def action():
         return f"已解除{logins.unlock(current_user, row)}的登录锁定。", back
 
-    return _submit(forms.ButtonForm(), action, lambda status: redirect(back))
+    return perform(forms.ButtonForm(), action, failed=lambda status: redirect(back))
 
 
 # -- units ---------------------------------------------------------------------------
@@ -244,26 +214,32 @@ def unit_new():
         unit = admin.create_unit(current_user, **_unit_values(form))
         return f"已新增单位{unit.name}。", url_for("admin.units")
 
-    return _submit(
+    return perform(
         form,
         action,
-        lambda status: (render_template("admin/unit_form.html", form=form, unit=None), status),
+        failed=lambda status: (
+            render_template("admin/unit_form.html", form=form, unit=None),
+            status,
+        ),
     )
 
 
 @bp.route("/units/<int:unit_id>", methods=["GET", "POST"])
 def unit_edit(unit_id: int):
-    unit = _get(Unit, unit_id)
+    unit = get_or_404(Unit, unit_id)
     form = forms.UnitForm(obj=unit)
 
     def action():
         changes = admin.update_unit(current_user, unit, **_unit_values(form))
         return _changed(f"单位{unit.name}", changes), url_for("admin.units")
 
-    return _submit(
+    return perform(
         form,
         action,
-        lambda status: (render_template("admin/unit_form.html", form=form, unit=unit), status),
+        failed=lambda status: (
+            render_template("admin/unit_form.html", form=form, unit=unit),
+            status,
+        ),
     )
 
 
@@ -310,7 +286,7 @@ def vocab_scheme():
         label = admin.CLASSIFICATION_SCHEMES[form.scheme.data]
         return f"答复类别体系已设为{label}。", url_for("admin.vocabularies")
 
-    return _submit(form, action, lambda status: _render_vocabularies(form, status))
+    return perform(form, action, failed=lambda status: _render_vocabularies(form, status))
 
 
 def _configure_term_form(form: forms.TermForm, vocabulary: str) -> None:
@@ -336,7 +312,7 @@ def _term_values(form: forms.TermForm) -> dict:
 
 @bp.route("/vocabularies/terms/<int:term_id>", methods=["GET", "POST"])
 def term_edit(term_id: int):
-    term = _get(VocabularyTerm, term_id)
+    term = get_or_404(VocabularyTerm, term_id)
     flag_attr = admin.TERM_FLAGS.get(term.vocabulary, ("", ""))[0]
     form = forms.TermForm(obj=term, flag=getattr(term, flag_attr, False) if flag_attr else False)
     _configure_term_form(form, term.vocabulary)
@@ -347,10 +323,10 @@ def term_edit(term_id: int):
         message = f"已保存{what}。" if changed else f"{what}未作修改。"
         return message, url_for("admin.vocabularies", _anchor=f"vocab-{term.vocabulary}")
 
-    return _submit(
+    return perform(
         form,
         action,
-        lambda status: (
+        failed=lambda status: (
             render_template(
                 "admin/term_form.html",
                 form=form,
@@ -386,10 +362,10 @@ def term_new(vocabulary: str):
             url_for("admin.vocabularies", _anchor=f"vocab-{vocabulary}"),
         )
 
-    return _submit(
+    return perform(
         form,
         action,
-        lambda status: (
+        failed=lambda status: (
             render_template(
                 "admin/term_form.html",
                 form=form,
@@ -418,10 +394,10 @@ def _policy_examples(policy: deadlines.DeadlinePolicy, on: date) -> list[tuple[s
 
 @bp.route("/settings", methods=["GET", "POST"])
 def settings():
-    policy = settings_service.deadline_policy()
+    policy = deadline_policy()
     current = {key: getattr(policy, key).label_zh() for key in forms.PERIOD_KEYS}
     form = forms.PolicyForm(data={**current, "roll_forward": policy.roll_forward})
-    defaults = settings_service.default_policy_mapping()
+    defaults = policy_defaults()
     for key in forms.PERIOD_KEYS:
         default = Period.parse(defaults[key]).label_zh()
         form[key].description = f"{forms.PERIOD_HINT}；系统默认：{default}"
@@ -429,7 +405,7 @@ def settings():
     def action():
         values: dict[str, str | bool] = {key: form[key].data for key in forms.PERIOD_KEYS}
         values["roll_forward"] = form.roll_forward.data
-        changes = admin.save_deadline_policy(current_user, values)
+        changes = admin.save_deadline_policy(current_user, values, defaults=defaults)
         if not changes:
             return "期限设置未作修改。", url_for("admin.settings")
         return (
@@ -437,11 +413,11 @@ def settings():
             url_for("admin.settings"),
         )
 
-    on = settings_service.today()
-    return _submit(
+    on = today()
+    return perform(
         form,
         action,
-        lambda status: (
+        failed=lambda status: (
             render_template(
                 "admin/settings.html",
                 form=form,
@@ -485,7 +461,7 @@ def _year_counts() -> dict[int, YearCoverage]:
 def calendar():
     counts = _year_counts()
     official = WorkCalendar()
-    last = settings_service.today().year + 1
+    last = today().year + 1
     years = sorted(set(range(FIRST_CALENDAR_YEAR, last + 1)) | set(counts), reverse=True)
     rows = [counts.get(y) or YearCoverage(y, official.is_covered(y)) for y in years]
     return render_template("admin/calendar.html", rows=rows)
@@ -521,22 +497,22 @@ def calendar_year(year: int):
             url_for("admin.calendar_year", year=year),
         )
 
-    return _submit(form, action, lambda status: _render_year(year, form, status))
+    return perform(form, action, failed=lambda status: _render_year(year, form, status))
 
 
 @bp.route("/calendar/days/<int:day_id>/delete", methods=["POST"])
 def calendar_day_delete(day_id: int):
-    row = _get(CalendarDay, day_id)
+    row = get_or_404(CalendarDay, day_id)
     year = row.day.year
     form = forms.ButtonForm()
 
     def action():
         day = row.day
         admin.delete_calendar_day(current_user, row)
-        return f"已删除{day.year}年{day.month}月{day.day}日。", url_for(
-            "admin.calendar_year", year=year
-        )
+        return f"已删除{cn_date(day)}。", url_for("admin.calendar_year", year=year)
 
-    return _submit(
-        form, action, lambda status: _render_year(year, forms.CalendarForm(formdata=None), status)
+    return perform(
+        form,
+        action,
+        failed=lambda status: _render_year(year, forms.CalendarForm(formdata=None), status),
     )

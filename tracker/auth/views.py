@@ -16,8 +16,9 @@ from flask import (
 from flask_login import current_user, login_required, login_user, logout_user
 
 from tracker.auth.forms import LoginForm, PasswordForm
-from tracker.extensions import db
+from tracker.current import login_policies, session_lifetimes
 from tracker.services import audit, logins, sessions, users
+from tracker.views_common import Done, commit, perform
 
 bp = Blueprint("auth", __name__)
 
@@ -42,15 +43,20 @@ def login():
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
         try:
-            user = logins.authenticate(form.username.data, form.password.data, request.remote_addr)
+            user = logins.authenticate(
+                form.username.data,
+                form.password.data,
+                request.remote_addr,
+                policies=login_policies(),
+            )
         except logins.LoginLocked as locked:
-            db.session.commit()  # the failure that started the lock is counted and audited
+            commit()  # not a refusal to roll back: the failure that started the lock counts
             form.form_errors.append(str(locked))
             response = make_response(render_template("auth/login.html", form=form), 429)
             response.headers["Retry-After"] = str(locked.retry_after)
             return response
         except logins.LoginFailed as failed:
-            db.session.commit()  # the failure is counted and audited
+            commit()  # not a refusal to roll back: the failure is counted and audited
             flash(str(failed), "error")
         else:
             sessions.start(
@@ -58,11 +64,12 @@ def login():
                 remember=form.remember.data,
                 ip=request.remote_addr,
                 user_agent=request.user_agent.string,
+                lifetimes=session_lifetimes(),
             )
             login_user(user, remember=form.remember.data)
             user.last_login_at = datetime.now(UTC)
             audit.record(user, "login", f"{user.label}登录", entity="user", entity_id=user.id)
-            db.session.commit()
+            commit()  # the login form's outcomes all commit: here, the new session
             return redirect(safe_next(form.next.data) or url_for("main.todo"))
     return render_template("auth/login.html", form=form)
 
@@ -70,33 +77,40 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
-    if current_user.login_session is not None:
-        sessions.end(current_user.login_session)
-    logout_user()
-    db.session.commit()
-    flash("已退出登录。", "info")
-    return redirect(url_for("auth.login"))
+    def action():
+        if current_user.login_session is not None:
+            sessions.end(current_user.login_session)
+        logout_user()
+        return Done("已退出登录。", category="info")
+
+    return perform(None, action, then=url_for("auth.login"))
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
 def password():
     form = PasswordForm()
-    if form.validate_on_submit():
-        if not current_user.check_password(form.current.data):
-            form.current.errors.append("当前密码不正确。")
-        else:
-            ended = users.change_own_password(current_user, form.new.data)
-            db.session.commit()
-            flash(
-                f"密码已修改，其他{ended}个登录会话已退出。" if ended else "密码已修改。",
-                "success",
-            )
-            return redirect(url_for("main.todo"))
-    return render_template(
-        "auth/password.html",
-        form=form,
-        live_sessions=len(sessions.live_sessions(current_user)),
+    valid = form.validate_on_submit()
+    if valid and not current_user.check_password(form.current.data):
+        form.current.errors.append("当前密码不正确。")
+        valid = False
+
+    def action():
+        ended = users.change_own_password(
+            current_user, form.new.data, lifetimes=session_lifetimes()
+        )
+        return f"密码已修改，其他{ended}个登录会话已退出。" if ended else "密码已修改。"
+
+    return perform(
+        form,
+        action,
+        valid=valid,
+        then=url_for("main.todo"),
+        failed=lambda status: render_template(  # the page answers 200, as it always has
+            "auth/password.html",
+            form=form,
+            live_sessions=len(sessions.live_sessions(current_user, session_lifetimes())),
+        ),
     )
 
 
@@ -107,13 +121,13 @@ def _mark_session_seen():
     if request.endpoint == "static" or not current_user.is_authenticated:
         return
     if sessions.mark_seen(current_user.login_session):
-        db.session.commit()
+        commit()  # no form: the request's own commit point comes later, or never (a GET)
 
 
 @bp.route("/account/sessions")
 @login_required
 def session_list():
-    rows = sessions.live_sessions(current_user)
+    rows = sessions.live_sessions(current_user, session_lifetimes())
     return render_template(
         "auth/sessions.html",
         rows=rows,
@@ -125,22 +139,25 @@ def session_list():
 @bp.route("/account/sessions/<int:session_id>/end", methods=["POST"])
 @login_required
 def session_end(session_id: int):
-    row = sessions.get_own(current_user, session_id)
+    row = sessions.get_own(current_user, session_id, session_lifetimes())
     if row is None:
         abort(404)
     if row.id == current_user.login_session.id:
         return logout()
-    sessions.end(row)
-    db.session.commit()
-    flash("已退出该会话。", "success")
-    return redirect(url_for("auth.session_list"))
+
+    def action():
+        sessions.end(row)
+        return "已退出该会话。"
+
+    return perform(None, action, then=url_for("auth.session_list"))
 
 
 @bp.route("/account/sessions/end-all", methods=["POST"])
 @login_required
 def session_end_all():
-    ended = sessions.end_all(current_user)
-    logout_user()
-    db.session.commit()
-    flash(f"已退出全部{ended}个登录会话，请重新登录。", "info")
-    return redirect(url_for("auth.login"))
+    def action():
+        ended = sessions.end_all(current_user, lifetimes=session_lifetimes())
+        logout_user()
+        return Done(f"已退出全部{ended}个登录会话，请重新登录。", category="info")
+
+    return perform(None, action, then=url_for("auth.login"))

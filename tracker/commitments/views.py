@@ -3,11 +3,11 @@ and a page per commitment with progress updates, status changes and the report-b
 
 from __future__ import annotations
 
+import re
+
 from flask import (
     Blueprint,
     abort,
-    flash,
-    redirect,
     render_template,
     request,
     send_file,
@@ -15,26 +15,23 @@ from flask import (
 )
 from flask_login import current_user, login_required
 from markupsafe import Markup, escape
-from sqlalchemy.orm import joinedload, selectinload
 
+from tracker import downloads
 from tracker.commitments import forms
+from tracker.current import today, upload_dir
 from tracker.extensions import db
 from tracker.formutil import as_id, options
 from tracker.models import (
-    AuditEvent,
     Commitment,
     CommitmentUpdate,
-    CongressSession,
-    Proposal,
     ReplyLetter,
 )
 from tracker.paging import paginate
-from tracker.rules.labels import COMMITMENT_STATUS
+from tracker.rendering import letter_markdown, letter_paragraphs
+from tracker.rules.labels import COMMITMENT_STATUS, SENT_LETTER_STATUSES
+from tracker.services import audit, permissions, proposals, search, tabular, users, vocab
 from tracker.services import commitments as svc
-from tracker.services import permissions, search, tabular, users, vocab
-from tracker.services.errors import DomainError, PermissionDenied
-from tracker.services.settings import today
-from tracker.web import letter_markdown, letter_paragraphs
+from tracker.views_common import get_or_404, perform
 
 bp = Blueprint("commitments", __name__)
 
@@ -43,21 +40,11 @@ bp = Blueprint("commitments", __name__)
 
 
 def _get(commitment_id: int) -> Commitment:
-    commitment = db.session.get(Commitment, commitment_id)
-    if commitment is None:
-        abort(404)
-    if not svc.can_view(current_user, commitment):
-        abort(403)
-    return commitment
+    return get_or_404(Commitment, commitment_id, lambda c: svc.can_view(current_user, c))
 
 
 def _get_letter(letter_id: int) -> ReplyLetter:
-    letter = db.session.get(ReplyLetter, letter_id)
-    if letter is None:
-        abort(404)
-    if not can_review(letter):
-        abort(403)
-    return letter
+    return get_or_404(ReplyLetter, letter_id, can_review)
 
 
 def _with_units(form, commitment: Commitment):
@@ -91,13 +78,6 @@ def _edit_form(commitment: Commitment, cls=forms.EditForm, prefix="edit"):
     return _with_units(form, commitment)
 
 
-def _fail(error: Exception):
-    db.session.rollback()
-    if isinstance(error, PermissionDenied):
-        abort(403)
-    return str(error)
-
-
 # -- the list --------------------------------------------------------------------------------
 
 
@@ -106,9 +86,7 @@ def _filter_form() -> forms.FilterForm:
     form.unit.choices = options(
         [("", "全部")] + [(str(u.id), u.name) for u in users.active_handling_units()]
     )
-    sessions = db.session.execute(
-        db.select(CongressSession).order_by(CongressSession.year.desc(), CongressSession.name)
-    ).scalars()
+    sessions = proposals.congress_sessions()
     form.session.choices = options([("", "全部")] + [(str(s.id), s.name) for s in sessions])
     form.grade.choices = options([("", "全部")] + vocab.choices("classification"))
     form.validate()
@@ -117,49 +95,18 @@ def _filter_form() -> forms.FilterForm:
 
 def _filtered(form: forms.FilterForm):
     """The commitments the user may see, with the list's filters applied."""
-    day = today()
-    query = (
-        db.select(Commitment)
-        .outerjoin(Commitment.letter)
-        .outerjoin(Commitment.proposal)
-        .where(svc.scope(current_user))
+    filters = svc.ListFilters(
+        status=form.status.data or "",
+        overdue=bool(form.overdue.data),
+        unit_id=as_id(form.unit.data),
+        session_id=as_id(form.session.data),
+        grade=form.grade.data or "",
+        due_from=None if form.due_from.errors else form.due_from.data,
+        due_to=None if form.due_to.errors else form.due_to.data,
+        q=form.q.data or "",
+        report=bool(form.report.data),
     )
-    status = form.status.data or ""
-    if status == "overdue":
-        query = query.where(svc.overdue_clause(day))
-    elif status in ("open", "in_progress"):
-        query = query.where(Commitment.status == status, db.not_(svc.overdue_clause(day)))
-    elif status in COMMITMENT_STATUS:
-        query = query.where(Commitment.status == status)
-    else:
-        query = query.where(Commitment.status.in_(svc.CONFIRMED))
-    if form.overdue.data:
-        query = query.where(svc.overdue_clause(day))
-    if (unit_id := as_id(form.unit.data)) is not None:
-        query = query.where(Commitment.unit_id == unit_id)
-    if (session_id := as_id(form.session.data)) is not None:
-        query = query.where(Proposal.session_id == session_id)
-    if form.grade.data:
-        query = query.where(ReplyLetter.classification == form.grade.data)
-    if form.due_from.data and not form.due_from.errors:
-        query = query.where(Commitment.due_on >= form.due_from.data)
-    if form.due_to.data and not form.due_to.errors:
-        query = query.where(Commitment.due_on <= form.due_to.data)
-    if form.q.data:
-        for word in form.q.data.split():
-            query = query.where(Commitment.text.contains(word))
-    if form.report.data:
-        follow_up = vocab.followup_grades()
-        query = query.where(
-            Commitment.status.in_(svc.CLOSED),
-            Commitment.reported_back_on.is_(None),
-            ReplyLetter.classification.in_(follow_up),
-        )
-    return query.options(
-        joinedload(Commitment.unit),
-        joinedload(Commitment.letter),
-        joinedload(Commitment.proposal).joinedload(Proposal.session),
-    ).order_by(Commitment.due_on.is_(None), Commitment.due_on, Commitment.id)
+    return svc.list_query(current_user, filters, today())
 
 
 def _list_args(form) -> dict:
@@ -175,7 +122,7 @@ def _list_args(form) -> dict:
 def index():
     form = _filter_form()
     page = paginate(_filtered(form), per_page=25)
-    latest = _latest_updates([c.id for c in page.items])
+    latest = svc.latest_updates([c.id for c in page.items])
     follow = vocab.followup_grades()
     return render_template(
         "commitments/list.html",
@@ -187,17 +134,6 @@ def index():
         needs_report=lambda c: svc.needs_report_back(c, follow),
         grade_labels=vocab.labels("classification"),
     ), (400 if form.errors else 200)
-
-
-def _latest_updates(ids: list[int]) -> dict[int, CommitmentUpdate]:
-    if not ids:
-        return {}
-    rows = db.session.execute(
-        db.select(CommitmentUpdate)
-        .where(CommitmentUpdate.commitment_id.in_(ids))
-        .order_by(CommitmentUpdate.noted_on, CommitmentUpdate.id)
-    ).scalars()
-    return {u.commitment_id: u for u in rows}  # the last one per commitment wins
 
 
 EXPORT_HEADERS = [
@@ -231,7 +167,7 @@ def export(fmt: str):
     if form.errors:
         abort(400)
     items = list(db.session.execute(_filtered(form)).unique().scalars())
-    latest = _latest_updates([c.id for c in items])
+    latest = svc.latest_updates([c.id for c in items])
     day = today()
     grades = vocab.labels("classification")
     rows = []
@@ -260,10 +196,29 @@ def export(fmt: str):
             ]
         )
     sheet = tabular.Sheet("承诺事项", EXPORT_HEADERS, rows)
-    return tabular.download(sheet, fmt, f"承诺事项_{day.isoformat()}")
+    return downloads.table(sheet, fmt, f"承诺事项_{day.isoformat()}")
 
 
 # -- one commitment --------------------------------------------------------------------------
+
+
+_TAG_OR_ENTITY_RE = re.compile(r"<[^>]*>|&[#\w]+;")
+
+
+def _find_in_text(html: str, needle: str) -> int:
+    """Where `needle` first occurs in the page's text — never inside a tag (a commitment
+    reading "class" must not mark an attribute) nor splitting a character reference."""
+    if not needle:
+        return -1
+    spans = [m.span() for m in _TAG_OR_ENTITY_RE.finditer(html)]
+    at = html.find(needle)
+    while at >= 0:
+        end = at + len(needle)
+        cut = any(s < end and e > at and not (at <= s and e <= end) for s, e in spans)
+        if not cut:
+            return at
+        at = html.find(needle, at + 1)
+    return -1
 
 
 def source_in_letter(letter: ReplyLetter | None, sentence: str) -> tuple[Markup, bool]:
@@ -272,7 +227,7 @@ def source_in_letter(letter: ReplyLetter | None, sentence: str) -> tuple[Markup,
         return Markup(""), False
     html = str(letter_paragraphs(letter) if letter.source_file else letter_markdown(letter.body))
     needle = str(escape(sentence))
-    at = html.find(needle)
+    at = _find_in_text(html, needle)
     if at < 0:
         return Markup(html), False
     marked = f'<mark id="source">{needle}</mark>'
@@ -280,16 +235,7 @@ def source_in_letter(letter: ReplyLetter | None, sentence: str) -> tuple[Markup,
 
 
 def _render(commitment: Commitment, status: int = 200, **overrides):
-    events = (
-        db.session.execute(
-            db.select(AuditEvent)
-            .where(AuditEvent.entity == "commitment", AuditEvent.entity_id == commitment.id)
-            .options(selectinload(AuditEvent.actor))
-            .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
-        )
-        .scalars()
-        .all()
-    )
+    events = audit.events(entity="commitment", entity_id=commitment.id)
     letter_visible = commitment.letter is not None and search.visible_letter(
         current_user, commitment.letter
     )
@@ -316,7 +262,7 @@ def _render(commitment: Commitment, status: int = 200, **overrides):
         can_handle=svc.can_handle(current_user, commitment),
         needs_report=svc.needs_report_back(commitment),
         letter_visible=letter_visible,
-        reviewable=commitment.letter is None or commitment.letter.status in svc.REVIEWABLE_LETTERS,
+        reviewable=commitment.letter is None or commitment.letter.status in SENT_LETTER_STATUSES,
         evidence_name=svc.evidence_name,
         **context,
     ), status
@@ -333,24 +279,26 @@ def _act(commitment: Commitment, form_name: str, form, action, back: str | None 
     re-render the commitment's page."""
     if not svc.can_handle(current_user, commitment):
         abort(403)
-    if form.validate_on_submit():
-        try:
-            message = action()
-        except (DomainError, PermissionDenied) as error:
-            form.form_errors.append(_fail(error))
-        else:
-            db.session.commit()
-            flash(message, "success")
-            if back is not None:
-                return redirect(back)
-            if svc.can_view(current_user, commitment):
-                return redirect(url_for("commitments.detail", commitment_id=commitment.id))
-            # handed over to another unit: back to where the user can still look
-            letter = commitment.letter
-            if letter is not None and can_review(letter):
-                return redirect(url_for("commitments.review", letter_id=letter.id))
-            return redirect(url_for("commitments.index"))
-    return _render(commitment, 400, **{form_name: form, "open_form": form_name})
+
+    def then() -> str:
+        if back is not None:
+            return back
+        if svc.can_view(current_user, commitment):
+            return url_for("commitments.detail", commitment_id=commitment.id)
+        # handed over to another unit: back to where the user can still look
+        letter = commitment.letter
+        if letter is not None and can_review(letter):
+            return url_for("commitments.review", letter_id=letter.id)
+        return url_for("commitments.index")
+
+    return perform(
+        form,
+        action,
+        then=then,
+        failed=lambda status: _render(
+            commitment, status, **{form_name: form, "open_form": form_name}
+        ),
+    )
 
 
 @bp.route("/commitments/<int:commitment_id>/confirm", methods=["POST"])
@@ -413,6 +361,8 @@ def add_update(commitment_id: int):
             note=form.note.data,
             evidence_url=form.evidence_url.data or "",
             upload=form.evidence.data or None,
+            upload_dir=upload_dir(),
+            today=today(),
         )
         return "已记录进展。"
 
@@ -433,6 +383,7 @@ def set_status(commitment_id: int):
             form.status.data or "",
             reason=form.reason.data or "",
             done_on=form.done_on.data,
+            today=today(),
         )
         return f"状态已改为“{COMMITMENT_STATUS[commitment.status]}”。"
 
@@ -453,6 +404,7 @@ def report_back(commitment_id: int):
             reported_on=form.reported_on.data,
             channel=form.channel.data,
             note=form.note.data,
+            today=today(),
         )
         return "已记录向代表反馈的情况，并记入沟通记录。"
 
@@ -462,12 +414,10 @@ def report_back(commitment_id: int):
 @bp.route("/commitment-updates/<int:update_id>/evidence")
 @login_required
 def evidence(update_id: int):
-    update_row = db.session.get(CommitmentUpdate, update_id)
-    if update_row is None:
-        abort(404)
-    if not svc.can_view(current_user, update_row.commitment):
-        abort(403)
-    path = svc.evidence_path(update_row)
+    update_row = get_or_404(
+        CommitmentUpdate, update_id, lambda u: svc.can_view(current_user, u.commitment)
+    )
+    path = svc.evidence_path(update_row, upload_dir())
     if path is None:
         abort(404)
     return send_file(path, as_attachment=True, download_name=svc.evidence_name(update_row))
@@ -489,7 +439,7 @@ def _render_review(letter: ReplyLetter, status: int = 200, bulk_form=None, error
         bulk_form=bulk_form or forms.BulkForm(),
         errors=errors or [],
         can_handle=permissions.in_unit(current_user, letter.unit_id),
-        reviewable=letter.status in svc.REVIEWABLE_LETTERS,
+        reviewable=letter.status in SENT_LETTER_STATUSES,
         status_of=lambda c: svc.effective_status(c, today()),
     ), status
 
@@ -518,24 +468,25 @@ def review(letter_id: int):
     chosen = [by_id[i] for i in ids if i in by_id]
     if not chosen:
         return _render_review(letter, 400, form, ["请先勾选候选承诺。"])
-    try:
+    if not all(svc.can_handle(current_user, c) for c in chosen):
+        return _render_review(letter, 400, form, ["所选条目中有不属于本单位的事项。"])
+
+    def action():
         if form.action.data == "confirm":
             for c in chosen:
                 svc.confirm(current_user, c, keep_inferred=True)
-            message = f"已确认{len(chosen)}条承诺事项。"
-        elif form.action.data == "merge":
+            return f"已确认{len(chosen)}条承诺事项。"
+        if form.action.data == "merge":
             merged = svc.merge(current_user, chosen)
-            message = f"已合并为一条候选承诺（#{merged.id}），请核对后确认。"
-        else:
-            for c in chosen:
-                svc.discard(current_user, c)
-            message = f"已舍弃{len(chosen)}条候选承诺。"
-    except (DomainError, PermissionDenied) as error:
-        db.session.rollback()
-        message = (
-            str(error) if isinstance(error, DomainError) else "所选条目中有不属于本单位的事项。"
-        )
-        return _render_review(letter, 400, form, [message])
-    db.session.commit()
-    flash(message, "success")
-    return redirect(url_for("commitments.review", letter_id=letter.id))
+            return f"已合并为一条候选承诺（#{merged.id}），请核对后确认。"
+        for c in chosen:
+            svc.discard(current_user, c)
+        return f"已舍弃{len(chosen)}条候选承诺。"
+
+    return perform(
+        form,
+        action,
+        valid=True,
+        then=url_for("commitments.review", letter_id=letter.id),
+        failed=lambda status: _render_review(letter, status, form),
+    )

@@ -15,17 +15,15 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
+from tracker.current import search_engine, today
 from tracker.drafting import forms
-from tracker.extensions import db
 from tracker.formutil import options
-from tracker.models import LetterVersion, Proposal, ReplyLetter
+from tracker.models import Proposal, ReplyLetter
+from tracker.rendering import letter_markdown
 from tracker.rules.textdiff import field_changes, side_by_side
 from tracker.services import drafting, permissions, search, vocab
-from tracker.services.errors import DomainError, PermissionDenied
-from tracker.services.settings import today
-from tracker.web import letter_markdown
+from tracker.views_common import Done, get_or_404, perform
 
 bp = Blueprint("drafting", __name__)
 
@@ -44,12 +42,13 @@ FIELD_LABELS = {
 
 
 def _letter(letter_id: int) -> ReplyLetter:
-    letter = db.session.get(ReplyLetter, letter_id)
-    if letter is None or letter.proposal is None:
-        abort(404)
-    if not permissions.sees_unit(current_user, letter.unit_id):
-        abort(403)
-    return letter
+    """A drafted letter (one with its proposal) of a unit the user reads."""
+    return get_or_404(
+        ReplyLetter,
+        letter_id,
+        lambda letter: permissions.sees_unit(current_user, letter.unit_id),
+        named=lambda letter: letter.proposal is not None,
+    )
 
 
 def _split_cc(text: str | None) -> list[str]:
@@ -81,7 +80,10 @@ def _editor(letter: ReplyLetter, form, status=200, conflict=None, preview=None):
     proposal = letter.proposal
     co = [a for a in proposal.active_assignments if a.is_co]
     similar = search.similar(
-        f"{proposal.title} {proposal.content}", user=current_user, exclude=(letter.id,)
+        f"{proposal.title} {proposal.content}",
+        user=current_user,
+        exclude=(letter.id,),
+        engine=search_engine(),
     )
     grades = {t.code: t.description for t in vocab.classification_terms()}
     return render_template(
@@ -89,12 +91,13 @@ def _editor(letter: ReplyLetter, form, status=200, conflict=None, preview=None):
         letter=letter,
         proposal=proposal,
         form=form,
-        checklist=drafting.checklist(letter),
+        checklist=drafting.checklist(letter, today=today()),
         co_assignments=co,
         similar=similar,
         grade_definitions=grades,
         can_edit=drafting.can_edit(current_user, letter),
         can_approve=drafting.can_approve(current_user, letter),
+        can_send=permissions.in_unit(current_user, letter.unit_id),  # issue and publish
         conflict=conflict,
         preview=preview,
         approve_form=_approve_form(letter),
@@ -121,23 +124,16 @@ def _return_form() -> forms.ReturnForm:
 @bp.route("/proposals/<int:proposal_id>/draft", methods=["POST"])
 @login_required
 def start(proposal_id: int):
-    proposal = db.session.get(Proposal, proposal_id)
-    if proposal is None:
-        abort(404)
-    if not permissions.can_view(current_user, proposal):
-        abort(403)
+    proposal = get_or_404(Proposal, proposal_id, lambda p: permissions.can_view(current_user, p))
     if not forms.SubmitForm().validate_on_submit():
         abort(400)
-    try:
-        letter = drafting.start_draft(current_user, proposal)
-    except PermissionDenied:
-        abort(403)
-    except DomainError as error:
-        db.session.rollback()
-        flash(str(error), "error")
-        return redirect(url_for("proposals.detail", proposal_id=proposal.id))
-    db.session.commit()
-    return redirect(url_for("drafting.edit", letter_id=letter.id))
+
+    def action():
+        letter = drafting.start_draft(current_user, proposal, today=today())
+        return Done(None, url_for("drafting.edit", letter_id=letter.id))
+
+    back = url_for("proposals.detail", proposal_id=proposal.id)
+    return perform(None, action, failed=lambda status: redirect(back))
 
 
 @bp.route("/letters/<int:letter_id>/edit", methods=["GET", "POST"])
@@ -165,8 +161,9 @@ def edit(letter_id: int):
         "disclosure_reason": (form.disclosure_reason.data or "").strip() or None,
         "cc": _split_cc(form.cc.data),
     }
-    try:
-        base = int(form.base_version.data) if (form.base_version.data or "").isdigit() else -1
+    base = int(form.base_version.data) if (form.base_version.data or "").isdigit() else -1
+
+    def action():
         changed = drafting.save_draft(
             current_user,
             letter,
@@ -174,30 +171,37 @@ def edit(letter_id: int):
             body=form.body.data or "",
             base_version=base,
             comment=form.comment.data or "",
+            today=today(),
         )
-    except drafting.EditConflict as conflict:
-        db.session.rollback()
-        letter = _letter(letter_id)
+        if changed:
+            return "草稿已保存。"
+        return Done("没有修改。", category="info")
+
+    def conflict_page(error):
+        if not isinstance(error, drafting.EditConflict):
+            return None
+        fresh = _letter(letter_id)
         mine = {
             **values,
             "letter_on": values["letter_on"].isoformat() if values["letter_on"] else None,
         }
-        theirs = conflict.latest
+        theirs = error.latest
         details = {
             "version": theirs,
             "rows": side_by_side(form.body.data or "", theirs.body if theirs else ""),
             "fields": field_changes(mine, theirs.fields if theirs else {}, FIELD_LABELS),
         }
-        form.form_errors.append(str(conflict))
-        form.base_version.data = str(letter.version)
-        return _editor(letter, form, 409, conflict=details)
-    except DomainError as error:
-        db.session.rollback()
-        form.form_errors.append(str(error))
-        return _editor(letter, form, 400)
-    db.session.commit()
-    flash("草稿已保存。" if changed else "没有修改。", "success" if changed else "info")
-    return redirect(url_for("drafting.edit", letter_id=letter.id))
+        form.base_version.data = str(fresh.version)
+        return _editor(fresh, form, 409, conflict=details)
+
+    return perform(
+        form,
+        action,
+        valid=True,
+        then=url_for("drafting.edit", letter_id=letter.id),
+        failed=lambda status: _editor(letter, form, status),
+        on_error=conflict_page,
+    )
 
 
 @bp.route("/letters/<int:letter_id>/preview", methods=["POST"])
@@ -216,18 +220,13 @@ def _errors(form) -> str:
 
 
 def _act(letter: ReplyLetter, action, message: str):
-    try:
+    """One service call → commit → back to the editor, the outcome flashed."""
+
+    def act():
         action()
-    except PermissionDenied:
-        db.session.rollback()
-        abort(403)
-    except DomainError as error:
-        db.session.rollback()
-        flash(str(error), "error")
-        return redirect(url_for("drafting.edit", letter_id=letter.id))
-    db.session.commit()
-    flash(message, "success")
-    return redirect(url_for("drafting.edit", letter_id=letter.id))
+        return message
+
+    return perform(None, act, then=url_for("drafting.edit", letter_id=letter.id))
 
 
 @bp.route("/letters/<int:letter_id>/submit", methods=["POST"])
@@ -236,7 +235,7 @@ def submit(letter_id: int):
     letter = _letter(letter_id)
     if not drafting.can_edit(current_user, letter):
         abort(403)
-    warnings = drafting.checklist(letter).warnings
+    warnings = drafting.checklist(letter, today=today()).warnings
     form = forms.SubmitForm.with_reasons((c.code, c.label) for c in warnings)()
     if not form.validate_on_submit():
         if "csrf_token" in form.errors:
@@ -245,7 +244,7 @@ def submit(letter_id: int):
         return redirect(url_for("drafting.edit", letter_id=letter.id))
     return _act(
         letter,
-        lambda: drafting.submit(current_user, letter, form.reasons()),
+        lambda: drafting.submit(current_user, letter, form.reasons(), today=today()),
         "已提交负责人签发。",
     )
 
@@ -267,6 +266,7 @@ def approve(letter_id: int):
             letter,
             classification=form.classification.data or None,
             letter_on=form.letter_on.data,
+            today=today(),
         ),
         "已签发。",
     )
@@ -302,7 +302,9 @@ def issue(letter_id: int):
         flash("请填写有效的发出日期。", "error")
         return redirect(url_for("drafting.edit", letter_id=letter.id))
     return _act(
-        letter, lambda: drafting.issue(current_user, letter, form.issued_on.data), "已登记发出。"
+        letter,
+        lambda: drafting.issue(current_user, letter, form.issued_on.data, today=today()),
+        "已登记发出。",
     )
 
 
@@ -321,16 +323,9 @@ def publish(letter_id: int):
 @login_required
 def versions(letter_id: int):
     letter = _letter(letter_id)
-    rows = (
-        db.session.execute(
-            select(LetterVersion)
-            .where(LetterVersion.letter_id == letter.id)
-            .order_by(LetterVersion.number.desc())
-        )
-        .scalars()
-        .all()
+    return render_template(
+        "drafting/versions.html", letter=letter, versions=drafting.versions(letter)
     )
-    return render_template("drafting/versions.html", letter=letter, versions=rows)
 
 
 @bp.route("/letters/<int:letter_id>/compare")
@@ -338,15 +333,7 @@ def versions(letter_id: int):
 def compare(letter_id: int):
     letter = _letter(letter_id)
     numbers = [request.args.get("a", type=int), request.args.get("b", type=int)]
-    found = {
-        v.number: v
-        for v in db.session.execute(
-            select(LetterVersion).where(
-                LetterVersion.letter_id == letter.id,
-                LetterVersion.number.in_([n for n in numbers if n]),
-            )
-        ).scalars()
-    }
+    found = drafting.versions_numbered(letter, [n for n in numbers if n])
     if None in numbers or any(n not in found for n in numbers):
         abort(404)
     old, new = found[numbers[0]], found[numbers[1]]

@@ -10,7 +10,6 @@ from flask import (
     abort,
     current_app,
     jsonify,
-    redirect,
     render_template,
     request,
     url_for,
@@ -20,7 +19,8 @@ from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from tracker import runner
-from tracker.extensions import csrf, db
+from tracker.current import upload_dir
+from tracker.extensions import csrf
 from tracker.imports.forms import ImportForm
 from tracker.letters.formats import MB
 from tracker.models import Job, JobItem
@@ -28,7 +28,7 @@ from tracker.paging import paginate
 from tracker.rules.labels import IMPORT_OUTCOME, JOB_STATUS
 from tracker.services import imports, jobs, permissions
 from tracker.services.corpus import STATUSES
-from tracker.services.errors import DomainError
+from tracker.views_common import Done, commit, get_or_404, perform
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
 PER_PAGE = 100
@@ -53,56 +53,65 @@ def index():
     if not permissions.can_import(current_user):
         abort(403)
     limits = _limits()
-    form = None
-    status = 200
-    if request.method == "POST":
-        request.max_content_length = int(limits["upload_mb"] * MB)
-        try:
-            csrf.protect()
-            form = ImportForm(max_files=limits["files"])
-            valid = form.validate_on_submit()
-        except RequestEntityTooLarge:
-            form = ImportForm(formdata=None, max_files=limits["files"])
-            form.form_errors.append(
-                f"上传的文件合计超过 {limits['upload_mb']} MB：请分批上传，或分成几个压缩包。"
-            )
-            valid, status = False, 413
-        if valid:
-            uploads = [(f.filename, f.stream) for f in form.chosen()]
-            try:
-                job = imports.start(current_user, uploads, current_app.config["UPLOAD_DIR"])
-            except DomainError as error:
-                db.session.rollback()
-                form.form_errors.append(str(error))
-            else:
-                start_runner = runner.wanted(current_app, job)
-                db.session.commit()
-                if start_runner:
-                    runner.spawn(current_app._get_current_object())
-                return redirect(url_for("imports.job", job_id=job.id))
-        status = status if status != 200 else 400
-    form = form or ImportForm(max_files=limits["files"])
+    if request.method == "GET":
+        return _page(ImportForm(max_files=limits["files"]), 200)
+    request.max_content_length = int(limits["upload_mb"] * MB)
+    too_large = False
+    try:
+        csrf.protect()
+        form = ImportForm(max_files=limits["files"])
+        valid = form.validate_on_submit()
+    except RequestEntityTooLarge:
+        form = ImportForm(formdata=None, max_files=limits["files"])
+        form.form_errors.append(
+            f"上传的文件合计超过 {limits['upload_mb']} MB：请分批上传，或分成几个压缩包。"
+        )
+        valid, too_large = False, True
+
+    def action():
+        uploads = [(f.filename, f.stream) for f in form.chosen()]
+        job = imports.start(current_user, uploads, upload_dir())
+        start_runner = runner.wanted(current_app, job)
+        app = current_app._get_current_object()
+        return Done(
+            None,
+            url_for("imports.job", job_id=job.id),
+            after_commit=(lambda: runner.spawn(app)) if start_runner else None,
+        )
+
+    return perform(
+        form,
+        action,
+        valid=valid,
+        failed=lambda status: _page(form, 413 if too_large else status),
+    )
+
+
+def _page(form: ImportForm, status: int):
     recent = jobs.visible(current_user, imports.KIND)
     return render_template(
         "imports/index.html",
         form=form,
-        limits=limits,
+        limits=_limits(),
         recent=recent,
         counts=jobs.counts_for([j.id for j in recent]),
         job_status=JOB_STATUS,
         outcome=IMPORT_OUTCOME,
+        sees_all_jobs=jobs.sees_every_job(current_user),
     ), status
 
 
 def _visible_job(job_id: int) -> Job:
-    job = db.session.get(Job, job_id)
-    if job is None or job.kind != imports.KIND:
-        abort(404)
-    if not jobs.can_view(current_user, job):
-        abort(403)
-    # the job waits for a runner (its runner never started or died): start one
+    job = get_or_404(
+        Job,
+        job_id,
+        lambda j: jobs.can_view(current_user, j),
+        named=lambda j: j.kind == imports.KIND,
+    )
+    # the job waits for a runner (its runner never started or died): start one. A write
+    # without a form, on a GET: the runner reads the job once it is committed.
     if runner.wanted(current_app, job):
-        db.session.commit()
+        commit()
         runner.spawn(current_app._get_current_object())
     return job
 

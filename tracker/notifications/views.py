@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, current_app, render_template, url_for
 from flask_login import current_user, login_required
 
-from tracker.extensions import db
 from tracker.models import Notification
 from tracker.paging import paginate
 from tracker.services import notifiers
+from tracker.views_common import Done, get_or_404, perform
 
 bp = Blueprint("notifications", __name__)
 
@@ -39,20 +39,23 @@ def index():
 @bp.route("/notifications/<int:notification_id>/open", endpoint="open")
 @login_required
 def open_notification(notification_id: int):
-    notification = db.session.get(Notification, notification_id)
-    if notification is None or notification.user_id != current_user.id:
-        abort(404)
-    notifiers.mark_read(notification)
-    db.session.commit()
-    if _internal(notification.url):
-        return redirect(notification.url)
-    return redirect(url_for("notifications.index"))
+    notification = get_or_404(
+        Notification, notification_id, named=lambda n: n.user_id == current_user.id
+    )
+
+    def action():
+        notifiers.mark_read(notification)
+        url = notification.url if _internal(notification.url) else None
+        return Done(None, url)
+
+    return perform(None, action, then=url_for("notifications.index"))
 
 
 @bp.route("/notifications/read-all", methods=["POST"])
 @login_required
 def read_all():
-    count = notifiers.mark_all_read(current_user.id)
-    db.session.commit()
-    flash(f"已将{count}条提醒标为已读。" if count else "没有未读提醒。", "success")
-    return redirect(url_for("notifications.index"))
+    def action():
+        count = notifiers.mark_all_read(current_user.id)
+        return f"已将{count}条提醒标为已读。" if count else "没有未读提醒。"
+
+    return perform(None, action, then=url_for("notifications.index"))

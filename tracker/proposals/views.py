@@ -4,26 +4,34 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy.orm import selectinload
 
+from tracker import downloads
+from tracker.current import deadline_policy, search_engine, today
 from tracker.extensions import db
 from tracker.formutil import as_id, options
 from tracker.models import (
     Assignment,
-    AuditEvent,
-    CongressSession,
     ExtensionRequest,
     Proposal,
-    Unit,
 )
 from tracker.paging import paginate
 from tracker.proposals import forms
 from tracker.rules.labels import PROPOSAL_STATUS
-from tracker.services import permissions, proposals, search, tabular, timeline, todo, users, vocab
-from tracker.services.errors import DomainError, PermissionDenied
-from tracker.services.settings import today
+from tracker.services import (
+    audit,
+    permissions,
+    proposals,
+    search,
+    tabular,
+    timeline,
+    users,
+    vocab,
+)
+from tracker.services.users import chosen_unit
+from tracker.views_common import get_or_404, perform
 
 bp = Blueprint("proposals", __name__)
 
@@ -31,30 +39,16 @@ bp = Blueprint("proposals", __name__)
 # -- helpers -------------------------------------------------------------------------
 
 
+def _viewable(proposal: Proposal) -> bool:
+    return permissions.can_view(current_user, proposal)
+
+
 def _get_proposal(proposal_id: int) -> Proposal:
-    proposal = db.session.get(Proposal, proposal_id)
-    if proposal is None:
-        abort(404)
-    if not permissions.can_view(current_user, proposal):
-        abort(403)
-    return proposal
+    return get_or_404(Proposal, proposal_id, _viewable)
 
 
 def _get_assignment(assignment_id: int) -> Assignment:
-    assignment = db.session.get(Assignment, assignment_id)
-    if assignment is None:
-        abort(404)
-    if not permissions.can_view(current_user, assignment.proposal):
-        abort(403)
-    return assignment
-
-
-def _sessions() -> list[CongressSession]:
-    return list(
-        db.session.execute(
-            db.select(CongressSession).order_by(CongressSession.year.desc(), CongressSession.name)
-        ).scalars()
-    )
+    return get_or_404(Assignment, assignment_id, lambda a: _viewable(a.proposal))
 
 
 def _split_names(text: str | None) -> list[str]:
@@ -97,21 +91,13 @@ def _reply_title(proposal: Proposal) -> str:
 def _render_detail(proposal: Proposal, status: int = 200, **overrides):
     context = _action_forms(proposal)
     context.update(overrides)
-    events = (
-        db.session.execute(
-            db.select(AuditEvent)
-            .where(AuditEvent.proposal_id == proposal.id)
-            .options(selectinload(AuditEvent.actor))
-            .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
-        )
-        .scalars()
-        .all()
-    )
+    events = audit.events(proposal_id=proposal.id)
     mine = [a for a in proposal.active_assignments if permissions.works_for(current_user, a)]
     similar = search.similar(
         f"{proposal.title} {proposal.content}",
         user=current_user,
         exclude=tuple(letter.id for letter in proposal.letters),
+        engine=search_engine(),
     )
     return render_template(
         "proposals/detail.html",
@@ -134,34 +120,22 @@ def _render_detail(proposal: Proposal, status: int = 200, **overrides):
         can_register=permissions.can_register(current_user),
         can_decide_reassignment=permissions.can_decide_reassignment(current_user),
         can_decide_extension=lambda a: permissions.can_decide_extension(current_user, a),
+        can_open_draft=lambda letter: permissions.sees_unit(current_user, letter.unit_id),
         **context,
     ), status
 
 
-def _apply(form, action) -> bool:
-    """Validate → one service call → commit, flashing the message the action returns;
-    False when the form or the service refused (the reason is on the form)."""
-    if form.validate_on_submit():
-        try:
-            message = action()
-        except PermissionDenied:
-            db.session.rollback()
-            abort(403)
-        except DomainError as error:
-            db.session.rollback()
-            form.form_errors.append(str(error))
-        else:
-            db.session.commit()
-            flash(message, "success")
-            return True
-    return False
-
-
 def _act(proposal: Proposal, form_name: str, form, action):
-    """Validate → one service call → commit → redirect; errors re-render the page."""
-    if _apply(form, action):
-        return redirect(url_for("proposals.detail", proposal_id=proposal.id))
-    return _render_detail(proposal, 400, **{form_name: form, "open_form": form_name})
+    """Validate → one service call → commit → back to the page; errors re-render it with
+    the form open."""
+    return perform(
+        form,
+        action,
+        then=url_for("proposals.detail", proposal_id=proposal.id),
+        failed=lambda status: _render_detail(
+            proposal, status, **{form_name: form, "open_form": form_name}
+        ),
+    )
 
 
 # -- list and detail --------------------------------------------------------------------
@@ -170,7 +144,8 @@ def _act(proposal: Proposal, form_name: str, form, action):
 def _filter_form() -> forms.FilterForm:
     """The list's filters from the query string, with database-backed choices."""
     form = forms.FilterForm(request.args)
-    form.session.choices = options([("", "全部")] + [(str(s.id), s.name) for s in _sessions()])
+    sessions = proposals.congress_sessions()
+    form.session.choices = options([("", "全部")] + [(str(s.id), s.name) for s in sessions])
     form.status.choices = options([("", "全部")] + list(PROPOSAL_STATUS.items()))
     form.unit.choices = options(
         [("", "全部")] + [(str(u.id), u.name) for u in users.active_handling_units()]
@@ -180,37 +155,17 @@ def _filter_form() -> forms.FilterForm:
 
 
 def _filtered_proposals(form: forms.FilterForm):
-    """The proposals the current user may see that match the list's filters, in list order.
-    The list pages through it; the exports take every row."""
-    query = db.select(Proposal).where(permissions.proposal_scope(current_user))
-    if form.q.data:
-        for word in form.q.data.split():
-            query = query.where(Proposal.title.contains(word))
-    if (session_id := as_id(form.session.data)) is not None:
-        query = query.where(Proposal.session_id == session_id)
-    if form.kind.data:
-        query = query.where(Proposal.kind == form.kind.data)
-    if form.status.data in PROPOSAL_STATUS:
-        query = query.where(Proposal.status == form.status.data)
-    if form.classification.data:
-        query = query.where(Proposal.classification == form.classification.data)
-    if (unit_id := as_id(form.unit.data)) is not None:
-        query = query.where(
-            Proposal.assignments.any(
-                db.and_(Assignment.unit_id == unit_id, Assignment.active.is_(True))
-            )
-        )
-    if form.overdue.data:
-        query = query.where(
-            Proposal.status != "closed",
-            Proposal.assignments.any(
-                db.and_(Assignment.active.is_(True), Assignment.due_on < today(), todo.not_done())
-            ),
-        )
-    return query.options(
-        selectinload(Proposal.session),
-        selectinload(Proposal.assignments).selectinload(Assignment.unit),
-    ).order_by(Proposal.is_key.desc(), Proposal.id.desc())
+    """The proposals the current user may see that match the list's filters, in list order."""
+    filters = proposals.ListFilters(
+        q=form.q.data or "",
+        session_id=as_id(form.session.data),
+        kind=form.kind.data or "",
+        status=form.status.data or "",
+        classification=form.classification.data or "",
+        unit_id=as_id(form.unit.data),
+        overdue=bool(form.overdue.data),
+    )
+    return proposals.list_query(current_user, filters, today())
 
 
 def _filter_args(form: forms.FilterForm) -> dict[str, str]:
@@ -303,7 +258,7 @@ def export(fmt: str):
     rows = [
         _export_row(p, classifications, satisfactions) for p in db.session.execute(query).scalars()
     ]
-    return tabular.download(
+    return downloads.table(
         tabular.Sheet("建议提案", EXPORT_HEADERS, rows), fmt, f"建议提案_{today().isoformat()}"
     )
 
@@ -320,40 +275,35 @@ def new():
     if not permissions.can_register(current_user):
         abort(403)
     form = forms.ProposalForm()
-    form.session_id.choices = options([(0, "（新增会议）")] + [(s.id, s.name) for s in _sessions()])
-    if form.validate_on_submit():
-        try:
-            if form.session_id.data:
-                session = db.session.get(CongressSession, form.session_id.data)
-                if session is None:
-                    raise DomainError("请选择会议。")
-            elif form.new_session.data:
-                session = proposals.get_or_create_session(
-                    form.new_session.data, year=form.new_session_year.data
-                )
-            else:
-                raise DomainError("请选择会议，或填写新会议名称和年份。")
-            proposal = proposals.register_proposal(
-                current_user,
-                session=session,
-                kind=form.kind.data,
-                number=form.number.data,
-                title=form.title.data,
-                lead_proposer=form.lead_proposer.data,
-                proposer_kind=form.proposer_kind.data,
-                co_signers=_split_names(form.co_signers.data),
-                submitted_on=form.submitted_on.data,
-                is_key=form.is_key.data,
-                content=form.content.data or "",
-            )
-        except DomainError as error:
-            db.session.rollback()
-            form.form_errors.append(str(error))
-        else:
-            db.session.commit()
-            flash(f"已登记第{proposal.number}号{proposal.kind}。", "success")
-            return redirect(url_for("proposals.detail", proposal_id=proposal.id))
-    return render_template("proposals/new.html", form=form), 400 if form.errors else 200
+    sessions = proposals.congress_sessions()
+    form.session_id.choices = options([(0, "（新增会议）")] + [(s.id, s.name) for s in sessions])
+
+    def action():
+        proposal = proposals.register_proposal(
+            current_user,
+            session=proposals.chosen_session(
+                form.session_id.data, form.new_session.data, form.new_session_year.data
+            ),
+            kind=form.kind.data,
+            number=form.number.data,
+            title=form.title.data,
+            lead_proposer=form.lead_proposer.data,
+            proposer_kind=form.proposer_kind.data,
+            co_signers=_split_names(form.co_signers.data),
+            submitted_on=form.submitted_on.data,
+            is_key=form.is_key.data,
+            content=form.content.data or "",
+        )
+        return (
+            f"已登记第{proposal.number}号{proposal.kind}。",
+            url_for("proposals.detail", proposal_id=proposal.id),
+        )
+
+    return perform(
+        form,
+        action,
+        failed=lambda status: (render_template("proposals/new.html", form=form), status),
+    )
 
 
 @bp.route("/proposals/<int:proposal_id>/edit", methods=["GET", "POST"])
@@ -377,13 +327,20 @@ def edit(proposal_id: int):
             submitted_on=form.submitted_on.data,
             assigned_on=form.assigned_on.data if "assigned_on" in form else None,
             reason=form.reason.data or "",
+            today=today(),
+            policy=deadline_policy(),
         )
         return ("已更正：" + "；".join(changes) + "。") if changes else "没有修改。"
 
-    if _apply(form, action):
-        return redirect(url_for("proposals.detail", proposal_id=proposal.id))
-    status = 400 if form.errors or form.form_errors else 200
-    return render_template("proposals/edit.html", form=form, proposal=proposal), status
+    return perform(
+        form,
+        action,
+        then=url_for("proposals.detail", proposal_id=proposal.id),
+        failed=lambda status: (
+            render_template("proposals/edit.html", form=form, proposal=proposal),
+            status,
+        ),
+    )
 
 
 # -- actions ---------------------------------------------------------------------------
@@ -403,7 +360,9 @@ def assign(proposal_id: int):
         cos = [by_id[i] for i in form.co_units.data or [] if i in by_id]
         separate = form.mode.data == "separate"
         if proposal.lead_assignment and not separate and cos and not leads:
-            proposals.add_co_units(current_user, proposal, cos, form.assigned_on.data)
+            proposals.add_co_units(
+                current_user, proposal, cos, form.assigned_on.data, policy=deadline_policy()
+            )
         else:
             proposals.assign_units(
                 current_user,
@@ -412,6 +371,7 @@ def assign(proposal_id: int):
                 co_units=cos,
                 assigned_on=form.assigned_on.data,
                 separate=separate,
+                policy=deadline_policy(),
             )
         return "已交办。"
 
@@ -445,7 +405,11 @@ def reassign_request(assignment_id: int):
         form,
         lambda: (
             proposals.request_reassignment(
-                current_user, assignment, form.reason.data, form.suggested_unit.data or ""
+                current_user,
+                assignment,
+                form.reason.data,
+                form.suggested_unit.data or "",
+                today=today(),
             ),
             "已提交调整申请，请等待督办部门决定。",
         )[1],
@@ -461,13 +425,15 @@ def reassign_decide(assignment_id: int):
     form = _action_forms(assignment.proposal)["reassign_decision_form"]
 
     def action():
-        new_unit = db.session.get(Unit, form.new_unit.data) if form.new_unit.data else None
+        new_unit = chosen_unit(form.new_unit.data)
         proposals.decide_reassignment(
             current_user,
             assignment,
             approve=form.decision.data == "approve",
             note=form.note.data or "",
             new_unit=new_unit,
+            today=today(),
+            policy=deadline_policy(),
         )
         return "已处理调整申请。"
 
@@ -491,6 +457,7 @@ def contact(proposal_id: int):
             phase=form.phase.data,
             participants=form.participants.data or "",
             summary=form.summary.data,
+            today=today(),
         )
         return "已记录沟通情况。"
 
@@ -507,7 +474,11 @@ def opinion(assignment_id: int):
 
     def action():
         proposals.submit_opinion(
-            current_user, assignment, text=form.text.data, opinion_on=form.opinion_on.data
+            current_user,
+            assignment,
+            text=form.text.data,
+            opinion_on=form.opinion_on.data,
+            today=today(),
         )
         return "会办意见已提交主办单位。"
 
@@ -534,6 +505,7 @@ def reply(assignment_id: int):
             disclosure=form.disclosure.data,
             disclosure_reason=form.disclosure_reason.data or "",
             body=form.body.data or "",
+            today=today(),
         )
         return "已登记答复。"
 
@@ -555,6 +527,8 @@ def rating(proposal_id: int):
             satisfaction=form.satisfaction.data,
             rated_on=form.rated_on.data,
             comment=form.comment.data or "",
+            today=today(),
+            policy=deadline_policy(),
         )
         if proposal.status == "rehandling":
             return f"已登记评价；该件进入第{proposal.round}轮重新办理。"
@@ -586,12 +560,10 @@ def extension_request(assignment_id: int):
 @bp.route("/extensions/<int:extension_id>/decide", methods=["POST"])
 @login_required
 def extension_decide(extension_id: int):
-    extension = db.session.get(ExtensionRequest, extension_id)
-    if extension is None:
-        abort(404)
+    extension = get_or_404(
+        ExtensionRequest, extension_id, lambda e: _viewable(e.assignment.proposal)
+    )
     assignment = extension.assignment
-    if not permissions.can_view(current_user, assignment.proposal):
-        abort(403)
     if not permissions.can_decide_extension(current_user, assignment):
         abort(403)
     form = forms.DecisionForm(prefix="extdecide")

@@ -4,20 +4,17 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
-from sqlalchemy.orm import load_only, selectinload
 
-from tracker import headers
-from tracker.extensions import db
+from tracker import downloads, headers
+from tracker.current import search_engine, today
 from tracker.formutil import options
-from tracker.models import Proposal, ReplyLetter
+from tracker.models import ReplyLetter
 from tracker.paging import page_number, paginate
 from tracker.replies.forms import ReviewForm
-from tracker.rules.labels import LETTER_STATUS
+from tracker.rules.labels import LETTER_STATUS, SENT_LETTER_STATUSES
 from tracker.search.base import FACETS
 from tracker.services import corpus, permissions, search, tabular, vocab
-from tracker.services.errors import DomainError
-from tracker.services.settings import today
+from tracker.views_common import get_or_404, perform
 
 bp = Blueprint("replies", __name__)
 
@@ -59,6 +56,7 @@ def search_page(template: str, endpoint: str, *, public: bool, **context):
                 sort=sort,
                 page=page,
                 per_page=PER_PAGE,
+                engine=search_engine(),
             )
 
         result = run(page_number())
@@ -107,70 +105,6 @@ SEARCH_EXPORT_HEADERS = (
 )
 
 
-# what the export and the visibility check read of a letter
-EXPORT_COLUMNS = (
-    ReplyLetter.proposal_id,
-    ReplyLetter.unit_id,
-    ReplyLetter.status,
-    ReplyLetter.title,
-    ReplyLetter.issuer,
-    ReplyLetter.proposal_kind,
-    ReplyLetter.session_name,
-    ReplyLetter.proposal_number,
-    ReplyLetter.proposal_title,
-    ReplyLetter.proposers,
-    ReplyLetter.classification,
-    ReplyLetter.doc_number,
-    ReplyLetter.letter_on,
-    ReplyLetter.disclosure,
-)
-
-
-def _matching_letters(text: str, filters: dict[str, str], sort: str) -> list[ReplyLetter] | None:
-    """Every letter the search finds that the current user may read, in the page's order, up
-    to EXPORT_MAX; None when the query cannot be read (the page explains why)."""
-    ids: list[int] = []
-    seen: set[int] = set()
-    page = 1
-    while len(ids) < EXPORT_MAX:
-        result = search.run(
-            text,
-            user=current_user,
-            operator=False,
-            filters=filters,
-            sort=sort,
-            page=page,
-            per_page=EXPORT_BATCH,
-            with_facets=False,
-        )
-        if result.error:
-            return None
-        for hit in result.hits:
-            if hit.letter_id not in seen:
-                seen.add(hit.letter_id)
-                ids.append(hit.letter_id)
-        if not result.hits or page * result.per_page >= result.total:
-            break
-        page += 1
-    ids = ids[:EXPORT_MAX]
-    rows: dict[int, ReplyLetter] = {}
-    for start in range(0, len(ids), 500):
-        rows.update(
-            (le.id, le)
-            for le in db.session.execute(
-                select(ReplyLetter)
-                .where(ReplyLetter.id.in_(ids[start : start + 500]))
-                .options(
-                    load_only(*EXPORT_COLUMNS),  # not the bodies
-                    selectinload(ReplyLetter.unit),
-                    selectinload(ReplyLetter.proposal).selectinload(Proposal.session),
-                )
-            ).scalars()
-        )
-    # the index may lag the database by a commit: the database has the last word
-    return [rows[i] for i in ids if i in rows and search.visible_letter(current_user, rows[i])]
-
-
 def _search_export_row(letter: ReplyLetter, labels_of: dict[str, dict[str, str]]) -> list:
     proposal = letter.proposal
     proposers = letter.proposers or (proposal.proposers if proposal else [])
@@ -199,7 +133,17 @@ def search_export(fmt: str):
     if fmt not in tabular.FORMATS:
         abort(404)
     text, filters, sort = _search_request()
-    letters = _matching_letters(text, filters, sort) if text or filters else None
+    letters = None
+    if text or filters:
+        letters = search.matching_letters(
+            text,
+            engine=search_engine(),
+            user=current_user,
+            filters=filters,
+            sort=sort,
+            limit=EXPORT_MAX,
+            batch=EXPORT_BATCH,
+        )
     if letters is None:  # nothing asked, or a query that cannot be read: the page explains
         page = search_page(
             "replies/search.html",
@@ -211,7 +155,7 @@ def search_export(fmt: str):
         return page, 400
     labels_of = {name: vocab.labels(name) for name in ("classification", "disclosure")}
     rows = [_search_export_row(le, labels_of) for le in letters]
-    return tabular.download(
+    return downloads.table(
         tabular.Sheet("答复检索", SEARCH_EXPORT_HEADERS, rows),
         fmt,
         f"答复检索_{today().isoformat()}",
@@ -219,12 +163,14 @@ def search_export(fmt: str):
 
 
 def get_visible_letter(letter_id: int, *, public: bool) -> ReplyLetter:
-    letter = db.session.get(ReplyLetter, letter_id)
-    if letter is None:
-        abort(404)
-    if not search.visible_letter(None if public else current_user, letter):
-        abort(404 if public else 403)
-    return letter
+    """A letter the viewer may read; to the public, one it may not read does not exist."""
+    viewer = None if public else current_user
+    return get_or_404(
+        ReplyLetter,
+        letter_id,
+        lambda letter: search.visible_letter(viewer, letter),
+        denied=404 if public else 403,
+    )
 
 
 def similar_text(letter: ReplyLetter) -> str:
@@ -235,7 +181,9 @@ def similar_text(letter: ReplyLetter) -> str:
 @login_required
 def letter(letter_id: int):
     letter = get_visible_letter(letter_id, public=False)
-    similar = search.similar(similar_text(letter), user=current_user, exclude=(letter.id,))
+    similar = search.similar(
+        similar_text(letter), user=current_user, exclude=(letter.id,), engine=search_engine()
+    )
     proposal_visible = letter.proposal is not None and permissions.can_view(
         current_user, letter.proposal
     )
@@ -264,10 +212,7 @@ def _can_review() -> bool:
 def review():
     if not _can_review():
         abort(403)
-    page = paginate(
-        select(ReplyLetter).where(ReplyLetter.needs_review.is_(True)).order_by(ReplyLetter.id),
-        per_page=50,
-    )
+    page = paginate(corpus.review_queue(), per_page=50)
     return render_template("replies/review.html", page=page)
 
 
@@ -276,9 +221,7 @@ def review():
 def review_letter(letter_id: int):
     if not _can_review():
         abort(403)
-    letter = db.session.get(ReplyLetter, letter_id)
-    if letter is None:
-        abort(404)
+    letter = get_or_404(ReplyLetter, letter_id)
     form = ReviewForm(
         session=letter.session_name or "",
         number=letter.proposal_number or "",
@@ -291,31 +234,29 @@ def review_letter(letter_id: int):
         field.choices = options([("", "—"), *vocab.choices(name)])
         if field.data not in {c.value for c in field.choices}:
             field.data = ""  # a word label as printed: the reviewer picks the term
-    if form.validate_on_submit():
-        try:
-            corpus.complete_review(
-                current_user,
-                letter,
-                session_name=form.session.data,
-                year=form.year.data,
-                kind=form.kind.data,
-                number=form.number.data,
-                details={name: getattr(form, name).data for name in corpus.REVIEW_DETAILS},
-            )
-        except DomainError as error:
-            db.session.rollback()
-            form.form_errors.append(str(error))
-        else:
-            db.session.commit()
-            flash("已补全并关联到建议/提案。", "success")
-            return redirect(url_for("replies.review"))
-    reasons = (letter.review_reason or "").split("；") if letter.review_reason else []
-    return render_template(
-        "replies/review_letter.html", letter=letter, form=form, reasons=reasons
-    ), (400 if form.errors or form.form_errors else 200)
+
+    def action():
+        corpus.complete_review(
+            current_user,
+            letter,
+            session_name=form.session.data,
+            year=form.year.data,
+            kind=form.kind.data,
+            number=form.number.data,
+            details={name: getattr(form, name).data for name in corpus.REVIEW_DETAILS},
+        )
+        return "已补全并关联到建议/提案。"
+
+    def page(status: int):
+        reasons = (letter.review_reason or "").split("；") if letter.review_reason else []
+        return render_template(
+            "replies/review_letter.html", letter=letter, form=form, reasons=reasons
+        ), status
+
+    return perform(form, action, then=url_for("replies.review"), failed=page)
 
 
-EXPORTABLE = ("approved", "issued", "published", "imported")
+EXPORTABLE = ("approved", *SENT_LETTER_STATUSES)  # signed off, or sent
 
 
 def export_response(letter: ReplyLetter, fmt: str):
@@ -326,30 +267,27 @@ def export_response(letter: ReplyLetter, fmt: str):
     if fmt not in exporting.FORMATS or letter.status not in EXPORTABLE:
         abort(404)
     data = exporting.render(letter, fmt, nonce=getattr(request, "csp_nonce", None))
-    response = Response(data, mimetype=exporting.FORMATS[fmt])
-    if fmt != "html":
-        from urllib.parse import quote
-
-        name = exporting.file_name(letter, fmt)
-        response.headers["Content-Disposition"] = (
-            f"attachment; filename=letter-{letter.id}.{fmt}; filename*=UTF-8''{quote(name)}"
-        )
-    return response
+    if fmt == "html":
+        return Response(data, content_type=exporting.FORMATS[fmt])
+    return downloads.attachment(
+        data,
+        exporting.FORMATS[fmt],
+        exporting.file_name(letter, fmt),
+        ascii_name=f"letter-{letter.id}.{fmt}",
+    )
 
 
 @bp.route("/letters/<int:letter_id>/export/<fmt>")
 @login_required
 @headers.letter_page
 def export(letter_id: int, fmt: str):
-    letter = db.session.get(ReplyLetter, letter_id)
-    if letter is None:
-        abort(404)
+    return export_response(get_or_404(ReplyLetter, letter_id, _may_export), fmt)
+
+
+def _may_export(letter: ReplyLetter) -> bool:
     if letter.status == "approved":  # signed but not sent: the unit and see-all roles
-        if not (permissions.sees_all(current_user) or current_user.unit_id == letter.unit_id):
-            abort(403)
-    elif not search.visible_letter(current_user, letter):
-        abort(403)
-    return export_response(letter, fmt)
+        return permissions.sees_all(current_user) or current_user.unit_id == letter.unit_id
+    return search.visible_letter(current_user, letter)
 
 
 def _can_decide_disclosure(letter: ReplyLetter) -> bool:
@@ -363,24 +301,18 @@ def disclosure(letter_id: int):
     from tracker.drafting.forms import DisclosureForm
     from tracker.services import drafting, vocab
 
-    letter = db.session.get(ReplyLetter, letter_id)
-    if letter is None:
-        abort(404)
-    if not _can_decide_disclosure(letter):
-        abort(403)
+    letter = get_or_404(ReplyLetter, letter_id, _can_decide_disclosure)
     form = DisclosureForm()
     form.disclosure.choices = options(vocab.choices("disclosure"))
+    back = url_for("replies.letter", letter_id=letter.id)
     if not form.validate_on_submit():
         flash("请选择公开方式。", "error")
-        return redirect(url_for("replies.letter", letter_id=letter.id))
-    try:
+        return redirect(back)
+
+    def action():
         drafting.decide_disclosure(
             current_user, letter, form.disclosure.data, form.reason.data or ""
         )
-    except DomainError as error:
-        db.session.rollback()
-        flash(str(error), "error")
-    else:
-        db.session.commit()
-        flash("已确定公开方式。", "success")
-    return redirect(url_for("replies.letter", letter_id=letter.id))
+        return "已确定公开方式。"
+
+    return perform(None, action, then=back)

@@ -56,3 +56,22 @@ def parse_doc_number(
     if expected_year and number.year != expected_year:
         raise DocNumberError(f"文号年份应为成文年份{expected_year}。")
     return number
+
+
+_BRACKETED_YEAR_RE = re.compile(r"[〔\[【(（]\s*(\d+)\s*[〕\]】)）]")
+MAX_SERIAL_DIGITS = 6
+
+
+def check_recorded_number(text: str, letter_year: int) -> str:
+    """A number copied from a letter issued elsewhere (on paper, by another system): its
+    layout is the issuing office's (穗卫函〔2019〕30-17号 occurs), so only what no office
+    prints is refused — a bracketed year other than the letter's, or a serial of more than
+    six digits."""
+    value = " ".join((text or "").split())
+    year = _BRACKETED_YEAR_RE.search(value)
+    if year and int(year.group(1)) != letter_year:
+        raise DocNumberError(f"文号年份应为成文年份{letter_year}。")
+    rest = value[year.end() :] if year else value
+    if any(len(digits) > MAX_SERIAL_DIGITS for digits in re.findall(r"\d+", rest)):
+        raise DocNumberError(f"文号序号最多{MAX_SERIAL_DIGITS}位数字，如：穗教案〔2022〕119号。")
+    return value

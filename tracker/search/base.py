@@ -1,6 +1,6 @@
 """The search interface. Views, services and commands use only these types and the
-`SearchEngine` protocol; the Whoosh engine (tracker.search.whoosh_engine) is the default
-implementation, and nothing outside this package imports Whoosh."""
+`SearchEngine` protocol; the Whoosh engine (tracker.search.whoosh.engine) is the default
+implementation, and nothing outside tracker.search.whoosh imports Whoosh."""
 
 from __future__ import annotations
 

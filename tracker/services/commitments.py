@@ -12,30 +12,45 @@ from __future__ import annotations
 import shutil
 import unicodedata
 import uuid
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from flask import current_app
-from sqlalchemy import ColumnElement, and_, delete, event, false, func, insert, select, true
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    delete,
+    event,
+    false,
+    func,
+    insert,
+    not_,
+    select,
+    true,
+)
+from sqlalchemy.orm import Session, joinedload, load_only
 from werkzeug.datastructures import FileStorage
 
 from tracker.extensions import db
+from tracker.letters.commitments import find_commitments
+from tracker.letters.parser import NotALetter, parse_letter
 from tracker.models import (
     Commitment,
     CommitmentUpdate,
     ContactLog,
+    Proposal,
     ReplyLetter,
     Unit,
     User,
     utcnow,
 )
 from tracker.rules.clock import iso_date
-from tracker.rules.labels import COMMITMENT_STATUS
+from tracker.rules.labels import COMMITMENT_STATUS, SENT_LETTER_STATUSES
+from tracker.rules.letter_checks import PLACEHOLDER
 from tracker.services import audit, permissions, repeats, vocab
 from tracker.services.errors import DomainError, PermissionDenied
-from tracker.services.settings import today
 
 CONFIRMED = ("open", "in_progress", "done", "dropped")
 ACTIVE = ("open", "in_progress")
@@ -63,8 +78,6 @@ def effective_status(commitment: Commitment, today: date) -> str:
 
 
 # -- candidates ------------------------------------------------------------------------------
-
-REVIEWABLE_LETTERS = ("issued", "published", "imported")
 
 
 def replace_candidates(
@@ -110,6 +123,35 @@ def replace_candidates(
     if rows:
         db.session.connection().execute(insert(Commitment.__table__), rows)
     return len(rows)
+
+
+def commitments_in(letter: ReplyLetter, *, today: date) -> list[dict]:
+    """Commitments the letter's text promises (the same finder as for imported letters);
+    an undated draft counts its due dates from `today`."""
+    body = "\n".join(
+        line
+        for line in (letter.body or "").splitlines()
+        if not line.strip().startswith(PLACEHOLDER)
+    )
+    text = f"{letter.title or ''}\n{letter.addressee or ''}\n{body}"
+    dated = letter.letter_on or today
+    try:
+        return parse_letter(text, undated=dated).commitments
+    except NotALetter:  # an unfinished draft need not read as a letter yet
+        return find_commitments([{"heading": None, "text": body}], dated)
+
+
+def refresh_commitments(letter: ReplyLetter, *, today: date) -> int:
+    """A saved letter's promises become commitment candidates (replacing the last save's);
+    they are confirmed once the letter is sent."""
+    count = replace_candidates(
+        letter.id,
+        commitments_in(letter, today=today),
+        proposal_id=letter.proposal_id,
+        unit_id=letter.unit_id,
+    )
+    db.session.expire(letter, ["commitments"])
+    return count
 
 
 # -- permissions -----------------------------------------------------------------------------
@@ -196,7 +238,7 @@ def _require_candidate(commitment: Commitment) -> None:
     if commitment.status != "candidate":
         raise DomainError("该条已处理过（已确认、已合并或已舍弃）。")
     letter = commitment.letter
-    if letter is not None and letter.status not in REVIEWABLE_LETTERS:
+    if letter is not None and letter.status not in SENT_LETTER_STATUSES:
         raise DomainError("答复函发出后才能确认承诺事项；草稿中的承诺随修改自动更新。")
 
 
@@ -358,15 +400,17 @@ def add_update(
     note: str,
     evidence_url: str = "",
     upload: FileStorage | None = None,
+    upload_dir: Path,
+    today: date,
 ) -> CommitmentUpdate:
-    """A dated progress note, with a link or a file as evidence. An open commitment that
-    gets its first progress note is in progress."""
+    """A dated progress note, with a link or a file as evidence (kept under `upload_dir`).
+    An open commitment that gets its first progress note is in progress."""
     _require_handle(actor, commitment)
     _require_confirmed(commitment)
     note = (note or "").strip()
     if not note:
         raise DomainError("请填写进展情况。")
-    if noted_on > today():
+    if noted_on > today:
         raise DomainError("进展日期不能晚于今天。")
     evidence_url = (evidence_url or "").strip()
     if evidence_url:
@@ -392,7 +436,7 @@ def add_update(
                 "佐证文件格式不支持，请上传 PDF、OFD、Word、WPS、Excel、图片、文本或压缩包。"
             )
         relative = f"commitments/{uuid.uuid4().hex}/{name}"
-        target = Path(current_app.config["UPLOAD_DIR"]) / relative
+        target = Path(upload_dir) / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         upload.save(target)
         if target.stat().st_size == 0:
@@ -461,10 +505,11 @@ def _drop_uploads(session: Session) -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def evidence_path(update_row: CommitmentUpdate) -> Path | None:
+def evidence_path(update_row: CommitmentUpdate, upload_dir: Path) -> Path | None:
+    """The evidence file of a progress note, if it is still there under `upload_dir`."""
     if not update_row.evidence_file:
         return None
-    root = Path(current_app.config["UPLOAD_DIR"]).resolve()
+    root = Path(upload_dir).resolve()
     path = (root / update_row.evidence_file).resolve()
     if root not in path.parents or not path.is_file():
         return None
@@ -490,6 +535,7 @@ def set_status(
     *,
     reason: str = "",
     done_on: date | None = None,
+    today: date,
 ) -> None:
     """open ↔ in progress → done / dropped (with a reason); a finished item can be reopened
     (with a reason). Overdue is not a status anyone sets."""
@@ -508,8 +554,8 @@ def set_status(
     if old in CLOSED and not reason:
         raise DomainError("重新开始推进已办结的承诺须说明理由。")
     if status == "done":
-        done_on = done_on or today()
-        if done_on > today():
+        done_on = done_on or today
+        if done_on > today:
             raise DomainError("完成日期不能晚于今天。")
         commitment.done_on = done_on
     else:
@@ -544,6 +590,7 @@ def report_back(
     reported_on: date,
     channel: str,
     note: str,
+    today: date,
 ) -> None:
     """Record that the deputy was told the result; logged as a contact after handling."""
     _require_handle(actor, commitment)
@@ -553,7 +600,7 @@ def report_back(
         return  # the same report-back sent again: it is recorded already
     if commitment.status not in CLOSED:
         raise DomainError("承诺事项完成或确认无法落实后，才向代表反馈结果。")
-    if reported_on > today():
+    if reported_on > today:
         raise DomainError("反馈日期不能晚于今天。")
     if vocab.term("contact_channel", channel) is None:
         raise DomainError("请选择反馈方式。")
@@ -610,16 +657,35 @@ def due_for_unit(unit_id: int, day: date, soon_days: int) -> list[Commitment]:
 
 def letters_to_confirm(unit_id: int) -> list[tuple[ReplyLetter, int]]:
     """The unit's sent or imported letters with candidates waiting, newest first, with
-    the number waiting."""
+    the number waiting. Driven from the unit's letters, each counted through the
+    (letter, status) index: an imported archive holds a million candidates, and reading
+    them all by status took seconds per 我的待办."""
+    waiting = (
+        select(func.count(Commitment.id))
+        .where(Commitment.letter_id == ReplyLetter.id, Commitment.status == "candidate")
+        .correlate(ReplyLetter)
+        .scalar_subquery()
+    )
     rows = db.session.execute(
-        select(ReplyLetter, func.count(Commitment.id))
-        .join(Commitment, Commitment.letter_id == ReplyLetter.id)
+        select(ReplyLetter, waiting)
         .where(
             ReplyLetter.unit_id == unit_id,
-            ReplyLetter.status.in_(REVIEWABLE_LETTERS),
-            Commitment.status == "candidate",
+            ReplyLetter.status.in_(SENT_LETTER_STATUSES),
+            waiting > 0,
         )
-        .group_by(ReplyLetter.id)
+        .options(
+            load_only(
+                ReplyLetter.id,
+                ReplyLetter.unit_id,
+                ReplyLetter.doc_number,
+                ReplyLetter.title,
+                ReplyLetter.letter_on,
+                ReplyLetter.proposal_number,
+                ReplyLetter.session_name,
+                ReplyLetter.proposal_kind,
+                ReplyLetter.status,
+            )
+        )
         .order_by(ReplyLetter.letter_on.desc().nulls_last(), ReplyLetter.id.desc())
     ).all()
     return [(letter, count) for letter, count in rows]
@@ -642,3 +708,77 @@ def reports_owed(unit_id: int) -> list[Commitment]:
             .order_by(Commitment.done_on, Commitment.id)
         ).scalars()
     )
+
+
+# -- the list --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ListFilters:
+    """The commitment list's filters (empty: not filtered)."""
+
+    status: str = ""  # a status, or "overdue"; empty: every confirmed commitment
+    overdue: bool = False
+    unit_id: int | None = None
+    session_id: int | None = None
+    grade: str = ""  # the letter's classification
+    due_from: date | None = None
+    due_to: date | None = None
+    q: str = ""  # words of the text, all of them
+    report: bool = False  # finished, of a follow-up grade, not yet reported back
+
+
+def list_query(viewer: User, filters: ListFilters, today: date) -> Select:
+    """The commitments the viewer may see that match the filters, the soonest due first
+    (those without a date last)."""
+    query = (
+        select(Commitment)
+        .outerjoin(Commitment.letter)
+        .outerjoin(Commitment.proposal)
+        .where(scope(viewer))
+    )
+    if filters.status == "overdue":
+        query = query.where(overdue_clause(today))
+    elif filters.status in ACTIVE:
+        query = query.where(Commitment.status == filters.status, not_(overdue_clause(today)))
+    elif filters.status in COMMITMENT_STATUS:
+        query = query.where(Commitment.status == filters.status)
+    else:
+        query = query.where(Commitment.status.in_(CONFIRMED))
+    if filters.overdue:
+        query = query.where(overdue_clause(today))
+    if filters.unit_id is not None:
+        query = query.where(Commitment.unit_id == filters.unit_id)
+    if filters.session_id is not None:
+        query = query.where(Proposal.session_id == filters.session_id)
+    if filters.grade:
+        query = query.where(ReplyLetter.classification == filters.grade)
+    if filters.due_from is not None:
+        query = query.where(Commitment.due_on >= filters.due_from)
+    if filters.due_to is not None:
+        query = query.where(Commitment.due_on <= filters.due_to)
+    for word in filters.q.split():
+        query = query.where(Commitment.text.contains(word))
+    if filters.report:
+        query = query.where(
+            Commitment.status.in_(CLOSED),
+            Commitment.reported_back_on.is_(None),
+            ReplyLetter.classification.in_(vocab.followup_grades()),
+        )
+    return query.options(
+        joinedload(Commitment.unit),
+        joinedload(Commitment.letter),
+        joinedload(Commitment.proposal).joinedload(Proposal.session),
+    ).order_by(Commitment.due_on.is_(None), Commitment.due_on, Commitment.id)
+
+
+def latest_updates(ids: list[int]) -> dict[int, CommitmentUpdate]:
+    """The latest progress update of each of these commitments (those that have one)."""
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(CommitmentUpdate)
+        .where(CommitmentUpdate.commitment_id.in_(ids))
+        .order_by(CommitmentUpdate.noted_on, CommitmentUpdate.id)
+    ).scalars()
+    return {u.commitment_id: u for u in rows}  # the last one per commitment wins

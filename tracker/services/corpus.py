@@ -20,8 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from flask import current_app
-from sqlalchemy import insert, select
+from sqlalchemy import Select, insert, select
 
 from tracker.extensions import db
 from tracker.letters import reading
@@ -100,8 +99,8 @@ def iter_sources(paths: Iterable[str | Path], options: ReadOptions) -> Iterator[
 class Importer:
     """Caches units and sessions across files; one instance per import run."""
 
-    def __init__(self, options: ReadOptions | None = None) -> None:
-        self.options = options or read_options(current_app.config)
+    def __init__(self, options: ReadOptions) -> None:
+        self.options = options
         self._units: dict[str, Unit] | None = None
         self._sessions: dict[str, CongressSession] = {}
         # Set by import_many for a bulk import: what exists already, so that a new file
@@ -470,6 +469,11 @@ REVIEW_DETAILS = (
 )
 
 
+def review_queue() -> Select:
+    """The letters a person must complete (答复检索 › 待审核), in the order they came in."""
+    return select(ReplyLetter).where(ReplyLetter.needs_review.is_(True)).order_by(ReplyLetter.id)
+
+
 def complete_review(
     actor,
     letter: ReplyLetter,
@@ -488,7 +492,7 @@ def complete_review(
 
     if not permissions.sees_all(actor):
         raise PermissionDenied()
-    importer = Importer()
+    importer = Importer(ReadOptions())  # reads no file: only finds or makes the session
     session = importer.session(
         session_name.strip(), year or (letter.letter_on.year if letter.letter_on else None)
     )

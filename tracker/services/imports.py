@@ -13,7 +13,6 @@ from contextlib import closing
 from pathlib import Path
 from typing import BinaryIO
 
-from flask import current_app
 from sqlalchemy import select
 
 from tracker.extensions import db
@@ -36,7 +35,7 @@ def clean_name(raw: str | None) -> str:
     return name[-200:] or "未命名文件"
 
 
-def start(actor: User, uploads: list[tuple[str, BinaryIO]], upload_dir: str) -> Job:
+def start(actor: User, uploads: list[tuple[str, BinaryIO]], upload_dir: str | Path) -> Job:
     """Save the uploaded files under UPLOAD_DIR/imports/ and queue their import."""
     if not permissions.can_import(actor):
         raise PermissionDenied()
@@ -62,7 +61,7 @@ def start(actor: User, uploads: list[tuple[str, BinaryIO]], upload_dir: str) -> 
     return job
 
 
-def sources(job: Job, upload_dir: str, options: ReadOptions) -> list[reading.Source]:
+def sources(job: Job, upload_dir: str | Path, options: ReadOptions) -> list[reading.Source]:
     """The job's letters in a fixed order (archives opened), the same on every run."""
     root = Path(upload_dir).resolve()
     found: list[reading.Source] = []
@@ -81,13 +80,13 @@ def sources(job: Job, upload_dir: str, options: ReadOptions) -> list[reading.Sou
     return found
 
 
-def run(job: Job, checkpoint: Callable[[], None]) -> None:
-    """Import the job's files after the items an earlier run finished. `checkpoint`, the
-    runner's, commits the work so far (letters, report lines, progress) if the job is
-    still this runner's."""
-    config = current_app.config
-    options = corpus.read_options(config)
-    found = sources(job, config["UPLOAD_DIR"], options)
+def run(
+    job: Job, checkpoint: Callable[[], None], *, options: ReadOptions, upload_dir: str | Path
+) -> None:
+    """Import the job's files (saved under `upload_dir`, read with `options`) after the
+    items an earlier run finished. `checkpoint`, the runner's, commits the work so far
+    (letters, report lines, progress) if the job is still this runner's."""
+    found = sources(job, upload_dir, options)
     finished = jobs.done_items(job)
     todo = [(seq, source) for seq, source in enumerate(found) if seq not in finished]
     job.total = len(found)
@@ -141,8 +140,8 @@ def _known_hashes(window) -> dict[str, str]:
     return {row.source_file: row.source_hash for row in rows}
 
 
-def discard_files(job: Job) -> None:
+def discard_files(job: Job, upload_dir: str | Path) -> None:
     """The uploaded files, once the job has ended (the letters hold their text)."""
     folder = job.params.get("folder")
     if folder:
-        shutil.rmtree(Path(current_app.config["UPLOAD_DIR"]) / folder, ignore_errors=True)
+        shutil.rmtree(Path(upload_dir) / folder, ignore_errors=True)

@@ -9,7 +9,9 @@
 - A drain that fails (a crash, a full disk) leaves its rows; the next commit, the next
   start of the app, or ``tracker reindex`` applies them.
 
-The database is the source of truth; ``rebuild`` recreates the index from it.
+The database is the source of truth; ``rebuild`` recreates the index from it. The engine
+and its folder are passed in: tracker/search_hooks.py wires these listeners to the app's
+engine.
 """
 
 from __future__ import annotations
@@ -21,18 +23,16 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from flask import Flask, current_app, has_app_context
-from sqlalchemy import delete, event, insert, inspect, select
+from sqlalchemy import delete, insert, inspect, select
 from sqlalchemy.orm import Session, selectinload
 
 from tracker.extensions import db
 from tracker.models import ReplyLetter, SearchOutbox, VocabularyTerm
-from tracker.search import get_engine
-from tracker.search.base import LetterDoc
+from tracker.rules.labels import PUBLISHED_LETTER_STATUSES, SENT_LETTER_STATUSES
+from tracker.search.base import LetterDoc, SearchEngine
 
 log = logging.getLogger(__name__)
 
-INDEXED_STATUSES = ("issued", "published", "imported")
 BATCH = 500
 
 
@@ -58,7 +58,7 @@ def is_public(letter: ReplyLetter, public_codes: set[str]) -> bool:
     disclosure line says 主动公开."""
     if letter.disclosure not in public_codes:
         return False
-    return letter.status in ("published", "imported")
+    return letter.status in PUBLISHED_LETTER_STATUSES
 
 
 def letter_doc(letter: ReplyLetter, public_codes: set[str], restricted: set[str]) -> LetterDoc:
@@ -83,7 +83,7 @@ def letter_doc(letter: ReplyLetter, public_codes: set[str], restricted: set[str]
 
 
 def _indexable(letter: ReplyLetter) -> bool:
-    return letter.status in INDEXED_STATUSES
+    return letter.status in SENT_LETTER_STATUSES
 
 
 def load_docs(session: Session, letter_ids: Iterable[int]) -> tuple[list[LetterDoc], set[int]]:
@@ -110,7 +110,7 @@ def iter_all_docs(session: Session, batch: int = BATCH) -> Iterator[LetterDoc]:
         letters = (
             session.execute(
                 select(ReplyLetter)
-                .where(ReplyLetter.id > last, ReplyLetter.status.in_(INDEXED_STATUSES))
+                .where(ReplyLetter.id > last, ReplyLetter.status.in_(SENT_LETTER_STATUSES))
                 .options(selectinload(ReplyLetter.proposal))
                 .order_by(ReplyLetter.id)
                 .limit(batch)
@@ -129,7 +129,8 @@ def iter_all_docs(session: Session, batch: int = BATCH) -> Iterator[LetterDoc]:
 # -- the outbox ------------------------------------------------------------------------
 
 
-def _after_flush(session: Session, _flush_context) -> None:
+def record_changes(session: Session, _flush_context) -> None:
+    """after_flush: an outbox row for every reply letter written or deleted."""
     rows = []
     for obj in session.new | session.dirty:
         if isinstance(obj, ReplyLetter) and session.is_modified(obj, include_collections=False):
@@ -142,31 +143,30 @@ def _after_flush(session: Session, _flush_context) -> None:
         session.info["search_pending"] = True
 
 
-def _after_commit(session: Session) -> None:
-    if session.in_nested_transaction():  # a savepoint: the data is not committed yet
-        return
+def committed_changes(session: Session) -> bool:
+    """after_commit: True when the commit leaves outbox rows to apply now (not inside a
+    savepoint, whose data is not committed yet, nor inside ``deferred_changes``)."""
+    if session.in_nested_transaction():
+        return False
     if session.info.get("search_deferred"):  # a bulk import drains once at its end
-        return
-    if session.info.pop("search_pending", False) and has_app_context():
-        drain(current_app._get_current_object())
+        return False
+    return bool(session.info.pop("search_pending", False))
 
 
 @contextmanager
-def deferred(session: Session):
-    """Commit as often as needed inside; the index is updated once, at the end, in one
-    writer (much faster for a bulk import). A crash inside leaves the outbox rows, which
-    the next start applies."""
+def deferred_changes(session: Session):
+    """Commit as often as needed inside; ``committed_changes`` says no until the end, when
+    the caller drains once."""
     session.info["search_deferred"] = True
     try:
         yield
     finally:
         session.info.pop("search_deferred", None)
         session.info.pop("search_pending", None)
-        if has_app_context():
-            drain(current_app._get_current_object())
 
 
-def _after_soft_rollback(session: Session, previous_transaction) -> None:
+def forget_changes(session: Session, previous_transaction) -> None:
+    """after_soft_rollback: a rolled-back transaction has nothing for the index."""
     # A savepoint's rollback leaves the outer transaction's outbox rows in place.
     if not previous_transaction.nested:
         session.info.pop("search_pending", None)
@@ -185,17 +185,10 @@ def enqueue_disclosure(session: Session, code: str) -> int:
     return len(ids)
 
 
-def install_listeners() -> None:
-    if not event.contains(Session, "after_flush", _after_flush):
-        event.listen(Session, "after_flush", _after_flush)
-        event.listen(Session, "after_commit", _after_commit)
-        event.listen(Session, "after_soft_rollback", _after_soft_rollback)
-
-
 @contextmanager
-def _drain_lock(app: Flask):
+def _drain_lock(index_dir: Path):
     """One drain at a time across processes on this machine (and on a shared folder)."""
-    folder = Path(app.config["INDEX_DIR"])
+    folder = Path(index_dir)
     folder.mkdir(parents=True, exist_ok=True)
     fd = os.open(folder / "drain.lock", os.O_RDWR | os.O_CREAT, 0o644)
     try:
@@ -210,11 +203,11 @@ def pending(session: Session) -> int:
     return session.execute(select(db.func.count(SearchOutbox.id))).scalar_one()
 
 
-def drain(app: Flask) -> int:
+def drain(engine: SearchEngine, index_dir: Path) -> int:
     """Apply every pending outbox row to the index in one writer; returns the letters written
     or removed. Never raises: a failure is logged and the rows stay for the next drain."""
     try:
-        with _drain_lock(app), Session(db.engine) as session:
+        with _drain_lock(index_dir), Session(db.engine) as session:
             rows = session.execute(
                 select(SearchOutbox.id, SearchOutbox.letter_id).order_by(SearchOutbox.id)
             ).all()
@@ -230,7 +223,6 @@ def drain(app: Flask) -> int:
                     yield from batch_docs
                     session.expunge_all()
 
-            engine = get_engine(app)
             written = engine.index(docs())
             if gone:
                 engine.remove(gone)
@@ -242,26 +234,22 @@ def drain(app: Flask) -> int:
         return 0
 
 
-def heal_on_start(app: Flask) -> None:
-    """Apply changes a crash left in the outbox (called when the app starts)."""
-    with app.app_context():
-        try:
-            if not inspect(db.engine).has_table(SearchOutbox.__tablename__):
-                return
-            with Session(db.engine) as session:
-                waiting = pending(session)
-        except Exception:  # the database may not exist yet (before init-db)
-            return
-        if waiting:
-            log.warning("applying %d pending search index changes", waiting)
-            drain(app)
+def waiting_changes() -> int:
+    """Outbox rows a crash left (looked at when the app starts); 0 before init-db."""
+    try:
+        if not inspect(db.engine).has_table(SearchOutbox.__tablename__):
+            return 0
+        with Session(db.engine) as session:
+            return pending(session)
+    except Exception:  # the database may not exist yet (before init-db)
+        return 0
 
 
-def rebuild(app: Flask) -> int:
+def rebuild(engine: SearchEngine, index_dir: Path) -> int:
     """Recreate the index from the database and clear the outbox."""
-    with _drain_lock(app), Session(db.engine) as session:
+    with _drain_lock(index_dir), Session(db.engine) as session:
         marker = session.execute(select(db.func.max(SearchOutbox.id))).scalar()
-        count = get_engine(app).rebuild(iter_all_docs(session))
+        count = engine.rebuild(iter_all_docs(session))
         if marker is not None:
             session.execute(delete(SearchOutbox).where(SearchOutbox.id <= marker))
             session.commit()

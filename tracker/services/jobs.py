@@ -42,12 +42,17 @@ def create(actor: User | None, kind: str, params: dict) -> Job:
 
 def can_view(user: User, job: Job) -> bool:
     """A job and its report: the one who started it, and the admin."""
-    return permissions.is_admin(user) or job.owner_id == user.id
+    return sees_every_job(user) or job.owner_id == user.id
+
+
+def sees_every_job(user: User) -> bool:
+    """Every user's jobs: the admin; others see their own."""
+    return permissions.is_admin(user)
 
 
 def visible(user: User, kind: str, limit: int = 20) -> list[Job]:
     query = select(Job).where(Job.kind == kind).order_by(Job.id.desc()).limit(limit)
-    if not permissions.is_admin(user):
+    if not sees_every_job(user):
         query = query.where(Job.owner_id == user.id)
     return list(db.session.execute(query).scalars())
 

@@ -53,6 +53,11 @@ def sees_unit(user: User, unit_id: int | None) -> bool:
     return sees_all(user) or in_unit(user, unit_id)
 
 
+def handles_items(user: User) -> bool:
+    """A clerk or supervisor of a unit: the unit's items are their work (我的待办)."""
+    return user.role in HANDLING_ROLES and user.unit_id is not None
+
+
 def works_for(user: User, assignment: Assignment) -> bool:
     """The user handles this assignment: a clerk or supervisor of its unit."""
     return in_unit(user, assignment.unit_id)
@@ -60,6 +65,12 @@ def works_for(user: User, assignment: Assignment) -> bool:
 
 def can_register(user: User) -> bool:
     return user.role in ("liaison", "admin")
+
+
+def registers_daily(user: User) -> bool:
+    """Registering items is the liaison's daily work, so their 我的待办 offers it (the admin
+    may register as well, from the list)."""
+    return user.role == "liaison"
 
 
 def can_assign(user: User, proposal: Proposal | None = None) -> bool:

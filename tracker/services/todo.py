@@ -66,7 +66,7 @@ def open_work(unit_id: int | None = None) -> list[Assignment]:
 
 def for_user(user: User, today: date, soon_days: int = 7) -> Todo:
     todo = Todo()
-    if user.role in permissions.HANDLING_ROLES and user.unit_id:
+    if permissions.handles_items(user):
         for a in open_work(user.unit_id):
             if a.signed_for_at is None and a.reassign_status != "requested" and a.round == 1:
                 todo.to_sign.append(a)

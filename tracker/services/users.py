@@ -33,6 +33,16 @@ def find_unit(name: str) -> Unit | None:
     return next((u for u in units if u.matches(name)), None)
 
 
+def chosen_unit(unit_id: int | None) -> Unit | None:
+    """The unit a form's choice names; None for the form's "no unit" (0)."""
+    if not unit_id:
+        return None
+    unit = db.session.get(Unit, unit_id)
+    if unit is None:
+        raise DomainError("所选单位不存在。")
+    return unit
+
+
 def find_or_create_unit(name: str) -> tuple[Unit, bool]:
     name = name.strip()
     if not name:
@@ -99,12 +109,12 @@ def create_user(
     return user
 
 
-def change_own_password(user: User, password: str) -> int:
+def change_own_password(user: User, password: str, *, lifetimes: sessions.Lifetimes) -> int:
     """A signed-in user sets a new password (having typed the current one). Every other
     session of the user ends, with its remember cookie; returns how many ended."""
     check_password_strength(password)
     user.set_password(password)
-    ended = sessions.end_all(user, keep=user.login_session)
+    ended = sessions.end_all(user, lifetimes=lifetimes, keep=user.login_session)
     note = f"，其他{ended}个登录会话已退出" if ended else ""
     audit.record(user, "password", f"修改密码{note}", entity="user", entity_id=user.id)
     return ended

@@ -1,0 +1,59 @@
+"""/healthz answers a load balancer without a login and without data: 200 with the state
+of the database and the search index when both work, 503 when either does not."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from test_route_permissions import world  # noqa: F401
+
+from tracker.extensions import db
+from tracker.models import ReplyLetter
+
+
+def test_a_working_server_says_ok_to_anyone(app, browser, world):  # noqa: F811
+    response = browser.client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {
+        "status": "ok",
+        "database": "ok",
+        "index": "ok",
+        "index_pending": 0,
+    }
+    assert response.headers["Cache-Control"] == "no-store"
+    assert "Set-Cookie" not in response.headers  # no session for a probe
+
+
+def test_letters_waiting_for_the_index_are_counted(app, browser, world, monkeypatch):  # noqa: F811
+    from tracker import search_hooks
+
+    monkeypatch.setattr(search_hooks, "drain", lambda app: 0)  # the index lags behind
+    with app.app_context():
+        letter = db.session.execute(db.select(ReplyLetter)).scalars().first()
+        letter.title = letter.title + "（修订）"
+        db.session.commit()
+    body = browser.client.get("/healthz").get_json()
+    assert body["status"] == "ok" and body["index_pending"] == 1
+
+
+def test_a_database_that_does_not_answer_is_503(app, browser, world, monkeypatch):  # noqa: F811
+    with app.app_context():
+        db.engine.dispose()
+    Path(app.config["DATABASE_URL"].removeprefix("sqlite:///")).unlink()
+    response = browser.client.get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json() == {"status": "error", "database": "error", "index": "unknown"}
+
+
+def test_an_index_that_cannot_be_read_is_503(app, browser, world):  # noqa: F811
+    engine = app.extensions.pop("search", None)
+    if engine is not None:
+        engine.close()
+    index = Path(app.config["INDEX_DIR"])
+    shutil.rmtree(index)
+    index.write_text("not a folder")
+    response = browser.client.get("/healthz")
+    assert response.status_code == 503
+    body = response.get_json()
+    assert body["status"] == "error" and body["database"] == "ok" and body["index"] == "error"

@@ -1,0 +1,136 @@
+"""The queries the list pages and audit tables show, as services: the proposal list, the
+commitment list and an item's audit trail, read with the viewer's scope and the filters."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from tracker.extensions import db
+from tracker.models import Commitment, Proposal, Unit, User
+from tracker.services import audit, proposals
+from tracker.services import commitments as commitment_service
+
+TODAY = date(2026, 6, 15)
+BODY = (
+    "曾志伟代表：\n\n您提出的建议收悉。现答复如下：\n\n"
+    "一、目前工作推进情况\n\n我局建立了联席会议制度。\n\n"
+    "二、下一步工作安排\n\n"
+    "（一）今年底全市中小学专任教师持C证率达到80%。\n\n"
+    "（二）力争2026年5月底前完成全市中小学心理辅导室建设。\n\n"
+    "感谢您对教育工作的关心和支持。"
+)
+
+
+def _user(name: str) -> User:
+    return db.session.execute(db.select(User).filter_by(username=name)).scalar_one()
+
+
+def _numbers(query) -> list[str]:
+    return [p.number for p in db.session.execute(query).scalars()]
+
+
+@pytest.fixture
+def three(make_proposal):
+    """Education's overdue item, civil affairs' item due later, one not yet assigned."""
+    make_proposal("1001", title="关于加强学生心理健康教育的建议", assigned_on=date(2026, 3, 2))
+    make_proposal(
+        "1002",
+        title="关于养老服务设施建设的建议",
+        lead="广州市民政局",
+        co=(),
+        assigned_on=date(2026, 6, 1),
+    )
+    make_proposal("1003", title="关于学生体育锻炼的建议", lead=None)
+
+
+def test_the_proposal_list_keeps_each_viewer_to_their_scope(app, three):
+    with app.app_context():
+        everything = proposals.ListFilters()
+        assert _numbers(proposals.list_query(_user("duban"), everything, TODAY)) == [
+            "1003",
+            "1002",
+            "1001",
+        ]
+        assert _numbers(proposals.list_query(_user("clerk"), everything, TODAY)) == ["1001"]
+        assert _numbers(proposals.list_query(_user("clerk-civil"), everything, TODAY)) == ["1002"]
+
+
+def test_the_proposal_list_filters(app, three):
+    with app.app_context():
+        liaison = _user("liaison")
+        civil = db.session.execute(db.select(Unit).filter_by(name="广州市民政局")).scalar_one()
+
+        def numbers(**filters):
+            query = proposals.list_query(liaison, proposals.ListFilters(**filters), TODAY)
+            return sorted(_numbers(query))
+
+        assert numbers(q="学生 建议") == ["1001", "1003"]
+        assert numbers(q="学生 体育") == ["1003"]
+        assert numbers(unit_id=civil.id) == ["1002"]
+        assert numbers(overdue=True) == ["1001"]  # due 2 June; 1002 is due in September
+        assert numbers(status="registered") == ["1003"]
+        assert numbers(status="no-such-status") == ["1001", "1002", "1003"]
+
+
+def test_an_items_audit_trail_newest_first_with_who_did_it(app, three):
+    with app.app_context():
+        proposal = db.session.execute(db.select(Proposal).filter_by(number="1001")).scalar_one()
+        events = audit.events(proposal_id=proposal.id)
+        assert [e.action for e in events][-1] == "register"
+        assert events[-1].actor.username == "liaison"
+        assert events[0].actor.username == "duban"  # the assignment came after
+        assert all(e.proposal_id == proposal.id for e in events)
+
+
+def test_the_commitment_list_and_a_commitments_own_trail(app, make_proposal):
+    pid = make_proposal("20262174", sign=True)
+    with app.app_context():
+        lead = next(a for a in db.session.get(Proposal, pid).assignments if a.role == "lead")
+        letter = proposals.record_reply(
+            _user("clerk"),
+            lead,
+            title="广州市教育局关于第20262174号建议答复的函",
+            classification="B",
+            doc_number="穗教案〔2026〕7号",
+            letter_on=date(2026, 5, 7),
+            issued_on=date(2026, 5, 8),
+            disclosure="主动公开",
+            body=BODY,
+            today=TODAY,
+        )
+        db.session.flush()
+        candidates = list(
+            db.session.execute(
+                db.select(Commitment).where(Commitment.letter_id == letter.id)
+            ).scalars()
+        )
+        for c in candidates:
+            commitment_service.confirm(_user("clerk"), c, keep_inferred=True)
+        db.session.commit()
+
+        def texts(user: str, **filters) -> list[str]:
+            query = commitment_service.list_query(
+                _user(user), commitment_service.ListFilters(**filters), TODAY
+            )
+            return [c.text for c in db.session.execute(query).unique().scalars()]
+
+        # the soonest due first
+        assert texts("clerk") == [
+            "力争2026年5月底前完成全市中小学心理辅导室建设",
+            "今年底全市中小学专任教师持C证率达到80%",
+        ]
+        assert texts("clerk-civil") == []
+        assert texts("clerk", status="overdue") == ["力争2026年5月底前完成全市中小学心理辅导室建设"]
+        assert texts("clerk", status="open") == ["今年底全市中小学专任教师持C证率达到80%"]
+        assert texts("liaison", q="C证") == ["今年底全市中小学专任教师持C证率达到80%"]
+        assert texts("liaison", due_from=date(2026, 6, 1)) == [
+            "今年底全市中小学专任教师持C证率达到80%"
+        ]
+        assert texts("liaison", grade="A") == []
+
+        first = candidates[0]
+        trail = audit.events(entity="commitment", entity_id=first.id)
+        assert [e.actor.username for e in trail] == ["clerk"]
+        assert all(e.entity_id == first.id for e in trail)

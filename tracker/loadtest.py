@@ -1,0 +1,507 @@
+"""`make loadtest`: the pages people use, under load, at a province's scale.
+
+Builds (or reuses) a database of LOADTEST_LETTERS synthetic reply letters (default 100,000)
+imported as an archive would be, each with its proposal, the lead assignment (a third with
+a co-handling unit), two contact logs, and the commitments found in the letter (a fifth of
+them confirmed); one proposal in twenty is still open, with a due date around today. A few
+hundred of each belong to the demo clerk's unit, so 我的待办 has real work in it.
+
+It serves that database with gunicorn (WORKERS, default 2; 4 threads each), logs in as the
+clerk, the unit supervisor, the coordinating office and the liaison, and runs wrk
+(LOADTEST_CONNECTIONS, default 8, for LOADTEST_SECONDS, default 20) against each page; then
+times a streamed export. One JSON line per page on standard output:
+{"page", "db", "p50_ms", "p95_ms", "p99_ms", "rps", "errors"}; progress goes to stderr.
+
+Environment: LOADTEST_DIR (default var/loadtest: the database, index and corpus, reused
+while LOADTEST_LETTERS and the database URL are unchanged), TRACKER_DATABASE_URL (default a
+SQLite file in LOADTEST_DIR; a PostgreSQL URL loads there), LOADTEST_PORT (default 5391),
+LOADTEST_PAGES (comma-separated page names, default all).
+"""
+
+from __future__ import annotations
+
+import http.cookiejar
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED = 1
+TODAY = date.today()
+
+WRK_REPORT = """
+done = function(summary, latency, requests)
+  local errors = summary.errors.connect + summary.errors.read + summary.errors.write
+      + summary.errors.status + summary.errors.timeout
+  io.write(string.format(
+    "RESULT %d %d %d %d %d %f\\n",
+    latency:percentile(50), latency:percentile(95), latency:percentile(99),
+    summary.requests, errors, summary.duration / 1e6))
+end
+"""
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+# -- the data ----------------------------------------------------------------------------
+
+
+def _settings(work: Path) -> dict:
+    url = os.environ.get("TRACKER_DATABASE_URL") or f"sqlite:///{work / 'loadtest.db'}"
+    return {
+        "SECRET_KEY": "loadtest",
+        "DATABASE_URL": url,
+        "INDEX_DIR": str(work / "index"),
+        "UPLOAD_DIR": str(work / "uploads"),
+        "JOB_SPAWN": False,
+        "JOB_LOG": str(work / "jobs.log"),
+        "LOGIN_MAX_FAILURES": 1000,
+        "LOGIN_ADDRESS_MAX_FAILURES": 1000,
+    }
+
+
+def build(work: Path, letters: int) -> dict:
+    """The database, made once per (letters, database URL) and reused."""
+    settings = _settings(work)
+    marker = work / "built.json"
+    wanted = {"letters": letters, "url": settings["DATABASE_URL"]}
+    if marker.exists() and json.loads(marker.read_text()) == wanted:
+        log(f"reusing the database in {work}")
+        return settings
+    from flask_migrate import upgrade
+
+    from tracker import create_app, current, demo, search_hooks
+    from tracker.extensions import db
+    from tracker.letters.synth import write_corpus
+    from tracker.services import vocab
+    from tracker.services.corpus import Importer, iter_files
+
+    marker.unlink(missing_ok=True)
+    if settings["DATABASE_URL"].startswith("sqlite:///"):
+        Path(settings["DATABASE_URL"].removeprefix("sqlite:///")).unlink(missing_ok=True)
+    shutil.rmtree(work / "index", ignore_errors=True)
+    corpus = work / "corpus"
+    if len(list(corpus.glob("*.txt"))) != letters:
+        shutil.rmtree(corpus, ignore_errors=True)
+        started = time.perf_counter()
+        write_corpus(corpus, letters, SEED)
+        log(f"generated {letters} letters in {time.perf_counter() - started:.0f} s")
+    app = create_app(settings)
+    with app.app_context():
+        upgrade()
+        vocab.ensure_defaults()
+        demo.load()
+        db.session.commit()
+        started = time.perf_counter()
+        files = list(iter_files([corpus]))
+        importer = Importer(options=current.read_options())
+        with search_hooks.deferred(db.session()):
+            for number, _outcome in enumerate(importer.import_many(files), 1):
+                if number % 1000 == 0:
+                    db.session.commit()
+                if number % 10000 == 0:
+                    log(
+                        f"  imported {number} letters, {number / (time.perf_counter() - started):.0f}/s"
+                    )
+            db.session.commit()
+        log(f"imported {len(files)} letters in {time.perf_counter() - started:.0f} s")
+        started = time.perf_counter()
+        _handling(db)
+        log(
+            f"proposals, assignments, contacts, commitments in {time.perf_counter() - started:.0f} s"
+        )
+        started = time.perf_counter()
+        count = search_hooks.rebuild(app)
+        log(f"indexed {count} letters in {time.perf_counter() - started:.0f} s")
+    marker.write_text(json.dumps(wanted))
+    return settings
+
+
+def _handling(db) -> None:
+    """A proposal for every imported letter, handled as an office would have handled it."""
+    from sqlalchemy import insert, select, update
+
+    from tracker.models import (
+        Assignment,
+        Commitment,
+        CongressSession,
+        ContactLog,
+        Proposal,
+        ReplyLetter,
+        Unit,
+        User,
+    )
+
+    rng = random.Random(SEED)
+    session = db.session
+    clerk = session.execute(select(User).filter_by(username="clerk")).scalar_one()
+    home = clerk.unit_id
+    units = {u.name: u.id for u in session.execute(select(Unit)).scalars()}
+    sessions = {s.name: s.id for s in session.execute(select(CongressSession)).scalars()}
+    unit_ids = list(units.values())
+    rows = session.execute(
+        select(
+            ReplyLetter.id,
+            ReplyLetter.issuer,
+            ReplyLetter.session_name,
+            ReplyLetter.proposal_number,
+            ReplyLetter.proposal_title,
+            ReplyLetter.title,
+            ReplyLetter.proposers,
+            ReplyLetter.proposal_kind,
+            ReplyLetter.letter_on,
+            ReplyLetter.classification,
+        ).where(ReplyLetter.proposal_id.is_(None))
+    ).all()
+    taken: set[tuple[int, str]] = {
+        tuple(row) for row in session.execute(select(Proposal.session_id, Proposal.number))
+    }
+    batch: list[tuple] = []
+
+    def flush() -> None:
+        for letter_id, unit_id, values, open_ in batch:
+            letter_on = values.pop("_letter_on")
+            pid = session.execute(insert(Proposal).values(**values).returning(Proposal.id)).scalar()
+            on = values["assigned_on"]
+            due = on + timedelta(days=91)
+            lead = {
+                "proposal_id": pid,
+                "unit_id": unit_id,
+                "role": "lead",
+                "assigned_on": on,
+                "due_on": due,
+                "original_due_on": due,
+                "max_due_on": on + timedelta(days=182),
+                "reassign_until": on + timedelta(days=7),
+                "signed_for_at": datetime.combine(on + timedelta(days=1), datetime.min.time()),
+                "replied_on": None if open_ else letter_on,
+                "opinion_on": None,
+                "opinion_text": None,
+            }
+            assignments = [lead]
+            if rng.random() < 0.33:
+                co = rng.choice(unit_ids)
+                if co != unit_id:
+                    assignments.append(
+                        {
+                            **lead,
+                            "unit_id": co,
+                            "role": "co",
+                            "due_on": on + timedelta(days=30),
+                            "original_due_on": on + timedelta(days=30),
+                            "max_due_on": None,
+                            "replied_on": None,
+                            "opinion_on": on + timedelta(days=20),
+                            "opinion_text": "同意主办单位意见。",
+                        }
+                    )
+            session.execute(insert(Assignment), assignments)
+            session.execute(
+                insert(ContactLog),
+                [
+                    {
+                        "proposal_id": pid,
+                        "unit_id": unit_id,
+                        "contacted_on": on + timedelta(days=d),
+                        "channel": channel,
+                        "phase": phase,
+                        "participants": "承办人",
+                        "summary": "沟通办理意见。",
+                    }
+                    for d, channel, phase in ((10, "phone", "before"), (40, "wechat", "during"))
+                ],
+            )
+            if not open_:
+                session.execute(
+                    update(ReplyLetter)
+                    .where(ReplyLetter.id == letter_id)
+                    .values(proposal_id=pid, unit_id=unit_id)
+                )
+                session.execute(
+                    update(Commitment)
+                    .where(Commitment.letter_id == letter_id)
+                    .values(proposal_id=pid, unit_id=unit_id)
+                )
+        batch.clear()
+        session.commit()
+
+    for n, row in enumerate(rows):
+        name = row.session_name or "市十六届人大一次会议"
+        year = row.letter_on.year if row.letter_on else 2022
+        if name not in sessions:
+            body = "政协" if "政协" in name else "人大"
+            cs = CongressSession(name=name[:80], body=body, year=year)
+            session.add(cs)
+            session.flush()
+            sessions[name] = cs.id
+        sid = sessions[name]
+        number = (row.proposal_number or str(n))[:28]
+        while (sid, number) in taken:
+            number = f"{number}-{n}"[:32]
+        taken.add((sid, number))
+        if n % 40 == 0:
+            unit_id = home
+        else:
+            issuer = row.issuer or ""
+            if issuer and issuer not in units:
+                uid = session.execute(
+                    insert(Unit).values(name=issuer[:120], short_names=[]).returning(Unit.id)
+                ).scalar()
+                units[issuer] = uid
+                unit_ids.append(uid)
+            unit_id = units.get(issuer) or rng.choice(unit_ids)
+        open_ = n % 20 == 0
+        letter_on = row.letter_on or date(year, 6, 30)
+        assigned = (
+            TODAY - timedelta(days=rng.randint(20, 85)) if open_ else letter_on - timedelta(days=60)
+        )
+        values = {
+            "session_id": sid,
+            "kind": row.proposal_kind or "建议",
+            "number": number,
+            "title": (row.proposal_title or row.title or "关于加强工作的建议")[:300],
+            "lead_proposer": (row.proposers or ["代表"])[0][:120],
+            "co_signers": [],
+            "submitted_on": assigned - timedelta(days=10),
+            "assigned_on": assigned,
+            "status": "assigned" if open_ else "replied",
+            "classification": None if open_ else row.classification,
+            "_letter_on": letter_on,
+        }
+        batch.append((row.id, unit_id, values, open_))
+        if len(batch) >= 500:
+            flush()
+            if n % 10000 < 500:
+                log(f"  {n} proposals")
+    flush()
+    # a fifth of the found commitments confirmed, with owners and due dates
+    session.execute(
+        update(Commitment)
+        .where(Commitment.id % 5 == 0, Commitment.proposal_id.is_not(None))
+        .values(status="open", confirmed_at=datetime.now())
+    )
+    session.commit()
+
+
+# -- serving and measuring ------------------------------------------------------------------
+
+
+def serve(settings: dict, port: int, workers: int) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        **{f"TRACKER_{k}": v if isinstance(v, str) else json.dumps(v) for k, v in settings.items()},
+    }
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--workers",
+            str(workers),
+            "--threads",
+            "4",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--timeout",
+            "120",
+            "--log-level",
+            "warning",
+            "wsgi:app",
+        ],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+    )
+    for _ in range(600):
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5):
+                return process
+        except OSError:
+            time.sleep(0.5)
+    stop(process)
+    raise SystemExit("gunicorn did not start")
+
+
+def stop(process: subprocess.Popen) -> None:
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(30)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def login(base: str, username: str) -> str:
+    """The Cookie header of a logged-in browser."""
+    from tracker.demo import DEMO_PASSWORD
+
+    jar = http.cookiejar.CookieJar()
+    browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), _NoRedirect())
+    with browser.open(f"{base}/login") as answer:
+        page = answer.read().decode()
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    form = urllib.parse.urlencode(
+        {"csrf_token": token, "username": username, "password": DEMO_PASSWORD}
+    ).encode()
+    request = urllib.request.Request(
+        f"{base}/login", data=form, headers={"Referer": f"{base}/login"}
+    )
+    try:
+        browser.open(request)
+        status = 200
+    except urllib.error.HTTPError as answer:  # the redirect after a successful login
+        status = answer.code
+    if status != 302:
+        raise SystemExit(f"login as {username} failed: {status}")
+    return "; ".join(f"{c.name}={c.value}" for c in jar)
+
+
+def wrk(url: str, cookie: str | None, connections: int, seconds: int, script: Path) -> dict:
+    command = [
+        "wrk",
+        "-t",
+        str(min(2, connections)),
+        "-c",
+        str(connections),
+        "-d",
+        f"{seconds}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(script),
+        url,
+    ]
+    if cookie:
+        command[1:1] = ["-H", f"Cookie: {cookie}"]
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    found = re.search(r"RESULT (\d+) (\d+) (\d+) (\d+) (\d+) ([\d.]+)", output)
+    p50, p95, p99, requests_, errors, duration = found.groups()
+    return {
+        "p50_ms": round(int(p50) / 1000, 1),
+        "p95_ms": round(int(p95) / 1000, 1),
+        "p99_ms": round(int(p99) / 1000, 1),
+        "rps": round(int(requests_) / float(duration), 1),
+        "errors": int(errors),
+    }
+
+
+def _ids(settings: dict) -> dict:
+    from sqlalchemy import select
+
+    from tracker import create_app
+    from tracker.extensions import db
+    from tracker.models import Assignment, ReplyLetter, User
+
+    app = create_app(settings)
+    with app.app_context():
+        clerk = db.session.execute(select(User).filter_by(username="clerk")).scalar_one()
+        proposal = db.session.execute(
+            select(Assignment.proposal_id)
+            .where(Assignment.unit_id == clerk.unit_id, Assignment.role == "lead")
+            .order_by(Assignment.id.desc())
+            .limit(1)
+        ).scalar_one()
+        letter = db.session.execute(
+            select(ReplyLetter.id)
+            .where(ReplyLetter.unit_id == clerk.unit_id, ReplyLetter.proposal_id.is_not(None))
+            .order_by(ReplyLetter.id.desc())
+            .limit(1)
+        ).scalar_one()
+        dialect = db.engine.dialect.name
+    return {"proposal": proposal, "letter": letter, "db": dialect}
+
+
+PAGES = [
+    ("todo", "clerk", "/todo"),
+    ("proposals", "duban", "/proposals"),
+    (
+        "proposals_filtered",
+        "duban",
+        "/proposals?status=replied&classification=A&q=%E5%BB%BA%E8%AE%BE",
+    ),
+    ("proposals_page_500", "duban", "/proposals?page=500"),
+    ("proposal", "clerk", "/proposals/{proposal}"),
+    ("letter", "clerk", "/letters/{letter}"),
+    ("commitments", "supervisor", "/commitments"),
+    ("dashboard", "duban", "/dashboard"),
+    ("search", "liaison", "/search?q=%E5%B7%A5%E4%BD%9C"),
+    ("public_search", None, "/public/?q=%E5%B7%A5%E4%BD%9C"),
+]
+
+
+def export_timing(base: str, cookie: str) -> dict:
+    """The first byte and the whole of the unfiltered proposal export."""
+    request = urllib.request.Request(f"{base}/proposals/export.csv", headers={"Cookie": cookie})
+    started = time.perf_counter()
+    with urllib.request.urlopen(request, timeout=300) as answer:
+        answer.read(1)
+        first = time.perf_counter() - started
+        size = 1
+        while chunk := answer.read(65536):
+            size += len(chunk)
+        status = answer.status
+    return {
+        "page": "export_csv",
+        "first_byte_ms": round(first * 1000, 1),
+        "total_ms": round((time.perf_counter() - started) * 1000, 1),
+        "mb": round(size / 1e6, 1),
+        "status": status,
+    }
+
+
+def main() -> int:
+    letters = int(os.environ.get("LOADTEST_LETTERS", "100000"))
+    work = Path(os.environ.get("LOADTEST_DIR") or ROOT / "var" / "loadtest")
+    work.mkdir(parents=True, exist_ok=True)
+    port = int(os.environ.get("LOADTEST_PORT", "5391"))
+    workers = int(os.environ.get("WORKERS", "2"))
+    connections = int(os.environ.get("LOADTEST_CONNECTIONS", "8"))
+    seconds = int(os.environ.get("LOADTEST_SECONDS", "20"))
+    chosen = set(filter(None, os.environ.get("LOADTEST_PAGES", "").split(",")))
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is needed: apt-get install wrk")
+    settings = build(work, letters)
+    ids = _ids(settings)
+    base = f"http://127.0.0.1:{port}"
+    process = serve(settings, port, workers)
+    try:
+        cookies = {u: login(base, u) for u in ("clerk", "supervisor", "duban", "liaison")}
+        with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+            script.write(WRK_REPORT)
+        for name, user, path in PAGES:
+            if chosen and name not in chosen:
+                continue
+            url = base + path.format(**ids)
+            wrk(url, cookies.get(user), 1, 2, Path(script.name))  # warm up
+            figures = wrk(url, cookies.get(user), connections, seconds, Path(script.name))
+            print(json.dumps({"page": name, "db": ids["db"], **figures}), flush=True)
+        if not chosen or "export_csv" in chosen:
+            print(
+                json.dumps({**export_timing(base, cookies["duban"]), "db": ids["db"]}), flush=True
+            )
+        Path(script.name).unlink(missing_ok=True)
+    finally:
+        stop(process)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,706 @@
+"""Matching, BM25F scoring and facets over a small postings interface (no Whoosh here).
+
+An index generation is seen through ``Postings`` (its postings, document frequencies and
+letters' texts, by global docnum) and a ``DocTable`` (what filters, facets, visibility and
+date order need of each document, and the body lengths). The engine builds both from
+Whoosh's segments; the tests build them from lists (tests/test_search_query.py).
+
+Matching
+    The posting lists of the query's terms are read whole; the matching set comes from set
+    operations (a word: union over the fields; AND/OR/exclusion; a phrase: the letters with
+    its rarest character pairs, then a substring search in their texts, after the filters;
+    a loose clause: the same, or all its words). A letter with the text of a loose clause
+    ranks above those with its words apart, a word its segmentation cut otherwise scoring
+    as if it were once in the body (``clause_scores``). Filters, visibility and facet
+    counts use the ``DocTable`` lists (counts of large sets by per-value bit masks).
+
+Scoring
+    BM25 over fields with boosts (title and proposal title 3, proposers and numbers 2,
+    issuer 1.5, body 1), summed over the query's words; length normalisation in the body
+    only. The top of the page is taken with a heap; date order is a heap over a precomputed
+    (date, id) key. Postings, words' document sets and scores are cached per snapshot
+    (bounded; a new generation starts a new snapshot).
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections import Counter, OrderedDict, deque
+from collections.abc import Iterable
+from dataclasses import dataclass
+from itertools import islice, repeat
+from typing import Protocol
+
+from tracker.search import analysis
+from tracker.search.base import FACETS, LetterDoc, SearchQuery, SearchResult
+
+PAIRS = "pairs"  # the field of character pairs (tracker-search-4)
+# field boosts (BM25F weights); the order is the order phrases are checked in
+BOOSTS = {
+    "title": 3.0,
+    "proposal_title": 3.0,
+    "proposers": 2.0,
+    "refs": 2.0,
+    "issuer": 1.5,
+    "body": 1.0,
+}
+WORD_FIELDS = tuple(BOOSTS)
+K1 = 1.2
+B_BODY = 0.75  # length normalisation only for the body; the other fields are short
+FACET_MASK_MIN = 2000  # facet counts of this many documents or more use bit masks
+NARROW_ENOUGH = 200  # a text's candidates: pairs are intersected until this few are left
+VERIFY_MAX = 20_000  # more candidates with all the pairs of a Han text are taken unread
+
+
+class Postings(Protocol):
+    """What matching and scoring read of one index generation. Docnums run over the whole
+    generation, 0 .. len(DocTable.ids) - 1; deleted documents are in no posting list."""
+
+    has_pairs: bool  # the generation has the PAIRS field (an index of version 3 has not)
+
+    def doc_count(self) -> int:
+        """Documents not deleted."""
+
+    def field_length(self, field: str) -> int:
+        """The field's total length (words) over every document."""
+
+    def live(self) -> list[int]:
+        """The docnums not deleted, in order."""
+
+    def postings(self, field: str, term: str) -> tuple[list[int], list[float]]:
+        """Docnums (ascending) and weights (frequencies) of a term in a field."""
+
+    def doc_frequency(self, field: str, term: str) -> int:
+        """In about how many documents the field has the term (deleted ones may count)."""
+
+    def containing(self, needle: bytes, docs: set[int]) -> set[int]:
+        """Of `docs`, those whose squeezed text (UTF-8) contains `needle`."""
+
+
+# -- per-document data --------------------------------------------------------------------
+
+SEP = "\x1f"
+_META_LEN = 4 + len(FACETS)
+
+
+def encode_meta(doc: LetterDoc) -> bytes:
+    """The ``meta`` column value of a letter: id, date, visibility and facet values."""
+    day = doc.letter_on.toordinal() if doc.letter_on else 0
+    values = [
+        str(doc.id),
+        str(day),
+        "1" if doc.public else "0",
+        "" if doc.restricted_unit_id is None else str(doc.restricted_unit_id),
+        str(doc.year) if doc.year else "",
+        doc.session or "",
+        doc.kind or "",
+        doc.issuer or "",
+        doc.classification or "",
+    ]
+    return SEP.join(v.replace(SEP, " ") for v in values).encode("utf-8")
+
+
+@dataclass
+class DocTable:
+    """Per-document lists by docnum: letter id, date order key, visibility, facet values
+    and body length."""
+
+    ids: list[int]
+    dkey: list[int]  # (day << 32) + id: date order, the same on every page
+    public: list[bool]
+    unit: list[int | None]
+    facets: dict[str, list[str]]
+    body_len: list[int]
+
+    @classmethod
+    def empty(cls) -> DocTable:
+        return cls([], [], [], [], {f: [] for f in FACETS}, [])
+
+    @classmethod
+    def from_meta(cls, values: Iterable[bytes], n: int, body_len: list[int]) -> DocTable:
+        """The table of `n` documents from their ``meta`` values (missing or unreadable
+        ones: a document of no letter, id -1) and body lengths."""
+        t = cls.empty()
+        facet_lists = [t.facets[f] for f in FACETS]
+        blank = ["-1", "0", "0", ""] + [""] * len(FACETS)
+        for raw in islice(values, n):
+            parts = raw.decode("utf-8").split(SEP) if raw else blank
+            if len(parts) != _META_LEN:
+                parts = blank
+            doc_id = int(parts[0])
+            t.ids.append(doc_id)
+            t.dkey.append((int(parts[1]) << 32) + (doc_id & 0xFFFFFFFF))
+            t.public.append(parts[2] == "1")
+            t.unit.append(int(parts[3]) if parts[3] else None)
+            for lst, v in zip(facet_lists, parts[4:], strict=True):
+                lst.append(v)
+        while len(t.ids) < n:
+            t.ids.append(-1)
+            t.dkey.append(0)
+            t.public.append(False)
+            t.unit.append(None)
+            for lst in facet_lists:
+                lst.append("")
+        t.body_len = body_len[:n] + [0] * (n - len(body_len))
+        return t
+
+    def extend(self, other: DocTable) -> None:
+        self.ids += other.ids
+        self.dkey += other.dkey
+        self.public += other.public
+        self.unit += other.unit
+        for f in FACETS:
+            self.facets[f] += other.facets[f]
+        self.body_len += other.body_len
+
+
+class _Bounded:
+    """Cached sets and dicts, the oldest dropped past `limit` entries in all."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._items: OrderedDict = OrderedDict()
+        self._size = 0
+
+    def get(self, key):
+        return self._items.get(key)
+
+    def put(self, key, value) -> None:
+        items = self._items
+        items[key] = value
+        self._size += len(value) + 1
+        while self._size > self.limit and len(items) > 1:
+            _, old = items.popitem(last=False)
+            self._size -= len(old) + 1
+
+
+# -- one generation ----------------------------------------------------------------------
+
+
+class Snapshot:
+    """One index generation: its postings source, per-document lists and caches."""
+
+    # per-snapshot caches (a new generation starts new ones); sizes in documents
+    CACHE_POSTINGS = 1_000_000  # postings of (field, term)
+    CACHE_WORDS = 600_000  # words' document sets and score dicts
+    CACHE_PAIRS = 300_000  # character pairs' document sets (apart: they must not evict words)
+
+    def __init__(self, source: Postings, docs: DocTable) -> None:
+        self.source = source
+        self.has_pairs = source.has_pairs
+        self.ids = docs.ids
+        self.dkey = docs.dkey
+        self.public = docs.public
+        self.unit = docs.unit
+        self.facets = docs.facets
+        self.body_len = docs.body_len
+        self.n_all = len(self.ids)
+        self.n_docs = max(1, source.doc_count())
+        self.avg_body = max(1.0, source.field_length("body") / max(1, self.n_all))
+        self.norm_a = K1 * (1 - B_BODY)  # BM25's K1 * (1 - b + b * length / average)
+        self.norm_b = K1 * B_BODY / self.avg_body
+        self._live: list[int] | None = None
+        self._by_id: dict[int, int] | None = None
+        self._cache: OrderedDict = OrderedDict()
+        self._cached = 0
+        self._words = _Bounded(self.CACHE_WORDS)
+        self._pairs = _Bounded(self.CACHE_PAIRS)
+        self._df: dict[str, int] = {}
+        self._masks: dict[str, dict[str, int] | None] = {}
+
+    def facet_masks(self, name: str) -> dict[str, int] | None:
+        """For each value of a facet, the int with byte d set to 1 where document d has it
+        (None with more than 255 values)."""
+        got = self._masks.get(name, 0)
+        if got == 0:
+            col = self.facets[name]
+            values = sorted(set(col))
+            got = None
+            if len(values) <= 255:
+                code = {v: i for i, v in enumerate(values)}
+                codes = bytes(map(code.__getitem__, col))
+                got = {}
+                for i, v in enumerate(values):
+                    table = bytes(1 if c == i else 0 for c in range(256))
+                    got[v] = int.from_bytes(codes.translate(table), "little")
+            self._masks[name] = got
+        return got
+
+    def live(self) -> list[int]:
+        if self._live is None:
+            self._live = list(self.source.live())
+        return self._live
+
+    def by_id(self) -> dict[int, int]:
+        if self._by_id is None:
+            ids = self.ids
+            self._by_id = {ids[d]: d for d in self.live()}
+        return self._by_id
+
+    def postings(self, field: str, term: str) -> tuple[list[int], list[float]]:
+        """Docnums and weights of a term in a field (deleted documents left out)."""
+        key = (field, term)
+        got = self._cache.get(key)
+        if got is not None:
+            self._cache.move_to_end(key)
+            return got
+        got = self.source.postings(field, term)
+        self._cache[key] = got
+        self._cached += len(got[0]) + 1
+        while self._cached > self.CACHE_POSTINGS and len(self._cache) > 1:
+            _, old = self._cache.popitem(last=False)
+            self._cached -= len(old[0]) + 1
+        return got
+
+    def word_docs(self, word: str) -> set[int]:
+        """Documents with the word in any field."""
+        key = ("docs", word)
+        got = self._words.get(key)
+        if got is None:
+            got = set()
+            for field in WORD_FIELDS:
+                ids, _ = self.postings(field, word)
+                got.update(ids)
+            self._words.put(key, got)
+        return got
+
+    def word_scores(self, word: str) -> dict[int, float]:
+        """The word's BM25F score in each document that has it (fields weighted by
+        BOOSTS; length normalisation in the body only)."""
+        key = ("scores", word)
+        got = self._words.get(key)
+        if got is not None:
+            return got
+        n = self.n_docs
+        parts = []
+        for field, boost in BOOSTS.items():
+            ids, ws = self.postings(field, word)
+            if ids:
+                parts.append((len(ids), field, boost, ids, ws))
+        parts.sort(reverse=True)  # the longest list (the body's) first
+        out: dict[int, float] = {}
+        lens, na, nb = self.body_len, self.norm_a, self.norm_b
+        for i, (df, field, boost, ids, ws) in enumerate(parts):
+            idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
+            c = boost * idf * (K1 + 1)
+            body = field == "body"
+            if i == 0:
+                if body:
+                    out = {d: c * w / (w + na + nb * lens[d]) for d, w in zip(ids, ws, strict=True)}
+                else:
+                    out = {d: c * w / (w + K1) for d, w in zip(ids, ws, strict=True)}
+                continue
+            get = out.get
+            for d, w in zip(ids, ws, strict=True):
+                out[d] = get(d, 0.0) + c * w / (w + (na + nb * lens[d] if body else K1))
+        self._words.put(key, out)
+        return out
+
+    def pair_docs(self, pair: str) -> set[int]:
+        """Documents whose text has these two characters in a row: the pair is one of their
+        terms, or one of their character pairs."""
+        got = self._pairs.get(pair)
+        if got is None:
+            got = self.word_docs(pair).union(self.source.postings(PAIRS, pair)[0])
+            self._pairs.put(pair, got)
+        return got
+
+    def _pair_df(self, pair: str) -> int:
+        """About how many documents have the pair (to read the rarest pairs first)."""
+        df = self.source.doc_frequency
+        return df("body", pair) + df(PAIRS, pair)
+
+    def text_candidates(self, text: str) -> tuple[set[int], bool, bool] | None:
+        """The documents that may have `text` (squeezed and normalised), from its character
+        pairs (None when it has none or the index has no pairs): the documents with its
+        rarest pairs, intersected until few are left or the next pair is in many more
+        letters than are left.
+        Also whether they certainly have it (the text is one pair), and whether they have
+        all its pairs and the pairs cover the text (so that they very likely have it)."""
+        pairs = analysis.bigrams(text) if self.has_pairs else ()
+        if not pairs:
+            return None
+        df = {pair: self._pair_df(pair) for pair in pairs}
+        pairs = sorted(pairs, key=df.__getitem__)
+        docs = self.pair_docs(pairs[0])
+        used = 1
+        for pair in pairs[1:]:
+            if len(docs) <= NARROW_ENOUGH:
+                break
+            if len(docs) <= VERIFY_MAX and df[pair] > 4 * len(docs):
+                break  # (reading the candidates' texts costs less than this pair's postings)
+            docs = docs & self.pair_docs(pair)
+            used += 1
+        return docs, text == pairs[0], used == len(pairs) and analysis.only_han(text)
+
+    def containing(self, needle: bytes, docs: set[int]) -> set[int]:
+        """Of `docs`, those whose squeezed text contains `needle`."""
+        if not needle or not docs:
+            return set()
+        return self.source.containing(needle, docs)
+
+    def doc_frequency(self, word: str) -> int:
+        """In how many documents the word is in the body or the title (the larger)."""
+        got = self._df.get(word)
+        if got is None:
+            df = self.source.doc_frequency
+            got = max(df("body", word), df("title", word))
+            if len(self._df) > 200_000:
+                self._df.clear()
+            self._df[word] = got
+        return got
+
+
+# -- matching -----------------------------------------------------------------------------
+
+
+class _TextMatch:
+    """How a phrase or a loose clause (see ``analysis``) matches: the documents with its
+    text verbatim -- candidates from the index (the documents with the text's character
+    pairs), then the text looked for in each candidate's squeezed text -- and, for a loose
+    clause, also the documents with all its words anywhere."""
+
+    def __init__(self, snap: Snapshot, clause: analysis.Clause, words: set[int]) -> None:
+        self.snap = snap
+        self.needle = clause.needle
+        self.words = set() if clause.phrase else words  # matches with the words apart
+        found = snap.text_candidates(clause.text)
+        self.paired = found is not None  # the candidates have (some of) the text's pairs
+        if found is not None:
+            self.candidates, self.sure, self.complete = found
+        elif clause.phrase or snap.has_pairs:  # a text without pairs: its words' documents
+            self.candidates, self.sure, self.complete = words, False, False
+        else:  # an index of the previous version (no pairs): every letter is read
+            self.candidates, self.sure, self.complete = set(snap.live()), False, False
+        self.docs = self.candidates | self.words  # every document that may match
+        self.exact: set[int] = set()  # the documents found with the text
+
+    @classmethod
+    def of(cls, snap: Snapshot, clause: analysis.Clause, words: set[int]) -> _TextMatch | None:
+        """The text match of a phrase, a loose clause or a word no letter has as a word;
+        None for a clause matched by its words alone."""
+        if clause.phrase or clause.loose:
+            return cls(snap, clause, words)
+        if not words and len(clause.words) == 1 and analysis.bigrams(clause.text):
+            return cls(snap, clause, words)
+        return None
+
+    def verify(self, docs: set[int]) -> set[int]:
+        """Of `docs` (some of ``self.docs``), those the clause matches; those with the text
+        are added to ``exact``. Only the candidates without all the words of a loose clause
+        are read: those with its words and its pairs are taken as having the text (it
+        only lifts them above the letters with the words apart). When more than VERIFY_MAX
+        letters have every pair of a Han text (a very common one), they are taken as having
+        it, without reading them."""
+        words = docs & self.words if self.words else set()
+        todo = docs & self.candidates
+        if todo and not self.sure and not (self.complete and len(self.candidates) > VERIFY_MAX):
+            if self.paired and words:
+                todo = (todo & words) | self.snap.containing(self.needle, todo - words)
+            else:
+                todo = self.snap.containing(self.needle, todo)
+        self.exact = self.exact | todo if self.exact else todo
+        return todo | words if words else todo
+
+
+def clause_scores(
+    snap: Snapshot, clause: analysis.Clause, docs: set[int], exact: set[int] = frozenset()
+) -> dict[int, float]:
+    """A clause's score in each of `docs` (which have all its words) and of `exact` (which
+    have its text verbatim): the sum of its words' scores. In a document with the text, a
+    word that the letter's segmentation cut otherwise counts as if it were once in the body,
+    and the document scores above every one of `docs`, which have the words only apart."""
+    dicts = [snap.word_scores(w) for w in clause.words]
+    scores = _sums(dicts, docs)
+    if not exact:
+        return scores
+    top = max(scores.values(), default=0.0)
+    whole = exact  # those with every word, most of them
+    for x in dicts:
+        whole = whole & x.keys()
+    scores.update(_sums(dicts, whole, top))
+    n = snap.n_docs
+    lens, na, nb = snap.body_len, snap.norm_a, snap.norm_b
+    weights = []  # BM25 in the body: boost * idf * (K1 + 1)
+    for word in clause.words:
+        df = len(snap.word_docs(word))
+        weights.append((K1 + 1) * math.log(1 + (n - df + 0.5) / (df + 0.5)))
+    for d in exact - whole:  # tf 1: weight / (1 + K1 * (1 - b + b * length / average))
+        once = 1.0 + na + nb * lens[d]
+        scores[d] = top + sum(x.get(d) or w / once for x, w in zip(dicts, weights, strict=True))
+    return scores
+
+
+def _sums(dicts: list[dict[int, float]], docs, plus: float = 0.0) -> dict[int, float]:
+    """For each of `docs` (which all the dicts have), `plus` and its values in the dicts."""
+    first = dicts[0]
+    out = {d: plus + first[d] for d in docs}
+    for x in dicts[1:]:
+        out = {d: v + x[d] for d, v in out.items()}
+    return out
+
+
+def match(
+    snap: Snapshot, parsed: analysis.ParsedQuery, scored: bool, allowed
+) -> tuple[set[int], dict[int, float] | None]:
+    """The matching documents, restricted by `allowed` (a predicate on docnums, or None),
+    and their scores (None when not `scored`).
+
+    Sets first (a word: its documents in any field; a clause: all its words, or for a
+    phrase or a loose clause the candidates for its text, see _TextMatch; a group: any
+    of its clauses; the query: all groups, less the excluded), then filters, then the
+    texts are looked for in the documents still in the running; scores are computed
+    only for the result."""
+    word_sets: dict[int, set[int]] = {}
+    texts: dict[int, _TextMatch | None] = {}
+
+    def words_docs(clause: analysis.Clause) -> set[int]:
+        got = word_sets.get(id(clause))
+        if got is None:
+            sets = sorted((snap.word_docs(w) for w in clause.words), key=len)
+            got = set(sets[0]).intersection(*sets[1:]) if sets else set()
+            word_sets[id(clause)] = got
+        return got
+
+    def text_match(clause: analysis.Clause) -> _TextMatch | None:
+        if id(clause) not in texts:
+            texts[id(clause)] = _TextMatch.of(snap, clause, words_docs(clause))
+        return texts[id(clause)]
+
+    def clause_docs(clause: analysis.Clause) -> set[int]:
+        tm = text_match(clause)
+        return words_docs(clause) if tm is None else tm.docs
+
+    group_sets = []
+    for group in parsed.groups:
+        if len(group) == 1:
+            group_sets.append(clause_docs(group[0]))
+        else:
+            group_sets.append(set().union(*(clause_docs(c) for c in group)))
+    group_sets.sort(key=len)
+    keys = set(group_sets[0]).intersection(*group_sets[1:])
+    if allowed is not None and keys:
+        keys = {d for d in keys if allowed(d)}
+    for clause in parsed.excluded:
+        if not keys:
+            break
+        out = keys & clause_docs(clause)
+        tm = text_match(clause)
+        if tm is not None and out:
+            out = tm.verify(out)
+        keys -= out
+    # texts last: looked for only in the documents still in the running
+    for group in parsed.groups:
+        matches = [text_match(c) for c in group]
+        if not keys or all(tm is None for tm in matches):
+            continue
+        valid: set[int] = set()
+        for clause, tm in zip(group, matches, strict=True):
+            cand = keys & clause_docs(clause)
+            valid |= cand if tm is None else tm.verify(cand)
+        keys = valid
+    if not scored or not keys:
+        return keys, None
+    # score: the sum over groups of the best clause; a clause, the sum of its words
+    if all(len(g) == 1 and texts[id(g[0])] is None for g in parsed.groups):
+        dicts = [snap.word_scores(w) for group in parsed.groups for w in group[0].words]
+        first = dicts[0]
+        if len(dicts) == 1:
+            return keys, (first if len(first) == len(keys) else {k: first[k] for k in keys})
+        if len(dicts) == 2:
+            second = dicts[1]
+            return keys, {k: first[k] + second[k] for k in keys}
+        acc = {k: first[k] for k in keys}
+        for d in dicts[1:]:
+            acc = {k: v + d[k] for k, v in acc.items()}
+        return keys, acc
+    parts = []
+    for group in parsed.groups:
+        alts = []
+        for clause in group:
+            tm = texts[id(clause)]
+            if tm is None:
+                alts.append(clause_scores(snap, clause, keys & words_docs(clause)))
+            else:
+                exact = keys & tm.exact
+                apart = (keys & tm.words) - exact
+                alts.append(clause_scores(snap, clause, apart, exact))
+        parts.append(alts)
+    if len(parts) == 1 and len(parts[0]) == 1:
+        return keys, parts[0][0]
+    out = {}
+    for d in keys:
+        total = 0.0
+        for alts in parts:
+            best = 0.0
+            for scores in alts:
+                v = scores.get(d, 0.0)
+                if v > best:
+                    best = v
+            total += best
+        out[d] = total
+    return keys, out
+
+
+def allowed(
+    snap: Snapshot, filters: dict[str, str], public_only: bool, unit_ids: frozenset[int] | None
+):
+    """A predicate on docnums for the facet filters and visibility, or None."""
+    tests = []
+    for name, value in filters.items():
+        col = snap.facets[name]
+        tests.append(lambda d, col=col, value=value: col[d] == value)
+    if public_only:
+        public = snap.public
+        tests.append(public.__getitem__)
+    if unit_ids is not None:
+        unit = snap.unit
+        units = frozenset(unit_ids)
+        tests.append(lambda d: unit[d] is None or unit[d] in units)
+    if not tests:
+        return None
+    if len(tests) == 1:
+        return tests[0]
+    return lambda d: all(t(d) for t in tests)
+
+
+def facet_counts(snap: Snapshot, docs) -> dict[str, list[tuple[str, int]]]:
+    out: dict[str, list[tuple[str, int]]] = {}
+    matched = None
+    if len(docs) >= FACET_MASK_MIN:  # a byte a document, as one big int
+        flags = bytearray(snap.n_all)
+        deque(map(flags.__setitem__, docs, repeat(1)), maxlen=0)
+        matched = int.from_bytes(flags, "little")
+    for name in FACETS:
+        masks = snap.facet_masks(name) if matched is not None else None
+        if masks is not None:
+            counts = Counter({v: (matched & m).bit_count() for v, m in masks.items()})
+            counts = +counts  # drop the zeros
+        else:
+            counts = Counter(map(snap.facets[name].__getitem__, docs))
+        counts.pop("", None)
+        if name == "year":
+            out[name] = sorted(counts.items(), reverse=True)
+        else:
+            out[name] = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    return out
+
+
+# -- a search -----------------------------------------------------------------------------
+
+
+def start(query: SearchQuery) -> tuple[SearchResult, analysis.ParsedQuery, dict[str, str]]:
+    """The result to fill (page, size, the words searched, or the query's error), the
+    parsed query and the facet filters in force."""
+    page = max(1, int(query.page or 1))
+    per_page = min(max(1, int(query.per_page or 20)), 1000)
+    result = SearchResult(page=page, per_page=per_page)
+    parsed = analysis.parse_query(query.text or "")
+    result.terms = parsed.terms()
+    filters = {
+        k: str(v) for k, v in (query.filters or {}).items() if k in FACETS and v not in (None, "")
+    }
+    if parsed.error:
+        result.error = parsed.error
+    return result, parsed, filters
+
+
+def rank(
+    snap: Snapshot,
+    query: SearchQuery,
+    result: SearchResult,
+    parsed: analysis.ParsedQuery,
+    filters: dict[str, str],
+) -> list[tuple[int, float]]:
+    """Count the matches and their facets into `result`; return the page's docnums with
+    their scores (0 in date order), best first."""
+    by_date = parsed.empty or query.sort == "date"
+    ok = allowed(snap, filters, query.public_only, query.unit_ids)
+    if parsed.empty:
+        live = snap.live()
+        keys = [d for d in live if ok(d)] if ok is not None else live
+        score = None
+    else:
+        keys, score = match(snap, parsed, not by_date, ok)
+    result.total = len(keys)
+    if query.with_facets:
+        result.facets = facet_counts(snap, keys)
+    start_, want = (result.page - 1) * result.per_page, result.page * result.per_page
+    if start_ >= len(keys):
+        return []
+    if score is None:
+        top = heapq.nlargest(want, keys, key=snap.dkey.__getitem__)
+        return [(d, 0.0) for d in top[start_:want]]
+    dkey = snap.dkey  # equal scores: the newest first, the same on every page
+    top = heapq.nlargest(want, keys, key=lambda d: (score[d], dkey[d]))
+    return [(d, score[d]) for d in top[start_:want]]
+
+
+# -- similar letters ----------------------------------------------------------------------
+
+
+def key_terms(snap: Snapshot, text: str, limit: int = 10) -> list[tuple[str, float]]:
+    """The words that characterise `text`: frequent in it, rare in the index (a long
+    text's words must occur twice, so that a name or a number mentioned once does not
+    count)."""
+    n = snap.n_docs
+    words = [
+        w
+        for w in analysis.main_words(text or "")
+        if len(w) >= 2
+        and not w.isdigit()
+        and w not in STOP_WORDS
+        and not (w.isascii() and len(w) < 3)
+    ]
+    tf = Counter(words)
+    min_tf = 2 if len(words) >= 300 else 1
+    scored = []
+    for word, freq in tf.items():
+        if freq < min_tf:
+            continue
+        df = snap.doc_frequency(word)
+        if df == 0 or (n >= 20 and df > 0.3 * n):
+            continue
+        idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
+        scored.append((word, (1 + math.log(freq)) * idf))
+    scored.sort(key=lambda kv: (-kv[1], kv[0]))
+    return scored[:limit]
+
+
+def similar_docs(
+    snap: Snapshot,
+    terms: list[tuple[str, float]],
+    limit: int,
+    exclude: Iterable[int],
+    public_only: bool,
+    unit_ids: frozenset[int] | None,
+) -> list[tuple[int, float]]:
+    """The docnums that best match `terms` (an OR query, each word weighted by its
+    weight), with their scores, best first; the letters `exclude` left out."""
+    top_weight = terms[0][1]
+    ok = allowed(snap, {}, public_only, unit_ids)
+    by_id = snap.by_id()
+    scores: dict[int, float] = {}
+    for word, weight in terms:
+        q = weight / top_weight
+        get = scores.get
+        for d, v in snap.word_scores(word).items():
+            scores[d] = get(d, 0.0) + q * v
+    for i in exclude:
+        if i in by_id:
+            scores.pop(by_id[i], None)
+    cands = scores if ok is None else (d for d in scores if ok(d))
+    top = heapq.nlargest(limit, cands, key=scores.__getitem__)
+    return [(d, scores[d]) for d in top]
+
+
+# words common to reply letters, never the key terms of one
+_STOP_TEXT = """
+我们 你们 您们 他们 有关 关于 进行 工作 建议 提案 议案 答复 办理 代表 委员 感谢 关心 支持
+意见 情况 相关 开展 加强 推进 进一步 目前 下一步 以及 同时 一是 二是 三是 四是 五是 其中
+已经 没有 可以 通过 根据 按照 及时 认真 研究 收悉 如下 现将 联系人 联系电话 电话 抄送 公开
+方式 主动 市府 办公厅 我局 我委 我市 全市 各区 有关部门 单位 部门 年度 时间 要求 问题 方面
+重要 重视 高度 落实 继续 不断 积极 努力 切实 持续 逐步 全面 充分 更加 做好 提出 提升 提高
+"""
+STOP_WORDS = frozenset(_STOP_TEXT.split())

@@ -1,0 +1,135 @@
+"""What every view does the same way: load the row a URL names, and write.
+
+A request that writes has one commit point, here (as Indico's request handler keeps one):
+``perform`` validates the form, runs one service call (which only flushes), commits, flashes
+and redirects; a refusal rolls back and re-renders the page with the reason. The few writes
+that follow no form call ``commit`` and say why (a failed login's counters, the signed-in
+session kept alive, a waiting import job handed to a new runner); the error pages call
+``rollback``. ``tests/test_views_commit_point.py`` keeps every other module that answers
+requests from committing, rolling back, loading a row by id or catching a refusal itself."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import NamedTuple, TypeVar
+
+from flask import abort, flash, redirect, request
+from flask.typing import ResponseReturnValue
+from flask_wtf import FlaskForm
+
+from tracker.extensions import db
+from tracker.services.errors import DomainError, PermissionDenied
+
+T = TypeVar("T")
+
+
+def get_or_404(
+    model: type[T],
+    ident: int,
+    can: Callable[[T], bool] | None = None,
+    *,
+    named: Callable[[T], bool] | None = None,
+    denied: int = 403,
+) -> T:
+    """The ``model`` row with this id (flaskr's ``get_post``): 404 when there is none, or
+    when ``named`` says the row is not one this URL can name (another user's reminder, a
+    job of another kind); ``denied`` (403, or 404 where a refusal must not tell that the row
+    exists) when ``can`` refuses the current user."""
+    row = db.session.get(model, ident)
+    if row is None or (named is not None and not named(row)):
+        abort(404)
+    if can is not None and not can(row):
+        abort(denied)
+    return row
+
+
+class Done(NamedTuple):
+    """What an action did: the message to flash (None: nothing to say), where to go (None:
+    the view's ``then``), the flash category, and what to do once the commit is made (start
+    a process that reads what was committed)."""
+
+    message: str | None
+    url: str | None = None
+    category: str = "success"
+    after_commit: Callable[[], object] | None = None
+
+
+Outcome = str | Done | tuple[str, str] | None
+
+
+def _done(result: Outcome) -> Done:
+    if result is None or isinstance(result, str):
+        return Done(result)
+    return Done(*result)
+
+
+def perform(
+    form: FlaskForm | None,
+    action: Callable[[], Outcome],
+    *,
+    then: str | Callable[[], str] | None = None,
+    failed: Callable[[int], ResponseReturnValue] | None = None,
+    valid: bool | None = None,
+    on_error: Callable[[DomainError], ResponseReturnValue | None] | None = None,
+) -> ResponseReturnValue:
+    """Validate → one service call → commit → flash → redirect; a refusal re-renders.
+
+    ``form`` is validated here unless ``valid`` says how the view found it (a form the view
+    checked itself; ``form=None``: nothing to validate but the CSRF token, which
+    CSRFProtect checked). ``action`` makes the one service call and returns the message to
+    flash, a ``(message, url)`` pair or a ``Done``. After the commit the user goes to the
+    action's URL, else ``then`` (a URL, or a callable asked after the commit, for a target
+    that depends on what the action did).
+
+    A ``DomainError`` rolls back and puts its reason (and its ``errors``, one per line of a
+    bulk entry) on the form, or flashes it when there is no form; ``on_error`` may answer
+    such a refusal itself (an edit conflict). Then ``failed(status)`` answers: 400 after a
+    POST, 200 for a GET showing the form. ``failed=None`` redirects to ``then``. A
+    ``PermissionDenied`` rolls back and answers 403.
+    """
+    if valid is None:
+        valid = form.validate_on_submit() if form is not None else True
+    if valid:
+        try:
+            done = _done(action())
+        except PermissionDenied:
+            db.session.rollback()
+            abort(403)
+        except DomainError as error:
+            db.session.rollback()
+            reasons = [str(error), *getattr(error, "errors", ())]
+            if form is not None:
+                form.form_errors.extend(reasons)
+            else:
+                for reason in reasons:
+                    flash(reason, "error")
+            answer = on_error(error) if on_error is not None else None
+            if answer is not None:
+                return answer
+        else:
+            db.session.commit()
+            if done.after_commit is not None:
+                done.after_commit()
+            if done.message:
+                flash(done.message, done.category)
+            target = done.url or (then() if callable(then) else then)
+            if target is None:
+                raise ValueError("perform() needs a URL to go to after the commit")
+            return redirect(target)
+    status = 400 if request.method == "POST" else 200
+    if failed is not None:
+        return failed(status)
+    target = then() if callable(then) else then
+    if target is None:
+        raise ValueError("perform() needs failed= or then= to answer a refusal")
+    return redirect(target)
+
+
+def commit() -> None:
+    """The commit of a write that follows no form; each caller says why it is one."""
+    db.session.commit()
+
+
+def rollback() -> None:
+    """Drop what a failed request wrote (the error pages)."""
+    db.session.rollback()

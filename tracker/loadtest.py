@@ -1,10 +1,12 @@
 """`make loadtest`: the pages people use, under load, at a province's scale.
 
 Builds (or reuses) a database of LOADTEST_LETTERS synthetic reply letters (default 100,000)
-imported as an archive would be, each with its proposal, the lead assignment (a third with
-a co-handling unit), two contact logs, and the commitments found in the letter (a fifth of
-them confirmed); one proposal in twenty is still open, with a due date around today. A few
-hundred of each belong to the demo clerk's unit, so 我的待办 has real work in it.
+imported as an archive would be (the importer makes each letter's proposal, contacts and
+commitment candidates); each proposal then gets its lead assignment (a third also a
+co-handling unit with its opinion) and two contact logs, a fifth of the candidates are
+confirmed, and for one letter in twenty a proposal of the same session is still being
+handled, due around today. One in forty belongs to the demo clerk's unit, so 我的待办 has
+real work in it.
 
 It serves that database with gunicorn (WORKERS, default 2; 4 threads each), logs in as the
 clerk, the unit supervisor, the coordinating office and the liaison, and runs wrk
@@ -119,6 +121,7 @@ def build(work: Path, letters: int) -> dict:
                     )
             db.session.commit()
         log(f"imported {len(files)} letters in {time.perf_counter() - started:.0f} s")
+    with app.app_context():  # a session of its own, nothing left of the import's
         started = time.perf_counter()
         _handling(db)
         log(
@@ -158,31 +161,36 @@ class _Handling:
         }
 
     def run(self) -> None:
-        from sqlalchemy import select, update
+        """The importer made a proposal for each letter from what the letter prints; here
+        each gets its lead (and co) assignment and contacts, and one letter in twenty also
+        brings a new proposal of the same session still being handled, due around today."""
+        from sqlalchemy import exists, select, update
 
-        from tracker.models import Commitment, ReplyLetter
+        from tracker.models import Assignment, Commitment, Proposal, ReplyLetter
 
         rows = self.session.execute(
             select(
                 ReplyLetter.id,
+                ReplyLetter.proposal_id,
                 ReplyLetter.issuer,
-                ReplyLetter.session_name,
-                ReplyLetter.proposal_number,
-                ReplyLetter.proposal_title,
-                ReplyLetter.title,
-                ReplyLetter.proposers,
-                ReplyLetter.proposal_kind,
                 ReplyLetter.letter_on,
-                ReplyLetter.classification,
-            ).where(ReplyLetter.proposal_id.is_(None))
+                Proposal.session_id,
+                Proposal.kind,
+                Proposal.title,
+                Proposal.lead_proposer,
+            )
+            .join(Proposal, Proposal.id == ReplyLetter.proposal_id)
+            .where(~exists().where(Assignment.proposal_id == Proposal.id))
         ).all()
         batch = []
         for n, row in enumerate(rows):
             batch.append(self.plan(n, row))
+            if n % 20 == 0:
+                batch.append(self.open_item(n, row))
             if len(batch) >= self.BATCH:
                 self.write(batch)
                 if n % 10000 < self.BATCH:
-                    log(f"  {n} proposals")
+                    log(f"  {n} letters handled")
         self.write(batch)
         # a fifth of the found commitments confirmed
         self.session.execute(
@@ -193,37 +201,44 @@ class _Handling:
         self.session.commit()
 
     def plan(self, n: int, row) -> dict:
-        """The proposal a letter answered; one in twenty still open, due around today."""
-        year = row.letter_on.year if row.letter_on else 2022
-        sid = self.session_id(row.session_name or "市十六届人大一次会议", year)
-        number = (row.proposal_number or str(n))[:28]
-        while (sid, number) in self.taken:
-            number = f"{number}-{n}"[:32]
-        self.taken.add((sid, number))
-        open_ = n % 20 == 0
-        letter_on = row.letter_on or date(year, 6, 30)
-        if open_:
-            assigned = TODAY - timedelta(days=self.rng.randint(20, 85))
-        else:
-            assigned = letter_on - timedelta(days=60)
-        proposal = {
-            "session_id": sid,
-            "kind": row.proposal_kind or "建议",
-            "number": number,
-            "title": (row.proposal_title or row.title or "关于加强工作的建议")[:300],
-            "lead_proposer": (row.proposers or ["代表"])[0][:120],
-            "co_signers": [],
-            "submitted_on": assigned - timedelta(days=10),
-            "assigned_on": assigned,
-            "status": "assigned" if open_ else "replied",
-            "classification": None if open_ else row.classification,
-        }
+        """The replied proposal of an imported letter."""
+        letter_on = row.letter_on or date(2022, 6, 30)
         unit_id = self.home if n % 40 == 0 else self.unit_id(row.issuer or "")
         return {
             "letter_id": row.id,
+            "proposal_id": row.proposal_id,
             "unit_id": unit_id,
+            "assigned_on": letter_on - timedelta(days=60),
+            "replied_on": letter_on,
+            "proposal": None,
+        }
+
+    def open_item(self, n: int, row) -> dict:
+        """A proposal like the letter's, assigned weeks ago and not answered yet."""
+        number = f"L{n}"
+        while (row.session_id, number) in self.taken:
+            number += "x"
+        self.taken.add((row.session_id, number))
+        assigned = TODAY - timedelta(days=self.rng.randint(20, 85))
+        unit_id = self.home if n % 40 == 0 else self.unit_id(row.issuer or "")
+        proposal = {
+            "session_id": row.session_id,
+            "kind": row.kind,
+            "number": number,
+            "title": row.title,
+            "lead_proposer": row.lead_proposer,
+            "co_signers": [],
+            "submitted_on": assigned - timedelta(days=10),
+            "assigned_on": assigned,
+            "status": "handling",
+        }
+        return {
+            "letter_id": None,
+            "proposal_id": None,
+            "unit_id": unit_id,
+            "assigned_on": assigned,
+            "replied_on": None,
             "proposal": proposal,
-            "replied_on": None if open_ else letter_on,
         }
 
     def session_id(self, name: str, year: int) -> int:
@@ -251,32 +266,38 @@ class _Handling:
         return self.units.get(issuer) or self.rng.choice(self.unit_ids)
 
     def write(self, batch: list[dict]) -> None:
-        from sqlalchemy import insert, update
+        from sqlalchemy import update
 
         from tracker.models import Assignment, Commitment, ContactLog, Proposal, ReplyLetter
 
+        new = {id(item): Proposal(**item["proposal"]) for item in batch if item["proposal"]}
+        self.session.add_all(new.values())
+        self.session.flush()  # their ids
         for item in batch:
-            pid = self.session.execute(
-                insert(Proposal).values(**item["proposal"]).returning(Proposal.id)
-            ).scalar()
-            unit_id, on = item["unit_id"], item["proposal"]["assigned_on"]
-            self.session.execute(insert(Assignment), self.assignments(pid, unit_id, on, item))
-            self.session.execute(
-                insert(ContactLog),
-                [
-                    {
-                        "proposal_id": pid,
-                        "unit_id": unit_id,
-                        "contacted_on": on + timedelta(days=d),
-                        "channel": channel,
-                        "phase": phase,
-                        "participants": "承办人",
-                        "summary": "沟通办理意见。",
-                    }
-                    for d, channel, phase in ((10, "phone", "before"), (40, "wechat", "during"))
-                ],
+            pid = new[id(item)].id if item["proposal"] else item["proposal_id"]
+            unit_id, on = item["unit_id"], item["assigned_on"]
+            self.session.add_all(
+                Assignment(**values) for values in self.assignments(pid, unit_id, on, item)
             )
-            if item["replied_on"] is not None:
+            self.session.add_all(
+                ContactLog(
+                    proposal_id=pid,
+                    unit_id=unit_id,
+                    contacted_on=on + timedelta(days=d),
+                    channel=channel,
+                    phase=phase,
+                    participants="承办人",
+                    summary="沟通办理意见。",
+                )
+                for d, channel, phase in ((10, "phone", "before"), (40, "wechat", "during"))
+            )
+            if item["letter_id"] is not None:
+                self.session.execute(
+                    update(Proposal)
+                    .where(Proposal.id == pid)
+                    .values(assigned_on=on, status="replied")
+                    .execution_options(synchronize_session=False)
+                )
                 for model, key in (
                     (ReplyLetter, ReplyLetter.id),
                     (Commitment, Commitment.letter_id),
@@ -284,10 +305,12 @@ class _Handling:
                     self.session.execute(
                         update(model)
                         .where(key == item["letter_id"])
-                        .values(proposal_id=pid, unit_id=unit_id)
+                        .values(unit_id=unit_id)
+                        .execution_options(synchronize_session=False)
                     )
         batch.clear()
         self.session.commit()
+        self.session.expunge_all()
 
     def assignments(self, pid: int, unit_id: int, on: date, item: dict) -> list[dict]:
         """The lead unit, and in a third of the items a co-handling unit with its opinion."""

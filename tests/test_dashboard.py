@@ -9,6 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import lxml.html
 import pytest
+from conftest import build_template, proposal_maker
 from openpyxl import load_workbook
 from sqlalchemy import event
 
@@ -65,8 +66,23 @@ def _due(proposal_id: int, due: date, round_: int = 1) -> None:
     _lead(proposal_id, round_).due_on = due
 
 
+@pytest.fixture(scope="module")
+def world_template(tmp_path_factory, database_templates):
+    return build_template(tmp_path_factory, database_templates["people"], _build_world)
+
+
 @pytest.fixture
-def world(app, people, make_proposal):
+def template(world_template):
+    """Every test here starts from the world, built once for the module."""
+    return world_template
+
+
+@pytest.fixture
+def world(app, people, world_template):
+    return world_template.data
+
+
+def _build_world(app) -> dict[str, int]:
     """Two units with work in 2026 (as of 15 June), a third with none.
 
     广州市教育局: 20260001 on time (A, 满意); 20260002 late (B, commitments done, overdue,
@@ -78,6 +94,7 @@ def world(app, people, make_proposal):
     Plus noise that must not count: a letter of 2025, a draft, a discarded commitment, a
     commitment due after the period; and an imported D letter whose issuer is unknown.
     """
+    make_proposal = proposal_maker(app)
     edu = "广州市教育局"
     health = "广州市卫生健康委员会"
     ids = {}

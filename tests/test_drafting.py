@@ -305,6 +305,7 @@ def _approve_in_process(config, letter_id, queue):
         queue.put(repr(error))
 
 
+@pytest.mark.slow
 def test_concurrent_approvals_never_share_a_number(app, make_proposal, proposal):
     pids = [proposal] + [make_proposal(f"2026{n:04d}", co=(), sign=True) for n in range(1, 6)]
     ids = []
@@ -324,7 +325,7 @@ def test_concurrent_approvals_never_share_a_number(app, make_proposal, proposal)
             db.session.flush()
             ids.append(letter.id)
         db.session.commit()
-    context = multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("fork")  # separate processes, without re-importing
     queue = context.Queue()
     workers = [
         context.Process(target=_approve_in_process, args=(dict(app.config), i, queue)) for i in ids

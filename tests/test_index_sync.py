@@ -179,9 +179,10 @@ def _writer(config, letter_id, worker, versions, queue):
         queue.put((worker, repr(error)))
 
 
+@pytest.mark.slow
 def test_concurrent_writers_lose_no_update(app, letters):
     config = dict(app.config)
-    context = multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("fork")  # separate processes, without re-importing
     queue = context.Queue()
     versions = 6
     workers = [

@@ -15,7 +15,7 @@ from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from conftest import TODAY
+from conftest import TODAY, build_template, proposal_maker, standard_template
 
 from tracker import current
 from tracker.extensions import db
@@ -168,8 +168,25 @@ def _user(name) -> User:
     return db.session.execute(db.select(User).filter_by(username=name)).scalar_one()
 
 
+@pytest.fixture(scope="module")
+def scene_template(tmp_path_factory, database_templates):
+    return build_template(tmp_path_factory, database_templates["people"], _build_scene)
+
+
 @pytest.fixture
-def scene(app, people, make_proposal):
+def template(request, database_templates):
+    """The tests that use the scene start from it, built once for the module."""
+    if "scene" in request.fixturenames:
+        return request.getfixturevalue("scene_template")
+    return standard_template(request, database_templates)
+
+
+@pytest.fixture
+def scene(app, people, scene_template):
+    return scene_template.data
+
+
+def _build_scene(app) -> dict[str, int]:
     """On 15 June 2026, for 广州市教育局:
     - 20222174 (lead 教育局, co 卫健委), assigned 2 March, not signed for: the reply was due
       2 June (overdue), an extension is pending, the reply letter waits for sign-off;
@@ -178,6 +195,7 @@ def scene(app, people, make_proposal):
       due at the end of the year, a candidate waiting, a done one not reported back and a
       done one reported back; an imported grade-A reply with a done commitment; a draft
       letter with a candidate (not a reminder: drafts are not sent)."""
+    make_proposal = proposal_maker(app)
     p1 = make_proposal("20222174", title=TITLE, assigned_on=date(2026, 3, 2))
     p2 = make_proposal("20222180", title="关于加快推进社区养老服务设施建设的建议", lead=None)
     with app.app_context():

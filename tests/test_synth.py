@@ -264,15 +264,17 @@ def test_write_corpus(tmp_path):
         result = parse_file(tmp_path / "out" / r["file_name"])
         assert "error" not in result
         assert result["doc_number"] == r["doc_number"]
-    for r in records[:20]:
-        if r["encoding"] == "utf-8":
-            assert (tmp_path / "out" / r["file_name"]).read_text("utf-8") == r["text"]
+    for r in records:
+        assert (tmp_path / "out" / r["file_name"]).read_bytes() == r["text"].encode(r["encoding"])
 
 
 def test_write_corpus_without_encoding_mix(tmp_path):
     assert write_corpus(tmp_path, 60, seed=1, encoding_mix=False) == 60
-    for f in tmp_path.glob("*.txt"):
-        f.read_bytes().decode("utf-8")
+    records = list(generate_records(60, seed=1))
+    assert any(r["encoding"] == "gb18030" for r in records)  # the mix would have had some
+    assert sorted(f.name for f in tmp_path.glob("*.txt")) == sorted(r["file_name"] for r in records)
+    for r in records:  # every letter, all in UTF-8
+        assert (tmp_path / r["file_name"]).read_bytes() == r["text"].encode("utf-8")
 
 
 def test_module_is_standard_library_only():

@@ -10,7 +10,6 @@ from flask import (
     abort,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_login import current_user, login_required
@@ -89,7 +88,7 @@ def _filter_form() -> forms.FilterForm:
     sessions = proposals.congress_sessions()
     form.session.choices = options([("", "全部")] + [(str(s.id), s.name) for s in sessions])
     form.grade.choices = options([("", "全部")] + vocab.choices("classification"))
-    form.validate()
+    form.checked()
     return form
 
 
@@ -101,20 +100,12 @@ def _filtered(form: forms.FilterForm):
         unit_id=as_id(form.unit.data),
         session_id=as_id(form.session.data),
         grade=form.grade.data or "",
-        due_from=None if form.due_from.errors else form.due_from.data,
-        due_to=None if form.due_to.errors else form.due_to.data,
+        due_from=form.due_from.data,  # None when it failed its checks (FilterForm.checked)
+        due_to=form.due_to.data,
         q=form.q.data or "",
         report=bool(form.report.data),
     )
     return svc.list_query(current_user, filters, today())
-
-
-def _list_args(form) -> dict:
-    return {
-        k: v
-        for k, v in request.args.items()
-        if k in form.data and k not in ("csrf_token", "page") and v
-    }
 
 
 @bp.route("/commitments")
@@ -128,7 +119,7 @@ def index():
         "commitments/list.html",
         form=form,
         page=page,
-        args=_list_args(form),
+        args=form.query_args(),
         latest=latest,
         status_of=lambda c: svc.effective_status(c, today()),
         needs_report=lambda c: svc.needs_report_back(c, follow),
@@ -420,7 +411,7 @@ def evidence(update_id: int):
     path = svc.evidence_path(update_row, upload_dir())
     if path is None:
         abort(404)
-    return send_file(path, as_attachment=True, download_name=svc.evidence_name(update_row))
+    return downloads.stored_file(path, svc.evidence_name(update_row))
 
 
 # -- a letter's candidates -------------------------------------------------------------------

@@ -18,7 +18,7 @@ from flask_login import current_user, login_required
 
 from tracker.current import search_engine, today
 from tracker.drafting import forms
-from tracker.formutil import options
+from tracker.formutil import as_id, options
 from tracker.models import Proposal, ReplyLetter
 from tracker.rendering import letter_markdown
 from tracker.rules.textdiff import field_changes, side_by_side
@@ -332,7 +332,7 @@ def versions(letter_id: int):
 @login_required
 def compare(letter_id: int):
     letter = _letter(letter_id)
-    numbers = [request.args.get("a", type=int), request.args.get("b", type=int)]
+    numbers = [as_id(request.args.get("a")), as_id(request.args.get("b"))]
     found = drafting.versions_numbered(letter, [n for n in numbers if n])
     if None in numbers or any(n not in found for n in numbers):
         abort(404)

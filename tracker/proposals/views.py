@@ -151,6 +151,7 @@ def _filter_form() -> forms.FilterForm:
         [("", "全部")] + [(str(u.id), u.name) for u in users.active_handling_units()]
     )
     form.classification.choices = options([("", "全部")] + vocab.choices("classification"))
+    form.checked()
     return form
 
 
@@ -168,11 +169,6 @@ def _filtered_proposals(form: forms.FilterForm):
     return proposals.list_query(current_user, filters, today())
 
 
-def _filter_args(form: forms.FilterForm) -> dict[str, str]:
-    """The filters in the query string, to carry into the pager and the export links."""
-    return {k: v for k, v in request.args.items() if k in form.data and k != "csrf_token" and v}
-
-
 @bp.route("/proposals")
 @login_required
 def index():
@@ -182,9 +178,9 @@ def index():
         "proposals/list.html",
         form=form,
         page=page,
-        args=_filter_args(form),
+        args=form.query_args(),
         can_register=permissions.can_register(current_user),
-    )
+    ), (400 if form.errors else 200)
 
 
 EXPORT_HEADERS = (

@@ -9,9 +9,6 @@ here, so nobody has to set it.
 
 from __future__ import annotations
 
-import shutil
-import unicodedata
-import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -22,7 +19,6 @@ from sqlalchemy import (
     Select,
     and_,
     delete,
-    event,
     false,
     func,
     insert,
@@ -30,7 +26,7 @@ from sqlalchemy import (
     select,
     true,
 )
-from sqlalchemy.orm import Session, joinedload, load_only
+from sqlalchemy.orm import joinedload, load_only
 from werkzeug.datastructures import FileStorage
 
 from tracker.extensions import db
@@ -49,7 +45,7 @@ from tracker.models import (
 from tracker.rules.clock import iso_date
 from tracker.rules.labels import COMMITMENT_STATUS, SENT_LETTER_STATUSES
 from tracker.rules.letter_checks import PLACEHOLDER
-from tracker.services import audit, permissions, repeats, vocab
+from tracker.services import audit, permissions, repeats, uploads, vocab
 from tracker.services.errors import DomainError, PermissionDenied
 
 CONFIRMED = ("open", "in_progress", "done", "dropped")
@@ -374,6 +370,7 @@ def edit(
 
 # -- following up ----------------------------------------------------------------------------
 
+EVIDENCE_AREA = "commitments"  # below UPLOAD_DIR
 EVIDENCE_EXTENSIONS = {
     ".pdf", ".ofd", ".doc", ".docx", ".wps", ".xls", ".xlsx", ".et", ".ppt", ".pptx",
     ".txt", ".jpg", ".jpeg", ".png", ".gif", ".zip", ".rar", ".7z",
@@ -383,13 +380,6 @@ EVIDENCE_EXTENSIONS = {
 def _require_confirmed(commitment: Commitment) -> None:
     if commitment.status not in CONFIRMED:
         raise DomainError("请先确认该承诺事项。")
-
-
-def _clean_filename(name: str) -> str:
-    """The uploaded file's own name, Chinese kept, with anything path-like removed."""
-    name = unicodedata.normalize("NFC", name or "").replace("\\", "/").rsplit("/", 1)[-1]
-    name = "".join(ch for ch in name if ch.isprintable() and ch not in '<>:"|?*').strip(" .")
-    return name[-120:] or "evidence"
 
 
 def add_update(
@@ -430,19 +420,15 @@ def add_update(
         author_id=actor.id,
     )
     if upload is not None and upload.filename:
-        name = _clean_filename(upload.filename)
+        name = uploads.uploaded_name(upload.filename, fallback="evidence")
         if Path(name).suffix.lower() not in EVIDENCE_EXTENSIONS:
             raise DomainError(
                 "佐证文件格式不支持，请上传 PDF、OFD、Word、WPS、Excel、图片、文本或压缩包。"
             )
-        relative = f"commitments/{uuid.uuid4().hex}/{name}"
-        target = Path(upload_dir) / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        upload.save(target)
-        if target.stat().st_size == 0:
-            shutil.rmtree(target.parent, ignore_errors=True)
+        relative = uploads.save(upload.stream, upload_dir, EVIDENCE_AREA, name)
+        if (Path(upload_dir) / relative).stat().st_size == 0:
+            uploads.discard(upload_dir, relative.rsplit("/", 1)[0])
             raise DomainError("上传的佐证文件是空的。")
-        _remove_on_rollback(target.parent)
         update_row.evidence_file = relative
     db.session.add(update_row)
     moved = ""
@@ -483,26 +469,14 @@ def _repeated_update(
     )
     if repeat is None:
         return None
-    name = _clean_filename(upload.filename) if upload is not None and upload.filename else None
+    name = (
+        uploads.uploaded_name(upload.filename, fallback="evidence")
+        if upload is not None and upload.filename
+        else None
+    )
     if (evidence_name(repeat) or None) != name:
         return None
     return repeat
-
-
-def _remove_on_rollback(folder: Path) -> None:
-    """An uploaded file belongs to its transaction: a rollback removes it."""
-    db.session().info.setdefault("pending_uploads", []).append(folder)
-
-
-@event.listens_for(Session, "after_commit")
-def _keep_uploads(session: Session) -> None:
-    session.info.pop("pending_uploads", None)
-
-
-@event.listens_for(Session, "after_rollback")
-def _drop_uploads(session: Session) -> None:
-    for folder in session.info.pop("pending_uploads", []):
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 def evidence_path(update_row: CommitmentUpdate, upload_dir: Path) -> Path | None:

@@ -19,8 +19,10 @@ from tracker.extensions import db
 from tracker.letters import reading
 from tracker.letters.formats import ReadOptions
 from tracker.models import Job, ReplyLetter, User
+from tracker.rules.filenames import own_name
 from tracker.services import corpus, jobs, permissions
 from tracker.services.errors import DomainError, PermissionDenied
+from tracker.services.uploads import discard, new_folder, write
 
 KIND = "import_letters"
 FOLDER = "imports"  # below UPLOAD_DIR
@@ -30,7 +32,7 @@ CHUNK_SECONDS = 2.0  # ... or fewer, when reading them takes this long
 
 def clean_name(raw: str | None) -> str:
     """An uploaded file's own name, as a label only (it never names a file on disk)."""
-    name = re.split(r"[/\\]", raw or "")[-1]
+    name = own_name(raw)
     name = re.sub(r"[\x00-\x1f\x7f]", "", name).strip()
     return name[-200:] or "未命名文件"
 
@@ -42,18 +44,16 @@ def start(actor: User, uploads: list[tuple[str, BinaryIO]], upload_dir: str | Pa
     if not uploads:
         raise DomainError("请选择要导入的文件。")
     job = jobs.create(actor, KIND, {})
-    relative = f"{FOLDER}/{job.id}-{secrets.token_hex(4)}"
-    folder = Path(upload_dir) / relative
-    folder.mkdir(parents=True)
+    # the folder goes when the job is not committed (see services.uploads)
+    relative = new_folder(upload_dir, FOLDER, f"{job.id}-{secrets.token_hex(4)}")
     try:
         files = []
         for number, (name, stream) in enumerate(uploads, 1):
             stored = f"{relative}/{number:04d}"
-            with open(Path(upload_dir) / stored, "wb") as out:
-                shutil.copyfileobj(stream, out)
+            write(stream, Path(upload_dir) / stored)
             files.append({"name": clean_name(name), "path": stored})
     except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
+        discard(upload_dir, relative)
         raise
     job.params = {"folder": relative, "files": files}
     job.total = len(files)  # until archives are opened

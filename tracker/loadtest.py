@@ -192,12 +192,23 @@ class _Handling:
                 if n % 10000 < self.BATCH:
                     log(f"  {n} letters handled")
         self.write(batch)
-        # a fifth of the found commitments confirmed
-        self.session.execute(
-            update(Commitment)
-            .where(Commitment.id % 5 == 0, Commitment.proposal_id.is_not(None))
-            .values(status="open", confirmed_at=datetime.now())
-        )
+        # a fifth of the found commitments confirmed: still open from the last two years'
+        # letters, done from older ones (an office closes its old promises)
+        recent = select(ReplyLetter.id).where(ReplyLetter.letter_on >= TODAY - timedelta(days=730))
+        confirmed = (Commitment.id % 5 == 0, Commitment.proposal_id.is_not(None))
+        for status, when in (
+            ("open", Commitment.letter_id.in_(recent)),
+            ("done", Commitment.letter_id.not_in(recent)),
+        ):
+            self.session.execute(
+                update(Commitment)
+                .where(*confirmed, when)
+                .values(
+                    status=status,
+                    confirmed_at=datetime.now(),
+                    done_on=TODAY - timedelta(days=30) if status == "done" else None,
+                )
+            )
         self.session.commit()
 
     def plan(self, n: int, row) -> dict:

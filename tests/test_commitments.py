@@ -7,7 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import shutil
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -664,3 +664,41 @@ def test_the_source_mark_never_falls_inside_a_tag(app, sentence):
     assert found == (sentence == "class")
     if found:
         assert f'推进<mark id="source">{sentence}</mark>建设' in html
+
+
+def test_my_todo_lists_the_most_urgent_commitments_and_links_to_the_rest(app, browser, replied):
+    """A unit with an archive's worth of overdue promises sees the twenty most overdue on
+    我的待办, the count of all of them, and links to the full lists."""
+    _confirm_all(app, replied)
+    with app.app_context():
+        first = db.session.execute(
+            db.select(Commitment).where(Commitment.letter_id == replied).limit(1)
+        ).scalar_one()
+        for n in range(30):
+            db.session.add(
+                Commitment(
+                    letter_id=replied,
+                    proposal_id=first.proposal_id,
+                    unit_id=first.unit_id,
+                    text=f"第{n:02d}项：完成校园安全设施改造",
+                    due_on=date(2026, 1, 1) + timedelta(days=n),
+                    status="open",
+                )
+            )
+        db.session.commit()
+        due = db.session.execute(
+            db.select(db.func.count(Commitment.id)).where(
+                Commitment.unit_id == first.unit_id,
+                Commitment.status.in_(("open", "in_progress")),
+                Commitment.due_on <= date(2026, 6, 22),
+            )
+        ).scalar_one()
+    browser.login("clerk")
+    page = browser.get("/todo").get_data(as_text=True)
+    section = page.split('id="commitments"')[1].split("</section>")[0]
+    assert f'<span class="count">{due}</span>' in section
+    assert section.count('href="/commitments/') == 20
+    assert "第00项" in section and "第19项" in section and "第20项" not in section
+    assert f"另有{due - 20}项" in section
+    assert "/commitments?status=overdue" in section
+    assert "due_from=2026-06-15" in section and "due_to=2026-06-22" in section

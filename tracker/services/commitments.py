@@ -610,23 +610,36 @@ def report_back(
 # -- what waits for a unit -------------------------------------------------------------------
 
 
-def due_for_unit(unit_id: int, day: date, soon_days: int) -> list[Commitment]:
-    """The unit's confirmed, unfinished commitments that are overdue or due within
-    ``soon_days``, earliest first."""
+def _due_clause(unit_id: int, day: date, soon_days: int):
     horizon = day + timedelta(days=soon_days)
-    return list(
-        db.session.execute(
-            select(Commitment)
-            .where(
-                Commitment.unit_id == unit_id,
-                Commitment.status.in_(ACTIVE),
-                Commitment.due_on.is_not(None),
-                Commitment.due_on <= horizon,
-            )
-            .options(joinedload(Commitment.proposal))
-            .order_by(Commitment.due_on, Commitment.id)
-        ).scalars()
+    return (
+        Commitment.unit_id == unit_id,
+        Commitment.status.in_(ACTIVE),
+        Commitment.due_on.is_not(None),
+        Commitment.due_on <= horizon,
     )
+
+
+def due_for_unit(
+    unit_id: int, day: date, soon_days: int, *, limit: int | None = None
+) -> list[Commitment]:
+    """The unit's confirmed, unfinished commitments that are overdue or due within
+    ``soon_days``, earliest first (the first `limit` of them when given)."""
+    query = (
+        select(Commitment)
+        .where(*_due_clause(unit_id, day, soon_days))
+        .options(joinedload(Commitment.proposal))
+        .order_by(Commitment.due_on, Commitment.id)
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    return list(db.session.execute(query).scalars())
+
+
+def count_due_for_unit(unit_id: int, day: date, soon_days: int) -> int:
+    return db.session.execute(
+        select(func.count(Commitment.id)).where(*_due_clause(unit_id, day, soon_days))
+    ).scalar_one()
 
 
 def letters_to_confirm(unit_id: int) -> list[tuple[ReplyLetter, int]]:

@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 WORKERS ?= 2
 DEMO_LETTERS ?= 300
 
-.PHONY: run test lint venv clean bench loadtest
+.PHONY: run test test-fast lint venv clean bench loadtest
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -41,6 +41,11 @@ lint: $(VENV)/.installed-test
 
 test: lint
 	$(BIN)/pytest
+
+# The suite without the tests marked slow (processes, lock waits, LibreOffice): for the
+# edit-test loop; `make test` and CI run everything.
+test-fast: lint
+	$(BIN)/pytest -m "not slow"
 
 $(VENV)/.installed-postgres: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[postgres]'

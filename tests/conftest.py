@@ -3,13 +3,26 @@ factories for units, users and proposals that go through the services."""
 
 from __future__ import annotations
 
+import functools
 import re
+import shutil
+import sqlite3
+from collections.abc import Callable
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
+from typing import Any
 
 import pytest
+from flask import Flask
+from jinja2 import BytecodeCache
+from jinja2.bccache import Bucket
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from werkzeug.routing import Rule
 
-from tracker import create_app
+from tracker import create_app, current
 from tracker.extensions import db
 from tracker.models import Proposal, Unit, User
 from tracker.services import proposals as svc
@@ -23,8 +36,22 @@ CSRF_RE = re.compile(
 )
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(monkeypatch):
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Every test runs: a skipped test (a missing tool or package, say) fails the suite, with
+    the reason it gave, instead of passing it quietly."""
+    report = yield
+    if report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
+        report.outcome = "failed"
+        report.longrepr = (
+            f"{item.nodeid} was skipped ({reason}); every test must run: "
+            "install what it needs (pip install -e '.[test]', see the README)."
+        )
+    return report
+
+
+def _fast_hashing(monkeypatch) -> None:
     """Production hashes with scrypt; tests use a cheap pbkdf2 so the suite stays fast.
     (Login still goes through check_password_hash, which reads the method from the hash.)"""
     from functools import partial
@@ -38,6 +65,11 @@ def fast_password_hashing(monkeypatch):
         "generate_password_hash",
         partial(generate_password_hash, method="pbkdf2:sha256:1000"),
     )
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(monkeypatch):
+    _fast_hashing(monkeypatch)
 
 
 def app_settings(tmp_path) -> dict:
@@ -54,13 +86,165 @@ def app_settings(tmp_path) -> dict:
     }
 
 
-@pytest.fixture
-def app(tmp_path):
-    app = create_app(app_settings(tmp_path))
+@dataclass(frozen=True)
+class Template:
+    """What a test's app starts from, built once and copied into each test's folder: a
+    database file, with the search index and uploads that go with it, if any."""
+
+    path: Path
+    people: dict[str, int] = field(default_factory=dict)
+    data: Any = None  # what the build returned (the ids of the rows it made)
+
+    def copy_to(self, folder: Path) -> None:
+        shutil.copyfile(self.path, folder / "test.db")
+        for name in ("index", "uploads"):
+            if (self.path.parent / name).is_dir():
+                shutil.copytree(self.path.parent / name, folder / name)
+
+
+def _snapshot(app, path: Path) -> None:
+    """Copy the app's database into one self-contained file (no -wal beside it)."""
     with app.app_context():
-        db.create_all()
-        vocab.ensure_defaults()
-        db.session.commit()
+        db.session.remove()
+        db.engine.dispose()
+    source = sqlite3.connect(app.config["DATABASE_URL"].removeprefix("sqlite:///"))
+    try:
+        source.execute("VACUUM INTO ?", (str(path),))
+    finally:
+        source.close()
+
+
+def build_template(tmp_path_factory, base: Template, build: Callable[[Flask], Any]) -> Template:
+    """A template of `base` plus what `build(app)` adds: for a module whose tests all start
+    from the same data (use it from a module-scoped fixture and override `template`)."""
+    folder = tmp_path_factory.mktemp("template")
+    base.copy_to(folder)
+    app = new_app(folder)
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        _fast_hashing(monkeypatch)
+        data = build(app)
+    close(app)
+    _snapshot(app, folder / "template.db")
+    return Template(folder / "template.db", base.people, data)
+
+
+@pytest.fixture(scope="session")
+def database_templates(tmp_path_factory) -> dict[str, Template]:
+    """The schema with the default vocabularies ("empty"), and the same with the standard
+    people of the `people` fixture ("people"): built once, copied per test, so that every
+    test still starts from a database of its own."""
+    folder = tmp_path_factory.mktemp("templates")
+    app = create_app(app_settings(folder / "build"))
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        _fast_hashing(monkeypatch)
+        with app.app_context():
+            db.create_all()
+            vocab.ensure_defaults()
+            db.session.commit()
+        _snapshot(app, folder / "empty.db")
+        with app.app_context():
+            ids = add_people()
+        _snapshot(app, folder / "people.db")
+    close(app)
+    return {"empty": Template(folder / "empty.db"), "people": Template(folder / "people.db", ids)}
+
+
+class _SharedBytecode(BytecodeCache):
+    """Jinja's compiled templates, kept for the whole session: each test's new app loads them
+    instead of compiling every template again (a changed template has a new checksum)."""
+
+    def __init__(self) -> None:
+        self._code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        if bucket.key in self._code:
+            bucket.bytecode_from_string(self._code[bucket.key])
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self._code[bucket.key] = bucket.bytecode_to_string()
+
+
+_BYTECODE = _SharedBytecode()
+
+
+def _share_url_builders() -> None:
+    """Werkzeug compiles a Python function for every URL rule of every new app, the same for
+    the same rule: compile each once per session (most of what a test's create_app costs).
+    Without the private method (another Werkzeug) nothing is shared, and nothing breaks."""
+    compile_builder = getattr(Rule, "_compile_builder", None)
+    if compile_builder is None:
+        return
+    builders: dict[tuple, object] = {}
+
+    @functools.wraps(compile_builder)
+    def shared(rule, append_unknown=True):
+        defaults = tuple(sorted((rule.defaults or {}).items()))
+        key = (rule.rule, tuple(rule._trace), defaults, append_unknown)
+        if key not in builders:
+            builders[key] = compile_builder(rule, append_unknown)
+        return builders[key]
+
+    Rule._compile_builder = shared
+
+
+_share_url_builders()
+
+
+@event.listens_for(Engine, "connect")
+def _no_fsync(dbapi_connection, _record) -> None:
+    """Test databases are thrown away: SQLite need not wait for the disk at each commit.
+    (Locking, and so every test of concurrent writers, is unchanged.)"""
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        dbapi_connection.execute("PRAGMA synchronous=OFF")
+
+
+class _SharedSQL:
+    """SQLAlchemy compiles each statement once per engine, and every test's app has a new
+    engine: a third of what the tests of pages cost. The tests' engines are all alike
+    (SQLite, the same options), so they share one dialect, the first engine's once it has
+    connected (it then knows the SQLite version), and one cache of compiled statements."""
+
+    dialect = None
+    cache = None
+
+    @classmethod
+    def share(cls, engine) -> None:
+        if cls.dialect is None:
+            with engine.connect():
+                pass
+            cls.dialect, cls.cache = engine.dialect, {}
+        elif type(engine.dialect) is not type(cls.dialect):
+            return  # another database: nothing to share
+        engine.dialect = cls.dialect
+        engine.update_execution_options(compiled_cache=cls.cache)
+
+
+def new_app(tmp_path, **settings):
+    """An app on the files in `tmp_path`, as the tests build it."""
+    app = create_app({**app_settings(tmp_path), **settings})
+    app.jinja_env.bytecode_cache = _BYTECODE
+    with app.app_context():
+        _SharedSQL.share(db.engine)
+    return app
+
+
+def standard_template(request, database_templates) -> Template:
+    """The template with the standard people when the test uses them (directly or through
+    another fixture), else the one without users."""
+    return database_templates["people" if "people" in request.fixturenames else "empty"]
+
+
+@pytest.fixture
+def template(request, database_templates) -> Template:
+    """What the test's app starts from (a module may override this fixture)."""
+    return standard_template(request, database_templates)
+
+
+@pytest.fixture
+def app(tmp_path, template):
+    """An app on a database of its own, copied from the test's template."""
+    template.copy_to(tmp_path)
+    app = new_app(tmp_path)
     yield app
     close(app)
 
@@ -163,55 +347,47 @@ def browser(app):
     return Browser(app.test_client())
 
 
-@pytest.fixture
-def make_unit(app):
-    def make(name="广州市教育局", short=("市教育局",), prefix="穗教案", coordinating=False) -> Unit:
-        with app.app_context():
-            unit = users.find_unit(name)
-            if unit is None:
-                unit = Unit(
-                    name=name,
-                    short_names=list(short),
-                    doc_prefix=prefix,
-                    is_coordinating=coordinating,
-                )
-                db.session.add(unit)
-                db.session.commit()
-            return unit.id
-
-    return make
+def add_unit(name="广州市教育局", short=("市教育局",), prefix="穗教案", coordinating=False) -> int:
+    """The unit of that name, created if missing (inside an app context). Returns its id."""
+    unit = users.find_unit(name)
+    if unit is None:
+        unit = Unit(
+            name=name,
+            short_names=list(short),
+            doc_prefix=prefix,
+            is_coordinating=coordinating,
+        )
+        db.session.add(unit)
+        db.session.commit()
+    return unit.id
 
 
-@pytest.fixture
-def make_user(app, make_unit):
-    def make(username, role="clerk", unit: str | None = "广州市教育局", **unit_kwargs) -> int:
-        with app.app_context():
-            unit_obj = db.session.get(Unit, make_unit(unit, **unit_kwargs)) if unit else None
-            user = users.create_user(
-                None,
-                username=username,
-                password=PASSWORD,
-                role=role,
-                unit=unit_obj,
-                display_name=username,
-            )
-            db.session.commit()
-            return user.id
-
-    return make
+def add_user(username, role="clerk", unit: str | None = "广州市教育局", **unit_kwargs) -> int:
+    """Create a user (inside an app context), in `unit`, created if missing. Returns the id."""
+    unit_obj = db.session.get(Unit, add_unit(unit, **unit_kwargs)) if unit else None
+    user = users.create_user(
+        None,
+        username=username,
+        password=PASSWORD,
+        role=role,
+        unit=unit_obj,
+        display_name=username,
+    )
+    db.session.commit()
+    return user.id
 
 
-@pytest.fixture
-def people(make_user, make_unit):
-    """One user per role, plus a coordinating-office supervisor and a second unit's clerk."""
-    make_unit("广州市卫生健康委员会", short=("市卫生健康委",), prefix="穗卫函")
-    make_unit("广州市民政局", short=("市民政局",), prefix="穗民函")
+def add_people() -> dict[str, int]:
+    """One user per role, plus a coordinating-office supervisor and a second unit's clerk
+    (inside an app context). Returns their ids by name."""
+    add_unit("广州市卫生健康委员会", short=("市卫生健康委",), prefix="穗卫函")
+    add_unit("广州市民政局", short=("市民政局",), prefix="穗民函")
     return {
-        "admin": make_user("admin", "admin", None),
-        "liaison": make_user("liaison", "liaison", None),
-        "supervisor": make_user("supervisor", "supervisor"),
-        "clerk": make_user("clerk", "clerk"),
-        "duban": make_user(
+        "admin": add_user("admin", "admin", None),
+        "liaison": add_user("liaison", "liaison", None),
+        "supervisor": add_user("supervisor", "supervisor"),
+        "clerk": add_user("clerk", "clerk"),
+        "duban": add_user(
             "duban",
             "supervisor",
             "广州市人民政府办公厅",
@@ -219,9 +395,34 @@ def people(make_user, make_unit):
             prefix="穗府办函",
             coordinating=True,
         ),
-        "clerk_health": make_user("clerk-health", "clerk", "广州市卫生健康委员会"),
-        "clerk_civil": make_user("clerk-civil", "clerk", "广州市民政局"),
+        "clerk_health": add_user("clerk-health", "clerk", "广州市卫生健康委员会"),
+        "clerk_civil": add_user("clerk-civil", "clerk", "广州市民政局"),
     }
+
+
+@pytest.fixture
+def make_unit(app):
+    def make(name="广州市教育局", short=("市教育局",), prefix="穗教案", coordinating=False) -> int:
+        with app.app_context():
+            return add_unit(name, short, prefix, coordinating)
+
+    return make
+
+
+@pytest.fixture
+def make_user(app):
+    def make(username, role="clerk", unit: str | None = "广州市教育局", **unit_kwargs) -> int:
+        with app.app_context():
+            return add_user(username, role, unit, **unit_kwargs)
+
+    return make
+
+
+@pytest.fixture
+def people(app, database_templates):
+    """The standard people (see add_people), already in the test's database: the app fixture
+    copied them from the session's template."""
+    return dict(database_templates["people"].people)
 
 
 def _by_name(model, **where):
@@ -232,6 +433,11 @@ def _by_name(model, **where):
 def make_proposal(app, people):
     """Register a proposal as the liaison and optionally assign it as the coordinating office.
     Returns the proposal id."""
+    return proposal_maker(app)
+
+
+def proposal_maker(app):
+    """make_proposal's function for `app` (to build a module's template with)."""
 
     def make(
         number="20222174",
@@ -265,6 +471,7 @@ def make_proposal(app, people):
                     lead_units=[_by_name(Unit, name=lead)],
                     co_units=[_by_name(Unit, name=c) for c in co],
                     assigned_on=assigned_on,
+                    policy=current.deadline_policy(),
                 )
                 if sign:
                     clerk = (

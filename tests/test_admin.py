@@ -20,6 +20,7 @@ from datetime import date
 import pytest
 from conftest import PASSWORD, Browser
 
+from tracker import current
 from tracker.extensions import db
 from tracker.models import (
     Assignment,
@@ -540,7 +541,7 @@ def test_a_shorter_reply_period_applies_to_new_assignments(app, admin, make_prop
     assert "答复期限由3个月改为2个月" in page and 'value="2个月"' in page
     with app.app_context():
         assert settings.get_setting(settings.POLICY_SETTING)["reply"] == "2 months"
-        assert settings.deadline_policy().roll_forward is False
+        assert current.deadline_policy().roll_forward is False
 
     no_roll = make_proposal("20260002")
     with app.app_context():
@@ -572,7 +573,7 @@ def test_a_bad_period_is_shown_and_nothing_is_saved(app, admin, changes, message
     assert message in text(response)
     with app.app_context():
         assert settings.get_setting(settings.POLICY_SETTING) is None
-        assert settings.deadline_policy().reply == Period(3, MONTHS)
+        assert current.deadline_policy().reply == Period(3, MONTHS)
         assert audit_events("setting") == []
 
 

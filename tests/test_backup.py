@@ -16,9 +16,9 @@ from conftest import app_settings, close
 from sqlalchemy import MetaData, select
 from test_route_permissions import world  # noqa: F401
 
-from tracker import create_app
+from tracker import create_app, search_hooks
 from tracker.extensions import db
-from tracker.services import indexing, search
+from tracker.services import search
 
 EVIDENCE = {
     "evidence/12/现场照片.jpg": b"\xff\xd8\xff\xe0 photo " * 200,
@@ -85,7 +85,7 @@ def test_a_backup_restores_every_row_and_file_and_the_search(app, backed_up, els
     assert result.exit_code == 0, result.output
     assert "restored:" in result.output
     with app.app_context():
-        letters = indexing.rebuild(app)  # what the original's index holds
+        letters = search_hooks.rebuild(app)  # what the original's index holds
     assert f"index rebuilt: {letters} letters" in result.output
 
     before, after = _tables(app), _tables(elsewhere)
@@ -99,7 +99,7 @@ def test_a_backup_restores_every_row_and_file_and_the_search(app, backed_up, els
     assert (Path(elsewhere.instance_path) / "secret_key").read_text() == "k" * 64
 
     with elsewhere.app_context():
-        found = search.run("答复函119", per_page=10)
+        found = search.run("答复函119", engine=search_hooks.engine(elsewhere), per_page=10)
         assert [hit.title for hit in found.hits] == ["答复函119"]
 
 

@@ -12,7 +12,7 @@ from tracker.letters.commitments import (
 )
 from tracker.letters.parser import parse_letter
 from tracker.letters.synth import generate_records
-from tracker.letters.text import cn_to_int
+from tracker.rules.chinese import cn_to_int
 
 LETTER = date(2022, 5, 7)
 

@@ -7,12 +7,13 @@ from __future__ import annotations
 import csv
 import io
 import shutil
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
 
+from tracker import current
 from tracker.commitments.views import source_in_letter
 from tracker.extensions import db
 from tracker.models import (
@@ -65,6 +66,7 @@ def replied(app, make_proposal):
             issued_on=date(2026, 5, 8),
             disclosure="主动公开",
             body=BODY,
+            today=current.today(),
         )
         db.session.commit()
         return letter.id
@@ -142,6 +144,7 @@ def test_drafts_refresh_their_candidates_and_confirming_waits_for_issue(app, bro
             values={"letter_on": date(2026, 5, 7)},
             body=BODY,
             base_version=letter.version,
+            today=current.today(),
         )
         db.session.commit()
     first = _candidates(app, letter_id)
@@ -154,6 +157,7 @@ def test_drafts_refresh_their_candidates_and_confirming_waits_for_issue(app, bro
             values={},
             body=BODY.replace("（三）逐步完善学生心理健康档案，做到一生一档。\n\n", ""),
             base_version=letter.version,
+            today=current.today(),
         )
         db.session.commit()
     second = _candidates(app, letter_id)
@@ -205,9 +209,9 @@ def test_bulk_confirm_merge_and_discard(app, browser, replied):
     assert "已确认的承诺事项" in page and C_CERT in page
     # a re-save of the letter does not bring discarded or confirmed sentences back
     with app.app_context():
-        from tracker.services.drafting import refresh_commitments
+        from tracker.services.commitments import refresh_commitments
 
-        refresh_commitments(db.session.get(ReplyLetter, replied))
+        refresh_commitments(db.session.get(ReplyLetter, replied), today=current.today())
         db.session.commit()
     texts = [c.text for c in _candidates(app, replied).values()]
     assert texts.count(confirmed.text) == 1 and texts.count(gone.text) == 1
@@ -660,3 +664,41 @@ def test_the_source_mark_never_falls_inside_a_tag(app, sentence):
     assert found == (sentence == "class")
     if found:
         assert f'推进<mark id="source">{sentence}</mark>建设' in html
+
+
+def test_my_todo_lists_the_most_urgent_commitments_and_links_to_the_rest(app, browser, replied):
+    """A unit with an archive's worth of overdue promises sees the twenty most overdue on
+    我的待办, the count of all of them, and links to the full lists."""
+    _confirm_all(app, replied)
+    with app.app_context():
+        first = db.session.execute(
+            db.select(Commitment).where(Commitment.letter_id == replied).limit(1)
+        ).scalar_one()
+        for n in range(30):
+            db.session.add(
+                Commitment(
+                    letter_id=replied,
+                    proposal_id=first.proposal_id,
+                    unit_id=first.unit_id,
+                    text=f"第{n:02d}项：完成校园安全设施改造",
+                    due_on=date(2026, 1, 1) + timedelta(days=n),
+                    status="open",
+                )
+            )
+        db.session.commit()
+        due = db.session.execute(
+            db.select(db.func.count(Commitment.id)).where(
+                Commitment.unit_id == first.unit_id,
+                Commitment.status.in_(("open", "in_progress")),
+                Commitment.due_on <= date(2026, 6, 22),
+            )
+        ).scalar_one()
+    browser.login("clerk")
+    page = browser.get("/todo").get_data(as_text=True)
+    section = page.split('id="commitments"')[1].split("</section>")[0]
+    assert f'<span class="count">{due}</span>' in section
+    assert section.count('href="/commitments/') == 20
+    assert "第00项" in section and "第19项" in section and "第20项" not in section
+    assert f"另有{due - 20}项" in section
+    assert "/commitments?status=overdue" in section
+    assert "due_from=2026-06-15" in section and "due_to=2026-06-22" in section

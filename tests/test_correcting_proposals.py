@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from tracker import current
 from tracker.extensions import db
 from tracker.models import Assignment, AuditEvent, Proposal, ReplyLetter, User
 from tracker.services import drafting
@@ -98,7 +99,9 @@ def test_number_and_title_are_corrected_with_the_old_and_new_values(app, browser
     pid = make_proposal("20262402", sign=True)
     other = make_proposal("20262403", lead=None)
     with app.app_context():
-        letter_id = drafting.start_draft(_user("clerk"), db.session.get(Proposal, pid)).id
+        letter_id = drafting.start_draft(
+            _user("clerk"), db.session.get(Proposal, pid), today=current.today()
+        ).id
         db.session.commit()
     browser.login("liaison")
     clash = browser.post(f"/proposals/{pid}/edit", _current(app, pid) | {"number": "20262403"})
@@ -125,7 +128,9 @@ def test_number_and_title_are_corrected_with_the_old_and_new_values(app, browser
         # the unsent draft refers to the corrected item; its checklist asks for the new number
         letter = db.session.get(ReplyLetter, letter_id)
         assert (letter.proposal_number, letter.proposal_title) == ("20262412", new_title)
-        assert "第20262412号" in drafting.checklist(letter).errors[-1].message
+        assert (
+            "第20262412号" in drafting.checklist(letter, today=current.today()).errors[-1].message
+        )
         assert db.session.get(Proposal, other).number == "20262403"
 
 
@@ -151,7 +156,13 @@ def test_the_assignment_date_cannot_pass_what_units_already_did(app, browser, ma
         co = db.session.execute(
             db.select(Assignment).where(Assignment.proposal_id == pid, Assignment.role == "co")
         ).scalar_one()
-        svc.submit_opinion(_user("clerk-health"), co, text="同意", opinion_on=date(2026, 3, 30))
+        svc.submit_opinion(
+            _user("clerk-health"),
+            co,
+            text="同意",
+            opinion_on=date(2026, 3, 30),
+            today=current.today(),
+        )
         db.session.commit()
     browser.login("admin")
     response = browser.post(

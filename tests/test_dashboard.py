@@ -9,9 +9,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import lxml.html
 import pytest
+from conftest import build_template, proposal_maker
 from openpyxl import load_workbook
 from sqlalchemy import event
 
+from tracker import current
 from tracker.extensions import db
 from tracker.models import Assignment, Commitment, Feedback, Proposal, ReplyLetter, Unit, User
 from tracker.services import proposals as svc
@@ -43,13 +45,20 @@ def _reply(clerk: str, proposal_id: int, grade: str, on: date, doc: str, round_:
         doc_number=doc,
         letter_on=on,
         disclosure="主动公开",
+        today=current.today(),
     )
 
 
 def _rate(proposal_id: int, level: str, on: date, comment: str = ""):
     proposal = db.session.get(Proposal, proposal_id)
     return svc.record_rating(
-        _user("liaison"), proposal, satisfaction=level, rated_on=on, comment=comment
+        _user("liaison"),
+        proposal,
+        satisfaction=level,
+        rated_on=on,
+        comment=comment,
+        today=current.today(),
+        policy=current.deadline_policy(),
     )
 
 
@@ -57,8 +66,23 @@ def _due(proposal_id: int, due: date, round_: int = 1) -> None:
     _lead(proposal_id, round_).due_on = due
 
 
+@pytest.fixture(scope="module")
+def world_template(tmp_path_factory, database_templates):
+    return build_template(tmp_path_factory, database_templates["people"], _build_world)
+
+
 @pytest.fixture
-def world(app, people, make_proposal):
+def template(world_template):
+    """Every test here starts from the world, built once for the module."""
+    return world_template
+
+
+@pytest.fixture
+def world(app, people, world_template):
+    return world_template.data
+
+
+def _build_world(app) -> dict[str, int]:
     """Two units with work in 2026 (as of 15 June), a third with none.
 
     广州市教育局: 20260001 on time (A, 满意); 20260002 late (B, commitments done, overdue,
@@ -70,6 +94,7 @@ def world(app, people, make_proposal):
     Plus noise that must not count: a letter of 2025, a draft, a discarded commitment, a
     commitment due after the period; and an imported D letter whose issuer is unknown.
     """
+    make_proposal = proposal_maker(app)
     edu = "广州市教育局"
     health = "广州市卫生健康委员会"
     ids = {}

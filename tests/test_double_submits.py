@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from conftest import Browser
 
+from tracker import current
 from tracker.extensions import db
 from tracker.models import (
     Assignment,
@@ -160,6 +161,7 @@ def commitment(app, make_proposal):
             letter_on=date(2026, 5, 7),
             disclosure="主动公开",
             body=BODY,
+            today=current.today(),
         )
         db.session.commit()
         c = db.session.execute(
@@ -282,6 +284,7 @@ def _replied(app, make_proposal, number) -> int:
             doc_number="",
             letter_on=date(2026, 5, 7),
             disclosure="主动公开",
+            today=current.today(),
         )
         db.session.commit()
     return pid

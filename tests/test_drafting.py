@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from tracker import create_app
+from tracker import create_app, current
 from tracker.extensions import db
 from tracker.models import Assignment, AuditEvent, LetterVersion, Proposal, ReplyLetter, User
 from tracker.services import drafting
@@ -39,6 +39,7 @@ def proposal(app, make_proposal):
             channel="微信",
             phase="during",
             summary="微信沟通",
+            today=current.today(),
         )
         svc.log_contact(
             clerk,
@@ -47,9 +48,16 @@ def proposal(app, make_proposal):
             channel="电话",
             phase="during",
             summary="电话沟通",
+            today=current.today(),
         )
         co = p.assignments[1]
-        svc.submit_opinion(_user("clerk-health"), co, text="支持。", opinion_on=date(2026, 3, 30))
+        svc.submit_opinion(
+            _user("clerk-health"),
+            co,
+            text="支持。",
+            opinion_on=date(2026, 3, 30),
+            today=current.today(),
+        )
         db.session.commit()
     return pid
 
@@ -162,7 +170,12 @@ def test_checks_block_errors_and_need_reasons_for_warnings(app, browser, proposa
     browser.post(f"/letters/{letter_id}/edit", _form(letter, classification="B"))
     letter = _letter(app, letter_id)
     with app.app_context():
-        codes = [c.code for c in drafting.checklist(db.session.get(ReplyLetter, letter_id)).errors]
+        codes = [
+            c.code
+            for c in drafting.checklist(
+                db.session.get(ReplyLetter, letter_id), today=current.today()
+            ).errors
+        ]
     assert codes == ["placeholders", "commitments"]
     # with the forward section and a promise, and a letter date after the due date
     browser.post(
@@ -175,7 +188,7 @@ def test_checks_block_errors_and_need_reasons_for_warnings(app, browser, proposa
         ),
     )
     with app.app_context():
-        result = drafting.checklist(db.session.get(ReplyLetter, letter_id))
+        result = drafting.checklist(db.session.get(ReplyLetter, letter_id), today=current.today())
     assert not result.errors
     assert [c.code for c in result.warnings] == ["cc", "due"]
     browser.post(f"/letters/{letter_id}/submit", {"reason-cc": "会办单位同意不抄送"})
@@ -283,13 +296,16 @@ def _approve_in_process(config, letter_id, queue):
     try:
         with app.app_context():
             letter = db.session.get(ReplyLetter, letter_id)
-            drafting.approve(_user("supervisor"), letter, letter_on=date(2026, 5, 7))
+            drafting.approve(
+                _user("supervisor"), letter, letter_on=date(2026, 5, 7), today=current.today()
+            )
             db.session.commit()
             queue.put(letter.doc_number)
     except Exception as error:  # reported to the test
         queue.put(repr(error))
 
 
+@pytest.mark.slow
 def test_concurrent_approvals_never_share_a_number(app, make_proposal, proposal):
     pids = [proposal] + [make_proposal(f"2026{n:04d}", co=(), sign=True) for n in range(1, 6)]
     ids = []
@@ -309,7 +325,7 @@ def test_concurrent_approvals_never_share_a_number(app, make_proposal, proposal)
             db.session.flush()
             ids.append(letter.id)
         db.session.commit()
-    context = multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("fork")  # separate processes, without re-importing
     queue = context.Queue()
     workers = [
         context.Process(target=_approve_in_process, args=(dict(app.config), i, queue)) for i in ids

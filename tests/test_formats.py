@@ -386,6 +386,7 @@ def fake_soffice(tmp_path):
     return str(path)
 
 
+@pytest.mark.slow  # four conversions in a process each, one waiting for its time limit
 def test_doc_and_wps_are_converted_by_libreoffice(fake_soffice):
     options = ReadOptions(soffice=fake_soffice)
     assert extract(b"old word", "答复.doc", options) == formats.Extracted("converted .doc", "doc")
@@ -395,17 +396,19 @@ def test_doc_and_wps_are_converted_by_libreoffice(fake_soffice):
     assert message.startswith("LibreOffice 转换超时（1 秒）")
 
 
-@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
+@pytest.mark.slow
 def test_a_real_doc_is_read_through_libreoffice(tmp_path):
+    soffice = shutil.which("soffice")
+    assert soffice, "LibreOffice is needed: apt-get install libreoffice-writer-nogui (.ci/run does)"
     source = tmp_path / "letter.docx"
     source.write_bytes(docx_bytes())
     subprocess.run(
-        ["soffice", "--headless", "--convert-to", "doc", "--outdir", str(tmp_path), str(source)],
+        [soffice, "--headless", "--convert-to", "doc", "--outdir", str(tmp_path), str(source)],
         check=True,
         capture_output=True,
         timeout=120,
         env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin:/usr/local/bin"},
     )
     data = (tmp_path / "letter.doc").read_bytes()
-    result = extract(data, "答复.doc", ReadOptions(soffice=shutil.which("soffice")))
+    result = extract(data, "答复.doc", ReadOptions(soffice=soffice))
     assert result.fmt == "doc" and in_order(result.text, LINES)

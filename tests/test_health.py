@@ -26,9 +26,9 @@ def test_a_working_server_says_ok_to_anyone(app, browser, world):  # noqa: F811
 
 
 def test_letters_waiting_for_the_index_are_counted(app, browser, world, monkeypatch):  # noqa: F811
-    from tracker.services import indexing
+    from tracker import search_hooks
 
-    monkeypatch.setattr(indexing, "drain", lambda app: 0)  # the index lags behind
+    monkeypatch.setattr(search_hooks, "drain", lambda app: 0)  # the index lags behind
     with app.app_context():
         letter = db.session.execute(db.select(ReplyLetter)).scalars().first()
         letter.title = letter.title + "（修订）"

@@ -88,12 +88,14 @@ def test_import_is_idempotent_and_updates_a_changed_file(app, runner, tmp_path):
     folder.mkdir()
     target = folder / SEED.name
     shutil.copy(SEED, target)
-    runner.invoke(args=["import-letters", str(folder)])
+    first = runner.invoke(args=["import-letters", str(folder)])
+    assert "1 files: 1 imported" in first.output
     with app.app_context():
         counts = [
             db.session.execute(db.select(db.func.count()).select_from(m)).scalar()
             for m in (ReplyLetter, Proposal, ContactLog, Commitment, Unit)
         ]
+    assert counts[:2] == [1, 1] and all(counts)  # a letter, its proposal, contacts, …
     again = runner.invoke(args=["import-letters", str(folder)])
     assert "1 files: 0 imported, 0 updated, 1 unchanged" in again.output
     with app.app_context():

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from conftest import close, previous_index_version
 
-from tracker import create_app
+from tracker import create_app, current
 from tracker.extensions import db
 from tracker.models import Commitment, ReplyLetter, SearchOutbox
-from tracker.search import get_engine
+from tracker.search_hooks import engine as get_engine
 from tracker.services import search
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,7 +50,9 @@ def letters(app, runner, tmp_path):
 
 def _found(app, word) -> list[int]:
     with app.app_context():
-        return [h.letter_id for h in search.run(word, per_page=50).hits]
+        return [
+            h.letter_id for h in search.run(word, per_page=50, engine=current.search_engine()).hits
+        ]
 
 
 def _outbox(app) -> int:
@@ -177,9 +179,10 @@ def _writer(config, letter_id, worker, versions, queue):
         queue.put((worker, repr(error)))
 
 
+@pytest.mark.slow
 def test_concurrent_writers_lose_no_update(app, letters):
     config = dict(app.config)
-    context = multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("fork")  # separate processes, without re-importing
     queue = context.Queue()
     versions = 6
     workers = [

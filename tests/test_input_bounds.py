@@ -4,19 +4,31 @@ deadlines from far dates, evidence files with long names or that cannot be saved
 
 from __future__ import annotations
 
+import errno
+import io
+import shutil
+from contextlib import contextmanager
 from datetime import date
+from pathlib import Path
+from unittest.mock import Mock
+from urllib.parse import quote, unquote
 
 import pytest
+from sqlalchemy import event
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 from test_commitments import _by_start, _candidates, _confirm_all, replied  # noqa: F401
 from test_drafting import _filled, _form, _letter, _start, proposal  # noqa: F401
 from test_form_rules import proposal_form
 from test_route_permissions import world  # noqa: F401
 
+from tracker import current
 from tracker.extensions import db
 from tracker.models import (
     Assignment,
     CommitmentUpdate,
     ContactLog,
+    Job,
     Proposal,
     ReplyLetter,
     Unit,
@@ -73,6 +85,7 @@ def test_a_far_assignment_date_from_outside_a_form_is_a_message_not_a_crash(app,
                 db.session.get(Proposal, pid),
                 lead_units=[edu],
                 assigned_on=date(9999, 12, 31),
+                policy=current.deadline_policy(),
             )
         db.session.rollback()
         assert db.session.execute(db.select(Assignment)).first() is None
@@ -174,6 +187,21 @@ def test_ids_past_a_64_bit_integer_are_not_found(app, browser, make_proposal):
         assert browser.get(url).status_code == 404, url[:60]
 
 
+@pytest.mark.parametrize(
+    "versions", ["a=9223372036854775808&b=1", "a=1&b=" + "9" * 30, "a=-1&b=1", "a=1&b=²"]
+)
+def test_versions_to_compare_past_a_64_bit_integer_are_not_found(
+    app,
+    browser,
+    proposal,  # noqa: F811
+    versions,
+):
+    browser.login("clerk")
+    letter_id = _start(browser, proposal)
+    assert browser.get(f"/letters/{letter_id}/compare?a=1&b=1").status_code == 200
+    assert browser.get(f"/letters/{letter_id}/compare?{versions}").status_code == 404
+
+
 @pytest.mark.parametrize("page", ["9223372036854775808", "99", "9" * 5000])
 def test_a_page_past_the_end_of_a_list_is_its_last_page(app, browser, make_proposal, page):
     for n in range(27):  # two pages of 25
@@ -260,3 +288,199 @@ def test_an_undated_draft_takes_only_a_number_of_this_year(app, browser, proposa
     assert response.status_code == 400
     assert "文号年份应为成文年份2026。" in _page(response)
     assert _letter(app, letter_id).doc_number is None
+
+
+# -- file names and failed uploads -------------------------------------------------------
+
+LONG_NAME = "关于进一步加强广州市中小学生心理健康管理工作的建议办理情况" * 4  # 116 characters
+
+
+def _evidence_form(name: str, data: bytes = b"%PDF-1.4 report") -> dict:
+    return {
+        "update-noted_on": "2026-06-10",
+        "update-note": "全市已有6512名专任教师取得C证。",
+        "update-evidence": (io.BytesIO(data), name),
+    }
+
+
+def _left_in(folder: Path) -> list[str]:
+    """What uploads left under UPLOAD_DIR's areas (commitments/, imports/): files and
+    folders, empty ones too."""
+    found = (p.relative_to(folder) for p in folder.rglob("*"))
+    return sorted(str(p) for p in found if len(p.parts) > 1)
+
+
+@pytest.fixture
+def commitment(app, replied):  # noqa: F811
+    _confirm_all(app, replied)
+    return _by_start(_candidates(app, replied), "各区推进").id
+
+
+def test_an_evidence_file_with_a_long_chinese_name_is_kept_cut_by_bytes(app, browser, commitment):
+    browser.login("clerk")
+    response = browser.post(
+        f"/commitments/{commitment}/updates",
+        _evidence_form(LONG_NAME + ".pdf"),
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        update = db.session.execute(db.select(CommitmentUpdate)).scalar_one()
+        update_id = update.id
+    [stored] = (Path(app.config["UPLOAD_DIR"]) / "commitments").glob("*/*")
+    assert stored.name.endswith(".pdf") and LONG_NAME.startswith(stored.name[:-4])
+    assert 250 < len(stored.name.encode("utf-8")) <= 255
+    assert stored.name in _page(browser.get(f"/commitments/{commitment}"))
+    download = browser.get(f"/commitment-updates/{update_id}/evidence")
+    assert download.status_code == 200 and download.data == b"%PDF-1.4 report"
+    assert quote(stored.name) in download.headers["Content-Disposition"]
+    download.close()
+
+
+def _evidence_not_stored(app, browser, commitment) -> None:
+    """Post a progress note with a file the server fails to store: the user is told, and
+    neither the note nor any file or folder is left."""
+    browser.login("clerk")
+    response = browser.post(
+        f"/commitments/{commitment}/updates",
+        _evidence_form("通报.pdf"),
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 400
+    assert "文件未能保存（服务器存储出错），请稍后再试或联系管理员。" in _page(response)
+    assert _left_in(Path(app.config["UPLOAD_DIR"])) == []
+    with app.app_context():
+        assert db.session.execute(db.select(CommitmentUpdate)).first() is None
+
+
+def test_evidence_that_cannot_be_written_leaves_nothing_behind(
+    app, browser, commitment, monkeypatch
+):
+    def disk_full(source, target, *args):
+        target.write(source.read(4))
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(shutil, "copyfileobj", disk_full)
+    _evidence_not_stored(app, browser, commitment)
+
+
+def test_evidence_when_the_upload_folder_cannot_be_made_says_so(app, browser, commitment, tmp_path):
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_bytes(b"")
+    app.config["UPLOAD_DIR"] = str(blocked / "uploads")  # below a file: no folder there
+    _evidence_not_stored(app, browser, commitment)
+
+
+@contextmanager
+def _commit_fails(app):
+    """Inside, the next commit of the web app's session fails as a database that went away
+    would fail it."""
+
+    def fail(session):
+        event.remove(Session, "before_commit", fail)
+        raise OperationalError("COMMIT", {}, Exception("database is locked"))
+
+    event.listen(Session, "before_commit", fail)
+    try:
+        yield
+    finally:
+        if event.contains(Session, "before_commit", fail):
+            event.remove(Session, "before_commit", fail)
+
+
+def test_evidence_of_a_note_the_database_refused_leaves_nothing_behind(app, browser, commitment):
+    browser.login("clerk")
+    with _commit_fails(app):
+        response = browser.post(
+            f"/commitments/{commitment}/updates",
+            _evidence_form("通报.pdf"),
+            content_type="multipart/form-data",
+        )
+    assert response.status_code == 500
+    assert _left_in(Path(app.config["UPLOAD_DIR"])) == []
+    with app.app_context():
+        assert db.session.execute(db.select(CommitmentUpdate)).first() is None
+
+
+def test_an_import_the_database_refused_leaves_no_uploaded_files(app, browser, people):
+    browser.login("liaison")
+    browser.get("/imports")
+    with _commit_fails(app):
+        response = browser.post(
+            "/imports",
+            {"files": [(io.BytesIO(b"letter one"), "a.txt"), (io.BytesIO(b"two"), "b.txt")]},
+            content_type="multipart/form-data",
+        )
+    assert response.status_code == 500
+    assert _left_in(Path(app.config["UPLOAD_DIR"])) == []
+    with app.app_context():
+        assert db.session.execute(db.select(Job)).first() is None
+
+
+def test_an_import_that_cannot_be_written_says_so_and_leaves_nothing(
+    app, browser, people, monkeypatch
+):
+    monkeypatch.setattr(
+        shutil, "copyfileobj", Mock(side_effect=OSError(errno.EDQUOT, "Disk quota exceeded"))
+    )
+    browser.login("liaison")
+    browser.get("/imports")
+    response = browser.post(
+        "/imports",
+        {"files": [(io.BytesIO(b"letter one"), "a.txt")]},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 400
+    assert "文件未能保存（服务器存储出错），请稍后再试或联系管理员。" in _page(response)
+    assert _left_in(Path(app.config["UPLOAD_DIR"])) == []
+    with app.app_context():
+        assert db.session.execute(db.select(Job)).first() is None
+
+
+def test_a_letter_with_a_long_title_downloads_under_a_name_cut_by_bytes(app, browser, people):
+    with app.app_context():
+        letter = ReplyLetter(status="imported", title=LONG_NAME, body="心理健康教育工作")
+        db.session.add(letter)
+        db.session.commit()
+        letter_id = letter.id
+    browser.login("liaison")
+    response = browser.get(f"/letters/{letter_id}/export/docx")
+    assert response.status_code == 200
+    disposition = response.headers["Content-Disposition"]
+    name = unquote(disposition.split("filename*=UTF-8''", 1)[1])
+    assert name.endswith(".docx") and LONG_NAME.startswith(name[:-5])
+    assert 250 < len(name.encode("utf-8")) <= 255
+    response.close()
+
+
+# -- list filters ------------------------------------------------------------------------
+
+
+def test_a_list_filter_over_its_length_is_shown_and_not_applied(app, browser, make_proposal):
+    make_proposal("3001", title="关于校园安全的建议", lead=None)
+    make_proposal("3002", title="关于心理健康的建议", lead=None)
+    browser.login("liaison")
+    words = "心理" * 20_000  # 40,000 characters, 120,000 bytes: past SQLite's LIKE limit
+    response = browser.get(f"/proposals?q={words}&kind=建议")
+    shown = _page(response)
+    assert response.status_code == 400  # as a form with an error
+    assert '<div class="error">不能超过100个字（现有40000个）。</div>' in shown
+    assert "关于校园安全的建议" in shown and "关于心理健康的建议" in shown
+    assert words not in shown  # nor in the export links
+    assert "/proposals/export.csv?kind=" in shown
+    export = browser.get(f"/proposals/export.csv?q={words}")
+    assert export.status_code == 200 and "关于校园安全的建议" in export.get_data(as_text=True)
+
+
+def test_a_commitment_filter_over_its_length_is_shown_and_not_applied(
+    app,
+    browser,
+    replied,  # noqa: F811
+):
+    _confirm_all(app, replied)
+    browser.login("clerk")
+    response = browser.get("/commitments?q=" + "培训" * 20_000)
+    shown = _page(response)
+    assert response.status_code == 400
+    assert '<div class="error">不能超过100个字（现有40000个）。</div>' in shown
+    assert "各区推进全体教职员工的心理健康知识培训" in shown

@@ -267,6 +267,7 @@ def test_run_jobs_command_runs_what_waits_and_says_so(app, runner, people):
     assert runner.invoke(args=["run-jobs"]).output == ""
 
 
+@pytest.mark.slow
 def test_the_app_starts_a_runner_process_that_finishes_the_job(app, people):
     app.config["JOB_SPAWN"] = True
     job_id = upload(app, {"a.docx": docx_bytes("20232048", 156)})

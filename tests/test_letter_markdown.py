@@ -12,7 +12,7 @@ from docx import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
 from lxml import html as lxml_html
-from pypdf import PdfReader
+from test_export import pdf_text
 
 from tracker.extensions import db
 from tracker.letters.export import (
@@ -24,7 +24,7 @@ from tracker.letters.export import (
     to_pdf,
 )
 from tracker.models import ReplyLetter
-from tracker.web import letter_markdown
+from tracker.rendering import letter_markdown
 
 TITLE = "答复函"
 
@@ -182,8 +182,7 @@ def pdf_paragraphs(data: bytes, expected: list[tuple[str, str]], closing=()) -> 
     """The PDF's lines regrouped into the expected paragraphs: each paragraph must start on
     a line of its own and end at a line's end (spaces aside: the PDF draws words apart);
     the ``closing`` lines follow."""
-    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
-    lines = [re.sub(r"\s", "", line) for line in text.splitlines()]
+    lines = [re.sub(r"\s", "", line) for line in pdf_text(data).splitlines()]
     lines = [line for line in lines if line and not re.fullmatch(r"—\d+—", line)]
     assert lines[0] == TITLE
     lines = lines[1:]

@@ -114,3 +114,22 @@ def test_an_a_grade_needs_no_commitment():
         GOOD, classification="A", classification_needs_followup=False, commitment_count=0
     )
     assert check_letter(facts).passed
+
+
+@pytest.mark.parametrize(
+    "heading",
+    ["二、下一步工作安排", "二、接下来的工作安排", "二、下步工作措施", "二、今后努力方向"],
+)
+def test_the_checklist_finds_the_part_the_commitment_finder_reads(heading):
+    """One pattern says which heading looks ahead: the checklist does not ask a B reply for
+    a 下一步 part when the commitment finder has read its promises from one."""
+    from tracker.letters.commitments import find_commitments
+
+    body = BODY.replace("二、下一步工作安排", heading)
+    found = find_commitments(
+        [{"heading": heading, "text": "今年底全市中小学专任教师持C证率达到80%。"}],
+        date(2022, 5, 7),
+    )
+    assert [c["section"] for c in found] == [heading]
+    result = check_letter(replace(GOOD, body=body, commitment_count=len(found)))
+    assert result.passed, [c.message for c in result.checks if not c.ok]

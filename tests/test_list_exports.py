@@ -8,12 +8,15 @@ import io
 import re
 import shutil
 from datetime import date, datetime
+from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import pytest
+from conftest import build_template, proposal_maker, standard_template
 from openpyxl import load_workbook
 from test_search_views import SEED, _variant
 
+from tracker import current
 from tracker.extensions import db
 from tracker.models import Proposal, ReplyLetter, Unit, User
 from tracker.services import proposals as svc
@@ -88,10 +91,34 @@ def _unit_id(app, name: str) -> int:
 # -- the proposal list ------------------------------------------------------------------
 
 
+@pytest.fixture(scope="module")
+def listing_template(tmp_path_factory, database_templates):
+    return build_template(tmp_path_factory, database_templates["people"], _build_listing)
+
+
+@pytest.fixture(scope="module")
+def letters_template(tmp_path_factory, database_templates):
+    return build_template(tmp_path_factory, database_templates["people"], _build_letters)
+
+
 @pytest.fixture
-def listing(app, make_proposal):
+def template(request, database_templates):
+    """The tests that use the listing or the letters start from them, built once."""
+    for name in ("listing", "letters"):
+        if name in request.fixturenames:
+            return request.getfixturevalue(f"{name}_template")
+    return standard_template(request, database_templates)
+
+
+@pytest.fixture
+def listing(app, people, listing_template):
+    return listing_template.data
+
+
+def _build_listing(app) -> dict[str, int]:
     """Four proposals: two of 教育局 (one signed for), one of 民政局, and one of 教育局 that
     was replied to and rated 满意 (so 已办结)."""
+    make_proposal = proposal_maker(app)
     ids = {
         "signed": make_proposal("1001", sign=True),
         "assigned": make_proposal(
@@ -116,8 +143,16 @@ def listing(app, make_proposal):
             doc_number="穗教案〔2026〕101号",
             letter_on=date(2026, 5, 20),
             disclosure="主动公开",
+            today=current.today(),
         )
-        svc.record_rating(liaison, closed, satisfaction="满意", rated_on=date(2026, 6, 1))
+        svc.record_rating(
+            liaison,
+            closed,
+            satisfaction="满意",
+            rated_on=date(2026, 6, 1),
+            today=current.today(),
+            policy=current.deadline_policy(),
+        )
         db.session.commit()
         assert closed.status == "closed"
     return ids
@@ -265,11 +300,16 @@ def test_a_title_that_looks_like_a_formula_stays_text(app, browser, make_proposa
 
 
 @pytest.fixture
-def letters(app, runner, people, tmp_path):
+def letters(app, people, letters_template):
+    return letters_template.data
+
+
+def _build_letters(app) -> dict[str, int]:
     """Imported replies about 心理健康: three of 广州市教育局 (主动公开 / 依申请公开 /
     不予公开), one 不予公开 of 广州市民政局; one about public toilets; and a draft of 教育局
     that is not issued."""
-    folder = tmp_path / "letters"
+    runner = app.test_cli_runner()
+    folder = Path(app.config["UPLOAD_DIR"]).parent / "letters"
     folder.mkdir()
     seed = SEED.read_text(encoding="utf-8")
     shutil.copy(SEED, folder / "a_public.txt")
@@ -461,6 +501,7 @@ def test_search_export_pages_through_tied_scores(browser, letters, monkeypatch):
     monkeypatch.setattr(views, "EXPORT_BATCH", 1)
     browser.login("liaison")
     listed = _page_letters(browser, "q=心理健康")
+    assert len(listed) == 4  # the same letter four times over: scores that tie
     rows = _sheet(browser.get("/search/export.xlsx?q=心理健康"))
     assert _export_letters(rows) == listed
 

@@ -15,8 +15,9 @@ from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from conftest import TODAY
+from conftest import TODAY, build_template, proposal_maker, standard_template
 
+from tracker import current
 from tracker.extensions import db
 from tracker.models import (
     Assignment,
@@ -26,7 +27,7 @@ from tracker.models import (
     ReplyLetter,
     User,
 )
-from tracker.services import notifiers, reminders
+from tracker.services import digest, notifiers, reminders
 from tracker.services import proposals as svc
 
 TITLE = "关于进一步加强广州市中小学生心理健康管理工作的建议"
@@ -167,8 +168,25 @@ def _user(name) -> User:
     return db.session.execute(db.select(User).filter_by(username=name)).scalar_one()
 
 
+@pytest.fixture(scope="module")
+def scene_template(tmp_path_factory, database_templates):
+    return build_template(tmp_path_factory, database_templates["people"], _build_scene)
+
+
 @pytest.fixture
-def scene(app, people, make_proposal):
+def template(request, database_templates):
+    """The tests that use the scene start from it, built once for the module."""
+    if "scene" in request.fixturenames:
+        return request.getfixturevalue("scene_template")
+    return standard_template(request, database_templates)
+
+
+@pytest.fixture
+def scene(app, people, scene_template):
+    return scene_template.data
+
+
+def _build_scene(app) -> dict[str, int]:
     """On 15 June 2026, for 广州市教育局:
     - 20222174 (lead 教育局, co 卫健委), assigned 2 March, not signed for: the reply was due
       2 June (overdue), an extension is pending, the reply letter waits for sign-off;
@@ -177,6 +195,7 @@ def scene(app, people, make_proposal):
       due at the end of the year, a candidate waiting, a done one not reported back and a
       done one reported back; an imported grade-A reply with a done commitment; a draft
       letter with a candidate (not a reminder: drafts are not sent)."""
+    make_proposal = proposal_maker(app)
     p1 = make_proposal("20222174", title=TITLE, assigned_on=date(2026, 3, 2))
     p2 = make_proposal("20222180", title="关于加快推进社区养老服务设施建设的建议", lead=None)
     with app.app_context():
@@ -264,14 +283,20 @@ def scene(app, people, make_proposal):
         }
 
 
+def _collect(username, day):
+    return reminders.collect(
+        _user(username), day, soon_days=current.due_soon_days(), link=current.site_path
+    )
+
+
 def _texts(app, username, day=TODAY):
     with app.app_context():
-        return [item.text for item in reminders.collect(_user(username), day)]
+        return [item.text for item in _collect(username, day)]
 
 
 def _items(app, username, day=TODAY):
     with app.app_context():
-        return reminders.collect(_user(username), day)
+        return _collect(username, day)
 
 
 # -- what is due for whom ---------------------------------------------------------------------
@@ -387,14 +412,14 @@ def test_links_follow_the_path_of_base_url(app, scene):
     app.config["BASE_URL"] = "https://rd.example.gov.cn/jianyi/"
     items = _items(app, "clerk")
     assert items[1].url == f"/jianyi/proposals/{scene['p1']}"
-    assert notifiers.absolute(app.config["BASE_URL"], items[1].url) == (
+    assert digest.absolute(app.config["BASE_URL"], items[1].url) == (
         f"https://rd.example.gov.cn/jianyi/proposals/{scene['p1']}"
     )
 
 
 def test_sms_text_stays_short(app, scene):
     items = _items(app, "supervisor") * 10
-    text = notifiers.sms_text(items)
+    text = digest.sms_text(items)
     assert len(text) <= 200
     assert text.startswith("【建议提案办理】您有80项待办，其中逾期30项：")
     assert text.endswith("…。请登录系统办理。")
@@ -645,3 +670,25 @@ def test_no_reminders_yet(app, browser, people):
     assert "暂无提醒" in page
     assert 'aria-label="提醒：0条未读"' in page
     assert browser.get("/notifications?page=9").status_code == 200
+
+
+def test_a_notifier_writes_its_digest_from_what_it_is_given():
+    """No app, no request: the e-mail's links come from the items and the todo link the
+    notifier was built with, not from the routes of whoever calls it."""
+    notifier = notifiers.EmailNotifier(
+        host="mail.example.gov.cn",
+        base_url="https://rd.example.gov.cn/jianyi/",
+        todo_path="/jianyi/todo",
+    )
+    user = notifiers.Recipient(1, "clerk", "张三", "clerk@example.gov.cn", None)
+    item = digest.Item("assignment:1:sign", "sign", "【待签收】第1号建议", "/jianyi/proposals/1")
+    body = notifier.body(user, [item], date(2026, 6, 15))
+    assert body.splitlines()[:6] == [
+        "张三，您好：",
+        "",
+        "截至2026年6月15日，以下1项建议提案办理事项需要您处理：",
+        "",
+        "1. 【待签收】第1号建议",
+        "   https://rd.example.gov.cn/jianyi/proposals/1",
+    ]
+    assert "登录系统查看全部待办：https://rd.example.gov.cn/jianyi/todo" in body

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tracker import current
 from tracker.extensions import db
 from tracker.models import (
     Assignment,
@@ -242,7 +243,9 @@ def world(app, people, make_proposal):
         db.session.add(notice)
         db.session.flush()
         ids["notice"] = notice.id
-        ids["draft"] = drafting.start_draft(clerk, db.session.get(Proposal, p1)).id
+        ids["draft"] = drafting.start_draft(
+            clerk, db.session.get(Proposal, p1), today=current.today()
+        ).id
         # a confirmed commitment with a file as evidence, and a candidate, of the public reply
         for key, status in (("cm", "open"), ("cand", "candidate")):
             commitment = Commitment(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
-import time
+import threading
 from datetime import date
 from pathlib import Path
 
@@ -485,6 +485,7 @@ def _index_in_process(index_dir: str, start: int, count: int) -> None:
     eng.close()
 
 
+@pytest.mark.slow
 def test_two_processes_writing_at_once(tmp_path):
     index_dir = str(tmp_path / "ix")
     WhooshEngine(index_dir).close()
@@ -504,41 +505,52 @@ def test_two_processes_writing_at_once(tmp_path):
     eng.close()
 
 
-def _hold_lock(index_dir: str, seconds: float, ready) -> None:
+def _hold_lock(index_dir: str, ready, release) -> None:
+    """Hold the index's write lock from `ready` until the test sets `release`."""
     eng = WhooshEngine(index_dir)
     with eng._writer():
         ready.set()
-        time.sleep(seconds)
+        release.wait(120)
     # leaving without commit cancels the writer and releases the lock
 
 
+@pytest.mark.slow
 def test_writer_waits_for_another_process(tmp_path):
     index_dir = str(tmp_path / "ix")
-    eng = WhooshEngine(index_dir, write_timeout=20)
+    eng = WhooshEngine(index_dir, write_timeout=120)
     ctx = multiprocessing.get_context("fork")
-    ready = ctx.Event()
-    holder = ctx.Process(target=_hold_lock, args=(index_dir, 1.0, ready))
+    ready, release = ctx.Event(), ctx.Event()
+    holder = ctx.Process(target=_hold_lock, args=(index_dir, ready, release))
     holder.start()
     assert ready.wait(20)
-    started = time.monotonic()
-    assert eng.index([TOILETS]) == 1  # waits for the lock instead of failing
-    assert time.monotonic() - started > 0.3
+    written: list[int] = []
+    writer = threading.Thread(target=lambda: written.append(eng.index([TOILETS])))
+    writer.start()
+    writer.join(0.5)
+    assert writer.is_alive() and written == []  # waiting for the lock, not failing
+    release.set()
+    writer.join(120)
+    assert written == [1]  # and writes once the other process lets go
     holder.join(20)
     assert eng.ids() == {2}
     eng.close()
 
 
+@pytest.mark.slow
 def test_writer_gives_up_after_the_timeout(tmp_path):
     index_dir = str(tmp_path / "ix")
     eng = WhooshEngine(index_dir, write_timeout=0.3)
     ctx = multiprocessing.get_context("fork")
-    ready = ctx.Event()
-    holder = ctx.Process(target=_hold_lock, args=(index_dir, 3.0, ready))
+    ready, release = ctx.Event(), ctx.Event()
+    holder = ctx.Process(target=_hold_lock, args=(index_dir, ready, release))
     holder.start()
     assert ready.wait(20)
-    with pytest.raises(TimeoutError, match="locked"):
-        eng.index([TOILETS])
-    holder.join(20)
+    try:
+        with pytest.raises(TimeoutError, match="locked"):
+            eng.index([TOILETS])
+    finally:
+        release.set()
+        holder.join(20)
     assert eng.index([TOILETS]) == 1
     eng.close()
 

@@ -57,8 +57,9 @@ from test_search_engine import (  # noqa: F401  (the cases are collected again h
 
 from tracker.search import analysis
 from tracker.search.base import LetterDoc, SearchQuery
-from tracker.search.postgres import PostgresEngine, document, schema
+from tracker.search.postgres import document
 from tracker.search.whoosh.engine import WhooshEngine
+from tracker.services.pgsearch import PostgresEngine, schema
 
 ENGINES = ["whoosh", "postgres", "postgres-gin"]
 
@@ -280,7 +281,7 @@ def test_a_phrase_is_found_by_the_cheapest_pairs_that_cover_it():
 def test_very_many_matches_are_ranked_as_ts_rank_ranks_them(pg_database, monkeypatch):
     """Past TITLE_FIRST_MIN matches the letters with the word in their titles are ranked
     apart from the others: the same ranks in the same order, every letter once."""
-    from tracker.search.postgres import engine as pg_engine
+    from tracker.services.pgsearch import engine as pg_engine
 
     with pg_database.begin() as conn:
         schema.drop(conn)

@@ -310,6 +310,7 @@ def test_meta_round_trip_and_damaged_values():
     assert table.body_len == [12, 3, 0, 0]
 
 
+@pytest.mark.slow
 def test_the_query_module_runs_without_whoosh():
     code = (
         "import sys\n"

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import html
 import json
+import re
 import shutil
 from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
@@ -107,15 +110,80 @@ def test_search_finds_a_village_name_inside_a_longer_name(browser, corpus, runne
 def test_search_page_is_helpful_when_empty_or_malformed(browser, corpus):
     browser.login("clerk")
     assert "检索说明" in _text(browser.get("/search"))
-    for query in ['"', "((", "AND OR", "：：", '"心理']:
+    for query in ['"', "((", "AND OR", "：："]:  # nothing to look for: say what to type
         response = browser.get(f"/search?q={query}")
         assert response.status_code == 200, query
+        assert "检索词中没有可以检索的文字，请输入中文词语、数字或字母。" in _text(response), query
+    response = browser.get('/search?q="心理')  # a quote left open: its words are looked for
+    assert response.status_code == 200 and "共找到 3 件答复" in _text(response)
 
 
-def test_sort_by_date_and_pagination_links(browser, corpus):
+def _hits(page: str) -> list[tuple[str, str]]:
+    """(document number, letter date) of each hit on a search page, in its order."""
+    metas = re.findall(r'<p class="meta">(.*?)</p>', page)
+    return [
+        (re.search(r"穗\w+〔\d+〕\d+号", m).group(0), re.search(r"\d+年\d+月\d+日", m).group(0))
+        for m in metas
+    ]
+
+
+def _pager_link(page: str, label: str) -> str | None:
+    match = re.search(rf'<a href="([^"]+)">{label}</a>', page)
+    return html.unescape(match.group(1)) if match else None
+
+
+def test_sort_by_date_and_pagination_links(browser, corpus, runner, tmp_path, monkeypatch):
+    """Sorted by date, the newest first on every page; the pager's links keep the query and
+    the sort, and the pages together list each letter once."""
+    import tracker.replies.views as views
+
+    monkeypatch.setattr(views, "PER_PAGE", 2)
+    folder = tmp_path / "dated"
+    folder.mkdir()
+    seed = SEED.read_text(encoding="utf-8")
+    for number, doc, day, topic in (
+        # the oldest letter is the most relevant: only the date sort puts it last
+        ("20222191", "穗教案〔2021〕51号", "2021年3月1日", "心理辅导、心理咨询、心理测评。" * 5),
+        ("20222192", "穗教案〔2023〕52号", "2023年8月8日", ""),
+    ):
+        letter = _variant(seed, number, doc, "主动公开", topic).replace("2022年5月7日", day)
+        (folder / f"{number}.txt").write_text(letter, encoding="utf-8")
+    assert runner.invoke(args=["import-letters", str(folder)]).exit_code == 0
     browser.login("liaison")
-    page = _text(browser.get("/search?q=心理&sort=date"))
-    assert 'value="date" selected' in page
+    assert _hits(_text(browser.get("/search?q=心理")))[0][0] == "穗教案〔2021〕51号"
+    url, pages, listed = "/search?q=心理&sort=date", [], []
+    while url:
+        page = _text(browser.get(url))
+        assert 'value="date" selected' in page and "共找到 5 件答复" in page
+        pages.append(re.search(r'<span class="current">(\d+) / (\d+)</span>', page).groups())
+        listed += _hits(page)
+        for label, step in (("上一页", -1), ("下一页", 1)):
+            link = _pager_link(page, label)
+            if link:
+                assert dict(parse_qsl(urlsplit(link).query)) == {
+                    "q": "心理",
+                    "sort": "date",
+                    "page": str(len(pages) + step),
+                }, label
+        assert (_pager_link(page, "上一页") is None) == (len(pages) == 1)
+        url = _pager_link(page, "下一页")
+    assert pages == [("1", "3"), ("2", "3"), ("3", "3")]
+    assert sorted(doc for doc, _ in listed) == sorted(
+        {
+            "穗教案〔2022〕119号",
+            "穗教案〔2022〕130号",
+            "穗教案〔2022〕131号",
+            "穗教案〔2021〕51号",
+            "穗教案〔2023〕52号",
+        }
+    )
+    assert [day for _, day in listed] == [
+        "2023年8月8日",
+        "2022年5月7日",
+        "2022年5月7日",
+        "2022年5月7日",
+        "2021年3月1日",
+    ]
 
 
 def test_public_search_shows_only_published_replies(browser, corpus):

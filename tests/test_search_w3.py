@@ -242,6 +242,7 @@ def test_the_whoosh_pinned_is_the_version_tested():
     assert [d for d in project["dependencies"] if "whoosh" in d] == [f"whoosh-reloaded=={tested}"]
 
 
+@pytest.mark.slow
 def test_another_whoosh_version_gets_the_public_api_at_import(tmp_path):
     code = f"""
 import logging, sys

@@ -21,6 +21,7 @@ from tracker.letters.parser import (
 )
 from tracker.letters.patterns import disclosure_mode
 from tracker.letters.synth import TOPICS, generate_letters, generate_records, write_corpus
+from tracker.rules import chinese
 
 KEY_FIELDS = (
     "proposal_number",
@@ -263,22 +264,23 @@ def test_write_corpus(tmp_path):
         result = parse_file(tmp_path / "out" / r["file_name"])
         assert "error" not in result
         assert result["doc_number"] == r["doc_number"]
-    for r in records[:20]:
-        if r["encoding"] == "utf-8":
-            assert (tmp_path / "out" / r["file_name"]).read_text("utf-8") == r["text"]
+    for r in records:
+        assert (tmp_path / "out" / r["file_name"]).read_bytes() == r["text"].encode(r["encoding"])
 
 
 def test_write_corpus_without_encoding_mix(tmp_path):
     assert write_corpus(tmp_path, 60, seed=1, encoding_mix=False) == 60
-    for f in tmp_path.glob("*.txt"):
-        f.read_bytes().decode("utf-8")
+    records = list(generate_records(60, seed=1))
+    assert any(r["encoding"] == "gb18030" for r in records)  # the mix would have had some
+    assert sorted(f.name for f in tmp_path.glob("*.txt")) == sorted(r["file_name"] for r in records)
+    for r in records:  # every letter, all in UTF-8
+        assert (tmp_path / r["file_name"]).read_bytes() == r["text"].encode("utf-8")
 
 
 def test_module_is_standard_library_only():
-    source = synth.__file__
-    with open(source, encoding="utf-8") as fh:
-        imports = set(re.findall(r"^(?:from|import) (\w+)", fh.read(), re.M))
-    assert imports <= {
+    """The generator needs nothing installed: the standard library, and of the tracker only
+    rules/chinese (the one date writer), which is standard library itself."""
+    stdlib = {
         "__future__",
         "bisect",
         "itertools",
@@ -290,3 +292,12 @@ def test_module_is_standard_library_only():
         "tomllib",
         "random",
     }
+    found = {}
+    for module in (synth, chinese):
+        with open(module.__file__, encoding="utf-8") as fh:
+            found[module.__name__] = set(re.findall(r"^(?:from|import) ([\w.]+)", fh.read(), re.M))
+    assert {name.split(".")[0] for name in found[synth.__name__]} - {"tracker"} <= stdlib
+    assert {name for name in found[synth.__name__] if name.startswith("tracker")} <= {
+        "tracker.rules.chinese"
+    }
+    assert {name.split(".")[0] for name in found[chinese.__name__]} <= stdlib

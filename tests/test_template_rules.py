@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tracker import current
 from tracker.extensions import db
 from tracker.models import Proposal, User
 from tracker.rules.labels import ROLES
@@ -117,7 +118,9 @@ def test_the_todo_page_shows_unit_work_to_its_handlers_and_registration_to_liais
 def _draft(app, proposal_id: int, status: str = "draft") -> int:
     with app.app_context():
         clerk = db.session.execute(db.select(User).filter_by(username="clerk")).scalar_one()
-        letter = drafting.start_draft(clerk, db.session.get(Proposal, proposal_id))
+        letter = drafting.start_draft(
+            clerk, db.session.get(Proposal, proposal_id), today=current.today()
+        )
         letter.status = status
         db.session.commit()
         return letter.id

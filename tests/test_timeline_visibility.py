@@ -8,6 +8,7 @@ from datetime import date
 
 import pytest
 
+from tracker import current
 from tracker.extensions import db
 from tracker.models import Proposal, ReplyLetter, User
 from tracker.services import drafting
@@ -36,7 +37,9 @@ def signed_off(app, make_proposal):
         pid = make_proposal(NUMBER, title=TITLE, sign=True)
         with app.app_context():
             clerk = _user("clerk")
-            letter = drafting.start_draft(clerk, db.session.get(Proposal, pid))
+            letter = drafting.start_draft(
+                clerk, db.session.get(Proposal, pid), today=current.today()
+            )
             drafting.save_draft(
                 clerk,
                 letter,
@@ -50,11 +53,14 @@ def signed_off(app, make_proposal):
                 },
                 body=BODY,
                 base_version=letter.version,
+                today=current.today(),
             )
-            warnings = drafting.checklist(letter).warnings
+            warnings = drafting.checklist(letter, today=current.today()).warnings
             assert warnings, "the checklist should ask for reasons"
-            drafting.submit(clerk, letter, {c.code: REASON for c in warnings})
-            drafting.approve(_user("supervisor"), letter)
+            drafting.submit(
+                clerk, letter, {c.code: REASON for c in warnings}, today=current.today()
+            )
+            drafting.approve(_user("supervisor"), letter, today=current.today())
             db.session.commit()
             return pid, letter.id
 
@@ -75,7 +81,9 @@ def _doc_number(app, letter_id) -> str:
 
 def _issue(app, letter_id, on=date(2026, 5, 8)) -> None:
     with app.app_context():
-        drafting.issue(_user("clerk"), db.session.get(ReplyLetter, letter_id), on)
+        drafting.issue(
+            _user("clerk"), db.session.get(ReplyLetter, letter_id), on, today=current.today()
+        )
         db.session.commit()
 
 

@@ -98,6 +98,7 @@ def test_the_commitment_list_and_a_commitments_own_trail(app, make_proposal):
             issued_on=date(2026, 5, 8),
             disclosure="主动公开",
             body=BODY,
+            today=TODAY,
         )
         db.session.flush()
         candidates = list(

@@ -4,6 +4,7 @@ opinion → reply → rating → re-handling, with extensions, reassignment and 
 from __future__ import annotations
 
 import logging
+import re
 from datetime import date
 
 from conftest import PASSWORD
@@ -28,6 +29,11 @@ def _assignments(app, proposal_id):
             .all()
         )
         return [(a.id, a.unit.name, a.role, a.round, a.due_on, a.active) for a in rows]
+
+
+def _titles(page: str) -> list[str]:
+    """The proposal titles a list page shows."""
+    return re.findall(r'<td><a href="/proposals/\d+">(关于[^<]+)</a>', page)
 
 
 def test_whole_lifecycle_in_the_browser(app, browser, people):
@@ -267,6 +273,15 @@ def test_extension_granted_moves_the_due_date_and_is_audited(app, browser, make_
         assert (a.original_due_on, a.due_on) == (date(2026, 7, 1), date(2026, 8, 31))
     page = _page(browser.get(f"/proposals/{pid}"))
     assert "答复期限由2026年7月1日改为2026年8月31日" in page
+    with app.app_context():
+        events = db.session.execute(
+            db.select(AuditEvent.action, AuditEvent.message, AuditEvent.actor_id)
+            .where(AuditEvent.proposal_id == pid)
+            .order_by(AuditEvent.id)
+        ).all()
+        supervisor = db.session.execute(db.select(User.id).filter_by(username="supervisor"))
+        decided = [e for e in events if "答复期限由2026年7月1日改为2026年8月31日" in e.message]
+        assert [e.actor_id for e in decided] == [supervisor.scalar_one()]
 
 
 def test_refusing_an_extension_needs_a_reason(app, browser, make_proposal):
@@ -390,7 +405,12 @@ def test_list_filters_and_pagination(app, browser, make_proposal):
     browser.login("liaison")
     first = _page(browser.get("/proposals"))
     assert "共 32 条" in first and "下一页" in first
-    assert "关于校园安全的建议" in _page(browser.get("/proposals?page=2"))
+    second = _page(browser.get("/proposals?page=2"))
+    assert '<span class="current">2</span>' in second and "下一页" not in second
+    # 25 a page: the two pages list each of the 32 once
+    shown = [_titles(first), _titles(second)]
+    assert [len(titles) for titles in shown] == [25, 7]
+    assert len(set(shown[0] + shown[1])) == 32
     page = _page(browser.get("/proposals?q=公厕"))
     assert "关于公厕改造的建议" in page and "共 1 条" in page
     page = _page(browser.get("/proposals?overdue=y"))
@@ -410,7 +430,7 @@ def test_list_filters_and_pagination(app, browser, make_proposal):
 
 
 def test_deadline_in_a_year_without_calendar_shows_a_warning(app, browser, make_proposal, caplog):
-    # assigned 10 December 2026: the 5-working-day window runs into 2027, which the
+    # assigned 28 December 2026: the 5-working-day window runs into 2027, which the
     # official calendar package does not cover yet
     with caplog.at_level(logging.WARNING):
         pid = make_proposal(assigned_on=date(2026, 12, 28), co=())

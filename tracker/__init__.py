@@ -59,7 +59,7 @@ def create_app(config: dict | None = None) -> Flask:
         hops = int(app.config["TRUSTED_PROXIES"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
-    from tracker import cli, errors, headers, web
+    from tracker import cli, errors, headers, search_hooks, web
     from tracker.extensions import csrf, db, login_manager, migrate
 
     db.init_app(app)
@@ -72,11 +72,7 @@ def create_app(config: dict | None = None) -> Flask:
     web.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
-
-    from tracker.services import indexing
-
-    indexing.install_listeners()
-    indexing.heal_on_start(app)
+    search_hooks.init_app(app)
     return app
 
 

@@ -191,10 +191,10 @@ def main() -> int:
 
 def run(engine: str, work: Path, database: str | None) -> int:
     """Import and search with `engine`, on `database` (a URL) or a SQLite file in `work`."""
-    from tracker import create_app
+    from tracker import create_app, search_hooks
     from tracker.extensions import db
-    from tracker.services import indexing, search, vocab
-    from tracker.services.corpus import Importer, iter_files
+    from tracker.services import search, vocab
+    from tracker.services.corpus import Importer, iter_files, read_options
 
     letters = int(os.environ.get("BENCH_LETTERS", "20000"))
     seed = int(os.environ.get("BENCH_SEED", "1"))
@@ -226,10 +226,10 @@ def run(engine: str, work: Path, database: str | None) -> int:
         vocab.ensure_defaults()
         db.session.commit()
         files = list(iter_files([folder]))
-        importer = Importer()
+        importer = Importer(options=read_options(app.config))
         started = time.perf_counter()
         counts: dict[str, int] = {}
-        with indexing.deferred(db.session()):
+        with search_hooks.deferred(db.session()):
             for number, outcome in enumerate(importer.import_many(files), 1):
                 status = outcome.status
                 counts[status] = counts.get(status, 0) + 1
@@ -247,12 +247,12 @@ def run(engine: str, work: Path, database: str | None) -> int:
 
         queries = load_queries(os.environ.get("BENCH_QUERIES"))
         for text, filters in queries[:5]:  # warm up the searcher and caches
-            search.run(text, filters=filters)
+            search.run(text, filters=filters, engine=search_hooks.engine(app))
         timings = []
         slowest: list[tuple[float, str]] = []
         for text, filters in queries:
             started_q = time.perf_counter()
-            result = search.run(text, filters=filters, per_page=20)
+            result = search.run(text, filters=filters, per_page=20, engine=search_hooks.engine(app))
             ms = (time.perf_counter() - started_q) * 1000
             timings.append(ms)
             slowest.append((ms, f"{text} {filters or ''} -> {result.total}"))
@@ -284,7 +284,7 @@ def index_size_mb(engine: str, index_dir: Path) -> float:
     from sqlalchemy import text
 
     from tracker.extensions import db
-    from tracker.search.postgres import schema
+    from tracker.services.pgsearch import schema
 
     size = db.session.execute(
         text("SELECT pg_total_relation_size(:t)"), {"t": schema.TABLE}

@@ -9,20 +9,9 @@ from datetime import date
 
 import click
 from flask import Flask, current_app
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import with_appcontext
 
 from tracker.extensions import db
-
-
-def main() -> None:
-    from tracker import create_app
-
-    group = FlaskGroup(
-        create_app=create_app,
-        add_default_commands=True,
-        help="建议提案办理系统 (the tracker): operations commands.",
-    )
-    group.main(prog_name="tracker")
 
 
 def _fail(message: str) -> None:
@@ -38,7 +27,8 @@ def init_db() -> None:
     from flask_migrate import upgrade
     from sqlalchemy import inspect
 
-    from tracker.services import indexing, vocab
+    from tracker import search_hooks
+    from tracker.services import vocab
 
     is_new = not inspect(db.engine).has_table("alembic_version")
     upgrade()
@@ -49,7 +39,7 @@ def init_db() -> None:
         f"database {state}: {_safe_url(current_app.config['DATABASE_URL'])}"
         + (f" ({added} vocabulary terms added)" if added else "")
     )
-    for line in indexing.prepare(current_app._get_current_object()):
+    for line in search_hooks.prepare(current_app._get_current_object()):
         click.echo(line)
 
 
@@ -138,10 +128,15 @@ def demo_data(if_empty: bool, synthetic: int) -> None:
     confirmed = demo.follow_ups()
     db.session.commit()
     click.echo(f"this year's replies: {replies} added; commitments confirmed: {confirmed}")
+    from tracker import current
     from tracker.services import notifiers, reminders
-    from tracker.services.settings import today
 
-    sent = reminders.run(today(), notifiers=[notifiers.InAppNotifier()])
+    sent = reminders.run(
+        current.today(),
+        notifiers=[notifiers.InAppNotifier()],
+        soon_days=current.due_soon_days(),
+        link=current.site_path,
+    )
     click.echo(f"in-app reminders: {sent.sent('inapp')} for today")
 
 
@@ -169,11 +164,11 @@ def demo_logins() -> None:
 @with_appcontext
 def check_deadlines(as_json: bool, days: int | None, today_) -> None:
     """Print due-soon and overdue replies, co-unit opinions and commitments (for cron)."""
+    from tracker.current import due_soon_days, today
     from tracker.services import todo
-    from tracker.services.settings import today
 
     day: date = today_.date() if today_ else today()
-    horizon = days if days is not None else current_app.config["DUE_SOON_DAYS"]
+    horizon = days if days is not None else due_soon_days()
     kinds = {"reply": "答复", "opinion": "会办意见", "commitment": "承诺事项"}
     for line in todo.deadline_report(day, horizon):
         if as_json:
@@ -214,16 +209,16 @@ def import_letters(paths: tuple[str, ...], quiet: bool) -> None:
     """Import reply letters into the database and the search index: .txt, .docx, .pdf,
     .html/.htm, .doc/.wps (with LibreOffice), files and folders, and .zip archives of them.
     One line a file: status, file, [format it was read as], reason."""
-    from tracker.services import indexing
+    from tracker import current, search_hooks
     from tracker.services.corpus import STATUSES, Importer, iter_sources
 
-    importer = Importer()
+    importer = Importer(options=current.read_options())
     sources = list(iter_sources(paths, importer.options))
     counts: dict[str, int] = {}
     outcomes = []
     show_bar = sys.stderr.isatty() and not quiet
     with (
-        indexing.deferred(db.session()),
+        search_hooks.deferred(db.session()),
         click.progressbar(
             importer.import_many(sources),
             length=len(sources),
@@ -276,9 +271,9 @@ def run_jobs(job_id: int | None, forever: bool, interval: float) -> None:
 @with_appcontext
 def reindex() -> None:
     """Rebuild the search index from the database."""
-    from tracker.services import indexing
+    from tracker import search_hooks
 
-    count = indexing.rebuild(current_app._get_current_object())
+    count = search_hooks.rebuild(current_app._get_current_object())
     click.echo(f"index rebuilt: {count} letters")
 
 
@@ -301,6 +296,7 @@ def search(
     classification: str | None,
 ) -> None:
     """Search the reply letters (all letters: this is the operator's view)."""
+    from tracker import current
     from tracker.services import search as search_service
 
     filters = {
@@ -313,7 +309,9 @@ def search(
         )
         if v
     }
-    result = search_service.run(query, filters=filters, per_page=limit, with_facets=False)
+    result = search_service.run(
+        query, filters=filters, per_page=limit, with_facets=False, engine=current.search_engine()
+    )
     if result.error:
         _fail(result.error)
     for hit in result.hits:
@@ -402,12 +400,13 @@ def remind(dry_run: bool, date_, username: str | None) -> None:
     In-app always; e-mail when SMTP_HOST is set; SMS when SMS_WEBHOOK_URL is set. An item
     goes to a user at most once a day per channel. Exits 1 when a channel failed (what
     failed is not recorded, so the next run retries it)."""
+    from tracker import current
     from tracker.models import User
     from tracker.services import reminders
-    from tracker.services.notifiers import CHANNEL_LABELS, absolute
-    from tracker.services.settings import today
+    from tracker.services.digest import absolute
+    from tracker.services.notifiers import CHANNEL_LABELS
 
-    day: date = date_.date() if date_ else today()
+    day: date = date_.date() if date_ else current.today()
     users = None
     if username:
         user = db.session.execute(db.select(User).filter_by(username=username)).scalar_one_or_none()
@@ -416,7 +415,14 @@ def remind(dry_run: bool, date_, username: str | None) -> None:
         if not user.active:
             _fail(f"用户 {username} 已停用。")
         users = [user]
-    report = reminders.run(day, dry_run=dry_run, users=users)
+    report = reminders.run(
+        day,
+        notifiers=current.reminder_channels(),
+        soon_days=current.due_soon_days(),
+        link=current.site_path,
+        dry_run=dry_run,
+        users=users,
+    )
 
     def counts(sent: dict[str, int], unreachable: list[str]) -> str:
         return "，".join(
@@ -456,12 +462,13 @@ def backup(out: str) -> None:
     from pathlib import Path
 
     from tracker import backup as backups
+    from tracker import current
 
     try:
         report = backups.create(
             Path(out),
             engine=db.engine,
-            upload_dir=Path(current_app.config["UPLOAD_DIR"]),
+            upload_dir=current.upload_dir(),
             instance_dir=Path(current_app.instance_path),
         )
     except backups.BackupError as exc:
@@ -506,20 +513,20 @@ def restore(archive: str) -> None:
     from flask_migrate import upgrade
 
     from tracker import backup as backups
-    from tracker.services import indexing
+    from tracker import current, search_hooks
 
     try:
         report = backups.restore(
             Path(archive),
             engine=db.engine,
-            upload_dir=Path(current_app.config["UPLOAD_DIR"]),
+            upload_dir=current.upload_dir(),
             instance_dir=Path(current_app.instance_path),
         )
     except backups.BackupError as exc:
         _fail(str(exc))
     if report.revision:
         upgrade()  # a backup made by an older version gets the newer schema
-    count = indexing.rebuild(current_app._get_current_object())
+    count = search_hooks.rebuild(current_app._get_current_object())
     click.echo(
         f"restored: {report.rows} rows in {len(report.tables)} tables, {report.files} files "
         f"into {_safe_url(current_app.config['DATABASE_URL'])}; index rebuilt: {count} letters"

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+from tracker.current import deadline_policy, read_options, today, upload_dir
 from tracker.extensions import db
 from tracker.models import Proposal, Unit, User
+from tracker.rules.labels import SENT_LETTER_STATUSES
 from tracker.services import proposals as svc
 from tracker.services import users, vocab
-from tracker.services.settings import today
 
 DEMO_PASSWORD = "tracker-demo"
 
@@ -103,7 +104,12 @@ def _register(
 
 def _assign(p: Proposal, lead: str, co=(), on: date | None = None):
     svc.assign_units(
-        _user("duban"), p, lead_units=[_unit(lead)], co_units=[_unit(c) for c in co], assigned_on=on
+        _user("duban"),
+        p,
+        lead_units=[_unit(lead)],
+        co_units=[_unit(c) for c in co],
+        assigned_on=on,
+        policy=deadline_policy(),
     )
 
 
@@ -139,14 +145,14 @@ def import_corpus(folder: str) -> dict[str, int]:
     """Import the demo corpus (the reply letters shipped in corpus/); idempotent."""
     from pathlib import Path
 
-    from tracker.services import indexing
+    from tracker import search_hooks
     from tracker.services.corpus import Importer, iter_files
 
     counts: dict[str, int] = {}
     if not Path(folder).is_dir():
         return counts
-    importer = Importer()
-    with indexing.deferred(db.session()):
+    importer = Importer(options=read_options())
+    with search_hooks.deferred(db.session()):
         for outcome in importer.import_many(iter_files([folder])):
             counts[outcome.status] = counts.get(outcome.status, 0) + 1
         db.session.commit()
@@ -186,6 +192,7 @@ def _seed_20222174(session="市十六届人大一次会议"):
         opinion_on=date(2022, 3, 30),
         text="市卫生健康委支持加强中小学生心理健康服务，将依托市未成年人心理咨询与援助中心"
         "和精神卫生医疗机构，做好心理危机转介和医疗救治衔接。",
+        today=today(),
     )
     svc.log_contact(
         _user("clerk"),
@@ -195,6 +202,7 @@ def _seed_20222174(session="市十六届人大一次会议"):
         phase="during",
         participants="曾志伟代表；市教育局体卫艺处",
         summary="通过微信向代表介绍办理思路，听取代表对心理教师配备的意见。",
+        today=today(),
     )
     svc.log_contact(
         _user("clerk"),
@@ -204,6 +212,7 @@ def _seed_20222174(session="市十六届人大一次会议"):
         phase="during",
         participants="曾志伟代表；市教育局体卫艺处",
         summary="电话沟通答复内容，代表对工作推进情况表示认可。",
+        today=today(),
     )
     svc.record_reply(
         _user("clerk"),
@@ -216,6 +225,7 @@ def _seed_20222174(session="市十六届人大一次会议"):
         disclosure="主动公开",
         body="一、目前工作推进情况\n\n（略，见答复函全文）\n\n二、下一步工作安排\n\n"
         "各区推进全体教职员工的心理健康知识培训，今年底全市中小学专任教师持C证率达到80%。",
+        today=today(),
     )
     svc.record_rating(
         _user("liaison"),
@@ -223,6 +233,8 @@ def _seed_20222174(session="市十六届人大一次会议"):
         satisfaction="满意",
         rated_on=date(2022, 5, 20),
         comment="答复全面，措施具体。",
+        today=today(),
+        policy=deadline_policy(),
     )
 
 
@@ -248,6 +260,7 @@ def _overdue(session="市十六届人大五次会议"):
         phase="before",
         participants="何嘉欣代表",
         summary="办前面商，了解代表关注的学校周边路段。",
+        today=today(),
     )
 
 
@@ -283,6 +296,7 @@ def _rehandling(session="市十六届人大五次会议"):
         phase="during",
         participants="梁碧云代表",
         summary="电话沟通学位缺口情况。",
+        today=today(),
     )
     svc.record_reply(
         _user("clerk"),
@@ -293,6 +307,7 @@ def _rehandling(session="市十六届人大五次会议"):
         letter_on=t - timedelta(days=95),
         disclosure="主动公开",
         body="二、下一步工作安排\n\n力争明年新增公办幼儿园学位3000个。",
+        today=today(),
     )
     svc.record_rating(
         _user("liaison"),
@@ -300,6 +315,8 @@ def _rehandling(session="市十六届人大五次会议"):
         satisfaction="不满意",
         rated_on=t - timedelta(days=12),
         comment="答复未说明具体选址和建设时间表，请进一步细化。",
+        today=today(),
+        policy=deadline_policy(),
     )
 
 
@@ -320,6 +337,7 @@ def _due_soon(session="市十六届人大五次会议"):
         co,
         opinion_on=t - timedelta(days=60),
         text="建议将学生视力筛查纳入学校卫生工作考核，卫生健康部门做好筛查技术指导。",
+        today=today(),
     )
     svc.log_contact(
         _user("clerk"),
@@ -329,6 +347,7 @@ def _due_soon(session="市十六届人大五次会议"):
         phase="during",
         participants="曾志伟代表、市卫生健康委",
         summary="召开座谈会听取意见。",
+        today=today(),
     )
 
 
@@ -541,6 +560,7 @@ def year_of_replies() -> int:
                 phase="during",
                 participants=f"{p.lead_proposer}代表",
                 summary="沟通办理思路和答复内容。",
+                today=today(),
             )
             svc.record_reply(
                 clerk,
@@ -554,6 +574,7 @@ def year_of_replies() -> int:
                 "一、目前工作推进情况\n\n我单位高度重视，已将该建议列入年度重点工作。\n\n"
                 f"二、下一步工作安排\n\n（一）{dated}，并及时向社会公布进展情况。\n\n"
                 f"（二）{measured}，切实回应代表关切。\n\n感谢您对我们工作的关心和支持。",
+                today=today(),
             )
             if rated and letter_on + timedelta(days=15) < t:
                 svc.record_rating(
@@ -564,6 +585,8 @@ def year_of_replies() -> int:
                     comment=""
                     if satisfaction != "不满意"
                     else "答复未给出具体时间表，请细化措施。",
+                    today=today(),
+                    policy=deadline_policy(),
                 )
     db.session.flush()
     return made
@@ -587,7 +610,7 @@ def follow_ups() -> int:
                     ReplyLetter.doc_number == "穗教案〔2022〕119号",
                     ReplyLetter.source_file.is_(None),
                 ),
-                ReplyLetter.status.in_(follow.REVIEWABLE_LETTERS),
+                ReplyLetter.status.in_(SENT_LETTER_STATUSES),
             )
             .order_by(ReplyLetter.id)
         )
@@ -619,8 +642,10 @@ def follow_ups() -> int:
                         noted_on=max(noted, start),
                         note=f"已按期完成：{c.text.rstrip('。')}。",
                         evidence_url="https://www.gz.gov.cn/zwgk/",
+                        upload_dir=upload_dir(),
+                        today=today(),
                     )
-                    follow.set_status(clerk, c, "done", done_on=max(noted, start))
+                    follow.set_status(clerk, c, "done", done_on=max(noted, start), today=today())
                     if letter.classification == "B" and rng.random() < 0.5:
                         follow.report_back(
                             clerk,
@@ -628,6 +653,7 @@ def follow_ups() -> int:
                             reported_on=min(max(noted, start) + timedelta(days=5), t),
                             channel="电话",
                             note="已电话告知代表落实情况，代表表示满意。",
+                            today=today(),
                         )
                 elif roll < 0.85:
                     follow.add_update(
@@ -635,6 +661,8 @@ def follow_ups() -> int:
                         c,
                         noted_on=start,
                         note="已制定工作方案，正在组织实施，部分区进度滞后。",
+                        upload_dir=upload_dir(),
+                        today=today(),
                     )
                 else:
                     follow.set_status(
@@ -642,10 +670,16 @@ def follow_ups() -> int:
                         c,
                         "dropped",
                         reason="受年度财政预算调整影响，项目延至下一年度，已纳入明年计划。",
+                        today=today(),
                     )
             elif rng.random() < 0.6 and start <= t:
                 follow.add_update(
-                    clerk, c, noted_on=start, note="已启动，完成阶段性任务，按计划推进。"
+                    clerk,
+                    c,
+                    noted_on=start,
+                    note="已启动，完成阶段性任务，按计划推进。",
+                    upload_dir=upload_dir(),
+                    today=today(),
                 )
     db.session.flush()
     return confirmed
@@ -667,6 +701,8 @@ def _seed_follow_up(clerk: User, c) -> None:
                 noted_on=day,
                 note=note,
                 evidence_url="https://jyj.gz.gov.cn/" if day.month == 12 else "",
+                upload_dir=upload_dir(),
+                today=today(),
             )
     if date(2022, 12, 30) <= today():
-        follow.set_status(clerk, c, "done", done_on=date(2022, 12, 30))
+        follow.set_status(clerk, c, "done", done_on=date(2022, 12, 30), today=today())

@@ -85,12 +85,36 @@ class TrackerForm(FlaskForm):
             return super().bind_field(form, unbound_field, options)
 
 
+class FilterForm(TrackerForm):
+    """A list's filters, read from the query string (a GET form: no CSRF token). Its fields
+    have the same checks as any form's (lengths, date windows, choices), applied by
+    `checked()` once the view has set the choices: a filter that fails them shows its
+    message and filters nothing, so no query string reaches the database unchecked."""
+
+    class Meta:
+        csrf = False
+
+    def checked(self) -> bool:
+        ok = self.validate()
+        for f in self:
+            if f.errors:
+                f.data = f.default
+        return ok
+
+    def query_args(self) -> dict[str, str]:
+        """The filters applied, as the query string gave them, for the pager's and the
+        export links (a filter that failed its checks is left out)."""
+        return {
+            f.name: f.raw_data[0] for f in self if f.raw_data and f.raw_data[0] and not f.errors
+        }
+
+
 # -- dates -------------------------------------------------------------------------------
 
 
 def _today() -> date:
     if has_app_context():
-        from tracker.services.settings import today
+        from tracker.current import today
 
         return today()
     return date.today()

@@ -1,10 +1,12 @@
 """`make loadtest`: the pages people use, under load, at a province's scale.
 
 Builds (or reuses) a database of LOADTEST_LETTERS synthetic reply letters (default 100,000)
-imported as an archive would be, each with its proposal, the lead assignment (a third with
-a co-handling unit), two contact logs, and the commitments found in the letter (a fifth of
-them confirmed); one proposal in twenty is still open, with a due date around today. A few
-hundred of each belong to the demo clerk's unit, so 我的待办 has real work in it.
+imported as an archive would be (the importer makes each letter's proposal, contacts and
+commitment candidates); each proposal then gets its lead assignment (a third also a
+co-handling unit with its opinion) and two contact logs, a fifth of the candidates are
+confirmed, and for one letter in twenty a proposal of the same session is still being
+handled, due around today. One in forty belongs to the demo clerk's unit, so 我的待办 has
+real work in it.
 
 It serves that database with gunicorn (WORKERS, default 2; 4 threads each), logs in as the
 clerk, the unit supervisor, the coordinating office and the liaison, and runs wrk
@@ -84,10 +86,10 @@ def build(work: Path, letters: int) -> dict:
         return settings
     from flask_migrate import upgrade
 
-    from tracker import create_app, demo
+    from tracker import create_app, current, demo, search_hooks
     from tracker.extensions import db
     from tracker.letters.synth import write_corpus
-    from tracker.services import indexing, vocab
+    from tracker.services import vocab
     from tracker.services.corpus import Importer, iter_files
 
     marker.unlink(missing_ok=True)
@@ -108,8 +110,9 @@ def build(work: Path, letters: int) -> dict:
         db.session.commit()
         started = time.perf_counter()
         files = list(iter_files([corpus]))
-        with indexing.deferred(db.session()):
-            for number, _outcome in enumerate(Importer().import_many(files), 1):
+        importer = Importer(options=current.read_options())
+        with search_hooks.deferred(db.session()):
+            for number, _outcome in enumerate(importer.import_many(files), 1):
                 if number % 1000 == 0:
                     db.session.commit()
                 if number % 10000 == 0:
@@ -118,13 +121,14 @@ def build(work: Path, letters: int) -> dict:
                     )
             db.session.commit()
         log(f"imported {len(files)} letters in {time.perf_counter() - started:.0f} s")
+    with app.app_context():  # a session of its own, nothing left of the import's
         started = time.perf_counter()
         _handling(db)
         log(
             f"proposals, assignments, contacts, commitments in {time.perf_counter() - started:.0f} s"
         )
         started = time.perf_counter()
-        count = indexing.rebuild(app)
+        count = search_hooks.rebuild(app)
         log(f"indexed {count} letters in {time.perf_counter() - started:.0f} s")
     marker.write_text(json.dumps(wanted))
     return settings
@@ -132,168 +136,227 @@ def build(work: Path, letters: int) -> dict:
 
 def _handling(db) -> None:
     """A proposal for every imported letter, handled as an office would have handled it."""
-    from sqlalchemy import insert, select, update
+    _Handling(db.session).run()
 
-    from tracker.models import (
-        Assignment,
-        Commitment,
-        CongressSession,
-        ContactLog,
-        Proposal,
-        ReplyLetter,
-        Unit,
-        User,
-    )
 
-    rng = random.Random(SEED)
-    session = db.session
-    clerk = session.execute(select(User).filter_by(username="clerk")).scalar_one()
-    home = clerk.unit_id
-    units = {u.name: u.id for u in session.execute(select(Unit)).scalars()}
-    sessions = {s.name: s.id for s in session.execute(select(CongressSession)).scalars()}
-    unit_ids = list(units.values())
-    rows = session.execute(
-        select(
-            ReplyLetter.id,
-            ReplyLetter.issuer,
-            ReplyLetter.session_name,
-            ReplyLetter.proposal_number,
-            ReplyLetter.proposal_title,
-            ReplyLetter.title,
-            ReplyLetter.proposers,
-            ReplyLetter.proposal_kind,
-            ReplyLetter.letter_on,
-            ReplyLetter.classification,
-        ).where(ReplyLetter.proposal_id.is_(None))
-    ).all()
-    taken: set[tuple[int, str]] = {
-        tuple(row) for row in session.execute(select(Proposal.session_id, Proposal.number))
-    }
-    batch: list[tuple] = []
+class _Handling:
+    """Writes the proposals, assignments and contacts of the imported letters in batches."""
 
-    def flush() -> None:
-        for letter_id, unit_id, values, open_ in batch:
-            letter_on = values.pop("_letter_on")
-            pid = session.execute(insert(Proposal).values(**values).returning(Proposal.id)).scalar()
-            on = values["assigned_on"]
-            due = on + timedelta(days=91)
-            lead = {
-                "proposal_id": pid,
-                "unit_id": unit_id,
-                "role": "lead",
-                "assigned_on": on,
-                "due_on": due,
-                "original_due_on": due,
-                "max_due_on": on + timedelta(days=182),
-                "reassign_until": on + timedelta(days=7),
-                "signed_for_at": datetime.combine(on + timedelta(days=1), datetime.min.time()),
-                "replied_on": None if open_ else letter_on,
-                "opinion_on": None,
-                "opinion_text": None,
-            }
-            assignments = [lead]
-            if rng.random() < 0.33:
-                co = rng.choice(unit_ids)
-                if co != unit_id:
-                    assignments.append(
-                        {
-                            **lead,
-                            "unit_id": co,
-                            "role": "co",
-                            "due_on": on + timedelta(days=30),
-                            "original_due_on": on + timedelta(days=30),
-                            "max_due_on": None,
-                            "replied_on": None,
-                            "opinion_on": on + timedelta(days=20),
-                            "opinion_text": "同意主办单位意见。",
-                        }
-                    )
-            session.execute(insert(Assignment), assignments)
-            session.execute(
-                insert(ContactLog),
-                [
-                    {
-                        "proposal_id": pid,
-                        "unit_id": unit_id,
-                        "contacted_on": on + timedelta(days=d),
-                        "channel": channel,
-                        "phase": phase,
-                        "participants": "承办人",
-                        "summary": "沟通办理意见。",
-                    }
-                    for d, channel, phase in ((10, "phone", "before"), (40, "wechat", "during"))
-                ],
+    BATCH = 500
+
+    def __init__(self, session) -> None:
+        from sqlalchemy import select
+
+        from tracker.models import CongressSession, Proposal, Unit, User
+
+        self.session = session
+        self.rng = random.Random(SEED)
+        clerk = session.execute(select(User).filter_by(username="clerk")).scalar_one()
+        self.home = clerk.unit_id
+        self.units = {u.name: u.id for u in session.execute(select(Unit)).scalars()}
+        self.unit_ids = list(self.units.values())
+        self.sessions = {s.name: s.id for s in session.execute(select(CongressSession)).scalars()}
+        self.taken = {
+            tuple(row) for row in session.execute(select(Proposal.session_id, Proposal.number))
+        }
+
+    def run(self) -> None:
+        """The importer made a proposal for each letter from what the letter prints; here
+        each gets its lead (and co) assignment and contacts, and one letter in twenty also
+        brings a new proposal of the same session still being handled, due around today."""
+        from sqlalchemy import exists, select, update
+
+        from tracker.models import Assignment, Commitment, Proposal, ReplyLetter
+
+        rows = self.session.execute(
+            select(
+                ReplyLetter.id,
+                ReplyLetter.proposal_id,
+                ReplyLetter.issuer,
+                ReplyLetter.letter_on,
+                Proposal.session_id,
+                Proposal.kind,
+                Proposal.title,
+                Proposal.lead_proposer,
             )
-            if not open_:
-                session.execute(
-                    update(ReplyLetter)
-                    .where(ReplyLetter.id == letter_id)
-                    .values(proposal_id=pid, unit_id=unit_id)
+            .join(Proposal, Proposal.id == ReplyLetter.proposal_id)
+            .where(~exists().where(Assignment.proposal_id == Proposal.id))
+        ).all()
+        batch = []
+        for n, row in enumerate(rows):
+            batch.append(self.plan(n, row))
+            if n % 20 == 0:
+                batch.append(self.open_item(n, row))
+            if len(batch) >= self.BATCH:
+                self.write(batch)
+                if n % 10000 < self.BATCH:
+                    log(f"  {n} letters handled")
+        self.write(batch)
+        # a fifth of the found commitments confirmed: still open from the last two years'
+        # letters, done from older ones (an office closes its old promises)
+        recent = select(ReplyLetter.id).where(ReplyLetter.letter_on >= TODAY - timedelta(days=730))
+        confirmed = (Commitment.id % 5 == 0, Commitment.proposal_id.is_not(None))
+        for status, when in (
+            ("open", Commitment.letter_id.in_(recent)),
+            ("done", Commitment.letter_id.not_in(recent)),
+        ):
+            self.session.execute(
+                update(Commitment)
+                .where(*confirmed, when)
+                .values(
+                    status=status,
+                    confirmed_at=datetime.now(),
+                    done_on=TODAY - timedelta(days=30) if status == "done" else None,
                 )
-                session.execute(
-                    update(Commitment)
-                    .where(Commitment.letter_id == letter_id)
-                    .values(proposal_id=pid, unit_id=unit_id)
-                )
-        batch.clear()
-        session.commit()
+            )
+        self.session.commit()
 
-    for n, row in enumerate(rows):
-        name = row.session_name or "市十六届人大一次会议"
-        year = row.letter_on.year if row.letter_on else 2022
-        if name not in sessions:
-            body = "政协" if "政协" in name else "人大"
-            cs = CongressSession(name=name[:80], body=body, year=year)
-            session.add(cs)
-            session.flush()
-            sessions[name] = cs.id
-        sid = sessions[name]
-        number = (row.proposal_number or str(n))[:28]
-        while (sid, number) in taken:
-            number = f"{number}-{n}"[:32]
-        taken.add((sid, number))
-        if n % 40 == 0:
-            unit_id = home
-        else:
-            issuer = row.issuer or ""
-            if issuer and issuer not in units:
-                uid = session.execute(
-                    insert(Unit).values(name=issuer[:120], short_names=[]).returning(Unit.id)
-                ).scalar()
-                units[issuer] = uid
-                unit_ids.append(uid)
-            unit_id = units.get(issuer) or rng.choice(unit_ids)
-        open_ = n % 20 == 0
-        letter_on = row.letter_on or date(year, 6, 30)
-        assigned = (
-            TODAY - timedelta(days=rng.randint(20, 85)) if open_ else letter_on - timedelta(days=60)
-        )
-        values = {
-            "session_id": sid,
-            "kind": row.proposal_kind or "建议",
+    def plan(self, n: int, row) -> dict:
+        """The replied proposal of an imported letter."""
+        letter_on = row.letter_on or date(2022, 6, 30)
+        unit_id = self.home if n % 40 == 0 else self.unit_id(row.issuer or "")
+        return {
+            "letter_id": row.id,
+            "proposal_id": row.proposal_id,
+            "unit_id": unit_id,
+            "assigned_on": letter_on - timedelta(days=60),
+            "replied_on": letter_on,
+            "proposal": None,
+        }
+
+    def open_item(self, n: int, row) -> dict:
+        """A proposal like the letter's, assigned weeks ago and not answered yet."""
+        number = f"L{n}"
+        while (row.session_id, number) in self.taken:
+            number += "x"
+        self.taken.add((row.session_id, number))
+        assigned = TODAY - timedelta(days=self.rng.randint(20, 85))
+        unit_id = self.home if n % 40 == 0 else self.unit_id(row.issuer or "")
+        proposal = {
+            "session_id": row.session_id,
+            "kind": row.kind,
             "number": number,
-            "title": (row.proposal_title or row.title or "关于加强工作的建议")[:300],
-            "lead_proposer": (row.proposers or ["代表"])[0][:120],
+            "title": row.title,
+            "lead_proposer": row.lead_proposer,
             "co_signers": [],
             "submitted_on": assigned - timedelta(days=10),
             "assigned_on": assigned,
-            "status": "assigned" if open_ else "replied",
-            "classification": None if open_ else row.classification,
-            "_letter_on": letter_on,
+            "status": "handling",
         }
-        batch.append((row.id, unit_id, values, open_))
-        if len(batch) >= 500:
-            flush()
-            if n % 10000 < 500:
-                log(f"  {n} proposals")
-    flush()
-    # a fifth of the found commitments confirmed, with owners and due dates
-    session.execute(
-        update(Commitment)
-        .where(Commitment.id % 5 == 0, Commitment.proposal_id.is_not(None))
-        .values(status="confirmed", confirmed_at=datetime.now())
-    )
-    session.commit()
+        return {
+            "letter_id": None,
+            "proposal_id": None,
+            "unit_id": unit_id,
+            "assigned_on": assigned,
+            "replied_on": None,
+            "proposal": proposal,
+        }
+
+    def session_id(self, name: str, year: int) -> int:
+        from tracker.models import CongressSession
+
+        if name not in self.sessions:
+            body = "政协" if "政协" in name else "人大"
+            row = CongressSession(name=name[:80], body=body, year=year)
+            self.session.add(row)
+            self.session.flush()
+            self.sessions[name] = row.id
+        return self.sessions[name]
+
+    def unit_id(self, issuer: str) -> int:
+        from sqlalchemy import insert
+
+        from tracker.models import Unit
+
+        if issuer and issuer not in self.units:
+            uid = self.session.execute(
+                insert(Unit).values(name=issuer[:120], short_names=[]).returning(Unit.id)
+            ).scalar()
+            self.units[issuer] = uid
+            self.unit_ids.append(uid)
+        return self.units.get(issuer) or self.rng.choice(self.unit_ids)
+
+    def write(self, batch: list[dict]) -> None:
+        from sqlalchemy import update
+
+        from tracker.models import Assignment, Commitment, ContactLog, Proposal, ReplyLetter
+
+        new = {id(item): Proposal(**item["proposal"]) for item in batch if item["proposal"]}
+        self.session.add_all(new.values())
+        self.session.flush()  # their ids
+        for item in batch:
+            pid = new[id(item)].id if item["proposal"] else item["proposal_id"]
+            unit_id, on = item["unit_id"], item["assigned_on"]
+            self.session.add_all(
+                Assignment(**values) for values in self.assignments(pid, unit_id, on, item)
+            )
+            self.session.add_all(
+                ContactLog(
+                    proposal_id=pid,
+                    unit_id=unit_id,
+                    contacted_on=on + timedelta(days=d),
+                    channel=channel,
+                    phase=phase,
+                    participants="承办人",
+                    summary="沟通办理意见。",
+                )
+                for d, channel, phase in ((10, "phone", "before"), (40, "wechat", "during"))
+            )
+            if item["letter_id"] is not None:
+                self.session.execute(
+                    update(Proposal)
+                    .where(Proposal.id == pid)
+                    .values(assigned_on=on, status="replied")
+                    .execution_options(synchronize_session=False)
+                )
+                for model, key in (
+                    (ReplyLetter, ReplyLetter.id),
+                    (Commitment, Commitment.letter_id),
+                ):
+                    self.session.execute(
+                        update(model)
+                        .where(key == item["letter_id"])
+                        .values(unit_id=unit_id)
+                        .execution_options(synchronize_session=False)
+                    )
+        batch.clear()
+        self.session.commit()
+        self.session.expunge_all()
+
+    def assignments(self, pid: int, unit_id: int, on: date, item: dict) -> list[dict]:
+        """The lead unit, and in a third of the items a co-handling unit with its opinion."""
+        due = on + timedelta(days=91)
+        lead = {
+            "proposal_id": pid,
+            "unit_id": unit_id,
+            "role": "lead",
+            "assigned_on": on,
+            "due_on": due,
+            "original_due_on": due,
+            "max_due_on": on + timedelta(days=182),
+            "reassign_until": on + timedelta(days=7),
+            "signed_for_at": datetime.combine(on + timedelta(days=1), datetime.min.time()),
+            "replied_on": item["replied_on"],
+            "opinion_on": None,
+            "opinion_text": None,
+        }
+        co = self.rng.choice(self.unit_ids) if self.rng.random() < 0.33 else unit_id
+        if co == unit_id:
+            return [lead]
+        return [
+            lead,
+            {
+                **lead,
+                "unit_id": co,
+                "role": "co",
+                "due_on": on + timedelta(days=30),
+                "original_due_on": on + timedelta(days=30),
+                "max_due_on": None,
+                "replied_on": None,
+                "opinion_on": on + timedelta(days=20),
+                "opinion_text": "同意主办单位意见。",
+            },
+        ]
 
 
 # -- serving and measuring ------------------------------------------------------------------

@@ -402,6 +402,9 @@ class Feedback(db.Model):
 class Commitment(db.Model):
     """A promise a reply made (承诺事项), followed up until done or dropped."""
 
+    # a letter's candidates waiting, counted per letter without reading every candidate
+    __table_args__ = (Index("ix_commitment_letter_status", "letter_id", "status"),)
+
     id: Mapped[int] = mapped_column(primary_key=True)
     letter_id: Mapped[int | None] = mapped_column(ForeignKey("reply_letter.id"), index=True)
     proposal_id: Mapped[int | None] = mapped_column(ForeignKey("proposal.id"), index=True)

@@ -25,9 +25,10 @@ from flask import Flask, current_app
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
 
+from tracker import current, search_hooks
 from tracker.extensions import db
 from tracker.models import Job, utcnow
-from tracker.services import imports, indexing, jobs
+from tracker.services import imports, jobs
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +57,15 @@ class Kind:
     cleanup: Callable[[Job], None] = lambda job: None  # once the job has ended
 
 
-KINDS = {imports.KIND: Kind(imports.run, imports.discard_files)}
+def _import_letters(job: Job, checkpoint: Callable[[], None]) -> None:
+    imports.run(job, checkpoint, options=current.read_options(), upload_dir=current.upload_dir())
+
+
+def _discard_uploads(job: Job) -> None:
+    imports.discard_files(job, current.upload_dir())
+
+
+KINDS = {imports.KIND: Kind(_import_letters, _discard_uploads)}
 
 
 def runner_id() -> str:
@@ -97,7 +106,7 @@ def run_one(job: Job, runner: str) -> None:
             # the search index follows once, at the end (a crash leaves the outbox rows,
             # which the next start applies)
             with (
-                indexing.deferred(db.session()),
+                search_hooks.deferred(db.session()),
                 Heartbeat(db.engine, job_id, runner, config["JOB_HEARTBEAT_SECONDS"]),
             ):
                 try:

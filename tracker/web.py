@@ -2,75 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
-
 from flask import Flask
 from flask_login import current_user
-from markupsafe import Markup, escape
 from werkzeug.routing import IntegerConverter, ValidationError
 
+from tracker import current, rendering
 from tracker.extensions import db, login_manager
-from tracker.letters import markup
-from tracker.letters.layout import letter_lines
-from tracker.letters.patterns import heading_level, is_date_line
 from tracker.models import User
 from tracker.rules import labels
-from tracker.rules.clock import to_beijing
+from tracker.rules.chinese import cn_date
 from tracker.services import sessions
-
-
-def render_markdown(text: str | None) -> Markup:
-    """The one way user-written Markdown reaches a page: rendered, then sanitised."""
-    return Markup(markup.render(text))
-
-
-def letter_paragraphs(letter) -> Markup:
-    """An imported letter's text in the letter layout, headings and signature in place."""
-    lines = letter_lines(letter.body, head=(letter.title, letter.doc_number, letter.classification))
-    parts = []
-    for n, line in enumerate(lines):
-        tail = len(lines) - n <= 2 and (line == letter.issuer or is_date_line(line))
-        if tail:
-            css = ' class="sign"'
-        elif n == 0 and line.endswith((":", "：")):
-            css = ' class="salutation"'
-        elif heading_level(line) in (1, 2):
-            css = f' class="h{heading_level(line)}"'
-        else:
-            css = ""
-        parts.append(f"<p{css}>{escape(line)}</p>")
-    return Markup("".join(parts))
-
-
-def letter_markdown(text: str | None) -> Markup:
-    """A drafted letter's Markdown body, sanitised, set out as the exports print it (一、/（一）
-    lines as headings, see tracker.letters.markup)."""
-    return Markup(markup.letter_html(text))
-
-
-def cn_date(value: date | None) -> str:
-    if value is None:
-        return ""
-    return f"{value.year}年{value.month}月{value.day}日"
-
-
-def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    """A stored UTC timestamp as Beijing time."""
-    if value is None:
-        return ""
-    return to_beijing(value).strftime(fmt)
-
-
-def days_phrase(due_on: date | None, today: date) -> str:
-    if due_on is None:
-        return ""
-    days = (due_on - today).days
-    if days > 0:
-        return f"剩余{days}天"
-    if days == 0:
-        return "今天到期"
-    return f"逾期{-days}天"
-
 
 MAX_ID = 2**63 - 1  # the largest value of a 64-bit signed integer column
 
@@ -92,7 +33,7 @@ class IdConverter(IntegerConverter):
 @login_manager.user_loader
 def load_user(token: str) -> User | None:
     """The id in the cookies is a login session's token (User.get_id)."""
-    return sessions.load(token)
+    return sessions.load(token, current.session_lifetimes())
 
 
 def init_app(app: Flask) -> None:
@@ -108,7 +49,7 @@ def init_app(app: Flask) -> None:
     from tracker.proposals.views import bp as proposals_bp
     from tracker.public.views import bp as public_bp
     from tracker.replies.views import bp as replies_bp
-    from tracker.services import settings, vocab
+    from tracker.services import vocab
 
     app.url_map.converters["int"] = IdConverter  # before the blueprints add their rules
     for bp in (
@@ -127,20 +68,20 @@ def init_app(app: Flask) -> None:
     ):
         app.register_blueprint(bp)
 
-    app.jinja_env.filters["markdown"] = render_markdown
+    app.jinja_env.filters["markdown"] = rendering.render_markdown
     app.jinja_env.filters["cn_date"] = cn_date
-    app.jinja_env.filters["local_time"] = local_time
-    app.jinja_env.filters["letter_paragraphs"] = letter_paragraphs
-    app.jinja_env.filters["letter_markdown"] = letter_markdown
+    app.jinja_env.filters["local_time"] = rendering.local_time
+    app.jinja_env.filters["letter_paragraphs"] = rendering.letter_paragraphs
+    app.jinja_env.filters["letter_markdown"] = rendering.letter_markdown
     app.jinja_env.globals["labels"] = labels
     app.jinja_env.globals["vocab_label"] = vocab.label
 
     @app.context_processor
     def _globals():
-        today = settings.today()
+        today = current.today()
         return {
             "today": today,
-            "days_phrase": lambda due_on: days_phrase(due_on, today),
+            "days_phrase": lambda due_on: rendering.days_phrase(due_on, today),
             "current_user": current_user,
             "unread_notifications": _unread_notifications,
             **_navigation(),

@@ -1,7 +1,7 @@
 """The admin area (系统管理): users, units, vocabularies, the deadline policy and the
 working-day calendar. Admins only: everyone else gets 403, anonymous users the login page.
 
-Every form goes through tracker.views_common.submit: validate the form → one service call
+Every form goes through tracker.views_common.perform: validate the form → one service call
 (tracker.services.admin) → commit → flash → redirect; a DomainError re-renders the page
 with the message and status 400. GET pages never write.
 """
@@ -16,9 +16,11 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm import selectinload
 
 from tracker.admin import forms
+from tracker.current import deadline_policy, policy_defaults, session_lifetimes, today
 from tracker.extensions import db
 from tracker.models import CalendarDay, LoginThrottle, Unit, User, VocabularyTerm
 from tracker.rules import deadlines
+from tracker.rules.chinese import cn_date
 from tracker.rules.deadlines import Period, WorkCalendar
 from tracker.rules.labels import VOCABULARIES
 from tracker.services import admin, logins, permissions, sessions, vocab
@@ -117,7 +119,7 @@ def _render_user(user: User, status: int, *, form=None, password_form=None):
         password_form=password_form,
         user=user,
         lock=logins.account_lock(user),
-        live_sessions=len(sessions.live_sessions(user)),
+        live_sessions=len(sessions.live_sessions(user, session_lifetimes())),
     )
     return page, status
 
@@ -139,6 +141,7 @@ def user_edit(user_id: int):
             unit=chosen_unit(form.unit_id.data),
             email=form.email.data,
             active=form.active.data,
+            lifetimes=session_lifetimes(),
         )
         return _changed(f"用户{user.username}", changes), url_for("admin.users")
 
@@ -151,7 +154,7 @@ def user_password(user_id: int):
     form = forms.PasswordResetForm()
 
     def action():
-        admin.reset_password(current_user, user, form.password.data)
+        admin.reset_password(current_user, user, form.password.data, lifetimes=session_lifetimes())
         return (
             f"已重置用户{user.username}的密码，请告知本人登录后修改。",
             url_for("admin.user_edit", user_id=user.id),
@@ -391,10 +394,10 @@ def _policy_examples(policy: deadlines.DeadlinePolicy, on: date) -> list[tuple[s
 
 @bp.route("/settings", methods=["GET", "POST"])
 def settings():
-    policy = settings_service.deadline_policy()
+    policy = deadline_policy()
     current = {key: getattr(policy, key).label_zh() for key in forms.PERIOD_KEYS}
     form = forms.PolicyForm(data={**current, "roll_forward": policy.roll_forward})
-    defaults = settings_service.default_policy_mapping()
+    defaults = policy_defaults()
     for key in forms.PERIOD_KEYS:
         default = Period.parse(defaults[key]).label_zh()
         form[key].description = f"{forms.PERIOD_HINT}；系统默认：{default}"
@@ -402,7 +405,7 @@ def settings():
     def action():
         values: dict[str, str | bool] = {key: form[key].data for key in forms.PERIOD_KEYS}
         values["roll_forward"] = form.roll_forward.data
-        changes = admin.save_deadline_policy(current_user, values)
+        changes = admin.save_deadline_policy(current_user, values, defaults=defaults)
         if not changes:
             return "期限设置未作修改。", url_for("admin.settings")
         return (
@@ -410,7 +413,7 @@ def settings():
             url_for("admin.settings"),
         )
 
-    on = settings_service.today()
+    on = today()
     return perform(
         form,
         action,
@@ -458,7 +461,7 @@ def _year_counts() -> dict[int, YearCoverage]:
 def calendar():
     counts = _year_counts()
     official = WorkCalendar()
-    last = settings_service.today().year + 1
+    last = today().year + 1
     years = sorted(set(range(FIRST_CALENDAR_YEAR, last + 1)) | set(counts), reverse=True)
     rows = [counts.get(y) or YearCoverage(y, official.is_covered(y)) for y in years]
     return render_template("admin/calendar.html", rows=rows)
@@ -506,9 +509,7 @@ def calendar_day_delete(day_id: int):
     def action():
         day = row.day
         admin.delete_calendar_day(current_user, row)
-        return f"已删除{day.year}年{day.month}月{day.day}日。", url_for(
-            "admin.calendar_year", year=year
-        )
+        return f"已删除{cn_date(day)}。", url_for("admin.calendar_year", year=year)
 
     return perform(
         form,

@@ -16,6 +16,7 @@ from flask import (
 from flask_login import current_user, login_required, login_user, logout_user
 
 from tracker.auth.forms import LoginForm, PasswordForm
+from tracker.current import login_policies, session_lifetimes
 from tracker.services import audit, logins, sessions, users
 from tracker.views_common import Done, commit, perform
 
@@ -42,7 +43,12 @@ def login():
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
         try:
-            user = logins.authenticate(form.username.data, form.password.data, request.remote_addr)
+            user = logins.authenticate(
+                form.username.data,
+                form.password.data,
+                request.remote_addr,
+                policies=login_policies(),
+            )
         except logins.LoginLocked as locked:
             commit()  # not a refusal to roll back: the failure that started the lock counts
             form.form_errors.append(str(locked))
@@ -58,6 +64,7 @@ def login():
                 remember=form.remember.data,
                 ip=request.remote_addr,
                 user_agent=request.user_agent.string,
+                lifetimes=session_lifetimes(),
             )
             login_user(user, remember=form.remember.data)
             user.last_login_at = datetime.now(UTC)
@@ -89,7 +96,9 @@ def password():
         valid = False
 
     def action():
-        ended = users.change_own_password(current_user, form.new.data)
+        ended = users.change_own_password(
+            current_user, form.new.data, lifetimes=session_lifetimes()
+        )
         return f"密码已修改，其他{ended}个登录会话已退出。" if ended else "密码已修改。"
 
     return perform(
@@ -100,7 +109,7 @@ def password():
         failed=lambda status: render_template(  # the page answers 200, as it always has
             "auth/password.html",
             form=form,
-            live_sessions=len(sessions.live_sessions(current_user)),
+            live_sessions=len(sessions.live_sessions(current_user, session_lifetimes())),
         ),
     )
 
@@ -118,7 +127,7 @@ def _mark_session_seen():
 @bp.route("/account/sessions")
 @login_required
 def session_list():
-    rows = sessions.live_sessions(current_user)
+    rows = sessions.live_sessions(current_user, session_lifetimes())
     return render_template(
         "auth/sessions.html",
         rows=rows,
@@ -130,7 +139,7 @@ def session_list():
 @bp.route("/account/sessions/<int:session_id>/end", methods=["POST"])
 @login_required
 def session_end(session_id: int):
-    row = sessions.get_own(current_user, session_id)
+    row = sessions.get_own(current_user, session_id, session_lifetimes())
     if row is None:
         abort(404)
     if row.id == current_user.login_session.id:
@@ -147,7 +156,7 @@ def session_end(session_id: int):
 @login_required
 def session_end_all():
     def action():
-        ended = sessions.end_all(current_user)
+        ended = sessions.end_all(current_user, lifetimes=session_lifetimes())
         logout_user()
         return Done(f"已退出全部{ended}个登录会话，请重新登录。", category="info")
 

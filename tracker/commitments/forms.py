@@ -7,6 +7,7 @@ from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from tracker.formutil import EventDateField, PlanDateField, TrackerForm, options
+from tracker.formutil import FilterForm as ListFilterForm
 from tracker.rules.labels import COMMITMENT_STATUS
 
 DATE_MSG = "请输入有效日期（年-月-日）。"
@@ -23,11 +24,8 @@ FILTER_STATUSES = [
 ]
 
 
-class FilterForm(TrackerForm):
-    """The list's filters (a GET form: no CSRF token)."""
-
-    class Meta:
-        csrf = False
+class FilterForm(ListFilterForm):
+    """The commitment list's filters."""
 
     q = StringField("承诺内容", validators=[Optional(), Length(max=100)])
     unit = SelectField("责任单位", validate_choice=False)

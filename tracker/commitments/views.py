@@ -10,13 +10,14 @@ from flask import (
     abort,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_login import current_user, login_required
 from markupsafe import Markup, escape
 
+from tracker import downloads
 from tracker.commitments import forms
+from tracker.current import today, upload_dir
 from tracker.extensions import db
 from tracker.formutil import as_id, options
 from tracker.models import (
@@ -25,12 +26,11 @@ from tracker.models import (
     ReplyLetter,
 )
 from tracker.paging import paginate
-from tracker.rules.labels import COMMITMENT_STATUS
+from tracker.rendering import letter_markdown, letter_paragraphs
+from tracker.rules.labels import COMMITMENT_STATUS, SENT_LETTER_STATUSES
 from tracker.services import audit, permissions, proposals, search, tabular, users, vocab
 from tracker.services import commitments as svc
-from tracker.services.settings import today
 from tracker.views_common import get_or_404, perform
-from tracker.web import letter_markdown, letter_paragraphs
 
 bp = Blueprint("commitments", __name__)
 
@@ -88,7 +88,7 @@ def _filter_form() -> forms.FilterForm:
     sessions = proposals.congress_sessions()
     form.session.choices = options([("", "全部")] + [(str(s.id), s.name) for s in sessions])
     form.grade.choices = options([("", "全部")] + vocab.choices("classification"))
-    form.validate()
+    form.checked()
     return form
 
 
@@ -100,20 +100,12 @@ def _filtered(form: forms.FilterForm):
         unit_id=as_id(form.unit.data),
         session_id=as_id(form.session.data),
         grade=form.grade.data or "",
-        due_from=None if form.due_from.errors else form.due_from.data,
-        due_to=None if form.due_to.errors else form.due_to.data,
+        due_from=form.due_from.data,  # None when it failed its checks (FilterForm.checked)
+        due_to=form.due_to.data,
         q=form.q.data or "",
         report=bool(form.report.data),
     )
     return svc.list_query(current_user, filters, today())
-
-
-def _list_args(form) -> dict:
-    return {
-        k: v
-        for k, v in request.args.items()
-        if k in form.data and k not in ("csrf_token", "page") and v
-    }
 
 
 @bp.route("/commitments")
@@ -127,7 +119,7 @@ def index():
         "commitments/list.html",
         form=form,
         page=page,
-        args=_list_args(form),
+        args=form.query_args(),
         latest=latest,
         status_of=lambda c: svc.effective_status(c, today()),
         needs_report=lambda c: svc.needs_report_back(c, follow),
@@ -195,7 +187,7 @@ def export(fmt: str):
             ]
         )
     sheet = tabular.Sheet("承诺事项", EXPORT_HEADERS, rows)
-    return tabular.download(sheet, fmt, f"承诺事项_{day.isoformat()}")
+    return downloads.table(sheet, fmt, f"承诺事项_{day.isoformat()}")
 
 
 # -- one commitment --------------------------------------------------------------------------
@@ -261,7 +253,7 @@ def _render(commitment: Commitment, status: int = 200, **overrides):
         can_handle=svc.can_handle(current_user, commitment),
         needs_report=svc.needs_report_back(commitment),
         letter_visible=letter_visible,
-        reviewable=commitment.letter is None or commitment.letter.status in svc.REVIEWABLE_LETTERS,
+        reviewable=commitment.letter is None or commitment.letter.status in SENT_LETTER_STATUSES,
         evidence_name=svc.evidence_name,
         **context,
     ), status
@@ -360,6 +352,8 @@ def add_update(commitment_id: int):
             note=form.note.data,
             evidence_url=form.evidence_url.data or "",
             upload=form.evidence.data or None,
+            upload_dir=upload_dir(),
+            today=today(),
         )
         return "已记录进展。"
 
@@ -380,6 +374,7 @@ def set_status(commitment_id: int):
             form.status.data or "",
             reason=form.reason.data or "",
             done_on=form.done_on.data,
+            today=today(),
         )
         return f"状态已改为“{COMMITMENT_STATUS[commitment.status]}”。"
 
@@ -400,6 +395,7 @@ def report_back(commitment_id: int):
             reported_on=form.reported_on.data,
             channel=form.channel.data,
             note=form.note.data,
+            today=today(),
         )
         return "已记录向代表反馈的情况，并记入沟通记录。"
 
@@ -412,10 +408,10 @@ def evidence(update_id: int):
     update_row = get_or_404(
         CommitmentUpdate, update_id, lambda u: svc.can_view(current_user, u.commitment)
     )
-    path = svc.evidence_path(update_row)
+    path = svc.evidence_path(update_row, upload_dir())
     if path is None:
         abort(404)
-    return send_file(path, as_attachment=True, download_name=svc.evidence_name(update_row))
+    return downloads.stored_file(path, svc.evidence_name(update_row))
 
 
 # -- a letter's candidates -------------------------------------------------------------------
@@ -434,7 +430,7 @@ def _render_review(letter: ReplyLetter, status: int = 200, bulk_form=None, error
         bulk_form=bulk_form or forms.BulkForm(),
         errors=errors or [],
         can_handle=permissions.in_unit(current_user, letter.unit_id),
-        reviewable=letter.status in svc.REVIEWABLE_LETTERS,
+        reviewable=letter.status in SENT_LETTER_STATUSES,
         status_of=lambda c: svc.effective_status(c, today()),
     ), status
 

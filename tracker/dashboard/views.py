@@ -14,6 +14,8 @@ from itertools import cycle, groupby
 from flask import Blueprint, abort, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from tracker import downloads
+from tracker.current import today
 from tracker.dashboard.forms import FilterForm
 from tracker.extensions import db
 from tracker.formutil import options
@@ -21,8 +23,7 @@ from tracker.models import Unit
 from tracker.paging import paginate
 from tracker.services import dashboard as stats
 from tracker.services import permissions
-from tracker.services.settings import today
-from tracker.services.tabular import Sheet, download
+from tracker.services.tabular import Sheet
 
 bp = Blueprint("dashboard", __name__)
 
@@ -420,7 +421,7 @@ def export(fmt: str):
         board, stats.sort_rows(_league_rows(board)[0], sort, direction == "desc")
     )
     if fmt == "csv":
-        return download(league, fmt, _filename("督办统计_单位排名", filters))
+        return downloads.table(league, fmt, _filename("督办统计_单位排名", filters))
     sheets = [
         _overview_sheet(board, filters),
         league,
@@ -435,7 +436,7 @@ def export(fmt: str):
             stats.commitment_rows(filters.period, now, filters.unit_ids),
         ),
     ]
-    return download(sheets, fmt, _filename("督办统计", filters))
+    return downloads.table(sheets, fmt, _filename("督办统计", filters))
 
 
 @bp.route("/dashboard/items/export.<any(xlsx, csv):fmt>")
@@ -455,4 +456,4 @@ def items_export(fmt: str):
         stats.HEADERS[family],
         [r.cells for r in stats.item_rows(metric, objects, now)],
     )
-    return download(sheet, fmt, _filename(f"督办统计_{title.replace('：', '_')}", filters))
+    return downloads.table(sheet, fmt, _filename(f"督办统计_{title.replace('：', '_')}", filters))

@@ -16,14 +16,14 @@ from flask import (
 )
 from flask_login import current_user, login_required
 
+from tracker.current import search_engine, today
 from tracker.drafting import forms
-from tracker.formutil import options
+from tracker.formutil import as_id, options
 from tracker.models import Proposal, ReplyLetter
+from tracker.rendering import letter_markdown
 from tracker.rules.textdiff import field_changes, side_by_side
 from tracker.services import drafting, permissions, search, vocab
-from tracker.services.settings import today
 from tracker.views_common import Done, get_or_404, perform
-from tracker.web import letter_markdown
 
 bp = Blueprint("drafting", __name__)
 
@@ -80,7 +80,10 @@ def _editor(letter: ReplyLetter, form, status=200, conflict=None, preview=None):
     proposal = letter.proposal
     co = [a for a in proposal.active_assignments if a.is_co]
     similar = search.similar(
-        f"{proposal.title} {proposal.content}", user=current_user, exclude=(letter.id,)
+        f"{proposal.title} {proposal.content}",
+        user=current_user,
+        exclude=(letter.id,),
+        engine=search_engine(),
     )
     grades = {t.code: t.description for t in vocab.classification_terms()}
     return render_template(
@@ -88,7 +91,7 @@ def _editor(letter: ReplyLetter, form, status=200, conflict=None, preview=None):
         letter=letter,
         proposal=proposal,
         form=form,
-        checklist=drafting.checklist(letter),
+        checklist=drafting.checklist(letter, today=today()),
         co_assignments=co,
         similar=similar,
         grade_definitions=grades,
@@ -126,7 +129,7 @@ def start(proposal_id: int):
         abort(400)
 
     def action():
-        letter = drafting.start_draft(current_user, proposal)
+        letter = drafting.start_draft(current_user, proposal, today=today())
         return Done(None, url_for("drafting.edit", letter_id=letter.id))
 
     back = url_for("proposals.detail", proposal_id=proposal.id)
@@ -168,6 +171,7 @@ def edit(letter_id: int):
             body=form.body.data or "",
             base_version=base,
             comment=form.comment.data or "",
+            today=today(),
         )
         if changed:
             return "草稿已保存。"
@@ -231,7 +235,7 @@ def submit(letter_id: int):
     letter = _letter(letter_id)
     if not drafting.can_edit(current_user, letter):
         abort(403)
-    warnings = drafting.checklist(letter).warnings
+    warnings = drafting.checklist(letter, today=today()).warnings
     form = forms.SubmitForm.with_reasons((c.code, c.label) for c in warnings)()
     if not form.validate_on_submit():
         if "csrf_token" in form.errors:
@@ -240,7 +244,7 @@ def submit(letter_id: int):
         return redirect(url_for("drafting.edit", letter_id=letter.id))
     return _act(
         letter,
-        lambda: drafting.submit(current_user, letter, form.reasons()),
+        lambda: drafting.submit(current_user, letter, form.reasons(), today=today()),
         "已提交负责人签发。",
     )
 
@@ -262,6 +266,7 @@ def approve(letter_id: int):
             letter,
             classification=form.classification.data or None,
             letter_on=form.letter_on.data,
+            today=today(),
         ),
         "已签发。",
     )
@@ -297,7 +302,9 @@ def issue(letter_id: int):
         flash("请填写有效的发出日期。", "error")
         return redirect(url_for("drafting.edit", letter_id=letter.id))
     return _act(
-        letter, lambda: drafting.issue(current_user, letter, form.issued_on.data), "已登记发出。"
+        letter,
+        lambda: drafting.issue(current_user, letter, form.issued_on.data, today=today()),
+        "已登记发出。",
     )
 
 
@@ -325,7 +332,7 @@ def versions(letter_id: int):
 @login_required
 def compare(letter_id: int):
     letter = _letter(letter_id)
-    numbers = [request.args.get("a", type=int), request.args.get("b", type=int)]
+    numbers = [as_id(request.args.get("a")), as_id(request.args.get("b"))]
     found = drafting.versions_numbered(letter, [n for n in numbers if n])
     if None in numbers or any(n not in found for n in numbers):
         abort(404)

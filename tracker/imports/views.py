@@ -19,6 +19,7 @@ from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from tracker import runner
+from tracker.current import upload_dir
 from tracker.extensions import csrf
 from tracker.imports.forms import ImportForm
 from tracker.letters.formats import MB
@@ -69,7 +70,7 @@ def index():
 
     def action():
         uploads = [(f.filename, f.stream) for f in form.chosen()]
-        job = imports.start(current_user, uploads, current_app.config["UPLOAD_DIR"])
+        job = imports.start(current_user, uploads, upload_dir())
         start_runner = runner.wanted(current_app, job)
         app = current_app._get_current_object()
         return Done(

@@ -12,8 +12,10 @@ import functools
 import re
 from datetime import date
 
+from tracker.rules.chinese import cn_to_int
+
 from . import patterns as P
-from .text import DROPPED_RE, cn_to_int, fold, squeeze
+from .text import DROPPED_RE, fold, squeeze
 
 __all__ = [
     "arabicize_dates",
@@ -85,8 +87,6 @@ def split_sentences(text: str) -> list[str]:
 # Due dates
 # --------------------------------------------------------------------------------------
 
-_QUARTER = {"一": 1, "二": 2, "三": 3, "四": 4, "1": 1, "2": 2, "3": 3, "4": 4}
-
 # The leading look-ahead lists the first characters of all the alternatives: it lets the
 # scan skip the other positions quickly (about 15 times faster on a letter).
 _DUE_RE = re.compile(
@@ -141,7 +141,7 @@ def _half_end(year: int, half: str) -> date:
 
 
 def _quarter_end(year: int, quarter: str) -> date:
-    return _month_end(year, _QUARTER[quarter] * 3)
+    return _month_end(year, cn_to_int(quarter) * 3)
 
 
 def _roll(candidate: date, letter_date: date) -> date:
@@ -367,9 +367,6 @@ def extract_target(text: str | None) -> str | None:
 # only the best ``limit`` are kept, in letter order, so a long letter does not bury its
 # real promises.
 
-_FORWARD_HEADING_RE = re.compile(
-    r"下一步|下步|今后|接下来|打算|工作计划|计划安排|工作安排|工作思路|努力方向|工作措施|将来|未来"
-)
 # A paragraph that opens by looking ahead looks ahead to its end.
 _FORWARD_LEAD_RE = re.compile(r"^(?:下一步|下步|下一阶段|下阶段|今后|接下来|未来|以后)")
 # A sentence announcing a list of measures: "将从以下几个方面…", "活动具体计划如下:".
@@ -738,7 +735,7 @@ def _is_item_heading(heading: str | None) -> bool:
         return False
     label = _heading_label(heading)
     return (
-        len(label) >= 10 and not _TITLE_RE.search(label) and not _FORWARD_HEADING_RE.search(label)
+        len(label) >= 10 and not _TITLE_RE.search(label) and not P.FORWARD_HEADING_RE.search(label)
     )
 
 
@@ -776,7 +773,7 @@ def find_commitments(
     for section in sections:
         heading = section.get("heading")
         lines = (section.get("text") or "").splitlines()
-        forward = bool(heading and _FORWARD_HEADING_RE.search(heading)) or list_forward
+        forward = bool(heading and P.FORWARD_HEADING_RE.search(heading)) or list_forward
         if heading:
             label = _heading_label(heading)
             if _PHASE_RE.match(label) and lines:
@@ -787,7 +784,7 @@ def find_commitments(
         for line in _join_wrapped(lines):
             if P.SUBITEM_MARK_RE.match(line):
                 head = _HEAD_CUT_RE.split(line, maxsplit=1)[0]
-                sub_forward = bool(_FORWARD_HEADING_RE.search(head))
+                sub_forward = bool(P.FORWARD_HEADING_RE.search(head))
             line_forward = False
             previous: _Candidate | None = None
             past_topic = False

@@ -30,6 +30,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
 
+from tracker.rules.chinese import cn_to_int
+
 from . import formats
 from . import patterns as P
 from .commitments import find_commitments
@@ -48,7 +50,7 @@ from .page import (
     published_time,
     split_lines,
 )
-from .text import Text, cn_to_int, fold, read_date, squeeze
+from .text import Text, fold, read_date, squeeze
 
 __all__ = ["NotALetter", "ParsedLetter", "parse_file", "parse_letter"]
 

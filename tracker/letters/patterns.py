@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import re
 
+from tracker.rules.chinese import ZEROS as CN_ZERO
+
 CN_DIGITS = "一二三四五六七八九十"
-CN_ZERO = "〇○零O0"
 CJK = "\u4e00-\u9fff"
 
 # -- headings inside the letter ---------------------------------------------------------
@@ -41,6 +42,13 @@ def heading_mark(line: str) -> int | None:
 def heading_level(line: str) -> int | None:
     """1, 2 or 3 for a short numbered heading line, else None."""
     return heading_mark(line) if len(line) <= HEADING_MAX else None
+
+
+# the heading of the part of a reply that looks ahead (二、下一步工作安排, 今后工作打算): its
+# sentences are the letter's commitments, and a B or C reply must have one
+FORWARD_HEADING_RE = re.compile(
+    r"下一步|下步|今后|接下来|打算|工作计划|计划安排|工作安排|工作思路|努力方向|工作措施|将来|未来"
+)
 
 
 # -- the closing paragraph ----------------------------------------------------------------

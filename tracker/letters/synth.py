@@ -44,6 +44,8 @@ from importlib import resources
 from pathlib import Path
 from random import Random
 
+from tracker.rules.chinese import cn_date
+
 __all__ = ["TOPICS", "TOPIC_NAMES", "generate_letters", "generate_records", "write_corpus"]
 
 
@@ -832,7 +834,7 @@ class _Letter:
         elif cn_style < 0.15:
             date_line = _cn_date(letter_date, self.choice(("0", "○")))
         else:
-            date_line = f"{letter_date.year}年{letter_date.month}月{letter_date.day}日"
+            date_line = cn_date(letter_date)
         person = self.contact_person = self.name()
         phone = self.contact_phone = self.phone()
         person_shown = f"{self.choice(_OFFICES)} {person}" if rnd() < 0.06 else person

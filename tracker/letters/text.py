@@ -18,9 +18,12 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from .hant import SIMPLIFIED, TRADITIONAL
+from tracker.rules.chinese import cn_to_int
 
-__all__ = ["DROPPED_RE", "Text", "cn_to_int", "fold", "read_date", "squeeze"]
+from .hant import SIMPLIFIED, TRADITIONAL
+from .patterns import MONTH_DAY, YEAR
+
+__all__ = ["DROPPED_RE", "Text", "fold", "read_date", "squeeze"]
 
 # One character for one: full-width ASCII → half-width, odd spaces → space, dashes → "-",
 # small tortoise-shell brackets → 〔〕, traditional → simplified characters.
@@ -130,38 +133,9 @@ class Text:
 # Numbers and dates
 # --------------------------------------------------------------------------------------
 
-_CN_DIGIT = dict(
-    zip("〇○零O0一二两三四五六七八九", (0, 0, 0, 0, 0, 1, 2, 2, 3, 4, 5, 6, 7, 8, 9), strict=True)
+_DATE_WRITTEN_RE = re.compile(
+    rf"^(?P<y>{YEAR})\s*年\s*(?P<m>{MONTH_DAY})\s*月\s*(?P<d>{MONTH_DAY})\s*[日号]?$"
 )
-_CN_DIGIT.update({str(d): d for d in range(1, 10)})
-
-
-def cn_to_int(token: str) -> int:
-    """ "2022", "二〇二二", "二0一七", "十", "十二", "二十六", "三十一" → int; ValueError else."""
-    s = token.strip()
-    if not s:
-        raise ValueError("empty number")
-    if s.isascii() and s.isdigit():
-        return int(s)
-    if "十" in s:
-        head, _, tail = s.partition("十")
-        if len(head) > 1 or len(tail) > 1:
-            raise ValueError(f"not a small Chinese number: {token!r}")
-        try:
-            return (_CN_DIGIT[head] if head else 1) * 10 + (_CN_DIGIT[tail] if tail else 0)
-        except KeyError as exc:
-            raise ValueError(f"not a Chinese number: {token!r}") from exc
-    value = 0
-    for ch in s:
-        if ch not in _CN_DIGIT:
-            raise ValueError(f"not a Chinese number: {token!r}")
-        value = value * 10 + _CN_DIGIT[ch]
-    return value
-
-
-_Y = r"(?:\d{4}|[〇○零O0一二三四五六七八九]{4})"
-_MD = r"(?:\d{1,2}|[一二三四五六七八九十]{1,3})"
-_DATE_WRITTEN_RE = re.compile(rf"^(?P<y>{_Y})\s*年\s*(?P<m>{_MD})\s*月\s*(?P<d>{_MD})\s*[日号]?$")
 _DATE_ISO_RE = re.compile(r"^(?P<y>\d{4})\s*[-/.]\s*(?P<m>\d{1,2})\s*[-/.]\s*(?P<d>\d{1,2})$")
 # A date whose 年/月/日 were lost on the way to the page: "2019615", "20246月14", "2023831日".
 _DATE_GLUED_RE = re.compile(r"^(?P<y>(?:19|20)\d\d)年?(?P<rest>\d{1,4}|\d{1,2}月\d{1,2})日?$")

@@ -11,6 +11,7 @@ import logging
 from flask import Blueprint, jsonify
 from sqlalchemy import text
 
+from tracker import current
 from tracker.extensions import db
 from tracker.services import indexing, search
 from tracker.views_common import rollback
@@ -33,7 +34,7 @@ def _database() -> str:
 
 def _index() -> tuple[str, int | None]:
     try:
-        search.run("答复", per_page=1, with_facets=False)
+        search.run("答复", engine=current.search_engine(), per_page=1, with_facets=False)
         waiting = indexing.pending(db.session)
     except Exception:
         log.exception("health check: the search index does not answer")

@@ -1,13 +1,17 @@
 from __future__ import annotations
 
-from flask import Blueprint, current_app, redirect, render_template, url_for
+from datetime import timedelta
+
+from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
+from tracker.current import due_soon_days, today
 from tracker.services import permissions
 from tracker.services import todo as todo_service
-from tracker.services.settings import today
 
 bp = Blueprint("main", __name__)
+
+COMMITMENTS_SHOWN = 20  # the most urgent due commitments on 我的待办; a link lists the rest
 
 
 @bp.route("/")
@@ -20,10 +24,13 @@ def index():
 @bp.route("/todo")
 @login_required
 def todo():
-    items = todo_service.for_user(current_user, today(), current_app.config["DUE_SOON_DAYS"])
+    day, soon_days = today(), due_soon_days()
+    items = todo_service.for_user(current_user, day, soon_days, shown=COMMITMENTS_SHOWN)
     return render_template(
         "main/todo.html",
         todo=items,
+        todo_today=day,
+        commitments_horizon=day + timedelta(days=soon_days),
         handles_items=permissions.handles_items(current_user),
         offers_registration=permissions.registers_daily(current_user),
     )

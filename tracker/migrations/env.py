@@ -6,7 +6,7 @@ from logging.config import fileConfig
 from alembic import context
 from flask import current_app
 
-from tracker.search.postgres import schema as search_schema
+from tracker.services.pgsearch import schema as search_schema
 
 config = context.config
 if config.config_file_name is not None and not logging.getLogger().handlers:

@@ -14,6 +14,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from tracker.formutil import EventDateField, PlanDateField, TrackerForm, options
+from tracker.formutil import FilterForm as ListFilterForm
 from tracker.rules.labels import CONTACT_PHASES, PROPOSAL_KINDS
 
 DATE_MSG = "请输入有效日期（年-月-日）。"
@@ -169,11 +170,8 @@ class ButtonForm(TrackerForm):
     """A button-only action (sign for): the form carries nothing but its CSRF token."""
 
 
-class FilterForm(TrackerForm):
-    """The proposal list's filters (GET, no CSRF)."""
-
-    class Meta:
-        csrf = False
+class FilterForm(ListFilterForm):
+    """The proposal list's filters."""
 
     q = StringField("标题关键词", validators=[Optional(), Length(max=100)])
     session = SelectField("会议", coerce=str, validators=[Optional()])

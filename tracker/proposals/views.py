@@ -8,6 +8,8 @@ from flask import Blueprint, abort, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy.orm import selectinload
 
+from tracker import downloads
+from tracker.current import deadline_policy, search_engine, today
 from tracker.extensions import db
 from tracker.formutil import as_id, options
 from tracker.models import (
@@ -28,7 +30,6 @@ from tracker.services import (
     users,
     vocab,
 )
-from tracker.services.settings import today
 from tracker.services.users import chosen_unit
 from tracker.views_common import get_or_404, perform
 
@@ -96,6 +97,7 @@ def _render_detail(proposal: Proposal, status: int = 200, **overrides):
         f"{proposal.title} {proposal.content}",
         user=current_user,
         exclude=tuple(letter.id for letter in proposal.letters),
+        engine=search_engine(),
     )
     return render_template(
         "proposals/detail.html",
@@ -149,6 +151,7 @@ def _filter_form() -> forms.FilterForm:
         [("", "全部")] + [(str(u.id), u.name) for u in users.active_handling_units()]
     )
     form.classification.choices = options([("", "全部")] + vocab.choices("classification"))
+    form.checked()
     return form
 
 
@@ -166,11 +169,6 @@ def _filtered_proposals(form: forms.FilterForm):
     return proposals.list_query(current_user, filters, today())
 
 
-def _filter_args(form: forms.FilterForm) -> dict[str, str]:
-    """The filters in the query string, to carry into the pager and the export links."""
-    return {k: v for k, v in request.args.items() if k in form.data and k != "csrf_token" and v}
-
-
 @bp.route("/proposals")
 @login_required
 def index():
@@ -180,9 +178,9 @@ def index():
         "proposals/list.html",
         form=form,
         page=page,
-        args=_filter_args(form),
+        args=form.query_args(),
         can_register=permissions.can_register(current_user),
-    )
+    ), (400 if form.errors else 200)
 
 
 EXPORT_HEADERS = (
@@ -256,7 +254,7 @@ def export(fmt: str):
     rows = [
         _export_row(p, classifications, satisfactions) for p in db.session.execute(query).scalars()
     ]
-    return tabular.download(
+    return downloads.table(
         tabular.Sheet("建议提案", EXPORT_HEADERS, rows), fmt, f"建议提案_{today().isoformat()}"
     )
 
@@ -325,6 +323,8 @@ def edit(proposal_id: int):
             submitted_on=form.submitted_on.data,
             assigned_on=form.assigned_on.data if "assigned_on" in form else None,
             reason=form.reason.data or "",
+            today=today(),
+            policy=deadline_policy(),
         )
         return ("已更正：" + "；".join(changes) + "。") if changes else "没有修改。"
 
@@ -356,7 +356,9 @@ def assign(proposal_id: int):
         cos = [by_id[i] for i in form.co_units.data or [] if i in by_id]
         separate = form.mode.data == "separate"
         if proposal.lead_assignment and not separate and cos and not leads:
-            proposals.add_co_units(current_user, proposal, cos, form.assigned_on.data)
+            proposals.add_co_units(
+                current_user, proposal, cos, form.assigned_on.data, policy=deadline_policy()
+            )
         else:
             proposals.assign_units(
                 current_user,
@@ -365,6 +367,7 @@ def assign(proposal_id: int):
                 co_units=cos,
                 assigned_on=form.assigned_on.data,
                 separate=separate,
+                policy=deadline_policy(),
             )
         return "已交办。"
 
@@ -398,7 +401,11 @@ def reassign_request(assignment_id: int):
         form,
         lambda: (
             proposals.request_reassignment(
-                current_user, assignment, form.reason.data, form.suggested_unit.data or ""
+                current_user,
+                assignment,
+                form.reason.data,
+                form.suggested_unit.data or "",
+                today=today(),
             ),
             "已提交调整申请，请等待督办部门决定。",
         )[1],
@@ -421,6 +428,8 @@ def reassign_decide(assignment_id: int):
             approve=form.decision.data == "approve",
             note=form.note.data or "",
             new_unit=new_unit,
+            today=today(),
+            policy=deadline_policy(),
         )
         return "已处理调整申请。"
 
@@ -444,6 +453,7 @@ def contact(proposal_id: int):
             phase=form.phase.data,
             participants=form.participants.data or "",
             summary=form.summary.data,
+            today=today(),
         )
         return "已记录沟通情况。"
 
@@ -460,7 +470,11 @@ def opinion(assignment_id: int):
 
     def action():
         proposals.submit_opinion(
-            current_user, assignment, text=form.text.data, opinion_on=form.opinion_on.data
+            current_user,
+            assignment,
+            text=form.text.data,
+            opinion_on=form.opinion_on.data,
+            today=today(),
         )
         return "会办意见已提交主办单位。"
 
@@ -487,6 +501,7 @@ def reply(assignment_id: int):
             disclosure=form.disclosure.data,
             disclosure_reason=form.disclosure_reason.data or "",
             body=form.body.data or "",
+            today=today(),
         )
         return "已登记答复。"
 
@@ -508,6 +523,8 @@ def rating(proposal_id: int):
             satisfaction=form.satisfaction.data,
             rated_on=form.rated_on.data,
             comment=form.comment.data or "",
+            today=today(),
+            policy=deadline_policy(),
         )
         if proposal.status == "rehandling":
             return f"已登记评价；该件进入第{proposal.round}轮重新办理。"

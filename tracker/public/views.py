@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 
 from tracker import headers
+from tracker.current import search_engine
 from tracker.replies.views import export_response, get_visible_letter, search_page, similar_text
 from tracker.services import search
 
@@ -21,7 +22,9 @@ def index():
 @bp.route("/letters/<int:letter_id>")
 def letter(letter_id: int):
     letter = get_visible_letter(letter_id, public=True)
-    similar = search.similar(similar_text(letter), user=None, exclude=(letter.id,))
+    similar = search.similar(
+        similar_text(letter), user=None, exclude=(letter.id,), engine=search_engine()
+    )
     return render_template("public/letter.html", letter=letter, similar=similar)
 
 

@@ -5,15 +5,15 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from tracker import headers
+from tracker import downloads, headers
+from tracker.current import search_engine, today
 from tracker.formutil import options
 from tracker.models import ReplyLetter
 from tracker.paging import page_number, paginate
 from tracker.replies.forms import ReviewForm
-from tracker.rules.labels import LETTER_STATUS
+from tracker.rules.labels import LETTER_STATUS, SENT_LETTER_STATUSES
 from tracker.search.base import FACETS
 from tracker.services import corpus, permissions, search, tabular, vocab
-from tracker.services.settings import today
 from tracker.views_common import get_or_404, perform
 
 bp = Blueprint("replies", __name__)
@@ -56,6 +56,7 @@ def search_page(template: str, endpoint: str, *, public: bool, **context):
                 sort=sort,
                 page=page,
                 per_page=PER_PAGE,
+                engine=search_engine(),
             )
 
         result = run(page_number())
@@ -136,6 +137,7 @@ def search_export(fmt: str):
     if text or filters:
         letters = search.matching_letters(
             text,
+            engine=search_engine(),
             user=current_user,
             filters=filters,
             sort=sort,
@@ -153,7 +155,7 @@ def search_export(fmt: str):
         return page, 400
     labels_of = {name: vocab.labels(name) for name in ("classification", "disclosure")}
     rows = [_search_export_row(le, labels_of) for le in letters]
-    return tabular.download(
+    return downloads.table(
         tabular.Sheet("答复检索", SEARCH_EXPORT_HEADERS, rows),
         fmt,
         f"答复检索_{today().isoformat()}",
@@ -179,7 +181,9 @@ def similar_text(letter: ReplyLetter) -> str:
 @login_required
 def letter(letter_id: int):
     letter = get_visible_letter(letter_id, public=False)
-    similar = search.similar(similar_text(letter), user=current_user, exclude=(letter.id,))
+    similar = search.similar(
+        similar_text(letter), user=current_user, exclude=(letter.id,), engine=search_engine()
+    )
     proposal_visible = letter.proposal is not None and permissions.can_view(
         current_user, letter.proposal
     )
@@ -252,7 +256,7 @@ def review_letter(letter_id: int):
     return perform(form, action, then=url_for("replies.review"), failed=page)
 
 
-EXPORTABLE = ("approved", "issued", "published", "imported")
+EXPORTABLE = ("approved", *SENT_LETTER_STATUSES)  # signed off, or sent
 
 
 def export_response(letter: ReplyLetter, fmt: str):
@@ -263,15 +267,14 @@ def export_response(letter: ReplyLetter, fmt: str):
     if fmt not in exporting.FORMATS or letter.status not in EXPORTABLE:
         abort(404)
     data = exporting.render(letter, fmt, nonce=getattr(request, "csp_nonce", None))
-    response = Response(data, content_type=exporting.FORMATS[fmt])
-    if fmt != "html":
-        from urllib.parse import quote
-
-        name = exporting.file_name(letter, fmt)
-        response.headers["Content-Disposition"] = (
-            f"attachment; filename=letter-{letter.id}.{fmt}; filename*=UTF-8''{quote(name)}"
-        )
-    return response
+    if fmt == "html":
+        return Response(data, content_type=exporting.FORMATS[fmt])
+    return downloads.attachment(
+        data,
+        exporting.FORMATS[fmt],
+        exporting.file_name(letter, fmt),
+        ascii_name=f"letter-{letter.id}.{fmt}",
+    )
 
 
 @bp.route("/letters/<int:letter_id>/export/<fmt>")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import calendar
 from datetime import date
 
-from tracker.rules.deadlines import format_date_zh
+from tracker.rules.chinese import cn_date
 
 EARLIEST = date(1990, 1, 1)
 PLAN_YEARS = 10
@@ -38,9 +38,9 @@ def window_error(label: str, day: date, window: tuple[date, date], today: date) 
     """Why `day` is outside `window`, in Chinese, or None when it is inside."""
     earliest, latest = window
     if day < earliest:
-        return f"{label}不能早于{format_date_zh(earliest)}。"
+        return f"{label}不能早于{cn_date(earliest)}。"
     if day > latest:
         if latest == today:
-            return f"{label}不能晚于今天（{format_date_zh(today)}）。"
-        return f"{label}不能晚于{format_date_zh(latest)}（{PLAN_YEARS}年以后的日期不能填写）。"
+            return f"{label}不能晚于今天（{cn_date(today)}）。"
+        return f"{label}不能晚于{cn_date(latest)}（{PLAN_YEARS}年以后的日期不能填写）。"
     return None

@@ -29,6 +29,8 @@ from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
 from types import MappingProxyType
 
+from tracker.rules.chinese import DIGITS, cn_date, cn_to_int
+
 try:  # a declared dependency, but the rules must still work without it
     import chinese_calendar as _official
 except ImportError:  # pragma: no cover - exercised only in broken installs
@@ -57,7 +59,6 @@ __all__ = [
     "extended_due",
     "days_left",
     "working_days_between",
-    "format_date_zh",
 ]
 
 MONTHS = "months"
@@ -73,11 +74,6 @@ _EXAMPLES_ZH = "示例：3个月、5个工作日、30天"
 
 class DeadlineError(ValueError):
     """A deadline rule was broken (the message is Chinese, for the user)."""
-
-
-def format_date_zh(d: date) -> str:
-    """``2024-02-29`` -> ``2024年2月29日``."""
-    return f"{d.year}年{d.month}月{d.day}日"
 
 
 def _as_date(value: date) -> date:
@@ -123,41 +119,11 @@ _SUFFIX_UNITS: dict[str, str] = {
     "自然日": DAYS,
 }
 
-_ZH_DIGITS = {
-    "零": 0,
-    "〇": 0,
-    "一": 1,
-    "二": 2,
-    "两": 2,
-    "兩": 2,
-    "三": 3,
-    "四": 4,
-    "五": 5,
-    "六": 6,
-    "七": 7,
-    "八": 8,
-    "九": 9,
-}
-
-_PERIOD_RE = re.compile(r"(\d+|[零〇一二两兩三四五六七八九十]+)\s*(\S.*)")
-
-
-def _zh_number(text: str) -> int | None:
-    """Chinese numerals 1–99 as written in rules: 五, 十, 十五, 二十, 二十五, 两."""
-    if text.count("十") > 1:
-        return None
-    if "十" in text:
-        tens, _, ones = text.partition("十")
-        if len(tens) > 1 or len(ones) > 1:
-            return None
-        t = _ZH_DIGITS.get(tens) if tens else 1
-        o = _ZH_DIGITS.get(ones) if ones else 0
-        if not t or o is None:  # no "零十"
-            return None
-        return t * 10 + o
-    if len(text) == 1:
-        return _ZH_DIGITS.get(text)
-    return None
+# A number of periods as rules write it in Chinese: one to ninety-nine with 十 ("五", "十五",
+# "二十", "两"), never digit by digit ("二五" is no period).
+_NONZERO = "".join(ch for ch, value in DIGITS.items() if value and not ch.isascii())
+_ZH_AMOUNT = rf"[{_NONZERO}]?十[零〇{_NONZERO}]?|[零〇{_NONZERO}]"
+_PERIOD_RE = re.compile(rf"(\d+|{_ZH_AMOUNT})\s*(\S.*)")
 
 
 _UNIT_EN = {
@@ -196,7 +162,7 @@ class Period:
             raise ValueError(f"无法识别的期限：“{text}”（{_EXAMPLES_ZH}）")
         number, suffix = match.groups()
         unit = _SUFFIX_UNITS.get(re.sub(r"\s+", " ", suffix.strip()))
-        amount = int(number) if number.isdigit() else _zh_number(number)
+        amount = int(number) if number.isdigit() else cn_to_int(number)
         if unit is None or amount is None:
             raise ValueError(f"无法识别的期限：“{text}”（{_EXAMPLES_ZH}）")
         if not 1 <= amount <= MAX_AMOUNT:
@@ -450,7 +416,7 @@ def add_period(
         if isinstance(exc, DeadlineError):
             raise
         raise DeadlineError(
-            f"自{format_date_zh(start)}起{period.label_zh()}超出可计算的日期范围，请检查日期"
+            f"自{cn_date(start)}起{period.label_zh()}超出可计算的日期范围，请检查日期"
         ) from None
 
 
@@ -472,7 +438,7 @@ def _add_period(start: date, period: Period, calendar: WorkCalendar, roll_forwar
                 break
             on += timedelta(days=1)
         else:
-            raise DeadlineError(f"{format_date_zh(on)}之前一年内没有工作日，请检查节假日设置")
+            raise DeadlineError(f"{cn_date(on)}之前一年内没有工作日，请检查节假日设置")
     return counter.result(on, f"{period} from {start.isoformat()}")
 
 
@@ -508,14 +474,13 @@ def extended_due(
     assigned_on, requested_on = _as_date(assigned_on), _as_date(requested_on)
     if requested_on < assigned_on:
         raise DeadlineError(
-            f"延期后的答复期限（{format_date_zh(requested_on)}）"
-            f"不能早于交办日期（{format_date_zh(assigned_on)}）"
+            f"延期后的答复期限（{cn_date(requested_on)}）不能早于交办日期（{cn_date(assigned_on)}）"
         )
     latest = reply_max_due(assigned_on, policy, calendar)
     if requested_on > latest.on:
         raise DeadlineError(
-            f"延期后的答复期限（{format_date_zh(requested_on)}）超过最长期限："
-            f"自交办之日起最长{policy.reply_max.label_zh()}，即{format_date_zh(latest.on)}"
+            f"延期后的答复期限（{cn_date(requested_on)}）超过最长期限："
+            f"自交办之日起最长{policy.reply_max.label_zh()}，即{cn_date(latest.on)}"
         )
     return requested_on
 

@@ -41,6 +41,11 @@ LETTER_STATUS = {
     "published": "已公开",
     "imported": "已导入",
 }
+# A letter that went out to the deputy: issued (sent), then published, or imported as sent
+# elsewhere. Only these are searched, graded, shown on timelines and followed up.
+SENT_LETTER_STATUSES = ("issued", "published", "imported")
+# Of those, the letters that are out in public (given a public disclosure mode).
+PUBLISHED_LETTER_STATUSES = ("published", "imported")
 
 # an imported file's result (tracker.services.corpus.Outcome) and an import job's state
 IMPORT_OUTCOME = {

@@ -8,13 +8,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from tracker.letters.patterns import FORWARD_HEADING_RE
+
 ERROR, WARNING = "error", "warning"
 
 # The drafting template's prompts start with this; none may remain in a submitted letter.
 PLACEHOLDER = "（请写明"
-
-# Words that open the forward-looking section of a reply.
-FORWARD_HEADINGS = ("下一步", "今后工作", "工作打算", "工作计划")
 
 
 @dataclass(frozen=True)
@@ -66,7 +65,7 @@ class CheckResult:
 def _has_forward_section(body: str) -> bool:
     for line in body.splitlines():
         text = line.strip().lstrip("#").strip()
-        if len(text) <= 30 and any(word in text for word in FORWARD_HEADINGS):
+        if len(text) <= 30 and FORWARD_HEADING_RE.search(text):
             return True
     return False
 

@@ -1,7 +1,8 @@
-"""The engine's former module, kept while callers move to ``tracker.search.whoosh.engine``
-(tests/conftest.py's ``previous_index_version`` patches ``make_schema`` and
-``SCHEMA_VERSION`` here). This name is that module itself, so what is patched here is
-patched there; remove it when nothing imports it."""
+"""The engine's former module name, which must stay: every search index written before the
+engine became a package pickled its schema's classes as ``tracker.search.whoosh_engine.
+WordsField`` (and PairsField, CountFormat), so an installation upgraded in place opens its
+index only while this name resolves (tests/test_search_upgrade.py). This name is the engine
+module itself, so what tests patch here is patched there."""
 
 import sys
 

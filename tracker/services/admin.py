@@ -105,8 +105,10 @@ def update_user(
     unit: Unit | None,
     email: str | None,
     active: bool,
+    lifetimes: sessions.Lifetimes,
 ) -> list[str]:
-    """Change a user's details; returns the changes in words (empty: nothing changed)."""
+    """Change a user's details; returns the changes in words (empty: nothing changed).
+    Deactivating a user ends their sessions (`lifetimes` tells the live ones)."""
     require_admin(actor)
     users.check_role_unit(role, unit)
     if user.id == actor.id:
@@ -134,7 +136,7 @@ def update_user(
         user.email = email
     if active != user.active:
         user.active = active
-        ended = 0 if active else sessions.end_all(user)
+        ended = 0 if active else sessions.end_all(user, lifetimes=lifetimes)
         changes.append(
             "启用账号" if active else f"停用账号并结束其登录会话{ended}个" if ended else "停用账号"
         )
@@ -150,13 +152,16 @@ def update_user(
     return changes
 
 
-def reset_password(actor: User, user: User, password: str) -> None:
+def reset_password(
+    actor: User, user: User, password: str, *, lifetimes: sessions.Lifetimes
+) -> None:
     """An admin sets a new password for a user (who should change it after logging in)."""
     require_admin(actor)
     users.check_password_strength(password)
     user.set_password(password)
     # every session of the user ends (an admin resetting their own keeps this one)
-    ended = sessions.end_all(user, keep=actor.login_session if actor.id == user.id else None)
+    keep = actor.login_session if actor.id == user.id else None
+    ended = sessions.end_all(user, lifetimes=lifetimes, keep=keep)
     note = f"，结束其登录会话{ended}个" if ended else ""
     audit.record(
         actor,
@@ -446,15 +451,18 @@ def _policy_value_zh(value: Period | bool) -> str:
     return value.label_zh() if isinstance(value, Period) else _yes_no(value)
 
 
-def save_deadline_policy(actor: User, values: Mapping[str, str | bool]) -> list[str]:
-    """Validate and save the deadline policy. It applies to assignments made from now on;
-    due dates already computed are not recomputed. Returns the changes in words."""
+def save_deadline_policy(
+    actor: User, values: Mapping[str, str | bool], *, defaults: Mapping[str, str]
+) -> list[str]:
+    """Validate and save the deadline policy (over the app's `defaults`). It applies to
+    assignments made from now on; due dates already computed are not recomputed. Returns
+    the changes in words."""
     require_admin(actor)
     try:
         policy = DeadlinePolicy.from_mapping(values)
     except ValueError as exc:
         raise DomainError(str(exc)) from None
-    old = deadline_policy()
+    old = deadline_policy(defaults)
     changes = [
         f"{label}由{_policy_value_zh(getattr(old, key))}改为{_policy_value_zh(getattr(policy, key))}"
         for key, label in POLICY_SHORT_LABELS.items()

@@ -9,21 +9,16 @@ here, so nobody has to set it.
 
 from __future__ import annotations
 
-import shutil
-import unicodedata
-import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from flask import current_app
 from sqlalchemy import (
     ColumnElement,
     Select,
     and_,
     delete,
-    event,
     false,
     func,
     insert,
@@ -31,10 +26,12 @@ from sqlalchemy import (
     select,
     true,
 )
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import joinedload, load_only
 from werkzeug.datastructures import FileStorage
 
 from tracker.extensions import db
+from tracker.letters.commitments import find_commitments
+from tracker.letters.parser import NotALetter, parse_letter
 from tracker.models import (
     Commitment,
     CommitmentUpdate,
@@ -46,10 +43,10 @@ from tracker.models import (
     utcnow,
 )
 from tracker.rules.clock import iso_date
-from tracker.rules.labels import COMMITMENT_STATUS
-from tracker.services import audit, permissions, repeats, vocab
+from tracker.rules.labels import COMMITMENT_STATUS, SENT_LETTER_STATUSES
+from tracker.rules.letter_checks import PLACEHOLDER
+from tracker.services import audit, permissions, repeats, uploads, vocab
 from tracker.services.errors import DomainError, PermissionDenied
-from tracker.services.settings import today
 
 CONFIRMED = ("open", "in_progress", "done", "dropped")
 ACTIVE = ("open", "in_progress")
@@ -77,8 +74,6 @@ def effective_status(commitment: Commitment, today: date) -> str:
 
 
 # -- candidates ------------------------------------------------------------------------------
-
-REVIEWABLE_LETTERS = ("issued", "published", "imported")
 
 
 def replace_candidates(
@@ -124,6 +119,35 @@ def replace_candidates(
     if rows:
         db.session.connection().execute(insert(Commitment.__table__), rows)
     return len(rows)
+
+
+def commitments_in(letter: ReplyLetter, *, today: date) -> list[dict]:
+    """Commitments the letter's text promises (the same finder as for imported letters);
+    an undated draft counts its due dates from `today`."""
+    body = "\n".join(
+        line
+        for line in (letter.body or "").splitlines()
+        if not line.strip().startswith(PLACEHOLDER)
+    )
+    text = f"{letter.title or ''}\n{letter.addressee or ''}\n{body}"
+    dated = letter.letter_on or today
+    try:
+        return parse_letter(text, undated=dated).commitments
+    except NotALetter:  # an unfinished draft need not read as a letter yet
+        return find_commitments([{"heading": None, "text": body}], dated)
+
+
+def refresh_commitments(letter: ReplyLetter, *, today: date) -> int:
+    """A saved letter's promises become commitment candidates (replacing the last save's);
+    they are confirmed once the letter is sent."""
+    count = replace_candidates(
+        letter.id,
+        commitments_in(letter, today=today),
+        proposal_id=letter.proposal_id,
+        unit_id=letter.unit_id,
+    )
+    db.session.expire(letter, ["commitments"])
+    return count
 
 
 # -- permissions -----------------------------------------------------------------------------
@@ -210,7 +234,7 @@ def _require_candidate(commitment: Commitment) -> None:
     if commitment.status != "candidate":
         raise DomainError("该条已处理过（已确认、已合并或已舍弃）。")
     letter = commitment.letter
-    if letter is not None and letter.status not in REVIEWABLE_LETTERS:
+    if letter is not None and letter.status not in SENT_LETTER_STATUSES:
         raise DomainError("答复函发出后才能确认承诺事项；草稿中的承诺随修改自动更新。")
 
 
@@ -346,6 +370,7 @@ def edit(
 
 # -- following up ----------------------------------------------------------------------------
 
+EVIDENCE_AREA = "commitments"  # below UPLOAD_DIR
 EVIDENCE_EXTENSIONS = {
     ".pdf", ".ofd", ".doc", ".docx", ".wps", ".xls", ".xlsx", ".et", ".ppt", ".pptx",
     ".txt", ".jpg", ".jpeg", ".png", ".gif", ".zip", ".rar", ".7z",
@@ -357,13 +382,6 @@ def _require_confirmed(commitment: Commitment) -> None:
         raise DomainError("请先确认该承诺事项。")
 
 
-def _clean_filename(name: str) -> str:
-    """The uploaded file's own name, Chinese kept, with anything path-like removed."""
-    name = unicodedata.normalize("NFC", name or "").replace("\\", "/").rsplit("/", 1)[-1]
-    name = "".join(ch for ch in name if ch.isprintable() and ch not in '<>:"|?*').strip(" .")
-    return name[-120:] or "evidence"
-
-
 def add_update(
     actor: User,
     commitment: Commitment,
@@ -372,15 +390,17 @@ def add_update(
     note: str,
     evidence_url: str = "",
     upload: FileStorage | None = None,
+    upload_dir: Path,
+    today: date,
 ) -> CommitmentUpdate:
-    """A dated progress note, with a link or a file as evidence. An open commitment that
-    gets its first progress note is in progress."""
+    """A dated progress note, with a link or a file as evidence (kept under `upload_dir`).
+    An open commitment that gets its first progress note is in progress."""
     _require_handle(actor, commitment)
     _require_confirmed(commitment)
     note = (note or "").strip()
     if not note:
         raise DomainError("请填写进展情况。")
-    if noted_on > today():
+    if noted_on > today:
         raise DomainError("进展日期不能晚于今天。")
     evidence_url = (evidence_url or "").strip()
     if evidence_url:
@@ -400,19 +420,15 @@ def add_update(
         author_id=actor.id,
     )
     if upload is not None and upload.filename:
-        name = _clean_filename(upload.filename)
+        name = uploads.uploaded_name(upload.filename, fallback="evidence")
         if Path(name).suffix.lower() not in EVIDENCE_EXTENSIONS:
             raise DomainError(
                 "佐证文件格式不支持，请上传 PDF、OFD、Word、WPS、Excel、图片、文本或压缩包。"
             )
-        relative = f"commitments/{uuid.uuid4().hex}/{name}"
-        target = Path(current_app.config["UPLOAD_DIR"]) / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        upload.save(target)
-        if target.stat().st_size == 0:
-            shutil.rmtree(target.parent, ignore_errors=True)
+        relative = uploads.save(upload.stream, upload_dir, EVIDENCE_AREA, name)
+        if (Path(upload_dir) / relative).stat().st_size == 0:
+            uploads.discard(upload_dir, relative.rsplit("/", 1)[0])
             raise DomainError("上传的佐证文件是空的。")
-        _remove_on_rollback(target.parent)
         update_row.evidence_file = relative
     db.session.add(update_row)
     moved = ""
@@ -453,32 +469,21 @@ def _repeated_update(
     )
     if repeat is None:
         return None
-    name = _clean_filename(upload.filename) if upload is not None and upload.filename else None
+    name = (
+        uploads.uploaded_name(upload.filename, fallback="evidence")
+        if upload is not None and upload.filename
+        else None
+    )
     if (evidence_name(repeat) or None) != name:
         return None
     return repeat
 
 
-def _remove_on_rollback(folder: Path) -> None:
-    """An uploaded file belongs to its transaction: a rollback removes it."""
-    db.session().info.setdefault("pending_uploads", []).append(folder)
-
-
-@event.listens_for(Session, "after_commit")
-def _keep_uploads(session: Session) -> None:
-    session.info.pop("pending_uploads", None)
-
-
-@event.listens_for(Session, "after_rollback")
-def _drop_uploads(session: Session) -> None:
-    for folder in session.info.pop("pending_uploads", []):
-        shutil.rmtree(folder, ignore_errors=True)
-
-
-def evidence_path(update_row: CommitmentUpdate) -> Path | None:
+def evidence_path(update_row: CommitmentUpdate, upload_dir: Path) -> Path | None:
+    """The evidence file of a progress note, if it is still there under `upload_dir`."""
     if not update_row.evidence_file:
         return None
-    root = Path(current_app.config["UPLOAD_DIR"]).resolve()
+    root = Path(upload_dir).resolve()
     path = (root / update_row.evidence_file).resolve()
     if root not in path.parents or not path.is_file():
         return None
@@ -504,6 +509,7 @@ def set_status(
     *,
     reason: str = "",
     done_on: date | None = None,
+    today: date,
 ) -> None:
     """open ↔ in progress → done / dropped (with a reason); a finished item can be reopened
     (with a reason). Overdue is not a status anyone sets."""
@@ -522,8 +528,8 @@ def set_status(
     if old in CLOSED and not reason:
         raise DomainError("重新开始推进已办结的承诺须说明理由。")
     if status == "done":
-        done_on = done_on or today()
-        if done_on > today():
+        done_on = done_on or today
+        if done_on > today:
             raise DomainError("完成日期不能晚于今天。")
         commitment.done_on = done_on
     else:
@@ -558,6 +564,7 @@ def report_back(
     reported_on: date,
     channel: str,
     note: str,
+    today: date,
 ) -> None:
     """Record that the deputy was told the result; logged as a contact after handling."""
     _require_handle(actor, commitment)
@@ -567,7 +574,7 @@ def report_back(
         return  # the same report-back sent again: it is recorded already
     if commitment.status not in CLOSED:
         raise DomainError("承诺事项完成或确认无法落实后，才向代表反馈结果。")
-    if reported_on > today():
+    if reported_on > today:
         raise DomainError("反馈日期不能晚于今天。")
     if vocab.term("contact_channel", channel) is None:
         raise DomainError("请选择反馈方式。")
@@ -603,37 +610,69 @@ def report_back(
 # -- what waits for a unit -------------------------------------------------------------------
 
 
-def due_for_unit(unit_id: int, day: date, soon_days: int) -> list[Commitment]:
-    """The unit's confirmed, unfinished commitments that are overdue or due within
-    ``soon_days``, earliest first."""
+def _due_clause(unit_id: int, day: date, soon_days: int):
     horizon = day + timedelta(days=soon_days)
-    return list(
-        db.session.execute(
-            select(Commitment)
-            .where(
-                Commitment.unit_id == unit_id,
-                Commitment.status.in_(ACTIVE),
-                Commitment.due_on.is_not(None),
-                Commitment.due_on <= horizon,
-            )
-            .options(joinedload(Commitment.proposal))
-            .order_by(Commitment.due_on, Commitment.id)
-        ).scalars()
+    return (
+        Commitment.unit_id == unit_id,
+        Commitment.status.in_(ACTIVE),
+        Commitment.due_on.is_not(None),
+        Commitment.due_on <= horizon,
     )
+
+
+def due_for_unit(
+    unit_id: int, day: date, soon_days: int, *, limit: int | None = None
+) -> list[Commitment]:
+    """The unit's confirmed, unfinished commitments that are overdue or due within
+    ``soon_days``, earliest first (the first `limit` of them when given)."""
+    query = (
+        select(Commitment)
+        .where(*_due_clause(unit_id, day, soon_days))
+        .options(joinedload(Commitment.proposal))
+        .order_by(Commitment.due_on, Commitment.id)
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    return list(db.session.execute(query).scalars())
+
+
+def count_due_for_unit(unit_id: int, day: date, soon_days: int) -> int:
+    return db.session.execute(
+        select(func.count(Commitment.id)).where(*_due_clause(unit_id, day, soon_days))
+    ).scalar_one()
 
 
 def letters_to_confirm(unit_id: int) -> list[tuple[ReplyLetter, int]]:
     """The unit's sent or imported letters with candidates waiting, newest first, with
-    the number waiting."""
+    the number waiting. Driven from the unit's letters, each counted through the
+    (letter, status) index: an imported archive holds a million candidates, and reading
+    them all by status took seconds per 我的待办."""
+    waiting = (
+        select(func.count(Commitment.id))
+        .where(Commitment.letter_id == ReplyLetter.id, Commitment.status == "candidate")
+        .correlate(ReplyLetter)
+        .scalar_subquery()
+    )
     rows = db.session.execute(
-        select(ReplyLetter, func.count(Commitment.id))
-        .join(Commitment, Commitment.letter_id == ReplyLetter.id)
+        select(ReplyLetter, waiting)
         .where(
             ReplyLetter.unit_id == unit_id,
-            ReplyLetter.status.in_(REVIEWABLE_LETTERS),
-            Commitment.status == "candidate",
+            ReplyLetter.status.in_(SENT_LETTER_STATUSES),
+            waiting > 0,
         )
-        .group_by(ReplyLetter.id)
+        .options(
+            load_only(
+                ReplyLetter.id,
+                ReplyLetter.unit_id,
+                ReplyLetter.doc_number,
+                ReplyLetter.title,
+                ReplyLetter.letter_on,
+                ReplyLetter.proposal_number,
+                ReplyLetter.session_name,
+                ReplyLetter.proposal_kind,
+                ReplyLetter.status,
+            )
+        )
         .order_by(ReplyLetter.letter_on.desc().nulls_last(), ReplyLetter.id.desc())
     ).all()
     return [(letter, count) for letter, count in rows]

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from flask import current_app
 from sqlalchemy import Select, insert, select
 
 from tracker.extensions import db
@@ -100,8 +99,8 @@ def iter_sources(paths: Iterable[str | Path], options: ReadOptions) -> Iterator[
 class Importer:
     """Caches units and sessions across files; one instance per import run."""
 
-    def __init__(self, options: ReadOptions | None = None) -> None:
-        self.options = options or read_options(current_app.config)
+    def __init__(self, options: ReadOptions) -> None:
+        self.options = options
         self._units: dict[str, Unit] | None = None
         self._sessions: dict[str, CongressSession] = {}
         # Set by import_many for a bulk import: what exists already, so that a new file
@@ -493,7 +492,7 @@ def complete_review(
 
     if not permissions.sees_all(actor):
         raise PermissionDenied()
-    importer = Importer()
+    importer = Importer(ReadOptions())  # reads no file: only finds or makes the session
     session = importer.session(
         session_name.strip(), year or (letter.letter_on.year if letter.letter_on else None)
     )

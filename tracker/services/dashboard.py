@@ -42,12 +42,16 @@ from tracker.models import (
     Unit,
     VocabularyTerm,
 )
-from tracker.rules.labels import ASSIGNMENT_ROLES, COMMITMENT_STATUS, LETTER_STATUS
+from tracker.rules.labels import (
+    ASSIGNMENT_ROLES,
+    COMMITMENT_STATUS,
+    LETTER_STATUS,
+    SENT_LETTER_STATUSES,
+)
 from tracker.services import vocab
 from tracker.services.commitments import CONFIRMED, effective_status, overdue_clause
 
 ANSWERING = ("lead", "separate")  # roles that write a reply (co-units send opinions)
-GRADED = ("issued", "published", "imported")  # letters that went out
 UNGRADED = "none"  # the grade code standing for "no classification" in links and keys
 
 
@@ -160,7 +164,7 @@ def _rehandled(period: Period) -> ColumnElement[bool]:
 
 def _letter_base(period: Period) -> ColumnElement[bool]:
     return and_(
-        ReplyLetter.status.in_(GRADED),
+        ReplyLetter.status.in_(SENT_LETTER_STATUSES),
         ReplyLetter.letter_on.is_not(None),
         ReplyLetter.letter_on.between(period.start, period.end),
     )

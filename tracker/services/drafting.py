@@ -14,8 +14,6 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from tracker.extensions import db
-from tracker.letters.commitments import find_commitments
-from tracker.letters.parser import NotALetter, parse_letter
 from tracker.models import (
     Assignment,
     DocNumberCounter,
@@ -26,11 +24,11 @@ from tracker.models import (
     User,
 )
 from tracker.rules.docnumbers import DocNumberError, format_doc_number, parse_doc_number
-from tracker.rules.letter_checks import PLACEHOLDER, CheckResult, LetterFacts, check_letter
+from tracker.rules.letter_checks import CheckResult, LetterFacts, check_letter
+from tracker.rules.proposal_status import derive_status
 from tracker.services import audit, commitments, permissions, repeats, vocab
 from tracker.services.errors import DomainError, PermissionDenied
-from tracker.services.proposals import refresh_status
-from tracker.services.settings import get_setting, today
+from tracker.services.settings import get_setting
 
 EDITABLE = ("draft",)
 DEFAULT_CC = {"人大": ["市府办公厅", "市人大选联工委"], "政协": ["市府办公厅", "市政协提案委"]}
@@ -172,7 +170,7 @@ def answering_assignment(actor: User, proposal: Proposal) -> Assignment:
     return mine[0]
 
 
-def start_draft(actor: User, proposal: Proposal) -> ReplyLetter:
+def start_draft(actor: User, proposal: Proposal, *, today: date) -> ReplyLetter:
     """Open this round's draft of the actor's unit, creating it pre-filled when needed."""
     assignment = answering_assignment(actor, proposal)
     # two clicks on 起草答复 at once must open one draft (see services.repeats)
@@ -213,7 +211,7 @@ def start_draft(actor: User, proposal: Proposal) -> ReplyLetter:
     db.session.add(letter)
     db.session.flush()
     _keep_version(letter, actor, "起草（系统预填）")
-    refresh_commitments(letter)
+    commitments.refresh_commitments(letter, today=today)
     audit.record(
         actor,
         "draft",
@@ -260,6 +258,7 @@ def save_draft(
     body: str,
     base_version: int,
     comment: str = "",
+    today: date,
 ) -> bool:
     """Save the editor's content if nobody saved since `base_version`; returns False when
     nothing changed. Raises EditConflict when someone else saved first."""
@@ -272,7 +271,7 @@ def save_draft(
             return True  # the same save posted twice: the first one saved it
         raise EditConflict(latest_version(letter))
     if doc_number:
-        check_manual_number(letter, doc_number, values.get("letter_on"))
+        check_manual_number(letter, doc_number, values.get("letter_on") or today)
     changed = body != letter.body or any(values.get(k) != getattr(letter, k) for k in values)
     if not changed:
         return False
@@ -294,7 +293,7 @@ def save_draft(
     letter.body = body
     db.session.flush()
     _keep_version(letter, actor, comment or None)
-    refresh_commitments(letter)
+    commitments.refresh_commitments(letter, today=today)
     return True
 
 
@@ -320,13 +319,15 @@ def latest_version(letter: ReplyLetter) -> LetterVersion | None:
     )
 
 
-def check_manual_number(letter: ReplyLetter, text: str, letter_on: date | None) -> str:
+def check_manual_number(letter: ReplyLetter, text: str, letter_on: date) -> str:
+    """A document number typed by hand, checked against the unit's prefix and the year of
+    `letter_on` (an undated letter: today's)."""
     unit = letter.unit
     try:
         number = parse_doc_number(
             text,
             expected_prefix=unit.doc_prefix if unit else None,
-            expected_year=(letter_on or today()).year,  # undated: this year's number
+            expected_year=letter_on.year,
         )
     except DocNumberError as error:
         raise DomainError(str(error)) from None
@@ -342,35 +343,7 @@ def check_manual_number(letter: ReplyLetter, text: str, letter_on: date | None) 
 # -- the checklist -------------------------------------------------------------------------
 
 
-def commitments_in(letter: ReplyLetter) -> list[dict]:
-    """Commitments the letter's text promises (the same finder as for imported letters)."""
-    body = "\n".join(
-        line
-        for line in (letter.body or "").splitlines()
-        if not line.strip().startswith(PLACEHOLDER)
-    )
-    text = f"{letter.title or ''}\n{letter.addressee or ''}\n{body}"
-    dated = letter.letter_on or today()
-    try:
-        return parse_letter(text, undated=dated).commitments
-    except NotALetter:  # an unfinished draft need not read as a letter yet
-        return find_commitments([{"heading": None, "text": body}], dated)
-
-
-def refresh_commitments(letter: ReplyLetter) -> int:
-    """A saved letter's promises become commitment candidates (replacing the last save's);
-    they are confirmed once the letter is sent."""
-    count = commitments.replace_candidates(
-        letter.id,
-        commitments_in(letter),
-        proposal_id=letter.proposal_id,
-        unit_id=letter.unit_id,
-    )
-    db.session.expire(letter, ["commitments"])
-    return count
-
-
-def facts(letter: ReplyLetter) -> LetterFacts:
+def facts(letter: ReplyLetter, *, today: date) -> LetterFacts:
     proposal = letter.proposal
     grade = vocab.term("classification", letter.classification)
     mode = vocab.term("disclosure", letter.disclosure)
@@ -390,12 +363,12 @@ def facts(letter: ReplyLetter) -> LetterFacts:
         disclosure_public=bool(mode and mode.is_public),
         disclosure_reason=letter.disclosure_reason,
         body=letter.body or "",
-        commitment_count=len(commitments_in(letter)),
+        commitment_count=len(commitments.commitments_in(letter, today=today)),
         cc=tuple(letter.cc or ()),
         co_units=tuple((a.unit.name, tuple(a.unit.short_names or ())) for a in co),
         co_units_without_opinion=tuple(a.unit.name for a in co if a.opinion_on is None),
         contact_dates=tuple(c.contacted_on for c in proposal.contacts) if proposal else (),
-        letter_on=letter.letter_on or today(),
+        letter_on=letter.letter_on or today,
         due_on=lead.due_on if lead else None,
         title=letter.title or "",
         proposal_number=proposal.number if proposal else "",
@@ -403,17 +376,18 @@ def facts(letter: ReplyLetter) -> LetterFacts:
     )
 
 
-def checklist(letter: ReplyLetter) -> CheckResult:
-    return check_letter(facts(letter))
+def checklist(letter: ReplyLetter, *, today: date) -> CheckResult:
+    """The sign-off checks; an undated draft is checked as if dated `today`."""
+    return check_letter(facts(letter, today=today))
 
 
 # -- the sign-off workflow -------------------------------------------------------------------
 
 
-def submit(actor: User, letter: ReplyLetter, reasons: dict[str, str]) -> None:
+def submit(actor: User, letter: ReplyLetter, reasons: dict[str, str], *, today: date) -> None:
     if not can_edit(actor, letter):
         raise PermissionDenied("只有本单位人员可以提交草稿。")
-    result = checklist(letter)
+    result = checklist(letter, today=today)
     if result.errors:
         raise DomainError("请先改正：" + "；".join(c.message for c in result.errors))
     missing = [c for c in result.warnings if not (reasons.get(c.code) or "").strip()]
@@ -539,6 +513,7 @@ def approve(
     *,
     classification: str | None = None,
     letter_on: date | None = None,
+    today: date,
 ) -> None:
     """签发: the supervisor signs off; the document number is allocated now."""
     if not can_approve(actor, letter):
@@ -546,7 +521,7 @@ def approve(
     if letter.status != "submitted":
         raise DomainError("只有待签发的函可以签发。")
     _correct_grade(actor, letter, classification)
-    letter.letter_on = letter_on or letter.letter_on or today()
+    letter.letter_on = letter_on or letter.letter_on or today
     if letter.doc_number:
         letter.doc_number = check_manual_number(letter, letter.doc_number, letter.letter_on)
     else:
@@ -566,13 +541,13 @@ def approve(
     )
 
 
-def issue(actor: User, letter: ReplyLetter, issued_on: date) -> None:
+def issue(actor: User, letter: ReplyLetter, issued_on: date, *, today: date) -> None:
     """The signed letter is sent to the deputy: the unit's reply for this round is done."""
     if not permissions.in_unit(actor, letter.unit_id):
         raise PermissionDenied("只有本单位人员可以登记发出。")
     if letter.status != "approved":
         raise DomainError("只有已签发的函可以发出。")
-    if issued_on > today():
+    if issued_on > today:
         raise DomainError("发出日期不能晚于今天。")
     if letter.letter_on and issued_on < letter.letter_on:
         raise DomainError("发出日期不能早于成文日期。")
@@ -598,7 +573,7 @@ def issue(actor: User, letter: ReplyLetter, issued_on: date) -> None:
         entity="letter",
         entity_id=letter.id,
     )
-    refresh_status(proposal)
+    proposal.status = derive_status(proposal)
 
 
 def publish(actor: User, letter: ReplyLetter) -> None:

@@ -68,5 +68,7 @@ def render(letter: ReplyLetter, fmt: str, *, nonce: str | None = None) -> bytes:
 
 
 def file_name(letter: ReplyLetter, fmt: str) -> str:
+    """The download's name: the document number, else the title (tracker.downloads makes
+    it a name any file system takes)."""
     base = letter.doc_number or (letter.title or f"letter-{letter.id}")
     return f"{base}.{fmt}"

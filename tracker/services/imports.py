@@ -13,15 +13,16 @@ from contextlib import closing
 from pathlib import Path
 from typing import BinaryIO
 
-from flask import current_app
 from sqlalchemy import select
 
 from tracker.extensions import db
 from tracker.letters import reading
 from tracker.letters.formats import ReadOptions
 from tracker.models import Job, ReplyLetter, User
+from tracker.rules.filenames import own_name
 from tracker.services import corpus, jobs, permissions
 from tracker.services.errors import DomainError, PermissionDenied
+from tracker.services.uploads import discard, new_folder, write
 
 KIND = "import_letters"
 FOLDER = "imports"  # below UPLOAD_DIR
@@ -31,30 +32,28 @@ CHUNK_SECONDS = 2.0  # ... or fewer, when reading them takes this long
 
 def clean_name(raw: str | None) -> str:
     """An uploaded file's own name, as a label only (it never names a file on disk)."""
-    name = re.split(r"[/\\]", raw or "")[-1]
+    name = own_name(raw)
     name = re.sub(r"[\x00-\x1f\x7f]", "", name).strip()
     return name[-200:] or "未命名文件"
 
 
-def start(actor: User, uploads: list[tuple[str, BinaryIO]], upload_dir: str) -> Job:
+def start(actor: User, uploads: list[tuple[str, BinaryIO]], upload_dir: str | Path) -> Job:
     """Save the uploaded files under UPLOAD_DIR/imports/ and queue their import."""
     if not permissions.can_import(actor):
         raise PermissionDenied()
     if not uploads:
         raise DomainError("请选择要导入的文件。")
     job = jobs.create(actor, KIND, {})
-    relative = f"{FOLDER}/{job.id}-{secrets.token_hex(4)}"
-    folder = Path(upload_dir) / relative
-    folder.mkdir(parents=True)
+    # the folder goes when the job is not committed (see services.uploads)
+    relative = new_folder(upload_dir, FOLDER, f"{job.id}-{secrets.token_hex(4)}")
     try:
         files = []
         for number, (name, stream) in enumerate(uploads, 1):
             stored = f"{relative}/{number:04d}"
-            with open(Path(upload_dir) / stored, "wb") as out:
-                shutil.copyfileobj(stream, out)
+            write(stream, Path(upload_dir) / stored)
             files.append({"name": clean_name(name), "path": stored})
     except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
+        discard(upload_dir, relative)
         raise
     job.params = {"folder": relative, "files": files}
     job.total = len(files)  # until archives are opened
@@ -62,7 +61,7 @@ def start(actor: User, uploads: list[tuple[str, BinaryIO]], upload_dir: str) -> 
     return job
 
 
-def sources(job: Job, upload_dir: str, options: ReadOptions) -> list[reading.Source]:
+def sources(job: Job, upload_dir: str | Path, options: ReadOptions) -> list[reading.Source]:
     """The job's letters in a fixed order (archives opened), the same on every run."""
     root = Path(upload_dir).resolve()
     found: list[reading.Source] = []
@@ -81,13 +80,13 @@ def sources(job: Job, upload_dir: str, options: ReadOptions) -> list[reading.Sou
     return found
 
 
-def run(job: Job, checkpoint: Callable[[], None]) -> None:
-    """Import the job's files after the items an earlier run finished. `checkpoint`, the
-    runner's, commits the work so far (letters, report lines, progress) if the job is
-    still this runner's."""
-    config = current_app.config
-    options = corpus.read_options(config)
-    found = sources(job, config["UPLOAD_DIR"], options)
+def run(
+    job: Job, checkpoint: Callable[[], None], *, options: ReadOptions, upload_dir: str | Path
+) -> None:
+    """Import the job's files (saved under `upload_dir`, read with `options`) after the
+    items an earlier run finished. `checkpoint`, the runner's, commits the work so far
+    (letters, report lines, progress) if the job is still this runner's."""
+    found = sources(job, upload_dir, options)
     finished = jobs.done_items(job)
     todo = [(seq, source) for seq, source in enumerate(found) if seq not in finished]
     job.total = len(found)
@@ -141,8 +140,8 @@ def _known_hashes(window) -> dict[str, str]:
     return {row.source_file: row.source_hash for row in rows}
 
 
-def discard_files(job: Job) -> None:
+def discard_files(job: Job, upload_dir: str | Path) -> None:
     """The uploaded files, once the job has ended (the letters hold their text)."""
     folder = job.params.get("folder")
     if folder:
-        shutil.rmtree(Path(current_app.config["UPLOAD_DIR"]) / folder, ignore_errors=True)
+        shutil.rmtree(Path(upload_dir) / folder, ignore_errors=True)

@@ -1,12 +1,11 @@
 """Keeping the search index in step with the database.
 
 An engine whose index is a table of the database (``search.in_database``: PostgreSQL) is
-written in the transaction itself:
-
-- ``after_flush`` notes every reply letter written or deleted; ``before_commit`` (of the
-  outermost transaction) reads them back as they are about to be committed and writes
-  their index rows on the same connection: they commit or roll back together, and every
-  worker and server sees them at once. Nothing is left to do after the commit.
+written in the transaction itself: ``note_changes`` (after_flush) notes every reply letter
+written or deleted, ``write_noted`` (before_commit of the outermost transaction) reads them
+back as they are about to be committed and writes their index rows on the same
+connection. They commit or roll back together, every worker and server sees them at once,
+and nothing is left to do after the commit.
 
 An engine with an index of its own (Whoosh's folder) follows the database through a
 transactional outbox:
@@ -20,7 +19,9 @@ transactional outbox:
 - A drain that fails (a crash, a full disk) leaves its rows; the next commit, the next
   start of the app, or ``tracker reindex`` applies them.
 
-The database is the source of truth; ``rebuild`` recreates the index from it.
+The database is the source of truth; ``rebuild`` recreates the index from it. The engine
+and its folder are passed in: tracker/search_hooks.py wires these listeners to the app's
+engine.
 """
 
 from __future__ import annotations
@@ -32,18 +33,17 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from flask import Flask, current_app, has_app_context
-from sqlalchemy import delete, event, insert, inspect, select
+from sqlalchemy import delete, insert, inspect, select
 from sqlalchemy.orm import Session, selectinload
 
 from tracker.extensions import db
 from tracker.models import ReplyLetter, SearchOutbox, VocabularyTerm
-from tracker.search import app_in_database, get_engine, in_database
-from tracker.search.base import LetterDoc
+from tracker.rules.labels import PUBLISHED_LETTER_STATUSES, SENT_LETTER_STATUSES
+from tracker.search import in_database
+from tracker.search.base import LetterDoc, SearchEngine
 
 log = logging.getLogger(__name__)
 
-INDEXED_STATUSES = ("issued", "published", "imported")
 BATCH = 500
 
 
@@ -69,7 +69,7 @@ def is_public(letter: ReplyLetter, public_codes: set[str]) -> bool:
     disclosure line says 主动公开."""
     if letter.disclosure not in public_codes:
         return False
-    return letter.status in ("published", "imported")
+    return letter.status in PUBLISHED_LETTER_STATUSES
 
 
 def letter_doc(letter: ReplyLetter, public_codes: set[str], restricted: set[str]) -> LetterDoc:
@@ -94,7 +94,7 @@ def letter_doc(letter: ReplyLetter, public_codes: set[str], restricted: set[str]
 
 
 def _indexable(letter: ReplyLetter) -> bool:
-    return letter.status in INDEXED_STATUSES
+    return letter.status in SENT_LETTER_STATUSES
 
 
 def load_docs(
@@ -123,7 +123,7 @@ def iter_all_docs(session: Session, batch: int = BATCH) -> Iterator[LetterDoc]:
         letters = (
             session.execute(
                 select(ReplyLetter)
-                .where(ReplyLetter.id > last, ReplyLetter.status.in_(INDEXED_STATUSES))
+                .where(ReplyLetter.id > last, ReplyLetter.status.in_(SENT_LETTER_STATUSES))
                 .options(selectinload(ReplyLetter.proposal))
                 .order_by(ReplyLetter.id)
                 .limit(batch)
@@ -142,12 +142,8 @@ def iter_all_docs(session: Session, batch: int = BATCH) -> Iterator[LetterDoc]:
 # -- the outbox ------------------------------------------------------------------------
 
 
-def _in_database() -> bool:
-    """Whether the app's engine is written in the transaction (no outbox)."""
-    return has_app_context() and app_in_database(current_app._get_current_object())
-
-
-def _after_flush(session: Session, _flush_context) -> None:
+def record_changes(session: Session, _flush_context) -> None:
+    """after_flush: an outbox row for every reply letter written or deleted."""
     rows = []
     for obj in session.new | session.dirty:
         if isinstance(obj, ReplyLetter) and session.is_modified(obj, include_collections=False):
@@ -155,22 +151,31 @@ def _after_flush(session: Session, _flush_context) -> None:
     for obj in session.deleted:
         if isinstance(obj, ReplyLetter):
             rows.append({"letter_id": obj.id, "op": "delete"})
-    if not rows:
-        return
-    if _in_database():
-        session.info.setdefault("search_letters", set()).update(r["letter_id"] for r in rows)
-        return
-    session.connection().execute(insert(SearchOutbox), rows)
-    session.info["search_pending"] = True
+    if rows:
+        session.connection().execute(insert(SearchOutbox), rows)
+        session.info["search_pending"] = True
 
 
-def _before_commit(session: Session) -> None:
-    """An in-database engine: write the index rows of the letters the flushes noted, as
-    they are about to be committed, on the transaction's connection. (Before the commit's
-    own flush, so flushed here first; a savepoint's commit leaves them to the outermost.)"""
-    if session.in_nested_transaction() or not _in_database():
+def note_changes(session: Session, _flush_context) -> None:
+    """after_flush, for an in-database engine: note every reply letter written or deleted
+    (``write_noted`` writes their index rows before the commit)."""
+    ids = {
+        obj.id
+        for obj in session.new | session.dirty
+        if isinstance(obj, ReplyLetter) and session.is_modified(obj, include_collections=False)
+    }
+    ids |= {obj.id for obj in session.deleted if isinstance(obj, ReplyLetter)}
+    if ids:
+        session.info.setdefault("search_letters", set()).update(ids)
+
+
+def write_noted(session: Session, engine: SearchEngine) -> None:
+    """before_commit, for an in-database engine: the index rows of the letters noted, as
+    they are about to be committed, written on the transaction's connection. (Before the
+    commit's own flush, so flushed here first; a savepoint's commit leaves them to the
+    outermost transaction.)"""
+    if session.in_nested_transaction():
         return
-    engine = get_engine(current_app._get_current_object())
     for _ in range(10):  # reading the letters may flush more changes
         session.flush()
         ids = session.info.pop("search_letters", None)
@@ -180,74 +185,69 @@ def _before_commit(session: Session) -> None:
         engine.write(session.connection(), docs, gone)
 
 
-def _after_commit(session: Session) -> None:
-    if session.in_nested_transaction():  # a savepoint: the data is not committed yet
+def queue_noted(session: Session) -> None:
+    """before_commit, for an outbox engine: outbox rows for the letters noted outside a
+    flush (``enqueue_disclosure``)."""
+    if session.in_nested_transaction():
         return
+    ids = session.info.pop("search_letters", None)
+    if ids:
+        session.execute(insert(SearchOutbox), [{"letter_id": i, "op": "upsert"} for i in ids])
+        session.info["search_pending"] = True
+
+
+def committed_changes(session: Session) -> bool:
+    """after_commit: True when the commit leaves outbox rows to apply now (not inside a
+    savepoint, whose data is not committed yet, nor inside ``deferred_changes``)."""
+    if session.in_nested_transaction():
+        return False
     if session.info.get("search_deferred"):  # a bulk import drains once at its end
-        return
-    if session.info.pop("search_pending", False) and has_app_context():
-        drain(current_app._get_current_object())
+        return False
+    return bool(session.info.pop("search_pending", False))
 
 
 @contextmanager
-def deferred(session: Session):
-    """Commit as often as needed inside; the index is updated once, at the end, in one
-    writer (much faster for a bulk import). A crash inside leaves the outbox rows, which
-    the next start applies. An in-database engine writes each commit's letters with it, in
-    its bulk mode (see its ``bulk``)."""
-    if _in_database():
-        with get_engine(current_app._get_current_object()).bulk():
-            yield
-        return
+def deferred_changes(session: Session):
+    """Commit as often as needed inside; ``committed_changes`` says no until the end, when
+    the caller drains once."""
     session.info["search_deferred"] = True
     try:
         yield
     finally:
         session.info.pop("search_deferred", None)
         session.info.pop("search_pending", None)
-        if has_app_context():
-            drain(current_app._get_current_object())
 
 
-def _after_soft_rollback(session: Session, previous_transaction) -> None:
+def forget_changes(session: Session, previous_transaction) -> None:
+    """after_soft_rollback: a rolled-back transaction has nothing for the index."""
     # A savepoint's rollback leaves the outer transaction's outbox rows in place (and the
-    # letters noted: written as they are at the commit, a letter rolled back is removed).
+    # letters noted: written as they are at the commit, one rolled back is removed).
     if not previous_transaction.nested:
         session.info.pop("search_pending", None)
         session.info.pop("search_letters", None)
 
 
 def enqueue_disclosure(session: Session, code: str) -> int:
-    """Re-index every letter with this disclosure mode (its public flag changed)."""
+    """Re-index every letter with this disclosure mode (its public flag changed): noted,
+    and written at the commit (``write_noted``, or outbox rows by ``queue_noted``)."""
     ids = (
         session.execute(select(ReplyLetter.id).where(ReplyLetter.disclosure == code))
         .scalars()
         .all()
     )
-    if ids and _in_database():
+    if ids:
         session.info.setdefault("search_letters", set()).update(ids)
-    elif ids:
-        session.execute(insert(SearchOutbox), [{"letter_id": i, "op": "upsert"} for i in ids])
-        session.info["search_pending"] = True
     return len(ids)
 
 
-def install_listeners() -> None:
-    if not event.contains(Session, "after_flush", _after_flush):
-        event.listen(Session, "after_flush", _after_flush)
-        event.listen(Session, "before_commit", _before_commit)
-        event.listen(Session, "after_commit", _after_commit)
-        event.listen(Session, "after_soft_rollback", _after_soft_rollback)
-
-
 @contextmanager
-def _drain_lock(app: Flask, engine=None):
+def _drain_lock(index_dir: Path, engine: SearchEngine):
     """One drain at a time across processes on this machine (and on a shared folder); an
     in-database engine needs none (its writes are transactions)."""
-    if engine is not None and in_database(engine):
+    if in_database(engine):
         yield
         return
-    folder = Path(app.config["INDEX_DIR"])
+    folder = Path(index_dir)
     folder.mkdir(parents=True, exist_ok=True)
     fd = os.open(folder / "drain.lock", os.O_RDWR | os.O_CREAT, 0o644)
     try:
@@ -262,15 +262,14 @@ def pending(session: Session) -> int:
     return session.execute(select(db.func.count(SearchOutbox.id))).scalar_one()
 
 
-def drain(app: Flask) -> int:
+def drain(engine: SearchEngine, index_dir: Path) -> int:
     """Apply every pending outbox row to the index in one writer; returns the letters written
     or removed. Never raises: a failure is logged and the rows stay for the next drain.
     (An in-database engine has no outbox rows of its own: those left from another engine
     are applied in one transaction, the letters read under a share lock so that none
     changes meanwhile.)"""
     try:
-        engine = get_engine(app)
-        with _drain_lock(app, engine), Session(db.engine) as session:
+        with _drain_lock(index_dir, engine), Session(db.engine) as session:
             rows = session.execute(
                 select(SearchOutbox.id, SearchOutbox.letter_id).order_by(SearchOutbox.id)
             ).all()
@@ -303,34 +302,30 @@ def drain(app: Flask) -> int:
         return 0
 
 
-def heal_on_start(app: Flask) -> None:
-    """Apply changes a crash left in the outbox (called when the app starts)."""
-    with app.app_context():
-        try:
-            if not inspect(db.engine).has_table(SearchOutbox.__tablename__):
-                return
-            with Session(db.engine) as session:
-                waiting = pending(session)
-        except Exception:  # the database may not exist yet (before init-db)
-            return
-        if waiting:
-            log.warning("applying %d pending search index changes", waiting)
-            drain(app)
-        if app_in_database(app):
-            try:
-                missing = get_engine(app).text_index() is None
-            except Exception:  # the database may not be there yet
-                return
-            if missing:
-                log.warning("the search table has no text index: run `tracker init-db`")
+def schema_ready() -> bool:
+    """Whether the database has the tracker's tables (not before init-db)."""
+    try:
+        return inspect(db.engine).has_table(SearchOutbox.__tablename__)
+    except Exception:  # the database may not exist yet
+        return False
 
 
-def prepare(app: Flask) -> list[str]:
-    """An in-database engine's index after an upgrade (``tracker init-db``): filled when
-    it is empty while the database has letters to index (the migration that creates it
-    has just run), its text index built when missing or when RUM can now be had. What was
-    done, one line each."""
-    engine = get_engine(app)
+def waiting_changes() -> int:
+    """Outbox rows a crash left (looked at when the app starts); 0 before init-db."""
+    if not schema_ready():
+        return 0
+    try:
+        with Session(db.engine) as session:
+            return pending(session)
+    except Exception:  # the database may not answer yet
+        return 0
+
+
+def prepare(engine: SearchEngine, index_dir: Path) -> list[str]:
+    """An in-database engine's index after an upgrade (``tracker init-db``): its text
+    index built when missing or when RUM can now be had, its table filled when it is
+    empty while the database has letters to index (the migration that creates it has just
+    run). What was done, one line each."""
     if not in_database(engine):
         return []
     done = []
@@ -340,17 +335,16 @@ def prepare(app: Flask) -> list[str]:
     if not engine.ids():
         with Session(db.engine) as session:
             letters = session.execute(
-                select(ReplyLetter.id).where(ReplyLetter.status.in_(INDEXED_STATUSES)).limit(1)
+                select(ReplyLetter.id).where(ReplyLetter.status.in_(SENT_LETTER_STATUSES)).limit(1)
             ).first()
         if letters:
-            done.append(f"search index built in the database: {rebuild(app)} letters")
+            done.append(f"search index built in the database: {rebuild(engine, index_dir)} letters")
     return done
 
 
-def rebuild(app: Flask) -> int:
+def rebuild(engine: SearchEngine, index_dir: Path) -> int:
     """Recreate the index from the database and clear the outbox."""
-    engine = get_engine(app)
-    with _drain_lock(app, engine), Session(db.engine) as session:
+    with _drain_lock(index_dir, engine), Session(db.engine) as session:
         marker = session.execute(select(db.func.max(SearchOutbox.id))).scalar()
         count = engine.rebuild(iter_all_docs(session))
         if marker is not None:

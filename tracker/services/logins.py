@@ -15,9 +15,9 @@ another and none slips past a lock."""
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
-from flask import current_app
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash
 
@@ -51,15 +51,6 @@ class LoginLocked(DomainError):
 
 def _aware(value: datetime | None) -> datetime | None:
     return value if value is None or value.tzinfo else value.replace(tzinfo=UTC)
-
-
-def policies() -> dict[str, ThrottlePolicy]:
-    config = current_app.config
-    longest = timedelta(minutes=float(config["LOGIN_LOCK_MAX_MINUTES"]))
-    return {
-        ACCOUNT: ThrottlePolicy(int(config["LOGIN_MAX_FAILURES"]), longest_lock=longest),
-        ADDRESS: ThrottlePolicy(int(config["LOGIN_ADDRESS_MAX_FAILURES"]), longest_lock=longest),
-    }
 
 
 def account_key(username: str) -> str:
@@ -104,9 +95,12 @@ def _locked_until(row: LoginThrottle | None, now: datetime) -> datetime | None:
     return until if until is not None and until > now else None
 
 
-def authenticate(username: str, password: str, address: str | None) -> User:
+def authenticate(
+    username: str, password: str, address: str | None, *, policies: Mapping[str, ThrottlePolicy]
+) -> User:
     """The user whose name and password these are, or LoginFailed / LoginLocked. The view
-    commits either way: failures are counted and audited."""
+    commits either way: failures are counted and audited. `policies` say, for ACCOUNT and
+    for ADDRESS, after how many failures a lock starts and how long it lasts."""
     now = datetime.now(UTC)
     dummy = _dummy_hash()  # made before anything else, whatever the name
     keys = {ACCOUNT: account_key(username), ADDRESS: address_key(address)}
@@ -135,19 +129,23 @@ def authenticate(username: str, password: str, address: str | None) -> User:
         address=keys[ADDRESS],
         reason=reason,
     )
-    until = _count_failure(keys, guards, now, user)
+    until = _count_failure(keys, guards, now, user, policies)
     if until is not None:
         raise LoginLocked(until, now, after_failure=True)
     raise LoginFailed()
 
 
 def _count_failure(
-    keys: dict[str, str], guards: dict[str, LoginThrottle], now: datetime, user: User | None
+    keys: dict[str, str],
+    guards: dict[str, LoginThrottle],
+    now: datetime,
+    user: User | None,
+    policies: Mapping[str, ThrottlePolicy],
 ) -> datetime | None:
     """Count one failure for the name and for the address; the end of the lock it started,
     if it started one."""
     started: datetime | None = None
-    for scope, policy in policies().items():
+    for scope, policy in policies.items():
         row = guards.get(scope) or _new_guard(scope, keys[scope], now)
         if policy.forgotten(_aware(row.last_failed_at) if row.failures else None, now):
             row.failures = 0
@@ -168,7 +166,7 @@ def _count_failure(
             key=row.key,
             until=row.locked_until.isoformat(),
         )
-    _forget_old(now)
+    _forget_old(now, policies)
     db.session.flush()
     return started
 
@@ -193,9 +191,9 @@ def _new_guard(scope: str, key: str, now: datetime) -> LoginThrottle:
         ).scalar_one()
 
 
-def _forget_old(now: datetime) -> None:
+def _forget_old(now: datetime, policies: Mapping[str, ThrottlePolicy]) -> None:
     """Drop the rows of failures no longer remembered, whose locks have passed."""
-    memory = max(policy.memory for policy in policies().values())
+    memory = max(policy.memory for policy in policies.values())
     db.session.execute(
         db.delete(LoginThrottle).where(
             LoginThrottle.last_failed_at <= now - memory,

@@ -3,7 +3,8 @@
 In-app notifications (the bell) are always on. E-mail goes out through SMTP when
 ``SMTP_HOST`` is set, and SMS through the gateway's webhook when ``SMS_WEBHOOK_URL`` is set.
 A notifier delivers a user's digest or raises :class:`DeliveryError`; recording what was
-delivered (``ReminderDelivery``) is the caller's business (``services.reminders``).
+delivered (``ReminderDelivery``) is the caller's business. A notifier knows nothing of
+who calls it: it is built from the settings and links it is given.
 """
 
 from __future__ import annotations
@@ -13,24 +14,19 @@ import smtplib
 import ssl
 import urllib.error
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 from urllib.parse import urlsplit
-
-from flask import Flask, current_app, has_request_context, url_for
 
 from tracker.extensions import db
 from tracker.models import Notification, User
+from tracker.services.digest import Item, absolute, email_body, email_subject, sms_text
 
-if TYPE_CHECKING:
-    from tracker.services.reminders import Item
-
-SMS_LIMIT = 200  # characters; gateways split longer texts into several messages
 CHANNEL_LABELS = {"inapp": "站内", "email": "邮件", "sms": "短信"}
 
 
@@ -69,27 +65,6 @@ class Notifier(Protocol):
     def reaches(self, user: Recipient) -> bool: ...
 
     def deliver(self, user: Recipient, items: Sequence[Item], day: date) -> None: ...
-
-
-def cn_date(day: date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
-
-
-def site_path(endpoint: str, **values) -> str:
-    """A site-relative URL, also outside a request (cron): the script root is taken from
-    BASE_URL, so links work for a tracker served under a path prefix."""
-    if has_request_context():
-        return url_for(endpoint, **values)
-    script = urlsplit(_text(current_app.config.get("BASE_URL"))).path.rstrip("/")
-    adapter = current_app.url_map.bind("localhost", script_name=script or "/")
-    return adapter.build(endpoint, values)
-
-
-def absolute(base_url: str, path: str) -> str:
-    """An item's site-relative URL (which already carries the script root) as a link
-    for e-mail and SMS."""
-    parts = urlsplit(base_url)
-    return f"{parts.scheme}://{parts.netloc}{path}" if path.startswith("/") else path
 
 
 def _text(value) -> str:
@@ -193,13 +168,14 @@ class EmailNotifier:
     use_ssl: bool = False
     mail_from: str = "tracker@localhost"
     base_url: str = "http://127.0.0.1:5000"
+    todo_path: str = "/todo"  # the user's list of what is due, site-relative
     timeout: float = 10.0
 
     channel = "email"
     in_session = False
 
     @classmethod
-    def from_config(cls, config) -> EmailNotifier:
+    def from_config(cls, config, *, todo_path: str) -> EmailNotifier:
         return cls(
             host=_text(config.get("SMTP_HOST")),
             port=int(config.get("SMTP_PORT") or 25),
@@ -209,6 +185,7 @@ class EmailNotifier:
             use_ssl=_flag(config.get("SMTP_SSL")),
             mail_from=_text(config.get("MAIL_FROM")) or "tracker@localhost",
             base_url=_text(config.get("BASE_URL")),
+            todo_path=todo_path,
             timeout=float(config.get("SMTP_TIMEOUT") or 10),
         )
 
@@ -217,7 +194,7 @@ class EmailNotifier:
 
     def message(self, user: Recipient, items: Sequence[Item], day: date) -> EmailMessage:
         msg = EmailMessage()
-        msg["Subject"] = f"建议提案办理提醒：{len(items)}项（{cn_date(day)}）"
+        msg["Subject"] = email_subject(items, day)
         msg["From"] = self.mail_from
         msg["To"] = Address(display_name=user.label, addr_spec=user.email or "")
         msg["Date"] = formatdate(localtime=True)
@@ -227,24 +204,7 @@ class EmailNotifier:
         return msg
 
     def body(self, user: Recipient, items: Sequence[Item], day: date) -> str:
-        overdue = sum(1 for item in items if item.overdue)
-        lines = [
-            f"{user.label}，您好：",
-            "",
-            f"截至{cn_date(day)}，以下{len(items)}项建议提案办理事项需要您处理"
-            + (f"（其中逾期{overdue}项）" if overdue else "")
-            + "：",
-            "",
-        ]
-        for number, item in enumerate(items, 1):
-            lines.append(f"{number}. {item.text}")
-            lines.append(f"   {absolute(self.base_url, item.url)}")
-        lines += [
-            "",
-            f"登录系统查看全部待办：{absolute(self.base_url, site_path('main.todo'))}",
-            "此邮件由建议提案办理系统自动发送，请勿直接回复。",
-        ]
-        return "\n".join(lines) + "\n"
+        return email_body(user.label, items, day, base_url=self.base_url, todo_path=self.todo_path)
 
     def deliver(self, user: Recipient, items: Sequence[Item], day: date) -> None:
         msg = self.message(user, items, day)
@@ -271,18 +231,6 @@ class EmailNotifier:
 
 
 # -- SMS gateway webhook ----------------------------------------------------------------------
-
-
-def sms_text(items: Sequence[Item], limit: int = SMS_LIMIT) -> str:
-    """A short text for the whole digest, within `limit` characters."""
-    overdue = sum(1 for item in items if item.overdue)
-    head = f"【建议提案办理】您有{len(items)}项待办" + (f"，其中逾期{overdue}项" if overdue else "")
-    tail = "。请登录系统办理。"
-    body = "；".join(item.brief or item.text for item in items)
-    room = limit - len(head) - len(tail) - 1  # 1: the colon
-    if len(body) > room:
-        body = body[: room - 1] + "…"
-    return f"{head}：{body}{tail}"
 
 
 @dataclass
@@ -348,12 +296,13 @@ class WebhookNotifier:
             raise DeliveryError(f"短信网关调用失败（{user.phone}）：{error}") from error
 
 
-def notifiers_for(app: Flask) -> list[Notifier]:
-    """The configured channels: in-app always, then e-mail and SMS when configured."""
-    config = app.config
+def notifiers_for(config: Mapping, *, todo_path: str) -> list[Notifier]:
+    """The configured channels: in-app always, then e-mail and SMS when configured.
+    `config` holds the SMTP_* and SMS_* settings and BASE_URL; `todo_path` is the
+    site-relative link to the user's list of what is due (for the e-mail)."""
     found: list[Notifier] = [InAppNotifier()]
     if _text(config.get("SMTP_HOST")):
-        found.append(EmailNotifier.from_config(config))
+        found.append(EmailNotifier.from_config(config, todo_path=todo_path))
     if _text(config.get("SMS_WEBHOOK_URL")):
         found.append(WebhookNotifier.from_config(config))
     return found

@@ -25,12 +25,15 @@ from tracker.models import (
     User,
 )
 from tracker.rules import deadlines
+from tracker.rules.chinese import cn_date
 from tracker.rules.clock import beijing_day
+from tracker.rules.deadlines import DeadlinePolicy
 from tracker.rules.docnumbers import DocNumberError, check_recorded_number
 from tracker.rules.labels import ASSIGNMENT_ROLES, CONTACT_PHASES, PROPOSAL_STATUS
-from tracker.services import audit, permissions, repeats, vocab
+from tracker.rules.proposal_status import derive_status
+from tracker.services import audit, commitments, permissions, repeats, vocab
 from tracker.services.errors import DomainError, PermissionDenied
-from tracker.services.settings import deadline_policy, today, work_calendar
+from tracker.services.settings import work_calendar
 from tracker.services.todo import not_done
 
 log = logging.getLogger(__name__)
@@ -38,10 +41,6 @@ log = logging.getLogger(__name__)
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _fmt(d: date) -> str:
-    return f"{d.year}年{d.month}月{d.day}日"
 
 
 # -- sessions -------------------------------------------------------------------------
@@ -166,9 +165,15 @@ class _Clock:
 
 
 def _clock(
-    proposal: Proposal, unit: Unit, role: str, assigned_on: date, *, re_answer: bool = False
+    proposal: Proposal,
+    unit: Unit,
+    role: str,
+    assigned_on: date,
+    *,
+    policy: DeadlinePolicy,
+    re_answer: bool = False,
 ) -> _Clock:
-    policy, calendar = deadline_policy(), work_calendar()
+    calendar = work_calendar()
     try:
         if role == "co":
             due = deadlines.co_opinion_due(assigned_on, policy, calendar)
@@ -202,7 +207,7 @@ def _clock(
 
 
 def _fmt_or_none(d: date | None) -> str:
-    return _fmt(d) if d else "（空）"
+    return cn_date(d) if d else "（空）"
 
 
 def correct_registration(
@@ -214,6 +219,8 @@ def correct_registration(
     submitted_on: date | None,
     assigned_on: date | None = None,
     reason: str = "",
+    today: date,
+    policy: DeadlinePolicy,
 ) -> list[str]:
     """更正登记信息: a registered item's number, title, 提出日期 and first 交办日期 put right,
     with the old and new values in the audit trail. Returns what changed (empty: nothing).
@@ -262,26 +269,26 @@ def correct_registration(
     if title != proposal.title:
         changed("title", "标题", proposal.title, title, lambda v: f"《{v}》")
     if submitted_on != proposal.submitted_on:
-        if submitted_on and submitted_on > today():
+        if submitted_on and submitted_on > today:
             raise DomainError("提出日期不能晚于今天。")
         changed("submitted_on", "提出日期", proposal.submitted_on, submitted_on, _fmt_or_none)
     first = proposal.assigned_on
     redate = first is not None and assigned_on is not None and assigned_on != first
     if redate:
-        _check_redate(proposal, first, assigned_on)
-        changed("assigned_on", "交办日期", first, assigned_on, _fmt)
+        _check_redate(proposal, first, assigned_on, today)
+        changed("assigned_on", "交办日期", first, assigned_on, cn_date)
     moved = _first_batch(proposal, first) if redate else []
     earliest = min(
         (assigned_on if a in moved else a.assigned_on for a in proposal.assignments),
         default=None,
     )
     if submitted_on and earliest and submitted_on > earliest:
-        raise DomainError(f"提出日期不能晚于交办日期（{_fmt(earliest)}）。")
+        raise DomainError(f"提出日期不能晚于交办日期（{cn_date(earliest)}）。")
     if not changes:
         return []
 
     proposal.number, proposal.title, proposal.submitted_on = number, title, submitted_on
-    kept = _redate(proposal, first, assigned_on) if redate else []
+    kept = _redate(proposal, first, assigned_on, policy) if redate else []
     for letter in proposal.letters:
         if letter.status in ("draft", "submitted", "approved"):
             letter.proposal_number, letter.proposal_title = number, title
@@ -302,8 +309,8 @@ def _first_batch(proposal: Proposal, first: date) -> list[Assignment]:
     return [a for a in proposal.assignments if a.round == 1 and a.assigned_on == first]
 
 
-def _check_redate(proposal: Proposal, first: date, assigned_on: date) -> None:
-    if assigned_on > today():
+def _check_redate(proposal: Proposal, first: date, assigned_on: date, today: date) -> None:
+    if assigned_on > today:
         raise DomainError("交办日期不能晚于今天。")
     for a in _first_batch(proposal, first):
         done = [
@@ -315,15 +322,17 @@ def _check_redate(proposal: Proposal, first: date, assigned_on: date) -> None:
         ]
         for what, on in done:
             if on is not None and on < assigned_on:
-                raise DomainError(f"{a.unit.name}已于{_fmt(on)}{what}，交办日期不能晚于该日期。")
+                raise DomainError(f"{a.unit.name}已于{cn_date(on)}{what}，交办日期不能晚于该日期。")
 
 
-def _redate(proposal: Proposal, first: date, assigned_on: date) -> list[str]:
+def _redate(
+    proposal: Proposal, first: date, assigned_on: date, policy: DeadlinePolicy
+) -> list[str]:
     """Count the first 交办's deadlines again from the corrected date; returns the units
     whose granted extension keeps its due date."""
     kept = []
     for a in _first_batch(proposal, first):
-        clock = _clock(proposal, a.unit, a.role, assigned_on)
+        clock = _clock(proposal, a.unit, a.role, assigned_on, policy=policy)
         if a.due_on != a.original_due_on:
             kept.append(a.unit.name)
         else:
@@ -344,9 +353,10 @@ def _new_assignment(
     assigned_on: date,
     round_: int = 1,
     *,
+    policy: DeadlinePolicy,
     re_answer: bool = False,
 ) -> Assignment:
-    clock = _clock(proposal, unit, role, assigned_on, re_answer=re_answer)
+    clock = _clock(proposal, unit, role, assigned_on, policy=policy, re_answer=re_answer)
     assignment = Assignment(
         proposal=proposal,
         unit=unit,
@@ -394,6 +404,7 @@ def assign_units(
     co_units: Sequence[Unit] = (),
     assigned_on: date,
     separate: bool = False,
+    policy: DeadlinePolicy,
 ) -> list[Assignment]:
     """交办: one lead unit and co-handling units, or several units answering separately."""
     if not permissions.can_assign(actor, proposal):
@@ -419,18 +430,31 @@ def assign_units(
         raise DomainError(f"{'、'.join(clash)}已在办理该件。")
     if not separate and proposal.lead_assignment is not None:
         raise DomainError("该件已有主办单位；如需更换请通过申请调整办理。")
-    created = [_new_assignment(proposal, u, role, assigned_on, proposal.round) for u in lead_units]
-    created += [_new_assignment(proposal, u, "co", assigned_on, proposal.round) for u in co_units]
+    created = [
+        _new_assignment(proposal, u, role, assigned_on, proposal.round, policy=policy)
+        for u in lead_units
+    ]
+    created += [
+        _new_assignment(proposal, u, "co", assigned_on, proposal.round, policy=policy)
+        for u in co_units
+    ]
     if proposal.assigned_on is None:
         proposal.assigned_on = assigned_on
     db.session.flush()
     names = "；".join(f"{ASSIGNMENT_ROLES[a.role]}：{a.unit.name}" for a in created)
-    audit.record(actor, "assign", f"交办（{_fmt(assigned_on)}）{names}", proposal_id=proposal.id)
-    refresh_status(proposal)
+    audit.record(actor, "assign", f"交办（{cn_date(assigned_on)}）{names}", proposal_id=proposal.id)
+    proposal.status = derive_status(proposal)
     return created
 
 
-def add_co_units(actor: User, proposal: Proposal, units: Sequence[Unit], assigned_on: date):
+def add_co_units(
+    actor: User,
+    proposal: Proposal,
+    units: Sequence[Unit],
+    assigned_on: date,
+    *,
+    policy: DeadlinePolicy,
+):
     if not permissions.can_assign(actor, proposal):
         raise PermissionDenied("只有督办负责人和管理员可以交办。")
     if proposal.lead_assignment is None:
@@ -442,7 +466,10 @@ def add_co_units(actor: User, proposal: Proposal, units: Sequence[Unit], assigne
     clash = [u.name for u in units if u.id in current]
     if clash:
         raise DomainError(f"{'、'.join(clash)}已在办理该件。")
-    created = [_new_assignment(proposal, u, "co", assigned_on, proposal.round) for u in units]
+    created = [
+        _new_assignment(proposal, u, "co", assigned_on, proposal.round, policy=policy)
+        for u in units
+    ]
     db.session.flush()
     audit.record(
         actor,
@@ -451,30 +478,6 @@ def add_co_units(actor: User, proposal: Proposal, units: Sequence[Unit], assigne
         proposal_id=proposal.id,
     )
     return created
-
-
-# -- status ------------------------------------------------------------------------
-
-
-def refresh_status(proposal: Proposal) -> str:
-    """Derive the proposal's status from its assignments, replies and ratings."""
-    answering = [
-        a for a in proposal.active_assignments if a.role != "co" and a.round == proposal.round
-    ]
-    if proposal.status == "closed":
-        status = "closed"
-    elif not answering:
-        status = "registered"
-    elif all(a.replied_on for a in answering):
-        status = "replied"
-    elif proposal.round > 1:
-        status = "rehandling"
-    elif any(a.signed_for_at for a in answering):
-        status = "handling"
-    else:
-        status = "assigned"
-    proposal.status = status
-    return status
 
 
 def _check_works_for(actor: User, assignment: Assignment) -> None:
@@ -513,11 +516,11 @@ def sign_for(actor: User, assignment: Assignment, at: datetime | None = None) ->
         entity="assignment",
         entity_id=assignment.id,
     )
-    refresh_status(assignment.proposal)
+    assignment.proposal.status = derive_status(assignment.proposal)
 
 
 def request_reassignment(
-    actor: User, assignment: Assignment, reason: str, suggested_unit: str = ""
+    actor: User, assignment: Assignment, reason: str, suggested_unit: str = "", *, today: date
 ) -> None:
     _check_works_for(actor, assignment)
     repeats.hold(assignment)
@@ -532,9 +535,9 @@ def request_reassignment(
         raise DomainError("已签收的件不能再申请调整。")
     if assignment.reassign_status == "requested":
         raise DomainError("已提交调整申请，请等待督办决定。")
-    if assignment.reassign_until and today() > assignment.reassign_until:
+    if assignment.reassign_until and today > assignment.reassign_until:
         raise DomainError(
-            f"申请调整的期限已于{_fmt(assignment.reassign_until)}届满，须按交办要求办理。"
+            f"申请调整的期限已于{cn_date(assignment.reassign_until)}届满，须按交办要求办理。"
         )
     if not reason.strip():
         raise DomainError("请说明申请调整的理由。")
@@ -560,6 +563,8 @@ def decide_reassignment(
     approve: bool,
     note: str = "",
     new_unit: Unit | None = None,
+    today: date,
+    policy: DeadlinePolicy,
 ) -> Assignment | None:
     if not permissions.can_decide_reassignment(actor):
         raise PermissionDenied("只有督办部门负责人可以决定调整申请。")
@@ -579,7 +584,12 @@ def decide_reassignment(
         assignment.active = False
         if new_unit is not None:
             replacement = _new_assignment(
-                assignment.proposal, new_unit, assignment.role, today(), assignment.round
+                assignment.proposal,
+                new_unit,
+                assignment.role,
+                today,
+                assignment.round,
+                policy=policy,
             )
         message = f"同意{assignment.unit.name}的调整申请" + (
             f"，改由{new_unit.name}{ASSIGNMENT_ROLES[assignment.role]}" if new_unit else ""
@@ -597,7 +607,7 @@ def decide_reassignment(
         entity="assignment",
         entity_id=assignment.id,
     )
-    refresh_status(assignment.proposal)
+    assignment.proposal.status = derive_status(assignment.proposal)
     return replacement
 
 
@@ -621,9 +631,10 @@ def log_contact(
     phase: str,
     participants: str = "",
     summary: str = "",
+    today: date,
 ) -> ContactLog:
     assignment = handling_assignment(actor, proposal)
-    if contacted_on > today():
+    if contacted_on > today:
         raise DomainError("沟通日期不能晚于今天。")
     if vocab.term("contact_channel", channel) is None:
         raise DomainError("请选择有效的沟通方式。")
@@ -660,7 +671,7 @@ def log_contact(
     audit.record(
         actor,
         "contact",
-        f"{assignment.unit.name}于{_fmt(contacted_on)}通过{vocab.label('contact_channel', channel)}"
+        f"{assignment.unit.name}于{cn_date(contacted_on)}通过{vocab.label('contact_channel', channel)}"
         f"与{proposal.lead_proposer}沟通（{CONTACT_PHASES[phase]}）",
         proposal_id=proposal.id,
         entity="contact",
@@ -669,13 +680,15 @@ def log_contact(
     return contact
 
 
-def submit_opinion(actor: User, assignment: Assignment, *, text: str, opinion_on: date) -> None:
+def submit_opinion(
+    actor: User, assignment: Assignment, *, text: str, opinion_on: date, today: date
+) -> None:
     _check_works_for(actor, assignment)
     if not assignment.is_co:
         raise DomainError("只有会办单位需要提交会办意见。")
     if not text.strip():
         raise DomainError("请填写会办意见。")
-    if opinion_on > today():
+    if opinion_on > today:
         raise DomainError("意见日期不能晚于今天。")
     if opinion_on < assignment.assigned_on:
         raise DomainError("意见日期不能早于交办日期。")
@@ -731,6 +744,7 @@ def record_reply(
     body: str = "",
     issued_on: date | None = None,
     disclosure_reason: str = "",
+    today: date,
 ) -> ReplyLetter:
     """Record a reply letter that was issued (on paper or elsewhere) for this round."""
     _check_works_for(actor, assignment)
@@ -768,7 +782,7 @@ def record_reply(
     ):
         raise DomainError(f"文号{doc_number}已被使用。")
     issued_on = issued_on or letter_on
-    if issued_on > today():
+    if issued_on > today:
         raise DomainError("发出日期不能晚于今天。")
     letter = ReplyLetter(
         proposal=proposal,
@@ -798,9 +812,7 @@ def record_reply(
     proposal.classification = classification
     db.session.flush()
     if body.strip():
-        from tracker.services.drafting import refresh_commitments
-
-        refresh_commitments(letter)
+        commitments.refresh_commitments(letter, today=today)
     late = issued_on > assignment.due_on
     audit.record(
         actor,
@@ -811,7 +823,7 @@ def record_reply(
         entity="letter",
         entity_id=letter.id,
     )
-    refresh_status(proposal)
+    proposal.status = derive_status(proposal)
     return letter
 
 
@@ -823,6 +835,8 @@ def record_rating(
     rated_on: date,
     comment: str = "",
     attitude: str | None = None,
+    today: date,
+    policy: DeadlinePolicy,
 ) -> Feedback:
     if not permissions.can_rate(actor):
         raise PermissionDenied("只有联络员可以登记代表评价。")
@@ -844,7 +858,7 @@ def record_rating(
     level = vocab.term("satisfaction", satisfaction)
     if level is None:
         raise DomainError("请选择满意度。")
-    if rated_on > today():
+    if rated_on > today:
         raise DomainError("评价日期不能晚于今天。")
     letters = [le for le in proposal.letters if le.round == proposal.round]
     if letters and letters[-1].issued_on and rated_on < letters[-1].issued_on:
@@ -874,7 +888,9 @@ def record_rating(
         ]
         proposal.round += 1
         created = [
-            _new_assignment(proposal, a.unit, a.role, rated_on, proposal.round, re_answer=True)
+            _new_assignment(
+                proposal, a.unit, a.role, rated_on, proposal.round, policy=policy, re_answer=True
+            )
             for a in previous
         ]
         for a in created:
@@ -884,10 +900,11 @@ def record_rating(
         audit.record(
             actor,
             "rehandle",
-            f"进入第{proposal.round}轮重新办理" + (f"，须于{_fmt(due)}前重新答复" if due else ""),
+            f"进入第{proposal.round}轮重新办理"
+            + (f"，须于{cn_date(due)}前重新答复" if due else ""),
             proposal_id=proposal.id,
         )
-        refresh_status(proposal)
+        proposal.status = derive_status(proposal)
     else:
         proposal.status = "closed"
         audit.record(actor, "close", "办结", proposal_id=proposal.id)
@@ -922,10 +939,10 @@ def request_extension(
     if not reason.strip():
         raise DomainError("请说明延期理由。")
     if requested_due_on <= assignment.due_on:
-        raise DomainError(f"延期后的日期须晚于当前期限{_fmt(assignment.due_on)}。")
+        raise DomainError(f"延期后的日期须晚于当前期限{cn_date(assignment.due_on)}。")
     if assignment.max_due_on and requested_due_on > assignment.max_due_on:
         raise DomainError(
-            f"延期后的期限最迟为{_fmt(assignment.max_due_on)}（自交办起不超过规定时限）。"
+            f"延期后的期限最迟为{cn_date(assignment.max_due_on)}（自交办起不超过规定时限）。"
         )
     extension = ExtensionRequest(
         assignment=assignment,
@@ -938,7 +955,7 @@ def request_extension(
     audit.record(
         actor,
         "extension_request",
-        f"{assignment.unit.name}申请延期至{_fmt(requested_due_on)}：{reason.strip()}",
+        f"{assignment.unit.name}申请延期至{cn_date(requested_due_on)}：{reason.strip()}",
         proposal_id=assignment.proposal_id,
         entity="extension",
         entity_id=extension.id,
@@ -964,8 +981,8 @@ def decide_extension(
         extension.old_due_on = assignment.due_on
         assignment.due_on = extension.requested_due_on
         message = (
-            f"批准{assignment.unit.name}延期：答复期限由{_fmt(extension.old_due_on)}"
-            f"改为{_fmt(assignment.due_on)}"
+            f"批准{assignment.unit.name}延期：答复期限由{cn_date(extension.old_due_on)}"
+            f"改为{cn_date(assignment.due_on)}"
         )
     else:
         message = f"不批准{assignment.unit.name}的延期申请"

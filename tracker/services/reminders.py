@@ -14,7 +14,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from flask import current_app
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -26,30 +25,14 @@ from tracker.models import (
     ReplyLetter,
     User,
 )
+from tracker.rules.chinese import cn_date
 from tracker.rules.labels import ASSIGNMENT_ROLES
 from tracker.services import commitments as commitment_rules
 from tracker.services import permissions, todo
-from tracker.services.notifiers import (
-    DeliveryError,
-    Notifier,
-    Recipient,
-    cn_date,
-    notifiers_for,
-    site_path,
-)
+from tracker.services.digest import Item, Link
+from tracker.services.notifiers import DeliveryError, Notifier, Recipient
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Item:
-    key: str
-    kind: str  # sign reply opinion commitment candidates report approve extension ...
-    text: str  # the line a user reads
-    url: str  # site-relative
-    due_on: date | None = None
-    overdue: bool = False
-    brief: str = ""  # a few words for SMS
 
 
 # -- phrases ----------------------------------------------------------------------------------
@@ -97,25 +80,25 @@ def _sort_key(item: Item):
 # -- what is due for whom ---------------------------------------------------------------------
 
 
-def collect(user: User, day: date) -> list[Item]:
-    """Everything due soon or overdue for the user today, overdue first, then by due date."""
-    soon_days = int(current_app.config["DUE_SOON_DAYS"])
+def collect(user: User, day: date, *, soon_days: int, link: Link) -> list[Item]:
+    """Everything due soon or overdue for the user today (due within `soon_days`), overdue
+    first, then by due date; `link` makes each item's site-relative URL."""
     horizon = day + timedelta(days=soon_days)
     waiting = todo.for_user(user, day, soon_days)
     items: list[Item] = []
     handles = user.role in permissions.HANDLING_ROLES and user.unit_id is not None
     if handles:
-        items += _assignment_items(waiting, day, horizon)
-        items += _commitment_items(waiting.commitments_due, day)
-        items += _candidate_items(waiting.letters_to_confirm)
-        items += _report_items(waiting.reports_owed)
+        items += _assignment_items(waiting, day, horizon, link)
+        items += _commitment_items(waiting.commitments_due, day, link)
+        items += _candidate_items(waiting.letters_to_confirm, link)
+        items += _report_items(waiting.reports_owed, link)
     if user.role == "supervisor" and user.unit_id is not None:
-        items += _approval_items(user.unit_id, day)
-    items += _decision_items(waiting)
+        items += _approval_items(user.unit_id, day, link)
+    items += _decision_items(waiting, link)
     return sorted(items, key=_sort_key)
 
 
-def _assignment_items(waiting: todo.Todo, day: date, horizon: date) -> list[Item]:
+def _assignment_items(waiting: todo.Todo, day: date, horizon: date, link: Link) -> list[Item]:
     items = []
     for a in waiting.to_sign:
         p = a.proposal
@@ -127,7 +110,7 @@ def _assignment_items(waiting: todo.Todo, day: date, horizon: date) -> list[Item
                 key=f"assignment:{a.id}:sign",
                 kind="sign",
                 text=f"【待签收】{_label(p)}已交办贵单位{ASSIGNMENT_ROLES[a.role]}，请及时签收{note}",
-                url=site_path("proposals.detail", proposal_id=p.id),
+                url=link("proposals.detail", proposal_id=p.id),
                 due_on=a.reassign_until,
                 brief=f"第{p.number}号{p.kind}待签收",
             )
@@ -147,7 +130,7 @@ def _assignment_items(waiting: todo.Todo, day: date, horizon: date) -> list[Item
                     f"【{'逾期' if overdue else '即将到期'}】{_label(p)}{what}"
                     f"{_days(a.due_on, day)}（期限{cn_date(a.due_on)}{pending}）"
                 ),
-                url=site_path("proposals.detail", proposal_id=p.id),
+                url=link("proposals.detail", proposal_id=p.id),
                 due_on=a.due_on,
                 overdue=overdue,
                 brief=f"第{p.number}号{p.kind}{what}{_days(a.due_on, day).removeprefix('已')}",
@@ -156,7 +139,7 @@ def _assignment_items(waiting: todo.Todo, day: date, horizon: date) -> list[Item
     return items
 
 
-def _commitment_items(due: Sequence[Commitment], day: date) -> list[Item]:
+def _commitment_items(due: Sequence[Commitment], day: date, link: Link) -> list[Item]:
     items = []
     for c in due:
         overdue = commitment_rules.is_overdue(c, day)
@@ -169,7 +152,7 @@ def _commitment_items(due: Sequence[Commitment], day: date) -> list[Item]:
                     f"【{'承诺逾期' if overdue else '承诺即将到期'}】承诺事项“{_short(c.text)}”"
                     f"{_days(c.due_on, day)}（期限{cn_date(c.due_on)}{'；' + ref if ref else ''}）"
                 ),
-                url=site_path("commitments.detail", commitment_id=c.id),
+                url=link("commitments.detail", commitment_id=c.id),
                 due_on=c.due_on,
                 overdue=overdue,
                 brief=f"承诺事项{_days(c.due_on, day).removeprefix('已')}",
@@ -181,7 +164,7 @@ def _commitment_items(due: Sequence[Commitment], day: date) -> list[Item]:
 CANDIDATE_LETTERS_LISTED = 3
 
 
-def _candidate_items(letters: Sequence[tuple[ReplyLetter, int]]) -> list[Item]:
+def _candidate_items(letters: Sequence[tuple[ReplyLetter, int]], link: Link) -> list[Item]:
     """One item per sent letter whose commitment candidates wait to be confirmed; beyond a
     few letters (an imported corpus), one item for the rest, so the digest stays short."""
     items = [
@@ -189,7 +172,7 @@ def _candidate_items(letters: Sequence[tuple[ReplyLetter, int]]) -> list[Item]:
             key=f"letter:{letter.id}:candidates",
             kind="candidates",
             text=f"【待确认承诺】{_letter_name(letter)}中有{count}项承诺事项待确认",
-            url=site_path("commitments.review", letter_id=letter.id),
+            url=link("commitments.review", letter_id=letter.id),
             brief=f"{count}项承诺事项待确认",
         )
         for letter, count in letters[:CANDIDATE_LETTERS_LISTED]
@@ -202,14 +185,14 @@ def _candidate_items(letters: Sequence[tuple[ReplyLetter, int]]) -> list[Item]:
                 key=f"unit:{rest[0][0].unit_id}:candidates",
                 kind="candidates",
                 text=f"【待确认承诺】另有{len(rest)}份答复函共{waiting}项承诺事项待确认",
-                url=site_path("commitments.index", status="candidate"),
+                url=link("commitments.index", status="candidate"),
                 brief=f"另有{len(rest)}份答复函的承诺事项待确认",
             )
         )
     return items
 
 
-def _report_items(owed: Sequence[Commitment]) -> list[Item]:
+def _report_items(owed: Sequence[Commitment], link: Link) -> list[Item]:
     """Done or dropped commitments of follow-up-grade (B) replies not yet reported back."""
     items = []
     for c in owed:
@@ -223,14 +206,14 @@ def _report_items(owed: Sequence[Commitment]) -> list[Item]:
                 kind="report",
                 text=f"【待反馈】承诺事项“{_short(c.text)}”{outcome}"
                 + (f"（{ref}）" if ref else ""),
-                url=site_path("commitments.detail", commitment_id=c.id),
+                url=link("commitments.detail", commitment_id=c.id),
                 brief="承诺事项待向代表反馈",
             )
         )
     return items
 
 
-def _approval_items(unit_id: int, day: date) -> list[Item]:
+def _approval_items(unit_id: int, day: date, link: Link) -> list[Item]:
     letters = (
         db.session.execute(
             db.select(ReplyLetter)
@@ -260,7 +243,7 @@ def _approval_items(unit_id: int, day: date) -> list[Item]:
                 key=f"letter:{letter.id}:approve",
                 kind="approve",
                 text=f"【待签发】{what}的答复函已提交，请审核签发{deadline}",
-                url=site_path("drafting.edit", letter_id=letter.id),
+                url=link("drafting.edit", letter_id=letter.id),
                 due_on=due_on,
                 overdue=bool(due_on and due_on < day),
                 brief=f"第{p.number}号{p.kind}答复函待签发" if p else "答复函待签发",
@@ -269,7 +252,7 @@ def _approval_items(unit_id: int, day: date) -> list[Item]:
     return items
 
 
-def _decision_items(waiting: todo.Todo) -> list[Item]:
+def _decision_items(waiting: todo.Todo, link: Link) -> list[Item]:
     items = []
     for e in waiting.extensions_to_decide:
         a = e.assignment
@@ -282,7 +265,7 @@ def _decision_items(waiting: todo.Todo) -> list[Item]:
                     f"【待审批延期】{a.unit.name}申请将{_label(p)}的答复期限"
                     f"由{cn_date(a.due_on)}延至{cn_date(e.requested_due_on)}"
                 ),
-                url=site_path("proposals.detail", proposal_id=p.id),
+                url=link("proposals.detail", proposal_id=p.id),
                 due_on=a.due_on,
                 brief=f"第{p.number}号{p.kind}延期申请待审批",
             )
@@ -297,7 +280,7 @@ def _decision_items(waiting: todo.Todo) -> list[Item]:
                 key=f"assignment:{a.id}:reassign",
                 kind="reassign",
                 text=f"【待决定调整】{a.unit.name}申请调整{_label(p)}的承办单位{suggested}",
-                url=site_path("proposals.detail", proposal_id=p.id),
+                url=link("proposals.detail", proposal_id=p.id),
                 brief=f"第{p.number}号{p.kind}调整申请待决定",
             )
         )
@@ -307,7 +290,7 @@ def _decision_items(waiting: todo.Todo) -> list[Item]:
                 key=f"proposal:{p.id}:assign",
                 kind="assign",
                 text=f"【待交办】{_label(p)}已登记，请交办承办单位",
-                url=site_path("proposals.detail", proposal_id=p.id),
+                url=link("proposals.detail", proposal_id=p.id),
                 brief=f"第{p.number}号{p.kind}待交办",
             )
         )
@@ -317,7 +300,7 @@ def _decision_items(waiting: todo.Todo) -> list[Item]:
                 key=f"proposal:{p.id}:rate",
                 kind="rate",
                 text=f"【待登记评价】{_label(p)}已答复，请登记代表的评价",
-                url=site_path("proposals.detail", proposal_id=p.id),
+                url=link("proposals.detail", proposal_id=p.id),
                 brief=f"第{p.number}号{p.kind}待登记评价",
             )
         )
@@ -379,9 +362,11 @@ def _record(user_id: int, channel: str, items: Sequence[Item], day: date) -> Non
 def run(
     day: date,
     *,
+    notifiers: Sequence[Notifier],
+    soon_days: int,
+    link: Link,
     dry_run: bool = False,
     users: Iterable[User] | None = None,
-    notifiers: Sequence[Notifier] | None = None,
 ) -> Report:
     """Remind every active user (or `users`) of what is due for them on `day`.
 
@@ -389,9 +374,10 @@ def run(
     the record of it must survive a crash further on. The read transaction ends before
     anything is sent, so no database lock is held while talking to the mail server or
     the SMS gateway. A channel that fails is reported, not recorded, and retried by the
-    next run; the other channels and users go on.
+    next run; the other channels and users go on. `notifiers` are the channels,
+    `soon_days` and `link` as for :func:`collect`.
     """
-    notifiers = list(notifiers if notifiers is not None else notifiers_for(current_app))
+    notifiers = list(notifiers)
     report = Report(day=day, dry_run=dry_run, channels=[n.channel for n in notifiers])
     if users is None:
         user_ids = list(
@@ -403,7 +389,7 @@ def run(
         user_ids = [u.id for u in users if u.active]
     for user_id in user_ids:
         user = db.session.get(User, user_id)
-        items = collect(user, day)
+        items = collect(user, day, soon_days=soon_days, link=link)
         if not items:
             db.session.rollback()
             continue

@@ -3,15 +3,25 @@ units see their own restricted replies, and nothing the database no longer holds
 
 from __future__ import annotations
 
-from flask import current_app
+import logging
+
 from sqlalchemy import select
 from sqlalchemy.orm import load_only, selectinload
 
 from tracker.extensions import db
 from tracker.models import Proposal, ReplyLetter, User
-from tracker.search import get_engine
-from tracker.search.base import FACETS, Hit, SearchQuery, SearchResult, SimilarHit
+from tracker.rules.labels import PUBLISHED_LETTER_STATUSES, SENT_LETTER_STATUSES
+from tracker.search.base import (
+    FACETS,
+    Hit,
+    SearchEngine,
+    SearchQuery,
+    SearchResult,
+    SimilarHit,
+)
 from tracker.services import indexing, permissions
+
+log = logging.getLogger(__name__)
 
 
 def _scope(user: User | None) -> dict:
@@ -26,7 +36,7 @@ def _scope(user: User | None) -> dict:
 def visible_letter(user: User | None, letter: ReplyLetter) -> bool:
     """May this viewer read this letter's page?"""
     scope = _scope(user)
-    if letter.status not in indexing.INDEXED_STATUSES:
+    if letter.status not in SENT_LETTER_STATUSES:
         return (
             user is not None
             and getattr(user, "is_authenticated", False)
@@ -43,20 +53,21 @@ def _existing(letter_ids: list[int], public_only: bool) -> set[int]:
         return set()
     rows = db.session.execute(
         select(ReplyLetter.id, ReplyLetter.status, ReplyLetter.disclosure).where(
-            ReplyLetter.id.in_(letter_ids), ReplyLetter.status.in_(indexing.INDEXED_STATUSES)
+            ReplyLetter.id.in_(letter_ids), ReplyLetter.status.in_(SENT_LETTER_STATUSES)
         )
     ).all()
     if not public_only:
         return {r.id for r in rows}
     public_codes = indexing.public_disclosures(db.session)
     return {
-        r.id for r in rows if r.disclosure in public_codes and r.status in ("published", "imported")
+        r.id for r in rows if r.disclosure in public_codes and r.status in PUBLISHED_LETTER_STATUSES
     }
 
 
 def run(
     text: str,
     *,
+    engine: SearchEngine,
     user: User | None = None,
     operator: bool = True,
     filters: dict[str, str] | None = None,
@@ -65,7 +76,8 @@ def run(
     per_page: int = 20,
     with_facets: bool = True,
 ) -> SearchResult:
-    """Search. `operator=True` (the console) sees everything; otherwise `user` decides."""
+    """Search the `engine`'s index. `operator=True` (the console) sees everything; otherwise
+    `user` decides."""
     scope = {"public_only": False, "unit_ids": None} if operator else _scope(user)
     query = SearchQuery(
         text=text or "",
@@ -76,21 +88,26 @@ def run(
         with_facets=with_facets,
         **scope,
     )
-    result = get_engine(current_app).search(query)
+    result = engine.search(query)
     known = _existing([h.letter_id for h in result.hits], scope["public_only"])
     if len(known) < len(result.hits):
         missing = [h.letter_id for h in result.hits if h.letter_id not in known]
         result.hits = [h for h in result.hits if h.letter_id in known]
         result.total = max(0, result.total - len(missing))
-        current_app.logger.warning("search returned letters not in the database: %s", missing)
+        log.warning("search returned letters not in the database: %s", missing)
     return result
 
 
 def similar(
-    text: str, *, user: User | None, exclude: tuple[int, ...] = (), limit: int = 5
+    text: str,
+    *,
+    engine: SearchEngine,
+    user: User | None,
+    exclude: tuple[int, ...] = (),
+    limit: int = 5,
 ) -> list[SimilarHit]:
     scope = _scope(user)
-    hits = get_engine(current_app).similar(text, limit=limit + 5, exclude=exclude, **scope)
+    hits = engine.similar(text, limit=limit + 5, exclude=exclude, **scope)
     known = _existing([h.letter_id for h in hits], scope["public_only"])
     return [h for h in hits if h.letter_id in known][:limit]
 
@@ -120,7 +137,7 @@ def recent_public(limit: int = 20) -> list[ReplyLetter]:
             select(ReplyLetter)
             .where(
                 ReplyLetter.disclosure.in_(public_codes),
-                ReplyLetter.status.in_(("published", "imported")),
+                ReplyLetter.status.in_(PUBLISHED_LETTER_STATUSES),
             )
             .order_by(ReplyLetter.letter_on.desc().nulls_last(), ReplyLetter.id.desc())
             .limit(limit)
@@ -150,6 +167,7 @@ EXPORT_COLUMNS = (
 def matching_letters(
     text: str,
     *,
+    engine: SearchEngine,
     user: User,
     filters: dict[str, str],
     sort: str,
@@ -166,6 +184,7 @@ def matching_letters(
     while len(ids) < limit:
         result = run(
             text,
+            engine=engine,
             user=user,
             operator=False,
             filters=filters,

@@ -6,16 +6,16 @@ accepts a token only while its row exists and is alive. So 退出 ends that sess
 server however many copies of its cookies exist, and a password change, a reset or
 deactivation ends the user's other sessions together with their remember cookies.
 
-A session is alive while it has been used within SESSION_IDLE_HOURS, or, when the user
-ticked 记住我, until its remember cookie would expire (REMEMBER_COOKIE_DURATION)."""
+A session is alive while it has been used within its idle lifetime (SESSION_IDLE_HOURS),
+or, when the user ticked 记住我, until its remember cookie would expire (REMEMBER_DAYS):
+the ``Lifetimes`` the caller passes in."""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-
-from flask import current_app
 
 from tracker.extensions import db
 from tracker.models import LoginSession, User
@@ -34,20 +34,17 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def _idle_limit() -> timedelta:
-    return timedelta(hours=float(current_app.config["SESSION_IDLE_HOURS"]))
+@dataclass(frozen=True)
+class Lifetimes:
+    idle: timedelta  # a session not used this long ends
+    remember: timedelta  # a session signed in with 记住我 lasts this long from login
 
 
-def _remember_limit() -> timedelta:
-    duration = current_app.config["REMEMBER_COOKIE_DURATION"]
-    return duration if isinstance(duration, timedelta) else timedelta(seconds=int(duration))
-
-
-def is_alive(row: LoginSession, now: datetime | None = None) -> bool:
+def is_alive(row: LoginSession, lifetimes: Lifetimes, now: datetime | None = None) -> bool:
     now = now or datetime.now(UTC)
     if row.remember:
-        return _aware(row.created_at) > now - _remember_limit()
-    return _aware(row.last_seen_at) > now - _idle_limit()
+        return _aware(row.created_at) > now - lifetimes.remember
+    return _aware(row.last_seen_at) > now - lifetimes.idle
 
 
 def _attach(user: User, row: LoginSession, token: str) -> User:
@@ -56,10 +53,17 @@ def _attach(user: User, row: LoginSession, token: str) -> User:
     return user
 
 
-def start(user: User, *, remember: bool, ip: str | None, user_agent: str | None) -> LoginSession:
+def start(
+    user: User,
+    *,
+    remember: bool,
+    ip: str | None,
+    user_agent: str | None,
+    lifetimes: Lifetimes,
+) -> LoginSession:
     """A new session for a user who has just proved who they are; Flask-Login's login_user
     then writes its token (user.get_id()) into the cookies."""
-    purge_expired()
+    purge_expired(lifetimes)
     token = secrets.token_urlsafe(32)
     row = LoginSession(
         user=user,
@@ -74,14 +78,14 @@ def start(user: User, *, remember: bool, ip: str | None, user_agent: str | None)
     return row
 
 
-def load(token: str | None) -> User | None:
+def load(token: str | None, lifetimes: Lifetimes) -> User | None:
     """The user of a live session with this token (from a cookie), or None."""
     if not token or len(token) > MAX_TOKEN:
         return None
     row = db.session.execute(
         db.select(LoginSession).where(LoginSession.token_hash == _hash(token))
     ).scalar_one_or_none()
-    if row is None or not is_alive(row) or not row.user.active:
+    if row is None or not is_alive(row, lifetimes) or not row.user.active:
         return None
     return _attach(row.user, row, token)
 
@@ -100,10 +104,10 @@ def end(row: LoginSession) -> None:
     db.session.flush()
 
 
-def end_all(user: User, *, keep: LoginSession | None = None) -> int:
+def end_all(user: User, *, lifetimes: Lifetimes, keep: LoginSession | None = None) -> int:
     """End every session of the user except `keep`; returns how many live ones ended."""
     rows = [row for row in _rows(user) if keep is None or row.id != keep.id]
-    ended = sum(1 for row in rows if is_alive(row))
+    ended = sum(1 for row in rows if is_alive(row, lifetimes))
     for row in rows:
         db.session.delete(row)
     db.session.flush()
@@ -118,19 +122,20 @@ def _rows(user: User) -> list[LoginSession]:
     )
 
 
-def live_sessions(user: User) -> list[LoginSession]:
+def live_sessions(user: User, lifetimes: Lifetimes) -> list[LoginSession]:
     """The user's live sessions, most recently used first."""
     now = datetime.now(UTC)
-    rows = [row for row in _rows(user) if is_alive(row, now)]
+    rows = [row for row in _rows(user) if is_alive(row, lifetimes, now)]
     return sorted(rows, key=lambda row: _aware(row.last_seen_at), reverse=True)
 
 
-def get_own(user: User, session_id: int) -> LoginSession | None:
+def get_own(user: User, session_id: int, lifetimes: Lifetimes) -> LoginSession | None:
     row = db.session.get(LoginSession, session_id)
-    return row if row is not None and row.user_id == user.id and is_alive(row) else None
+    alive = row is not None and row.user_id == user.id and is_alive(row, lifetimes)
+    return row if alive else None
 
 
-def purge_expired(now: datetime | None = None) -> None:
+def purge_expired(lifetimes: Lifetimes, now: datetime | None = None) -> None:
     """Delete the rows of sessions that can no longer be used (any user's)."""
     now = now or datetime.now(UTC)
     db.session.execute(
@@ -138,9 +143,9 @@ def purge_expired(now: datetime | None = None) -> None:
             db.or_(
                 db.and_(
                     LoginSession.remember.is_(False),
-                    LoginSession.last_seen_at <= now - _idle_limit(),
+                    LoginSession.last_seen_at <= now - lifetimes.idle,
                 ),
-                LoginSession.created_at <= now - _remember_limit(),
+                LoginSession.created_at <= now - lifetimes.remember,
             )
         )
     )

@@ -1,13 +1,10 @@
-"""Deadline policy and working-day calendar as configured: app config gives the defaults,
-rows an admin saved (Setting, CalendarDay) take precedence."""
+"""Deadline policy and working-day calendar as configured: the app's settings give the
+defaults (passed in), rows an admin saved (Setting, CalendarDay) take precedence."""
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Mapping
 
-from flask import current_app
-
-from tracker.config import POLICY_KEYS
 from tracker.extensions import db
 from tracker.models import CalendarDay, Setting
 from tracker.rules.deadlines import DeadlinePolicy, WorkCalendar
@@ -28,13 +25,10 @@ def put_setting(key: str, value) -> None:
         row.value = value
 
 
-def default_policy_mapping() -> dict:
-    cfg = current_app.config
-    return {name: str(cfg[key]) for name, key in POLICY_KEYS.items()}
-
-
-def deadline_policy() -> DeadlinePolicy:
-    mapping = default_policy_mapping()
+def deadline_policy(defaults: Mapping[str, str]) -> DeadlinePolicy:
+    """The policy in force: the admin's saved values over `defaults` (the app's settings,
+    POLICY_KEYS; tracker.current.deadline_policy reads them)."""
+    mapping = dict(defaults)
     mapping.update(get_setting(POLICY_SETTING, {}) or {})
     return DeadlinePolicy.from_mapping(mapping)
 
@@ -43,11 +37,3 @@ def work_calendar() -> WorkCalendar:
     rows = db.session.execute(db.select(CalendarDay.day, CalendarDay.is_workday)).all()
     overrides = {row.day: row.is_workday for row in rows}
     return WorkCalendar(overrides=overrides, override_years={d.year for d in overrides})
-
-
-def today() -> date:
-    """The tracker's notion of today; tests pin it with the TODAY config key."""
-    pinned = current_app.config.get("TODAY")
-    if pinned:
-        return date.fromisoformat(str(pinned)) if not isinstance(pinned, date) else pinned
-    return date.today()

@@ -14,9 +14,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from urllib.parse import quote
 
-from flask import Response
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -146,22 +144,12 @@ def _is_number(text: str) -> bool:
     return True
 
 
-def download(sheets: Sheet | Sequence[Sheet], fmt: str, filename: str) -> Response:
-    """A download response; ``filename`` without extension, may be Chinese. CSV takes the
-    first sheet only."""
+def table_bytes(sheets: Sheet | Sequence[Sheet], fmt: str) -> bytes:
+    """The file of an export (``fmt`` one of FORMATS); CSV takes the first sheet only."""
     if isinstance(sheets, Sheet):
         sheets = [sheets]
     if fmt == "csv":
-        data = csv_bytes(sheets[0])
-    elif fmt == "xlsx":
-        data = xlsx_bytes(sheets)
-    else:
-        raise ValueError(f"unknown export format {fmt!r}")
-    name = f"{filename}.{fmt}"
-    stem = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "-_") else "_" for ch in filename)
-    ascii_name = f"{stem.strip('_') or 'export'}.{fmt}"
-    response = Response(data, content_type=FORMATS[fmt])
-    response.headers["Content-Disposition"] = (
-        f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"
-    )
-    return response
+        return csv_bytes(sheets[0])
+    if fmt == "xlsx":
+        return xlsx_bytes(sheets)
+    raise ValueError(f"unknown export format {fmt!r}")

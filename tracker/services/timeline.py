@@ -18,10 +18,13 @@ from datetime import date, datetime
 from tracker.extensions import db
 from tracker.models import AuditEvent, Commitment, Proposal, ReplyLetter, User
 from tracker.rules.clock import beijing_day
-from tracker.rules.labels import ASSIGNMENT_ROLES, CONTACT_PHASES, EXTENSION_STATUS
+from tracker.rules.labels import (
+    ASSIGNMENT_ROLES,
+    CONTACT_PHASES,
+    EXTENSION_STATUS,
+    SENT_LETTER_STATUSES,
+)
 from tracker.services import permissions, search, vocab
-
-SENT = ("issued", "published", "imported")
 
 
 @dataclass
@@ -43,7 +46,7 @@ def _own(viewer: User, letter: ReplyLetter) -> bool:
 
 def _readable(viewer: User, letter: ReplyLetter) -> bool:
     """Another unit may read this letter: it is sent and not kept inside its unit."""
-    return letter.status in SENT and search.visible_letter(viewer, letter)
+    return letter.status in SENT_LETTER_STATUSES and search.visible_letter(viewer, letter)
 
 
 def _sent_only(letter: ReplyLetter) -> str:
@@ -129,7 +132,7 @@ def build(proposal: Proposal, viewer: User) -> list[Entry]:
         if on is None or letter.status in ("draft", "submitted"):
             continue
         if not _own(viewer, letter):
-            if letter.status not in SENT:
+            if letter.status not in SENT_LETTER_STATUSES:
                 continue  # signed off but not sent: still the unit's own business
             if not _readable(viewer, letter):
                 entries.append(Entry(on, "答复", _sent_only(letter), letter.round))
@@ -166,7 +169,7 @@ def grade_visible(viewer: User, proposal: Proposal) -> bool:
     letters = [
         le
         for le in proposal.letters
-        if le.status in SENT and le.classification == proposal.classification
+        if le.status in SENT_LETTER_STATUSES and le.classification == proposal.classification
     ]
     return not letters or any(_own(viewer, le) or _readable(viewer, le) for le in letters)
 
@@ -203,7 +206,7 @@ def visible_events(viewer: User, events: Iterable[AuditEvent]) -> list[Shown]:
         after_sending = event.action == "letter_publish" or event.entity == "commitment"
         if letter is None or _own(viewer, letter) or (after_sending and readable):
             shown.append(Shown(event.at, event.actor, event.message))
-        elif event.action == "reply" and letter.status in SENT:
+        elif event.action == "reply" and letter.status in SENT_LETTER_STATUSES:
             message = event.message if readable else _sent_only(letter)
             shown.append(Shown(event.at, event.actor, message))
         # anything else about another unit's letter is that unit's internal work

@@ -24,12 +24,18 @@ class Todo:
     to_assign: list[Proposal] = field(default_factory=list)
     to_rate: list[Proposal] = field(default_factory=list)
     commitments_due: list[Commitment] = field(default_factory=list)
+    commitments_due_total: int = 0  # all of them, when commitments_due holds the first few
     letters_to_confirm: list[tuple[ReplyLetter, int]] = field(default_factory=list)
     reports_owed: list[Commitment] = field(default_factory=list)
 
     @property
     def count(self) -> int:
-        return sum(len(v) for k, v in self.__dict__.items() if k != "in_hand")
+        lists = sum(
+            len(v)
+            for k, v in self.__dict__.items()
+            if isinstance(v, list) and k not in ("in_hand", "commitments_due")
+        )
+        return lists + max(self.commitments_due_total, len(self.commitments_due))
 
 
 def _open_assignments():
@@ -64,7 +70,9 @@ def open_work(unit_id: int | None = None) -> list[Assignment]:
     return list(db.session.execute(query).unique().scalars())
 
 
-def for_user(user: User, today: date, soon_days: int = 7) -> Todo:
+def for_user(user: User, today: date, soon_days: int = 7, *, shown: int | None = None) -> Todo:
+    """What waits for the user. `shown`: list at most that many due commitments (a page
+    shows the most urgent and links to the rest; a digest wants them all)."""
     todo = Todo()
     if permissions.handles_items(user):
         for a in open_work(user.unit_id):
@@ -78,7 +86,12 @@ def for_user(user: User, today: date, soon_days: int = 7) -> Todo:
                 todo.due_soon.append(a)
             elif a.signed_for_at is not None:
                 todo.in_hand.append(a)
-        todo.commitments_due = commitments.due_for_unit(user.unit_id, today, soon_days)
+        todo.commitments_due = commitments.due_for_unit(user.unit_id, today, soon_days, limit=shown)
+        todo.commitments_due_total = (
+            commitments.count_due_for_unit(user.unit_id, today, soon_days)
+            if shown is not None and len(todo.commitments_due) >= shown
+            else len(todo.commitments_due)
+        )
         todo.letters_to_confirm = commitments.letters_to_confirm(user.unit_id)
         todo.reports_owed = commitments.reports_owed(user.unit_id)
     if user.role == "supervisor":

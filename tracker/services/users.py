@@ -109,12 +109,12 @@ def create_user(
     return user
 
 
-def change_own_password(user: User, password: str) -> int:
+def change_own_password(user: User, password: str, *, lifetimes: sessions.Lifetimes) -> int:
     """A signed-in user sets a new password (having typed the current one). Every other
     session of the user ends, with its remember cookie; returns how many ended."""
     check_password_strength(password)
     user.set_password(password)
-    ended = sessions.end_all(user, keep=user.login_session)
+    ended = sessions.end_all(user, lifetimes=lifetimes, keep=user.login_session)
     note = f"，其他{ended}个登录会话已退出" if ended else ""
     audit.record(user, "password", f"修改密码{note}", entity="user", entity_id=user.id)
     return ended

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from tracker.letters.patterns import DISCLOSURE_LABEL_RE
+from tracker.rules.chinese import cn_date
 
 
 @dataclass
@@ -63,10 +64,6 @@ def fullwidth_punctuation(text: str) -> str:
 def _doc_number_text(doc_number: str | None) -> str:
     """The year in 〔〕 as GB/T 9704 has it: 穗教案[2022]119号 → 穗教案〔2022〕119号."""
     return _DOCNUM_YEAR_RE.sub(r"〔\1〕", _clean(doc_number))
-
-
-def _date_text(day: date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
 
 
 def _salutation_text(salutation: str | None) -> str:
@@ -152,7 +149,7 @@ def _layout(content: LetterContent) -> list[_Line]:
         if text:
             lines.append(_Line(kind if kind in ("h1", "h2") else "p", text))
     issuer = _clean(content.issuer)
-    date_text = _date_text(content.letter_on) if content.letter_on else ""
+    date_text = cn_date(content.letter_on)
     if issuer or date_text:
         sig_right, date_right = _closing_indents(issuer, date_text)
         lines.append(_Line("blank"))

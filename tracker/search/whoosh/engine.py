@@ -62,9 +62,18 @@ from tracker.search.whoosh.query import (
 from tracker.search.whoosh.schema import (
     COMPATIBLE_VERSIONS,
     SCHEMA_VERSION,
+    CountFormat,
+    PairsField,
+    WordsField,
     document_fields,
     make_schema,
 )
+
+# Every index written before the engine became a package pickled its schema's own classes
+# as tracker.search.whoosh_engine.WordsField, .PairsField and .CountFormat; that name is
+# this module (see whoosh_engine.py), so they must stay reachable here or no existing
+# index opens.
+PICKLED_BEFORE_THE_SPLIT = (CountFormat, PairsField, WordsField)
 
 log = logging.getLogger(__name__)
 

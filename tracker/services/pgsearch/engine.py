@@ -59,8 +59,9 @@ from tracker.search.base import (
     facet_lists,
     start,
 )
-from tracker.search.postgres import document, schema
+from tracker.search.postgres import document
 from tracker.search.postgres.query import Plan, lexeme, plan
+from tracker.services.pgsearch import schema
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,194 @@
+"""The suite's own rules (issue 11, point 6).
+
+- Every test runs: none is skipped or expected to fail, and a skip at run time (a missing
+  tool or package) fails the suite (conftest's pytest_runtest_makereport).
+- A test that starts processes itself is marked ``slow`` (``make test-fast`` leaves them
+  out; ``make test`` and CI run them).
+- No test asserts on how long something took: speed is the benchmark's (``make bench``).
+- The template databases that the ``app`` fixture copies hold the models' schema, the
+  default vocabularies and, for ``people``, the seven standard users.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from conftest import pytest_runtest_makereport
+from sqlalchemy import create_engine, inspect
+
+from tracker.extensions import db
+from tracker.models import User, VocabularyTerm
+
+TESTS = Path(__file__).resolve().parent
+SKIPS = {"skip", "skipif", "xfail", "importorskip"}
+CLOCKS = {"time", "monotonic", "perf_counter", "process_time", "thread_time"}
+PROCESSES = {"multiprocessing", "subprocess", "Process", "get_context", "Popen", "spawn"}
+
+
+@functools.cache
+def _modules() -> list[tuple[Path, ast.Module]]:
+    return [
+        (path, ast.parse(path.read_text(encoding="utf-8")))
+        for path in sorted(TESTS.glob("*.py"))
+        if path.name != Path(__file__).name
+    ]
+
+
+@functools.cache
+def _tests() -> list[tuple[Path, ast.FunctionDef]]:
+    return [
+        (path, node)
+        for path, module in _modules()
+        if path.name.startswith("test_")
+        for node in module.body
+        if isinstance(node, ast.FunctionDef) and node.name.startswith("test_")
+    ]
+
+
+def _names(node: ast.AST) -> set[str]:
+    """Every name and attribute used inside `node`."""
+    found = set()
+    for child in ast.walk(node):
+        if isinstance(child, ast.Name):
+            found.add(child.id)
+        elif isinstance(child, ast.Attribute):
+            found.add(child.attr)
+    return found
+
+
+def _marks(test: ast.FunctionDef) -> set[str]:
+    """The pytest marks on a test: @pytest.mark.<name> or @pytest.mark.<name>(...)."""
+    marks = set()
+    for decorator in test.decorator_list:
+        target = decorator.func if isinstance(decorator, ast.Call) else decorator
+        if (
+            isinstance(target, ast.Attribute)
+            and isinstance(target.value, ast.Attribute)
+            and target.value.attr == "mark"
+        ):
+            marks.add(target.attr)
+    return marks
+
+
+def test_no_test_is_skipped_or_expected_to_fail():
+    found = [
+        f"{path.name}:{node.lineno} {node.attr}"
+        for path, module in _modules()
+        for node in ast.walk(module)
+        if isinstance(node, ast.Attribute)
+        and node.attr in SKIPS
+        and isinstance(node.value, ast.Name | ast.Attribute)
+        and (
+            getattr(node.value, "id", None) == "pytest" or getattr(node.value, "attr", "") == "mark"
+        )
+    ]
+    assert found == []
+
+
+def test_a_skip_at_run_time_fails_the_test():
+    item = SimpleNamespace(nodeid="tests/test_x.py::test_y")
+    skipped = pytest.TestReport(
+        nodeid=item.nodeid,
+        location=("tests/test_x.py", 1, "test_y"),
+        keywords={},
+        outcome="skipped",
+        longrepr=("tests/test_x.py", 2, "Skipped: pdftotext is not installed"),
+        when="call",
+    )
+    hook = pytest_runtest_makereport(item, None)
+    next(hook)
+    with pytest.raises(StopIteration) as done:
+        hook.send(skipped)
+    report = done.value.value
+    assert report.failed and not report.skipped
+    assert "Skipped: pdftotext is not installed" in str(report.longrepr)
+    assert "every test must run" in str(report.longrepr)
+
+
+def test_no_test_asserts_on_elapsed_time():
+    found = [
+        f"{path.name}:{node.lineno} in {test.name}"
+        for path, test in _tests()
+        for node in ast.walk(test)
+        if isinstance(node, ast.Assert)
+        and any(
+            isinstance(call, ast.Call)
+            and isinstance(call.func, ast.Attribute)
+            and call.func.attr in CLOCKS
+            and isinstance(call.func.value, ast.Name)
+            and call.func.value.id == "time"
+            for call in ast.walk(node)
+        )
+    ]
+    assert found == []
+
+
+def test_tests_that_start_processes_are_marked_slow():
+    unmarked = [
+        f"{path.name}::{test.name}"
+        for path, test in _tests()
+        if _names(test) & PROCESSES and "slow" not in _marks(test)
+    ]
+    assert unmarked == []
+    marked = {test.name for _path, test in _tests() if "slow" in _marks(test)}
+    assert "test_concurrent_writers_lose_no_update" in marked
+
+
+def test_the_slow_mark_is_registered(pytestconfig):
+    registered = [line.split(":")[0] for line in pytestconfig.getini("markers")]
+    assert "slow" in registered
+    assert pytestconfig.getoption("strict_markers") or "--strict-markers" in (
+        pytestconfig.getini("addopts")
+    )
+
+
+@pytest.mark.parametrize("name", ["empty", "people"])
+def test_the_template_databases_hold_the_models_schema(database_templates, name):
+    engine = create_engine(f"sqlite:///{database_templates[name].path}")
+    try:
+        found = inspect(engine)
+        tables = {t: {c["name"] for c in found.get_columns(t)} for t in found.get_table_names()}
+    finally:
+        engine.dispose()
+    expected = {t.name: {c.name for c in t.columns} for t in db.metadata.sorted_tables}
+    assert tables == expected
+
+
+def test_each_app_starts_from_the_template_with_the_standard_people(app, people):
+    with app.app_context():
+        users = db.session.execute(db.select(User).order_by(User.id)).scalars().all()
+        assert {u.username: u.id for u in users} == {
+            name.replace("_", "-"): user_id for name, user_id in people.items()
+        }
+        assert {u.username: (u.role, u.unit.name if u.unit else None) for u in users} == {
+            "admin": ("admin", None),
+            "liaison": ("liaison", None),
+            "supervisor": ("supervisor", "广州市教育局"),
+            "clerk": ("clerk", "广州市教育局"),
+            "duban": ("supervisor", "广州市人民政府办公厅"),
+            "clerk-health": ("clerk", "广州市卫生健康委员会"),
+            "clerk-civil": ("clerk", "广州市民政局"),
+        }
+        assert db.session.execute(db.select(db.func.count(VocabularyTerm.id))).scalar() > 0
+
+
+def test_an_app_without_people_has_no_users_but_the_vocabularies(app):
+    with app.app_context():
+        assert db.session.execute(db.select(db.func.count(User.id))).scalar() == 0
+        assert db.session.execute(db.select(db.func.count(VocabularyTerm.id))).scalar() > 0
+
+
+@pytest.mark.parametrize("run", [1, 2])
+def test_what_one_test_writes_the_next_does_not_see(app, people, run):
+    """Run twice, each on its own copy of the template: the second never sees the first's
+    row (nor the first the second's)."""
+    with app.app_context():
+        query = db.select(VocabularyTerm.code).filter_by(vocabulary="contact_channel")
+        assert "信鸽" not in set(db.session.execute(query).scalars())
+        db.session.add(VocabularyTerm(vocabulary="contact_channel", code="信鸽", label="信鸽"))
+        db.session.commit()
+        assert "信鸽" in set(db.session.execute(query).scalars())

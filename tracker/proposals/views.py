@@ -19,9 +19,10 @@ from tracker.models import (
 )
 from tracker.paging import paginate
 from tracker.proposals import forms
-from tracker.rules.labels import PROPOSAL_STATUS
+from tracker.rules.labels import DRAFT_LETTER_STATUSES, PROPOSAL_STATUS
 from tracker.services import (
     audit,
+    cosign,
     permissions,
     proposals,
     search,
@@ -111,7 +112,7 @@ def _render_detail(proposal: Proposal, status: int = 200, **overrides):
         drafts=[
             le
             for le in proposal.letters
-            if le.status in ("draft", "submitted", "approved")
+            if le.status in DRAFT_LETTER_STATUSES
             and le.round == proposal.round
             and le.unit_id == current_user.unit_id
         ],
@@ -121,6 +122,7 @@ def _render_detail(proposal: Proposal, status: int = 200, **overrides):
         can_decide_reassignment=permissions.can_decide_reassignment(current_user),
         can_decide_extension=lambda a: permissions.can_decide_extension(current_user, a),
         can_open_draft=lambda letter: permissions.sees_unit(current_user, letter.unit_id),
+        cosign_asks=cosign.asks_on(proposal, current_user),
         **context,
     ), status
 

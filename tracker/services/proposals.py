@@ -29,7 +29,12 @@ from tracker.rules.chinese import cn_date
 from tracker.rules.clock import beijing_day
 from tracker.rules.deadlines import DeadlinePolicy
 from tracker.rules.docnumbers import DocNumberError, check_recorded_number
-from tracker.rules.labels import ASSIGNMENT_ROLES, CONTACT_PHASES, PROPOSAL_STATUS
+from tracker.rules.labels import (
+    ASSIGNMENT_ROLES,
+    CONTACT_PHASES,
+    DRAFT_LETTER_STATUSES,
+    PROPOSAL_STATUS,
+)
 from tracker.rules.proposal_status import derive_status
 from tracker.services import audit, commitments, permissions, repeats, vocab
 from tracker.services.errors import DomainError, PermissionDenied
@@ -290,7 +295,7 @@ def correct_registration(
     proposal.number, proposal.title, proposal.submitted_on = number, title, submitted_on
     kept = _redate(proposal, first, assigned_on, policy) if redate else []
     for letter in proposal.letters:
-        if letter.status in ("draft", "submitted", "approved"):
+        if letter.status in DRAFT_LETTER_STATUSES:
             letter.proposal_number, letter.proposal_title = number, title
     message = "更正登记信息：" + "；".join(changes)
     if redate:

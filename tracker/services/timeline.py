@@ -129,7 +129,7 @@ def build(proposal: Proposal, viewer: User) -> list[Entry]:
         )
     for letter in proposal.letters:
         on = letter.issued_on or letter.letter_on
-        if on is None or letter.status in ("draft", "submitted"):
+        if on is None or letter.status in ("draft", "cosigning", "submitted"):
             continue
         if not _own(viewer, letter):
             if letter.status not in SENT_LETTER_STATUSES:

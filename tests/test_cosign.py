@@ -215,6 +215,13 @@ def test_a_return_goes_back_to_the_lead_clerk_and_only_that_unit_is_asked_again(
     assert "市民政局将对困难家庭学生提供心理援助" in page and RETURN_COMMENT in page
     _decide(browser, letter_id, "agree")
     assert _letter(app, letter_id).status == "submitted"
+    # each co-unit finds its own 会签 in the proposal's 操作记录, not the other's comments
+    record = browser.get(f"/proposals/{proposal}").get_data(as_text=True)
+    assert f"广州市民政局退回答复函（第{first}版）：{RETURN_COMMENT}" in record
+    browser.login("clerk-health")
+    record = browser.get(f"/proposals/{proposal}").get_data(as_text=True)
+    assert f"广州市卫生健康委员会会签同意答复函（第{first}版）" in record
+    assert RETURN_COMMENT not in record and WARNING_REASON not in record
     # every co-unit agreed: the supervisor signs off
     browser.login("supervisor")
     page = browser.get(f"/letters/{letter_id}/edit").get_data(as_text=True)

@@ -304,9 +304,32 @@ def test_with_co_signing_switched_off_the_draft_goes_straight_to_sign_off(app, b
     assert "已收到全部会办单位意见" in page  # the 会办意见 check, as before
     assert "已提交负责人签发" in _submit(browser, letter_id).get_data(as_text=True)
     assert _letter(app, letter_id).status == "submitted"
+    browser.login("supervisor")
+    assert "会签未完成" not in browser.get(f"/letters/{letter_id}/edit").get_data(as_text=True)
+    browser.post(f"/letters/{letter_id}/approve", {"letter_on": "2026-06-15"})
+    assert _letter(app, letter_id).status == "approved"
     assert _requests(app, letter_id) == []
     browser.login("clerk-health")
     assert browser.get(f"/letters/{letter_id}/cosign").status_code == 403
     browser.login("supervisor")
     browser.post(f"/letters/{letter_id}/approve", {"letter_on": "2026-06-15"})
     assert _letter(app, letter_id).status == "approved"
+
+
+def test_the_supervisor_pulls_back_a_letter_in_co_signing(app, browser, proposal):
+    """A co-unit that does not answer cannot hold the letter: its supervisor returns it to
+    the clerk, and once 会签 is switched off the resubmission goes straight to sign-off."""
+    letter_id = _draft(app, browser, proposal)
+    _submit(browser, letter_id)
+    browser.login("supervisor")
+    assert "撤回会签，退回修改" in browser.get(f"/letters/{letter_id}/edit").get_data(as_text=True)
+    browser.post(f"/letters/{letter_id}/return", {"comment": "市民政局长期未会签，先行撤回"})
+    assert _letter(app, letter_id).status == "draft"
+    browser.login("clerk-civil")
+    page = browser.get(f"/letters/{letter_id}/cosign").get_data(as_text=True)
+    assert "主办单位正在修改答复函" in page and 'value="agree"' not in page
+    assert f"/letters/{letter_id}/cosign" not in browser.get("/todo").get_data(as_text=True)
+    app.config["CO_SIGN_REQUIRED"] = False
+    browser.login("clerk")
+    assert "已提交负责人签发" in _submit(browser, letter_id).get_data(as_text=True)
+    assert _letter(app, letter_id).status == "submitted"

@@ -75,8 +75,10 @@ def applies(letter: ReplyLetter, policy: DeadlinePolicy | None) -> bool:
 
 def lines(letter: ReplyLetter, policy: DeadlinePolicy | None) -> list[Line]:
     """Each co-unit's 会签 of the letter, in the order the units were assigned: the co-units
-    of the proposal when the policy asks for 会签; otherwise the units already asked (a
-    letter sent before the policy was switched off), or none."""
+    of the proposal when the policy asks for 会签; none where the policy is switched off
+    (the 会办意见 alone is collected); without a policy, the units already asked."""
+    if policy is not None and not policy.co_sign_required:
+        return []
     requests: dict[int, list[CoSignRequest]] = {}
     for r in letter.co_signs:
         requests.setdefault(r.unit_id, []).append(r)
@@ -95,10 +97,7 @@ def all_agreed(letter: ReplyLetter, policy: DeadlinePolicy | None) -> bool:
 
 
 def blocking(letter: ReplyLetter, policy: DeadlinePolicy | None) -> list[Line]:
-    """The co-units whose agreement the sign-off still waits for (none where the policy is
-    switched off: the 会办意见 alone is collected)."""
-    if policy is not None and not policy.co_sign_required:
-        return []
+    """The co-units whose agreement the sign-off still waits for."""
     return [line for line in lines(letter, policy) if not line.agreed]
 
 

@@ -467,8 +467,10 @@ def return_letter(
 ) -> None:
     if not can_approve(actor, letter):
         raise PermissionDenied("只有本单位负责人可以退回。")
-    if letter.status != "submitted":
-        raise DomainError("只有待签发的函可以退回。")
+    # a letter in 会签 may be pulled back as well: the unanswered 会签 waits for the
+    # resubmission (and a co-unit that never answers cannot hold the letter)
+    if letter.status not in ("submitted", "cosigning"):
+        raise DomainError("只有待签发或会签中的函可以退回。")
     if not comment.strip():
         raise DomainError("退回时请写明修改意见。")
     _correct_grade(actor, letter, classification)

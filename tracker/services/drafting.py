@@ -23,6 +23,7 @@ from tracker.models import (
     Unit,
     User,
 )
+from tracker.rules.chinese import cn_date
 from tracker.rules.deadlines import DeadlinePolicy
 from tracker.rules.docnumbers import DocNumberError, format_doc_number, parse_doc_number
 from tracker.rules.labels import DRAFT_LETTER_STATUSES
@@ -390,7 +391,7 @@ def _cosign_note(line: cosign.Line) -> str:
     if request.status == "returned":
         return f"已退回：{request.comment or ''}"
     if request.status == "requested":
-        return f"待会签，期限{request.due_on.isoformat()}"
+        return f"待会签，期限{cn_date(request.due_on)}"
     return ""
 
 

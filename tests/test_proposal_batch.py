@@ -4,10 +4,11 @@ through the service, the 批量导入 page (CSRF on) and `tracker import-proposa
 from __future__ import annotations
 
 import io
+import re
 from datetime import date, datetime
 
 import pytest
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 
 from tracker import current
 from tracker.extensions import db
@@ -298,3 +299,178 @@ def test_clerks_may_not_import(ctx, people):
         ).rows
         == []
     )
+
+
+# -- the 批量导入 page ------------------------------------------------------------------------
+
+
+def _upload(browser, data, filename="交办清单.xlsx", **fields):
+    return browser.post(
+        "/proposals/batch",
+        {"file": (io.BytesIO(data), filename), "session_id": "0", **fields},
+        content_type="multipart/form-data",
+    )
+
+
+def _expected(page: str) -> str:
+    return re.search(r'name="expected" value="([^"]+)"', page).group(1)
+
+
+def test_the_page_previews_errors_and_saves_valid_rows_on_confirm(app, browser, people):
+    browser.login("liaison")
+    listing = browser.get("/proposals").get_data(as_text=True)
+    assert 'href="/proposals/batch"' in listing and "批量导入" in listing
+    rows = [
+        _row("20262101"),
+        [None] * len(HEADINGS),
+        _row("20262102", "关于学校食堂的建议", 主办单位="市交通局"),
+        _row(20262103.0, "关于校园午休的建议", 交办日期=datetime(2026, 3, 3)),
+    ]
+    response = _upload(browser, workbook(rows, title_row="交办清单"))
+    assert response.status_code == 302
+    preview = browser.get(response.location)
+    page = preview.get_data(as_text=True)
+    assert preview.status_code == 200
+    assert "共3行：新增2，更新0，无变化0，不予更新0，有错误1" in page
+    assert "主办单位“市交通局”：找不到该单位" in page
+    assert "20262103" in page and "关于校园午休的建议" in page
+    with app.app_context():
+        assert db.session.execute(db.select(db.func.count(Proposal.id))).scalar() == 0
+
+    confirmed = browser.post(response.location, {"expected": _expected(page)})
+    assert confirmed.status_code == 302
+    done = browser.get(confirmed.location).get_data(as_text=True)
+    assert "已导入：新增2件，更新0件" in done
+    with app.app_context():
+        numbers = db.session.execute(db.select(Proposal.number).order_by(Proposal.number))
+        assert list(numbers.scalars()) == ["20262101", "20262103"]
+        p = _proposal("20262103")
+        assert p.assigned_on == date(2026, 3, 3) and p.lead_assignment.unit.name == "广州市教育局"
+    # the kept file went with the import: confirming again saves nothing twice
+    again = browser.post(response.location, {"expected": _expected(page)})
+    assert again.status_code == 302
+    assert "已导入或已过期" in browser.get(again.location, follow_redirects=True).get_data(
+        as_text=True
+    )
+
+
+def test_confirm_reads_the_list_again_and_stops_when_the_data_moved(app, browser, people):
+    browser.login("liaison")
+    response = _upload(browser, csv_bytes([_row("20262101")]), "清单.csv")
+    page = browser.get(response.location).get_data(as_text=True)
+    with app.app_context():  # someone registers the same number meanwhile
+        svc.register_proposal(
+            _user("liaison"),
+            session=svc.get_or_create_session(SESSION, year=2026),
+            kind="建议",
+            number="20262101",
+            title="关于另一件事的建议",
+            lead_proposer="李明",
+        )
+        db.session.commit()
+    refused = browser.post(response.location, {"expected": _expected(page)})
+    assert refused.status_code == 302 and refused.location.endswith(response.location)
+    page = browser.get(refused.location).get_data(as_text=True)
+    assert "系统中的数据在预览后有变化" in page
+    assert "共1行：新增0，更新1" in page  # the preview as it is now
+    with app.app_context():
+        assert _proposal("20262101").title == "关于另一件事的建议"
+
+
+def test_the_kept_list_is_its_uploaders_alone_and_bad_files_are_refused(app, browser, people):
+    browser.login("liaison")
+    response = _upload(browser, workbook([_row("20262101")]))
+    token = response.location.rsplit("/", 1)[1]
+    assert re.fullmatch(r"[0-9a-f]{32}", token)
+    browser.login("admin")
+    other = browser.get(f"/proposals/batch/{token}")
+    assert other.status_code == 302 and other.location.endswith("/proposals/batch")
+    assert browser.post(f"/proposals/batch/{token}", {"expected": "x"}).status_code == 302
+    with app.app_context():
+        assert _proposal("20262101") is None
+
+    refused = _upload(browser, b"\xd0\xcf\x11\xe0 old", "清单.xls")
+    assert refused.status_code == 400
+    assert "请上传 .xlsx 或 .csv 文件" in refused.get_data(as_text=True)
+    garbled = _upload(browser, "甲,乙\n1,2\n".encode(), "清单.csv")
+    assert garbled.status_code == 400 and "没有找到表头" in garbled.get_data(as_text=True)
+    app.config["PROPOSAL_IMPORT_MAX_MB"] = 0.001
+    big = _upload(browser, csv_bytes([_row(str(n)) for n in range(100)]), "清单.csv")
+    assert big.status_code == 400 and "文件超过" in big.get_data(as_text=True)
+
+
+def test_clerks_do_not_see_or_use_the_batch_import(app, browser, people):
+    browser.login("clerk")
+    assert "批量导入" not in browser.get("/proposals").get_data(as_text=True)
+    assert _upload(browser, workbook([_row("20262101")])).status_code == 403
+
+
+def test_an_edited_export_of_the_list_imports_back_as_updates(app, browser, people):
+    browser.login("liaison")
+    first = _upload(browser, workbook([_row("20262101"), _row("20262102", "关于学校食堂的建议")]))
+    page = browser.get(first.location).get_data(as_text=True)
+    browser.post(first.location, {"expected": _expected(page)})
+
+    exported = browser.get("/proposals/export.xlsx")
+    book = load_workbook(io.BytesIO(exported.data))
+    ws = book.worksheets[0]
+    headings = [c.value for c in ws[1]]
+    for cells in ws.iter_rows(min_row=2):
+        row = dict(zip(headings, cells, strict=True))
+        if row["编号"].value == "20262102":
+            row["标题"].value = "关于加强学校食堂食品安全管理的建议"
+            row["重点"].value = "是"
+    out = io.BytesIO()
+    book.save(out)
+
+    second = _upload(browser, out.getvalue(), "建议提案.xlsx")
+    page = browser.get(second.location).get_data(as_text=True)
+    assert "共2行：新增0，更新1，无变化1" in page
+    browser.post(second.location, {"expected": _expected(page)})
+    with app.app_context():
+        p = _proposal("20262102")
+        assert p.title == "关于加强学校食堂食品安全管理的建议" and p.is_key is True
+        assert p.delegation == "海珠区代表团"  # a column the export has not: kept
+        assert p.lead_assignment.unit.name == "广州市教育局"
+        assert _proposal("20262101").title == "关于加强校园周边交通安全管理的建议"
+
+
+# -- tracker import-proposals -------------------------------------------------------------
+
+
+def test_the_command_previews_with_dry_run_then_saves_valid_rows_and_fails(
+    app, runner, people, tmp_path
+):
+    headings = [h for h in HEADINGS if h not in ("届次", "交办日期")]
+    rows = [
+        [v for h, v in zip(HEADINGS, _row("20262101"), strict=True) if h in headings],
+        [v for h, v in zip(HEADINGS, _row("20262102", 主办单位="市交通局"), strict=True)
+         if h in headings],
+    ]  # fmt: skip
+    path = tmp_path / "交办清单.csv"
+    path.write_bytes(csv_bytes(rows, headings, "gb18030"))
+    args = ["import-proposals", str(path), "--session", SESSION, "--assign-on", "2026-03-02"]
+
+    dry = runner.invoke(args=[*args, "--dry-run", "--user", "liaison"])
+    assert dry.exit_code == 1
+    assert "第2行\t新增\t20262101" in dry.output
+    assert "第3行\t有错误\t20262102" in dry.output and "市交通局" in dry.output
+    assert "试运行，未保存。共2行：新增1" in dry.output
+    with app.app_context():
+        assert _proposal("20262101") is None
+
+    saved = runner.invoke(args=[*args, "--user", "duban"])
+    assert saved.exit_code == 1  # a row failed; the valid one is saved
+    assert "已导入：新增1件" in saved.output
+    with app.app_context():
+        p = _proposal("20262101")
+        assert p.session.name == SESSION and p.assigned_on == date(2026, 3, 2)
+        assert p.lead_assignment.unit.name == "广州市教育局"
+
+    path.write_bytes(csv_bytes(rows[:1], headings, "gb18030"))
+    again = runner.invoke(args=[*args, "--user", "duban"])
+    assert again.exit_code == 0, again.output
+    assert "共1行：新增0，更新0，无变化1" in again.output
+
+    clerk = runner.invoke(args=[*args, "--user", "clerk"])
+    assert clerk.exit_code == 1 and "无权批量导入" in clerk.output

@@ -39,11 +39,17 @@ The interface (the 批量导入 page, `tracker import-proposals` and the JSON AP
 
 from __future__ import annotations
 
+import io
+import json
 import re
+import secrets
+import shutil
+import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
+from pathlib import Path
 
 from sqlalchemy.orm import selectinload
 
@@ -53,11 +59,13 @@ from tracker.rules import dates, deadlines
 from tracker.rules.chinese import cn_date
 from tracker.rules.deadlines import DeadlinePolicy
 from tracker.rules.labels import ASSIGNMENT_ROLES, PROPOSAL_STATUS
-from tracker.rules.proposal_sheet import LABELS, ProposalRow
+from tracker.rules.proposal_sheet import LABELS, ProposalRow, SheetError, SheetRows, read_sheet
 from tracker.rules.proposal_status import derive_status
 from tracker.services import audit, permissions, proposals
 from tracker.services.errors import DomainError, PermissionDenied
+from tracker.services.imports import clean_name
 from tracker.services.settings import work_calendar
+from tracker.services.uploads import new_folder, write
 
 VIA = "批量导入"
 ACTIONS = {
@@ -541,3 +549,71 @@ def apply(actor: User, plan: BatchPlan, *, policy: DeadlinePolicy, today: date) 
             raise DomainError(f"第{planned.line}行：{error}") from None
     db.session.flush()
     return BatchResult(created, updated, plan.counts())
+
+
+def read_upload(data: bytes, filename: str, max_bytes: int) -> SheetRows:
+    """An uploaded list's rows (rules.proposal_sheet), or a DomainError saying why not."""
+    if len(data) > max_bytes:
+        raise DomainError(f"文件超过 {max_bytes // (1024 * 1024)} MB，请分成几个文件导入。")
+    try:
+        return read_sheet(data, filename)
+    except SheetError as error:
+        raise DomainError(str(error)) from None
+
+
+# -- the file between preview and confirm (the 批量导入 page) -------------------------------
+
+FOLDER = "batch"  # below UPLOAD_DIR
+_TOKEN = re.compile(r"^[0-9a-f]{32}$")
+KEEP_UPLOADS = timedelta(days=1)
+
+
+def store_upload(actor: User, data: bytes, filename: str, options: dict, root: str | Path) -> str:
+    """Keep an uploaded list until it is confirmed: in a folder of its own below
+    UPLOAD_DIR/batch/ named by the user and a random token (returned), kept when the
+    transaction commits. The file's own name is a label only; older uploads are dropped."""
+    if not permissions.can_import_proposals(actor):
+        raise PermissionDenied()
+    _drop_stale(Path(root) / FOLDER)
+    token = secrets.token_hex(16)
+    relative = new_folder(root, FOLDER, f"{actor.id}-{token}")
+    folder = Path(root) / relative
+    write(io.BytesIO(data), folder / "list")
+    meta = {"filename": clean_name(filename), **options}
+    write(io.BytesIO(json.dumps(meta, ensure_ascii=False).encode()), folder / "meta.json")
+    return token
+
+
+def _folder(actor: User, token: str, root: str | Path) -> Path | None:
+    if not _TOKEN.match(token or ""):
+        return None
+    folder = Path(root) / FOLDER / f"{actor.id}-{token}"
+    return folder if (folder / "list").is_file() else None
+
+
+def load_upload(actor: User, token: str, root: str | Path) -> tuple[bytes, dict] | None:
+    """The actor's stored list and its options (filename, session, assign_on), or None
+    (another user's token, a token that never was, a list already imported)."""
+    folder = _folder(actor, token, root)
+    if folder is None:
+        return None
+    meta = json.loads((folder / "meta.json").read_text("utf-8"))
+    return (folder / "list").read_bytes(), meta
+
+
+def discard_upload(actor: User, token: str, root: str | Path) -> None:
+    folder = _folder(actor, token, root)
+    if folder is not None:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _drop_stale(area: Path) -> None:
+    if not area.is_dir():
+        return
+    cutoff = time.time() - KEEP_UPLOADS.total_seconds()
+    for folder in area.iterdir():
+        try:
+            if folder.stat().st_mtime < cutoff:
+                shutil.rmtree(folder, ignore_errors=True)
+        except OSError:
+            continue

@@ -474,3 +474,20 @@ def test_the_command_previews_with_dry_run_then_saves_valid_rows_and_fails(
 
     clerk = runner.invoke(args=[*args, "--user", "clerk"])
     assert clerk.exit_code == 1 and "无权批量导入" in clerk.output
+
+
+def test_the_csv_export_imports_back_unchanged_and_the_page_shows_the_delegation(
+    app, browser, people
+):
+    browser.login("liaison")
+    first = _upload(browser, workbook([_row("20262101"), _row("20262102", "关于学校食堂的建议")]))
+    page = browser.get(first.location).get_data(as_text=True)
+    browser.post(first.location, {"expected": _expected(page)})
+    with app.app_context():
+        pid = _proposal("20262101").id
+    assert "海珠区代表团" in browser.get(f"/proposals/{pid}").get_data(as_text=True)
+
+    exported = browser.get("/proposals/export.csv").data
+    again = _upload(browser, exported, "建议提案.csv")
+    page = browser.get(again.location).get_data(as_text=True)
+    assert "共2行：新增0，更新0，无变化2，不予更新0，有错误0" in page

@@ -214,6 +214,8 @@ EXPORT_HEADERS = (
     "满意度",
     "轮次",
     "重点",
+    "提出日期",
+    "代表团/界别/党派",
 )
 
 
@@ -252,6 +254,8 @@ def _export_row(proposal: Proposal, classifications: dict, satisfactions: dict) 
         satisfactions.get(latest.satisfaction, latest.satisfaction) if latest else "",
         proposal.round,
         proposal.is_key,
+        proposal.submitted_on,
+        proposal.delegation or "",
     ]
 
 

@@ -57,11 +57,11 @@ from tracker.extensions import db
 from tracker.models import Assignment, CongressSession, Proposal, Unit, User
 from tracker.rules import dates, deadlines
 from tracker.rules.chinese import cn_date
-from tracker.rules.deadlines import DeadlinePolicy
+from tracker.rules.deadlines import DeadlinePolicy, WorkCalendar
 from tracker.rules.labels import ASSIGNMENT_ROLES, PROPOSAL_STATUS
 from tracker.rules.proposal_sheet import LABELS, ProposalRow, SheetError, SheetRows, read_sheet
 from tracker.rules.proposal_status import derive_status
-from tracker.services import audit, permissions, proposals
+from tracker.services import audit, permissions, proposals, repeats
 from tracker.services.errors import DomainError, PermissionDenied
 from tracker.services.imports import clean_name
 from tracker.services.settings import work_calendar
@@ -465,7 +465,13 @@ def _session_for(name: str, planned: PlannedRow, today: date) -> CongressSession
     return proposals.get_or_create_session(name, year=year)
 
 
-def _assign(actor: User, proposal: Proposal, planned: PlannedRow, policy: DeadlinePolicy) -> None:
+def _assign(
+    actor: User,
+    proposal: Proposal,
+    planned: PlannedRow,
+    policy: DeadlinePolicy,
+    calendar: WorkCalendar,
+) -> None:
     separate = bool(planned.units.get("separate"))
     proposals.record_assignment(
         actor,
@@ -476,11 +482,16 @@ def _assign(actor: User, proposal: Proposal, planned: PlannedRow, policy: Deadli
         separate=separate,
         policy=policy,
         via=VIA,
+        calendar=calendar,
+        held=True,
     )
 
 
-def _update(actor: User, planned: PlannedRow, policy: DeadlinePolicy) -> Proposal:
+def _update(
+    actor: User, planned: PlannedRow, policy: DeadlinePolicy, calendar: WorkCalendar
+) -> Proposal:
     p = planned.proposal
+    repeats.hold(p)  # no other change to it until this import commits
     changed = _field_changes(planned, p)
     for name, (_old, new) in changed.items():
         setattr(p, name, new)
@@ -502,7 +513,7 @@ def _update(actor: User, planned: PlannedRow, policy: DeadlinePolicy) -> Proposa
             p.assignments.remove(a)
         p.assigned_on = None
         db.session.flush()
-        _assign(actor, p, planned, policy)
+        _assign(actor, p, planned, policy, calendar)
     p.status = derive_status(p)
     return p
 
@@ -518,37 +529,55 @@ def apply(actor: User, plan: BatchPlan, *, policy: DeadlinePolicy, today: date) 
     created: list[Proposal] = []
     updated: list[Proposal] = []
     sessions: dict[str, CongressSession] = {}
-    for planned in plan.to_save:
-        try:
-            if planned.action == "update":
-                updated.append(_update(actor, planned, policy))
-                continue
-            name = planned.session_name or ""
-            if name not in sessions:
-                sessions[name] = _session_for(name, planned, today)
-            row = planned.row
-            proposal = proposals.record_registration(
-                actor,
-                session=sessions[name],
-                kind=planned.kind or "建议",
-                number=row.number or "",
-                title=row.title or "",
-                lead_proposer=row.lead_proposer or "",
-                proposer_kind=planned.proposer_kind,
-                co_signers=row.co_signers or (),
-                submitted_on=row.submitted_on,
-                is_key=bool(row.is_key),
-                content=row.content or "",
-                delegation=row.delegation,
-                via=VIA,
-            )
-            if planned.assigns:
-                _assign(actor, proposal, planned, policy)
-            created.append(proposal)
-        except DomainError as error:
-            raise DomainError(f"第{planned.line}行：{error}") from None
+    calendar = work_calendar()  # one for every row: it reads the official tables once
+    with db.session.no_autoflush:  # the services flush where they need ids
+        for planned in plan.to_save:
+            _save(actor, planned, sessions, policy, calendar, today, created, updated)
     db.session.flush()
     return BatchResult(created, updated, plan.counts())
+
+
+def _save(
+    actor: User,
+    planned: PlannedRow,
+    sessions: dict[str, CongressSession],
+    policy: DeadlinePolicy,
+    calendar: WorkCalendar,
+    today: date,
+    created: list[Proposal],
+    updated: list[Proposal],
+) -> None:
+    """Save one row (new or update); a refusal names the row."""
+    try:
+        if planned.action == "update":
+            updated.append(_update(actor, planned, policy, calendar))
+            return
+        name = planned.session_name or ""
+        if name not in sessions:
+            sessions[name] = _session_for(name, planned, today)
+            repeats.hold(sessions[name])  # once for all its rows (see record_registration)
+        row = planned.row
+        proposal = proposals.record_registration(
+            actor,
+            session=sessions[name],
+            kind=planned.kind or "建议",
+            number=row.number or "",
+            title=row.title or "",
+            lead_proposer=row.lead_proposer or "",
+            proposer_kind=planned.proposer_kind,
+            co_signers=row.co_signers or (),
+            submitted_on=row.submitted_on,
+            is_key=bool(row.is_key),
+            content=row.content or "",
+            delegation=row.delegation,
+            via=VIA,
+            held=True,
+        )
+        if planned.assigns:
+            _assign(actor, proposal, planned, policy, calendar)
+        created.append(proposal)
+    except DomainError as error:
+        raise DomainError(f"第{planned.line}行：{error}") from None
 
 
 def read_upload(data: bytes, filename: str, max_bytes: int) -> SheetRows:

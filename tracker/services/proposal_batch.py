@@ -492,6 +492,9 @@ def _update(
 ) -> Proposal:
     p = planned.proposal
     repeats.hold(p)  # no other change to it until this import commits
+    past = _past_assignment(p)
+    if past:  # a unit began on it since the plan was made
+        raise DomainError(f"{past}，已过交办阶段，未更新。")
     changed = _field_changes(planned, p)
     for name, (_old, new) in changed.items():
         setattr(p, name, new)

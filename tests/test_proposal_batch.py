@@ -491,3 +491,24 @@ def test_the_csv_export_imports_back_unchanged_and_the_page_shows_the_delegation
     again = _upload(browser, exported, "建议提案.csv")
     page = browser.get(again.location).get_data(as_text=True)
     assert "共2行：新增0，更新0，无变化2，不予更新0，有错误0" in page
+
+
+def test_separate_units_a_cppcc_list_and_the_units_todo(app, browser, people):
+    headings = ["提案号", "提案标题", "提案人", "界别", "分办单位", "交办日期"]
+    rows = [["D101", "关于发展社区托育服务的提案", "民盟市委会", "民盟", "市教育局、市民政局",
+             "2026-03-02"]]  # fmt: skip
+    with app.app_context():
+        plan = _plan(read_sheet(csv_bytes(rows, headings)).rows, session="市政协十四届五次会议")
+        assert [r.action for r in plan.rows] == ["new"], plan.rows[0].errors
+        _save(plan)
+        db.session.commit()
+        p = _proposal("D101")
+        assert (p.kind, p.proposer_kind, p.delegation) == ("提案", "单位", "民盟")
+        assert p.session.name == "市政协十四届五次会议" and p.session.year == 2026
+        assert sorted((a.unit.name, a.role) for a in p.assignments) == [
+            ("广州市教育局", "separate"),
+            ("广州市民政局", "separate"),
+        ]
+    # the units find it to sign for, as after a 交办 on the item's page
+    browser.login("clerk-civil")
+    assert "关于发展社区托育服务的提案" in browser.get("/todo").get_data(as_text=True)

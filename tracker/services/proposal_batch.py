@@ -119,10 +119,15 @@ class PlannedRow:
         return ACTIONS[self.action]
 
     def unit_names(self, role: str) -> list[str]:
+        """The units of a role as the row will leave them (as written, where a name is not
+        a unit's; the existing ones, where the row names none)."""
+        given = getattr(self.row, dict(ROLE_FIELDS)[role]) or []
         if role in self.units:
-            return [u.name for u in self.units[role]]
+            names = [u.name for u in self.units[role]]
+            return names if len(names) == len(given) else given
         if self.proposal is not None:
-            return [a.unit.name for a in self.proposal.active_assignments if a.role == role]
+            names = [a.unit.name for a in self.proposal.active_assignments if a.role == role]
+            return list(dict.fromkeys(names))  # a unit answering again in a later round
         return []
 
 

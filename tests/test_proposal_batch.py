@@ -147,6 +147,9 @@ def test_reader_reports_bad_values_per_row_and_a_file_without_headings():
         "交办日期“3月2日”不是有效日期（应为年-月-日，如2026-03-02）。",
         "是否重点“也许”无法识别（应填“是”或“否”）。",
     ]
+    # a cell a CSV export kept from running as a formula reads as it was written
+    escaped = read_sheet(csv_bytes([_row(标题="'-关于减负的建议")]), "a.csv")
+    assert escaped.rows[0].title == "-关于减负的建议"
     with pytest.raises(SheetError, match="表头"):
         read_sheet("甲,乙\n1,2\n".encode(), "a.csv")
     with pytest.raises(SheetError, match="标题"):
@@ -189,6 +192,15 @@ def test_a_list_is_planned_without_writing_then_saved_with_assignments_and_audit
     db.session.commit()
     assert len(result.created) == 2
     p = _proposal("20262101")
+    assert plan.rows[0].as_dict() == {
+        "line": 2,
+        "action": "new",
+        "number": "20262101",
+        "session": SESSION,
+        "proposal_id": p.id,
+        "errors": [],
+        "changes": [],
+    }
     assert p.session.name == SESSION and p.status == "assigned"
     assert p.co_signers == ["李明", "王芳"] and p.delegation == "海珠区代表团"
     assert p.submitted_on == date(2026, 1, 20) and p.assigned_on == date(2026, 3, 2)

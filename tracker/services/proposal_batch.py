@@ -30,11 +30,14 @@ The interface (the 批量导入 page, `tracker import-proposals` and the JSON AP
    ``PermissionDenied`` unless the actor may (permissions.can_import_proposals: the
    liaison, the coordinating office, the admin).
 
-3. ``apply(actor, plan, *, policy) -> BatchResult`` saves the ``new`` and ``update`` rows:
+3. ``apply(actor, plan, *, policy, today) -> BatchResult`` saves the ``new`` and ``update`` rows:
    registrations, assignments with due dates from the deadline rules, audit events (marked
    批量导入); reminders follow from the assignments as for one registration. It only
    flushes: the caller commits once, so all rows are saved or none. Call it in the same
-   transaction as ``plan`` (plan again after a reload: the data may have moved).
+   transaction as ``plan`` (plan again after a reload: the data may have moved). A
+   ``DomainError`` from it (an item changed meanwhile) names the row: roll back.
+   After it, each saved row's ``proposal`` is set, and ``PlannedRow.as_dict()`` gives
+   {line, action, number, session, proposal_id, errors, changes} for a JSON answer.
 """
 
 from __future__ import annotations
@@ -117,6 +120,18 @@ class PlannedRow:
     @property
     def action_label(self) -> str:
         return ACTIONS[self.action]
+
+    def as_dict(self) -> dict:
+        """The row's outcome for a JSON answer (the API)."""
+        return {
+            "line": self.line,
+            "action": self.action,
+            "number": self.row.number,
+            "session": self.session_name,
+            "proposal_id": self.proposal.id if self.proposal is not None else None,
+            "errors": list(self.errors),
+            "changes": list(self.changes),
+        }
 
     def unit_names(self, role: str) -> list[str]:
         """The units of a role as the row will leave them (as written, where a name is not
@@ -407,6 +422,8 @@ def plan(
         planned.assigned_on = (
             row.assigned_on or (proposal.assigned_on if proposal else None) or assign_on
         )
+        if proposal is not None and row.kind is None:
+            planned.kind = proposal.kind
         if planned.units and planned.assigned_on is None:
             planned.errors.append("缺少交办日期：请填写“交办日期”列，或导入时指定交办日期。")
         _check_dates(planned, submitted_on, today)
@@ -583,6 +600,7 @@ def _save(
         )
         if planned.assigns:
             _assign(actor, proposal, planned, policy, calendar)
+        planned.proposal = proposal
         created.append(proposal)
     except DomainError as error:
         raise DomainError(f"第{planned.line}行：{error}") from None

@@ -27,7 +27,7 @@ from tracker.models import (
 from tracker.rules import deadlines
 from tracker.rules.chinese import cn_date
 from tracker.rules.clock import beijing_day
-from tracker.rules.deadlines import DeadlinePolicy
+from tracker.rules.deadlines import DeadlinePolicy, WorkCalendar
 from tracker.rules.docnumbers import DocNumberError, check_recorded_number
 from tracker.rules.labels import (
     ASSIGNMENT_ROLES,
@@ -115,24 +115,64 @@ def register_proposal(
 ) -> Proposal:
     if not permissions.can_register(actor):
         raise PermissionDenied("只有联络员和管理员可以登记建议/提案。")
-    number = number.strip()
-    repeats.hold(session)
-    repeat = repeats.recent(
-        Proposal,
-        Proposal.created_at,
-        session_id=session.id,
-        number=number,
+    return record_registration(
+        actor,
+        session=session,
         kind=kind,
-        title=title.strip(),
-        created_by_id=actor.id,
+        number=number,
+        title=title,
+        lead_proposer=lead_proposer,
+        proposer_kind=proposer_kind,
+        co_signers=co_signers,
+        submitted_on=submitted_on,
+        is_key=is_key,
+        content=content,
     )
-    if repeat is not None:
-        return repeat
-    duplicate = db.session.execute(
-        db.select(Proposal.id).where(Proposal.session_id == session.id, Proposal.number == number)
-    ).first()
-    if duplicate:
-        raise DomainError(f"{session.name}已有第{number}号{kind}，编号不能重复。")
+
+
+def record_registration(
+    actor: User,
+    *,
+    session: CongressSession,
+    kind: str,
+    number: str,
+    title: str,
+    lead_proposer: str,
+    proposer_kind: str = "代表",
+    co_signers: Sequence[str] = (),
+    submitted_on: date | None = None,
+    is_key: bool = False,
+    content: str = "",
+    delegation: str | None = None,
+    via: str | None = None,
+    held: bool = False,
+) -> Proposal:
+    """登记 once the caller has checked that the actor may (register_proposal; the batch
+    import, services.proposal_batch, whose ``via`` names it in the audit event). ``held``:
+    the caller holds the session already (the batch, once for all its rows), sends no form
+    twice and has checked that the number is new (the unique constraint stands behind it),
+    so neither is looked up again."""
+    number = number.strip()
+    if not held:
+        repeats.hold(session)
+        repeat = repeats.recent(
+            Proposal,
+            Proposal.created_at,
+            session_id=session.id,
+            number=number,
+            kind=kind,
+            title=title.strip(),
+            created_by_id=actor.id,
+        )
+        if repeat is not None:
+            return repeat
+        duplicate = db.session.execute(
+            db.select(Proposal.id).where(
+                Proposal.session_id == session.id, Proposal.number == number
+            )
+        ).first()
+        if duplicate:
+            raise DomainError(f"{session.name}已有第{number}号{kind}，编号不能重复。")
     proposal = Proposal(
         session=session,
         kind=kind,
@@ -144,15 +184,17 @@ def register_proposal(
         submitted_on=submitted_on,
         is_key=is_key,
         content=content,
+        delegation=(delegation or "").strip() or None,
         status="registered",
         created_by_id=actor.id,
+        assignments=[],  # known empty: the assignment that follows loads nothing
     )
     db.session.add(proposal)
     db.session.flush()
     audit.record(
         actor,
         "register",
-        f"登记{kind}第{number}号《{proposal.title}》",
+        f"登记{kind}第{number}号《{proposal.title}》" + (f"（{via}）" if via else ""),
         proposal_id=proposal.id,
         entity_id=proposal.id,
     )
@@ -177,8 +219,9 @@ def _clock(
     *,
     policy: DeadlinePolicy,
     re_answer: bool = False,
+    calendar: WorkCalendar | None = None,
 ) -> _Clock:
-    calendar = work_calendar()
+    calendar = calendar or work_calendar()
     try:
         if role == "co":
             due = deadlines.co_opinion_due(assigned_on, policy, calendar)
@@ -360,8 +403,11 @@ def _new_assignment(
     *,
     policy: DeadlinePolicy,
     re_answer: bool = False,
+    calendar: WorkCalendar | None = None,
 ) -> Assignment:
-    clock = _clock(proposal, unit, role, assigned_on, policy=policy, re_answer=re_answer)
+    clock = _clock(
+        proposal, unit, role, assigned_on, policy=policy, re_answer=re_answer, calendar=calendar
+    )
     assignment = Assignment(
         proposal=proposal,
         unit=unit,
@@ -414,14 +460,42 @@ def assign_units(
     """交办: one lead unit and co-handling units, or several units answering separately."""
     if not permissions.can_assign(actor, proposal):
         raise PermissionDenied("只有督办负责人和管理员可以交办。")
+    return record_assignment(
+        actor,
+        proposal,
+        lead_units=lead_units,
+        co_units=co_units,
+        assigned_on=assigned_on,
+        separate=separate,
+        policy=policy,
+    )
+
+
+def record_assignment(
+    actor: User,
+    proposal: Proposal,
+    *,
+    lead_units: Sequence[Unit],
+    co_units: Sequence[Unit] = (),
+    assigned_on: date,
+    separate: bool = False,
+    policy: DeadlinePolicy,
+    via: str | None = None,
+    calendar: WorkCalendar | None = None,
+    held: bool = False,
+) -> list[Assignment]:
+    """交办 once the caller has checked that the actor may (assign_units; the batch import,
+    named by ``via`` in the audit event, which passes the one working-day ``calendar`` its
+    rows are counted on, and holds the proposal itself: ``held``, no double-submit check)."""
     if not lead_units:
         raise DomainError("请选择主办单位。")
     role = "separate" if separate else "lead"
-    repeat = _repeated_assignment(
-        proposal, [(u, role) for u in lead_units] + [(u, "co") for u in co_units], assigned_on
-    )
-    if repeat is not None:
-        return repeat
+    if not held:
+        repeat = _repeated_assignment(
+            proposal, [(u, role) for u in lead_units] + [(u, "co") for u in co_units], assigned_on
+        )
+        if repeat is not None:
+            return repeat
     if not separate and len(lead_units) > 1:
         raise DomainError("主办单位只能有一个；多个单位分别答复请选择“分办”。")
     if proposal.submitted_on and assigned_on < proposal.submitted_on:
@@ -436,18 +510,27 @@ def assign_units(
     if not separate and proposal.lead_assignment is not None:
         raise DomainError("该件已有主办单位；如需更换请通过申请调整办理。")
     created = [
-        _new_assignment(proposal, u, role, assigned_on, proposal.round, policy=policy)
+        _new_assignment(
+            proposal, u, role, assigned_on, proposal.round, policy=policy, calendar=calendar
+        )
         for u in lead_units
     ]
     created += [
-        _new_assignment(proposal, u, "co", assigned_on, proposal.round, policy=policy)
+        _new_assignment(
+            proposal, u, "co", assigned_on, proposal.round, policy=policy, calendar=calendar
+        )
         for u in co_units
     ]
     if proposal.assigned_on is None:
         proposal.assigned_on = assigned_on
     db.session.flush()
     names = "；".join(f"{ASSIGNMENT_ROLES[a.role]}：{a.unit.name}" for a in created)
-    audit.record(actor, "assign", f"交办（{cn_date(assigned_on)}）{names}", proposal_id=proposal.id)
+    audit.record(
+        actor,
+        "assign",
+        f"交办（{cn_date(assigned_on)}）{names}" + (f"（{via}）" if via else ""),
+        proposal_id=proposal.id,
+    )
     proposal.status = derive_status(proposal)
     return created
 

@@ -185,6 +185,35 @@ def check_deadlines(as_json: bool, days: int | None, today_) -> None:
             )
 
 
+@click.command("assess")
+@click.option("--year", required=True, type=click.IntRange(1990, 2100), help="The year (YYYY).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object a unit.")
+@with_appcontext
+def assess(year: int, as_json: bool) -> None:
+    """Print the year's assessment (考评) of the handling units, best first."""
+    from tracker.current import today
+    from tracker.services import assessment
+
+    result = assessment.assess(year, today())
+    if not as_json:
+        state = "已定稿" if result.finalized else "未定稿，按当前方案试算"
+        click.echo(
+            f"{year}年度考评 · 考评方案第{result.scheme.version}版 · 满分{result.full_marks:g}"
+            f" · {state}"
+        )
+    for row in result.rows:
+        if as_json:
+            click.echo(json.dumps(assessment.as_json(row), ensure_ascii=False))
+            continue
+        parts = "；".join(
+            f"{p.label} {p.earned:+.2f}（{p.numerator}"
+            + (f"/{p.denominator}" if p.mode == "rate" else "件")
+            + "）"
+            for p in row.items
+        )
+        click.echo(f"{row.rank}\t{row.unit.name}\t{row.score:.2f}\t{parts}")
+
+
 @click.command("parse-letter")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 def parse_letter(files: tuple[str, ...]) -> None:
@@ -621,6 +650,7 @@ COMMANDS = [
     demo_data,
     demo_logins,
     check_deadlines,
+    assess,
     parse_letter,
     import_letters,
     import_proposals,

@@ -378,3 +378,14 @@ def test_the_command_prints_one_json_object_per_unit(app, runner, people):
     }
     text = runner.invoke(args=["assess", "--year", "2025"]).output
     assert "2025年度考评" in text and "39.25" in text
+
+
+def test_the_dashboard_reports_the_platforms_rates_with_their_definitions(browser, people):
+    browser.login("duban")
+    html = browser.get("/dashboard?from=2025-01-01&to=2025-12-31").get_data(as_text=True)
+    # 交办 5 (P1–P5, first round), 4 answered: 80%; 5 replies (P3 twice), 2 met in person
+    assert "办结率 · 面复率" in html
+    assert "80.0%" in html and "40.0%" in html
+    notes = html[html.index("口径说明") :]
+    assert "办结率" in notes and "面复率" in notes and "满意率" in notes
+    assert 'href="/dashboard/assessment"' in html  # the 考评 tab

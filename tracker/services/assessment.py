@@ -406,3 +406,45 @@ def attitude_items(year: int, unit_id: int):
         )
         .order_by(Feedback.rated_on.desc(), Feedback.id.desc())
     )
+
+
+# -- the platforms' rates on 督办统计 -------------------------------------------------------
+
+
+@dataclass
+class Rates:
+    assigned: int  # 交办件数
+    closed: int  # of those, answered (办结)
+    replied: int  # answered in the period
+    in_person: int  # of those, met in person before the reply (面复)
+
+    @property
+    def closed_rate(self) -> float | None:
+        return self.closed / self.assigned if self.assigned else None
+
+    @property
+    def in_person_rate(self) -> float | None:
+        return self.in_person / self.replied if self.replied else None
+
+
+def platform_rates(period: stats.Period, unit_ids: Collection[int] | None) -> Rates:
+    """办结率 and 面复率 as the handling platforms define them (满意率 is 督办统计's own):
+    办结率 = lead/separate assignments of the first round assigned in the period that are
+    answered ÷ all of them; 面复率 = replies in the period whose unit met the deputy in
+    person (the current scheme's in-person channels) on or before the reply ÷ replies."""
+    channels = current_scheme().in_person_channels or []
+    first = and_(
+        Assignment.role.in_(stats.ANSWERING),
+        Assignment.round == 1,
+        Assignment.assigned_on.between(period.start, period.end),
+    )
+    assigned = select(func.count(), stats._count(Assignment.replied_on.is_not(None))).where(first)
+    replied = select(func.count(), stats._count(_contact_condition("in_person", channels))).where(
+        _replied_in(period)
+    )
+    if unit_ids is not None:
+        assigned = assigned.where(Assignment.unit_id.in_(list(unit_ids)))
+        replied = replied.where(Assignment.unit_id.in_(list(unit_ids)))
+    n_assigned, n_closed = db.session.execute(assigned).one()
+    n_replied, n_in_person = db.session.execute(replied).one()
+    return Rates(n_assigned, n_closed, n_replied, n_in_person)

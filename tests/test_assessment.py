@@ -389,3 +389,21 @@ def test_the_dashboard_reports_the_platforms_rates_with_their_definitions(browse
     notes = html[html.index("口径说明") :]
     assert "办结率" in notes and "面复率" in notes and "满意率" in notes
     assert 'href="/dashboard/assessment"' in html  # the 考评 tab
+
+
+def test_the_demo_has_last_years_assessment_with_a_ranking(tmp_path, database_templates):
+    from conftest import close, new_app
+
+    database_templates["empty"].copy_to(tmp_path)
+    demo_app = new_app(tmp_path)
+    try:
+        runner = demo_app.test_cli_runner()
+        assert runner.invoke(args=["demo-data"]).exit_code == 0
+        result = runner.invoke(args=["assess", "--year", str(TODAY.year - 1), "--json"])
+        units = [json.loads(line) for line in result.output.splitlines()]
+        assert len(units) >= 5  # every handling unit of the demo answered last year
+        assert len({u["score"] for u in units}) >= 4  # and they did not all do as well
+        deductions = [i for u in units for i in u["items"] if i["earned"] < 0]
+        assert {i["kind"] for i in deductions} >= {"overdue", "rehandled"}
+    finally:
+        close(demo_app)

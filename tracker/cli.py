@@ -125,9 +125,11 @@ def demo_data(if_empty: bool, synthetic: int) -> None:
         db.session.commit()
         click.echo("synthetic letters: " + ", ".join(f"{n} {k}" for k, n in counts.items()))
     replies = demo.year_of_replies()
+    last_year = demo.last_year_of_replies()
     confirmed = demo.follow_ups()
     db.session.commit()
     click.echo(f"this year's replies: {replies} added; commitments confirmed: {confirmed}")
+    click.echo(f"last year's replies (for last year's 考评): {last_year} added")
     from tracker import current
     from tracker.services import notifiers, reminders
 

@@ -21,9 +21,8 @@ from tracker.extensions import db
 from tracker.formutil import options
 from tracker.models import Unit
 from tracker.paging import paginate
-from tracker.services import assessment
+from tracker.services import assessment, permissions
 from tracker.services import dashboard as stats
-from tracker.services import permissions
 from tracker.services.tabular import Sheet
 
 bp = Blueprint("dashboard", __name__)

@@ -179,7 +179,7 @@ def score_item(item: Mapping[str, Any], facts: Mapping[str, int]) -> ItemScore:
         item.get("label") or kind.label,
         "deduction",
         points,
-        -taken,
+        -taken if taken else 0.0,  # no -0.0 when nothing is taken
         numerator,
         None,
     )

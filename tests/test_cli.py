@@ -109,7 +109,7 @@ def test_demo_data_is_idempotent_and_shows_the_seed_proposal(fresh_app):
     runner.invoke(args=["init-db"])
     first = runner.invoke(args=["demo-data"])
     assert first.exit_code == 0, first.output
-    assert "7 units, 7 users, 8 proposals added" in first.output
+    assert "7 units, 8 users, 8 proposals added" in first.output
     second = runner.invoke(args=["demo-data"])
     assert "0 units, 0 users, 0 proposals added" in second.output
     assert "already has data" in runner.invoke(args=["demo-data", "--if-empty"]).output
@@ -131,7 +131,16 @@ def test_demo_data_is_idempotent_and_shows_the_seed_proposal(fresh_app):
             (date(2022, 4, 28), "微信"),
             (date(2022, 4, 29), "电话"),
         ]
+        # 曾志伟 logs in as `deputy`: he confirmed the first contact online, was told of
+        # the A-grade reply and rates it himself; 20265046 is his too, not answered yet
+        deputy = db.session.execute(db.select(User).filter_by(username="deputy")).scalar_one()
+        assert (deputy.role, deputy.deputy_name) == ("deputy", "曾志伟")
+        assert [c.deputy_status for c in contacts] == ["confirmed", None]
+        assert p.status == "replied" and p.letters[0].classification == "A"
+        told = db.session.execute(db.select(Notification).filter_by(user_id=deputy.id)).scalar_one()
+        assert told.url == f"/my/proposals/{p.id}/rate"
         states = dict(db.session.execute(db.select(Proposal.number, Proposal.status)).all())
+        assert states["20265046"] == "handling"
         assert states["20265087"] == "assigned"  # awaiting sign-for
         assert states["20265033"] == "rehandling"
         # 会签 in progress: one co-unit agreed, one returned the draft with its comments

@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from conftest import PASSWORD
 
 from tracker import current
 from tracker.extensions import db
@@ -19,6 +20,7 @@ from tracker.models import (
     CalendarDay,
     Commitment,
     CommitmentUpdate,
+    ContactLog,
     CoSignRequest,
     Job,
     LoginThrottle,
@@ -28,11 +30,16 @@ from tracker.models import (
     User,
     VocabularyTerm,
 )
-from tracker.services import drafting
+from tracker.services import drafting, users
 from tracker.services import proposals as svc
 
-ROLES = ["admin", "liaison", "supervisor", "duban", "clerk", "clerk-health", "clerk-civil"]
-ALL = set(ROLES)
+STAFF = ["admin", "liaison", "supervisor", "duban", "clerk", "clerk-health", "clerk-civil"]
+# the deputy (代表/委员) 曾志伟, proposer of P1: their own pages, their account and
+# notifications, the public replies; every other route answers 403
+ROLES = [*STAFF, "deputy"]
+ALL = set(STAFF)  # every staff role
+EVERYONE = set(ROLES)  # staff and the deputy
+DEPUTY = {"deputy"}
 
 
 def rule(method, path, allowed, ok=200, denied=403, anonymous=302):
@@ -56,16 +63,17 @@ DASHBOARD = {"admin", "liaison", "supervisor", "duban"}
 
 TABLE = {
     "static": by_role("GET", "/static/css/app.css", dict.fromkeys(ROLES, 200), anonymous=200),
-    "main.index": rule("GET", "/", ALL, ok=302),
-    "main.todo": rule("GET", "/todo", ALL),
+    "main.index": rule("GET", "/", EVERYONE, ok=302),
+    # the deputy's 我的待办 (where a reminder's e-mail links) is 我的建议
+    "main.todo": by_role("GET", "/todo", dict.fromkeys(STAFF, 200) | {"deputy": 302}),
     "auth.login": by_role("GET", "/login", dict.fromkeys(ROLES, 302), anonymous=200),
     "health.healthz": by_role("GET", "/healthz", dict.fromkeys(ROLES, 200), anonymous=200),
-    "auth.logout": rule("POST", "/logout", ALL, ok=302),
-    "auth.password": rule("GET", "/account/password", ALL),
-    "auth.session_list": rule("GET", "/account/sessions", ALL),
+    "auth.logout": rule("POST", "/logout", EVERYONE, ok=302),
+    "auth.password": rule("GET", "/account/password", EVERYONE),
+    "auth.session_list": rule("GET", "/account/sessions", EVERYONE),
     # ending another user's (or no) session: not found, for everyone
     "auth.session_end": rule("POST", "/account/sessions/999999/end", set(), denied=404),
-    "auth.session_end_all": rule("POST", "/account/sessions/end-all", ALL, ok=302),
+    "auth.session_end_all": rule("POST", "/account/sessions/end-all", EVERYONE, ok=302),
     "proposals.index": rule("GET", "/proposals", ALL),
     "proposals.detail": rule("GET", "/proposals/{p1}", SEES_P1),
     "proposals.new": rule("GET", "/proposals/new", {"admin", "liaison"}),
@@ -160,22 +168,22 @@ TABLE = {
     "proposals.export": rule("GET", "/proposals/export.xlsx", ALL),
     "proposals.export#csv": rule("GET", "/proposals/export.csv?status=handling", ALL),
     "proposals.export#unknown-format": by_role(
-        "GET", "/proposals/export.pdf", dict.fromkeys(ROLES, 404)
+        "GET", "/proposals/export.pdf", dict.fromkeys(STAFF, 404) | {"deputy": 403}
     ),
     "replies.search_export": rule("GET", "/search/export.xlsx?q=心理", ALL),
     "replies.search_export#csv": rule("GET", "/search/export.csv?q=心理", ALL),
     "replies.search_export#no-query": by_role(
-        "GET", "/search/export.xlsx", dict.fromkeys(ROLES, 400)
+        "GET", "/search/export.xlsx", dict.fromkeys(STAFF, 400) | {"deputy": 403}
     ),
     # in-app reminders: everyone reads their own; another user's notification is not found
-    "notifications.index": rule("GET", "/notifications", ALL),
+    "notifications.index": rule("GET", "/notifications", EVERYONE),
     "notifications.open": by_role(
         "GET", "/notifications/{notice}/open", dict.fromkeys(ROLES, 404) | {"clerk": 302}
     ),
     "notifications.open#missing": by_role(
         "GET", "/notifications/999999/open", dict.fromkeys(ROLES, 404)
     ),
-    "notifications.read_all": rule("POST", "/notifications/read-all", ALL, ok=302),
+    "notifications.read_all": rule("POST", "/notifications/read-all", EVERYONE, ok=302),
     # 督办统计: supervisors (their own unit), the coordinating office, liaisons and the admin
     "dashboard.index": rule("GET", "/dashboard", DASHBOARD),
     "dashboard.index#own-unit": rule("GET", "/dashboard?unit={unit_id}", DASHBOARD),
@@ -214,6 +222,17 @@ TABLE = {
     "admin.calendar_day_delete": rule(
         "POST", "/admin/calendar/days/{day_id}/delete", ADMIN, ok=302
     ),
+    # 我的建议: the deputy alone, and only their own proposals (another's is not found)
+    "deputy.index": rule("GET", "/my/", DEPUTY),
+    "deputy.detail": rule("GET", "/my/proposals/{p1}", DEPUTY),
+    "deputy.detail#not-theirs": by_role(
+        "GET", "/my/proposals/{other}", dict.fromkeys(STAFF, 403) | {"deputy": 404}
+    ),
+    "deputy.contact": rule("POST", "/my/contacts/{contact}", DEPUTY, ok=400),
+    "deputy.rate": rule("GET", "/my/proposals/{p1}/rate", DEPUTY),
+    "deputy.rate#post": rule("POST", "/my/proposals/{p1}/rate", DEPUTY, ok=400),
+    # a 不予公开 reply is addressed to the deputy: they read it
+    "deputy.letter": rule("GET", "/my/letters/{to_deputy}", DEPUTY),
 }
 
 
@@ -319,8 +338,39 @@ def world(app, people, make_proposal):
         db.session.add(lock)
         db.session.flush()
         ids["lock"] = lock.id
+        # the deputy 曾志伟 (P1's proposer), a contact logged with them, a 不予公开 reply
+        # sent to them, and a proposal of someone else
+        deputy = users.create_user(
+            None,
+            username="deputy",
+            password=PASSWORD,
+            role="deputy",
+            deputy_name="曾志伟",
+            display_name="曾志伟",
+        )
+        p1 = db.session.get(Proposal, ids["p1"])
+        contact = ContactLog(
+            proposal=p1,
+            unit_id=clerk.unit_id,
+            contacted_on=date(2026, 4, 28),
+            channel="电话",
+            phase="during",
+            logged_by_id=clerk.id,
+        )
+        to_deputy = ReplyLetter(
+            proposal=p1,
+            unit_id=clerk.unit_id,
+            status="issued",
+            title="不予公开的答复",
+            disclosure="不予公开",
+            issued_on=date(2026, 6, 1),
+        )
+        db.session.add_all([contact, to_deputy])
+        db.session.flush()
+        ids.update(contact=contact.id, to_deputy=to_deputy.id, deputy_id=deputy.id)
         db.session.commit()
-        return ids
+    ids["other"] = make_proposal("20262003", proposer="王芳", lead=None)
+    return ids
 
 
 def test_every_route_has_a_rule(app):
@@ -330,11 +380,18 @@ def test_every_route_has_a_rule(app):
     assert missing == [], f"routes without a permission rule: {missing}"
 
 
+def _token(browser, role):
+    """A CSRF token from a page the role opens (a deputy's 我的待办 is a redirect)."""
+    if role == "deputy":
+        browser.get("/my/")
+    return browser.token()
+
+
 @pytest.mark.parametrize("role", ["anonymous", *ROLES])
 def test_route_outcomes(app, browser, world, role):
     if role != "anonymous":
         assert browser.login(role).status_code == 302
-    token = browser.token()
+    token = _token(browser, role)
     failures = []
     for endpoint, (method, path, outcomes) in TABLE.items():
         if endpoint in ENDS_SESSION:
@@ -354,7 +411,7 @@ def test_route_outcomes(app, browser, world, role):
     for endpoint in ENDS_SESSION:
         if role != "anonymous":
             browser.login(role)
-            token = browser.token()
+            token = _token(browser, role)
         method, path, outcomes = TABLE[endpoint]
         response = browser.client.post(path, data={"csrf_token": token})
         assert response.status_code == outcomes[role], endpoint

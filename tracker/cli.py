@@ -52,16 +52,33 @@ def _safe_url(url: str) -> str:
 @click.command("create-user")
 @click.argument("username")
 @click.option(
-    "--role", required=True, type=click.Choice(["clerk", "supervisor", "liaison", "admin"])
+    "--role",
+    required=True,
+    type=click.Choice(["clerk", "supervisor", "liaison", "admin", "deputy"]),
 )
 @click.option("--unit", "unit_name", help="Unit full or short name; created when none matches.")
 @click.option("--name", "display_name", default="", help="Display name (姓名).")
+@click.option(
+    "--deputy-name",
+    default=None,
+    help="For --role deputy: the name proposals give as proposer (领衔 or 附议), e.g. 曾志伟.",
+)
+@click.option("--email", default=None, help="E-mail address for notifications.")
+@click.option("--phone", default=None, help="Mobile number for SMS notifications.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 @with_appcontext
 def create_user(
-    username: str, role: str, unit_name: str | None, display_name: str, password_stdin: bool
+    username: str,
+    role: str,
+    unit_name: str | None,
+    display_name: str,
+    deputy_name: str | None,
+    email: str | None,
+    phone: str | None,
+    password_stdin: bool,
 ) -> None:
-    """Create a user; UNIT matches a unit's full or short name and is created when none does."""
+    """Create a user; UNIT matches a unit's full or short name and is created when none does.
+    A deputy (--role deputy) is linked to proposals by --deputy-name."""
     from tracker.services import users
     from tracker.services.errors import DomainError
 
@@ -77,13 +94,17 @@ def create_user(
             password=password,
             role=role,
             unit=unit,
-            display_name=display_name,
+            display_name=display_name or (deputy_name or "").strip(),
+            deputy_name=deputy_name,
+            email=email,
+            phone=phone,
         )
     except DomainError as error:
         _fail(str(error))
     db.session.commit()
     click.echo(
         f"user {user.username} created: role {role}"
+        + (f", deputy {user.deputy_name}" if user.deputy_name else "")
         + (f", unit {unit.name}" + (" (new unit)" if unit_created else "") if unit else "")
     )
 

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from tracker.current import deadline_policy, read_options, today, upload_dir
+from tracker.current import deadline_policy, read_options, site_path, today, upload_dir
 from tracker.extensions import db
 from tracker.models import Proposal, Unit, User
 from tracker.rules.labels import SENT_LETTER_STATUSES
-from tracker.services import cosign, drafting, users, vocab
+from tracker.services import cosign, deputies, drafting, users, vocab
 from tracker.services import proposals as svc
 
 DEMO_PASSWORD = "tracker-demo"
@@ -37,7 +37,10 @@ USERS = [
     ("duban", "supervisor", "广州市人民政府办公厅", "市府办公厅 督办 王科长"),
     ("clerk-health", "clerk", "广州市卫生健康委员会", "卫健委 林承办"),
     ("clerk-civil", "clerk", "广州市民政局", "民政局 何承办"),
+    ("deputy", "deputy", None, "曾志伟代表"),
 ]
+# the deputies' names as their proposals give them (the deputy role's link to proposals)
+DEPUTY_NAMES = {"deputy": "曾志伟"}
 
 SEED_TITLE = "关于进一步加强广州市中小学生心理健康管理工作的建议"
 
@@ -136,6 +139,7 @@ def load() -> str:
             role=role,
             unit=_unit(unit) if unit else None,
             display_name=display,
+            deputy_name=DEPUTY_NAMES.get(username),
         )
         new_users.append(username)
     created = [number for number, make in _PROPOSALS if not _loaded(number, make)]
@@ -174,7 +178,9 @@ def _loaded(number: str, make) -> bool:
 
 
 def _seed_20222174(session="市十六届人大一次会议"):
-    """The real proposal behind the seed letter: answered A类 on 7 May 2022, rated 满意."""
+    """The real proposal behind the seed letter: answered A类 on 7 May 2022. 曾志伟 (the
+    `deputy` login) confirmed the first contact online and is told the reply is waiting
+    for his rating: he rates it himself."""
     p = _register(
         "20222174",
         SEED_TITLE,
@@ -228,16 +234,10 @@ def _seed_20222174(session="市十六届人大一次会议"):
         body="一、目前工作推进情况\n\n（略，见答复函全文）\n\n二、下一步工作安排\n\n"
         "各区推进全体教职员工的心理健康知识培训，今年底全市中小学专任教师持C证率达到80%。",
         today=today(),
+        link=site_path,
     )
-    svc.record_rating(
-        _user("liaison"),
-        p,
-        satisfaction="满意",
-        rated_on=date(2022, 5, 20),
-        comment="答复全面，措施具体。",
-        today=today(),
-        policy=deadline_policy(),
-    )
+    first = min(p.contacts, key=lambda c: c.contacted_on)
+    deputies.answer_contact(_user("deputy"), first, status="confirmed", comment="")
 
 
 def _overdue(session="市十六届人大五次会议"):

@@ -50,8 +50,11 @@ class User(db.Model):
     username: Mapped[str] = mapped_column(String(64), unique=True)
     display_name: Mapped[str] = mapped_column(String(64), default="")
     password_hash: Mapped[str] = mapped_column(String(256))
-    role: Mapped[str] = mapped_column(String(16))  # clerk, supervisor, liaison, admin
+    role: Mapped[str] = mapped_column(String(16))  # clerk, supervisor, liaison, admin, deputy
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
+    # a deputy's (代表/委员) name as proposals give their proposers (lead or 附议): the
+    # deputy sees the proposals that name them (services.deputies)
+    deputy_name: Mapped[str | None] = mapped_column(String(120), index=True)
     email: Mapped[str | None] = mapped_column(String(120))
     phone: Mapped[str | None] = mapped_column(String(40))
     active: Mapped[bool] = mapped_column(default=True)
@@ -291,10 +294,20 @@ class ContactLog(db.Model):
     logged_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     source: Mapped[str] = mapped_column(String(12), default="manual")  # manual / letter
+    # the deputy's answer online: None (not answered), confirmed, disputed (有异议: shown to
+    # the unit and the coordinating office, and not counted as a contact made)
+    deputy_status: Mapped[str | None] = mapped_column(String(12), index=True)
+    deputy_comment: Mapped[str | None] = mapped_column(Text)
+    deputy_answered_at: Mapped[datetime | None]
+    deputy_answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
 
     proposal: Mapped[Proposal] = relationship(back_populates="contacts")
     unit: Mapped[Unit | None] = relationship()
-    logged_by: Mapped[User | None] = relationship()
+    logged_by: Mapped[User | None] = relationship(foreign_keys=[logged_by_id])
+
+    @property
+    def disputed(self) -> bool:
+        return self.deputy_status == "disputed"
 
 
 class ReplyLetter(db.Model):
@@ -422,6 +435,11 @@ class Feedback(db.Model):
     attitude: Mapped[str | None] = mapped_column(String(16))
     comment: Mapped[str] = mapped_column(Text, default="")
     rated_on: Mapped[date]
+    # how the deputy says the unit contacted them: a contact_channel code, or "none"
+    contact_method: Mapped[str | None] = mapped_column(String(16))
+    # "online": the deputy rated it themselves; "proxy": 代填, a liaison entered the paper
+    # form (recorded_by says who)
+    source: Mapped[str] = mapped_column(String(8), default="proxy", server_default="proxy")
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

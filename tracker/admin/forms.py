@@ -96,6 +96,26 @@ def _email_field() -> StringField:
     )
 
 
+def _deputy_name_field() -> StringField:
+    return StringField(
+        "代表/委员署名",
+        validators=[Optional(), Length(max=120)],
+        description="角色为代表/委员时填写：建议、提案上领衔人或附议人的姓名，如“曾志伟”",
+    )
+
+
+def _phone_field() -> StringField:
+    return StringField(
+        "手机",
+        validators=[
+            Optional(),
+            Length(max=40),
+            Regexp(r"^[0-9+\- ]+$", message="手机号码格式不正确。"),
+        ],
+        description="配置短信网关后，提醒和答复通知会发到这个号码",
+    )
+
+
 # -- users ------------------------------------------------------------------------------
 
 
@@ -110,7 +130,9 @@ class UserEditForm(TrackerForm):
     unit_id = SelectField(
         "单位", coerce=int, description="承办人和负责人须选择单位", **CHOICE_MESSAGES
     )
+    deputy_name = _deputy_name_field()
     email = _email_field()
+    phone = _phone_field()
     active = BooleanField("启用（停用后不能登录）", default=True)
 
 
@@ -125,7 +147,9 @@ class UserCreateForm(TrackerForm):
     unit_id = SelectField(
         "单位", coerce=int, description="承办人和负责人须选择单位", **CHOICE_MESSAGES
     )
+    deputy_name = _deputy_name_field()
     email = _email_field()
+    phone = _phone_field()
     password = _password_field("初始密码")
 
 

@@ -93,6 +93,8 @@ def user_new():
             unit=chosen_unit(form.unit_id.data),
             display_name=form.display_name.data or "",
             email=form.email.data,
+            deputy_name=form.deputy_name.data,
+            phone=form.phone.data or "",
         )
         return f"已创建用户{user.username}。", url_for("admin.users")
 
@@ -142,6 +144,8 @@ def user_edit(user_id: int):
             email=form.email.data,
             active=form.active.data,
             lifetimes=session_lifetimes(),
+            deputy_name=form.deputy_name.data,
+            phone=form.phone.data or "",
         )
         return _changed(f"用户{user.username}", changes), url_for("admin.users")
 

@@ -311,7 +311,9 @@ def issue(letter_id: int):
         return redirect(url_for("drafting.edit", letter_id=letter.id))
     return _act(
         letter,
-        lambda: drafting.issue(current_user, letter, form.issued_on.data, today=today()),
+        lambda: drafting.issue(
+            current_user, letter, form.issued_on.data, today=today(), link=url_for
+        ),
         "已登记发出。",
     )
 

@@ -521,6 +521,7 @@ def reply(assignment_id: int):
             disclosure_reason=form.disclosure_reason.data or "",
             body=form.body.data or "",
             today=today(),
+            link=url_for,
         )
         return "已登记答复。"
 

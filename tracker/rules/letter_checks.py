@@ -40,6 +40,8 @@ class LetterFacts:
     # each co-unit's 会签: (unit name, status requested/agreed/returned or None when not
     # sent yet, what to say when it is not agreed); empty where no 会签 is asked
     co_signs: tuple[tuple[str, str | None, str], ...] = ()
+    # contacts the deputy disputed online (有异议): logged, but not counted as made
+    disputed_contact_dates: tuple[date, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -133,12 +135,14 @@ def check_letter(f: LetterFacts) -> CheckResult:
     )
 
     before = [d for d in f.contact_dates if f.letter_on is None or d <= f.letter_on]
+    disputed = "、".join(f"{d.month}月{d.day}日" for d in f.disputed_contact_dates)
     add(
         "contact",
         "答复前已与代表/委员沟通并登记",
         bool(before),
         WARNING,
-        "还没有登记成文日期之前与代表/委员的沟通。",
+        "还没有登记成文日期之前与代表/委员的沟通。"
+        + (f"代表/委员对{disputed}的沟通记录有异议，不计为已沟通。" if disputed else ""),
     )
     add(
         "co_opinions",

@@ -29,7 +29,8 @@ from tracker.rules.docnumbers import DocNumberError, format_doc_number, parse_do
 from tracker.rules.labels import DRAFT_LETTER_STATUSES
 from tracker.rules.letter_checks import CheckResult, LetterFacts, check_letter
 from tracker.rules.proposal_status import derive_status
-from tracker.services import audit, commitments, cosign, permissions, repeats, vocab
+from tracker.services import audit, commitments, cosign, deputies, permissions, repeats, vocab
+from tracker.services.digest import Link
 from tracker.services.errors import DomainError, PermissionDenied
 from tracker.services.settings import get_setting
 
@@ -117,7 +118,7 @@ def prefill(proposal: Proposal, unit: Unit, actor: User) -> dict:
     contacts = [
         (c.contacted_on, vocab.label("contact_channel", c.channel))
         for c in proposal.contacts
-        if c.unit_id == unit.id or c.unit_id is None
+        if (c.unit_id == unit.id or c.unit_id is None) and not c.disputed
     ]
     me = self_reference(unit.name)
     person = f"{proposal.lead_proposer}{proposal.proposer_kind if proposal.proposer_kind != '单位' else ''}"
@@ -370,7 +371,13 @@ def facts(letter: ReplyLetter, *, today: date, policy: DeadlinePolicy | None = N
         cc=tuple(letter.cc or ()),
         co_units=tuple((a.unit.name, tuple(a.unit.short_names or ())) for a in co),
         co_units_without_opinion=tuple(a.unit.name for a in co if a.opinion_on is None),
-        contact_dates=tuple(c.contacted_on for c in proposal.contacts) if proposal else (),
+        # a contact the deputy disputed counts as not made
+        contact_dates=tuple(c.contacted_on for c in proposal.contacts if not c.disputed)
+        if proposal
+        else (),
+        disputed_contact_dates=tuple(c.contacted_on for c in proposal.contacts if c.disputed)
+        if proposal
+        else (),
         letter_on=letter.letter_on or today,
         due_on=lead.due_on if lead else None,
         title=letter.title or "",
@@ -598,8 +605,11 @@ def approve(
     )
 
 
-def issue(actor: User, letter: ReplyLetter, issued_on: date, *, today: date) -> None:
-    """The signed letter is sent to the deputy: the unit's reply for this round is done."""
+def issue(
+    actor: User, letter: ReplyLetter, issued_on: date, *, today: date, link: Link | None = None
+) -> None:
+    """The signed letter is sent to the deputy: the unit's reply for this round is done.
+    With `link` (how to make a page's URL), the deputies named on the proposal are told."""
     if not permissions.in_unit(actor, letter.unit_id):
         raise PermissionDenied("只有本单位人员可以登记发出。")
     if letter.status != "approved":
@@ -631,6 +641,8 @@ def issue(actor: User, letter: ReplyLetter, issued_on: date, *, today: date) -> 
         entity_id=letter.id,
     )
     proposal.status = derive_status(proposal)
+    if link is not None:
+        deputies.tell_reply_sent(letter, day=today, link=link)
 
 
 def publish(actor: User, letter: ReplyLetter) -> None:

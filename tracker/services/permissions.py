@@ -93,7 +93,43 @@ def can_decide_extension(user: User, assignment: Assignment) -> bool:
 
 
 def can_rate(user: User) -> bool:
+    """Entering a deputy's paper rating form (代填): liaisons and the admin."""
     return user.role in ("liaison", "admin")
+
+
+# -- deputies and members (代表/委员) -----------------------------------------------------
+
+# What a deputy reaches besides their own pages (the `deputy` blueprint): signing in and
+# out, their account, their notifications, the public replies. Everything else answers 403
+# (tracker.web's guard), so a route added later is closed to deputies until listed here.
+DEPUTY_BLUEPRINTS = ("deputy", "auth", "notifications", "public", "health")
+DEPUTY_ENDPOINTS = ("static", "main.index")
+
+
+def is_deputy(user: User) -> bool:
+    return user.role == "deputy"
+
+
+def deputy_reaches(endpoint: str | None) -> bool:
+    """A deputy may open this endpoint (None: no route matched, a 404 follows)."""
+    if endpoint is None or endpoint in DEPUTY_ENDPOINTS:
+        return True
+    return endpoint.partition(".")[0] in DEPUTY_BLUEPRINTS and "." in endpoint
+
+
+def is_proposer(user: User, proposal: Proposal) -> bool:
+    """The deputy is named on the proposal, as lead proposer (领衔) or co-signer (附议)."""
+    return is_deputy(user) and bool(user.deputy_name) and user.deputy_name in proposal.proposers
+
+
+def is_lead_proposer(user: User, proposal: Proposal) -> bool:
+    """The deputy leads the proposal (领衔): they answer contacts and rate the reply."""
+    return is_deputy(user) and bool(user.deputy_name) and user.deputy_name == proposal.lead_proposer
+
+
+def require_proposer(user: User, proposal: Proposal) -> None:
+    if not is_proposer(user, proposal):
+        raise PermissionDenied("这不是您的建议/提案。")
 
 
 def is_admin(user: User) -> bool:

@@ -33,10 +33,12 @@ from tracker.rules.labels import (
     ASSIGNMENT_ROLES,
     CONTACT_PHASES,
     DRAFT_LETTER_STATUSES,
+    NOT_CONTACTED,
     PROPOSAL_STATUS,
 )
 from tracker.rules.proposal_status import derive_status
-from tracker.services import audit, commitments, permissions, repeats, vocab
+from tracker.services import audit, commitments, deputies, permissions, repeats, vocab
+from tracker.services.digest import Link
 from tracker.services.errors import DomainError, PermissionDenied
 from tracker.services.settings import work_calendar
 from tracker.services.todo import not_done
@@ -833,8 +835,10 @@ def record_reply(
     issued_on: date | None = None,
     disclosure_reason: str = "",
     today: date,
+    link: Link | None = None,
 ) -> ReplyLetter:
-    """Record a reply letter that was issued (on paper or elsewhere) for this round."""
+    """Record a reply letter that was issued (on paper or elsewhere) for this round. With
+    `link` (how to make a page's URL), the deputies named on the proposal are told."""
     _check_works_for(actor, assignment)
     if assignment.is_co:
         raise DomainError("会办单位不单独答复，请提交会办意见。")
@@ -912,6 +916,8 @@ def record_reply(
         entity_id=letter.id,
     )
     proposal.status = derive_status(proposal)
+    if link is not None:
+        deputies.tell_reply_sent(letter, day=today, link=link)
     return letter
 
 
@@ -923,10 +929,18 @@ def record_rating(
     rated_on: date,
     comment: str = "",
     attitude: str | None = None,
+    contact_method: str | None = None,
     today: date,
     policy: DeadlinePolicy,
 ) -> Feedback:
-    if not permissions.can_rate(actor):
+    """The deputy's rating of this round's reply: entered by the lead deputy online, or
+    from the paper form by a liaison on their behalf (代填, `source` "proxy"). 不满意
+    opens re-handling; any other level closes the item."""
+    online = permissions.is_deputy(actor)
+    if online:
+        if not permissions.is_lead_proposer(actor, proposal):
+            raise PermissionDenied("只有领衔代表/委员可以评价答复。")
+    elif not permissions.can_rate(actor):
         raise PermissionDenied("只有联络员可以登记代表评价。")
     repeats.hold(proposal)
     repeat = repeats.recent(
@@ -951,8 +965,20 @@ def record_rating(
     letters = [le for le in proposal.letters if le.round == proposal.round]
     if letters and letters[-1].issued_on and rated_on < letters[-1].issued_on:
         raise DomainError("评价日期不能早于答复日期。")
+    if attitude and vocab.term("satisfaction", attitude) is None:
+        raise DomainError("请选择对办理态度的评价。")
+    if (
+        contact_method
+        and contact_method != NOT_CONTACTED
+        and vocab.term("contact_channel", contact_method) is None
+    ):
+        raise DomainError("请选择承办单位与您联系的方式。")
     if level.reopens and not comment.strip():
-        raise DomainError("不满意时请填写代表的意见，以便重新办理。")
+        raise DomainError(
+            "不满意时请写明您的意见，以便重新办理。"
+            if online
+            else "不满意时请填写代表的意见，以便重新办理。"
+        )
     feedback = Feedback(
         proposal=proposal,
         letter=letters[-1] if letters else None,
@@ -961,13 +987,18 @@ def record_rating(
         attitude=attitude or None,
         comment=comment.strip(),
         rated_on=rated_on,
+        contact_method=contact_method or None,
+        source="online" if online else "proxy",
         recorded_by_id=actor.id,
     )
     db.session.add(feedback)
     audit.record(
         actor,
         "rating",
-        f"代表评价：{level.label}" + (f"（{comment.strip()}）" if comment.strip() else ""),
+        ("代表在线评价：" if online else "代表评价（代填）：")
+        + (f"办理态度{vocab.label('satisfaction', attitude)}，办理结果" if attitude else "")
+        + level.label
+        + (f"（{comment.strip()}）" if comment.strip() else ""),
         proposal_id=proposal.id,
     )
     if level.reopens:

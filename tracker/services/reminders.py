@@ -28,7 +28,7 @@ from tracker.models import (
 from tracker.rules.chinese import cn_date
 from tracker.rules.labels import ASSIGNMENT_ROLES
 from tracker.services import commitments as commitment_rules
-from tracker.services import permissions, todo
+from tracker.services import deputies, permissions, todo
 from tracker.services.digest import Item, Link
 from tracker.services.notifiers import DeliveryError, Notifier, Recipient
 
@@ -83,6 +83,8 @@ def _sort_key(item: Item):
 def collect(user: User, day: date, *, soon_days: int, link: Link) -> list[Item]:
     """Everything due soon or overdue for the user today (due within `soon_days`), overdue
     first, then by due date; `link` makes each item's site-relative URL."""
+    if permissions.is_deputy(user):
+        return deputies.reminder_items(user, link)
     horizon = day + timedelta(days=soon_days)
     waiting = todo.for_user(user, day, soon_days)
     items: list[Item] = []

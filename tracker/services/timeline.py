@@ -22,6 +22,7 @@ from tracker.rules.clock import beijing_day
 from tracker.rules.labels import (
     ASSIGNMENT_ROLES,
     CONTACT_PHASES,
+    DEPUTY_CONTACT_STATUS,
     EXTENSION_STATUS,
     SENT_LETTER_STATUSES,
 )
@@ -123,9 +124,17 @@ def build(proposal: Proposal, viewer: User) -> list[Entry]:
                 c.contacted_on,
                 "沟通",
                 f"{vocab.label('contact_channel', c.channel)}沟通（{CONTACT_PHASES.get(c.phase, c.phase)}）"
-                + (f"：{c.participants}" if c.participants else ""),
+                + (f"：{c.participants}" if c.participants else "")
+                + (f"【{DEPUTY_CONTACT_STATUS[c.deputy_status]}】" if c.deputy_status else ""),
                 c.round,
-                c.summary,
+                "\n".join(
+                    part
+                    for part in (
+                        c.summary,
+                        f"代表/委员的意见：{c.deputy_comment}" if c.deputy_comment else "",
+                    )
+                    if part
+                ),
             )
         )
     for letter in proposal.letters:

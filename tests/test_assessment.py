@@ -6,9 +6,10 @@ The hand-built year 2025 (TODAY is 2026-06-15):
 
 广州市教育局 (lead unit of P1–P4):
 - P1 replied on time (due 06-01, replied 05-20) after a 面商 on 05-10; rated 满意/态度满意.
-- P2 replied late (due 06-01, replied 06-10) after a 电话 on 05-15; rated 基本满意/态度不满意.
+- P2 replied late (due 06-01, replied 06-10) after a 电话 on 05-15 (the deputy confirmed it)
+  and a 面商 on 05-16 that the deputy disputed (not a contact made); rated 基本满意/态度不满意.
 - P3 round 1 replied on time (due 07-01, replied 06-20) with no contact before (a 面商 on
-  06-25, after the reply); rated 不满意 with a comment; re-handled: round 2 assigned 08-01,
+  06-25, after the reply, disputed by the deputy); rated 不满意; re-handled: round 2 assigned 08-01,
   replied on time 10-20 with no contact.
 - P4 due 10-01, never replied: overdue.
 - Commitments due in 2025: one done before its due date, one open past it, one done after.
@@ -18,8 +19,8 @@ The hand-built year 2025 (TODAY is 2026-06-15):
 The default scheme scores 教育局 (by hand):
   按时答复 20 × 3/5 = 12; 办前沟通 15 × 2/4 = 7.5; 面复 15 × 1/4 = 3.75;
   办理结果满意 20 × 2/3 = 13.333; 办理态度满意 10 × 1/2 = 5; 承诺按期 20 × 1/3 = 6.667;
-  超期答复 2 件 × 2 = −4; 重新办理 1 件 × 3 = −3; 沟通情况有异议 1 件 × 2 = −2
-  = 39.25.
+  超期答复 2 件 × 2 = −4; 重新办理 1 件 × 3 = −3; 沟通情况有异议 2 件 × 2 = −4
+  = 37.25.
 and 卫健委 full marks, 100.
 """
 
@@ -84,10 +85,17 @@ def _lead(p, unit_id, *, due, replied=None, rnd=1, assigned=date(2025, 3, 1)) ->
     )
 
 
-def _contact(p, unit_id, on, channel, rnd=1) -> None:
+def _contact(p, unit_id, on, channel, rnd=1, deputy_status=None) -> None:
     db.session.add(
         ContactLog(
-            proposal=p, unit_id=unit_id, round=rnd, contacted_on=on, channel=channel, phase="before"
+            proposal=p,
+            unit_id=unit_id,
+            round=rnd,
+            contacted_on=on,
+            channel=channel,
+            phase="before",
+            deputy_status=deputy_status,
+            deputy_comment="未曾当面沟通。" if deputy_status == "disputed" else None,
         )
     )
 
@@ -116,11 +124,12 @@ def build_year(app) -> dict[str, int]:
         _rating(p1, date(2025, 6, 1), "满意", "满意")
         p2 = _proposal(session, "20254002")
         _lead(p2, edu, due=date(2025, 6, 1), replied=date(2025, 6, 10))
-        _contact(p2, edu, date(2025, 5, 15), "电话")
+        _contact(p2, edu, date(2025, 5, 15), "电话", deputy_status="confirmed")
+        _contact(p2, edu, date(2025, 5, 16), "面商", deputy_status="disputed")
         _rating(p2, date(2025, 6, 20), "基本满意", "不满意")
         p3 = _proposal(session, "20254003", rnd=2)
         _lead(p3, edu, due=date(2025, 7, 1), replied=date(2025, 6, 20))
-        _contact(p3, edu, date(2025, 6, 25), "面商")
+        _contact(p3, edu, date(2025, 6, 25), "面商", deputy_status="disputed")
         _rating(p3, date(2025, 7, 10), "不满意", comment="答复未回应核心问题。")
         _lead(
             p3,
@@ -211,7 +220,7 @@ def test_the_facts_of_the_year_are_counted_per_unit(app, people):
             "attitude_satisfied": 1,
             "commitments_due": 3,
             "commitments_done_on_time": 1,
-            "disputed_contacts": 1,
+            "disputed_contacts": 2,
         }
         assert facts[health]["met_in_person"] == 1
 
@@ -221,7 +230,7 @@ def test_the_default_scheme_scores_the_year_as_counted_by_hand(app, people):
         result = svc.assess(2025, TODAY)
         assert [(r.rank, r.unit.name, r.score) for r in result.rows] == [
             (1, HEALTH, 100.0),
-            (2, EDU, 39.25),
+            (2, EDU, 37.25),
         ]
         edu = result.rows[1]
         assert [round(p.earned, 2) for p in edu.items] == [
@@ -233,7 +242,7 @@ def test_the_default_scheme_scores_the_year_as_counted_by_hand(app, people):
             6.67,
             -4.0,
             -3.0,
-            -2.0,
+            -4.0,
         ]
 
 
@@ -257,14 +266,14 @@ def test_a_finalized_year_keeps_its_scores_after_the_scheme_changes(app, browser
             (2, 60.0, False),
         ]
         last_year = svc.assess(2025, TODAY)
-        assert [r.score for r in last_year.rows] == [100.0, 39.25]  # as finalized
+        assert [r.score for r in last_year.rows] == [100.0, 37.25]  # as finalized
         assert last_year.scheme.version == 1
         # a year not finalized is scored with the new version: 教育局's 按时答复 60 × 3/5
         assert svc.assess(2024, TODAY).scheme.version == 2
         result = svc.assess(2025, TODAY)
         svc_rows = svc.facts_by_unit(2025, TODAY, rule.DEFAULT_IN_PERSON)
-        assert rule.score(svc.current_scheme().items, svc_rows[_unit_id(EDU)])[0] == 63.25
-        assert result.rows[1].score == 39.25
+        assert rule.score(svc.current_scheme().items, svc_rows[_unit_id(EDU)])[0] == 61.25
+        assert result.rows[1].score == 37.25
 
 
 def test_editing_a_scheme_not_yet_used_keeps_its_version(app, browser, people):
@@ -316,7 +325,7 @@ def test_the_assessment_page_ranks_the_units_and_links_each_item(app, browser, p
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     assert html.index(HEALTH) < html.index(EDU)  # ranked
-    assert "39.25" in html and "100.0" in html
+    assert "37.25" in html and "100.0" in html
     assert "未定稿" in html and "口径说明" in html
     with app.app_context():
         edu = _unit_id(EDU)
@@ -328,12 +337,17 @@ def test_the_assessment_page_ranks_the_units_and_links_each_item(app, browser, p
     ).get_data(as_text=True)
     assert "20254003" in items and "20254001" not in items
     assert items.count("20254003") >= 2  # both rounds, neither with a contact before
+    disputed = browser.get(
+        f"/dashboard/assessment/items?year=2025&unit={edu}&kind=disputed_contacts"
+    ).get_data(as_text=True)
+    assert "20254002" in disputed and "20254003" in disputed and "未曾当面沟通" in disputed
+    assert "20254001" not in disputed
 
 
 def test_a_unit_supervisor_sees_their_own_row_only(browser, people):
     browser.login("supervisor")
     html = browser.get("/dashboard/assessment?year=2025").get_data(as_text=True)
-    assert EDU in html and "39.25" in html
+    assert EDU in html and "37.25" in html
     assert HEALTH not in html
 
 
@@ -358,7 +372,8 @@ def test_the_export_has_the_ranking_and_each_items_counts(browser, people):
         "按时答复（得分）",
     )
     assert rows[1][:3] == (1, HEALTH, 100)
-    assert rows[2][:6] == (2, EDU, 39.25, 3, 5, 12)
+    assert rows[2][:6] == (2, EDU, 37.25, 3, 5, 12)
+    assert rows[2][-2:] == (2, -4)  # 沟通情况有异议: 2 contacts, 4 points off
     assert "考评方案" in book.sheetnames
 
 
@@ -366,7 +381,7 @@ def test_the_command_prints_one_json_object_per_unit(app, runner, people):
     result = runner.invoke(args=["assess", "--year", "2025", "--json"])
     assert result.exit_code == 0, result.output
     lines = [json.loads(line) for line in result.output.splitlines()]
-    assert [(u["unit"], u["score"]) for u in lines] == [(HEALTH, 100.0), (EDU, 39.25)]
+    assert [(u["unit"], u["score"]) for u in lines] == [(HEALTH, 100.0), (EDU, 37.25)]
     on_time = lines[1]["items"][0]
     assert on_time == {
         "kind": "on_time",
@@ -377,7 +392,7 @@ def test_the_command_prints_one_json_object_per_unit(app, runner, people):
         "of": 5,
     }
     text = runner.invoke(args=["assess", "--year", "2025"]).output
-    assert "2025年度考评" in text and "39.25" in text
+    assert "2025年度考评" in text and "37.25" in text
 
 
 def test_the_dashboard_reports_the_platforms_rates_with_their_definitions(browser, people):

@@ -28,6 +28,7 @@ bp = Blueprint("assessment", __name__)
 
 PER_PAGE = 50
 CONTACT_KINDS = ("contact_before", "in_person")
+LISTED_KINDS = ("attitude_satisfied", "disputed_contacts")  # listed here, as a whole
 
 
 def _viewer_check() -> None:
@@ -60,7 +61,7 @@ def item_link(year: int, unit_id: int, part: rule.ItemScore) -> str | None:
     args = _period_args(year, unit_id)
     if part.kind in CONTACT_KINDS:
         return url_for("assessment.items", year=year, unit=unit_id, kind=part.kind, missing="1")
-    if part.kind == "attitude_satisfied":
+    if part.kind in LISTED_KINDS:
         return url_for("assessment.items", year=year, unit=unit_id, kind=part.kind)
     if part.kind == "commitments_on_time":
         return url_for(
@@ -74,7 +75,6 @@ def item_link(year: int, unit_id: int, part: rule.ItemScore) -> str | None:
         "overdue": "reply_total",
         "result_satisfied": "rated",
         "rehandled": "rehandled",
-        "disputed_contacts": "rated",
     }.get(part.kind)
     return url_for("dashboard.items", metric=metric, **args) if metric else None
 
@@ -152,7 +152,7 @@ def items():
     _viewer_check()
     year = _year()
     kind = request.args.get("kind", "")
-    if kind not in (*CONTACT_KINDS, "attitude_satisfied"):
+    if kind not in (*CONTACT_KINDS, *LISTED_KINDS):
         abort(404)
     unit_id = request.args.get("unit", type=int)
     unit = get_or_404(Unit, unit_id or 0)
@@ -161,24 +161,33 @@ def items():
     missing = request.args.get("missing") == "1"
     scheme, _ = svc.scheme_for(year)
     label = rule.KINDS[kind].label
-    if kind == "attitude_satisfied":
-        query = svc.attitude_items(year, unit.id)
-        metric, title = "rated", f"{year}年度 {unit.name} 评价了办理态度的件"
+    args = {"year": year, "unit": unit.id, "kind": kind, "missing": "1" if missing else ""}
+    if kind == "disputed_contacts":
+        page = paginate(svc.disputed_items(year, unit.id), per_page=PER_PAGE)
+        headers, links = svc.DISPUTED_HEADERS, {"编号": "proposal", "标题": "proposal"}
+        rows = svc.disputed_rows(list(page.items))
+        title = f"{year}年度 {unit.name} 代表有异议的沟通联系"
     else:
-        query = svc.contact_items(kind, year, unit.id, scheme.in_person_channels, missing)
-        what = "未" if missing else "已"
-        metric, title = "on_time", f"{year}年度 {unit.name} 答复件中{what}{label}的件"
-    page = paginate(query, per_page=PER_PAGE)
-    family = stats.METRICS[metric].family
+        if kind == "attitude_satisfied":
+            query = svc.attitude_items(year, unit.id)
+            metric, title = "rated", f"{year}年度 {unit.name} 评价了办理态度的件"
+        else:
+            query = svc.contact_items(kind, year, unit.id, scheme.in_person_channels, missing)
+            what = "未" if missing else "已"
+            metric, title = "on_time", f"{year}年度 {unit.name} 答复件中{what}{label}的件"
+        page = paginate(query, per_page=PER_PAGE)
+        family = stats.METRICS[metric].family
+        headers, links = stats.HEADERS[family], stats.LINKS[family]
+        rows = stats.item_rows(metric, list(page.items), today())
     return render_template(
         "assessment/items.html",
         title=title,
         year=year,
-        headers=stats.HEADERS[family],
-        links=stats.LINKS[family],
-        rows=stats.item_rows(metric, list(page.items), today()),
+        headers=headers,
+        links=links,
+        rows=rows,
         page=page,
-        args={"year": year, "unit": unit.id, "kind": kind, "missing": "1" if missing else ""},
+        args=args,
     )
 
 

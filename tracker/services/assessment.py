@@ -11,10 +11,9 @@ Versions: the scheme is edited as a draft version; finalizing (定稿) a year bi
 to the version in force and freezes it; a later edit of a frozen version makes a new one.
 A year not finalized is scored with the current version.
 
-Disputed contacts (沟通情况有异议): the data has no record of a deputy disputing a contact
-yet (that comes with the deputies' own accounts); until it does the fact counts the
-contacts whose proposal was rated 不满意 with a comment and that the unit logged in the
-round rated — see ``_disputed_contacts``.
+Disputed contacts (沟通情况有异议): contacts the deputy answered online as disputed
+(ContactLog.deputy_status, from the deputies' own accounts). A disputed contact is not a
+contact made: it counts for neither 办前沟通 nor 面复.
 """
 
 from __future__ import annotations
@@ -25,7 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import and_, distinct, exists, func, or_, select
+from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from tracker.extensions import db
@@ -47,6 +46,7 @@ from tracker.services import dashboard as stats
 from tracker.services.commitments import CONFIRMED
 from tracker.services.errors import DomainError, PermissionDenied
 
+DISPUTED = "disputed"  # ContactLog.deputy_status of a contact the deputy disputed
 DEFAULT_NAME = "承办单位建议提案办理工作年度考评方案"
 DEFAULT_SOURCE = (
     "参照《凤阳县人大代表议案、建议和政协委员提案办理情况考核细则》（2015年）的扣分制与"
@@ -190,6 +190,7 @@ def _contact_of(a_round, channels: Collection[str] | None = None):
         ContactLog.unit_id == Assignment.unit_id,
         ContactLog.round == a_round,
         ContactLog.contacted_on <= Assignment.replied_on,
+        or_(ContactLog.deputy_status.is_(None), ContactLog.deputy_status != DISPUTED),
     ]
     if channels is not None:
         conditions.append(ContactLog.channel.in_(list(channels)))
@@ -211,26 +212,12 @@ def _replied_in(period: stats.Period):
 
 
 def _disputed_contacts(period: stats.Period) -> dict[int | None, int]:
-    """Contacts a deputy disputed, by unit. The data has no dispute record yet: counted are
-    the unit's contacts of a round rated 不满意 with a comment in the period (the deputy
-    says the handling, contacts included, was not as the unit reports)."""
-    unhappy = [t.code for t in vocab.terms("satisfaction") if t.reopens]
-    if not unhappy:
-        return {}
+    """Contacts of the year that the deputy disputed (有异议), by the unit that logged them."""
     query = (
-        select(ContactLog.unit_id, func.count(distinct(ContactLog.id)))
-        .join(
-            Feedback,
-            and_(
-                Feedback.proposal_id == ContactLog.proposal_id,
-                Feedback.round == ContactLog.round,
-            ),
-        )
+        select(ContactLog.unit_id, func.count())
         .where(
-            Feedback.satisfaction.in_(unhappy),
-            Feedback.comment != "",
-            Feedback.rated_on.between(period.start, period.end),
-            ContactLog.unit_id.is_not(None),
+            ContactLog.deputy_status == DISPUTED,
+            ContactLog.contacted_on.between(period.start, period.end),
         )
         .group_by(ContactLog.unit_id)
     )
@@ -448,3 +435,43 @@ def platform_rates(period: stats.Period, unit_ids: Collection[int] | None) -> Ra
     n_assigned, n_closed = db.session.execute(assigned).one()
     n_replied, n_in_person = db.session.execute(replied).one()
     return Rates(n_assigned, n_closed, n_replied, n_in_person)
+
+
+DISPUTED_HEADERS = ["会议", "编号", "标题", "登记单位", "联系日期", "联系方式", "代表意见"]
+
+
+def disputed_items(year: int, unit_id: int):
+    """The unit's contacts of the year that the deputy disputed."""
+    period = year_period(year)
+    return (
+        select(ContactLog)
+        .where(
+            ContactLog.unit_id == unit_id,
+            ContactLog.deputy_status == DISPUTED,
+            ContactLog.contacted_on.between(period.start, period.end),
+        )
+        .options(
+            joinedload(ContactLog.proposal).joinedload(Proposal.session),
+            joinedload(ContactLog.unit),
+        )
+        .order_by(ContactLog.contacted_on.desc(), ContactLog.id.desc())
+    )
+
+
+def disputed_rows(contacts: list[ContactLog]) -> list[stats.ItemRow]:
+    channels = {t.code: t.label for t in vocab.terms("contact_channel")}
+    return [
+        stats.ItemRow(
+            [
+                c.proposal.session.name,
+                c.proposal.number,
+                c.proposal.title,
+                c.unit.name if c.unit else "",
+                c.contacted_on,
+                channels.get(c.channel, c.channel),
+                c.deputy_comment or "",
+            ],
+            proposal_id=c.proposal_id,
+        )
+        for c in contacts
+    ]

@@ -1,7 +1,7 @@
 """the year's assessment (考评): scheme versions and the years finalized under them
 
 Revision ID: e3a9d5c1f7b2
-Revises: b7e4c2a9d613
+Revises: d3e1f4a2b8c5
 Create Date: 2026-12-06 15:10:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'e3a9d5c1f7b2'
-down_revision = 'b7e4c2a9d613'
+down_revision = 'd3e1f4a2b8c5'
 branch_labels = None
 depends_on = None
 

@@ -420,5 +420,7 @@ def test_the_demo_has_last_years_assessment_with_a_ranking(tmp_path, database_te
         assert len({u["score"] for u in units}) >= 4  # and they did not all do as well
         deductions = [i for u in units for i in u["items"] if i["earned"] < 0]
         assert {i["kind"] for i in deductions} >= {"overdue", "rehandled"}
+        text = runner.invoke(args=["assess", "--year", str(TODAY.year - 1)]).output
+        assert "已定稿" in text  # the coordinating office published it
     finally:
         close(demo_app)

@@ -147,10 +147,14 @@ def demo_data(if_empty: bool, synthetic: int) -> None:
         click.echo("synthetic letters: " + ", ".join(f"{n} {k}" for k, n in counts.items()))
     replies = demo.year_of_replies()
     last_year = demo.last_year_of_replies()
+    finalized = demo.finalize_last_year()
     confirmed = demo.follow_ups()
     db.session.commit()
     click.echo(f"this year's replies: {replies} added; commitments confirmed: {confirmed}")
-    click.echo(f"last year's replies (for last year's 考评): {last_year} added")
+    click.echo(
+        f"last year's replies (for last year's 考评): {last_year} added"
+        + ("; last year's 考评 finalized" if finalized else "")
+    )
     from tracker import current
     from tracker.services import notifiers, reminders
 

@@ -612,6 +612,18 @@ def last_year_of_replies() -> int:
     return _replies_of_year(year, "市十六届人大四次会议", seed=year, profiles=_LAST_YEAR_PROFILES)
 
 
+def finalize_last_year() -> bool:
+    """The coordinating office finalizes last year's assessment (考评定稿) under the default
+    scheme, as it publishes it early in the year; once only."""
+    from tracker.services import assessment
+
+    year = today().year - 1
+    if assessment.year_record(year) is not None:
+        return False
+    assessment.finalize(_user("duban"), year)
+    return True
+
+
 def _replies_of_year(year: int, session: str, *, seed: int, profiles=None) -> int:
     import random
 

@@ -611,15 +611,24 @@ class JobItem(db.Model):
 
 # -- the time of the last change, for the API's ?updated_since= -----------------------------
 
-# rows whose change is a change of their proposal (assignments, contacts, extension
-# requests, ratings, letters): the attribute path to the proposal's id
-_PROPOSAL_OF = {
-    Assignment: lambda row: row.proposal_id,
-    ContactLog: lambda row: row.proposal_id,
-    Feedback: lambda row: row.proposal_id,
-    ReplyLetter: lambda row: row.proposal_id,
-    ExtensionRequest: lambda row: row.assignment.proposal_id if row.assignment else None,
-}
+
+def _parent(session: Session, row: Any, name: str, model: type) -> Any:
+    """The row's parent through relationship ``name``: as set on the row (a new row's foreign
+    key is only filled in by the flush), else by its foreign key."""
+    parent = row.__dict__.get(name)
+    if parent is None and (ident := getattr(row, f"{name}_id", None)) is not None:
+        parent = session.get(model, ident)
+    return parent
+
+
+def _proposal_of(session: Session, row: Any) -> Proposal | None:
+    """The proposal a row's change changes: its own, or its assignment's (an extension)."""
+    if isinstance(row, Assignment | ContactLog | Feedback | ReplyLetter):
+        return _parent(session, row, "proposal", Proposal)
+    if isinstance(row, ExtensionRequest):
+        assignment = _parent(session, row, "assignment", Assignment)
+        return _parent(session, assignment, "proposal", Proposal) if assignment else None
+    return None
 
 
 @event.listens_for(Session, "before_flush")
@@ -629,7 +638,6 @@ def touch_changed(session: Session, _context, _instances) -> None:
     commitment's own change or a new progress note sets the commitment's. A system polling
     with ``?updated_since=`` so sees every change, whichever service made it."""
     now = utcnow()
-    proposal_ids: set[int] = set()
     touched: list[Proposal | Commitment] = []
     with session.no_autoflush:
         for row in (*session.new, *session.dirty, *session.deleted):
@@ -637,16 +645,11 @@ def touch_changed(session: Session, _context, _instances) -> None:
                 continue
             if isinstance(row, Proposal | Commitment):
                 touched.append(row)
-            elif isinstance(row, CommitmentUpdate) and row.commitment_id is not None:
-                commitment = row.commitment or session.get(Commitment, row.commitment_id)
+            elif isinstance(row, CommitmentUpdate):
+                commitment = _parent(session, row, "commitment", Commitment)
                 if commitment is not None:
                     touched.append(commitment)
-            of = _PROPOSAL_OF.get(type(row))
-            if of is not None and (proposal_id := of(row)) is not None:
-                proposal_ids.add(proposal_id)
-        for proposal_id in proposal_ids:
-            proposal = session.get(Proposal, proposal_id)
-            if proposal is not None:
+            elif (proposal := _proposal_of(session, row)) is not None:
                 touched.append(proposal)
     for row in touched:
         if row not in session.deleted:

@@ -343,10 +343,6 @@ def commitment_list(query: schemas.CommitmentQuery):
     ).model_dump(mode="json")
 
 
-def _visible_commitment(commitment: Commitment) -> bool:
-    return commitment.status in commitments.CONFIRMED and commitments.can_view(_user(), commitment)
-
-
 @bp.get(
     "/commitments/<int:commitment_id>",
     tags=[COMMITMENTS],
@@ -355,7 +351,12 @@ def _visible_commitment(commitment: Commitment) -> bool:
     responses={200: schemas.Commitment},
 )
 def commitment_detail(path: schemas.CommitmentPath):
-    row = get_or_404(Commitment, path.commitment_id, _visible_commitment)
+    row = get_or_404(
+        Commitment,
+        path.commitment_id,
+        lambda c: commitments.can_view(_user(), c),
+        named=lambda c: c.status in commitments.CONFIRMED,  # a candidate is none yet
+    )
     return answers.commitment(row, current.today()).model_dump(mode="json")
 
 

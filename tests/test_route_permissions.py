@@ -91,6 +91,13 @@ TABLE = {
     "proposals.new": rule("GET", "/proposals/new", {"admin", "liaison"}),
     # 更正登记信息: those who may register (a POST without the number is a form error)
     "proposals.edit": rule("GET", "/proposals/{p1}/edit", {"admin", "liaison"}),
+    # 批量导入: the liaison, the coordinating office and the admin; a token not the user's
+    # (or none at all) is sent back to the upload page
+    "proposals.batch": rule("GET", "/proposals/batch", SEES_ALL),
+    "proposals.batch#post": rule("POST", "/proposals/batch", SEES_ALL, ok=400),
+    "proposals.batch_preview": rule("GET", f"/proposals/batch/{'0' * 32}", SEES_ALL, ok=302),
+    "proposals.batch_preview#bad-token": rule("GET", "/proposals/batch/..etc", SEES_ALL, ok=302),
+    "proposals.batch_confirm": rule("POST", f"/proposals/batch/{'0' * 32}", SEES_ALL, ok=302),
     "proposals.edit#post": rule("POST", "/proposals/{p1}/edit", {"admin", "liaison"}, ok=400),
     "proposals.assign": rule("POST", "/proposals/{p1}/assign", {"admin", "duban"}, ok=400),
     # P1's lead assignment is already signed for: a handler is told so (400)

@@ -51,6 +51,7 @@ def defaults(instance_path: str) -> dict:
         # Served over HTTPS (TLS at the app or at the proxy): Secure cookies and HSTS.
         "HTTPS": False,
         "MAX_CONTENT_LENGTH": 32 * 1024 * 1024,
+        "PROPOSAL_IMPORT_MAX_MB": 10,  # one 交办清单 uploaded for 批量导入
         # Importing reply letters (`tracker import-letters` and the 导入答复函 page).
         "IMPORT_MAX_FILES": 500,  # files in one upload
         "IMPORT_MAX_UPLOAD_MB": 200,  # one upload, all files together

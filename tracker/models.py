@@ -187,6 +187,7 @@ class Proposal(db.Model):
     proposer_kind: Mapped[str] = mapped_column(String(8), default="代表")  # 代表 / 委员 / 单位
     co_signers: Mapped[list[str]] = mapped_column(JSON, default=list)
     content: Mapped[str] = mapped_column(Text, default="")
+    delegation: Mapped[str | None] = mapped_column(String(80))  # 代表团 / 界别 / 党派
     submitted_on: Mapped[date | None]
     assigned_on: Mapped[date | None]
     is_key: Mapped[bool] = mapped_column(default=False)

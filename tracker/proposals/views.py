@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 
-from flask import Blueprint, abort, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user, login_required
 from sqlalchemy.orm import selectinload
 
 from tracker import downloads
-from tracker.current import deadline_policy, search_engine, today
+from tracker.current import deadline_policy, search_engine, today, upload_dir
 from tracker.extensions import db
 from tracker.formutil import as_id, options
 from tracker.models import (
@@ -24,6 +34,7 @@ from tracker.rules.labels import PROPOSAL_STATUS
 from tracker.services import (
     audit,
     permissions,
+    proposal_batch,
     proposals,
     search,
     tabular,
@@ -31,8 +42,9 @@ from tracker.services import (
     users,
     vocab,
 )
+from tracker.services.errors import DomainError
 from tracker.services.users import chosen_unit
-from tracker.views_common import get_or_404, perform
+from tracker.views_common import Done, get_or_404, perform
 
 bp = Blueprint("proposals", __name__)
 
@@ -181,6 +193,7 @@ def index():
         page=page,
         args=form.query_args(),
         can_register=permissions.can_register(current_user),
+        can_import=permissions.can_import_proposals(current_user),
     ), (400 if form.errors else 200)
 
 
@@ -561,3 +574,121 @@ def extension_decide(extension_id: int):
         return "已审批延期申请。"
 
     return _act(assignment.proposal, "decision_form", form, action)
+
+
+# -- 批量导入: a session's 交办清单 ------------------------------------------------------------
+
+
+def _can_batch() -> None:
+    if not permissions.can_import_proposals(current_user):
+        abort(403)
+
+
+def _batch_form() -> forms.BatchUploadForm:
+    form = forms.BatchUploadForm()
+    form.session_id.choices = options(
+        [(0, "（按文件中的届次）")] + [(s.id, s.name) for s in proposals.congress_sessions()]
+    )
+    return form
+
+
+def _max_bytes() -> int:
+    return int(current_app.config["PROPOSAL_IMPORT_MAX_MB"] * 1024 * 1024)
+
+
+@bp.route("/proposals/batch", methods=["GET", "POST"])
+@login_required
+def batch():
+    """批量导入: upload the list; it is kept (not saved) until confirmed on the preview."""
+    _can_batch()
+    form = _batch_form()
+
+    def action():
+        upload = form.file.data
+        data = upload.stream.read(_max_bytes() + 1)
+        proposal_batch.read_upload(data, upload.filename or "", _max_bytes())
+        chosen = (form.new_session.data or "").strip()
+        if form.session_id.data:
+            chosen = proposals.chosen_session(form.session_id.data, None, None).name
+        assign_on = form.assign_on.data.isoformat() if form.assign_on.data else None
+        token = proposal_batch.store_upload(
+            current_user,
+            data,
+            upload.filename or "",
+            {"session": chosen or None, "assign_on": assign_on},
+            upload_dir(),
+        )
+        return Done(None, url_for("proposals.batch_preview", token=token))
+
+    return perform(
+        form,
+        action,
+        failed=lambda status: (
+            render_template("proposals/batch.html", form=form, max_mb=_max_bytes() // 2**20),
+            status,
+        ),
+    )
+
+
+def _batch_plan(token: str):
+    """The stored list read and checked again (the data may have moved since the upload)."""
+    stored = proposal_batch.load_upload(current_user, token, upload_dir())
+    if stored is None:
+        return None, None, None
+    data, meta = stored
+    sheet = proposal_batch.read_upload(data, meta.get("filename", ""), _max_bytes())
+    assign_on = meta.get("assign_on")
+    plan = proposal_batch.plan(
+        current_user,
+        sheet.rows,
+        session=meta.get("session"),
+        assign_on=date.fromisoformat(assign_on) if assign_on else None,
+        today=today(),
+        policy=deadline_policy(),
+    )
+    return meta, sheet, plan
+
+
+@bp.route("/proposals/batch/<token>")
+@login_required
+def batch_preview(token: str):
+    """The preview: every row as it will be saved, the errors and what exists already."""
+    _can_batch()
+    meta, sheet, plan = _batch_plan(token)
+    if plan is None:
+        flash("该清单已导入或已过期，请重新上传。", "error")
+        return redirect(url_for("proposals.batch"))
+    return render_template(
+        "proposals/batch_preview.html",
+        token=token,
+        meta=meta,
+        sheet=sheet,
+        plan=plan,
+        labels_of=proposal_batch.ACTIONS,
+    )
+
+
+@bp.route("/proposals/batch/<token>", methods=["POST"])
+@login_required
+def batch_confirm(token: str):
+    """确认导入: the list is checked again and its valid rows saved in one transaction."""
+    _can_batch()
+
+    def action():
+        meta, _sheet, plan = _batch_plan(token)
+        if plan is None:
+            raise DomainError("该清单已导入或已过期，请重新上传。")
+        if request.form.get("expected") != plan.summary():
+            raise DomainError("系统中的数据在预览后有变化，请核对下面的预览后再确认。")
+        if not plan.to_save:
+            raise DomainError("没有可导入的行。")
+        result = proposal_batch.apply(current_user, plan, policy=deadline_policy(), today=today())
+        user = current_user._get_current_object()
+        root = upload_dir()
+        return Done(
+            result.summary(),
+            url_for("proposals.index"),
+            after_commit=lambda: proposal_batch.discard_upload(user, token, root),
+        )
+
+    return perform(None, action, then=url_for("proposals.batch_preview", token=token))

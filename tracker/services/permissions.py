@@ -106,6 +106,12 @@ def can_view_dashboard(user: User) -> bool:
     return user.role in ("supervisor", "liaison", "admin")
 
 
+def can_import_proposals(user: User) -> bool:
+    """批量导入 of a session's 交办清单 (registration with assignment): the liaison, who
+    registers, the coordinating office, which assigns, and the admin; never a unit's clerk."""
+    return sees_all(user)
+
+
 def can_import(user: User) -> bool:
     """导入答复函: liaisons, the admin and supervisors of the coordinating office."""
     return sees_all(user)

@@ -110,6 +110,39 @@ def register_proposal(
 ) -> Proposal:
     if not permissions.can_register(actor):
         raise PermissionDenied("只有联络员和管理员可以登记建议/提案。")
+    return record_registration(
+        actor,
+        session=session,
+        kind=kind,
+        number=number,
+        title=title,
+        lead_proposer=lead_proposer,
+        proposer_kind=proposer_kind,
+        co_signers=co_signers,
+        submitted_on=submitted_on,
+        is_key=is_key,
+        content=content,
+    )
+
+
+def record_registration(
+    actor: User,
+    *,
+    session: CongressSession,
+    kind: str,
+    number: str,
+    title: str,
+    lead_proposer: str,
+    proposer_kind: str = "代表",
+    co_signers: Sequence[str] = (),
+    submitted_on: date | None = None,
+    is_key: bool = False,
+    content: str = "",
+    delegation: str | None = None,
+    via: str | None = None,
+) -> Proposal:
+    """登记 once the caller has checked that the actor may (register_proposal; the batch
+    import, services.proposal_batch, whose ``via`` names it in the audit event)."""
     number = number.strip()
     repeats.hold(session)
     repeat = repeats.recent(
@@ -139,6 +172,7 @@ def register_proposal(
         submitted_on=submitted_on,
         is_key=is_key,
         content=content,
+        delegation=(delegation or "").strip() or None,
         status="registered",
         created_by_id=actor.id,
     )
@@ -147,7 +181,7 @@ def register_proposal(
     audit.record(
         actor,
         "register",
-        f"登记{kind}第{number}号《{proposal.title}》",
+        f"登记{kind}第{number}号《{proposal.title}》" + (f"（{via}）" if via else ""),
         proposal_id=proposal.id,
         entity_id=proposal.id,
     )
@@ -409,6 +443,30 @@ def assign_units(
     """交办: one lead unit and co-handling units, or several units answering separately."""
     if not permissions.can_assign(actor, proposal):
         raise PermissionDenied("只有督办负责人和管理员可以交办。")
+    return record_assignment(
+        actor,
+        proposal,
+        lead_units=lead_units,
+        co_units=co_units,
+        assigned_on=assigned_on,
+        separate=separate,
+        policy=policy,
+    )
+
+
+def record_assignment(
+    actor: User,
+    proposal: Proposal,
+    *,
+    lead_units: Sequence[Unit],
+    co_units: Sequence[Unit] = (),
+    assigned_on: date,
+    separate: bool = False,
+    policy: DeadlinePolicy,
+    via: str | None = None,
+) -> list[Assignment]:
+    """交办 once the caller has checked that the actor may (assign_units; the batch import,
+    named by ``via`` in the audit event)."""
     if not lead_units:
         raise DomainError("请选择主办单位。")
     role = "separate" if separate else "lead"
@@ -442,7 +500,12 @@ def assign_units(
         proposal.assigned_on = assigned_on
     db.session.flush()
     names = "；".join(f"{ASSIGNMENT_ROLES[a.role]}：{a.unit.name}" for a in created)
-    audit.record(actor, "assign", f"交办（{cn_date(assigned_on)}）{names}", proposal_id=proposal.id)
+    audit.record(
+        actor,
+        "assign",
+        f"交办（{cn_date(assigned_on)}）{names}" + (f"（{via}）" if via else ""),
+        proposal_id=proposal.id,
+    )
     proposal.status = derive_status(proposal)
     return created
 

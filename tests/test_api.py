@@ -183,7 +183,6 @@ def test_the_api_needs_no_csrf_token_and_sets_no_cookie(app, token_of, make_prop
         headers=bearer(token),
         json={
             "session": "市十六届人大一次会议",
-            "year": 2026,
             "kind": "建议",
             "number": "20263001",
             "title": " 关于加强老旧小区加装电梯的建议 ",
@@ -485,7 +484,7 @@ def test_errors_are_problem_details(app, token_of, make_proposal):
         client.post("/api/v1/proposals", headers=bearer(token), json={"kind": "意见"}), 422
     )
     fields = {e["field"] for e in body["errors"]}
-    assert {"session", "kind", "number", "title", "lead_proposer"} <= fields
+    assert {"kind", "number", "title"} <= fields
     body = _problem(client.post("/api/v1/proposals", headers=bearer(token), data="{"), 422)
     # a rule of the service: the same number twice in a session
     make_proposal("20262001")
@@ -496,19 +495,26 @@ def test_errors_are_problem_details(app, token_of, make_proposal):
         "title": "关于另一件事的建议",
         "lead_proposer": "李华",
     }
-    body = _problem(client.post("/api/v1/proposals", headers=bearer(token), json=duplicate), 422)
-    assert body["type"] == "urn:tracker:problem:refused"
-    assert "编号不能重复" in body["detail"]
-    # a new session needs its year, as on the page
+    body = _problem(client.post("/api/v1/proposals", headers=bearer(token), json=duplicate), 409)
+    assert body["title"] == "记录已存在" and "编号不能重复" in body["detail"]
+    # the batch service's rules: an unknown unit, an assignment before the submission
     body = _problem(
         client.post(
             "/api/v1/proposals",
             headers=bearer(token),
-            json={**duplicate, "session": "市十六届人大二次会议", "number": "1"},
+            json={
+                **duplicate,
+                "number": "20262002",
+                "lead_units": ["广州市不存在局"],
+                "submitted_on": "2026-03-01",
+                "assigned_on": "2026-02-01",
+            },
         ),
         422,
     )
-    assert "须填写年份" in body["detail"]
+    assert body["type"] == "urn:tracker:problem:refused"
+    messages = " ".join(e["message"] for e in body["errors"])
+    assert "找不到该单位" in messages and "交办日期不能早于提出日期" in messages
     assert (
         _problem(client.get("/api/v1/nowhere", headers=bearer(token)), 404)["title"] == "页面不存在"
     )
@@ -601,3 +607,79 @@ def test_the_reference_page_is_served_from_the_sites_own_files(app, browser):
         assert script.status_code == 200
         script.close()
     assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+
+
+# -- batch registration (the 交办清单 pushed by the congress office's system) ------------------
+
+
+def _batch_rows(n: int, start: int = 20264001) -> list[dict]:
+    return [
+        {
+            "number": str(start + i),
+            "title": f"关于改善第{i + 1}片区社区养老服务的建议",
+            "lead_proposer": "陈红",
+            "co_signers": ["刘强", "周敏"],
+            "lead_units": ["市民政局"],
+            "co_units": ["广州市卫生健康委员会"] if i % 2 else [],
+            "submitted_on": "2026-01-20",
+        }
+        for i in range(n)
+    ]
+
+
+def test_a_batch_is_registered_and_assigned_by_the_batch_service(app, token_of):
+    client = app.test_client()
+    body = {"session": "市十六届人大一次会议", "assign_on": "2026-03-02", "rows": _batch_rows(3)}
+    response = client.post("/api/v1/proposals/batch", headers=bearer(token_of("duban")), json=body)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    result = response.get_json()
+    assert result["dry_run"] is False
+    assert result["counts"]["new"] == 3 and result["counts"]["error"] == 0
+    assert [r["action"] for r in result["rows"]] == ["new"] * 3
+    ids = [r["proposal_id"] for r in result["rows"]]
+    with app.app_context():
+        made = [db.session.get(Proposal, i) for i in ids]
+        assert [p.number for p in made] == ["20264001", "20264002", "20264003"]
+        assert {p.status for p in made} == {"assigned"}
+        assert [a.unit.name for a in made[1].active_assignments] == [
+            "广州市民政局",
+            "广州市卫生健康委员会",
+        ]
+        assert made[0].assigned_on == date(2026, 3, 2)
+    # pushed again as it was: nothing changes
+    again = client.post("/api/v1/proposals/batch", headers=bearer(token_of("liaison")), json=body)
+    assert again.get_json()["counts"]["unchanged"] == 3
+    assert [r["proposal_id"] for r in again.get_json()["rows"]] == ids
+
+
+def test_a_batch_with_a_wrong_row_saves_nothing_and_says_which(app, token_of):
+    client = app.test_client()
+    rows = _batch_rows(3)
+    rows[1]["lead_units"] = ["市不存在局"]
+    rows[2]["number"] = rows[0]["number"]
+    body = {"session": "市十六届人大一次会议", "assign_on": "2026-03-02", "rows": rows}
+    problem_body = _problem(
+        client.post("/api/v1/proposals/batch", headers=bearer(token_of("liaison")), json=body), 422
+    )
+    messages = [e["message"] for e in problem_body["errors"]]
+    assert any(m.startswith("第2行（编号20264002）：") and "找不到该单位" in m for m in messages)
+    assert any(m.startswith("第3行") and "与第1行重复" in m for m in messages)
+    with app.app_context():
+        assert db.session.execute(db.select(Proposal)).first() is None
+    # a dry run shows every row's fate and saves nothing
+    preview = client.post(
+        "/api/v1/proposals/batch?dry_run=true", headers=bearer(token_of("liaison")), json=body
+    )
+    assert preview.status_code == 200
+    assert [r["action"] for r in preview.get_json()["rows"]] == ["error", "error", "error"]
+    with app.app_context():
+        assert db.session.execute(db.select(Proposal)).first() is None
+
+
+def test_a_unit_clerk_cannot_push_a_batch(app, token_of):
+    response = app.test_client().post(
+        "/api/v1/proposals/batch",
+        headers=bearer(token_of("clerk")),
+        json={"session": "市十六届人大一次会议", "rows": _batch_rows(1)},
+    )
+    _problem(response, 403)

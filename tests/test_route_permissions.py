@@ -64,14 +64,16 @@ def api(method, path, allowed, ok=200, denied=403):
     return rule(method, path, allowed, ok=ok, denied=denied, anonymous=401)
 
 
+NEW_PROPOSAL = {
+    "session": "市十六届人大一次会议",
+    "kind": "建议",
+    "number": "20269001",
+    "title": "关于增设社区托育点的建议",
+    "lead_proposer": "王敏",
+}
 API_BODIES = {
-    "api.proposal_create": {
-        "session": "市十六届人大一次会议",
-        "kind": "建议",
-        "number": "20269001",
-        "title": "关于增设社区托育点的建议",
-        "lead_proposer": "王敏",
-    },
+    "api.proposal_create": NEW_PROPOSAL,
+    "api.proposal_batch_create": {"rows": [NEW_PROPOSAL]},
 }
 
 TABLE = {
@@ -225,6 +227,8 @@ TABLE = {
     "api.proposal_list": api("GET", "/api/v1/proposals?overdue=true", ALL),
     "api.proposal_detail": api("GET", "/api/v1/proposals/{p1}", SEES_P1),
     "api.proposal_create": api("POST", "/api/v1/proposals", REGISTERS, ok=201),
+    # a 交办清单 pushed by the congress office's system: those who may 批量导入
+    "api.proposal_batch_create": api("POST", "/api/v1/proposals/batch?dry_run=true", SEES_ALL),
     "api.letter_list": api("GET", "/api/v1/letters?updated_since=2020-01-01T00:00:00Z", ALL),
     "api.letter_detail": api("GET", "/api/v1/letters/{secret}", HANDLERS_P1 | SEES_ALL),
     "api.letter_detail#public": api("GET", "/api/v1/letters/{public}", ALL),

@@ -19,7 +19,7 @@ from flask_wtf import FlaskForm
 from werkzeug.exceptions import HTTPException
 
 from tracker.extensions import db
-from tracker.services.errors import DomainError, NotFound, PermissionDenied
+from tracker.services.errors import Conflict, DomainError, NotFound, PermissionDenied
 
 T = TypeVar("T")
 
@@ -142,21 +142,18 @@ class Refused(HTTPException):
         self.errors = [{"field": "body", "message": e} for e in errors] or None
 
 
+REFUSAL_CODES = ((PermissionDenied, 403), (NotFound, 404), (Conflict, 409))
+
+
 def write(action: Callable[[], T]) -> T:
     """The API's write: one service call (which only flushes), then the commit. A refusal
-    rolls back and answers as problem details: PermissionDenied 403, NotFound 404, any other
-    DomainError 422."""
+    rolls back and answers as problem details: PermissionDenied 403, NotFound 404, Conflict
+    409, any other DomainError 422."""
     try:
         result = action()
     except DomainError as error:
         db.session.rollback()
-        code = (
-            403
-            if isinstance(error, PermissionDenied)
-            else 404
-            if isinstance(error, NotFound)
-            else 422
-        )
+        code = next((c for kind, c in REFUSAL_CODES if isinstance(error, kind)), 422)
         raise Refused(code, str(error), tuple(getattr(error, "errors", ()))) from None
     db.session.commit()
     return result

@@ -331,24 +331,67 @@ class CommitmentPage(Page):
     items: list[CommitmentSummary]
 
 
-# -- registering ---------------------------------------------------------------------------
+# -- registering (the batch service's rows: services/proposal_batch.py) ----------------------
+
+MAX_BATCH = 2000
+Name = Annotated[str, _text(120, min_length=1)]
 
 
 class ProposalIn(BaseModel):
-    """One proposal to register, as on the 登记 page."""
+    """One proposal of a 交办清单, as a row of the 批量导入 list: what is absent or null is
+    not given (an existing proposal keeps it). Units named here are assigned on
+    ``assigned_on``."""
 
     model_config = ConfigDict(str_strip_whitespace=True)
 
-    session: str = _text(80, min_length=1, description="会议名称，如 市十六届人大一次会议")
-    year: int | None = Field(None, ge=1949, le=2100, description="会议年份（新会议必填）")
-    kind: Literal[PROPOSAL_KINDS]  # type: ignore[valid-type]
-    number: str = _text(32, min_length=1)
+    number: str = _text(32, min_length=1, description="编号，如 20222174")
     title: str = _text(300, min_length=1)
-    lead_proposer: str = _text(120, min_length=1)
-    proposer_kind: Literal["代表", "委员", "单位"] = "代表"
-    co_signers: list[Annotated[str, _text(120, min_length=1)]] = Field(
-        default_factory=list, max_length=200
+    kind: Literal[PROPOSAL_KINDS] | None = Field(  # type: ignore[valid-type]
+        None, description="类别；不填时政协会议为提案，其余为建议"
     )
+    session: str | None = _text(
+        80, min_length=1, default=None, description="届次（会议名称），如 市十六届人大一次会议"
+    )
+    lead_proposer: str | None = _text(120, min_length=1, default=None, description="领衔人")
+    co_signers: list[Name] | None = Field(None, max_length=200, description="联名/附议人")
+    delegation: str | None = _text(80, default=None, description="代表团/界别/党派")
     submitted_on: date | None = None
-    is_key: bool = False
-    content: str = _text(20000, default="")
+    lead_units: list[Name] | None = Field(None, max_length=10, description="主办单位（全称或简称）")
+    co_units: list[Name] | None = Field(None, max_length=50, description="会办单位")
+    separate_units: list[Name] | None = Field(None, max_length=50, description="分办单位")
+    assigned_on: date | None = Field(None, description="交办日期")
+    is_key: bool | None = Field(None, description="重点建议/重点督办")
+    content: str | None = _text(20000, default=None, description="内容摘要")
+
+
+class BatchIn(BaseModel):
+    """A 交办清单 from the congress office's (or CPPCC's) system."""
+
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    session: str | None = _text(
+        80, min_length=1, default=None, description="未写届次的行所属的会议"
+    )
+    assign_on: date | None = Field(None, description="列了承办单位而未写交办日期的行的交办日期")
+    rows: list[ProposalIn] = Field(min_length=1, max_length=MAX_BATCH)
+
+
+class BatchQuery(BaseModel):
+    dry_run: bool = Field(False, description="只检查、不保存（预览）")
+
+
+class BatchRow(BaseModel):
+    line: int = Field(description="行号：rows 中的第几项，从 1 开始")
+    number: str | None
+    action: Literal["new", "update", "unchanged", "refused", "error"]
+    action_label: str = Field(description="新增、更新、无变化、不予更新（已过交办阶段）、有错误")
+    errors: list[str]
+    changes: list[str]
+    proposal_id: int | None
+
+
+class BatchResult(BaseModel):
+    dry_run: bool
+    summary: str
+    counts: dict[str, int]
+    rows: list[BatchRow]

@@ -22,7 +22,17 @@ from tracker.errors import problem
 from tracker.extensions import db
 from tracker.models import Commitment, Proposal, ReplyLetter, User
 from tracker.replies.views import export_response
-from tracker.services import api_tokens, commitments, permissions, proposals, search, users
+from tracker.rules.proposal_sheet import row_from_mapping
+from tracker.services import (
+    api_tokens,
+    commitments,
+    permissions,
+    proposal_batch,
+    proposals,
+    search,
+    users,
+)
+from tracker.services.errors import Conflict, DomainError
 from tracker.views_common import commit, get_or_404, write
 
 PROBLEM = {"$ref": "#/components/schemas/Problem"}
@@ -188,13 +198,43 @@ def proposal_detail(path: schemas.ProposalPath):
     return answers.proposal(row, user, current.today()).model_dump(mode="json")
 
 
+def _plan(user: User, items: list[schemas.ProposalIn], *, session=None, assign_on=None):
+    """The batch service's check of these rows (the 批量导入 page's and the CLI's)."""
+    rows = [
+        row_from_mapping(item.model_dump(exclude_none=True), line)
+        for line, item in enumerate(items, 1)
+    ]
+    return proposal_batch.plan(
+        user,
+        rows,
+        session=session,
+        assign_on=assign_on,
+        today=current.today(),
+        policy=current.deadline_policy(),
+    )
+
+
+def _invalid(plan) -> DomainError:
+    """A plan with rows in error, refused whole: every row's errors, nothing saved."""
+    failed = plan.failed
+    error = DomainError(f"{len(failed)}行有错误，未保存任何一行（{plan.summary()}）。")
+    error.errors = [
+        f"第{r.line}行（编号{r.row.number or '—'}）：{e}" for r in failed for e in r.errors
+    ]
+    return error
+
+
+def _apply(user: User, plan):
+    return proposal_batch.apply(user, plan, policy=current.deadline_policy(), today=current.today())
+
+
 @bp.post(
     "/proposals",
     tags=[PROPOSALS],
     summary="登记一件建议提案",
-    description="与登记页相同的校验（同一会议编号不能重复；新会议须给出年份）。"
-    "可用角色：联络员、管理员。",
-    responses={201: schemas.Proposal},
+    description="与登记页和批量导入相同的校验（编号、标题、领衔人、日期、承办单位）；列了承办单位"
+    "的同时交办。已存在的编号返回 409。可用角色：联络员、管理员。",
+    responses={201: schemas.Proposal, 409: _problem("该会议已有此编号")},
 )
 def proposal_create(body: schemas.ProposalIn):
     user = _user()
@@ -202,25 +242,69 @@ def proposal_create(body: schemas.ProposalIn):
         return problem(403, "只有联络员和管理员可以登记建议/提案。")
 
     def action() -> Proposal:
-        return proposals.register_proposal(
-            user,
-            session=proposals.get_or_create_session(body.session, year=body.year),
-            kind=body.kind,
-            number=body.number,
-            title=body.title,
-            lead_proposer=body.lead_proposer,
-            proposer_kind=body.proposer_kind,
-            co_signers=body.co_signers,
-            submitted_on=body.submitted_on,
-            is_key=body.is_key,
-            content=body.content,
-        )
+        plan = _plan(user, [body])
+        planned = plan.rows[0]
+        if planned.action == "error":
+            raise _invalid(plan)
+        if planned.action != "new":
+            raise Conflict(
+                f"{planned.session_name}已有第{planned.row.number}号{planned.proposal.kind}"
+                f"（id {planned.proposal.id}），编号不能重复。"
+            )
+        return _apply(user, plan).created[0]
 
     row = write(action)
     answer = jsonify(answers.proposal(row, user, current.today()).model_dump(mode="json"))
     answer.status_code = 201
     answer.headers["Location"] = url_for("api.proposal_detail", proposal_id=row.id)
     return answer
+
+
+@bp.post(
+    "/proposals/batch",
+    tags=[PROPOSALS],
+    summary="批量登记（交办清单）",
+    description="人大选联工委、政协提案委的系统推送一次会议的交办清单：与“批量导入”页相同的"
+    "服务和校验。新编号登记（并按所列单位交办），已有且未过交办阶段的更新，已在办理的不予更新。"
+    "有错误的行时整批不保存，返回 422 和每行的错误；dry_run=true 只返回检查结果。"
+    f"每批最多 {schemas.MAX_BATCH} 行。可用角色：联络员、交办单位负责人、管理员。",
+    responses={200: schemas.BatchResult},
+)
+def proposal_batch_create(query: schemas.BatchQuery, body: schemas.BatchIn):
+    user = _user()
+
+    def action() -> schemas.BatchResult:
+        plan = _plan(user, body.rows, session=body.session, assign_on=body.assign_on)
+        made = iter(())
+        if not query.dry_run:
+            if plan.failed:
+                raise _invalid(plan)
+            made = iter(_apply(user, plan).created)
+        ids = {}
+        for planned in plan.rows:
+            if planned.proposal is not None:
+                ids[planned.line] = planned.proposal.id
+            elif planned.action == "new" and not query.dry_run:
+                ids[planned.line] = next(made).id
+        return schemas.BatchResult(
+            dry_run=query.dry_run,
+            summary=plan.summary(),
+            counts=plan.counts(),
+            rows=[
+                schemas.BatchRow(
+                    line=planned.line,
+                    number=planned.row.number,
+                    action=planned.action,
+                    action_label=planned.action_label,
+                    errors=planned.errors,
+                    changes=planned.changes,
+                    proposal_id=ids.get(planned.line),
+                )
+                for planned in plan.rows
+            ],
+        )
+
+    return write(action).model_dump(mode="json")
 
 
 # -- reply letters ---------------------------------------------------------------------------

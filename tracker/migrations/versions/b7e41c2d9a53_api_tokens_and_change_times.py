@@ -4,7 +4,7 @@ commitment's last change for ?updated_since=
 Existing rows take their creation time as their last change.
 
 Revision ID: b7e41c2d9a53
-Revises: 7d2e91b0c4a8
+Revises: b7e4c2a9d613
 Create Date: 2026-12-06 14:30:00.000000
 
 """
@@ -14,7 +14,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'b7e41c2d9a53'
-down_revision = '7d2e91b0c4a8'
+down_revision = 'b7e4c2a9d613'
 branch_labels = None
 depends_on = None
 

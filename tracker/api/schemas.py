@@ -3,10 +3,11 @@ with them and writes the OpenAPI 3.1 document from their JSON Schema (2020-12)."
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
 
 from tracker.models import MAX_ID
@@ -27,8 +28,31 @@ def _naive_utc(value: datetime) -> datetime:
         raise ValueError("时间超出范围。") from None
 
 
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
+
+
+def _iso_text(value: object) -> object:
+    """Dates and times as ISO 8601 text only (pydantic would also read a number as seconds
+    since 1970: not what a caller meant)."""
+    if isinstance(value, str) and ISO_DATE.match(value.strip()):
+        return value
+    if isinstance(value, date):
+        return value
+    raise ValueError("须为 ISO 8601 日期或时间（如 2026-06-14 或 2026-06-14T00:00:00+08:00）。")
+
+
+def _true_or_false(value: object) -> object:
+    """A flag as the document says: true or false (not yes, on, 1)."""
+    if isinstance(value, bool) or value in ("true", "false"):
+        return value
+    raise ValueError("须为 true 或 false。")
+
+
+Day = Annotated[date, BeforeValidator(_iso_text)]
+Flag = Annotated[bool, BeforeValidator(_true_or_false)]
 Since = Annotated[
     datetime,
+    BeforeValidator(_iso_text),
     AfterValidator(_naive_utc),
     Field(
         description="只列出此时间之后有变化的记录（ISO 8601，如 2026-06-14T00:00:00+08:00；"
@@ -108,11 +132,11 @@ class ProposalQuery(PageQuery):
     status: Literal[tuple(PROPOSAL_STATUS)] | Absent = None  # type: ignore[valid-type]
     classification: str = _filter(16, description="答复类别代码，如 A")
     unit: Id | Absent = Field(None, description="承办单位 id（见 /units）：该单位在办的")
-    overdue: bool = Field(False, description="只列超期未办结的")
+    overdue: Flag = Field(False, description="只列超期未办结的")
 
 
 class LetterQuery(PageQuery):
-    sent_since: date | Absent = Field(
+    sent_since: Day | Absent = Field(
         None, description="只列此日期（含）以后发出的答复函（发文日期，导入的按成文日期）"
     )
     proposal: Id | Absent = Field(None, description="建议/提案 id")
@@ -136,7 +160,7 @@ class SearchQueryArgs(BaseModel):
 class CommitmentQuery(PageQuery):
     status: Literal[tuple(COMMITMENT_STATUS)] | Absent = None  # type: ignore[valid-type]
     unit: Id | Absent = Field(None, description="责任单位 id")
-    overdue: bool = False
+    overdue: Flag = False
 
 
 # -- answers ----------------------------------------------------------------------------------
@@ -355,13 +379,20 @@ class ProposalIn(BaseModel):
     lead_proposer: str | None = _text(120, min_length=1, default=None, description="领衔人")
     co_signers: list[Name] | None = Field(None, max_length=200, description="联名/附议人")
     delegation: str | None = _text(80, default=None, description="代表团/界别/党派")
-    submitted_on: date | None = None
+    submitted_on: Day | None = None
     lead_units: list[Name] | None = Field(None, max_length=10, description="主办单位（全称或简称）")
     co_units: list[Name] | None = Field(None, max_length=50, description="会办单位")
     separate_units: list[Name] | None = Field(None, max_length=50, description="分办单位")
-    assigned_on: date | None = Field(None, description="交办日期")
-    is_key: bool | None = Field(None, description="重点建议/重点督办")
+    assigned_on: Day | None = Field(None, description="交办日期")
+    is_key: Flag | None = Field(None, description="重点建议/重点督办")
     content: str | None = _text(20000, default=None, description="内容摘要")
+
+
+class ProposalCreate(ProposalIn):
+    """One proposal to register (POST /proposals): its session and lead proposer given."""
+
+    session: str = _text(80, min_length=1, description="届次（会议名称），如 市十六届人大一次会议")
+    lead_proposer: str = _text(120, min_length=1, description="领衔人")
 
 
 class BatchIn(BaseModel):
@@ -372,12 +403,12 @@ class BatchIn(BaseModel):
     session: str | None = _text(
         80, min_length=1, default=None, description="未写届次的行所属的会议"
     )
-    assign_on: date | None = Field(None, description="列了承办单位而未写交办日期的行的交办日期")
+    assign_on: Day | None = Field(None, description="列了承办单位而未写交办日期的行的交办日期")
     rows: list[ProposalIn] = Field(min_length=1, max_length=MAX_BATCH)
 
 
 class BatchQuery(BaseModel):
-    dry_run: bool = Field(False, description="只检查、不保存（预览）")
+    dry_run: Flag = Field(False, description="只检查、不保存（预览）")
 
 
 class BatchRow(BaseModel):

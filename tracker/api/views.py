@@ -236,7 +236,7 @@ def _apply(user: User, plan):
     "的同时交办。已存在的编号返回 409。可用角色：联络员、管理员。",
     responses={201: schemas.Proposal, 409: _problem("该会议已有此编号")},
 )
-def proposal_create(body: schemas.ProposalIn):
+def proposal_create(body: schemas.ProposalCreate):
     user = _user()
     if not permissions.can_register(user):
         return problem(403, "只有联络员和管理员可以登记建议/提案。")

@@ -147,6 +147,9 @@ def test_reader_reports_bad_values_per_row_and_a_file_without_headings():
         "交办日期“3月2日”不是有效日期（应为年-月-日，如2026-03-02）。",
         "是否重点“也许”无法识别（应填“是”或“否”）。",
     ]
+    # a cell a CSV export kept from running as a formula reads as it was written
+    escaped = read_sheet(csv_bytes([_row(标题="'-关于减负的建议")]), "a.csv")
+    assert escaped.rows[0].title == "-关于减负的建议"
     with pytest.raises(SheetError, match="表头"):
         read_sheet("甲,乙\n1,2\n".encode(), "a.csv")
     with pytest.raises(SheetError, match="标题"):
@@ -189,6 +192,15 @@ def test_a_list_is_planned_without_writing_then_saved_with_assignments_and_audit
     db.session.commit()
     assert len(result.created) == 2
     p = _proposal("20262101")
+    assert plan.rows[0].as_dict() == {
+        "line": 2,
+        "action": "new",
+        "number": "20262101",
+        "session": SESSION,
+        "proposal_id": p.id,
+        "errors": [],
+        "changes": [],
+    }
     assert p.session.name == SESSION and p.status == "assigned"
     assert p.co_signers == ["李明", "王芳"] and p.delegation == "海珠区代表团"
     assert p.submitted_on == date(2026, 1, 20) and p.assigned_on == date(2026, 3, 2)
@@ -474,3 +486,41 @@ def test_the_command_previews_with_dry_run_then_saves_valid_rows_and_fails(
 
     clerk = runner.invoke(args=[*args, "--user", "clerk"])
     assert clerk.exit_code == 1 and "无权批量导入" in clerk.output
+
+
+def test_the_csv_export_imports_back_unchanged_and_the_page_shows_the_delegation(
+    app, browser, people
+):
+    browser.login("liaison")
+    first = _upload(browser, workbook([_row("20262101"), _row("20262102", "关于学校食堂的建议")]))
+    page = browser.get(first.location).get_data(as_text=True)
+    browser.post(first.location, {"expected": _expected(page)})
+    with app.app_context():
+        pid = _proposal("20262101").id
+    assert "海珠区代表团" in browser.get(f"/proposals/{pid}").get_data(as_text=True)
+
+    exported = browser.get("/proposals/export.csv").data
+    again = _upload(browser, exported, "建议提案.csv")
+    page = browser.get(again.location).get_data(as_text=True)
+    assert "共2行：新增0，更新0，无变化2，不予更新0，有错误0" in page
+
+
+def test_separate_units_a_cppcc_list_and_the_units_todo(app, browser, people):
+    headings = ["提案号", "提案标题", "提案人", "界别", "分办单位", "交办日期"]
+    rows = [["D101", "关于发展社区托育服务的提案", "民盟市委会", "民盟", "市教育局、市民政局",
+             "2026-03-02"]]  # fmt: skip
+    with app.app_context():
+        plan = _plan(read_sheet(csv_bytes(rows, headings)).rows, session="市政协十四届五次会议")
+        assert [r.action for r in plan.rows] == ["new"], plan.rows[0].errors
+        _save(plan)
+        db.session.commit()
+        p = _proposal("D101")
+        assert (p.kind, p.proposer_kind, p.delegation) == ("提案", "单位", "民盟")
+        assert p.session.name == "市政协十四届五次会议" and p.session.year == 2026
+        assert sorted((a.unit.name, a.role) for a in p.assignments) == [
+            ("广州市教育局", "separate"),
+            ("广州市民政局", "separate"),
+        ]
+    # the units find it to sign for, as after a 交办 on the item's page
+    browser.login("clerk-civil")
+    assert "关于发展社区托育服务的提案" in browser.get("/todo").get_data(as_text=True)

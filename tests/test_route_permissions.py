@@ -23,6 +23,7 @@ from tracker.models import (
     CalendarDay,
     Commitment,
     CommitmentUpdate,
+    CoSignRequest,
     Job,
     LoginThrottle,
     Notification,
@@ -147,6 +148,12 @@ TABLE = {
     "drafting.approve": rule("POST", "/letters/{draft}/approve", {"supervisor"}, ok=302),
     "drafting.return_": rule("POST", "/letters/{draft}/return", {"supervisor"}, ok=302),
     "drafting.issue": rule("POST", "/letters/{draft}/issue", HANDLERS_P1, ok=302),
+    # 会签: the co-unit asked (卫健委) reads the letter and decides (a POST without the
+    # decision is a form error); the lead unit has the editor; others see nothing
+    "drafting.cosign_letter": rule("GET", "/letters/{cosigning}/cosign", {"clerk-health"}),
+    "drafting.cosign_letter#post": rule(
+        "POST", "/letters/{cosigning}/cosign", {"clerk-health"}, ok=400
+    ),
     "drafting.publish": rule("POST", "/letters/{draft}/publish", HANDLERS_P1, ok=302),
     "replies.export": rule("GET", "/letters/{public}/export/html", ALL),
     "replies.disclosure": rule(
@@ -279,6 +286,7 @@ ENDS_SESSION = ("auth.logout", "auth.session_end_all")  # each signs the user ou
 def world(app, people, make_proposal):
     """P1: lead 广州市教育局, co 广州市卫生健康委员会, with a pending extension request."""
     p1 = make_proposal("20262001", assigned_on=date(2026, 3, 2), sign=True)
+    p2_id = make_proposal("20262002", sign=True)
     with app.app_context():
         lead, co = db.session.execute(
             db.select(Assignment).where(Assignment.proposal_id == p1).order_by(Assignment.id)
@@ -327,6 +335,17 @@ def world(app, people, make_proposal):
         ids["draft"] = drafting.start_draft(
             clerk, db.session.get(Proposal, p1), today=current.today()
         ).id
+        # a second proposal's draft, sent to its co-unit 卫健委 for 会签
+        p2 = db.session.get(Proposal, p2_id)
+        health = next(a.unit for a in p2.assignments if a.is_co)
+        cosigning = ReplyLetter(
+            proposal=p2, unit_id=clerk.unit_id, status="cosigning", title="会签中的答复函"
+        )
+        db.session.add(
+            CoSignRequest(letter=cosigning, unit=health, letter_version=1, due_on=date(2026, 6, 23))
+        )
+        db.session.flush()
+        ids["cosigning"] = cosigning.id
         # a confirmed commitment with a file as evidence, and a candidate, of the public reply
         for key, status in (("cm", "open"), ("cand", "candidate")):
             commitment = Commitment(

@@ -27,6 +27,8 @@ def defaults(instance_path: str) -> dict:
         "CO_OPINION_PERIOD": "1 month",
         "REASSIGNMENT_WINDOW": "5 working days",
         "RE_ANSWER_PERIOD": "1 month",
+        "CO_SIGN_PERIOD": "5 working days",
+        "CO_SIGN_REQUIRED": True,  # co-units co-sign (会签) the lead unit's reply
         "DUE_SOON_DAYS": 7,
         "PER_PAGE": 25,
         "WTF_CSRF_TIME_LIMIT": None,
@@ -96,4 +98,6 @@ POLICY_KEYS = {
     "co_opinion": "CO_OPINION_PERIOD",
     "reassignment_window": "REASSIGNMENT_WINDOW",
     "re_answer": "RE_ANSWER_PERIOD",
+    "co_sign": "CO_SIGN_PERIOD",
+    "co_sign_required": "CO_SIGN_REQUIRED",
 }

@@ -381,6 +381,36 @@ class ReplyLetter(db.Model):
     commitments: Mapped[list[Commitment]] = relationship(
         back_populates="letter", order_by="Commitment.id"
     )
+    co_signs: Mapped[list[CoSignRequest]] = relationship(
+        back_populates="letter", order_by="CoSignRequest.id", cascade="all, delete-orphan"
+    )
+
+
+class CoSignRequest(db.Model):
+    """One co-handling unit asked to co-sign (会签) one version of the lead unit's draft:
+    requested, then agreed (同意) or returned (退回) with comments. A returned request stays
+    for the record; the resubmitted version asks that unit again in a new row."""
+
+    __tablename__ = "cosign_request"
+    __table_args__ = (UniqueConstraint("letter_id", "unit_id", "letter_version"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    letter_id: Mapped[int] = mapped_column(ForeignKey("reply_letter.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    letter_version: Mapped[int]  # the letter's version the unit is asked about
+    status: Mapped[str] = mapped_column(String(12), default="requested", index=True)
+    # requested / agreed / returned
+    comment: Mapped[str | None] = mapped_column(Text)
+    due_on: Mapped[date]
+    due_estimated: Mapped[bool] = mapped_column(default=False)  # Mon–Fri fallback used
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    decided_at: Mapped[datetime | None]
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+
+    letter: Mapped[ReplyLetter] = relationship(back_populates="co_signs")
+    unit: Mapped[Unit] = relationship()
+    requested_by: Mapped[User | None] = relationship(foreign_keys=[requested_by_id])
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
 
 
 class LetterVersion(db.Model):

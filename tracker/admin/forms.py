@@ -205,7 +205,8 @@ class SchemeForm(TrackerForm):
 # -- settings ---------------------------------------------------------------------------
 
 PERIOD_HINT = "如：3个月、3 months、5个工作日、30天"
-PERIOD_KEYS = ("reply", "reply_max", "co_opinion", "reassignment_window", "re_answer")
+PERIOD_KEYS = ("reply", "reply_max", "co_opinion", "reassignment_window", "re_answer", "co_sign")
+BOOL_KEYS = ("roll_forward", "co_sign_required")
 
 
 def _period_field(key: str) -> StringField:
@@ -223,6 +224,11 @@ class PolicyForm(TrackerForm):
     reassignment_window = _period_field("reassignment_window")
     re_answer = _period_field("re_answer")
     roll_forward = BooleanField(POLICY_LABELS_ZH["roll_forward"])
+    co_sign_required = BooleanField(
+        POLICY_LABELS_ZH["co_sign_required"],
+        description="不勾选则只收集会办意见：主办单位提交后直接送负责人签发",
+    )
+    co_sign = _period_field("co_sign")
 
 
 # -- calendar ---------------------------------------------------------------------------

@@ -414,11 +414,12 @@ class BatchQuery(BaseModel):
 class BatchRow(BaseModel):
     line: int = Field(description="行号：rows 中的第几项，从 1 开始")
     number: str | None
+    session: str | None = Field(description="所属会议")
     action: Literal["new", "update", "unchanged", "refused", "error"]
     action_label: str = Field(description="新增、更新、无变化、不予更新（已过交办阶段）、有错误")
     errors: list[str]
     changes: list[str]
-    proposal_id: int | None
+    proposal_id: int | None = Field(description="已有的或新登记的建议提案 id（预览时新行为空）")
 
 
 class BatchResult(BaseModel):

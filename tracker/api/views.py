@@ -251,7 +251,8 @@ def proposal_create(body: schemas.ProposalCreate):
                 f"{planned.session_name}已有第{planned.row.number}号{planned.proposal.kind}"
                 f"（id {planned.proposal.id}），编号不能重复。"
             )
-        return _apply(user, plan).created[0]
+        _apply(user, plan)
+        return planned.proposal
 
     row = write(action)
     answer = jsonify(answers.proposal(row, user, current.today()).model_dump(mode="json"))
@@ -275,31 +276,16 @@ def proposal_batch_create(query: schemas.BatchQuery, body: schemas.BatchIn):
 
     def action() -> schemas.BatchResult:
         plan = _plan(user, body.rows, session=body.session, assign_on=body.assign_on)
-        made = iter(())
         if not query.dry_run:
             if plan.failed:
                 raise _invalid(plan)
-            made = iter(_apply(user, plan).created)
-        ids = {}
-        for planned in plan.rows:
-            if planned.proposal is not None:
-                ids[planned.line] = planned.proposal.id
-            elif planned.action == "new" and not query.dry_run:
-                ids[planned.line] = next(made).id
+            _apply(user, plan)  # each saved row's proposal is set
         return schemas.BatchResult(
             dry_run=query.dry_run,
             summary=plan.summary(),
             counts=plan.counts(),
             rows=[
-                schemas.BatchRow(
-                    line=planned.line,
-                    number=planned.row.number,
-                    action=planned.action,
-                    action_label=planned.action_label,
-                    errors=planned.errors,
-                    changes=planned.changes,
-                    proposal_id=ids.get(planned.line),
-                )
+                schemas.BatchRow(**planned.as_dict(), action_label=planned.action_label)
                 for planned in plan.rows
             ],
         )

@@ -30,9 +30,10 @@ from tracker.models import (
 from tracker.paging import paginate
 from tracker.proposals import forms
 from tracker.rules import proposal_status
-from tracker.rules.labels import PROPOSAL_STATUS
+from tracker.rules.labels import DRAFT_LETTER_STATUSES, PROPOSAL_STATUS
 from tracker.services import (
     audit,
+    cosign,
     permissions,
     proposal_batch,
     proposals,
@@ -124,7 +125,7 @@ def _render_detail(proposal: Proposal, status: int = 200, **overrides):
         drafts=[
             le
             for le in proposal.letters
-            if le.status in ("draft", "submitted", "approved")
+            if le.status in DRAFT_LETTER_STATUSES
             and le.round == proposal.round
             and le.unit_id == current_user.unit_id
         ],
@@ -134,6 +135,7 @@ def _render_detail(proposal: Proposal, status: int = 200, **overrides):
         can_decide_reassignment=permissions.can_decide_reassignment(current_user),
         can_decide_extension=lambda a: permissions.can_decide_extension(current_user, a),
         can_open_draft=lambda letter: permissions.sees_unit(current_user, letter.unit_id),
+        cosign_asks=cosign.asks_on(proposal, current_user),
         **context,
     ), status
 
@@ -215,6 +217,8 @@ EXPORT_HEADERS = (
     "满意度",
     "轮次",
     "重点",
+    "提出日期",
+    "代表团/界别/党派",
 )
 
 
@@ -242,6 +246,8 @@ def _export_row(proposal: Proposal, classifications: dict, satisfactions: dict) 
         satisfactions.get(latest.satisfaction, latest.satisfaction) if latest else "",
         proposal.round,
         proposal.is_key,
+        proposal.submitted_on,
+        proposal.delegation or "",
     ]
 
 

@@ -35,12 +35,17 @@ EXTENSION_STATUS = {"pending": "待审批", "granted": "已批准", "refused": "
 
 LETTER_STATUS = {
     "draft": "草稿",
+    "cosigning": "会签中",
     "submitted": "待签发",
     "approved": "已签发",
     "issued": "已发出",
     "published": "已公开",
     "imported": "已导入",
 }
+# A drafted letter on its way to being sent: its text may still change or be signed off.
+DRAFT_LETTER_STATUSES = ("draft", "cosigning", "submitted", "approved")
+# a co-handling unit's 会签 of the lead unit's draft (tracker.services.cosign)
+COSIGN_STATUS = {"requested": "待会签", "agreed": "已同意", "returned": "已退回"}
 # A letter that went out to the deputy: issued (sent), then published, or imported as sent
 # elsewhere. Only these are searched, graded, shown on timelines and followed up.
 SENT_LETTER_STATUSES = ("issued", "published", "imported")

@@ -347,7 +347,13 @@ def _csv_grid(data: bytes) -> list[list[Any]]:
     text = _decode(data)
     head = text.split("\n", 1)[0]
     delimiter = "\t" if head.count("\t") > head.count(",") else ","
-    return [list(row) for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    return [[_unescaped(cell) for cell in row] for row in reader]
+
+
+def _unescaped(cell: str) -> str:
+    """A cell as written before a CSV export kept it from running as a formula ('=…)."""
+    return cell[1:] if cell[:1] == "'" and cell[1:2] in ("=", "+", "-", "@") else cell
 
 
 def _xlsx_grids(data: bytes) -> list[list[list[Any]]]:

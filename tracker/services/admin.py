@@ -44,6 +44,8 @@ POLICY_SHORT_LABELS = {
     "reassignment_window": "申请调整期限",
     "re_answer": "重新办理答复期限",
     "roll_forward": "遇节假日顺延",
+    "co_sign": "会签期限",
+    "co_sign_required": "会签",
 }
 
 MAX_NAME = 60  # a short name or alias

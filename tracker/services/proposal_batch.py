@@ -30,11 +30,14 @@ The interface (the 批量导入 page, `tracker import-proposals` and the JSON AP
    ``PermissionDenied`` unless the actor may (permissions.can_import_proposals: the
    liaison, the coordinating office, the admin).
 
-3. ``apply(actor, plan, *, policy) -> BatchResult`` saves the ``new`` and ``update`` rows:
+3. ``apply(actor, plan, *, policy, today) -> BatchResult`` saves the ``new`` and ``update`` rows:
    registrations, assignments with due dates from the deadline rules, audit events (marked
    批量导入); reminders follow from the assignments as for one registration. It only
    flushes: the caller commits once, so all rows are saved or none. Call it in the same
-   transaction as ``plan`` (plan again after a reload: the data may have moved).
+   transaction as ``plan`` (plan again after a reload: the data may have moved). A
+   ``DomainError`` from it (an item changed meanwhile) names the row: roll back.
+   After it, each saved row's ``proposal`` is set, and ``PlannedRow.as_dict()`` gives
+   {line, action, number, session, proposal_id, errors, changes} for a JSON answer.
 """
 
 from __future__ import annotations
@@ -57,11 +60,11 @@ from tracker.extensions import db
 from tracker.models import Assignment, CongressSession, Proposal, Unit, User
 from tracker.rules import dates, deadlines
 from tracker.rules.chinese import cn_date
-from tracker.rules.deadlines import DeadlinePolicy
+from tracker.rules.deadlines import DeadlinePolicy, WorkCalendar
 from tracker.rules.labels import ASSIGNMENT_ROLES, PROPOSAL_STATUS
 from tracker.rules.proposal_sheet import LABELS, ProposalRow, SheetError, SheetRows, read_sheet
 from tracker.rules.proposal_status import derive_status
-from tracker.services import audit, permissions, proposals
+from tracker.services import audit, permissions, proposals, repeats
 from tracker.services.errors import DomainError, PermissionDenied
 from tracker.services.imports import clean_name
 from tracker.services.settings import work_calendar
@@ -118,11 +121,28 @@ class PlannedRow:
     def action_label(self) -> str:
         return ACTIONS[self.action]
 
+    def as_dict(self) -> dict:
+        """The row's outcome for a JSON answer (the API)."""
+        return {
+            "line": self.line,
+            "action": self.action,
+            "number": self.row.number,
+            "session": self.session_name,
+            "proposal_id": self.proposal.id if self.proposal is not None else None,
+            "errors": list(self.errors),
+            "changes": list(self.changes),
+        }
+
     def unit_names(self, role: str) -> list[str]:
+        """The units of a role as the row will leave them (as written, where a name is not
+        a unit's; the existing ones, where the row names none)."""
+        given = getattr(self.row, dict(ROLE_FIELDS)[role]) or []
         if role in self.units:
-            return [u.name for u in self.units[role]]
+            names = [u.name for u in self.units[role]]
+            return names if len(names) == len(given) else given
         if self.proposal is not None:
-            return [a.unit.name for a in self.proposal.active_assignments if a.role == role]
+            names = [a.unit.name for a in self.proposal.active_assignments if a.role == role]
+            return list(dict.fromkeys(names))  # a unit answering again in a later round
         return []
 
 
@@ -402,6 +422,8 @@ def plan(
         planned.assigned_on = (
             row.assigned_on or (proposal.assigned_on if proposal else None) or assign_on
         )
+        if proposal is not None and row.kind is None:
+            planned.kind = proposal.kind
         if planned.units and planned.assigned_on is None:
             planned.errors.append("缺少交办日期：请填写“交办日期”列，或导入时指定交办日期。")
         _check_dates(planned, submitted_on, today)
@@ -465,7 +487,13 @@ def _session_for(name: str, planned: PlannedRow, today: date) -> CongressSession
     return proposals.get_or_create_session(name, year=year)
 
 
-def _assign(actor: User, proposal: Proposal, planned: PlannedRow, policy: DeadlinePolicy) -> None:
+def _assign(
+    actor: User,
+    proposal: Proposal,
+    planned: PlannedRow,
+    policy: DeadlinePolicy,
+    calendar: WorkCalendar,
+) -> None:
     separate = bool(planned.units.get("separate"))
     proposals.record_assignment(
         actor,
@@ -476,11 +504,19 @@ def _assign(actor: User, proposal: Proposal, planned: PlannedRow, policy: Deadli
         separate=separate,
         policy=policy,
         via=VIA,
+        calendar=calendar,
+        held=True,
     )
 
 
-def _update(actor: User, planned: PlannedRow, policy: DeadlinePolicy) -> Proposal:
+def _update(
+    actor: User, planned: PlannedRow, policy: DeadlinePolicy, calendar: WorkCalendar
+) -> Proposal:
     p = planned.proposal
+    repeats.hold(p)  # no other change to it until this import commits
+    past = _past_assignment(p)
+    if past:  # a unit began on it since the plan was made
+        raise DomainError(f"{past}，已过交办阶段，未更新。")
     changed = _field_changes(planned, p)
     for name, (_old, new) in changed.items():
         setattr(p, name, new)
@@ -502,7 +538,7 @@ def _update(actor: User, planned: PlannedRow, policy: DeadlinePolicy) -> Proposa
             p.assignments.remove(a)
         p.assigned_on = None
         db.session.flush()
-        _assign(actor, p, planned, policy)
+        _assign(actor, p, planned, policy, calendar)
     p.status = derive_status(p)
     return p
 
@@ -518,37 +554,56 @@ def apply(actor: User, plan: BatchPlan, *, policy: DeadlinePolicy, today: date) 
     created: list[Proposal] = []
     updated: list[Proposal] = []
     sessions: dict[str, CongressSession] = {}
-    for planned in plan.to_save:
-        try:
-            if planned.action == "update":
-                updated.append(_update(actor, planned, policy))
-                continue
-            name = planned.session_name or ""
-            if name not in sessions:
-                sessions[name] = _session_for(name, planned, today)
-            row = planned.row
-            proposal = proposals.record_registration(
-                actor,
-                session=sessions[name],
-                kind=planned.kind or "建议",
-                number=row.number or "",
-                title=row.title or "",
-                lead_proposer=row.lead_proposer or "",
-                proposer_kind=planned.proposer_kind,
-                co_signers=row.co_signers or (),
-                submitted_on=row.submitted_on,
-                is_key=bool(row.is_key),
-                content=row.content or "",
-                delegation=row.delegation,
-                via=VIA,
-            )
-            if planned.assigns:
-                _assign(actor, proposal, planned, policy)
-            created.append(proposal)
-        except DomainError as error:
-            raise DomainError(f"第{planned.line}行：{error}") from None
+    calendar = work_calendar()  # one for every row: it reads the official tables once
+    with db.session.no_autoflush:  # the services flush where they need ids
+        for planned in plan.to_save:
+            _save(actor, planned, sessions, policy, calendar, today, created, updated)
     db.session.flush()
     return BatchResult(created, updated, plan.counts())
+
+
+def _save(
+    actor: User,
+    planned: PlannedRow,
+    sessions: dict[str, CongressSession],
+    policy: DeadlinePolicy,
+    calendar: WorkCalendar,
+    today: date,
+    created: list[Proposal],
+    updated: list[Proposal],
+) -> None:
+    """Save one row (new or update); a refusal names the row."""
+    try:
+        if planned.action == "update":
+            updated.append(_update(actor, planned, policy, calendar))
+            return
+        name = planned.session_name or ""
+        if name not in sessions:
+            sessions[name] = _session_for(name, planned, today)
+            repeats.hold(sessions[name])  # once for all its rows (see record_registration)
+        row = planned.row
+        proposal = proposals.record_registration(
+            actor,
+            session=sessions[name],
+            kind=planned.kind or "建议",
+            number=row.number or "",
+            title=row.title or "",
+            lead_proposer=row.lead_proposer or "",
+            proposer_kind=planned.proposer_kind,
+            co_signers=row.co_signers or (),
+            submitted_on=row.submitted_on,
+            is_key=bool(row.is_key),
+            content=row.content or "",
+            delegation=row.delegation,
+            via=VIA,
+            held=True,
+        )
+        if planned.assigns:
+            _assign(actor, proposal, planned, policy, calendar)
+        planned.proposal = proposal
+        created.append(proposal)
+    except DomainError as error:
+        raise DomainError(f"第{planned.line}行：{error}") from None
 
 
 def read_upload(data: bytes, filename: str, max_bytes: int) -> SheetRows:

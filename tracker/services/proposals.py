@@ -27,9 +27,14 @@ from tracker.models import (
 from tracker.rules import deadlines
 from tracker.rules.chinese import cn_date
 from tracker.rules.clock import beijing_day
-from tracker.rules.deadlines import DeadlinePolicy
+from tracker.rules.deadlines import DeadlinePolicy, WorkCalendar
 from tracker.rules.docnumbers import DocNumberError, check_recorded_number
-from tracker.rules.labels import ASSIGNMENT_ROLES, CONTACT_PHASES, PROPOSAL_STATUS
+from tracker.rules.labels import (
+    ASSIGNMENT_ROLES,
+    CONTACT_PHASES,
+    DRAFT_LETTER_STATUSES,
+    PROPOSAL_STATUS,
+)
 from tracker.rules.proposal_status import derive_status
 from tracker.services import audit, commitments, permissions, repeats, vocab
 from tracker.services.errors import DomainError, PermissionDenied
@@ -140,27 +145,34 @@ def record_registration(
     content: str = "",
     delegation: str | None = None,
     via: str | None = None,
+    held: bool = False,
 ) -> Proposal:
     """登记 once the caller has checked that the actor may (register_proposal; the batch
-    import, services.proposal_batch, whose ``via`` names it in the audit event)."""
+    import, services.proposal_batch, whose ``via`` names it in the audit event). ``held``:
+    the caller holds the session already (the batch, once for all its rows), sends no form
+    twice and has checked that the number is new (the unique constraint stands behind it),
+    so neither is looked up again."""
     number = number.strip()
-    repeats.hold(session)
-    repeat = repeats.recent(
-        Proposal,
-        Proposal.created_at,
-        session_id=session.id,
-        number=number,
-        kind=kind,
-        title=title.strip(),
-        created_by_id=actor.id,
-    )
-    if repeat is not None:
-        return repeat
-    duplicate = db.session.execute(
-        db.select(Proposal.id).where(Proposal.session_id == session.id, Proposal.number == number)
-    ).first()
-    if duplicate:
-        raise DomainError(f"{session.name}已有第{number}号{kind}，编号不能重复。")
+    if not held:
+        repeats.hold(session)
+        repeat = repeats.recent(
+            Proposal,
+            Proposal.created_at,
+            session_id=session.id,
+            number=number,
+            kind=kind,
+            title=title.strip(),
+            created_by_id=actor.id,
+        )
+        if repeat is not None:
+            return repeat
+        duplicate = db.session.execute(
+            db.select(Proposal.id).where(
+                Proposal.session_id == session.id, Proposal.number == number
+            )
+        ).first()
+        if duplicate:
+            raise DomainError(f"{session.name}已有第{number}号{kind}，编号不能重复。")
     proposal = Proposal(
         session=session,
         kind=kind,
@@ -175,6 +187,7 @@ def record_registration(
         delegation=(delegation or "").strip() or None,
         status="registered",
         created_by_id=actor.id,
+        assignments=[],  # known empty: the assignment that follows loads nothing
     )
     db.session.add(proposal)
     db.session.flush()
@@ -206,8 +219,9 @@ def _clock(
     *,
     policy: DeadlinePolicy,
     re_answer: bool = False,
+    calendar: WorkCalendar | None = None,
 ) -> _Clock:
-    calendar = work_calendar()
+    calendar = calendar or work_calendar()
     try:
         if role == "co":
             due = deadlines.co_opinion_due(assigned_on, policy, calendar)
@@ -324,7 +338,7 @@ def correct_registration(
     proposal.number, proposal.title, proposal.submitted_on = number, title, submitted_on
     kept = _redate(proposal, first, assigned_on, policy) if redate else []
     for letter in proposal.letters:
-        if letter.status in ("draft", "submitted", "approved"):
+        if letter.status in DRAFT_LETTER_STATUSES:
             letter.proposal_number, letter.proposal_title = number, title
     message = "更正登记信息：" + "；".join(changes)
     if redate:
@@ -389,8 +403,11 @@ def _new_assignment(
     *,
     policy: DeadlinePolicy,
     re_answer: bool = False,
+    calendar: WorkCalendar | None = None,
 ) -> Assignment:
-    clock = _clock(proposal, unit, role, assigned_on, policy=policy, re_answer=re_answer)
+    clock = _clock(
+        proposal, unit, role, assigned_on, policy=policy, re_answer=re_answer, calendar=calendar
+    )
     assignment = Assignment(
         proposal=proposal,
         unit=unit,
@@ -464,17 +481,21 @@ def record_assignment(
     separate: bool = False,
     policy: DeadlinePolicy,
     via: str | None = None,
+    calendar: WorkCalendar | None = None,
+    held: bool = False,
 ) -> list[Assignment]:
     """交办 once the caller has checked that the actor may (assign_units; the batch import,
-    named by ``via`` in the audit event)."""
+    named by ``via`` in the audit event, which passes the one working-day ``calendar`` its
+    rows are counted on, and holds the proposal itself: ``held``, no double-submit check)."""
     if not lead_units:
         raise DomainError("请选择主办单位。")
     role = "separate" if separate else "lead"
-    repeat = _repeated_assignment(
-        proposal, [(u, role) for u in lead_units] + [(u, "co") for u in co_units], assigned_on
-    )
-    if repeat is not None:
-        return repeat
+    if not held:
+        repeat = _repeated_assignment(
+            proposal, [(u, role) for u in lead_units] + [(u, "co") for u in co_units], assigned_on
+        )
+        if repeat is not None:
+            return repeat
     if not separate and len(lead_units) > 1:
         raise DomainError("主办单位只能有一个；多个单位分别答复请选择“分办”。")
     if proposal.submitted_on and assigned_on < proposal.submitted_on:
@@ -489,11 +510,15 @@ def record_assignment(
     if not separate and proposal.lead_assignment is not None:
         raise DomainError("该件已有主办单位；如需更换请通过申请调整办理。")
     created = [
-        _new_assignment(proposal, u, role, assigned_on, proposal.round, policy=policy)
+        _new_assignment(
+            proposal, u, role, assigned_on, proposal.round, policy=policy, calendar=calendar
+        )
         for u in lead_units
     ]
     created += [
-        _new_assignment(proposal, u, "co", assigned_on, proposal.round, policy=policy)
+        _new_assignment(
+            proposal, u, "co", assigned_on, proposal.round, policy=policy, calendar=calendar
+        )
         for u in co_units
     ]
     if proposal.assigned_on is None:

@@ -1,7 +1,7 @@
 """the proposer's delegation, sector or party (代表团/界别/党派) of a proposal
 
 Revision ID: b7e4c2a9d613
-Revises: 7d2e91b0c4a8
+Revises: c05191a7e3d4
 Create Date: 2026-12-06 14:40:00
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'b7e4c2a9d613'
-down_revision = '7d2e91b0c4a8'
+down_revision = 'c05191a7e3d4'
 branch_labels = None
 depends_on = None
 

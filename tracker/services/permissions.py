@@ -102,7 +102,7 @@ def can_rate(user: User) -> bool:
 # What a deputy reaches besides their own pages (the `deputy` blueprint): signing in and
 # out, their account, their notifications, the public replies. Everything else answers 403
 # (tracker.web's guard), so a route added later is closed to deputies until listed here.
-DEPUTY_BLUEPRINTS = ("deputy", "auth", "notifications", "public", "health")
+DEPUTY_BLUEPRINTS = ("deputy", "auth", "notifications", "public", "health", "api_docs")
 DEPUTY_ENDPOINTS = ("static", "main.index")
 
 

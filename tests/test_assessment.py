@@ -424,3 +424,20 @@ def test_the_demo_has_last_years_assessment_with_a_ranking(tmp_path, database_te
         assert "已定稿" in text  # the coordinating office published it
     finally:
         close(demo_app)
+
+
+def test_the_scheme_page_takes_each_rows_kind_from_its_place_and_refuses_odd_numbers(
+    app, browser, people
+):
+    browser.login("admin")
+    form = _scheme_form(browser.get("/admin/assessment").get_data(as_text=True))
+    form["items-0-kind"] = "bribes"  # a row's kind is its place, whatever is posted
+    form["items-1-points"] = "0"  # zero is a weight
+    assert browser.post("/admin/assessment", form).status_code == 302
+    with app.app_context():
+        items = svc.current_scheme().items
+        assert [i["kind"] for i in items][:2] == ["on_time", "contact_before"]
+        assert items[1]["points"] == 0
+    form["items-2-points"] = "nan"
+    assert browser.post("/admin/assessment", form).status_code == 400
+    assert browser.post("/dashboard/assessment/99999/finalize").status_code == 404

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from wtforms import (
     BooleanField,
     FieldList,
@@ -12,9 +14,14 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from tracker.formutil import TrackerForm
+
+
+def finite(_form, field) -> None:
+    if field.data is not None and not math.isfinite(field.data):
+        raise ValidationError("请填写有效的数字。")
 
 
 class ItemForm(TrackerForm):
@@ -26,10 +33,8 @@ class ItemForm(TrackerForm):
     kind = HiddenField(validators=[Length(max=40)])
     used = BooleanField("计分")
     label = StringField("项目名称", validators=[Optional(), Length(max=40)])
-    points = FloatField(
-        "分值", validators=[DataRequired(message="请填写分值。"), NumberRange(min=0, max=1000)]
-    )
-    cap = FloatField("扣分上限", validators=[Optional(), NumberRange(min=0, max=1000)])
+    points = FloatField("分值", validators=[Optional(), finite, NumberRange(min=0, max=1000)])
+    cap = FloatField("扣分上限", validators=[Optional(), finite, NumberRange(min=0, max=1000)])
 
 
 class SchemeForm(TrackerForm):

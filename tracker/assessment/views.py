@@ -15,6 +15,7 @@ from flask_login import current_user, login_required
 from tracker import downloads
 from tracker.assessment import forms
 from tracker.current import today
+from tracker.formutil import as_id
 from tracker.models import Unit
 from tracker.paging import paginate
 from tracker.rules import assessment as rule
@@ -27,6 +28,7 @@ from tracker.views_common import get_or_404, perform
 bp = Blueprint("assessment", __name__)
 
 PER_PAGE = 50
+YEARS = (1990, 2100)  # the years one may assess
 CONTACT_KINDS = ("contact_before", "in_person")
 LISTED_KINDS = ("attitude_satisfied", "disputed_contacts")  # listed here, as a whole
 
@@ -154,8 +156,7 @@ def items():
     kind = request.args.get("kind", "")
     if kind not in (*CONTACT_KINDS, *LISTED_KINDS):
         abort(404)
-    unit_id = request.args.get("unit", type=int)
-    unit = get_or_404(Unit, unit_id or 0)
+    unit = get_or_404(Unit, as_id(request.args.get("unit")) or 0)
     if not permissions.sees_all(current_user) and unit.id != current_user.unit_id:
         abort(403)
     missing = request.args.get("missing") == "1"
@@ -196,6 +197,8 @@ def items():
 def finalize(year: int):
     if not svc.can_finalize(current_user):
         abort(403)
+    if not YEARS[0] <= year <= YEARS[1]:
+        abort(404)
 
     def action():
         svc.finalize(current_user, year)
@@ -230,6 +233,18 @@ def _fill(form: forms.SchemeForm) -> None:
         )
 
 
+def _one_row_per_kind(form: forms.SchemeForm) -> None:
+    """The posted rows, one per kind in the tracker's order whatever was posted: a row's
+    kind is its place (a missing row is not scored, an extra one is dropped)."""
+    while len(form.items.entries) > len(rule.KINDS):
+        form.items.pop_entry()
+    for n, code in enumerate(rule.KINDS):
+        if n < len(form.items.entries):
+            form.items.entries[n].form.kind.data = code
+        else:
+            form.items.append_entry({"kind": code, "used": False})
+
+
 def _items(form: forms.SchemeForm) -> list[dict]:
     out = []
     for entry in form.items.entries:
@@ -260,6 +275,8 @@ def scheme():
     form = forms.SchemeForm()
     if request.method == "GET":
         _fill(form)
+    else:
+        _one_row_per_kind(form)
 
     def action():
         saved = svc.save_scheme(

@@ -15,6 +15,7 @@ The score is the sum, never below zero, rounded to two decimals.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -140,9 +141,11 @@ def check_items(items: Sequence[Mapping[str, Any]]) -> list[str]:
             errors.append(f"第{n}项：“{KINDS[kind].label}”重复。")
         seen.add(kind)
         points, cap = item.get("points"), item.get("cap")
-        if not isinstance(points, int | float) or points < 0:
+        if not isinstance(points, int | float) or not math.isfinite(points) or points < 0:
             errors.append(f"第{n}项：分值须为不小于0的数。")
-        if cap is not None and (not isinstance(cap, int | float) or cap < 0):
+        if cap is not None and (
+            not isinstance(cap, int | float) or not math.isfinite(cap) or cap < 0
+        ):
             errors.append(f"第{n}项：扣分上限须为不小于0的数。")
     if not items:
         errors.append("考评方案至少要有一个项目。")

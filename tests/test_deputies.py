@@ -415,14 +415,22 @@ def test_a_cosigner_reads_but_does_not_rate(app, browser, scene):
 def test_the_liaisons_paper_form_is_marked_proxy_with_who_entered_it(app, browser, scene):
     _reply(browser, scene)
     browser.login("liaison")
+    form = _page(browser.get(f"/proposals/{scene['mine']}"))
+    assert "登记代表评价（代填）" in form and "办理态度" in form
     response = browser.post(
         f"/proposals/{scene['mine']}/rating",
-        {"rating-satisfaction": "满意", "rating-rated_on": "2026-06-14"},
+        {
+            "rating-satisfaction": "满意",
+            "rating-attitude": "基本满意",
+            "rating-contact_method": "电话",
+            "rating-rated_on": "2026-06-14",
+        },
     )
     assert response.status_code == 302
     with app.app_context():
         (feedback,) = db.session.execute(db.select(Feedback)).scalars().all()
         assert feedback.source == "proxy" and feedback.recorded_by.username == "liaison"
+        assert (feedback.attitude, feedback.contact_method) == ("基本满意", "电话")
     page = _page(browser.get(f"/proposals/{scene['mine']}"))
     assert "代填" in page and "liaison录入" in page
     browser.login("zeng")

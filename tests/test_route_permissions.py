@@ -3,7 +3,11 @@
 A route added without a row here fails `test_every_route_has_a_rule`. POSTs send only the
 CSRF token: a permitted user gets a form error (400) or, for button-only actions, the
 action's redirect (302); everyone else gets 403. Anonymous visitors are sent to the login
-page."""
+page.
+
+The API's routes (endpoints ``api.*``) are called as another system calls them: with the
+role's personal API token and no CSRF token (a POST sends its row's JSON body from
+API_BODIES); without a token (anonymous) they answer 401."""
 
 from __future__ import annotations
 
@@ -60,6 +64,25 @@ SEES_ALL = {"admin", "liaison", "duban"}
 SEES_P1 = ALL - {"clerk-civil"}
 ADMIN = {"admin"}
 DASHBOARD = {"admin", "liaison", "supervisor", "duban"}
+REGISTERS = {"admin", "liaison"}
+
+
+def api(method, path, allowed, ok=200, denied=403):
+    """An API route: the role's token gets `ok` or `denied`; no token, 401."""
+    return rule(method, path, allowed, ok=ok, denied=denied, anonymous=401)
+
+
+NEW_PROPOSAL = {
+    "session": "市十六届人大一次会议",
+    "kind": "建议",
+    "number": "20269001",
+    "title": "关于增设社区托育点的建议",
+    "lead_proposer": "王敏",
+}
+API_BODIES = {
+    "api.proposal_create": NEW_PROPOSAL,
+    "api.proposal_batch_create": {"rows": [NEW_PROPOSAL]},
+}
 
 TABLE = {
     "static": by_role("GET", "/static/css/app.css", dict.fromkeys(ROLES, 200), anonymous=200),
@@ -210,6 +233,42 @@ TABLE = {
     "admin.calendar_day_delete": rule(
         "POST", "/admin/calendar/days/{day_id}/delete", ADMIN, ok=302
     ),
+    # personal API tokens: everyone their own; another user's (or no) token is not found
+    "auth.token_list": rule("GET", "/account/tokens", ALL),
+    "auth.token_create": rule("POST", "/account/tokens/new", ALL, ok=400),
+    "auth.token_revoke": by_role(
+        "POST", "/account/tokens/999999/revoke", dict.fromkeys(STAFF, 404) | {"deputy": 403}
+    ),
+    # the API, with the role's token: the scope of the pages it mirrors (a deputy has no
+    # token, and their signed-in session reaches no API route)
+    "api.units": api("GET", "/api/v1/units", ALL),
+    "api.proposal_list": api("GET", "/api/v1/proposals?overdue=true", ALL),
+    "api.proposal_detail": api("GET", "/api/v1/proposals/{p1}", SEES_P1),
+    "api.proposal_create": api("POST", "/api/v1/proposals", REGISTERS, ok=201),
+    # a 交办清单 pushed by the congress office's system: those who may 批量导入
+    "api.proposal_batch_create": api("POST", "/api/v1/proposals/batch?dry_run=true", SEES_ALL),
+    "api.letter_list": api("GET", "/api/v1/letters?updated_since=2020-01-01T00:00:00Z", ALL),
+    "api.letter_detail": api("GET", "/api/v1/letters/{secret}", HANDLERS_P1 | SEES_ALL),
+    "api.letter_detail#public": api("GET", "/api/v1/letters/{public}", ALL),
+    "api.letter_export": api("GET", "/api/v1/letters/{public}/export/docx", ALL),
+    "api.letter_export#secret": api(
+        "GET", "/api/v1/letters/{secret}/export/pdf", HANDLERS_P1 | SEES_ALL
+    ),
+    "api.search_letters": api("GET", "/api/v1/search?q=心理", ALL),
+    "api.commitment_list": api("GET", "/api/v1/commitments?status=open", ALL),
+    "api.commitment_detail": api("GET", "/api/v1/commitments/{cm}", HANDLERS_P1 | SEES_ALL),
+    # a candidate is not a commitment yet: the API does not show it
+    "api.commitment_detail#candidate": by_role(
+        "GET",
+        "/api/v1/commitments/{cand}",
+        dict.fromkeys(STAFF, 404) | {"deputy": 403},
+        anonymous=401,
+    ),
+    # the contract is public: it describes the API and holds no data
+    "api_docs.openapi": by_role(
+        "GET", "/api/v1/openapi.json", dict.fromkeys(ROLES, 200), anonymous=200
+    ),
+    "api_docs.reference": by_role("GET", "/api/v1/docs", dict.fromkeys(ROLES, 200), anonymous=200),
     # 我的建议: the deputy alone, and only their own proposals (another's is not found)
     "deputy.index": rule("GET", "/my/", DEPUTY),
     "deputy.detail": rule("GET", "/my/proposals/{p1}", DEPUTY),
@@ -222,6 +281,29 @@ TABLE = {
     # a 不予公开 reply is addressed to the deputy: they read it
     "deputy.letter": rule("GET", "/my/letters/{to_deputy}", DEPUTY),
 }
+
+
+def api_token(username: str) -> str:
+    """A new personal API token of this user (inside an app context)."""
+    from tracker.services import api_tokens
+
+    user = db.session.execute(db.select(User).filter_by(username=username)).scalar_one()
+    token = api_tokens.create(user, name="对接测试", last_day=None, today=current.today()).token
+    db.session.commit()
+    return token
+
+
+def call(browser, endpoint: str, method: str, url: str, token: str | None):
+    """A request as the table's row makes it: the API with the role's token (None: none),
+    pages with the browser's session and CSRF token."""
+    if endpoint.startswith("api."):
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return browser.client.open(
+            url, method=method, headers=headers, json=API_BODIES.get(endpoint.split("#")[0])
+        )
+    if method == "GET":
+        return browser.client.get(url)
+    return browser.client.post(url, data={"csrf_token": browser.token()})
 
 
 ENDS_SESSION = ("auth.logout", "auth.session_end_all")  # each signs the user out
@@ -380,15 +462,14 @@ def test_route_outcomes(app, browser, world, role):
     if role != "anonymous":
         assert browser.login(role).status_code == 302
     token = _token(browser, role)
+    with app.app_context():
+        bearer = None if role in ("anonymous", "deputy") else api_token(role)
     failures = []
     for endpoint, (method, path, outcomes) in TABLE.items():
         if endpoint in ENDS_SESSION:
             continue  # checked below
         url = path.format(**world)
-        if method == "GET":
-            response = browser.client.get(url)
-        else:
-            response = browser.client.post(url, data={"csrf_token": token})
+        response = call(browser, endpoint, method, url, bearer)
         response.close()
         expected = outcomes[role]
         if response.status_code != expected:

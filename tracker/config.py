@@ -85,6 +85,10 @@ def defaults(instance_path: str) -> dict:
         "SMS_WEBHOOK_URL": "",
         "SMS_WEBHOOK_TOKEN": "",  # sent as "Authorization: Bearer <token>" when set
         "SMS_WEBHOOK_TIMEOUT": 10,
+        # The JSON API (/api/v1): requests one token may make in a window of
+        # API_RATE_WINDOW_SECONDS (counted in the database: every worker shares the count).
+        "API_RATE_LIMIT": 120,
+        "API_RATE_WINDOW_SECONDS": 60,
     }
 
 

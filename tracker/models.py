@@ -11,11 +11,13 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, event
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from tracker.extensions import db
+
+MAX_ID = 2**63 - 1  # the largest value of a 64-bit signed integer column (an id)
 
 
 def utcnow() -> datetime:
@@ -135,6 +137,30 @@ class LoginThrottle(db.Model):
     locked_until: Mapped[datetime | None]
 
 
+class ApiToken(db.Model):
+    """A personal API token (/api/v1): its user creates and revokes it on the account page
+    and it acts with exactly that user's role and unit. Only the SHA-256 of the token is
+    kept (the token is 256 random bits: a fast hash is enough, and lets a request find its
+    row by an index); ``prefix`` is the token's public start, shown in the list. The rate
+    limit's fixed window (``window_start``, ``window_count``) is counted in this row, so
+    every worker and server shares it."""
+
+    __tablename__ = "api_token"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(60))
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+    window_start: Mapped[int] = mapped_column(default=0)  # the window's number (epoch / length)
+    window_count: Mapped[int] = mapped_column(default=0)  # requests counted in it
+
+    user: Mapped[User] = relationship()
+
+
 class CongressSession(db.Model):
     """A session (届次会议) of a people's congress or CPPCC, e.g. 市十六届人大一次会议."""
 
@@ -172,6 +198,9 @@ class Proposal(db.Model):
     round: Mapped[int] = mapped_column(default=1)
     classification: Mapped[str | None] = mapped_column(String(16))  # latest reply's grade
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # the last change to the item or to anything of it (units, contacts, letters, ratings):
+    # set by touch_changed() at every flush, read by the API's ?updated_since=
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
 
     session: Mapped[CongressSession] = relationship()
@@ -354,7 +383,7 @@ class ReplyLetter(db.Model):
     review_reason: Mapped[str | None] = mapped_column(Text)
     version: Mapped[int] = mapped_column(default=1)  # optimistic lock for concurrent edits
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow, index=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
 
     proposal: Mapped[Proposal | None] = relationship(back_populates="letters")
@@ -472,6 +501,8 @@ class Commitment(db.Model):
     confirmed_at: Mapped[datetime | None]
     confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # the last change to the commitment or its progress notes (touch_changed)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
     letter: Mapped[ReplyLetter | None] = relationship(back_populates="commitments")
     proposal: Mapped[Proposal | None] = relationship()
@@ -625,3 +656,50 @@ class JobItem(db.Model):
     letter_id: Mapped[int | None] = mapped_column(
         ForeignKey("reply_letter.id", ondelete="SET NULL")
     )
+
+
+# -- the time of the last change, for the API's ?updated_since= -----------------------------
+
+
+def _parent(session: Session, row: Any, name: str, model: type) -> Any:
+    """The row's parent through relationship ``name``: as set on the row (a new row's foreign
+    key is only filled in by the flush), else by its foreign key."""
+    parent = row.__dict__.get(name)
+    if parent is None and (ident := getattr(row, f"{name}_id", None)) is not None:
+        parent = session.get(model, ident)
+    return parent
+
+
+def _proposal_of(session: Session, row: Any) -> Proposal | None:
+    """The proposal a row's change changes: its own, or its assignment's (an extension)."""
+    if isinstance(row, Assignment | ContactLog | Feedback | ReplyLetter):
+        return _parent(session, row, "proposal", Proposal)
+    if isinstance(row, ExtensionRequest):
+        assignment = _parent(session, row, "assignment", Assignment)
+        return _parent(session, assignment, "proposal", Proposal) if assignment else None
+    return None
+
+
+@event.listens_for(Session, "before_flush")
+def touch_changed(session: Session, _context, _instances) -> None:
+    """Every flush that adds, changes or deletes a proposal or a row of it (its units,
+    contacts, extension requests, ratings, letters) sets the proposal's ``updated_at``; a
+    commitment's own change or a new progress note sets the commitment's. A system polling
+    with ``?updated_since=`` so sees every change, whichever service made it."""
+    now = utcnow()
+    touched: list[Proposal | Commitment] = []
+    with session.no_autoflush:
+        for row in (*session.new, *session.dirty, *session.deleted):
+            if row in session.dirty and not session.is_modified(row):
+                continue
+            if isinstance(row, Proposal | Commitment):
+                touched.append(row)
+            elif isinstance(row, CommitmentUpdate):
+                commitment = _parent(session, row, "commitment", Commitment)
+                if commitment is not None:
+                    touched.append(commitment)
+            elif (proposal := _proposal_of(session, row)) is not None:
+                touched.append(proposal)
+    for row in touched:
+        if row not in session.deleted:
+            row.updated_at = now

@@ -7,13 +7,11 @@ from flask_login import current_user
 from werkzeug.routing import IntegerConverter, ValidationError
 
 from tracker import current, rendering
-from tracker.extensions import db, login_manager
-from tracker.models import User
+from tracker.extensions import csrf, db, login_manager
+from tracker.models import MAX_ID, User
 from tracker.rules import labels
 from tracker.rules.chinese import cn_date
 from tracker.services import sessions
-
-MAX_ID = 2**63 - 1  # the largest value of a 64-bit signed integer column
 
 
 class IdConverter(IntegerConverter):
@@ -38,6 +36,8 @@ def load_user(token: str) -> User | None:
 
 def init_app(app: Flask) -> None:
     from tracker.admin.views import bp as admin_bp
+    from tracker.api.views import bp as api_bp
+    from tracker.api.views import docs_bp as api_docs_bp
     from tracker.auth.views import bp as auth_bp
     from tracker.commitments.views import bp as commitments_bp
     from tracker.dashboard.views import bp as dashboard_bp
@@ -70,6 +70,11 @@ def init_app(app: Flask) -> None:
     ):
         app.register_blueprint(bp)
     app.before_request(_deputies_reach_their_pages_only)
+    # the API: tokens, not session cookies, so no CSRF token either
+    csrf.exempt(api_bp)
+    app.json.ensure_ascii = False  # JSON answers in readable UTF-8, as the problem details
+    app.register_api(api_bp)
+    app.register_blueprint(api_docs_bp)
 
     app.jinja_env.filters["markdown"] = rendering.render_markdown
     app.jinja_env.filters["cn_date"] = cn_date

@@ -29,6 +29,7 @@ from tracker.models import (
 )
 from tracker.paging import paginate
 from tracker.proposals import forms
+from tracker.rules import proposal_status
 from tracker.rules.labels import DRAFT_LETTER_STATUSES, NOT_CONTACTED, PROPOSAL_STATUS
 from tracker.services import (
     audit,
@@ -225,21 +226,10 @@ EXPORT_HEADERS = (
 )
 
 
-def _unit_names(proposal: Proposal, role: str) -> list[str]:
-    names: list[str] = []
-    for a in proposal.active_assignments:
-        if a.role == role and a.unit.name not in names:
-            names.append(a.unit.name)
-    return names
-
-
 def _export_row(proposal: Proposal, classifications: dict, satisfactions: dict) -> list:
     # the current round's answering units, as the proposal's status reads them
-    answering = [
-        a for a in proposal.active_assignments if a.role != "co" and a.round == proposal.round
-    ]
-    due_on = min((a.due_on for a in answering), default=None)
-    replied = [a.replied_on for a in answering]
+    due_on = proposal_status.reply_due_on(proposal)
+    replied = [a.replied_on for a in proposal_status.answering(proposal)]
     replied_on = max(replied) if replied and all(replied) else None
     latest = proposal.feedback[-1] if proposal.feedback else None
     return [
@@ -249,9 +239,9 @@ def _export_row(proposal: Proposal, classifications: dict, satisfactions: dict) 
         proposal.title,
         proposal.lead_proposer,
         list(proposal.co_signers or ()),
-        _unit_names(proposal, "lead"),
-        _unit_names(proposal, "co"),
-        _unit_names(proposal, "separate"),
+        proposals.unit_names(proposal, "lead"),
+        proposals.unit_names(proposal, "co"),
+        proposals.unit_names(proposal, "separate"),
         proposal.assigned_on,
         due_on,
         replied_on,

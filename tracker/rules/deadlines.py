@@ -21,6 +21,7 @@ days (调休) and holidays move every year.  Precedence for one date:
 from __future__ import annotations
 
 import calendar as _stdlib_calendar
+import functools
 import logging
 import re
 import unicodedata
@@ -282,6 +283,19 @@ class DeadlinePolicy:
 # --------------------------------------------------------------------------- calendar
 
 
+@functools.cache
+def _official_year(year: int) -> tuple[bool, ...] | None:
+    """The official package's working days of a year, read once per process (a calendar is
+    made for every assignment: reading 365 days each time made a batch of 2,000 items spend
+    most of its time here); None where the package has no data for the year."""
+    first = date(year, 1, 1)
+    length = 366 if _stdlib_calendar.isleap(year) else 365
+    try:
+        return tuple(bool(_official.is_workday(first + timedelta(days=i))) for i in range(length))
+    except NotImplementedError:
+        return None
+
+
 class WorkCalendar:
     """Which days are working days: admin overrides, then the official package, then Mon–Fri."""
 
@@ -320,16 +334,9 @@ class WorkCalendar:
     def _official_table(self, year: int) -> tuple[bool, ...] | None:
         if year in self._official_years:
             return self._official_years[year]
-        table: tuple[bool, ...] | None = None
+        table = None
         if self._use_official and date.min.year <= year <= date.max.year:
-            first = date(year, 1, 1)
-            length = 366 if _stdlib_calendar.isleap(year) else 365
-            try:
-                table = tuple(
-                    bool(_official.is_workday(first + timedelta(days=i))) for i in range(length)
-                )
-            except NotImplementedError:  # the package has no data for this year
-                table = None
+            table = _official_year(year)
         self._official_years[year] = table
         return table
 

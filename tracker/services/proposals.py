@@ -1120,6 +1120,15 @@ def decide_extension(
 # -- the list -------------------------------------------------------------------------------
 
 
+def unit_names(proposal: Proposal, role: str) -> list[str]:
+    """The names of the units in this role (lead, co, separate) among its active parts."""
+    names: list[str] = []
+    for a in proposal.active_assignments:
+        if a.role == role and a.unit.name not in names:
+            names.append(a.unit.name)
+    return names
+
+
 @dataclass(frozen=True)
 class ListFilters:
     """The proposal list's filters (empty: not filtered)."""

@@ -2,7 +2,7 @@
 was entered (online by the deputy, or 代填 by a liaison) and how the deputy was contacted
 
 Revision ID: d3e1f4a2b8c5
-Revises: b7e4c2a9d613
+Revises: b7e41c2d9a53
 Create Date: 2026-12-06 15:05:00
 
 """
@@ -12,7 +12,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'd3e1f4a2b8c5'
-down_revision = 'b7e4c2a9d613'
+down_revision = 'b7e41c2d9a53'
 branch_labels = None
 depends_on = None
 

@@ -27,7 +27,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from test_route_permissions import ROLES, api_token, world  # noqa: F401 (world is a fixture)
+
+# every role that has API tokens: a deputy has none (test_deputies: the API refuses one)
+from test_route_permissions import STAFF as ROLES
+from test_route_permissions import api_token, world  # noqa: F401 (world is a fixture)
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMATHESIS = Path(sys.executable).parent / "schemathesis"

@@ -415,15 +415,50 @@ def test_a_cosigner_reads_but_does_not_rate(app, browser, scene):
 def test_the_liaisons_paper_form_is_marked_proxy_with_who_entered_it(app, browser, scene):
     _reply(browser, scene)
     browser.login("liaison")
+    form = _page(browser.get(f"/proposals/{scene['mine']}"))
+    assert "登记代表评价（代填）" in form and "办理态度" in form
     response = browser.post(
         f"/proposals/{scene['mine']}/rating",
-        {"rating-satisfaction": "满意", "rating-rated_on": "2026-06-14"},
+        {
+            "rating-satisfaction": "满意",
+            "rating-attitude": "基本满意",
+            "rating-contact_method": "电话",
+            "rating-rated_on": "2026-06-14",
+        },
     )
     assert response.status_code == 302
     with app.app_context():
         (feedback,) = db.session.execute(db.select(Feedback)).scalars().all()
         assert feedback.source == "proxy" and feedback.recorded_by.username == "liaison"
+        assert (feedback.attitude, feedback.contact_method) == ("基本满意", "电话")
     page = _page(browser.get(f"/proposals/{scene['mine']}"))
     assert "代填" in page and "liaison录入" in page
     browser.login("zeng")
     assert "代填" in _page(browser.get(f"/my/proposals/{scene['mine']}"))
+
+
+def test_a_deputy_has_no_api_token_and_a_token_of_theirs_is_refused(app, scene):
+    from tracker.models import ApiToken
+    from tracker.services import api_tokens
+    from tracker.services.errors import PermissionDenied
+
+    with app.app_context():
+        zeng = _user("zeng")
+        with pytest.raises(PermissionDenied):
+            api_tokens.create(zeng, name="代表的令牌", last_day=None, today=date(2026, 6, 15))
+        # a token made for the account some other way (before it became a deputy's, say)
+        bearer = "trk_deadbeef_" + "x" * 43
+        db.session.add(
+            ApiToken(
+                user_id=zeng.id,
+                name="旧令牌",
+                prefix="trk_deadbeef",
+                token_hash=api_tokens.hash_token(bearer),
+            )
+        )
+        db.session.commit()
+    response = app.test_client().get(
+        "/api/v1/proposals", headers={"Authorization": f"Bearer {bearer}"}
+    )
+    assert response.status_code == 403
+    assert "代表/委员账号不能使用 API" in response.get_json()["detail"]

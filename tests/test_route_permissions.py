@@ -245,23 +245,14 @@ TABLE = {
     "admin.calendar_day_delete": rule(
         "POST", "/admin/calendar/days/{day_id}/delete", ADMIN, ok=302
     ),
-    # 我的建议: the deputy alone, and only their own proposals (another's is not found)
-    "deputy.index": rule("GET", "/my/", DEPUTY),
-    "deputy.detail": rule("GET", "/my/proposals/{p1}", DEPUTY),
-    "deputy.detail#not-theirs": by_role(
-        "GET", "/my/proposals/{other}", dict.fromkeys(STAFF, 403) | {"deputy": 404}
+    # personal API tokens: everyone their own; another user's (or no) token is not found
+    "auth.token_list": rule("GET", "/account/tokens", ALL),
+    "auth.token_create": rule("POST", "/account/tokens/new", ALL, ok=400),
+    "auth.token_revoke": by_role(
+        "POST", "/account/tokens/999999/revoke", dict.fromkeys(STAFF, 404) | {"deputy": 403}
     ),
-    "deputy.contact": rule("POST", "/my/contacts/{contact}", DEPUTY, ok=400),
-    "deputy.rate": rule("GET", "/my/proposals/{p1}/rate", DEPUTY),
-    "deputy.rate#post": rule("POST", "/my/proposals/{p1}/rate", DEPUTY, ok=400),
-    # a 不予公开 reply is addressed to the deputy: they read it
-    "deputy.letter": rule("GET", "/my/letters/{to_deputy}", DEPUTY),
-    # personal API tokens: everyone their own; another user's (or no) token is not found (a
-    # deputy's account pages include the token page, though the API refuses deputies)
-    "auth.token_list": rule("GET", "/account/tokens", EVERYONE),
-    "auth.token_create": rule("POST", "/account/tokens/new", EVERYONE, ok=400),
-    "auth.token_revoke": rule("POST", "/account/tokens/999999/revoke", set(), denied=404),
-    # the API, with the role's token: the scope of the pages it mirrors
+    # the API, with the role's token: the scope of the pages it mirrors (a deputy has no
+    # token, and their signed-in session reaches no API route)
     "api.units": api("GET", "/api/v1/units", ALL),
     "api.proposal_list": api("GET", "/api/v1/proposals?overdue=true", ALL),
     "api.proposal_detail": api("GET", "/api/v1/proposals/{p1}", SEES_P1),
@@ -290,6 +281,17 @@ TABLE = {
         "GET", "/api/v1/openapi.json", dict.fromkeys(ROLES, 200), anonymous=200
     ),
     "api_docs.reference": by_role("GET", "/api/v1/docs", dict.fromkeys(ROLES, 200), anonymous=200),
+    # 我的建议: the deputy alone, and only their own proposals (another's is not found)
+    "deputy.index": rule("GET", "/my/", DEPUTY),
+    "deputy.detail": rule("GET", "/my/proposals/{p1}", DEPUTY),
+    "deputy.detail#not-theirs": by_role(
+        "GET", "/my/proposals/{other}", dict.fromkeys(STAFF, 403) | {"deputy": 404}
+    ),
+    "deputy.contact": rule("POST", "/my/contacts/{contact}", DEPUTY, ok=400),
+    "deputy.rate": rule("GET", "/my/proposals/{p1}/rate", DEPUTY),
+    "deputy.rate#post": rule("POST", "/my/proposals/{p1}/rate", DEPUTY, ok=400),
+    # a 不予公开 reply is addressed to the deputy: they read it
+    "deputy.letter": rule("GET", "/my/letters/{to_deputy}", DEPUTY),
 }
 
 
@@ -473,7 +475,7 @@ def test_route_outcomes(app, browser, world, role):
         assert browser.login(role).status_code == 302
     token = _token(browser, role)
     with app.app_context():
-        bearer = None if role == "anonymous" else api_token(role)
+        bearer = None if role in ("anonymous", "deputy") else api_token(role)
     failures = []
     for endpoint, (method, path, outcomes) in TABLE.items():
         if endpoint in ENDS_SESSION:

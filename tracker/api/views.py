@@ -112,6 +112,8 @@ def _authenticate():
             f"{current.api_rate_limit().limit}次，请{retry_after}秒后再试。",
             headers={"Retry-After": str(retry_after)},
         )
+    if not permissions.uses_api(token.user):
+        return problem(403, "代表/委员账号不能使用 API。")
     g.api_user = token.user
     return None
 

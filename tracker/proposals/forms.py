@@ -144,7 +144,11 @@ class ReplyForm(TrackerForm):
 
 
 class RatingForm(TrackerForm):
-    satisfaction = SelectField("满意度", validators=[InputRequired("请选择满意度。")])
+    """The deputy's paper form, entered by a liaison on their behalf (代填)."""
+
+    satisfaction = SelectField("满意度（办理结果）", validators=[InputRequired("请选择满意度。")])
+    attitude = SelectField("办理态度", validators=[Optional()])
+    contact_method = SelectField("承办单位联系代表的方式", validators=[Optional()])
     rated_on = EventDateField("评价日期", validators=[InputRequired(DATE_MSG)], format="%Y-%m-%d")
     comment = TextAreaField("代表意见", validators=[Optional(), Length(max=5000)])
 

@@ -30,7 +30,7 @@ from tracker.models import (
 from tracker.paging import paginate
 from tracker.proposals import forms
 from tracker.rules import proposal_status
-from tracker.rules.labels import DRAFT_LETTER_STATUSES, PROPOSAL_STATUS
+from tracker.rules.labels import DRAFT_LETTER_STATUSES, NOT_CONTACTED, PROPOSAL_STATUS
 from tracker.services import (
     audit,
     cosign,
@@ -82,6 +82,10 @@ def _action_forms(proposal: Proposal) -> dict:
     reply.disclosure.choices = options(vocab.choices("disclosure"))
     rating = forms.RatingForm(prefix="rating", rated_on=today())
     rating.satisfaction.choices = options(vocab.choices("satisfaction"))
+    rating.attitude.choices = options([("", "（表中未填）"), *vocab.choices("satisfaction")])
+    rating.contact_method.choices = options(
+        [("", "（表中未填）"), *vocab.choices("contact_channel"), (NOT_CONTACTED, "未联系")]
+    )
     reassign_decision = forms.ReassignDecisionForm(prefix="decide")
     reassign_decision.new_unit.choices = options([(0, "（不指定，另行交办）")] + units)
     return {
@@ -531,6 +535,8 @@ def rating(proposal_id: int):
             current_user,
             proposal,
             satisfaction=form.satisfaction.data,
+            attitude=form.attitude.data or None,
+            contact_method=form.contact_method.data or None,
             rated_on=form.rated_on.data,
             comment=form.comment.data or "",
             today=today(),

@@ -17,8 +17,8 @@ from sqlalchemy import case, update
 from tracker.extensions import db
 from tracker.models import ApiToken, User
 from tracker.rules.clock import BEIJING
-from tracker.services import audit
-from tracker.services.errors import DomainError, NotFound
+from tracker.services import audit, permissions
+from tracker.services.errors import DomainError, NotFound, PermissionDenied
 from tracker.services.sessions import hash_token
 
 PREFIX = "trk_"
@@ -78,6 +78,8 @@ def tokens_of(user: User) -> list[ApiToken]:
 
 def create(actor: User, *, name: str, last_day: date | None, today: date) -> Created:
     """A new token of the actor's own, valid through ``last_day`` (None: until revoked)."""
+    if not permissions.uses_api(actor):
+        raise PermissionDenied("代表/委员账号不使用 API 令牌。")
     name = name.strip()
     if not name:
         raise DomainError("请填写令牌名称（如：人大代表建议系统）。")

@@ -100,14 +100,29 @@ def can_rate(user: User) -> bool:
 # -- deputies and members (代表/委员) -----------------------------------------------------
 
 # What a deputy reaches besides their own pages (the `deputy` blueprint): signing in and
-# out, their account, their notifications, the public replies. Everything else answers 403
+# out, their password and sessions (not API tokens), their notifications, and what anyone
+# may read (the public replies, the API's contract). Everything else answers 403
 # (tracker.web's guard), so a route added later is closed to deputies until listed here.
-DEPUTY_BLUEPRINTS = ("deputy", "auth", "notifications", "public", "health", "api_docs")
-DEPUTY_ENDPOINTS = ("static", "main.index")
+DEPUTY_BLUEPRINTS = ("deputy", "notifications", "public", "health", "api_docs")
+DEPUTY_ENDPOINTS = (
+    "static",
+    "main.index",
+    "auth.login",
+    "auth.logout",
+    "auth.password",
+    "auth.session_list",
+    "auth.session_end",
+    "auth.session_end_all",
+)
 
 
 def is_deputy(user: User) -> bool:
     return user.role == "deputy"
+
+
+def uses_api(user: User) -> bool:
+    """API tokens are for the bureau's systems and staff; a deputy uses the pages."""
+    return not is_deputy(user)
 
 
 def deputy_reaches(endpoint: str | None) -> bool:

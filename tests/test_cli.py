@@ -246,3 +246,40 @@ def test_demo_data_loaded_again_later_in_the_year_adds_the_rest(tmp_path):
     assert "this year's replies: 0 added; commitments confirmed: 0" in third.output
     assert count(june, Commitment, Commitment.status != "candidate") == tracked
     close(june)
+
+
+def test_an_installation_with_data_upgrades_through_every_migration(fresh_app):
+    """Migrations that rebuild a table on SQLite (batch mode) keep the rows that refer to it:
+    a database with proposals, assignments and users, made by the first migrations, upgrades
+    to the newest schema with every row and reference intact."""
+    from flask_migrate import upgrade
+
+    app = fresh_app
+    with app.app_context():
+        upgrade(revision="b7e4c2a9d613")  # before the migrations that rebuild proposal
+        with db.engine.begin() as connection:
+            for statement in (
+                "INSERT INTO unit (id, name, short_names, is_coordinating, active, created_at) "
+                "VALUES (1, '广州市教育局', '教育局', 0, 1, '2022-01-01 00:00:00')",
+                "INSERT INTO congress_session (id, body, level, name, year, term, sitting) "
+                "VALUES (1, 'npc', 'city', '市十六届人大一次会议', 2022, 16, 1)",
+                "INSERT INTO proposal (id, session_id, kind, number, title, lead_proposer, "
+                "proposer_kind, co_signers, content, is_key, status, round, created_at) "
+                "VALUES (1, 1, 'suggestion', '20222174', "
+                "'关于进一步加强广州市中小学生心理健康管理工作的建议', '曾志伟', 'person', '', "
+                "'', 0, 'assigned', 1, '2022-03-01 08:00:00')",
+                "INSERT INTO assignment (id, proposal_id, unit_id, role, round, active, "
+                "assigned_on, due_on, original_due_on, due_estimated, created_at) "
+                "VALUES (1, 1, 1, 'lead', 1, 1, '2022-03-10', '2022-06-08', '2022-06-08', 0, "
+                "'2022-03-10 09:00:00')",
+            ):
+                connection.exec_driver_sql(statement)
+        upgrade()
+        with db.engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall() == []
+            assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+            row = connection.exec_driver_sql(
+                "SELECT p.number, p.updated_at, a.unit_id FROM proposal p "
+                "JOIN assignment a ON a.proposal_id = p.id"
+            ).one()
+    assert row[0] == "20222174" and row[1].startswith("2022-03-01") and row[2] == 1

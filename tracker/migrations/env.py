@@ -1,6 +1,7 @@
 """Alembic environment for the tracker: runs inside the Flask app (via Flask-Migrate)."""
 
 import logging
+from contextlib import contextmanager
 from logging.config import fileConfig
 
 from alembic import context
@@ -41,7 +42,7 @@ def run_migrations_online() -> None:
             directives[:] = []
             logger.info("No changes in schema detected.")
 
-    with db.engine.connect() as connection:
+    with db.engine.connect() as connection, _sqlite_foreign_keys_off(connection) as check:
         context.configure(
             connection=connection,
             target_metadata=target_metadata,
@@ -52,6 +53,35 @@ def run_migrations_online() -> None:
         )
         with context.begin_transaction():
             context.run_migrations()
+        check()
+
+
+@contextmanager
+def _sqlite_foreign_keys_off(connection):
+    """SQLite alters a table in batch mode by copying it and dropping the old one; with
+    foreign keys enforced, dropping a table other rows refer to fails (or would delete
+    them), so an installation with data could not upgrade. SQLite's own recipe: foreign
+    keys off around the change (a pragma it takes only outside a transaction, so on the
+    driver's connection, outside Alembic's transaction of each migration), the references
+    checked when the migrations have run (the `check` this yields), and on again after."""
+    if connection.dialect.name != "sqlite":
+        yield lambda: None
+        return
+    raw = connection.connection.driver_connection
+
+    def check() -> None:
+        broken = raw.execute("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            raise RuntimeError(f"the migrations left rows referring to nothing: {broken[:10]}")
+
+    raw.execute("PRAGMA foreign_keys=OFF")
+    try:
+        yield check
+    finally:
+        if raw.in_transaction:  # the pragma would be ignored: the pool must not keep it
+            connection.invalidate()
+        else:
+            raw.execute("PRAGMA foreign_keys=ON")
 
 
 if context.is_offline_mode():

@@ -511,6 +511,22 @@ def test_exports_apply_the_filters(app, browser, replied):
     assert len(lines) == 1  # the heading only
 
 
+def test_the_export_streams_its_rows_a_batch_at_a_time(app, browser, replied, monkeypatch):
+    from tracker.commitments import views
+    from tracker.services import tabular
+
+    _confirm_all(app, replied)
+    monkeypatch.setattr(views, "EXPORT_BATCH", 1, raising=False)
+    monkeypatch.setattr(tabular, "CHUNK_ROWS", 1, raising=False)
+    browser.login("clerk")
+    whole = browser.get("/commitments/export.csv").data
+    response = browser.get("/commitments/export.csv", buffered=False)
+    pieces = list(response.response)
+    response.close()
+    assert pieces[0].decode("utf-8-sig").startswith("承诺事项,") and len(pieces) == 4
+    assert b"".join(pieces) == whole and C_CERT in whole.decode("utf-8")
+
+
 def test_an_anonymous_visitor_is_sent_to_login(browser, replied):
     assert browser.get("/commitments").status_code == 302
     assert browser.get("/commitments/export.xlsx").status_code == 302

@@ -84,12 +84,15 @@ def build(work: Path, letters: int) -> dict:
     settings = _settings(work)
     marker = work / "built.json"
     wanted = {"letters": letters, "url": settings["DATABASE_URL"]}
-    if marker.exists() and json.loads(marker.read_text()) == wanted:
-        log(f"reusing the database in {work}")
-        return settings
     from flask_migrate import upgrade
 
     from tracker import create_app, current, demo, search_hooks
+
+    if marker.exists() and json.loads(marker.read_text()) == wanted:
+        log(f"reusing the database in {work}")
+        with create_app(settings).app_context():
+            upgrade()  # the indexes a newer schema adds
+        return settings
     from tracker.extensions import db
     from tracker.letters.synth import write_corpus
     from tracker.services import vocab

@@ -198,8 +198,10 @@ def copy_from(source: Path, letters: int, settings: dict) -> None:
             raw.commit()
         finally:
             raw.close()
-        db.session.execute(text("ANALYZE"))
-        db.session.commit()
+        with db.engine.connect() as connection:  # the planner's statistics, the visibility map
+            connection.execution_options(isolation_level="AUTOCOMMIT").execute(
+                text("VACUUM ANALYZE")
+            )
         started = time.perf_counter()
         count = search_hooks.rebuild(app)
         log(f"indexed {count} letters in {time.perf_counter() - started:.0f} s")

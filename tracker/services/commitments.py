@@ -26,7 +26,7 @@ from sqlalchemy import (
     select,
     true,
 )
-from sqlalchemy.orm import joinedload, load_only
+from sqlalchemy.orm import joinedload, load_only, selectinload
 from werkzeug.datastructures import FileStorage
 
 from tracker.extensions import db
@@ -786,10 +786,12 @@ def list_query(viewer: User, filters: ListFilters, today: date) -> Select:
             Commitment.reported_back_on.is_(None),
             ReplyLetter.classification.in_(vocab.followup_grades()),
         )
+    # the page's letters and proposals are read after it (selectin): joined, every matching
+    # row carried its letter's whole text through the sort
     return query.options(
-        joinedload(Commitment.unit),
-        joinedload(Commitment.letter),
-        joinedload(Commitment.proposal).joinedload(Proposal.session),
+        selectinload(Commitment.unit),
+        selectinload(Commitment.letter),
+        selectinload(Commitment.proposal).selectinload(Proposal.session),
     ).order_by(Commitment.due_on.is_(None), Commitment.due_on, Commitment.id)
 
 

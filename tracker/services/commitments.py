@@ -752,12 +752,13 @@ class ListFilters:
 def list_query(viewer: User, filters: ListFilters, today: date) -> Select:
     """The commitments the viewer may see that match the filters, the soonest due first
     (those without a date last)."""
-    query = (
-        select(Commitment)
-        .outerjoin(Commitment.letter)
-        .outerjoin(Commitment.proposal)
-        .where(scope(viewer))
-    )
+    query = select(Commitment).where(scope(viewer))
+    # the letter and the proposal joined only for a filter on them: the page's count
+    # otherwise looked up a letter and a proposal for each of a unit's 30,000 commitments
+    if filters.grade or filters.report:
+        query = query.outerjoin(Commitment.letter)
+    if filters.session_id is not None:
+        query = query.outerjoin(Commitment.proposal)
     if filters.status == "overdue":
         query = query.where(overdue_clause(today))
     elif filters.status in ACTIVE:

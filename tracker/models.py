@@ -318,6 +318,9 @@ class ReplyLetter(db.Model):
     # row holds its whole text)
     __table_args__ = (
         Index("ix_reply_letter_period", "letter_on", "status", "classification", "unit_id"),
+        # a unit's letters newest first, and their status, off the index (我的待办's letters
+        # with candidates to confirm)
+        Index("ix_reply_letter_unit_letter_on", "unit_id", "letter_on", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

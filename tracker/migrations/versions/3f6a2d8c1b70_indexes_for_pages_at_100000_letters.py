@@ -21,6 +21,7 @@ INDEXES = [
     ('assignment', 'ix_assignment_due_on', ['due_on']),
     ('assignment', 'ix_assignment_round_assigned_on', ['round', 'assigned_on']),
     ('reply_letter', 'ix_reply_letter_period', ['letter_on', 'status', 'classification', 'unit_id']),
+    ('reply_letter', 'ix_reply_letter_unit_letter_on', ['unit_id', 'letter_on', 'status']),
     ('commitment', 'ix_commitment_status_due_on', ['status', 'due_on', 'unit_id']),
     ('commitment', 'ix_commitment_unit_status_due_on', ['unit_id', 'status', 'due_on']),
 ]

@@ -209,10 +209,10 @@ class Assignment(db.Model):
     """One unit's part in handling a proposal (交办): lead (主办), co-handling (会办) or
     separate (分办). A reassigned unit's row stays, inactive, for the record."""
 
-    # 督办统计 counts replies, overdue items and re-handling in a period
+    # 督办统计 counts replies and overdue unreplied items (replied_on NULL, due_on in the
+    # period: one range of the same index) and re-handling in a period
     __table_args__ = (
-        Index("ix_assignment_replied_on", "replied_on"),
-        Index("ix_assignment_due_on", "due_on"),
+        Index("ix_assignment_replied_due", "replied_on", "due_on"),
         Index("ix_assignment_round_assigned_on", "round", "assigned_on"),
     )
 

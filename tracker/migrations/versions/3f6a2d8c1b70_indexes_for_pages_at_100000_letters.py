@@ -17,8 +17,7 @@ depends_on = None
 
 INDEXES = [
     ('proposal', 'ix_proposal_list_order', ['is_key', 'id']),
-    ('assignment', 'ix_assignment_replied_on', ['replied_on']),
-    ('assignment', 'ix_assignment_due_on', ['due_on']),
+    ('assignment', 'ix_assignment_replied_due', ['replied_on', 'due_on']),
     ('assignment', 'ix_assignment_round_assigned_on', ['round', 'assigned_on']),
     ('reply_letter', 'ix_reply_letter_period', ['letter_on', 'status', 'classification', 'unit_id']),
     ('reply_letter', 'ix_reply_letter_unit_letter_on', ['unit_id', 'letter_on', 'status']),

@@ -8,8 +8,16 @@ from datetime import date, timedelta
 from sqlalchemy.orm import joinedload, selectinload
 
 from tracker.extensions import db
-from tracker.models import Assignment, Commitment, ExtensionRequest, Proposal, ReplyLetter, User
-from tracker.services import commitments, permissions
+from tracker.models import (
+    Assignment,
+    Commitment,
+    CoSignRequest,
+    ExtensionRequest,
+    Proposal,
+    ReplyLetter,
+    User,
+)
+from tracker.services import commitments, cosign, permissions
 
 
 @dataclass
@@ -29,6 +37,9 @@ class Todo:
     letters_to_confirm_total: int = 0
     reports_owed: list[Commitment] = field(default_factory=list)
     reports_owed_total: int = 0
+    cosigns_owed: list[CoSignRequest] = field(default_factory=list)  # the unit's 会签 to give
+    # the unit's drafts that co-units returned, with the returns
+    cosigns_returned: list[tuple[ReplyLetter, list[CoSignRequest]]] = field(default_factory=list)
 
     # the lists a page may cut short, with the field counting all of them
     CAPPED = {
@@ -128,6 +139,8 @@ def for_user(
             lambda limit: commitments.reports_owed(unit_id, limit=limit),
             lambda: commitments.count_reports_owed(unit_id),
         )
+        todo.cosigns_owed = cosign.owed_by_unit(unit_id)
+        todo.cosigns_returned = cosign.returned_to_unit(unit_id)
     if user.role == "supervisor":
         ext_q = (
             db.select(ExtensionRequest)

@@ -2,7 +2,7 @@
 a unit's commitments by status and due date
 
 Revision ID: 3f6a2d8c1b70
-Revises: 7d2e91b0c4a8
+Revises: d3e1f4a2b8c5
 Create Date: 2026-12-06 15:00:00
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '3f6a2d8c1b70'
-down_revision = '7d2e91b0c4a8'
+down_revision = 'd3e1f4a2b8c5'
 branch_labels = None
 depends_on = None
 

@@ -2,7 +2,7 @@
 a unit's commitments by status and due date
 
 Revision ID: 3f6a2d8c1b70
-Revises: d3e1f4a2b8c5
+Revises: e3a9d5c1f7b2
 Create Date: 2026-12-06 15:00:00
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '3f6a2d8c1b70'
-down_revision = 'd3e1f4a2b8c5'
+down_revision = 'e3a9d5c1f7b2'
 branch_labels = None
 depends_on = None
 

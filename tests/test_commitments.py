@@ -511,6 +511,22 @@ def test_exports_apply_the_filters(app, browser, replied):
     assert len(lines) == 1  # the heading only
 
 
+def test_the_export_streams_its_rows_a_batch_at_a_time(app, browser, replied, monkeypatch):
+    from tracker.commitments import views
+    from tracker.services import tabular
+
+    _confirm_all(app, replied)
+    monkeypatch.setattr(views, "EXPORT_BATCH", 1, raising=False)
+    monkeypatch.setattr(tabular, "CHUNK_ROWS", 1, raising=False)
+    browser.login("clerk")
+    whole = browser.get("/commitments/export.csv").data
+    response = browser.get("/commitments/export.csv", buffered=False)
+    pieces = list(response.response)
+    response.close()
+    assert pieces[0].decode("utf-8-sig").startswith("承诺事项,") and len(pieces) == 4
+    assert b"".join(pieces) == whole and C_CERT in whole.decode("utf-8")
+
+
 def test_an_anonymous_visitor_is_sent_to_login(browser, replied):
     assert browser.get("/commitments").status_code == 302
     assert browser.get("/commitments/export.xlsx").status_code == 302
@@ -533,6 +549,62 @@ def test_my_todo_lists_candidates_due_commitments_and_reports_owed(app, browser,
     assert "已完成，待向代表反馈" in page and "逾期15天" not in page
     browser.login("clerk-civil")
     assert "心理辅导室" not in browser.get("/todo").get_data(as_text=True)
+
+
+def test_my_todo_lists_the_first_reports_owed_and_counts_all_of_them(app, browser, replied):
+    # an archive's finished promises of B replies: 我的待办 lists the first twenty, counts
+    # all 23 and links to the rest (listing thousands made the page take seconds)
+    with app.app_context():
+        letter = db.session.get(ReplyLetter, replied)
+        for n in range(23):
+            db.session.add(
+                Commitment(
+                    letter_id=letter.id,
+                    proposal_id=letter.proposal_id,
+                    unit_id=letter.unit_id,
+                    text=f"第{n + 1:02d}项已完成的承诺",
+                    status="done",
+                    done_on=date(2026, 1, 1) + timedelta(days=n),
+                )
+            )
+        db.session.commit()
+    browser.login("clerk")
+    page = browser.get("/todo").get_data(as_text=True)
+    section = page.split('id="commitments"')[1]
+    assert '<span class="count">23</span>' in section
+    assert section.count("已完成，待向代表反馈") == 20
+    assert "第20项已完成的承诺" in section and "第21项已完成的承诺" not in section
+    assert "另有3项已完成或无法落实的承诺待向代表反馈" in section
+    listed = browser.get("/commitments?report=y").get_data(as_text=True)
+    assert "第23项已完成的承诺" in listed
+
+
+def test_my_todo_counts_every_letter_with_candidates_and_lists_the_newest(
+    app, browser, make_proposal
+):
+    # ten replies with promises waiting: the newest eight listed, the other two counted
+    for n in range(10):
+        pid = make_proposal(f"2026300{n}", sign=True)
+        with app.app_context():
+            lead = next(a for a in db.session.get(Proposal, pid).assignments if a.role == "lead")
+            svc.record_reply(
+                _user("clerk"),
+                lead,
+                title=f"第2026300{n}号建议答复的函",
+                classification="B",
+                doc_number=f"穗教案〔2026〕{100 + n}号",
+                letter_on=date(2026, 5, 1) + timedelta(days=n),
+                issued_on=date(2026, 5, 20),
+                disclosure="主动公开",
+                body=BODY,
+                today=current.today(),
+            )
+            db.session.commit()
+    browser.login("clerk")
+    section = browser.get("/todo").get_data(as_text=True).split('id="commitments"')[1]
+    assert "穗教案〔2026〕109号" in section and "穗教案〔2026〕102号" in section
+    assert "穗教案〔2026〕101号" not in section and "穗教案〔2026〕100号" not in section
+    assert "另有2份答复函的候选承诺待确认" in section
 
 
 # -- ownership, hand-over and what other units see --------------------------------------------

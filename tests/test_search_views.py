@@ -197,6 +197,22 @@ def test_public_search_shows_only_published_replies(browser, corpus):
     assert "建议提案答复公开" in _text(browser.get("/login"))
 
 
+def test_a_public_search_does_not_read_the_latest_replies_it_does_not_show(
+    browser, corpus, monkeypatch
+):
+    # at 100,000 letters the latest-replies list cost every public search a scan of them
+    from tracker.services import search
+
+    read = []
+    latest = search.recent_public
+    monkeypatch.setattr(search, "recent_public", lambda *a, **k: read.append(1) or latest())
+    page = _text(browser.get("/public/?q=心理"))
+    assert "共找到 1 件答复" in page and "最近公开的答复" not in page
+    assert read == []
+    page = _text(browser.get("/public/"))
+    assert "最近公开的答复" in page and "第20222174号" in page and read == [1]
+
+
 def test_restricted_replies_stay_in_their_unit(browser, corpus):
     browser.login("clerk-health")
     page = _text(browser.get("/search?q=心理"))

@@ -134,3 +134,31 @@ def test_the_commitment_list_and_a_commitments_own_trail(app, make_proposal):
         trail = audit.events(entity="commitment", entity_id=first.id)
         assert [e.actor.username for e in trail] == ["clerk"]
         assert all(e.entity_id == first.id for e in trail)
+
+
+def _plan(query) -> str:
+    """SQLite's plan for a query (the test database is SQLite)."""
+    compiled = query.compile(db.engine, compile_kwargs={"literal_binds": True})
+    rows = db.session.execute(db.text(f"EXPLAIN QUERY PLAN {compiled}")).all()
+    return "\n".join(row[-1] for row in rows)
+
+
+def test_list_pages_and_dashboard_counts_read_indexes_not_whole_tables(app, three):
+    # at 100,000 letters a page sorted every proposal, 督办统计 read every commitment, and
+    # the commitment list's count looked up each one's letter and proposal
+    from tracker.services import dashboard
+
+    with app.app_context():
+        plan = _plan(proposals.list_query(_user("duban"), proposals.ListFilters(), TODAY).limit(25))
+        assert "ix_proposal_list_order" in plan and "TEMP B-TREE" not in plan
+        period = dashboard.Period(date(2026, 1, 1), TODAY)
+        letters = _plan(
+            db.select(Commitment.unit_id, db.func.count()).where(dashboard._commitment_base(period))
+        )
+        assert "ix_commitment_status_due_on" in letters and "SCAN commitment" not in letters
+        listed = _plan(
+            commitment_service.list_query(
+                _user("supervisor"), commitment_service.ListFilters(), TODAY
+            ).with_only_columns(db.func.count())
+        )
+        assert "reply_letter" not in listed and "proposal" not in listed

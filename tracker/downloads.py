@@ -8,19 +8,22 @@ kept), so a letter's long Chinese title still saves as a file."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from urllib.parse import quote
 
-from flask import Response, send_file
+from flask import Response, send_file, stream_with_context
 
 from tracker.rules.filenames import file_name
 from tracker.services import tabular
 
 
-def attachment(data: bytes, content_type: str, name: str, *, ascii_name: str = "") -> Response:
+def attachment(
+    data: bytes | Iterable[bytes], content_type: str, name: str, *, ascii_name: str = ""
+) -> Response:
     """A download saved as `name` (may be Chinese); browsers that cannot read the UTF-8 name
-    use `ascii_name`, by default `name` with every other character replaced by _."""
+    use `ascii_name`, by default `name` with every other character replaced by _. `data`
+    may be pieces, sent as they come (a streamed response)."""
     name = file_name(name, fallback=ascii_name or "download")
     if not ascii_name:
         stem, dot, ext = name.rpartition(".")
@@ -36,8 +39,10 @@ def attachment(data: bytes, content_type: str, name: str, *, ascii_name: str = "
 
 def table(sheets: tabular.Sheet | Sequence[tabular.Sheet], fmt: str, filename: str) -> Response:
     """A table as .xlsx or .csv; ``filename`` without extension. CSV takes the first sheet
-    only."""
-    return attachment(tabular.table_bytes(sheets, fmt), tabular.FORMATS[fmt], f"{filename}.{fmt}")
+    only. The file is streamed: rows given as an iterator are read from the database while
+    the response is sent (the request's context, and its session, stay until the end)."""
+    chunks = stream_with_context(tabular.table_chunks(sheets, fmt))
+    return attachment(chunks, tabular.FORMATS[fmt], f"{filename}.{fmt}")
 
 
 def stored_file(path: Path, name: str) -> Response:

@@ -17,7 +17,10 @@ times a streamed export. One JSON line per page on standard output:
 Environment: LOADTEST_DIR (default var/loadtest: the database, index and corpus, reused
 while LOADTEST_LETTERS and the database URL are unchanged), TRACKER_DATABASE_URL (default a
 SQLite file in LOADTEST_DIR; a PostgreSQL URL loads there), LOADTEST_PORT (default 5391),
-LOADTEST_PAGES (comma-separated page names, default all).
+LOADTEST_PAGES (comma-separated page names, default all), LOADTEST_FROM (a folder where the
+loadtest built its SQLite database of as many letters: a PostgreSQL database is then copied
+from it, table by table with COPY, and its search table filled, instead of importing the
+letters again — an import into PostgreSQL on a busy 2-core machine takes hours).
 """
 
 from __future__ import annotations
@@ -81,18 +84,26 @@ def build(work: Path, letters: int) -> dict:
     settings = _settings(work)
     marker = work / "built.json"
     wanted = {"letters": letters, "url": settings["DATABASE_URL"]}
-    if marker.exists() and json.loads(marker.read_text()) == wanted:
-        log(f"reusing the database in {work}")
-        return settings
     from flask_migrate import upgrade
 
     from tracker import create_app, current, demo, search_hooks
+
+    if marker.exists() and json.loads(marker.read_text()) == wanted:
+        log(f"reusing the database in {work}")
+        with create_app(settings).app_context():
+            upgrade()  # the indexes a newer schema adds
+        return settings
     from tracker.extensions import db
     from tracker.letters.synth import write_corpus
     from tracker.services import vocab
     from tracker.services.corpus import Importer, iter_files
 
     marker.unlink(missing_ok=True)
+    source = os.environ.get("LOADTEST_FROM")
+    if source and not settings["DATABASE_URL"].startswith("sqlite"):
+        copy_from(Path(source), letters, settings)
+        marker.write_text(json.dumps(wanted))
+        return settings
     if settings["DATABASE_URL"].startswith("sqlite:///"):
         Path(settings["DATABASE_URL"].removeprefix("sqlite:///")).unlink(missing_ok=True)
     shutil.rmtree(work / "index", ignore_errors=True)
@@ -132,6 +143,68 @@ def build(work: Path, letters: int) -> dict:
         log(f"indexed {count} letters in {time.perf_counter() - started:.0f} s")
     marker.write_text(json.dumps(wanted))
     return settings
+
+
+def copy_from(source: Path, letters: int, settings: dict) -> None:
+    """The SQLite database the loadtest built in `source`, copied into the (empty,
+    PostgreSQL) database of `settings`; then its search index built."""
+    from flask_migrate import upgrade
+    from psycopg.types.json import Jsonb
+    from sqlalchemy import JSON, create_engine, inspect, select, text
+
+    from tracker import create_app, search_hooks
+    from tracker.extensions import db
+
+    built = json.loads((source / "built.json").read_text())
+    if built["letters"] != letters or not built["url"].startswith("sqlite"):
+        raise SystemExit(f"{source} holds no SQLite loadtest database of {letters} letters")
+    app = create_app(settings)
+    reader = create_engine(built["url"])
+    with app.app_context():
+        upgrade()
+        present = set(inspect(reader).get_table_names())
+        tables = [t for t in db.metadata.sorted_tables if t.name in present]
+        with db.engine.begin() as connection:
+            names = ", ".join(f'"{t.name}"' for t in tables)
+            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        raw = db.engine.raw_connection()
+        try:
+            cursor = raw.cursor()
+            for table in tables:
+                started = time.perf_counter()
+                columns = [c.name for c in table.columns]
+                wrap = [isinstance(c.type, JSON) for c in table.columns]
+                quoted = ", ".join(f'"{name}"' for name in columns)
+                count = 0
+                with (
+                    reader.connect() as source_db,
+                    cursor.copy(f'COPY "{table.name}" ({quoted}) FROM STDIN') as copy,
+                ):
+                    result = source_db.execution_options(yield_per=5000).execute(select(table))
+                    for row in result:
+                        copy.write_row(
+                            [
+                                Jsonb(v) if w and v is not None else v
+                                for v, w in zip(row, wrap, strict=True)
+                            ]
+                        )
+                        count += 1
+                if "id" in table.c:
+                    cursor.execute(
+                        f"SELECT setval(pg_get_serial_sequence('\"{table.name}\"', 'id'), "
+                        f'COALESCE((SELECT max(id) FROM "{table.name}"), 1))'
+                    )
+                log(f"  {table.name}: {count} rows in {time.perf_counter() - started:.0f} s")
+            raw.commit()
+        finally:
+            raw.close()
+        with db.engine.connect() as connection:  # the planner's statistics, the visibility map
+            connection.execution_options(isolation_level="AUTOCOMMIT").execute(
+                text("VACUUM ANALYZE")
+            )
+        started = time.perf_counter()
+        count = search_hooks.rebuild(app)
+        log(f"indexed {count} letters in {time.perf_counter() - started:.0f} s")
 
 
 def _handling(db) -> None:

@@ -180,7 +180,11 @@ class CongressSession(db.Model):
 class Proposal(db.Model):
     """A deputy's suggestion (建议), a CPPCC proposal (提案) or a motion (议案)."""
 
-    __table_args__ = (UniqueConstraint("session_id", "number"),)
+    __table_args__ = (
+        UniqueConstraint("session_id", "number"),
+        # the list's order (key items first, the newest first): a page read off the index
+        Index("ix_proposal_list_order", "is_key", "id"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     session_id: Mapped[int] = mapped_column(ForeignKey("congress_session.id"))
     kind: Mapped[str] = mapped_column(String(4))  # 建议 / 提案 / 议案
@@ -237,6 +241,13 @@ class Proposal(db.Model):
 class Assignment(db.Model):
     """One unit's part in handling a proposal (交办): lead (主办), co-handling (会办) or
     separate (分办). A reassigned unit's row stays, inactive, for the record."""
+
+    # 督办统计 counts replies and overdue unreplied items (replied_on NULL, due_on in the
+    # period: one range of the same index) and re-handling in a period
+    __table_args__ = (
+        Index("ix_assignment_replied_due", "replied_on", "due_on"),
+        Index("ix_assignment_round_assigned_on", "round", "assigned_on"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     proposal_id: Mapped[int] = mapped_column(ForeignKey("proposal.id"), index=True)
@@ -345,6 +356,15 @@ class ReplyLetter(db.Model):
     The fields follow DOMAIN.md's table; ``status`` runs draft → submitted → approved →
     issued → published, and imported letters start as ``imported``.
     """
+
+    # 督办统计's letters of a period by unit and grade, counted off the index (a letter's
+    # row holds its whole text)
+    __table_args__ = (
+        Index("ix_reply_letter_period", "letter_on", "status", "classification", "unit_id"),
+        # a unit's letters newest first, and their status, off the index (我的待办's letters
+        # with candidates to confirm)
+        Index("ix_reply_letter_unit_letter_on", "unit_id", "letter_on", "status"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     proposal_id: Mapped[int | None] = mapped_column(ForeignKey("proposal.id"), index=True)
@@ -480,8 +500,14 @@ class Feedback(db.Model):
 class Commitment(db.Model):
     """A promise a reply made (承诺事项), followed up until done or dropped."""
 
-    # a letter's candidates waiting, counted per letter without reading every candidate
-    __table_args__ = (Index("ix_commitment_letter_status", "letter_id", "status"),)
+    __table_args__ = (
+        # a letter's candidates waiting, counted per letter without reading every candidate
+        Index("ix_commitment_letter_status", "letter_id", "status"),
+        # 督办统计's commitments due in a period, counted off the index
+        Index("ix_commitment_status_due_on", "status", "due_on", "unit_id"),
+        # a unit's commitments by status and due date (我的待办, the unit's list)
+        Index("ix_commitment_unit_status_due_on", "unit_id", "status", "due_on"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     letter_id: Mapped[int | None] = mapped_column(ForeignKey("reply_letter.id"), index=True)

@@ -149,6 +149,9 @@ EXPORT_HEADERS = [
 ]
 
 
+EXPORT_BATCH = 500  # commitments read at a time by an export
+
+
 @bp.route("/commitments/export.<fmt>")
 @login_required
 def export(fmt: str):
@@ -157,37 +160,44 @@ def export(fmt: str):
     form = _filter_form()
     if form.errors:
         abort(400)
-    items = list(db.session.execute(_filtered(form)).unique().scalars())
-    latest = svc.latest_updates([c.id for c in items])
+    query = _filtered(form).execution_options(yield_per=EXPORT_BATCH)
     day = today()
     grades = vocab.labels("classification")
-    rows = []
-    for c in items:
-        letter, proposal, update = c.letter, c.proposal, latest.get(c.id)
-        rows.append(
-            [
-                c.text,
-                c.target,
-                c.due_on,
-                COMMITMENT_STATUS[svc.effective_status(c, day)],
-                c.unit.name if c.unit else "",
-                proposal.session.name if proposal else (letter.session_name if letter else ""),
-                proposal.number if proposal else (letter.proposal_number if letter else ""),
-                proposal.title if proposal else (letter.proposal_title if letter else ""),
-                proposal.lead_proposer if proposal else "",
-                letter.doc_number if letter else "",
-                grades.get(letter.classification or "", letter.classification) if letter else "",
-                letter.letter_on if letter else None,
-                c.done_on,
-                c.drop_reason,
-                update.note if update else "",
-                update.noted_on if update else None,
-                c.reported_back_on,
-                c.confirmed_at.date() if c.confirmed_at else None,
-            ]
-        )
-    sheet = tabular.Sheet("承诺事项", EXPORT_HEADERS, rows)
+
+    def rows():
+        # read a batch at a time while the file is sent (in the response's own session)
+        found = db.session.execute(query).scalars()
+        while batch := found.fetchmany(EXPORT_BATCH):
+            latest = svc.latest_updates([c.id for c in batch])
+            for c in batch:
+                yield _export_row(c, latest.get(c.id), grades, day)
+
+    sheet = tabular.Sheet("承诺事项", EXPORT_HEADERS, rows())
     return downloads.table(sheet, fmt, f"承诺事项_{day.isoformat()}")
+
+
+def _export_row(c: Commitment, update, grades: dict, day) -> list:
+    letter, proposal = c.letter, c.proposal
+    return [
+        c.text,
+        c.target,
+        c.due_on,
+        COMMITMENT_STATUS[svc.effective_status(c, day)],
+        c.unit.name if c.unit else "",
+        proposal.session.name if proposal else (letter.session_name if letter else ""),
+        proposal.number if proposal else (letter.proposal_number if letter else ""),
+        proposal.title if proposal else (letter.proposal_title if letter else ""),
+        proposal.lead_proposer if proposal else "",
+        letter.doc_number if letter else "",
+        grades.get(letter.classification or "", letter.classification) if letter else "",
+        letter.letter_on if letter else None,
+        c.done_on,
+        c.drop_reason,
+        update.note if update else "",
+        update.noted_on if update else None,
+        c.reported_back_on,
+        c.confirmed_at.date() if c.confirmed_at else None,
+    ]
 
 
 # -- one commitment --------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from itertools import cycle, groupby
+from urllib.parse import quote, urlencode
 
 from flask import Blueprint, abort, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -131,6 +132,14 @@ class Links:
     def __init__(self, filters: Filters, now: date):
         self.filters = filters
         self.now = now
+        self._paths: dict[str, str] = {}
+
+    def _url(self, endpoint: str, args: dict[str, str]) -> str:
+        """url_for(endpoint, **args), the route built once: the league table links every
+        number of every unit (thousands of links; building each took most of the page)."""
+        if endpoint not in self._paths:
+            self._paths[endpoint] = url_for(endpoint)
+        return f"{self._paths[endpoint]}?{urlencode(args, quote_via=quote)}"
 
     def _unit_args(self, unit_id: int | None) -> dict[str, str]:
         args = self.filters.args()
@@ -142,7 +151,7 @@ class Links:
         args = self._unit_args(unit_id)
         if code is not None:
             args["code"] = code
-        return url_for("dashboard.items", metric=metric, **args)
+        return self._url("dashboard.items", {"metric": metric, **args})
 
     def commitments(self, key: str, unit_id: int | None = None) -> str:
         start, end = stats.commitment_range(key, self.filters.period, self.now)
@@ -154,7 +163,7 @@ class Links:
         unit = unit_id if unit_id is not None else getattr(self.filters.unit, "id", None)
         if unit is not None:
             args["unit"] = str(unit)
-        return url_for("commitments.index", **args)
+        return self._url("commitments.index", args)
 
     def cell(self, column: stats.Column, unit_id: int | None = None) -> str | None:
         if column.commitment is not None:

@@ -12,6 +12,7 @@ from tracker.services import todo as todo_service
 bp = Blueprint("main", __name__)
 
 COMMITMENTS_SHOWN = 20  # the most urgent due commitments on 我的待办; a link lists the rest
+LETTERS_SHOWN = 8  # the newest letters with candidates to confirm; a link lists the rest
 
 
 @bp.route("/")
@@ -25,7 +26,9 @@ def index():
 @login_required
 def todo():
     day, soon_days = today(), due_soon_days()
-    items = todo_service.for_user(current_user, day, soon_days, shown=COMMITMENTS_SHOWN)
+    items = todo_service.for_user(
+        current_user, day, soon_days, shown=COMMITMENTS_SHOWN, letters_shown=LETTERS_SHOWN
+    )
     return render_template(
         "main/todo.html",
         todo=items,

@@ -203,6 +203,8 @@ def index():
     ), (400 if form.errors else 200)
 
 
+EXPORT_BATCH = 500  # proposals read at a time by an export
+
 EXPORT_HEADERS = (
     "会议",
     "类型",
@@ -264,11 +266,16 @@ def export(fmt: str):
     form = _filter_form()
     query = _filtered_proposals(form).options(selectinload(Proposal.feedback))
     classifications, satisfactions = vocab.labels("classification"), vocab.labels("satisfaction")
-    rows = [
-        _export_row(p, classifications, satisfactions) for p in db.session.execute(query).scalars()
-    ]
+
+    def rows():
+        # read in batches while the file is sent (in the response's own session: the
+        # view's is closed by then), so 100,000 proposals never sit in memory at once
+        found = db.session.execute(query.execution_options(yield_per=EXPORT_BATCH)).scalars()
+        for proposal in found:
+            yield _export_row(proposal, classifications, satisfactions)
+
     return downloads.table(
-        tabular.Sheet("建议提案", EXPORT_HEADERS, rows), fmt, f"建议提案_{today().isoformat()}"
+        tabular.Sheet("建议提案", EXPORT_HEADERS, rows()), fmt, f"建议提案_{today().isoformat()}"
     )
 
 

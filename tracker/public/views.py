@@ -14,8 +14,9 @@ bp = Blueprint("public", __name__, url_prefix="/public")
 
 @bp.route("/")
 def index():
+    # the latest replies show only before anyone searches: read then, not on every search
     return search_page(
-        "public/search.html", "public.index", public=True, recent=search.recent_public()
+        "public/search.html", "public.index", public=True, recent=search.recent_public
     )
 
 

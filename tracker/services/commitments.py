@@ -26,7 +26,7 @@ from sqlalchemy import (
     select,
     true,
 )
-from sqlalchemy.orm import joinedload, load_only
+from sqlalchemy.orm import joinedload, load_only, selectinload
 from werkzeug.datastructures import FileStorage
 
 from tracker.extensions import db
@@ -642,24 +642,34 @@ def count_due_for_unit(unit_id: int, day: date, soon_days: int) -> int:
     ).scalar_one()
 
 
-def letters_to_confirm(unit_id: int) -> list[tuple[ReplyLetter, int]]:
-    """The unit's sent or imported letters with candidates waiting, newest first, with
-    the number waiting. Driven from the unit's letters, each counted through the
-    (letter, status) index: an imported archive holds a million candidates, and reading
-    them all by status took seconds per 我的待办."""
-    waiting = (
+def _waiting_candidates():
+    """The number of the letter's candidates, through the (letter, status) index."""
+    return (
         select(func.count(Commitment.id))
         .where(Commitment.letter_id == ReplyLetter.id, Commitment.status == "candidate")
         .correlate(ReplyLetter)
         .scalar_subquery()
     )
-    rows = db.session.execute(
+
+
+def _letters_with_candidates(unit_id: int, waiting) -> tuple:
+    return (
+        ReplyLetter.unit_id == unit_id,
+        ReplyLetter.status.in_(SENT_LETTER_STATUSES),
+        waiting > 0,
+    )
+
+
+def letters_to_confirm(unit_id: int, *, limit: int | None = None) -> list[tuple[ReplyLetter, int]]:
+    """The unit's sent or imported letters with candidates waiting, newest first, with
+    the number waiting (the first `limit` of them when given: a unit's imported archive
+    has thousands). Driven from the unit's letters, each counted through the
+    (letter, status) index: an imported archive holds a million candidates, and reading
+    them all by status took seconds per 我的待办."""
+    waiting = _waiting_candidates()
+    query = (
         select(ReplyLetter, waiting)
-        .where(
-            ReplyLetter.unit_id == unit_id,
-            ReplyLetter.status.in_(SENT_LETTER_STATUSES),
-            waiting > 0,
-        )
+        .where(*_letters_with_candidates(unit_id, waiting))
         .options(
             load_only(
                 ReplyLetter.id,
@@ -674,27 +684,51 @@ def letters_to_confirm(unit_id: int) -> list[tuple[ReplyLetter, int]]:
             )
         )
         .order_by(ReplyLetter.letter_on.desc().nulls_last(), ReplyLetter.id.desc())
-    ).all()
-    return [(letter, count) for letter, count in rows]
-
-
-def reports_owed(unit_id: int) -> list[Commitment]:
-    """The unit's finished or dropped commitments of follow-up-grade replies that the
-    deputy has not been told about yet."""
-    grades = vocab.followup_grades()
-    return list(
-        db.session.execute(
-            select(Commitment)
-            .join(Commitment.letter)
-            .where(
-                Commitment.unit_id == unit_id,
-                Commitment.status.in_(CLOSED),
-                Commitment.reported_back_on.is_(None),
-                ReplyLetter.classification.in_(grades),
-            )
-            .order_by(Commitment.done_on, Commitment.id)
-        ).scalars()
     )
+    if limit is not None:
+        query = query.limit(limit)
+    return [(letter, count) for letter, count in db.session.execute(query).all()]
+
+
+def count_letters_to_confirm(unit_id: int) -> int:
+    waiting = _waiting_candidates()
+    return db.session.execute(
+        select(func.count(ReplyLetter.id)).where(*_letters_with_candidates(unit_id, waiting))
+    ).scalar_one()
+
+
+def _reports_owed_clause(unit_id: int) -> tuple:
+    """Needs ReplyLetter joined."""
+    return (
+        Commitment.unit_id == unit_id,
+        Commitment.status.in_(CLOSED),
+        Commitment.reported_back_on.is_(None),
+        ReplyLetter.classification.in_(vocab.followup_grades()),
+    )
+
+
+def reports_owed(unit_id: int, *, limit: int | None = None) -> list[Commitment]:
+    """The unit's finished or dropped commitments of follow-up-grade replies that the
+    deputy has not been told about yet, the longest finished first (the first `limit`
+    when given)."""
+    query = (
+        select(Commitment)
+        .join(Commitment.letter)
+        .where(*_reports_owed_clause(unit_id))
+        .options(joinedload(Commitment.proposal))
+        .order_by(Commitment.done_on, Commitment.id)
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    return list(db.session.execute(query).scalars())
+
+
+def count_reports_owed(unit_id: int) -> int:
+    return db.session.execute(
+        select(func.count(Commitment.id))
+        .join(Commitment.letter)
+        .where(*_reports_owed_clause(unit_id))
+    ).scalar_one()
 
 
 # -- the list --------------------------------------------------------------------------------
@@ -718,12 +752,13 @@ class ListFilters:
 def list_query(viewer: User, filters: ListFilters, today: date) -> Select:
     """The commitments the viewer may see that match the filters, the soonest due first
     (those without a date last)."""
-    query = (
-        select(Commitment)
-        .outerjoin(Commitment.letter)
-        .outerjoin(Commitment.proposal)
-        .where(scope(viewer))
-    )
+    query = select(Commitment).where(scope(viewer))
+    # the letter and the proposal joined only for a filter on them: the page's count
+    # otherwise looked up a letter and a proposal for each of a unit's 30,000 commitments
+    if filters.grade or filters.report:
+        query = query.outerjoin(Commitment.letter)
+    if filters.session_id is not None:
+        query = query.outerjoin(Commitment.proposal)
     if filters.status == "overdue":
         query = query.where(overdue_clause(today))
     elif filters.status in ACTIVE:
@@ -752,10 +787,12 @@ def list_query(viewer: User, filters: ListFilters, today: date) -> Select:
             Commitment.reported_back_on.is_(None),
             ReplyLetter.classification.in_(vocab.followup_grades()),
         )
+    # the page's letters and proposals are read after it (selectin): joined, every matching
+    # row carried its letter's whole text through the sort
     return query.options(
-        joinedload(Commitment.unit),
-        joinedload(Commitment.letter),
-        joinedload(Commitment.proposal).joinedload(Proposal.session),
+        selectinload(Commitment.unit),
+        selectinload(Commitment.letter),
+        selectinload(Commitment.proposal).selectinload(Proposal.session),
     ).order_by(Commitment.due_on.is_(None), Commitment.due_on, Commitment.id)
 
 

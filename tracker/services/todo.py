@@ -34,19 +34,37 @@ class Todo:
     commitments_due: list[Commitment] = field(default_factory=list)
     commitments_due_total: int = 0  # all of them, when commitments_due holds the first few
     letters_to_confirm: list[tuple[ReplyLetter, int]] = field(default_factory=list)
+    letters_to_confirm_total: int = 0
     reports_owed: list[Commitment] = field(default_factory=list)
+    reports_owed_total: int = 0
     cosigns_owed: list[CoSignRequest] = field(default_factory=list)  # the unit's 会签 to give
     # the unit's drafts that co-units returned, with the returns
     cosigns_returned: list[tuple[ReplyLetter, list[CoSignRequest]]] = field(default_factory=list)
+
+    # the lists a page may cut short, with the field counting all of them
+    CAPPED = {
+        "commitments_due": "commitments_due_total",
+        "letters_to_confirm": "letters_to_confirm_total",
+        "reports_owed": "reports_owed_total",
+    }
 
     @property
     def count(self) -> int:
         lists = sum(
             len(v)
             for k, v in self.__dict__.items()
-            if isinstance(v, list) and k not in ("in_hand", "commitments_due")
+            if isinstance(v, list) and k != "in_hand" and k not in self.CAPPED
         )
-        return lists + max(self.commitments_due_total, len(self.commitments_due))
+        return lists + sum(
+            max(getattr(self, total), len(getattr(self, k))) for k, total in self.CAPPED.items()
+        )
+
+
+def _first(shown: int | None, find, count) -> tuple[list, int]:
+    """The first `shown` items (all when None) that `find(limit=…)` lists, and how many
+    there are in all (`count()` is asked only when the list was cut)."""
+    items = find(limit=shown)
+    return items, count() if shown is not None and len(items) >= shown else len(items)
 
 
 def _open_assignments():
@@ -81,9 +99,17 @@ def open_work(unit_id: int | None = None) -> list[Assignment]:
     return list(db.session.execute(query).unique().scalars())
 
 
-def for_user(user: User, today: date, soon_days: int = 7, *, shown: int | None = None) -> Todo:
-    """What waits for the user. `shown`: list at most that many due commitments (a page
-    shows the most urgent and links to the rest; a digest wants them all)."""
+def for_user(
+    user: User,
+    today: date,
+    soon_days: int = 7,
+    *,
+    shown: int | None = None,
+    letters_shown: int | None = None,
+) -> Todo:
+    """What waits for the user. `shown`: list at most that many due commitments and
+    reports owed, `letters_shown` that many letters with candidates (a page shows the most
+    urgent and links to the rest; a digest wants them all)."""
     todo = Todo()
     if permissions.handles_items(user):
         for a in open_work(user.unit_id):
@@ -97,16 +123,24 @@ def for_user(user: User, today: date, soon_days: int = 7, *, shown: int | None =
                 todo.due_soon.append(a)
             elif a.signed_for_at is not None:
                 todo.in_hand.append(a)
-        todo.commitments_due = commitments.due_for_unit(user.unit_id, today, soon_days, limit=shown)
-        todo.commitments_due_total = (
-            commitments.count_due_for_unit(user.unit_id, today, soon_days)
-            if shown is not None and len(todo.commitments_due) >= shown
-            else len(todo.commitments_due)
+        unit_id = user.unit_id
+        todo.commitments_due, todo.commitments_due_total = _first(
+            shown,
+            lambda limit: commitments.due_for_unit(unit_id, today, soon_days, limit=limit),
+            lambda: commitments.count_due_for_unit(unit_id, today, soon_days),
         )
-        todo.letters_to_confirm = commitments.letters_to_confirm(user.unit_id)
-        todo.reports_owed = commitments.reports_owed(user.unit_id)
-        todo.cosigns_owed = cosign.owed_by_unit(user.unit_id)
-        todo.cosigns_returned = cosign.returned_to_unit(user.unit_id)
+        todo.letters_to_confirm, todo.letters_to_confirm_total = _first(
+            letters_shown,
+            lambda limit: commitments.letters_to_confirm(unit_id, limit=limit),
+            lambda: commitments.count_letters_to_confirm(unit_id),
+        )
+        todo.reports_owed, todo.reports_owed_total = _first(
+            shown,
+            lambda limit: commitments.reports_owed(unit_id, limit=limit),
+            lambda: commitments.count_reports_owed(unit_id),
+        )
+        todo.cosigns_owed = cosign.owed_by_unit(unit_id)
+        todo.cosigns_returned = cosign.returned_to_unit(unit_id)
     if user.role == "supervisor":
         ext_q = (
             db.select(ExtensionRequest)

@@ -187,9 +187,15 @@ def options(pairs: Iterable[tuple[object, str]]) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]
 
 
+# The largest id there can be: the id columns are INTEGER, 32 bits on PostgreSQL, which
+# refuses a larger number in a query (a server error) where SQLite finds nothing.
+MAX_ID = 2**31 - 1
+
+
 def as_id(value: str | None) -> int | None:
     """A database id from a query string or form value: ASCII digits only ("²" and "١"
-    pass str.isdigit but are not ids), else None."""
-    if value and value.isascii() and value.isdigit() and len(value) < 19:
-        return int(value)
+    pass str.isdigit but are not ids) up to MAX_ID, else None."""
+    if value and value.isascii() and value.isdigit() and len(value) <= len(str(MAX_ID)):
+        number = int(value)
+        return number if number <= MAX_ID else None
     return None

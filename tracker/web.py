@@ -8,17 +8,16 @@ from werkzeug.routing import IntegerConverter, ValidationError
 
 from tracker import current, rendering
 from tracker.extensions import db, login_manager
+from tracker.formutil import MAX_ID
 from tracker.models import User
 from tracker.rules import labels
 from tracker.rules.chinese import cn_date
 from tracker.services import sessions
 
-MAX_ID = 2**63 - 1  # the largest value of a 64-bit signed integer column
-
 
 class IdConverter(IntegerConverter):
-    """The app's `<int:…>`: ASCII digits that a 64-bit signed integer column can hold, else
-    the URL matches nothing (404) instead of overflowing the database driver."""
+    """The app's `<int:…>`: ASCII digits that an id column can hold (MAX_ID), else the URL
+    matches nothing (404) instead of overflowing the database or its driver."""
 
     def __init__(self, map, *args, **kwargs) -> None:
         kwargs.setdefault("max", MAX_ID)

@@ -9,9 +9,9 @@ DEMO_LETTERS ?= 300
 # `make test TEST_DATABASE=postgres`: every test's app on PostgreSQL (the server at
 # TRACKER_TEST_POSTGRES_URL, else a throwaway cluster of the installed PostgreSQL).
 TEST_DATABASE ?= sqlite
-# pytest-xdist processes: one per core
+# pytest-xdist processes, one per core; an idle one takes tests queued for another
 TEST_WORKERS ?= auto
-PYTEST = TRACKER_TEST_DATABASE=$(TEST_DATABASE) $(BIN)/pytest -n $(TEST_WORKERS)
+PYTEST = TRACKER_TEST_DATABASE=$(TEST_DATABASE) $(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal
 
 .PHONY: run test test-fast lint venv clean bench loadtest
 

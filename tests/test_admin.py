@@ -518,6 +518,8 @@ POLICY = {
     "co_opinion": "1个月",
     "reassignment_window": "5个工作日",
     "re_answer": "1个月",
+    "co_sign": "5个工作日",
+    "co_sign_required": "y",
 }
 
 

@@ -12,7 +12,17 @@ from conftest import close
 
 from tracker import create_app
 from tracker.extensions import db
-from tracker.models import Assignment, Commitment, ContactLog, Notification, Proposal, Unit, User
+from tracker.models import (
+    Assignment,
+    Commitment,
+    ContactLog,
+    Notification,
+    Proposal,
+    ReplyLetter,
+    Unit,
+    User,
+)
+from tracker.rules.labels import SENT_LETTER_STATUSES
 
 
 @pytest.fixture
@@ -99,7 +109,7 @@ def test_demo_data_is_idempotent_and_shows_the_seed_proposal(fresh_app):
     runner.invoke(args=["init-db"])
     first = runner.invoke(args=["demo-data"])
     assert first.exit_code == 0, first.output
-    assert "7 units, 6 users, 7 proposals added" in first.output
+    assert "7 units, 8 users, 8 proposals added" in first.output
     second = runner.invoke(args=["demo-data"])
     assert "0 units, 0 users, 0 proposals added" in second.output
     assert "already has data" in runner.invoke(args=["demo-data", "--if-empty"]).output
@@ -121,9 +131,27 @@ def test_demo_data_is_idempotent_and_shows_the_seed_proposal(fresh_app):
             (date(2022, 4, 28), "微信"),
             (date(2022, 4, 29), "电话"),
         ]
+        # 曾志伟 logs in as `deputy`: he confirmed the first contact online, was told of
+        # the A-grade reply and rates it himself; 20265046 is his too, not answered yet
+        deputy = db.session.execute(db.select(User).filter_by(username="deputy")).scalar_one()
+        assert (deputy.role, deputy.deputy_name) == ("deputy", "曾志伟")
+        assert [c.deputy_status for c in contacts] == ["confirmed", None]
+        assert p.status == "replied" and p.letters[0].classification == "A"
+        told = db.session.execute(db.select(Notification).filter_by(user_id=deputy.id)).scalar_one()
+        assert told.url == f"/my/proposals/{p.id}/rate"
         states = dict(db.session.execute(db.select(Proposal.number, Proposal.status)).all())
+        assert states["20265046"] == "handling"
         assert states["20265087"] == "assigned"  # awaiting sign-for
         assert states["20265033"] == "rehandling"
+        # 会签 in progress: one co-unit agreed, one returned the draft with its comments
+        cosigned = db.session.execute(
+            db.select(ReplyLetter).join(Proposal).where(Proposal.number == "20265120")
+        ).scalar_one()
+        assert cosigned.status == "draft"
+        assert [(r.unit.name, r.status, bool(r.comment)) for r in cosigned.co_signs] == [
+            ("广州市卫生健康委员会", "agreed", False),
+            ("广州市民政局", "returned", True),
+        ]
         overdue = db.session.execute(
             db.select(Assignment)
             .join(Proposal)
@@ -211,7 +239,9 @@ def test_demo_data_loaded_again_later_in_the_year_adds_the_rest(tmp_path):
     added = int(second.output.split("this year's replies: ")[1].split()[0])
     assert added > 0
     tracked = count(june, Commitment, Commitment.status != "candidate")
-    assert count(june, Commitment, Commitment.status == "candidate") == 0  # all followed up
+    # every sent reply's promises followed up (a draft's candidates wait for its sending)
+    sent = Commitment.letter.has(ReplyLetter.status.in_(SENT_LETTER_STATUSES))
+    assert count(june, Commitment, Commitment.status == "candidate", sent) == 0
     third = june.test_cli_runner().invoke(args=["demo-data"])
     assert "this year's replies: 0 added; commitments confirmed: 0" in third.output
     assert count(june, Commitment, Commitment.status != "candidate") == tracked

@@ -510,7 +510,9 @@ DEFAULT_MAPPING = {
     "co_opinion": "1 month",
     "reassignment_window": "5 working days",
     "re_answer": "1 month",
+    "co_sign": "5 working days",
     "roll_forward": True,
+    "co_sign_required": True,
 }
 
 

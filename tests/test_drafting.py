@@ -24,6 +24,13 @@ def _user(name):
     return db.session.execute(db.select(User).filter_by(username=name)).scalar_one()
 
 
+@pytest.fixture(autouse=True)
+def without_cosign(app):
+    """This module drafts as a jurisdiction that collects 会办意见 only (会签 switched off):
+    submitting goes straight to the supervisor. tests/test_cosign.py takes the 会签 path."""
+    app.config["CO_SIGN_REQUIRED"] = False
+
+
 @pytest.fixture
 def proposal(app, make_proposal):
     """20222174: lead 广州市教育局, co 广州市卫生健康委员会, contacts 28 (微信) and 29 (电话)

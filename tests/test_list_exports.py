@@ -39,6 +39,8 @@ PROPOSAL_HEADINGS = [
     "满意度",
     "轮次",
     "重点",
+    "提出日期",
+    "代表团/界别/党派",
 ]
 SEARCH_HEADINGS = [
     "会议",

@@ -3,7 +3,11 @@
 A route added without a row here fails `test_every_route_has_a_rule`. POSTs send only the
 CSRF token: a permitted user gets a form error (400) or, for button-only actions, the
 action's redirect (302); everyone else gets 403. Anonymous visitors are sent to the login
-page."""
+page.
+
+The API's routes (endpoints ``api.*``) are called as another system calls them: with the
+role's personal API token and no CSRF token (a POST sends its row's JSON body from
+API_BODIES); without a token (anonymous) they answer 401."""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from conftest import PASSWORD
 
 from tracker import current
 from tracker.extensions import db
@@ -19,6 +24,8 @@ from tracker.models import (
     CalendarDay,
     Commitment,
     CommitmentUpdate,
+    ContactLog,
+    CoSignRequest,
     Job,
     LoginThrottle,
     Notification,
@@ -27,11 +34,16 @@ from tracker.models import (
     User,
     VocabularyTerm,
 )
-from tracker.services import drafting
+from tracker.services import drafting, users
 from tracker.services import proposals as svc
 
-ROLES = ["admin", "liaison", "supervisor", "duban", "clerk", "clerk-health", "clerk-civil"]
-ALL = set(ROLES)
+STAFF = ["admin", "liaison", "supervisor", "duban", "clerk", "clerk-health", "clerk-civil"]
+# the deputy (代表/委员) 曾志伟, proposer of P1: their own pages, their account and
+# notifications, the public replies; every other route answers 403
+ROLES = [*STAFF, "deputy"]
+ALL = set(STAFF)  # every staff role
+EVERYONE = set(ROLES)  # staff and the deputy
+DEPUTY = {"deputy"}
 
 
 def rule(method, path, allowed, ok=200, denied=403, anonymous=302):
@@ -52,24 +64,51 @@ SEES_ALL = {"admin", "liaison", "duban"}
 SEES_P1 = ALL - {"clerk-civil"}
 ADMIN = {"admin"}
 DASHBOARD = {"admin", "liaison", "supervisor", "duban"}
+REGISTERS = {"admin", "liaison"}
+
+
+def api(method, path, allowed, ok=200, denied=403):
+    """An API route: the role's token gets `ok` or `denied`; no token, 401."""
+    return rule(method, path, allowed, ok=ok, denied=denied, anonymous=401)
+
+
+NEW_PROPOSAL = {
+    "session": "市十六届人大一次会议",
+    "kind": "建议",
+    "number": "20269001",
+    "title": "关于增设社区托育点的建议",
+    "lead_proposer": "王敏",
+}
+API_BODIES = {
+    "api.proposal_create": NEW_PROPOSAL,
+    "api.proposal_batch_create": {"rows": [NEW_PROPOSAL]},
+}
 
 TABLE = {
     "static": by_role("GET", "/static/css/app.css", dict.fromkeys(ROLES, 200), anonymous=200),
-    "main.index": rule("GET", "/", ALL, ok=302),
-    "main.todo": rule("GET", "/todo", ALL),
+    "main.index": rule("GET", "/", EVERYONE, ok=302),
+    # the deputy's 我的待办 (where a reminder's e-mail links) is 我的建议
+    "main.todo": by_role("GET", "/todo", dict.fromkeys(STAFF, 200) | {"deputy": 302}),
     "auth.login": by_role("GET", "/login", dict.fromkeys(ROLES, 302), anonymous=200),
     "health.healthz": by_role("GET", "/healthz", dict.fromkeys(ROLES, 200), anonymous=200),
-    "auth.logout": rule("POST", "/logout", ALL, ok=302),
-    "auth.password": rule("GET", "/account/password", ALL),
-    "auth.session_list": rule("GET", "/account/sessions", ALL),
+    "auth.logout": rule("POST", "/logout", EVERYONE, ok=302),
+    "auth.password": rule("GET", "/account/password", EVERYONE),
+    "auth.session_list": rule("GET", "/account/sessions", EVERYONE),
     # ending another user's (or no) session: not found, for everyone
     "auth.session_end": rule("POST", "/account/sessions/999999/end", set(), denied=404),
-    "auth.session_end_all": rule("POST", "/account/sessions/end-all", ALL, ok=302),
+    "auth.session_end_all": rule("POST", "/account/sessions/end-all", EVERYONE, ok=302),
     "proposals.index": rule("GET", "/proposals", ALL),
     "proposals.detail": rule("GET", "/proposals/{p1}", SEES_P1),
     "proposals.new": rule("GET", "/proposals/new", {"admin", "liaison"}),
     # 更正登记信息: those who may register (a POST without the number is a form error)
     "proposals.edit": rule("GET", "/proposals/{p1}/edit", {"admin", "liaison"}),
+    # 批量导入: the liaison, the coordinating office and the admin; a token not the user's
+    # (or none at all) is sent back to the upload page
+    "proposals.batch": rule("GET", "/proposals/batch", SEES_ALL),
+    "proposals.batch#post": rule("POST", "/proposals/batch", SEES_ALL, ok=400),
+    "proposals.batch_preview": rule("GET", f"/proposals/batch/{'0' * 32}", SEES_ALL, ok=302),
+    "proposals.batch_preview#bad-token": rule("GET", "/proposals/batch/..etc", SEES_ALL, ok=302),
+    "proposals.batch_confirm": rule("POST", f"/proposals/batch/{'0' * 32}", SEES_ALL, ok=302),
     "proposals.edit#post": rule("POST", "/proposals/{p1}/edit", {"admin", "liaison"}, ok=400),
     "proposals.assign": rule("POST", "/proposals/{p1}/assign", {"admin", "duban"}, ok=400),
     # P1's lead assignment is already signed for: a handler is told so (400)
@@ -117,6 +156,12 @@ TABLE = {
     "drafting.approve": rule("POST", "/letters/{draft}/approve", {"supervisor"}, ok=302),
     "drafting.return_": rule("POST", "/letters/{draft}/return", {"supervisor"}, ok=302),
     "drafting.issue": rule("POST", "/letters/{draft}/issue", HANDLERS_P1, ok=302),
+    # 会签: the co-unit asked (卫健委) reads the letter and decides (a POST without the
+    # decision is a form error); the lead unit has the editor; others see nothing
+    "drafting.cosign_letter": rule("GET", "/letters/{cosigning}/cosign", {"clerk-health"}),
+    "drafting.cosign_letter#post": rule(
+        "POST", "/letters/{cosigning}/cosign", {"clerk-health"}, ok=400
+    ),
     "drafting.publish": rule("POST", "/letters/{draft}/publish", HANDLERS_P1, ok=302),
     "replies.export": rule("GET", "/letters/{public}/export/html", ALL),
     "replies.disclosure": rule(
@@ -146,22 +191,22 @@ TABLE = {
     "proposals.export": rule("GET", "/proposals/export.xlsx", ALL),
     "proposals.export#csv": rule("GET", "/proposals/export.csv?status=handling", ALL),
     "proposals.export#unknown-format": by_role(
-        "GET", "/proposals/export.pdf", dict.fromkeys(ROLES, 404)
+        "GET", "/proposals/export.pdf", dict.fromkeys(STAFF, 404) | {"deputy": 403}
     ),
     "replies.search_export": rule("GET", "/search/export.xlsx?q=心理", ALL),
     "replies.search_export#csv": rule("GET", "/search/export.csv?q=心理", ALL),
     "replies.search_export#no-query": by_role(
-        "GET", "/search/export.xlsx", dict.fromkeys(ROLES, 400)
+        "GET", "/search/export.xlsx", dict.fromkeys(STAFF, 400) | {"deputy": 403}
     ),
     # in-app reminders: everyone reads their own; another user's notification is not found
-    "notifications.index": rule("GET", "/notifications", ALL),
+    "notifications.index": rule("GET", "/notifications", EVERYONE),
     "notifications.open": by_role(
         "GET", "/notifications/{notice}/open", dict.fromkeys(ROLES, 404) | {"clerk": 302}
     ),
     "notifications.open#missing": by_role(
         "GET", "/notifications/999999/open", dict.fromkeys(ROLES, 404)
     ),
-    "notifications.read_all": rule("POST", "/notifications/read-all", ALL, ok=302),
+    "notifications.read_all": rule("POST", "/notifications/read-all", EVERYONE, ok=302),
     # 督办统计: supervisors (their own unit), the coordinating office, liaisons and the admin
     "dashboard.index": rule("GET", "/dashboard", DASHBOARD),
     "dashboard.index#own-unit": rule("GET", "/dashboard?unit={unit_id}", DASHBOARD),
@@ -188,7 +233,77 @@ TABLE = {
     "admin.calendar_day_delete": rule(
         "POST", "/admin/calendar/days/{day_id}/delete", ADMIN, ok=302
     ),
+    # personal API tokens: everyone their own; another user's (or no) token is not found
+    "auth.token_list": rule("GET", "/account/tokens", ALL),
+    "auth.token_create": rule("POST", "/account/tokens/new", ALL, ok=400),
+    "auth.token_revoke": by_role(
+        "POST", "/account/tokens/999999/revoke", dict.fromkeys(STAFF, 404) | {"deputy": 403}
+    ),
+    # the API, with the role's token: the scope of the pages it mirrors (a deputy has no
+    # token, and their signed-in session reaches no API route)
+    "api.units": api("GET", "/api/v1/units", ALL),
+    "api.proposal_list": api("GET", "/api/v1/proposals?overdue=true", ALL),
+    "api.proposal_detail": api("GET", "/api/v1/proposals/{p1}", SEES_P1),
+    "api.proposal_create": api("POST", "/api/v1/proposals", REGISTERS, ok=201),
+    # a 交办清单 pushed by the congress office's system: those who may 批量导入
+    "api.proposal_batch_create": api("POST", "/api/v1/proposals/batch?dry_run=true", SEES_ALL),
+    "api.letter_list": api("GET", "/api/v1/letters?updated_since=2020-01-01T00:00:00Z", ALL),
+    "api.letter_detail": api("GET", "/api/v1/letters/{secret}", HANDLERS_P1 | SEES_ALL),
+    "api.letter_detail#public": api("GET", "/api/v1/letters/{public}", ALL),
+    "api.letter_export": api("GET", "/api/v1/letters/{public}/export/docx", ALL),
+    "api.letter_export#secret": api(
+        "GET", "/api/v1/letters/{secret}/export/pdf", HANDLERS_P1 | SEES_ALL
+    ),
+    "api.search_letters": api("GET", "/api/v1/search?q=心理", ALL),
+    "api.commitment_list": api("GET", "/api/v1/commitments?status=open", ALL),
+    "api.commitment_detail": api("GET", "/api/v1/commitments/{cm}", HANDLERS_P1 | SEES_ALL),
+    # a candidate is not a commitment yet: the API does not show it
+    "api.commitment_detail#candidate": by_role(
+        "GET",
+        "/api/v1/commitments/{cand}",
+        dict.fromkeys(STAFF, 404) | {"deputy": 403},
+        anonymous=401,
+    ),
+    # the contract is public: it describes the API and holds no data
+    "api_docs.openapi": by_role(
+        "GET", "/api/v1/openapi.json", dict.fromkeys(ROLES, 200), anonymous=200
+    ),
+    "api_docs.reference": by_role("GET", "/api/v1/docs", dict.fromkeys(ROLES, 200), anonymous=200),
+    # 我的建议: the deputy alone, and only their own proposals (another's is not found)
+    "deputy.index": rule("GET", "/my/", DEPUTY),
+    "deputy.detail": rule("GET", "/my/proposals/{p1}", DEPUTY),
+    "deputy.detail#not-theirs": by_role(
+        "GET", "/my/proposals/{other}", dict.fromkeys(STAFF, 403) | {"deputy": 404}
+    ),
+    "deputy.contact": rule("POST", "/my/contacts/{contact}", DEPUTY, ok=400),
+    "deputy.rate": rule("GET", "/my/proposals/{p1}/rate", DEPUTY),
+    "deputy.rate#post": rule("POST", "/my/proposals/{p1}/rate", DEPUTY, ok=400),
+    # a 不予公开 reply is addressed to the deputy: they read it
+    "deputy.letter": rule("GET", "/my/letters/{to_deputy}", DEPUTY),
 }
+
+
+def api_token(username: str) -> str:
+    """A new personal API token of this user (inside an app context)."""
+    from tracker.services import api_tokens
+
+    user = db.session.execute(db.select(User).filter_by(username=username)).scalar_one()
+    token = api_tokens.create(user, name="对接测试", last_day=None, today=current.today()).token
+    db.session.commit()
+    return token
+
+
+def call(browser, endpoint: str, method: str, url: str, token: str | None):
+    """A request as the table's row makes it: the API with the role's token (None: none),
+    pages with the browser's session and CSRF token."""
+    if endpoint.startswith("api."):
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return browser.client.open(
+            url, method=method, headers=headers, json=API_BODIES.get(endpoint.split("#")[0])
+        )
+    if method == "GET":
+        return browser.client.get(url)
+    return browser.client.post(url, data={"csrf_token": browser.token()})
 
 
 ENDS_SESSION = ("auth.logout", "auth.session_end_all")  # each signs the user out
@@ -198,6 +313,7 @@ ENDS_SESSION = ("auth.logout", "auth.session_end_all")  # each signs the user ou
 def world(app, people, make_proposal):
     """P1: lead 广州市教育局, co 广州市卫生健康委员会, with a pending extension request."""
     p1 = make_proposal("20262001", assigned_on=date(2026, 3, 2), sign=True)
+    p2_id = make_proposal("20262002", sign=True)
     with app.app_context():
         lead, co = db.session.execute(
             db.select(Assignment).where(Assignment.proposal_id == p1).order_by(Assignment.id)
@@ -246,6 +362,17 @@ def world(app, people, make_proposal):
         ids["draft"] = drafting.start_draft(
             clerk, db.session.get(Proposal, p1), today=current.today()
         ).id
+        # a second proposal's draft, sent to its co-unit 卫健委 for 会签
+        p2 = db.session.get(Proposal, p2_id)
+        health = next(a.unit for a in p2.assignments if a.is_co)
+        cosigning = ReplyLetter(
+            proposal=p2, unit_id=clerk.unit_id, status="cosigning", title="会签中的答复函"
+        )
+        db.session.add(
+            CoSignRequest(letter=cosigning, unit=health, letter_version=1, due_on=date(2026, 6, 23))
+        )
+        db.session.flush()
+        ids["cosigning"] = cosigning.id
         # a confirmed commitment with a file as evidence, and a candidate, of the public reply
         for key, status in (("cm", "open"), ("cand", "candidate")):
             commitment = Commitment(
@@ -281,8 +408,39 @@ def world(app, people, make_proposal):
         db.session.add(lock)
         db.session.flush()
         ids["lock"] = lock.id
+        # the deputy 曾志伟 (P1's proposer), a contact logged with them, a 不予公开 reply
+        # sent to them, and a proposal of someone else
+        deputy = users.create_user(
+            None,
+            username="deputy",
+            password=PASSWORD,
+            role="deputy",
+            deputy_name="曾志伟",
+            display_name="曾志伟",
+        )
+        p1 = db.session.get(Proposal, ids["p1"])
+        contact = ContactLog(
+            proposal=p1,
+            unit_id=clerk.unit_id,
+            contacted_on=date(2026, 4, 28),
+            channel="电话",
+            phase="during",
+            logged_by_id=clerk.id,
+        )
+        to_deputy = ReplyLetter(
+            proposal=p1,
+            unit_id=clerk.unit_id,
+            status="issued",
+            title="不予公开的答复",
+            disclosure="不予公开",
+            issued_on=date(2026, 6, 1),
+        )
+        db.session.add_all([contact, to_deputy])
+        db.session.flush()
+        ids.update(contact=contact.id, to_deputy=to_deputy.id, deputy_id=deputy.id)
         db.session.commit()
-        return ids
+    ids["other"] = make_proposal("20262003", proposer="王芳", lead=None)
+    return ids
 
 
 def test_every_route_has_a_rule(app):
@@ -292,20 +450,26 @@ def test_every_route_has_a_rule(app):
     assert missing == [], f"routes without a permission rule: {missing}"
 
 
+def _token(browser, role):
+    """A CSRF token from a page the role opens (a deputy's 我的待办 is a redirect)."""
+    if role == "deputy":
+        browser.get("/my/")
+    return browser.token()
+
+
 @pytest.mark.parametrize("role", ["anonymous", *ROLES])
 def test_route_outcomes(app, browser, world, role):
     if role != "anonymous":
         assert browser.login(role).status_code == 302
-    token = browser.token()
+    token = _token(browser, role)
+    with app.app_context():
+        bearer = None if role in ("anonymous", "deputy") else api_token(role)
     failures = []
     for endpoint, (method, path, outcomes) in TABLE.items():
         if endpoint in ENDS_SESSION:
             continue  # checked below
         url = path.format(**world)
-        if method == "GET":
-            response = browser.client.get(url)
-        else:
-            response = browser.client.post(url, data={"csrf_token": token})
+        response = call(browser, endpoint, method, url, bearer)
         response.close()
         expected = outcomes[role]
         if response.status_code != expected:
@@ -316,7 +480,7 @@ def test_route_outcomes(app, browser, world, role):
     for endpoint in ENDS_SESSION:
         if role != "anonymous":
             browser.login(role)
-            token = browser.token()
+            token = _token(browser, role)
         method, path, outcomes = TABLE[endpoint]
         response = browser.client.post(path, data={"csrf_token": token})
         assert response.status_code == outcomes[role], endpoint

@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask
+from flask_openapi3 import Info, OpenAPI
 
 from tracker.config import ROOT, defaults
 
@@ -27,8 +28,19 @@ def _secret_key(app: Flask) -> str:
 
 
 def create_app(config: dict | None = None) -> Flask:
-    app = Flask(
+    from tracker.api.schemas import Problem
+    from tracker.api.views import SECURITY_SCHEMES
+    from tracker.errors import validation_problem
+
+    # Flask, with the OpenAPI document of the API's routes (flask-openapi3; tracker/api)
+    app = OpenAPI(
         __name__,
+        info=Info(title="建议提案办理系统 API", version="1.0.0"),
+        security_schemes=SECURITY_SCHEMES,
+        doc_ui=False,  # the document and its page are the API's own routes (api/views.py)
+        validation_error_status=422,
+        validation_error_model=Problem,
+        validation_error_callback=validation_problem,
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
         instance_path=os.environ.get(

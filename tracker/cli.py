@@ -52,16 +52,33 @@ def _safe_url(url: str) -> str:
 @click.command("create-user")
 @click.argument("username")
 @click.option(
-    "--role", required=True, type=click.Choice(["clerk", "supervisor", "liaison", "admin"])
+    "--role",
+    required=True,
+    type=click.Choice(["clerk", "supervisor", "liaison", "admin", "deputy"]),
 )
 @click.option("--unit", "unit_name", help="Unit full or short name; created when none matches.")
 @click.option("--name", "display_name", default="", help="Display name (姓名).")
+@click.option(
+    "--deputy-name",
+    default=None,
+    help="For --role deputy: the name proposals give as proposer (领衔 or 附议), e.g. 曾志伟.",
+)
+@click.option("--email", default=None, help="E-mail address for notifications.")
+@click.option("--phone", default=None, help="Mobile number for SMS notifications.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 @with_appcontext
 def create_user(
-    username: str, role: str, unit_name: str | None, display_name: str, password_stdin: bool
+    username: str,
+    role: str,
+    unit_name: str | None,
+    display_name: str,
+    deputy_name: str | None,
+    email: str | None,
+    phone: str | None,
+    password_stdin: bool,
 ) -> None:
-    """Create a user; UNIT matches a unit's full or short name and is created when none does."""
+    """Create a user; UNIT matches a unit's full or short name and is created when none does.
+    A deputy (--role deputy) is linked to proposals by --deputy-name."""
     from tracker.services import users
     from tracker.services.errors import DomainError
 
@@ -77,13 +94,17 @@ def create_user(
             password=password,
             role=role,
             unit=unit,
-            display_name=display_name,
+            display_name=display_name or (deputy_name or "").strip(),
+            deputy_name=deputy_name,
+            email=email,
+            phone=phone,
         )
     except DomainError as error:
         _fail(str(error))
     db.session.commit()
     click.echo(
         f"user {user.username} created: role {role}"
+        + (f", deputy {user.deputy_name}" if user.deputy_name else "")
         + (f", unit {unit.name}" + (" (new unit)" if unit_created else "") if unit else "")
     )
 
@@ -240,6 +261,88 @@ def import_letters(paths: tuple[str, ...], quiet: bool) -> None:
     summary = ", ".join(f"{counts.get(k, 0)} {k}" for k in STATUSES)
     click.echo(f"{len(sources)} files: {summary}")
     if counts.get("failed"):
+        sys.exit(1)
+
+
+@click.command("import-proposals")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--session", "session_name", default=None, help="届次 of rows without one.")
+@click.option(
+    "--assign-on",
+    "assign_on",
+    default=None,
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="交办日期 of rows that name units but no date.",
+)
+@click.option("--dry-run", is_flag=True, help="Check and print the preview; save nothing.")
+@click.option(
+    "--user",
+    "username",
+    default=None,
+    help="Who imports (a liaison, the coordinating office or the admin; audit trail). "
+    "Default: the first active admin.",
+)
+@with_appcontext
+def import_proposals(file: str, session_name, assign_on, dry_run: bool, username) -> None:
+    """批量导入: register (and assign) the proposals of a 交办清单, .xlsx or .csv (UTF-8 or
+    GB18030), its columns matched by their Chinese headings.
+
+    Prints one line for each row that is new, updated, refused (past assignment: not
+    changed) or wrong, then the summary. The valid rows are saved in one transaction even
+    when some rows fail, as on the 批量导入 page: fix the rows reported and import the same
+    file again (rows already saved are unchanged). Use --dry-run to check first. Exits 1
+    when a row failed or was refused."""
+    from pathlib import Path
+
+    from tracker import current
+    from tracker.models import User
+    from tracker.services import proposal_batch
+    from tracker.services.errors import DomainError, PermissionDenied
+
+    query = db.select(User).where(User.active.is_(True))
+    if username:
+        query = query.where(User.username == username)
+    else:
+        query = query.where(User.role == "admin").order_by(User.id)
+    actor = db.session.execute(query.limit(1)).scalar_one_or_none()
+    if actor is None:
+        _fail(
+            f"找不到用户 {username}。" if username else "没有可用的管理员账号，请用 --user 指定。"
+        )
+    path = Path(file)
+    try:
+        sheet = proposal_batch.read_upload(path.read_bytes(), path.name, 2**31)
+        plan = proposal_batch.plan(
+            actor,
+            sheet.rows,
+            session=session_name,
+            assign_on=assign_on.date() if assign_on else None,
+            today=current.today(),
+            policy=current.deadline_policy(),
+        )
+        for row in plan.rows:
+            if row.action == "unchanged":
+                continue
+            why = "；".join(row.errors or row.changes)
+            click.echo(
+                f"第{row.line}行\t{row.action_label}\t{row.row.number or ''}"
+                f"\t{row.row.title or ''}" + (f"\t{why}" if why else "")
+            )
+        if dry_run:
+            db.session.rollback()
+            click.echo(f"试运行，未保存。{plan.summary()}")
+        else:
+            result = proposal_batch.apply(
+                actor, plan, policy=current.deadline_policy(), today=current.today()
+            )
+            db.session.commit()
+            click.echo(f"{plan.summary()}。{result.summary()}")
+    except PermissionDenied:
+        _fail(f"用户 {actor.username} 无权批量导入（须为联络员、督办部门或管理员）。")
+    except DomainError as error:
+        _fail(str(error))
+    counts = plan.counts()
+    if counts["error"] or counts["refused"]:
         sys.exit(1)
 
 
@@ -541,6 +644,7 @@ COMMANDS = [
     check_deadlines,
     parse_letter,
     import_letters,
+    import_proposals,
     run_jobs,
     reindex,
     search,

@@ -27,6 +27,8 @@ def defaults(instance_path: str) -> dict:
         "CO_OPINION_PERIOD": "1 month",
         "REASSIGNMENT_WINDOW": "5 working days",
         "RE_ANSWER_PERIOD": "1 month",
+        "CO_SIGN_PERIOD": "5 working days",
+        "CO_SIGN_REQUIRED": True,  # co-units co-sign (会签) the lead unit's reply
         "DUE_SOON_DAYS": 7,
         "PER_PAGE": 25,
         "WTF_CSRF_TIME_LIMIT": None,
@@ -51,6 +53,7 @@ def defaults(instance_path: str) -> dict:
         # Served over HTTPS (TLS at the app or at the proxy): Secure cookies and HSTS.
         "HTTPS": False,
         "MAX_CONTENT_LENGTH": 32 * 1024 * 1024,
+        "PROPOSAL_IMPORT_MAX_MB": 10,  # one 交办清单 uploaded for 批量导入
         # Importing reply letters (`tracker import-letters` and the 导入答复函 page).
         "IMPORT_MAX_FILES": 500,  # files in one upload
         "IMPORT_MAX_UPLOAD_MB": 200,  # one upload, all files together
@@ -82,6 +85,10 @@ def defaults(instance_path: str) -> dict:
         "SMS_WEBHOOK_URL": "",
         "SMS_WEBHOOK_TOKEN": "",  # sent as "Authorization: Bearer <token>" when set
         "SMS_WEBHOOK_TIMEOUT": 10,
+        # The JSON API (/api/v1): requests one token may make in a window of
+        # API_RATE_WINDOW_SECONDS (counted in the database: every worker shares the count).
+        "API_RATE_LIMIT": 120,
+        "API_RATE_WINDOW_SECONDS": 60,
     }
 
 
@@ -91,4 +98,6 @@ POLICY_KEYS = {
     "co_opinion": "CO_OPINION_PERIOD",
     "reassignment_window": "REASSIGNMENT_WINDOW",
     "re_answer": "RE_ANSWER_PERIOD",
+    "co_sign": "CO_SIGN_PERIOD",
+    "co_sign_required": "CO_SIGN_REQUIRED",
 }

@@ -17,7 +17,7 @@ from tracker.letters.formats import ReadOptions
 from tracker.rules.deadlines import DeadlinePolicy
 from tracker.rules.throttle import ThrottlePolicy
 from tracker.search.base import SearchEngine
-from tracker.services import corpus, logins, notifiers, sessions, settings
+from tracker.services import api_tokens, corpus, logins, notifiers, sessions, settings
 
 
 def _text(value) -> str:
@@ -67,6 +67,14 @@ def login_policies() -> dict[str, ThrottlePolicy]:
             int(config["LOGIN_ADDRESS_MAX_FAILURES"]), longest_lock=longest
         ),
     }
+
+
+def api_rate_limit() -> api_tokens.RateLimit:
+    """How many requests one API token may make in a window (API_RATE_*)."""
+    return api_tokens.RateLimit(
+        int(current_app.config["API_RATE_LIMIT"]),
+        int(current_app.config["API_RATE_WINDOW_SECONDS"]),
+    )
 
 
 def search_engine() -> SearchEngine:

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from tracker.current import deadline_policy, read_options, today, upload_dir
+from tracker.current import deadline_policy, read_options, site_path, today, upload_dir
 from tracker.extensions import db
 from tracker.models import Proposal, Unit, User
 from tracker.rules.labels import SENT_LETTER_STATUSES
+from tracker.services import cosign, deputies, drafting, users, vocab
 from tracker.services import proposals as svc
-from tracker.services import users, vocab
 
 DEMO_PASSWORD = "tracker-demo"
 
@@ -36,7 +36,11 @@ USERS = [
     ("clerk", "clerk", "广州市教育局", "教育局 邹慧婷"),
     ("duban", "supervisor", "广州市人民政府办公厅", "市府办公厅 督办 王科长"),
     ("clerk-health", "clerk", "广州市卫生健康委员会", "卫健委 林承办"),
+    ("clerk-civil", "clerk", "广州市民政局", "民政局 何承办"),
+    ("deputy", "deputy", None, "曾志伟代表"),
 ]
+# the deputies' names as their proposals give them (the deputy role's link to proposals)
+DEPUTY_NAMES = {"deputy": "曾志伟"}
 
 SEED_TITLE = "关于进一步加强广州市中小学生心理健康管理工作的建议"
 
@@ -134,6 +138,7 @@ def load() -> str:
             role=role,
             unit=_unit(unit) if unit else None,
             display_name=display,
+            deputy_name=DEPUTY_NAMES.get(username),
         )
         new_users.append(username)
     created = [number for number, make in _PROPOSALS if not _loaded(number, make)]
@@ -172,7 +177,9 @@ def _loaded(number: str, make) -> bool:
 
 
 def _seed_20222174(session="市十六届人大一次会议"):
-    """The real proposal behind the seed letter: answered A类 on 7 May 2022, rated 满意."""
+    """The real proposal behind the seed letter: answered A类 on 7 May 2022. 曾志伟 (the
+    `deputy` login) confirmed the first contact online and is told the reply is waiting
+    for his rating: he rates it himself."""
     p = _register(
         "20222174",
         SEED_TITLE,
@@ -226,16 +233,10 @@ def _seed_20222174(session="市十六届人大一次会议"):
         body="一、目前工作推进情况\n\n（略，见答复函全文）\n\n二、下一步工作安排\n\n"
         "各区推进全体教职员工的心理健康知识培训，今年底全市中小学专任教师持C证率达到80%。",
         today=today(),
+        link=site_path,
     )
-    svc.record_rating(
-        _user("liaison"),
-        p,
-        satisfaction="满意",
-        rated_on=date(2022, 5, 20),
-        comment="答复全面，措施具体。",
-        today=today(),
-        policy=deadline_policy(),
-    )
+    first = min(p.contacts, key=lambda c: c.contacted_on)
+    deputies.answer_contact(_user("deputy"), first, status="confirmed", comment="")
 
 
 def _overdue(session="市十六届人大五次会议"):
@@ -364,6 +365,69 @@ def _co_opinion_owed(session="市十六届人大五次会议"):
     svc.sign_for(_user("clerk-health"), p.assignments[0], _at(t - timedelta(days=20)))
 
 
+def _cosigning(session="市十六届人大五次会议"):
+    """会签 in progress: 教育局's draft went to its two co-units; 卫健委 agreed, 民政局
+    returned it with comments, and the clerk is to revise it."""
+    t = today()
+    p = _register(
+        "20265120",
+        "关于加强困难家庭学生心理关爱的建议",
+        "黄晓燕",
+        submitted_on=t - timedelta(days=95),
+    )
+    _assign(p, "广州市教育局", ["广州市卫生健康委员会", "广州市民政局"], t - timedelta(days=70))
+    lead, health, civil = p.assignments
+    clerk = _user("clerk")
+    svc.sign_for(clerk, lead, _at(t - timedelta(days=69)))
+    for who, a, text in (
+        ("clerk-health", health, "卫生健康部门将为有需要的学生开通心理门诊绿色通道。"),
+        ("clerk-civil", civil, "民政部门将把困难家庭学生纳入社会救助对象的心理关爱服务。"),
+    ):
+        svc.sign_for(_user(who), a, _at(t - timedelta(days=68)))
+        svc.submit_opinion(_user(who), a, opinion_on=t - timedelta(days=40), text=text, today=t)
+    svc.log_contact(
+        clerk,
+        p,
+        contacted_on=t - timedelta(days=20),
+        channel="面商",
+        phase="during",
+        participants="黄晓燕代表",
+        summary="当面听取代表对困难家庭学生心理关爱的意见。",
+        today=t,
+    )
+    letter = drafting.start_draft(clerk, p, today=t)
+    opening = letter.body.split("一、目前工作推进情况")[0]
+    body = (
+        opening + "一、目前工作推进情况\n\n全市中小学已建立困难家庭学生心理健康档案，"
+        "每学期开展一次心理健康筛查。\n\n二、下一步工作安排\n\n"
+        "今年底前为全市困难家庭学生建立“一生一策”心理关爱台账。\n\n"
+        "感谢您对我们工作的关心和支持，欢迎继续提出宝贵意见和建议。"
+    )
+    values = {name: getattr(letter, name) for name in drafting.FIELDS}
+    drafting.save_draft(
+        clerk,
+        letter,
+        values={**values, "classification": "B"},
+        body=body,
+        base_version=letter.version,
+        comment="补充工作情况和下一步安排",
+        today=t,
+    )
+    policy = deadline_policy()
+    drafting.submit(clerk, letter, {}, today=t, policy=policy)
+    if letter.status != "cosigning":
+        return  # 会签 switched off in this jurisdiction
+    cosign.decide(_user("clerk-health"), letter, agree=True, comment="", policy=policy)
+    cosign.decide(
+        _user("clerk-civil"),
+        letter,
+        agree=False,
+        comment="请在“下一步工作安排”中写明民政部门将困难家庭学生纳入社会救助对象心理关爱服务，"
+        "并注明由市民政局社会救助处配合。",
+        policy=policy,
+    )
+
+
 def _cppcc(session="市政协十四届五次会议"):
     """A CPPCC proposal from a party committee, in handling."""
     t = today()
@@ -386,6 +450,7 @@ _PROPOSALS = [
     ("20265033", _rehandling),
     ("20265046", _due_soon),
     ("20265101", _co_opinion_owed),
+    ("20265120", _cosigning),
     ("D022", _cppcc),
 ]
 

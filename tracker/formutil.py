@@ -12,6 +12,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, PasswordField, SelectChoice, StringField, TextAreaField
 from wtforms.validators import Length, ValidationError
 
+from tracker.models import MAX_ID
 from tracker.rules import dates
 
 # C0 and C1 control characters and DEL, but for tab and newline; a lone carriage return
@@ -185,11 +186,6 @@ class EachLength(Length):
 def options(pairs: Iterable[tuple[object, str]]) -> list[SelectChoice]:
     """(value, label) pairs as WTForms select choices (tuples are deprecated in WTForms 3.3)."""
     return [SelectChoice(value, label) for value, label in pairs]
-
-
-# The largest id there can be: the id columns are INTEGER, 32 bits on PostgreSQL, which
-# refuses a larger number in a query (a server error) where SQLite finds nothing.
-MAX_ID = 2**31 - 1
 
 
 def as_id(value: str | None) -> int | None:

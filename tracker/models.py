@@ -11,11 +11,15 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, event
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from tracker.extensions import db
+
+# The largest id there can be: the id columns are INTEGER, 32 bits on PostgreSQL, which
+# refuses a larger number in a query (a server error) where SQLite finds nothing.
+MAX_ID = 2**31 - 1
 
 
 def utcnow() -> datetime:
@@ -50,8 +54,11 @@ class User(db.Model):
     username: Mapped[str] = mapped_column(String(64), unique=True)
     display_name: Mapped[str] = mapped_column(String(64), default="")
     password_hash: Mapped[str] = mapped_column(String(256))
-    role: Mapped[str] = mapped_column(String(16))  # clerk, supervisor, liaison, admin
+    role: Mapped[str] = mapped_column(String(16))  # clerk, supervisor, liaison, admin, deputy
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
+    # a deputy's (代表/委员) name as proposals give their proposers (lead or 附议): the
+    # deputy sees the proposals that name them (services.deputies)
+    deputy_name: Mapped[str | None] = mapped_column(String(120), index=True)
     email: Mapped[str | None] = mapped_column(String(120))
     phone: Mapped[str | None] = mapped_column(String(40))
     active: Mapped[bool] = mapped_column(default=True)
@@ -132,6 +139,30 @@ class LoginThrottle(db.Model):
     locked_until: Mapped[datetime | None]
 
 
+class ApiToken(db.Model):
+    """A personal API token (/api/v1): its user creates and revokes it on the account page
+    and it acts with exactly that user's role and unit. Only the SHA-256 of the token is
+    kept (the token is 256 random bits: a fast hash is enough, and lets a request find its
+    row by an index); ``prefix`` is the token's public start, shown in the list. The rate
+    limit's fixed window (``window_start``, ``window_count``) is counted in this row, so
+    every worker and server shares it."""
+
+    __tablename__ = "api_token"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(60))
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+    window_start: Mapped[int] = mapped_column(default=0)  # the window's number (epoch / length)
+    window_count: Mapped[int] = mapped_column(default=0)  # requests counted in it
+
+    user: Mapped[User] = relationship()
+
+
 class CongressSession(db.Model):
     """A session (届次会议) of a people's congress or CPPCC, e.g. 市十六届人大一次会议."""
 
@@ -161,6 +192,7 @@ class Proposal(db.Model):
     proposer_kind: Mapped[str] = mapped_column(String(8), default="代表")  # 代表 / 委员 / 单位
     co_signers: Mapped[list[str]] = mapped_column(JSON, default=list)
     content: Mapped[str] = mapped_column(Text, default="")
+    delegation: Mapped[str | None] = mapped_column(String(80))  # 代表团 / 界别 / 党派
     submitted_on: Mapped[date | None]
     assigned_on: Mapped[date | None]
     is_key: Mapped[bool] = mapped_column(default=False)
@@ -168,6 +200,9 @@ class Proposal(db.Model):
     round: Mapped[int] = mapped_column(default=1)
     classification: Mapped[str | None] = mapped_column(String(16))  # latest reply's grade
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # the last change to the item or to anything of it (units, contacts, letters, ratings):
+    # set by touch_changed() at every flush, read by the API's ?updated_since=
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
 
     session: Mapped[CongressSession] = relationship()
@@ -290,10 +325,20 @@ class ContactLog(db.Model):
     logged_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     source: Mapped[str] = mapped_column(String(12), default="manual")  # manual / letter
+    # the deputy's answer online: None (not answered), confirmed, disputed (有异议: shown to
+    # the unit and the coordinating office, and not counted as a contact made)
+    deputy_status: Mapped[str | None] = mapped_column(String(12), index=True)
+    deputy_comment: Mapped[str | None] = mapped_column(Text)
+    deputy_answered_at: Mapped[datetime | None]
+    deputy_answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
 
     proposal: Mapped[Proposal] = relationship(back_populates="contacts")
     unit: Mapped[Unit | None] = relationship()
-    logged_by: Mapped[User | None] = relationship()
+    logged_by: Mapped[User | None] = relationship(foreign_keys=[logged_by_id])
+
+    @property
+    def disputed(self) -> bool:
+        return self.deputy_status == "disputed"
 
 
 class ReplyLetter(db.Model):
@@ -340,7 +385,7 @@ class ReplyLetter(db.Model):
     review_reason: Mapped[str | None] = mapped_column(Text)
     version: Mapped[int] = mapped_column(default=1)  # optimistic lock for concurrent edits
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow, index=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
 
     proposal: Mapped[Proposal | None] = relationship(back_populates="letters")
@@ -351,6 +396,36 @@ class ReplyLetter(db.Model):
     commitments: Mapped[list[Commitment]] = relationship(
         back_populates="letter", order_by="Commitment.id"
     )
+    co_signs: Mapped[list[CoSignRequest]] = relationship(
+        back_populates="letter", order_by="CoSignRequest.id", cascade="all, delete-orphan"
+    )
+
+
+class CoSignRequest(db.Model):
+    """One co-handling unit asked to co-sign (会签) one version of the lead unit's draft:
+    requested, then agreed (同意) or returned (退回) with comments. A returned request stays
+    for the record; the resubmitted version asks that unit again in a new row."""
+
+    __tablename__ = "cosign_request"
+    __table_args__ = (UniqueConstraint("letter_id", "unit_id", "letter_version"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    letter_id: Mapped[int] = mapped_column(ForeignKey("reply_letter.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    letter_version: Mapped[int]  # the letter's version the unit is asked about
+    status: Mapped[str] = mapped_column(String(12), default="requested", index=True)
+    # requested / agreed / returned
+    comment: Mapped[str | None] = mapped_column(Text)
+    due_on: Mapped[date]
+    due_estimated: Mapped[bool] = mapped_column(default=False)  # Mon–Fri fallback used
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    decided_at: Mapped[datetime | None]
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+
+    letter: Mapped[ReplyLetter] = relationship(back_populates="co_signs")
+    unit: Mapped[Unit] = relationship()
+    requested_by: Mapped[User | None] = relationship(foreign_keys=[requested_by_id])
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
 
 
 class LetterVersion(db.Model):
@@ -391,6 +466,11 @@ class Feedback(db.Model):
     attitude: Mapped[str | None] = mapped_column(String(16))
     comment: Mapped[str] = mapped_column(Text, default="")
     rated_on: Mapped[date]
+    # how the deputy says the unit contacted them: a contact_channel code, or "none"
+    contact_method: Mapped[str | None] = mapped_column(String(16))
+    # "online": the deputy rated it themselves; "proxy": 代填, a liaison entered the paper
+    # form (recorded_by says who)
+    source: Mapped[str] = mapped_column(String(8), default="proxy", server_default="proxy")
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -423,6 +503,8 @@ class Commitment(db.Model):
     confirmed_at: Mapped[datetime | None]
     confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # the last change to the commitment or its progress notes (touch_changed)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
     letter: Mapped[ReplyLetter | None] = relationship(back_populates="commitments")
     proposal: Mapped[Proposal | None] = relationship()
@@ -576,3 +658,50 @@ class JobItem(db.Model):
     letter_id: Mapped[int | None] = mapped_column(
         ForeignKey("reply_letter.id", ondelete="SET NULL")
     )
+
+
+# -- the time of the last change, for the API's ?updated_since= -----------------------------
+
+
+def _parent(session: Session, row: Any, name: str, model: type) -> Any:
+    """The row's parent through relationship ``name``: as set on the row (a new row's foreign
+    key is only filled in by the flush), else by its foreign key."""
+    parent = row.__dict__.get(name)
+    if parent is None and (ident := getattr(row, f"{name}_id", None)) is not None:
+        parent = session.get(model, ident)
+    return parent
+
+
+def _proposal_of(session: Session, row: Any) -> Proposal | None:
+    """The proposal a row's change changes: its own, or its assignment's (an extension)."""
+    if isinstance(row, Assignment | ContactLog | Feedback | ReplyLetter):
+        return _parent(session, row, "proposal", Proposal)
+    if isinstance(row, ExtensionRequest):
+        assignment = _parent(session, row, "assignment", Assignment)
+        return _parent(session, assignment, "proposal", Proposal) if assignment else None
+    return None
+
+
+@event.listens_for(Session, "before_flush")
+def touch_changed(session: Session, _context, _instances) -> None:
+    """Every flush that adds, changes or deletes a proposal or a row of it (its units,
+    contacts, extension requests, ratings, letters) sets the proposal's ``updated_at``; a
+    commitment's own change or a new progress note sets the commitment's. A system polling
+    with ``?updated_since=`` so sees every change, whichever service made it."""
+    now = utcnow()
+    touched: list[Proposal | Commitment] = []
+    with session.no_autoflush:
+        for row in (*session.new, *session.dirty, *session.deleted):
+            if row in session.dirty and not session.is_modified(row):
+                continue
+            if isinstance(row, Proposal | Commitment):
+                touched.append(row)
+            elif isinstance(row, CommitmentUpdate):
+                commitment = _parent(session, row, "commitment", Commitment)
+                if commitment is not None:
+                    touched.append(commitment)
+            elif (proposal := _proposal_of(session, row)) is not None:
+                touched.append(proposal)
+    for row in touched:
+        if row not in session.deleted:
+            row.updated_at = now

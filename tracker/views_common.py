@@ -16,9 +16,10 @@ from typing import NamedTuple, TypeVar
 from flask import abort, flash, redirect, request
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
+from werkzeug.exceptions import HTTPException
 
 from tracker.extensions import db
-from tracker.services.errors import DomainError, PermissionDenied
+from tracker.services.errors import Conflict, DomainError, NotFound, PermissionDenied
 
 T = TypeVar("T")
 
@@ -71,6 +72,7 @@ def perform(
     failed: Callable[[int], ResponseReturnValue] | None = None,
     valid: bool | None = None,
     on_error: Callable[[DomainError], ResponseReturnValue | None] | None = None,
+    respond: Callable[[], ResponseReturnValue] | None = None,
 ) -> ResponseReturnValue:
     """Validate → one service call → commit → flash → redirect; a refusal re-renders.
 
@@ -86,6 +88,9 @@ def perform(
     such a refusal itself (an edit conflict). Then ``failed(status)`` answers: 400 after a
     POST, 200 for a GET showing the form. ``failed=None`` redirects to ``then``. A
     ``PermissionDenied`` rolls back and answers 403.
+
+    ``respond`` answers a success with a page instead of the redirect, for what must be
+    shown once and kept nowhere (a new API token: no flash, no URL).
     """
     if valid is None:
         valid = form.validate_on_submit() if form is not None else True
@@ -112,6 +117,8 @@ def perform(
                 done.after_commit()
             if done.message:
                 flash(done.message, done.category)
+            if respond is not None:
+                return respond()
             target = done.url or (then() if callable(then) else then)
             if target is None:
                 raise ValueError("perform() needs a URL to go to after the commit")
@@ -123,6 +130,33 @@ def perform(
     if target is None:
         raise ValueError("perform() needs failed= or then= to answer a refusal")
     return redirect(target)
+
+
+class Refused(HTTPException):
+    """A service's refusal as the API answers it (problem details, tracker.errors): 403, 404
+    or 422 with the reason, and a bulk entry's reasons one per line in ``errors``."""
+
+    def __init__(self, code: int, reason: str, errors: list[str] | tuple[str, ...] = ()):
+        super().__init__(description=reason)
+        self.code = code
+        self.errors = [{"field": "body", "message": e} for e in errors] or None
+
+
+REFUSAL_CODES = ((PermissionDenied, 403), (NotFound, 404), (Conflict, 409))
+
+
+def write(action: Callable[[], T]) -> T:
+    """The API's write: one service call (which only flushes), then the commit. A refusal
+    rolls back and answers as problem details: PermissionDenied 403, NotFound 404, Conflict
+    409, any other DomainError 422."""
+    try:
+        result = action()
+    except DomainError as error:
+        db.session.rollback()
+        code = next((c for kind, c in REFUSAL_CODES if isinstance(error, kind)), 422)
+        raise Refused(code, str(error), tuple(getattr(error, "errors", ()))) from None
+    db.session.commit()
+    return result
 
 
 def commit() -> None:

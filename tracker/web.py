@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, abort, redirect, request, url_for
 from flask_login import current_user
 from werkzeug.routing import IntegerConverter, ValidationError
 
 from tracker import current, rendering
-from tracker.extensions import db, login_manager
-from tracker.formutil import MAX_ID
-from tracker.models import User
+from tracker.extensions import csrf, db, login_manager
+from tracker.models import MAX_ID, User
 from tracker.rules import labels
 from tracker.rules.chinese import cn_date
 from tracker.services import sessions
@@ -37,9 +36,12 @@ def load_user(token: str) -> User | None:
 
 def init_app(app: Flask) -> None:
     from tracker.admin.views import bp as admin_bp
+    from tracker.api.views import bp as api_bp
+    from tracker.api.views import docs_bp as api_docs_bp
     from tracker.auth.views import bp as auth_bp
     from tracker.commitments.views import bp as commitments_bp
     from tracker.dashboard.views import bp as dashboard_bp
+    from tracker.deputy.views import bp as deputy_bp
     from tracker.drafting.views import bp as drafting_bp
     from tracker.imports.views import bp as imports_bp
     from tracker.main.health import bp as health_bp
@@ -64,8 +66,15 @@ def init_app(app: Flask) -> None:
         notifications_bp,
         public_bp,
         admin_bp,
+        deputy_bp,
     ):
         app.register_blueprint(bp)
+    app.before_request(_deputies_reach_their_pages_only)
+    # the API: tokens, not session cookies, so no CSRF token either
+    csrf.exempt(api_bp)
+    app.json.ensure_ascii = False  # JSON answers in readable UTF-8, as the problem details
+    app.register_api(api_bp)
+    app.register_blueprint(api_docs_bp)
 
     app.jinja_env.filters["markdown"] = rendering.render_markdown
     app.jinja_env.filters["cn_date"] = cn_date
@@ -87,6 +96,21 @@ def init_app(app: Flask) -> None:
         }
 
 
+def _deputies_reach_their_pages_only():
+    """A deputy (代表/委员) reaches their own pages, their account and notifications and
+    the public replies; every other route answers 403, including routes added later.
+    我的待办, where links in reminders lead, takes them to 我的建议."""
+    from tracker.services import permissions
+
+    if not (current_user.is_authenticated and permissions.is_deputy(current_user)):
+        return None
+    if request.endpoint == "main.todo":
+        return redirect(url_for("deputy.index"))
+    if not permissions.deputy_reaches(request.endpoint):
+        abort(403)
+    return None
+
+
 def _navigation() -> dict[str, bool]:
     """What the top bar offers the signed-in user (base.html), as permissions answer it."""
     from tracker.services import permissions
@@ -94,6 +118,7 @@ def _navigation() -> dict[str, bool]:
     user = current_user
     signed_in = user.is_authenticated
     return {
+        "is_deputy": signed_in and permissions.is_deputy(user),
         "can_import": signed_in and permissions.can_import(user),
         "can_view_dashboard": signed_in and permissions.can_view_dashboard(user),
         "can_administer": signed_in and permissions.is_admin(user),

@@ -96,6 +96,26 @@ def _email_field() -> StringField:
     )
 
 
+def _deputy_name_field() -> StringField:
+    return StringField(
+        "代表/委员署名",
+        validators=[Optional(), Length(max=120)],
+        description="角色为代表/委员时填写：建议、提案上领衔人或附议人的姓名，如“曾志伟”",
+    )
+
+
+def _phone_field() -> StringField:
+    return StringField(
+        "手机",
+        validators=[
+            Optional(),
+            Length(max=40),
+            Regexp(r"^[0-9+\- ]+$", message="手机号码格式不正确。"),
+        ],
+        description="配置短信网关后，提醒和答复通知会发到这个号码",
+    )
+
+
 # -- users ------------------------------------------------------------------------------
 
 
@@ -110,7 +130,9 @@ class UserEditForm(TrackerForm):
     unit_id = SelectField(
         "单位", coerce=int, description="承办人和负责人须选择单位", **CHOICE_MESSAGES
     )
+    deputy_name = _deputy_name_field()
     email = _email_field()
+    phone = _phone_field()
     active = BooleanField("启用（停用后不能登录）", default=True)
 
 
@@ -125,7 +147,9 @@ class UserCreateForm(TrackerForm):
     unit_id = SelectField(
         "单位", coerce=int, description="承办人和负责人须选择单位", **CHOICE_MESSAGES
     )
+    deputy_name = _deputy_name_field()
     email = _email_field()
+    phone = _phone_field()
     password = _password_field("初始密码")
 
 
@@ -205,7 +229,8 @@ class SchemeForm(TrackerForm):
 # -- settings ---------------------------------------------------------------------------
 
 PERIOD_HINT = "如：3个月、3 months、5个工作日、30天"
-PERIOD_KEYS = ("reply", "reply_max", "co_opinion", "reassignment_window", "re_answer")
+PERIOD_KEYS = ("reply", "reply_max", "co_opinion", "reassignment_window", "re_answer", "co_sign")
+BOOL_KEYS = ("roll_forward", "co_sign_required")
 
 
 def _period_field(key: str) -> StringField:
@@ -223,6 +248,11 @@ class PolicyForm(TrackerForm):
     reassignment_window = _period_field("reassignment_window")
     re_answer = _period_field("re_answer")
     roll_forward = BooleanField(POLICY_LABELS_ZH["roll_forward"])
+    co_sign_required = BooleanField(
+        POLICY_LABELS_ZH["co_sign_required"],
+        description="不勾选则只收集会办意见：主办单位提交后直接送负责人签发",
+    )
+    co_sign = _period_field("co_sign")
 
 
 # -- calendar ---------------------------------------------------------------------------

@@ -93,6 +93,8 @@ def user_new():
             unit=chosen_unit(form.unit_id.data),
             display_name=form.display_name.data or "",
             email=form.email.data,
+            deputy_name=form.deputy_name.data,
+            phone=form.phone.data or "",
         )
         return f"已创建用户{user.username}。", url_for("admin.users")
 
@@ -142,6 +144,8 @@ def user_edit(user_id: int):
             email=form.email.data,
             active=form.active.data,
             lifetimes=session_lifetimes(),
+            deputy_name=form.deputy_name.data,
+            phone=form.phone.data or "",
         )
         return _changed(f"用户{user.username}", changes), url_for("admin.users")
 
@@ -389,6 +393,7 @@ def _policy_examples(policy: deadlines.DeadlinePolicy, on: date) -> list[tuple[s
         ("延期后最迟", deadlines.reply_max_due(on, policy, calendar)),
         ("会办意见", deadlines.co_opinion_due(on, policy, calendar)),
         ("申请调整截止", deadlines.reassignment_deadline(on, policy, calendar)),
+        ("会签（如今天送会签）", deadlines.co_sign_due(on, policy, calendar)),
     ]
 
 
@@ -396,7 +401,9 @@ def _policy_examples(policy: deadlines.DeadlinePolicy, on: date) -> list[tuple[s
 def settings():
     policy = deadline_policy()
     current = {key: getattr(policy, key).label_zh() for key in forms.PERIOD_KEYS}
-    form = forms.PolicyForm(data={**current, "roll_forward": policy.roll_forward})
+    form = forms.PolicyForm(
+        data={**current, **{key: getattr(policy, key) for key in forms.BOOL_KEYS}}
+    )
     defaults = policy_defaults()
     for key in forms.PERIOD_KEYS:
         default = Period.parse(defaults[key]).label_zh()
@@ -404,7 +411,7 @@ def settings():
 
     def action():
         values: dict[str, str | bool] = {key: form[key].data for key in forms.PERIOD_KEYS}
-        values["roll_forward"] = form.roll_forward.data
+        values.update({key: form[key].data for key in forms.BOOL_KEYS})
         changes = admin.save_deadline_policy(current_user, values, defaults=defaults)
         if not changes:
             return "期限设置未作修改。", url_for("admin.settings")

@@ -1,7 +1,7 @@
 from wtforms import BooleanField, HiddenField, PasswordField, StringField
-from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
-from tracker.formutil import TrackerForm
+from tracker.formutil import PlanDateField, TrackerForm
 
 
 class LoginForm(TrackerForm):
@@ -26,4 +26,17 @@ class PasswordForm(TrackerForm):
     confirm = PasswordField(
         "确认新密码",
         validators=[EqualTo("new", "两次输入的新密码不一致。"), Length(max=200)],
+    )
+
+
+class TokenForm(TrackerForm):
+    """A new personal API token: what it is for, and how long it lasts."""
+
+    name = StringField(
+        "用途",
+        validators=[DataRequired("请填写令牌用途。"), Length(max=60)],
+        description="如：人大代表建议系统对接",
+    )
+    expires_on = PlanDateField(
+        "有效期至", validators=[Optional()], description="含当天；留空则一直有效，直到撤销"
     )

@@ -15,12 +15,14 @@ from flask import (
 )
 from flask_login import current_user, login_required, login_user, logout_user
 
-from tracker.auth.forms import LoginForm, PasswordForm
-from tracker.current import login_policies, session_lifetimes
-from tracker.services import audit, logins, sessions, users
-from tracker.views_common import Done, commit, perform
+from tracker.auth.forms import LoginForm, PasswordForm, TokenForm
+from tracker.current import login_policies, session_lifetimes, today
+from tracker.models import ApiToken
+from tracker.services import api_tokens, audit, logins, sessions, users
+from tracker.views_common import Done, commit, get_or_404, perform
 
 bp = Blueprint("auth", __name__)
+API_BLUEPRINTS = ("api", "api_docs")
 
 
 def safe_next(target: str | None) -> str | None:
@@ -118,7 +120,9 @@ def password():
 def _mark_session_seen():
     """Keep the signed-in session alive (services/sessions.py): at most one write every few
     minutes, committed here before the view starts its own work."""
-    if request.endpoint == "static" or not current_user.is_authenticated:
+    if request.endpoint == "static" or request.blueprint in API_BLUEPRINTS:
+        return  # the API reads no session cookie (tokens only)
+    if not current_user.is_authenticated:
         return
     if sessions.mark_seen(current_user.login_session):
         commit()  # no form: the request's own commit point comes later, or never (a GET)
@@ -161,3 +165,59 @@ def session_end_all():
         return Done(f"已退出全部{ended}个登录会话，请重新登录。", category="info")
 
     return perform(None, action, then=url_for("auth.login"))
+
+
+# -- personal API tokens (/api/v1) ------------------------------------------------------------
+
+
+def _token_page(form: TokenForm, status: int = 200, created: str | None = None):
+    return render_template(
+        "auth/tokens.html",
+        form=form,
+        rows=api_tokens.tokens_of(current_user),
+        is_live=api_tokens.is_live,
+        last_day=api_tokens.last_day,
+        created=created,
+    ), status
+
+
+@bp.route("/account/tokens")
+@login_required
+def token_list():
+    return _token_page(TokenForm())
+
+
+@bp.route("/account/tokens/new", methods=["POST"])
+@login_required
+def token_create():
+    """A new token, shown on the page that answers this POST and never again: the page is
+    not a redirect, so the token is kept nowhere (no flash in the session cookie)."""
+    form = TokenForm()
+    made: list[api_tokens.Created] = []
+
+    def action():
+        made.append(
+            api_tokens.create(
+                current_user, name=form.name.data, last_day=form.expires_on.data, today=today()
+            )
+        )
+        return "已创建API令牌。请立即复制保存：离开此页后将无法再次查看。"
+
+    return perform(
+        form,
+        action,
+        failed=lambda status: _token_page(form, status),
+        respond=lambda: _token_page(TokenForm(formdata=None), created=made[0].token),
+    )
+
+
+@bp.route("/account/tokens/<int:token_id>/revoke", methods=["POST"])
+@login_required
+def token_revoke(token_id: int):
+    row = get_or_404(ApiToken, token_id, named=lambda t: t.user_id == current_user.id)
+
+    def action():
+        api_tokens.revoke(current_user, row)
+        return f"已撤销令牌“{row.name}”，使用它的请求将被拒绝。"
+
+    return perform(None, action, then=url_for("auth.token_list"))

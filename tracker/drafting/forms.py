@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from wtforms import HiddenField, SelectField, StringField, TextAreaField
+from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from tracker.formutil import EventDateField, TrackerForm
+from tracker.formutil import EventDateField, TrackerForm, options
 
 DATE_MSG = "请输入有效日期（年-月-日）。"
 
@@ -84,3 +84,19 @@ class IssueForm(TrackerForm):
 class DisclosureForm(TrackerForm):
     disclosure = SelectField("公开方式", validators=[InputRequired("请选择公开方式。")])
     reason = StringField("理由", validators=[Optional(), Length(max=500)])
+
+
+class CoSignForm(TrackerForm):
+    """A co-unit's 会签: agree, or return with comments (the page's two buttons post
+    ``decision``)."""
+
+    decision = RadioField(
+        "会签意见",
+        choices=options([("agree", "同意"), ("return", "退回修改")]),
+        validators=[InputRequired("请选择同意或退回修改。")],
+    )
+    comment = TextAreaField(
+        "意见",
+        validators=[Optional(), Length(max=2000)],
+        description="退回时必填，写明需要修改之处；同意时可不填",
+    )

@@ -16,13 +16,13 @@ from flask import (
 )
 from flask_login import current_user, login_required
 
-from tracker.current import search_engine, today
+from tracker.current import deadline_policy, search_engine, today
 from tracker.drafting import forms
 from tracker.formutil import as_id, options
 from tracker.models import Proposal, ReplyLetter
 from tracker.rendering import letter_markdown
 from tracker.rules.textdiff import field_changes, side_by_side
-from tracker.services import drafting, permissions, search, vocab
+from tracker.services import cosign, drafting, permissions, search, vocab
 from tracker.views_common import Done, get_or_404, perform
 
 bp = Blueprint("drafting", __name__)
@@ -86,12 +86,15 @@ def _editor(letter: ReplyLetter, form, status=200, conflict=None, preview=None):
         engine=search_engine(),
     )
     grades = {t.code: t.description for t in vocab.classification_terms()}
+    policy = deadline_policy()
     return render_template(
         "drafting/edit.html",
         letter=letter,
         proposal=proposal,
         form=form,
-        checklist=drafting.checklist(letter, today=today()),
+        checklist=drafting.checklist(letter, today=today(), policy=policy),
+        cosign_lines=cosign.lines(letter, policy),
+        cosign_applies=cosign.applies(letter, policy),
         co_assignments=co,
         similar=similar,
         grade_definitions=grades,
@@ -235,18 +238,22 @@ def submit(letter_id: int):
     letter = _letter(letter_id)
     if not drafting.can_edit(current_user, letter):
         abort(403)
-    warnings = drafting.checklist(letter, today=today()).warnings
+    policy = deadline_policy()
+    warnings = drafting.checklist(letter, today=today(), policy=policy).warnings
     form = forms.SubmitForm.with_reasons((c.code, c.label) for c in warnings)()
     if not form.validate_on_submit():
         if "csrf_token" in form.errors:
             abort(400)
         flash(_errors(form), "error")
         return redirect(url_for("drafting.edit", letter_id=letter.id))
-    return _act(
-        letter,
-        lambda: drafting.submit(current_user, letter, form.reasons(), today=today()),
-        "已提交负责人签发。",
-    )
+
+    def act():
+        drafting.submit(current_user, letter, form.reasons(), today=today(), policy=policy)
+        if letter.status == "cosigning":
+            return "已送会办单位会签；会办单位全部同意后送负责人签发。"
+        return "已提交负责人签发。"
+
+    return perform(None, act, then=url_for("drafting.edit", letter_id=letter.id))
 
 
 @bp.route("/letters/<int:letter_id>/approve", methods=["POST"])
@@ -267,6 +274,7 @@ def approve(letter_id: int):
             classification=form.classification.data or None,
             letter_on=form.letter_on.data,
             today=today(),
+            policy=deadline_policy(),
         ),
         "已签发。",
     )
@@ -303,7 +311,9 @@ def issue(letter_id: int):
         return redirect(url_for("drafting.edit", letter_id=letter.id))
     return _act(
         letter,
-        lambda: drafting.issue(current_user, letter, form.issued_on.data, today=today()),
+        lambda: drafting.issue(
+            current_user, letter, form.issued_on.data, today=today(), link=url_for
+        ),
         "已登记发出。",
     )
 
@@ -344,4 +354,58 @@ def compare(letter_id: int):
         new=new,
         rows=side_by_side(old.body, new.body),
         fields=field_changes(old.fields, new.fields, FIELD_LABELS),
+    )
+
+
+# -- 会签: a co-handling unit co-signs the lead unit's draft --------------------------------
+
+
+def _asked_letter(letter_id: int) -> ReplyLetter:
+    """A drafted letter the user's unit was asked to co-sign; any other user is refused."""
+    return get_or_404(
+        ReplyLetter,
+        letter_id,
+        lambda letter: cosign.asked(current_user, letter),
+        named=lambda letter: letter.proposal is not None,
+    )
+
+
+def _cosign_page(letter: ReplyLetter, form: forms.CoSignForm, status: int = 200):
+    """The letter as the co-unit reads it — the letter alone, none of the lead unit's
+    versions, checklist, notes or other units' comments — with the unit's own 会签."""
+    return render_template(
+        "drafting/cosign.html",
+        letter=letter,
+        proposal=letter.proposal,
+        request_=cosign.request_of(current_user, letter),
+        history=cosign.history_of(current_user, letter),
+        can_decide=cosign.can_decide(current_user, letter),
+        form=form,
+    ), status
+
+
+@bp.route("/letters/<int:letter_id>/cosign", methods=["GET", "POST"])
+@login_required
+def cosign_letter(letter_id: int):
+    letter = _asked_letter(letter_id)
+    form = forms.CoSignForm()
+    if request.method == "GET":
+        return _cosign_page(letter, form)[0]
+
+    def action():
+        agree = form.decision.data == "agree"
+        cosign.decide(
+            current_user,
+            letter,
+            agree=agree,
+            comment=form.comment.data or "",
+            policy=deadline_policy(),
+        )
+        return "已会签同意。" if agree else "已退回主办单位修改。"
+
+    return perform(
+        form,
+        action,
+        then=url_for("drafting.cosign_letter", letter_id=letter.id),
+        failed=lambda status: _cosign_page(letter, form, status),
     )

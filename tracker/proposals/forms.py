@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
     BooleanField,
     IntegerField,
@@ -143,7 +144,11 @@ class ReplyForm(TrackerForm):
 
 
 class RatingForm(TrackerForm):
-    satisfaction = SelectField("满意度", validators=[InputRequired("请选择满意度。")])
+    """The deputy's paper form, entered by a liaison on their behalf (代填)."""
+
+    satisfaction = SelectField("满意度（办理结果）", validators=[InputRequired("请选择满意度。")])
+    attitude = SelectField("办理态度", validators=[Optional()])
+    contact_method = SelectField("承办单位联系代表的方式", validators=[Optional()])
     rated_on = EventDateField("评价日期", validators=[InputRequired(DATE_MSG)], format="%Y-%m-%d")
     comment = TextAreaField("代表意见", validators=[Optional(), Length(max=5000)])
 
@@ -184,3 +189,31 @@ class FilterForm(ListFilterForm):
     unit = SelectField("承办单位", coerce=str, validators=[Optional()])
     classification = SelectField("答复类别", validators=[Optional()])
     overdue = BooleanField("仅看逾期")
+
+
+class BatchUploadForm(TrackerForm):
+    """批量导入: the 交办清单 file and the defaults for rows that leave them out."""
+
+    file = FileField(
+        "交办清单文件",
+        validators=[
+            FileRequired("请选择要导入的文件。"),
+            FileAllowed(
+                ["xlsx", "csv"], "请上传 .xlsx 或 .csv 文件（旧版 .xls 请先另存为 .xlsx）。"
+            ),
+        ],
+        description="Excel（.xlsx）或 CSV（UTF-8 或 GB18030 编码）",
+        render_kw={"accept": ".xlsx,.csv"},
+    )
+    session_id = SelectField("会议", coerce=int, validators=[Optional()])
+    new_session = StringField(
+        "或新会议名称",
+        validators=[Optional(), Length(max=80)],
+        description="文件中没有“届次”列（或该列为空）的行归入此会议",
+    )
+    assign_on = EventDateField(
+        "交办日期",
+        validators=[Optional()],
+        format="%Y-%m-%d",
+        description="文件中填了承办单位但没有交办日期的行按此日期交办",
+    )

@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 
-from flask import Blueprint, abort, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user, login_required
 from sqlalchemy.orm import selectinload
 
 from tracker import downloads
-from tracker.current import deadline_policy, search_engine, today
+from tracker.current import deadline_policy, search_engine, today, upload_dir
 from tracker.extensions import db
 from tracker.formutil import as_id, options
 from tracker.models import (
@@ -19,10 +29,13 @@ from tracker.models import (
 )
 from tracker.paging import paginate
 from tracker.proposals import forms
-from tracker.rules.labels import PROPOSAL_STATUS
+from tracker.rules import proposal_status
+from tracker.rules.labels import DRAFT_LETTER_STATUSES, NOT_CONTACTED, PROPOSAL_STATUS
 from tracker.services import (
     audit,
+    cosign,
     permissions,
+    proposal_batch,
     proposals,
     search,
     tabular,
@@ -30,8 +43,9 @@ from tracker.services import (
     users,
     vocab,
 )
+from tracker.services.errors import DomainError
 from tracker.services.users import chosen_unit
-from tracker.views_common import get_or_404, perform
+from tracker.views_common import Done, get_or_404, perform
 
 bp = Blueprint("proposals", __name__)
 
@@ -68,6 +82,10 @@ def _action_forms(proposal: Proposal) -> dict:
     reply.disclosure.choices = options(vocab.choices("disclosure"))
     rating = forms.RatingForm(prefix="rating", rated_on=today())
     rating.satisfaction.choices = options(vocab.choices("satisfaction"))
+    rating.attitude.choices = options([("", "（表中未填）"), *vocab.choices("satisfaction")])
+    rating.contact_method.choices = options(
+        [("", "（表中未填）"), *vocab.choices("contact_channel"), (NOT_CONTACTED, "未联系")]
+    )
     reassign_decision = forms.ReassignDecisionForm(prefix="decide")
     reassign_decision.new_unit.choices = options([(0, "（不指定，另行交办）")] + units)
     return {
@@ -111,7 +129,7 @@ def _render_detail(proposal: Proposal, status: int = 200, **overrides):
         drafts=[
             le
             for le in proposal.letters
-            if le.status in ("draft", "submitted", "approved")
+            if le.status in DRAFT_LETTER_STATUSES
             and le.round == proposal.round
             and le.unit_id == current_user.unit_id
         ],
@@ -121,6 +139,7 @@ def _render_detail(proposal: Proposal, status: int = 200, **overrides):
         can_decide_reassignment=permissions.can_decide_reassignment(current_user),
         can_decide_extension=lambda a: permissions.can_decide_extension(current_user, a),
         can_open_draft=lambda letter: permissions.sees_unit(current_user, letter.unit_id),
+        cosign_asks=cosign.asks_on(proposal, current_user),
         **context,
     ), status
 
@@ -180,6 +199,7 @@ def index():
         page=page,
         args=form.query_args(),
         can_register=permissions.can_register(current_user),
+        can_import=permissions.can_import_proposals(current_user),
     ), (400 if form.errors else 200)
 
 
@@ -201,24 +221,15 @@ EXPORT_HEADERS = (
     "满意度",
     "轮次",
     "重点",
+    "提出日期",
+    "代表团/界别/党派",
 )
-
-
-def _unit_names(proposal: Proposal, role: str) -> list[str]:
-    names: list[str] = []
-    for a in proposal.active_assignments:
-        if a.role == role and a.unit.name not in names:
-            names.append(a.unit.name)
-    return names
 
 
 def _export_row(proposal: Proposal, classifications: dict, satisfactions: dict) -> list:
     # the current round's answering units, as the proposal's status reads them
-    answering = [
-        a for a in proposal.active_assignments if a.role != "co" and a.round == proposal.round
-    ]
-    due_on = min((a.due_on for a in answering), default=None)
-    replied = [a.replied_on for a in answering]
+    due_on = proposal_status.reply_due_on(proposal)
+    replied = [a.replied_on for a in proposal_status.answering(proposal)]
     replied_on = max(replied) if replied and all(replied) else None
     latest = proposal.feedback[-1] if proposal.feedback else None
     return [
@@ -228,9 +239,9 @@ def _export_row(proposal: Proposal, classifications: dict, satisfactions: dict) 
         proposal.title,
         proposal.lead_proposer,
         list(proposal.co_signers or ()),
-        _unit_names(proposal, "lead"),
-        _unit_names(proposal, "co"),
-        _unit_names(proposal, "separate"),
+        proposals.unit_names(proposal, "lead"),
+        proposals.unit_names(proposal, "co"),
+        proposals.unit_names(proposal, "separate"),
         proposal.assigned_on,
         due_on,
         replied_on,
@@ -239,6 +250,8 @@ def _export_row(proposal: Proposal, classifications: dict, satisfactions: dict) 
         satisfactions.get(latest.satisfaction, latest.satisfaction) if latest else "",
         proposal.round,
         proposal.is_key,
+        proposal.submitted_on,
+        proposal.delegation or "",
     ]
 
 
@@ -502,6 +515,7 @@ def reply(assignment_id: int):
             disclosure_reason=form.disclosure_reason.data or "",
             body=form.body.data or "",
             today=today(),
+            link=url_for,
         )
         return "已登记答复。"
 
@@ -521,6 +535,8 @@ def rating(proposal_id: int):
             current_user,
             proposal,
             satisfaction=form.satisfaction.data,
+            attitude=form.attitude.data or None,
+            contact_method=form.contact_method.data or None,
             rated_on=form.rated_on.data,
             comment=form.comment.data or "",
             today=today(),
@@ -571,3 +587,121 @@ def extension_decide(extension_id: int):
         return "已审批延期申请。"
 
     return _act(assignment.proposal, "decision_form", form, action)
+
+
+# -- 批量导入: a session's 交办清单 ------------------------------------------------------------
+
+
+def _can_batch() -> None:
+    if not permissions.can_import_proposals(current_user):
+        abort(403)
+
+
+def _batch_form() -> forms.BatchUploadForm:
+    form = forms.BatchUploadForm()
+    form.session_id.choices = options(
+        [(0, "（按文件中的届次）")] + [(s.id, s.name) for s in proposals.congress_sessions()]
+    )
+    return form
+
+
+def _max_bytes() -> int:
+    return int(current_app.config["PROPOSAL_IMPORT_MAX_MB"] * 1024 * 1024)
+
+
+@bp.route("/proposals/batch", methods=["GET", "POST"])
+@login_required
+def batch():
+    """批量导入: upload the list; it is kept (not saved) until confirmed on the preview."""
+    _can_batch()
+    form = _batch_form()
+
+    def action():
+        upload = form.file.data
+        data = upload.stream.read(_max_bytes() + 1)
+        proposal_batch.read_upload(data, upload.filename or "", _max_bytes())
+        chosen = (form.new_session.data or "").strip()
+        if form.session_id.data:
+            chosen = proposals.chosen_session(form.session_id.data, None, None).name
+        assign_on = form.assign_on.data.isoformat() if form.assign_on.data else None
+        token = proposal_batch.store_upload(
+            current_user,
+            data,
+            upload.filename or "",
+            {"session": chosen or None, "assign_on": assign_on},
+            upload_dir(),
+        )
+        return Done(None, url_for("proposals.batch_preview", token=token))
+
+    return perform(
+        form,
+        action,
+        failed=lambda status: (
+            render_template("proposals/batch.html", form=form, max_mb=_max_bytes() // 2**20),
+            status,
+        ),
+    )
+
+
+def _batch_plan(token: str):
+    """The stored list read and checked again (the data may have moved since the upload)."""
+    stored = proposal_batch.load_upload(current_user, token, upload_dir())
+    if stored is None:
+        return None, None, None
+    data, meta = stored
+    sheet = proposal_batch.read_upload(data, meta.get("filename", ""), _max_bytes())
+    assign_on = meta.get("assign_on")
+    plan = proposal_batch.plan(
+        current_user,
+        sheet.rows,
+        session=meta.get("session"),
+        assign_on=date.fromisoformat(assign_on) if assign_on else None,
+        today=today(),
+        policy=deadline_policy(),
+    )
+    return meta, sheet, plan
+
+
+@bp.route("/proposals/batch/<token>")
+@login_required
+def batch_preview(token: str):
+    """The preview: every row as it will be saved, the errors and what exists already."""
+    _can_batch()
+    meta, sheet, plan = _batch_plan(token)
+    if plan is None:
+        flash("该清单已导入或已过期，请重新上传。", "error")
+        return redirect(url_for("proposals.batch"))
+    return render_template(
+        "proposals/batch_preview.html",
+        token=token,
+        meta=meta,
+        sheet=sheet,
+        plan=plan,
+        labels_of=proposal_batch.ACTIONS,
+    )
+
+
+@bp.route("/proposals/batch/<token>", methods=["POST"])
+@login_required
+def batch_confirm(token: str):
+    """确认导入: the list is checked again and its valid rows saved in one transaction."""
+    _can_batch()
+
+    def action():
+        meta, _sheet, plan = _batch_plan(token)
+        if plan is None:
+            raise DomainError("该清单已导入或已过期，请重新上传。")
+        if request.form.get("expected") != plan.summary():
+            raise DomainError("系统中的数据在预览后有变化，请核对下面的预览后再确认。")
+        if not plan.to_save:
+            raise DomainError("没有可导入的行。")
+        result = proposal_batch.apply(current_user, plan, policy=deadline_policy(), today=today())
+        user = current_user._get_current_object()
+        root = upload_dir()
+        return Done(
+            result.summary(),
+            url_for("proposals.index"),
+            after_commit=lambda: proposal_batch.discard_upload(user, token, root),
+        )
+
+    return perform(None, action, then=url_for("proposals.batch_preview", token=token))

@@ -21,6 +21,7 @@ days (调休) and holidays move every year.  Precedence for one date:
 from __future__ import annotations
 
 import calendar as _stdlib_calendar
+import functools
 import logging
 import re
 import unicodedata
@@ -56,6 +57,7 @@ __all__ = [
     "co_opinion_due",
     "reassignment_deadline",
     "re_answer_due",
+    "co_sign_due",
     "extended_due",
     "days_left",
     "working_days_between",
@@ -194,10 +196,13 @@ POLICY_LABELS_ZH: Mapping[str, str] = MappingProxyType(
         "reassignment_window": "申请调整（退回）期限（自交办之日起）",
         "re_answer": "不满意重新办理答复期限（自评价之日起）",
         "roll_forward": "期限届满日遇节假日顺延至下一个工作日",
+        "co_sign": "会签期限（自送会签之日起）",
+        "co_sign_required": "主办单位的答复函须经会办单位会签后签发",
     }
 )
 
-_PERIOD_FIELDS = ("reply", "reply_max", "co_opinion", "reassignment_window", "re_answer")
+_PERIOD_FIELDS = ("reply", "reply_max", "co_opinion", "reassignment_window", "re_answer", "co_sign")
+_BOOL_FIELDS = ("roll_forward", "co_sign_required")
 
 _TRUE_WORDS = {"true", "1", "yes", "y", "on", "是", "顺延"}
 _FALSE_WORDS = {"false", "0", "no", "n", "off", "否", "不顺延"}
@@ -225,6 +230,10 @@ class DeadlinePolicy:
     reassignment_window: Period = Period(5, WORKING_DAYS)
     re_answer: Period = Period(1, MONTHS)
     roll_forward: bool = True
+    # 会签: the co-handling units co-sign the lead unit's reply before its sign-off (a
+    # jurisdiction that collects 会办意见 only switches it off)
+    co_sign: Period = Period(5, WORKING_DAYS)
+    co_sign_required: bool = True
 
     def __post_init__(self) -> None:
         for name in _PERIOD_FIELDS:
@@ -237,8 +246,10 @@ class DeadlinePolicy:
                 object.__setattr__(self, name, value)
             elif not isinstance(value, Period):
                 raise ValueError(f"{POLICY_LABELS_ZH[name]}：期限无效“{value}”")
-        if not isinstance(self.roll_forward, bool):
-            object.__setattr__(self, "roll_forward", _parse_bool("roll_forward", self.roll_forward))
+        for name in _BOOL_FIELDS:
+            value = getattr(self, name)
+            if not isinstance(value, bool):
+                object.__setattr__(self, name, _parse_bool(name, value))
         if self.reply_max.approx_days() < self.reply.approx_days():
             raise ValueError(
                 f"延期后最长答复期限（{self.reply_max.label_zh()}）"
@@ -254,7 +265,7 @@ class DeadlinePolicy:
             raise ValueError(f"未知的期限设置项：{'、'.join(map(str, unknown))}")
         values: dict[str, object] = {}
         for key, value in d.items():
-            if key == "roll_forward":
+            if key in _BOOL_FIELDS:
                 values[key] = _parse_bool(key, value)
             elif isinstance(value, Period | str):
                 values[key] = value  # strings are parsed (with a labelled error) in __post_init__
@@ -264,11 +275,25 @@ class DeadlinePolicy:
 
     def to_mapping(self) -> dict[str, str | bool]:
         out: dict[str, str | bool] = {name: str(getattr(self, name)) for name in _PERIOD_FIELDS}
-        out["roll_forward"] = self.roll_forward
+        for name in _BOOL_FIELDS:
+            out[name] = getattr(self, name)
         return out
 
 
 # --------------------------------------------------------------------------- calendar
+
+
+@functools.cache
+def _official_year(year: int) -> tuple[bool, ...] | None:
+    """The official package's working days of a year, read once per process (a calendar is
+    made for every assignment: reading 365 days each time made a batch of 2,000 items spend
+    most of its time here); None where the package has no data for the year."""
+    first = date(year, 1, 1)
+    length = 366 if _stdlib_calendar.isleap(year) else 365
+    try:
+        return tuple(bool(_official.is_workday(first + timedelta(days=i))) for i in range(length))
+    except NotImplementedError:
+        return None
 
 
 class WorkCalendar:
@@ -309,16 +334,9 @@ class WorkCalendar:
     def _official_table(self, year: int) -> tuple[bool, ...] | None:
         if year in self._official_years:
             return self._official_years[year]
-        table: tuple[bool, ...] | None = None
+        table = None
         if self._use_official and date.min.year <= year <= date.max.year:
-            first = date(year, 1, 1)
-            length = 366 if _stdlib_calendar.isleap(year) else 365
-            try:
-                table = tuple(
-                    bool(_official.is_workday(first + timedelta(days=i))) for i in range(length)
-                )
-            except NotImplementedError:  # the package has no data for this year
-                table = None
+            table = _official_year(year)
         self._official_years[year] = table
         return table
 
@@ -465,6 +483,11 @@ def reassignment_deadline(assigned_on: date, policy: DeadlinePolicy, calendar: W
 def re_answer_due(rated_on: date, policy: DeadlinePolicy, calendar: WorkCalendar) -> Due:
     """New reply due after an unsatisfied (不满意) rating (重新办理)."""
     return add_period(rated_on, policy.re_answer, calendar, policy.roll_forward)
+
+
+def co_sign_due(sent_on: date, policy: DeadlinePolicy, calendar: WorkCalendar) -> Due:
+    """A co-handling unit's 会签 of the lead unit's draft due (from the day it is sent)."""
+    return add_period(sent_on, policy.co_sign, calendar, policy.roll_forward)
 
 
 def extended_due(

@@ -1,7 +1,9 @@
 """Checks before a reply letter is signed off (签发前检查).
 
-Errors block submission; warnings may be overridden with a written reason. The checks read
-plain facts, so the same list is shown to the clerk while drafting and enforced on submit."""
+Errors block submission; warnings may be overridden with a written reason; a 会签 that is not
+agreed (severity ``signoff``) does not stop the clerk's submission — submitting sends the
+draft for 会签 — but blocks the supervisor's sign-off. The checks read plain facts, so the
+same list is shown to the clerk while drafting and enforced on submit and sign-off."""
 
 from __future__ import annotations
 
@@ -9,8 +11,9 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from tracker.letters.patterns import FORWARD_HEADING_RE
+from tracker.rules.labels import COSIGN_STATUS
 
-ERROR, WARNING = "error", "warning"
+ERROR, WARNING, SIGNOFF = "error", "warning", "signoff"
 
 # The drafting template's prompts start with this; none may remain in a submitted letter.
 PLACEHOLDER = "（请写明"
@@ -34,6 +37,11 @@ class LetterFacts:
     title: str
     proposal_number: str
     proposal_title: str
+    # each co-unit's 会签: (unit name, status requested/agreed/returned or None when not
+    # sent yet, what to say when it is not agreed); empty where no 会签 is asked
+    co_signs: tuple[tuple[str, str | None, str], ...] = ()
+    # contacts the deputy disputed online (有异议): logged, but not counted as made
+    disputed_contact_dates: tuple[date, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -41,7 +49,7 @@ class Check:
     code: str
     label: str  # what is checked, as the checklist shows it
     ok: bool
-    severity: str  # error / warning
+    severity: str  # error / warning / signoff
     message: str = ""  # what is wrong, when not ok
 
 
@@ -56,6 +64,11 @@ class CheckResult:
     @property
     def warnings(self) -> list[Check]:
         return [c for c in self.checks if not c.ok and c.severity == WARNING]
+
+    @property
+    def signoff_blocks(self) -> list[Check]:
+        """The 会签 not agreed yet: the sign-off waits for them."""
+        return [c for c in self.checks if not c.ok and c.severity == SIGNOFF]
 
     @property
     def passed(self) -> bool:
@@ -122,12 +135,14 @@ def check_letter(f: LetterFacts) -> CheckResult:
     )
 
     before = [d for d in f.contact_dates if f.letter_on is None or d <= f.letter_on]
+    disputed = "、".join(f"{d.month}月{d.day}日" for d in f.disputed_contact_dates)
     add(
         "contact",
         "答复前已与代表/委员沟通并登记",
         bool(before),
         WARNING,
-        "还没有登记成文日期之前与代表/委员的沟通。",
+        "还没有登记成文日期之前与代表/委员的沟通。"
+        + (f"代表/委员对{disputed}的沟通记录有异议，不计为已沟通。" if disputed else ""),
     )
     add(
         "co_opinions",
@@ -144,6 +159,14 @@ def check_letter(f: LetterFacts) -> CheckResult:
         WARNING,
         "抄送中缺少会办单位：" + "、".join(missing_cc) + "。",
     )
+    for number, (unit, status, note) in enumerate(f.co_signs, 1):
+        add(
+            f"cosign_{number}",
+            f"会签：{unit}（{COSIGN_STATUS[status] if status else '未送会签'}）",
+            status == "agreed",
+            SIGNOFF,
+            f"{note}；该单位同意后才能签发。" if note else "该单位同意后才能签发。",
+        )
     in_time = f.letter_on is None or f.due_on is None or f.letter_on <= f.due_on
     add(
         "due",

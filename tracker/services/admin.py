@@ -44,6 +44,8 @@ POLICY_SHORT_LABELS = {
     "reassignment_window": "申请调整期限",
     "re_answer": "重新办理答复期限",
     "roll_forward": "遇节假日顺延",
+    "co_sign": "会签期限",
+    "co_sign_required": "会签",
 }
 
 MAX_NAME = 60  # a short name or alias
@@ -81,6 +83,8 @@ def create_user(
     unit: Unit | None,
     display_name: str = "",
     email: str | None = None,
+    deputy_name: str | None = None,
+    phone: str | None = None,
 ) -> User:
     require_admin(actor)
     if unit is not None and not unit.active:
@@ -93,6 +97,8 @@ def create_user(
         unit=unit,
         display_name=display_name,
         email=(email or "").strip() or None,
+        deputy_name=deputy_name,
+        phone=phone,
     )
 
 
@@ -106,11 +112,13 @@ def update_user(
     email: str | None,
     active: bool,
     lifetimes: sessions.Lifetimes,
+    deputy_name: str | None = None,
+    phone: str | None = None,
 ) -> list[str]:
     """Change a user's details; returns the changes in words (empty: nothing changed).
     Deactivating a user ends their sessions (`lifetimes` tells the live ones)."""
     require_admin(actor)
-    users.check_role_unit(role, unit)
+    users.check_role_unit(role, unit, deputy_name)
     if user.id == actor.id:
         if role != "admin":
             raise DomainError("不能取消自己的系统管理员角色；请由另一位管理员操作。")
@@ -134,6 +142,15 @@ def update_user(
     if email != user.email:
         changes.append(f"邮箱改为{email or '空'}")
         user.email = email
+    if phone is not None:  # None: the caller leaves the phone as it is
+        phone = phone.strip() or None
+        if phone != user.phone:
+            changes.append(f"手机改为{phone or '空'}")
+            user.phone = phone
+    deputy_name = users.deputy_name_for(role, deputy_name)
+    if deputy_name != user.deputy_name:
+        changes.append(f"代表/委员署名改为{deputy_name or '空'}")
+        user.deputy_name = deputy_name
     if active != user.active:
         user.active = active
         ended = 0 if active else sessions.end_all(user, lifetimes=lifetimes)

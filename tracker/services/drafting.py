@@ -23,10 +23,14 @@ from tracker.models import (
     Unit,
     User,
 )
+from tracker.rules.chinese import cn_date
+from tracker.rules.deadlines import DeadlinePolicy
 from tracker.rules.docnumbers import DocNumberError, format_doc_number, parse_doc_number
+from tracker.rules.labels import DRAFT_LETTER_STATUSES
 from tracker.rules.letter_checks import CheckResult, LetterFacts, check_letter
 from tracker.rules.proposal_status import derive_status
-from tracker.services import audit, commitments, permissions, repeats, vocab
+from tracker.services import audit, commitments, cosign, deputies, permissions, repeats, vocab
+from tracker.services.digest import Link
 from tracker.services.errors import DomainError, PermissionDenied
 from tracker.services.settings import get_setting
 
@@ -114,7 +118,7 @@ def prefill(proposal: Proposal, unit: Unit, actor: User) -> dict:
     contacts = [
         (c.contacted_on, vocab.label("contact_channel", c.channel))
         for c in proposal.contacts
-        if c.unit_id == unit.id or c.unit_id is None
+        if (c.unit_id == unit.id or c.unit_id is None) and not c.disputed
     ]
     me = self_reference(unit.name)
     person = f"{proposal.lead_proposer}{proposal.proposer_kind if proposal.proposer_kind != '单位' else ''}"
@@ -183,7 +187,7 @@ def start_draft(actor: User, proposal: Proposal, *, today: date) -> ReplyLetter:
                 ReplyLetter.proposal_id == proposal.id,
                 ReplyLetter.unit_id == assignment.unit_id,
                 ReplyLetter.round == proposal.round,
-                ReplyLetter.status.in_(("draft", "submitted", "approved")),
+                ReplyLetter.status.in_(DRAFT_LETTER_STATUSES),
             )
         )
         .scalars()
@@ -343,7 +347,7 @@ def check_manual_number(letter: ReplyLetter, text: str, letter_on: date) -> str:
 # -- the checklist -------------------------------------------------------------------------
 
 
-def facts(letter: ReplyLetter, *, today: date) -> LetterFacts:
+def facts(letter: ReplyLetter, *, today: date, policy: DeadlinePolicy | None = None) -> LetterFacts:
     proposal = letter.proposal
     grade = vocab.term("classification", letter.classification)
     mode = vocab.term("disclosure", letter.disclosure)
@@ -367,27 +371,62 @@ def facts(letter: ReplyLetter, *, today: date) -> LetterFacts:
         cc=tuple(letter.cc or ()),
         co_units=tuple((a.unit.name, tuple(a.unit.short_names or ())) for a in co),
         co_units_without_opinion=tuple(a.unit.name for a in co if a.opinion_on is None),
-        contact_dates=tuple(c.contacted_on for c in proposal.contacts) if proposal else (),
+        # a contact the deputy disputed counts as not made
+        contact_dates=tuple(c.contacted_on for c in proposal.contacts if not c.disputed)
+        if proposal
+        else (),
+        disputed_contact_dates=tuple(c.contacted_on for c in proposal.contacts if c.disputed)
+        if proposal
+        else (),
         letter_on=letter.letter_on or today,
         due_on=lead.due_on if lead else None,
         title=letter.title or "",
         proposal_number=proposal.number if proposal else "",
         proposal_title=proposal.title if proposal else "",
+        co_signs=tuple(
+            (line.unit.name, line.status, _cosign_note(line))
+            for line in cosign.lines(letter, policy)
+        ),
     )
 
 
-def checklist(letter: ReplyLetter, *, today: date) -> CheckResult:
-    """The sign-off checks; an undated draft is checked as if dated `today`."""
-    return check_letter(facts(letter, today=today))
+def _cosign_note(line: cosign.Line) -> str:
+    """What the checklist says of a co-unit's 会签 that is not agreed yet."""
+    request = line.request
+    if request is None:
+        return "提交后送该单位会签"
+    if request.status == "returned":
+        return f"已退回：{request.comment or ''}"
+    if request.status == "requested":
+        return f"待会签，期限{cn_date(request.due_on)}"
+    return ""
+
+
+def checklist(
+    letter: ReplyLetter, *, today: date, policy: DeadlinePolicy | None = None
+) -> CheckResult:
+    """The sign-off checks; an undated draft is checked as if dated `today`. With the
+    jurisdiction's `policy`, each co-unit's 会签 is listed (without it, only the 会签 already
+    asked for)."""
+    return check_letter(facts(letter, today=today, policy=policy))
 
 
 # -- the sign-off workflow -------------------------------------------------------------------
 
 
-def submit(actor: User, letter: ReplyLetter, reasons: dict[str, str], *, today: date) -> None:
+def submit(
+    actor: User,
+    letter: ReplyLetter,
+    reasons: dict[str, str],
+    *,
+    today: date,
+    policy: DeadlinePolicy | None = None,
+) -> None:
+    """Submit the draft: to the co-units for 会签 first when the `policy` asks for it and
+    some co-unit has not agreed yet, else to the unit's supervisor for sign-off."""
     if not can_edit(actor, letter):
         raise PermissionDenied("只有本单位人员可以提交草稿。")
-    result = checklist(letter, today=today)
+    result = checklist(letter, today=today, policy=policy)
     if result.errors:
         raise DomainError("请先改正：" + "；".join(c.message for c in result.errors))
     missing = [c for c in result.warnings if not (reasons.get(c.code) or "").strip()]
@@ -396,11 +435,23 @@ def submit(actor: User, letter: ReplyLetter, reasons: dict[str, str], *, today: 
     letter.status = "submitted"
     letter.version += 1
     explained = {c.code: reasons[c.code].strip() for c in result.warnings}
-    _keep_version(letter, actor, "提交签发")
+    asked = (
+        cosign.send(actor, letter, policy=policy, today=today)
+        if policy is not None and cosign.applies(letter, policy)
+        else []
+    )
+    if asked:
+        letter.status = "cosigning"
+        units = "、".join(r.unit.short_name for r in asked)
+        _keep_version(letter, actor, f"提交会签（{units}）")
+        action = f"提交答复函会签（送{units}）"
+    else:
+        _keep_version(letter, actor, "提交签发")
+        action = "提交答复函签发"
     audit.record(
         actor,
         "letter_submit",
-        "提交答复函签发"
+        action
         + (
             "（说明："
             + "；".join(f"{c.label}：{explained[c.code]}" for c in result.warnings)
@@ -424,8 +475,10 @@ def return_letter(
 ) -> None:
     if not can_approve(actor, letter):
         raise PermissionDenied("只有本单位负责人可以退回。")
-    if letter.status != "submitted":
-        raise DomainError("只有待签发的函可以退回。")
+    # a letter in 会签 may be pulled back as well: the unanswered 会签 waits for the
+    # resubmission (and a co-unit that never answers cannot hold the letter)
+    if letter.status not in ("submitted", "cosigning"):
+        raise DomainError("只有待签发或会签中的函可以退回。")
     if not comment.strip():
         raise DomainError("退回时请写明修改意见。")
     _correct_grade(actor, letter, classification)
@@ -514,12 +567,23 @@ def approve(
     classification: str | None = None,
     letter_on: date | None = None,
     today: date,
+    policy: DeadlinePolicy | None = None,
 ) -> None:
-    """签发: the supervisor signs off; the document number is allocated now."""
+    """签发: the supervisor signs off; the document number is allocated now. Where the
+    `policy` asks for 会签, every co-unit must have agreed first."""
     if not can_approve(actor, letter):
         raise PermissionDenied("只有本单位负责人可以签发。")
+    if letter.status == "cosigning":
+        raise DomainError("答复函正在会签，会办单位全部同意后才能签发。")
     if letter.status != "submitted":
         raise DomainError("只有待签发的函可以签发。")
+    waiting = cosign.blocking(letter, policy)
+    if waiting:
+        raise DomainError(
+            "会签未完成，不能签发："
+            + "；".join(f"{line.unit.name}{line.label}" for line in waiting)
+            + "。请退回承办人重新提交会签。"
+        )
     _correct_grade(actor, letter, classification)
     letter.letter_on = letter_on or letter.letter_on or today
     if letter.doc_number:
@@ -541,8 +605,11 @@ def approve(
     )
 
 
-def issue(actor: User, letter: ReplyLetter, issued_on: date, *, today: date) -> None:
-    """The signed letter is sent to the deputy: the unit's reply for this round is done."""
+def issue(
+    actor: User, letter: ReplyLetter, issued_on: date, *, today: date, link: Link | None = None
+) -> None:
+    """The signed letter is sent to the deputy: the unit's reply for this round is done.
+    With `link` (how to make a page's URL), the deputies named on the proposal are told."""
     if not permissions.in_unit(actor, letter.unit_id):
         raise PermissionDenied("只有本单位人员可以登记发出。")
     if letter.status != "approved":
@@ -574,6 +641,8 @@ def issue(actor: User, letter: ReplyLetter, issued_on: date, *, today: date) -> 
         entity_id=letter.id,
     )
     proposal.status = derive_status(proposal)
+    if link is not None:
+        deputies.tell_reply_sent(letter, day=today, link=link)
 
 
 def publish(actor: User, letter: ReplyLetter) -> None:

@@ -10,3 +10,7 @@ class PermissionDenied(DomainError):
 class NotFound(DomainError):
     def __init__(self, message: str = "找不到该记录。"):
         super().__init__(message)
+
+
+class Conflict(DomainError):
+    """What was asked to be made exists already."""

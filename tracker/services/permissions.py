@@ -93,7 +93,58 @@ def can_decide_extension(user: User, assignment: Assignment) -> bool:
 
 
 def can_rate(user: User) -> bool:
+    """Entering a deputy's paper rating form (代填): liaisons and the admin."""
     return user.role in ("liaison", "admin")
+
+
+# -- deputies and members (代表/委员) -----------------------------------------------------
+
+# What a deputy reaches besides their own pages (the `deputy` blueprint): signing in and
+# out, their password and sessions (not API tokens), their notifications, and what anyone
+# may read (the public replies, the API's contract). Everything else answers 403
+# (tracker.web's guard), so a route added later is closed to deputies until listed here.
+DEPUTY_BLUEPRINTS = ("deputy", "notifications", "public", "health", "api_docs")
+DEPUTY_ENDPOINTS = (
+    "static",
+    "main.index",
+    "auth.login",
+    "auth.logout",
+    "auth.password",
+    "auth.session_list",
+    "auth.session_end",
+    "auth.session_end_all",
+)
+
+
+def is_deputy(user: User) -> bool:
+    return user.role == "deputy"
+
+
+def uses_api(user: User) -> bool:
+    """API tokens are for the bureau's systems and staff; a deputy uses the pages."""
+    return not is_deputy(user)
+
+
+def deputy_reaches(endpoint: str | None) -> bool:
+    """A deputy may open this endpoint (None: no route matched, a 404 follows)."""
+    if endpoint is None or endpoint in DEPUTY_ENDPOINTS:
+        return True
+    return endpoint.partition(".")[0] in DEPUTY_BLUEPRINTS and "." in endpoint
+
+
+def is_proposer(user: User, proposal: Proposal) -> bool:
+    """The deputy is named on the proposal, as lead proposer (领衔) or co-signer (附议)."""
+    return is_deputy(user) and bool(user.deputy_name) and user.deputy_name in proposal.proposers
+
+
+def is_lead_proposer(user: User, proposal: Proposal) -> bool:
+    """The deputy leads the proposal (领衔): they answer contacts and rate the reply."""
+    return is_deputy(user) and bool(user.deputy_name) and user.deputy_name == proposal.lead_proposer
+
+
+def require_proposer(user: User, proposal: Proposal) -> None:
+    if not is_proposer(user, proposal):
+        raise PermissionDenied("这不是您的建议/提案。")
 
 
 def is_admin(user: User) -> bool:
@@ -104,6 +155,12 @@ def can_view_dashboard(user: User) -> bool:
     """督办统计: supervisors (their unit; the coordinating office every unit), liaisons and
     the admin (every unit)."""
     return user.role in ("supervisor", "liaison", "admin")
+
+
+def can_import_proposals(user: User) -> bool:
+    """批量导入 of a session's 交办清单 (registration with assignment): the liaison, who
+    registers, the coordinating office, which assigns, and the admin; never a unit's clerk."""
+    return sees_all(user)
 
 
 def can_import(user: User) -> bool:

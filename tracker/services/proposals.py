@@ -27,11 +27,18 @@ from tracker.models import (
 from tracker.rules import deadlines
 from tracker.rules.chinese import cn_date
 from tracker.rules.clock import beijing_day
-from tracker.rules.deadlines import DeadlinePolicy
+from tracker.rules.deadlines import DeadlinePolicy, WorkCalendar
 from tracker.rules.docnumbers import DocNumberError, check_recorded_number
-from tracker.rules.labels import ASSIGNMENT_ROLES, CONTACT_PHASES, PROPOSAL_STATUS
+from tracker.rules.labels import (
+    ASSIGNMENT_ROLES,
+    CONTACT_PHASES,
+    DRAFT_LETTER_STATUSES,
+    NOT_CONTACTED,
+    PROPOSAL_STATUS,
+)
 from tracker.rules.proposal_status import derive_status
-from tracker.services import audit, commitments, permissions, repeats, vocab
+from tracker.services import audit, commitments, deputies, permissions, repeats, vocab
+from tracker.services.digest import Link
 from tracker.services.errors import DomainError, PermissionDenied
 from tracker.services.settings import work_calendar
 from tracker.services.todo import not_done
@@ -110,24 +117,64 @@ def register_proposal(
 ) -> Proposal:
     if not permissions.can_register(actor):
         raise PermissionDenied("只有联络员和管理员可以登记建议/提案。")
-    number = number.strip()
-    repeats.hold(session)
-    repeat = repeats.recent(
-        Proposal,
-        Proposal.created_at,
-        session_id=session.id,
-        number=number,
+    return record_registration(
+        actor,
+        session=session,
         kind=kind,
-        title=title.strip(),
-        created_by_id=actor.id,
+        number=number,
+        title=title,
+        lead_proposer=lead_proposer,
+        proposer_kind=proposer_kind,
+        co_signers=co_signers,
+        submitted_on=submitted_on,
+        is_key=is_key,
+        content=content,
     )
-    if repeat is not None:
-        return repeat
-    duplicate = db.session.execute(
-        db.select(Proposal.id).where(Proposal.session_id == session.id, Proposal.number == number)
-    ).first()
-    if duplicate:
-        raise DomainError(f"{session.name}已有第{number}号{kind}，编号不能重复。")
+
+
+def record_registration(
+    actor: User,
+    *,
+    session: CongressSession,
+    kind: str,
+    number: str,
+    title: str,
+    lead_proposer: str,
+    proposer_kind: str = "代表",
+    co_signers: Sequence[str] = (),
+    submitted_on: date | None = None,
+    is_key: bool = False,
+    content: str = "",
+    delegation: str | None = None,
+    via: str | None = None,
+    held: bool = False,
+) -> Proposal:
+    """登记 once the caller has checked that the actor may (register_proposal; the batch
+    import, services.proposal_batch, whose ``via`` names it in the audit event). ``held``:
+    the caller holds the session already (the batch, once for all its rows), sends no form
+    twice and has checked that the number is new (the unique constraint stands behind it),
+    so neither is looked up again."""
+    number = number.strip()
+    if not held:
+        repeats.hold(session)
+        repeat = repeats.recent(
+            Proposal,
+            Proposal.created_at,
+            session_id=session.id,
+            number=number,
+            kind=kind,
+            title=title.strip(),
+            created_by_id=actor.id,
+        )
+        if repeat is not None:
+            return repeat
+        duplicate = db.session.execute(
+            db.select(Proposal.id).where(
+                Proposal.session_id == session.id, Proposal.number == number
+            )
+        ).first()
+        if duplicate:
+            raise DomainError(f"{session.name}已有第{number}号{kind}，编号不能重复。")
     proposal = Proposal(
         session=session,
         kind=kind,
@@ -139,15 +186,17 @@ def register_proposal(
         submitted_on=submitted_on,
         is_key=is_key,
         content=content,
+        delegation=(delegation or "").strip() or None,
         status="registered",
         created_by_id=actor.id,
+        assignments=[],  # known empty: the assignment that follows loads nothing
     )
     db.session.add(proposal)
     db.session.flush()
     audit.record(
         actor,
         "register",
-        f"登记{kind}第{number}号《{proposal.title}》",
+        f"登记{kind}第{number}号《{proposal.title}》" + (f"（{via}）" if via else ""),
         proposal_id=proposal.id,
         entity_id=proposal.id,
     )
@@ -172,8 +221,9 @@ def _clock(
     *,
     policy: DeadlinePolicy,
     re_answer: bool = False,
+    calendar: WorkCalendar | None = None,
 ) -> _Clock:
-    calendar = work_calendar()
+    calendar = calendar or work_calendar()
     try:
         if role == "co":
             due = deadlines.co_opinion_due(assigned_on, policy, calendar)
@@ -290,7 +340,7 @@ def correct_registration(
     proposal.number, proposal.title, proposal.submitted_on = number, title, submitted_on
     kept = _redate(proposal, first, assigned_on, policy) if redate else []
     for letter in proposal.letters:
-        if letter.status in ("draft", "submitted", "approved"):
+        if letter.status in DRAFT_LETTER_STATUSES:
             letter.proposal_number, letter.proposal_title = number, title
     message = "更正登记信息：" + "；".join(changes)
     if redate:
@@ -355,8 +405,11 @@ def _new_assignment(
     *,
     policy: DeadlinePolicy,
     re_answer: bool = False,
+    calendar: WorkCalendar | None = None,
 ) -> Assignment:
-    clock = _clock(proposal, unit, role, assigned_on, policy=policy, re_answer=re_answer)
+    clock = _clock(
+        proposal, unit, role, assigned_on, policy=policy, re_answer=re_answer, calendar=calendar
+    )
     assignment = Assignment(
         proposal=proposal,
         unit=unit,
@@ -409,14 +462,42 @@ def assign_units(
     """交办: one lead unit and co-handling units, or several units answering separately."""
     if not permissions.can_assign(actor, proposal):
         raise PermissionDenied("只有督办负责人和管理员可以交办。")
+    return record_assignment(
+        actor,
+        proposal,
+        lead_units=lead_units,
+        co_units=co_units,
+        assigned_on=assigned_on,
+        separate=separate,
+        policy=policy,
+    )
+
+
+def record_assignment(
+    actor: User,
+    proposal: Proposal,
+    *,
+    lead_units: Sequence[Unit],
+    co_units: Sequence[Unit] = (),
+    assigned_on: date,
+    separate: bool = False,
+    policy: DeadlinePolicy,
+    via: str | None = None,
+    calendar: WorkCalendar | None = None,
+    held: bool = False,
+) -> list[Assignment]:
+    """交办 once the caller has checked that the actor may (assign_units; the batch import,
+    named by ``via`` in the audit event, which passes the one working-day ``calendar`` its
+    rows are counted on, and holds the proposal itself: ``held``, no double-submit check)."""
     if not lead_units:
         raise DomainError("请选择主办单位。")
     role = "separate" if separate else "lead"
-    repeat = _repeated_assignment(
-        proposal, [(u, role) for u in lead_units] + [(u, "co") for u in co_units], assigned_on
-    )
-    if repeat is not None:
-        return repeat
+    if not held:
+        repeat = _repeated_assignment(
+            proposal, [(u, role) for u in lead_units] + [(u, "co") for u in co_units], assigned_on
+        )
+        if repeat is not None:
+            return repeat
     if not separate and len(lead_units) > 1:
         raise DomainError("主办单位只能有一个；多个单位分别答复请选择“分办”。")
     if proposal.submitted_on and assigned_on < proposal.submitted_on:
@@ -431,18 +512,27 @@ def assign_units(
     if not separate and proposal.lead_assignment is not None:
         raise DomainError("该件已有主办单位；如需更换请通过申请调整办理。")
     created = [
-        _new_assignment(proposal, u, role, assigned_on, proposal.round, policy=policy)
+        _new_assignment(
+            proposal, u, role, assigned_on, proposal.round, policy=policy, calendar=calendar
+        )
         for u in lead_units
     ]
     created += [
-        _new_assignment(proposal, u, "co", assigned_on, proposal.round, policy=policy)
+        _new_assignment(
+            proposal, u, "co", assigned_on, proposal.round, policy=policy, calendar=calendar
+        )
         for u in co_units
     ]
     if proposal.assigned_on is None:
         proposal.assigned_on = assigned_on
     db.session.flush()
     names = "；".join(f"{ASSIGNMENT_ROLES[a.role]}：{a.unit.name}" for a in created)
-    audit.record(actor, "assign", f"交办（{cn_date(assigned_on)}）{names}", proposal_id=proposal.id)
+    audit.record(
+        actor,
+        "assign",
+        f"交办（{cn_date(assigned_on)}）{names}" + (f"（{via}）" if via else ""),
+        proposal_id=proposal.id,
+    )
     proposal.status = derive_status(proposal)
     return created
 
@@ -745,8 +835,10 @@ def record_reply(
     issued_on: date | None = None,
     disclosure_reason: str = "",
     today: date,
+    link: Link | None = None,
 ) -> ReplyLetter:
-    """Record a reply letter that was issued (on paper or elsewhere) for this round."""
+    """Record a reply letter that was issued (on paper or elsewhere) for this round. With
+    `link` (how to make a page's URL), the deputies named on the proposal are told."""
     _check_works_for(actor, assignment)
     if assignment.is_co:
         raise DomainError("会办单位不单独答复，请提交会办意见。")
@@ -824,6 +916,8 @@ def record_reply(
         entity_id=letter.id,
     )
     proposal.status = derive_status(proposal)
+    if link is not None:
+        deputies.tell_reply_sent(letter, day=today, link=link)
     return letter
 
 
@@ -835,10 +929,18 @@ def record_rating(
     rated_on: date,
     comment: str = "",
     attitude: str | None = None,
+    contact_method: str | None = None,
     today: date,
     policy: DeadlinePolicy,
 ) -> Feedback:
-    if not permissions.can_rate(actor):
+    """The deputy's rating of this round's reply: entered by the lead deputy online, or
+    from the paper form by a liaison on their behalf (代填, `source` "proxy"). 不满意
+    opens re-handling; any other level closes the item."""
+    online = permissions.is_deputy(actor)
+    if online:
+        if not permissions.is_lead_proposer(actor, proposal):
+            raise PermissionDenied("只有领衔代表/委员可以评价答复。")
+    elif not permissions.can_rate(actor):
         raise PermissionDenied("只有联络员可以登记代表评价。")
     repeats.hold(proposal)
     repeat = repeats.recent(
@@ -863,8 +965,20 @@ def record_rating(
     letters = [le for le in proposal.letters if le.round == proposal.round]
     if letters and letters[-1].issued_on and rated_on < letters[-1].issued_on:
         raise DomainError("评价日期不能早于答复日期。")
+    if attitude and vocab.term("satisfaction", attitude) is None:
+        raise DomainError("请选择对办理态度的评价。")
+    if (
+        contact_method
+        and contact_method != NOT_CONTACTED
+        and vocab.term("contact_channel", contact_method) is None
+    ):
+        raise DomainError("请选择承办单位与您联系的方式。")
     if level.reopens and not comment.strip():
-        raise DomainError("不满意时请填写代表的意见，以便重新办理。")
+        raise DomainError(
+            "不满意时请写明您的意见，以便重新办理。"
+            if online
+            else "不满意时请填写代表的意见，以便重新办理。"
+        )
     feedback = Feedback(
         proposal=proposal,
         letter=letters[-1] if letters else None,
@@ -873,13 +987,18 @@ def record_rating(
         attitude=attitude or None,
         comment=comment.strip(),
         rated_on=rated_on,
+        contact_method=contact_method or None,
+        source="online" if online else "proxy",
         recorded_by_id=actor.id,
     )
     db.session.add(feedback)
     audit.record(
         actor,
         "rating",
-        f"代表评价：{level.label}" + (f"（{comment.strip()}）" if comment.strip() else ""),
+        ("代表在线评价：" if online else "代表评价（代填）：")
+        + (f"办理态度{vocab.label('satisfaction', attitude)}，办理结果" if attitude else "")
+        + level.label
+        + (f"（{comment.strip()}）" if comment.strip() else ""),
         proposal_id=proposal.id,
     )
     if level.reopens:
@@ -999,6 +1118,15 @@ def decide_extension(
 
 
 # -- the list -------------------------------------------------------------------------------
+
+
+def unit_names(proposal: Proposal, role: str) -> list[str]:
+    """The names of the units in this role (lead, co, separate) among its active parts."""
+    names: list[str] = []
+    for a in proposal.active_assignments:
+        if a.role == role and a.unit.name not in names:
+            names.append(a.unit.name)
+    return names
 
 
 @dataclass(frozen=True)

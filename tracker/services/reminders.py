@@ -28,7 +28,7 @@ from tracker.models import (
 from tracker.rules.chinese import cn_date
 from tracker.rules.labels import ASSIGNMENT_ROLES
 from tracker.services import commitments as commitment_rules
-from tracker.services import permissions, todo
+from tracker.services import deputies, permissions, todo
 from tracker.services.digest import Item, Link
 from tracker.services.notifiers import DeliveryError, Notifier, Recipient
 
@@ -83,6 +83,8 @@ def _sort_key(item: Item):
 def collect(user: User, day: date, *, soon_days: int, link: Link) -> list[Item]:
     """Everything due soon or overdue for the user today (due within `soon_days`), overdue
     first, then by due date; `link` makes each item's site-relative URL."""
+    if permissions.is_deputy(user):
+        return deputies.reminder_items(user, link)
     horizon = day + timedelta(days=soon_days)
     waiting = todo.for_user(user, day, soon_days)
     items: list[Item] = []
@@ -92,6 +94,7 @@ def collect(user: User, day: date, *, soon_days: int, link: Link) -> list[Item]:
         items += _commitment_items(waiting.commitments_due, day, link)
         items += _candidate_items(waiting.letters_to_confirm, link)
         items += _report_items(waiting.reports_owed, link)
+        items += _cosign_items(waiting, day, link)
     if user.role == "supervisor" and user.unit_id is not None:
         items += _approval_items(user.unit_id, day, link)
     items += _decision_items(waiting, link)
@@ -208,6 +211,43 @@ def _report_items(owed: Sequence[Commitment], link: Link) -> list[Item]:
                 + (f"（{ref}）" if ref else ""),
                 url=link("commitments.detail", commitment_id=c.id),
                 brief="承诺事项待向代表反馈",
+            )
+        )
+    return items
+
+
+def _cosign_items(waiting: todo.Todo, day: date, link: Link) -> list[Item]:
+    """The 会签 the user's unit owes (each with its due date), and its drafts that co-units
+    returned."""
+    items = []
+    for r in waiting.cosigns_owed:
+        p = r.letter.proposal
+        overdue = r.due_on < day
+        lead = r.letter.unit.name if r.letter.unit else (r.letter.issuer or "主办单位")
+        items.append(
+            Item(
+                key=f"cosign:{r.id}:{'overdue' if overdue else 'due'}",
+                kind="cosign",
+                text=(
+                    f"【{'会签逾期' if overdue else '待会签'}】{lead}对{_label(p)}的答复函请贵单位会签，"
+                    f"{_days(r.due_on, day)}（期限{cn_date(r.due_on)}）"
+                ),
+                url=link("drafting.cosign_letter", letter_id=r.letter_id),
+                due_on=r.due_on,
+                overdue=overdue,
+                brief=f"第{p.number}号{p.kind}答复函会签{_days(r.due_on, day).removeprefix('已')}",
+            )
+        )
+    for letter, returns in waiting.cosigns_returned:
+        p = letter.proposal
+        units = "、".join(r.unit.short_name for r in returns)
+        items.append(
+            Item(
+                key=f"letter:{letter.id}:cosign-returned",
+                kind="cosign_returned",
+                text=f"【会签退回】{_label(p)}的答复函被{units}退回，请按意见修改后重新提交会签",
+                url=link("drafting.edit", letter_id=letter.id),
+                brief=f"第{p.number}号{p.kind}答复函会签退回",
             )
         )
     return items

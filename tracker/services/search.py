@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import load_only, selectinload
 
 from tracker.extensions import db
@@ -46,6 +46,24 @@ def visible_letter(user: User | None, letter: ReplyLetter) -> bool:
         return indexing.is_public(letter, indexing.public_disclosures(db.session))
     restricted = letter.disclosure in indexing.restricted_disclosures(db.session)
     return not restricted or scope["unit_ids"] is None or letter.unit_id in scope["unit_ids"]
+
+
+def sent_letters_scope(user: User) -> ColumnElement[bool]:
+    """WHERE clause: the sent letters this signed-in user may read (``visible_letter`` for
+    sent letters, in SQL): every unrestricted one, restricted ones of their own unit."""
+    scope = _scope(user)
+    sent = ReplyLetter.status.in_(SENT_LETTER_STATUSES)
+    if scope["unit_ids"] is None:
+        return sent
+    restricted = indexing.restricted_disclosures(db.session)
+    return and_(
+        sent,
+        or_(
+            ReplyLetter.disclosure.is_(None),
+            ReplyLetter.disclosure.not_in(restricted),
+            ReplyLetter.unit_id.in_(scope["unit_ids"]),
+        ),
+    )
 
 
 def _existing(letter_ids: list[int], public_only: bool) -> set[int]:

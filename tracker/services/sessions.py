@@ -26,7 +26,8 @@ SEEN_EVERY = timedelta(minutes=5)
 MAX_TOKEN = 100  # longer ids from a cookie are not ours
 
 
-def _hash(token: str) -> str:
+def hash_token(token: str) -> str:
+    """What the database keeps of a secret token: its SHA-256 (also for API tokens)."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -67,7 +68,7 @@ def start(
     token = secrets.token_urlsafe(32)
     row = LoginSession(
         user=user,
-        token_hash=_hash(token),
+        token_hash=hash_token(token),
         remember=remember,
         ip=(ip or "")[:64],
         user_agent=(user_agent or "")[:300],
@@ -83,7 +84,7 @@ def load(token: str | None, lifetimes: Lifetimes) -> User | None:
     if not token or len(token) > MAX_TOKEN:
         return None
     row = db.session.execute(
-        db.select(LoginSession).where(LoginSession.token_hash == _hash(token))
+        db.select(LoginSession).where(LoginSession.token_hash == hash_token(token))
     ).scalar_one_or_none()
     if row is None or not is_alive(row, lifetimes) or not row.user.active:
         return None

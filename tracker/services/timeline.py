@@ -5,7 +5,8 @@ A reply letter is its unit's own business until it is sent. Another unit on the 
 proposal (a co-handling unit, or another unit answering separately) sees a letter on the
 timeline and in the 操作记录 only once it is issued (or published, or imported as a sent
 letter), and never the unit's internal steps on the way (drafting, the reasons written for
-the sign-off checklist's warnings, returns, grade corrections, the sign-off itself). A sent
+the sign-off checklist's warnings, returns, grade corrections, the sign-off itself), but for
+its own 会签 of the letter when it was asked for one. A sent
 letter that may not be read outside its unit (不予公开) shows only that a reply was sent.
 The letter's own unit and the roles that see every item see everything."""
 
@@ -21,6 +22,7 @@ from tracker.rules.clock import beijing_day
 from tracker.rules.labels import (
     ASSIGNMENT_ROLES,
     CONTACT_PHASES,
+    DEPUTY_CONTACT_STATUS,
     EXTENSION_STATUS,
     SENT_LETTER_STATUSES,
 )
@@ -122,14 +124,22 @@ def build(proposal: Proposal, viewer: User) -> list[Entry]:
                 c.contacted_on,
                 "沟通",
                 f"{vocab.label('contact_channel', c.channel)}沟通（{CONTACT_PHASES.get(c.phase, c.phase)}）"
-                + (f"：{c.participants}" if c.participants else ""),
+                + (f"：{c.participants}" if c.participants else "")
+                + (f"【{DEPUTY_CONTACT_STATUS[c.deputy_status]}】" if c.deputy_status else ""),
                 c.round,
-                c.summary,
+                "\n".join(
+                    part
+                    for part in (
+                        c.summary,
+                        f"代表/委员的意见：{c.deputy_comment}" if c.deputy_comment else "",
+                    )
+                    if part
+                ),
             )
         )
     for letter in proposal.letters:
         on = letter.issued_on or letter.letter_on
-        if on is None or letter.status in ("draft", "submitted"):
+        if on is None or letter.status in ("draft", "cosigning", "submitted"):
             continue
         if not _own(viewer, letter):
             if letter.status not in SENT_LETTER_STATUSES:
@@ -183,6 +193,10 @@ class Shown:
     message: str
 
 
+# a co-unit's own 会签 of another unit's draft, which that co-unit sees in 操作记录
+COSIGN_DECISIONS = ("cosign_agree", "cosign_return")
+
+
 def visible_events(viewer: User, events: Iterable[AuditEvent]) -> list[Shown]:
     """The proposal's audit events for this viewer: everything about another unit's reply
     letter (and the commitments taken from it) is left out until the letter is sent, and
@@ -209,6 +223,10 @@ def visible_events(viewer: User, events: Iterable[AuditEvent]) -> list[Shown]:
         elif event.action == "reply" and letter.status in SENT_LETTER_STATUSES:
             message = event.message if readable else _sent_only(letter)
             shown.append(Shown(event.at, event.actor, message))
+        elif event.action in COSIGN_DECISIONS and permissions.in_unit(
+            viewer, (event.data or {}).get("unit_id")
+        ):
+            shown.append(Shown(event.at, event.actor, event.message))  # the unit's own 会签
         # anything else about another unit's letter is that unit's internal work
     return shown
 

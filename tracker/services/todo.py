@@ -8,8 +8,16 @@ from datetime import date, timedelta
 from sqlalchemy.orm import joinedload, selectinload
 
 from tracker.extensions import db
-from tracker.models import Assignment, Commitment, ExtensionRequest, Proposal, ReplyLetter, User
-from tracker.services import commitments, permissions
+from tracker.models import (
+    Assignment,
+    Commitment,
+    CoSignRequest,
+    ExtensionRequest,
+    Proposal,
+    ReplyLetter,
+    User,
+)
+from tracker.services import commitments, cosign, permissions
 
 
 @dataclass
@@ -27,6 +35,9 @@ class Todo:
     commitments_due_total: int = 0  # all of them, when commitments_due holds the first few
     letters_to_confirm: list[tuple[ReplyLetter, int]] = field(default_factory=list)
     reports_owed: list[Commitment] = field(default_factory=list)
+    cosigns_owed: list[CoSignRequest] = field(default_factory=list)  # the unit's 会签 to give
+    # the unit's drafts that co-units returned, with the returns
+    cosigns_returned: list[tuple[ReplyLetter, list[CoSignRequest]]] = field(default_factory=list)
 
     @property
     def count(self) -> int:
@@ -94,6 +105,8 @@ def for_user(user: User, today: date, soon_days: int = 7, *, shown: int | None =
         )
         todo.letters_to_confirm = commitments.letters_to_confirm(user.unit_id)
         todo.reports_owed = commitments.reports_owed(user.unit_id)
+        todo.cosigns_owed = cosign.owed_by_unit(user.unit_id)
+        todo.cosigns_returned = cosign.returned_to_unit(user.unit_id)
     if user.role == "supervisor":
         ext_q = (
             db.select(ExtensionRequest)

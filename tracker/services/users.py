@@ -61,12 +61,23 @@ def check_password_strength(password: str) -> None:
         raise DomainError(f"密码至少{MIN_PASSWORD}位。")
 
 
-def check_role_unit(role: str, unit: Unit | None) -> None:
-    """A valid role; clerks and supervisors belong to a unit."""
+def check_role_unit(role: str, unit: Unit | None, deputy_name: str | None = None) -> None:
+    """A valid role; clerks and supervisors belong to a unit; a deputy (代表/委员) is
+    linked to the name proposals give as proposer, and belongs to no unit."""
     if role not in ROLES:
         raise DomainError("角色无效。")
     if role in UNIT_ROLES and unit is None:
         raise DomainError("承办人和负责人须属于一个单位。")
+    if role == "deputy":
+        if not (deputy_name or "").strip():
+            raise DomainError("代表/委员须填写其在建议、提案中的署名（领衔或附议人姓名）。")
+        if unit is not None:
+            raise DomainError("代表/委员不属于承办单位，请不要选择单位。")
+
+
+def deputy_name_for(role: str, deputy_name: str | None) -> str | None:
+    """The deputy name kept for a user of `role`: only deputies have one."""
+    return (deputy_name or "").strip() or None if role == "deputy" else None
 
 
 def create_user(
@@ -78,14 +89,17 @@ def create_user(
     unit: Unit | None = None,
     display_name: str = "",
     email: str | None = None,
+    deputy_name: str | None = None,
+    phone: str | None = None,
 ) -> User:
-    """Create a user. actor None means the operator at the console."""
+    """Create a user. actor None means the operator at the console. A deputy's
+    `deputy_name` links them to the proposals that name them as proposer."""
     if actor is not None and actor.role != "admin":
         raise PermissionDenied("只有管理员可以创建用户。")
     username = username.strip()
     if not USERNAME_RE.match(username):
         raise DomainError("用户名只能包含字母、数字、下划线、点和连字符（2–64位）。")
-    check_role_unit(role, unit)
+    check_role_unit(role, unit, deputy_name)
     check_password_strength(password)
     if db.session.execute(db.select(User.id).where(User.username == username)).first():
         raise DomainError(f"用户名{username}已存在。")
@@ -95,6 +109,8 @@ def create_user(
         unit=unit,
         display_name=display_name.strip(),
         email=email or None,
+        phone=(phone or "").strip() or None,
+        deputy_name=deputy_name_for(role, deputy_name),
     )
     user.set_password(password)
     db.session.add(user)
@@ -102,7 +118,9 @@ def create_user(
     audit.record(
         actor,
         "user_create",
-        f"创建用户{username}（{ROLES[role]}）",
+        f"创建用户{username}（{ROLES[role]}"
+        + (f"，署名{user.deputy_name}" if user.deputy_name else "")
+        + "）",
         entity="user",
         entity_id=user.id,
     )

@@ -213,6 +213,18 @@ TABLE = {
     "dashboard.items": rule("GET", "/dashboard/items?metric=late", DASHBOARD),
     "dashboard.export": rule("GET", "/dashboard/export.xlsx", DASHBOARD),
     "dashboard.items_export": rule("GET", "/dashboard/items/export.csv?metric=late", DASHBOARD),
+    # 考评: as 督办统计 (a unit's supervisor sees their own unit's row and items); the
+    # coordinating office and the admin finalize a year; the admin edits the scheme
+    "assessment.index": rule("GET", "/dashboard/assessment?year=2025", DASHBOARD),
+    "assessment.export": rule("GET", "/dashboard/assessment/export.xlsx", DASHBOARD),
+    "assessment.items": rule(
+        "GET", "/dashboard/assessment/items?kind=contact_before&unit={unit_id}", DASHBOARD
+    ),
+    "assessment.finalize": rule(
+        "POST", "/dashboard/assessment/2020/finalize", {"admin", "duban"}, ok=302
+    ),
+    "assessment.scheme": rule("GET", "/admin/assessment", ADMIN),
+    "assessment.scheme#post": rule("POST", "/admin/assessment", ADMIN, ok=400),
     # administration: the admin alone
     "admin.index": rule("GET", "/admin/", ADMIN, ok=302),
     "admin.users": rule("GET", "/admin/users", ADMIN),

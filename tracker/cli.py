@@ -146,9 +146,15 @@ def demo_data(if_empty: bool, synthetic: int) -> None:
         db.session.commit()
         click.echo("synthetic letters: " + ", ".join(f"{n} {k}" for k, n in counts.items()))
     replies = demo.year_of_replies()
+    last_year = demo.last_year_of_replies()
+    finalized = demo.finalize_last_year()
     confirmed = demo.follow_ups()
     db.session.commit()
     click.echo(f"this year's replies: {replies} added; commitments confirmed: {confirmed}")
+    click.echo(
+        f"last year's replies (for last year's 考评): {last_year} added"
+        + ("; last year's 考评 finalized" if finalized else "")
+    )
     from tracker import current
     from tracker.services import notifiers, reminders
 
@@ -204,6 +210,35 @@ def check_deadlines(as_json: bool, days: int | None, today_) -> None:
                 f"{state}\t{kinds[line.kind]}\t{line.due_on.isoformat()}\t{line.unit}"
                 f"\t{line.proposal}\t{line.title}"
             )
+
+
+@click.command("assess")
+@click.option("--year", required=True, type=click.IntRange(1990, 2100), help="The year (YYYY).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object a unit.")
+@with_appcontext
+def assess(year: int, as_json: bool) -> None:
+    """Print the year's assessment (考评) of the handling units, best first."""
+    from tracker.current import today
+    from tracker.services import assessment
+
+    result = assessment.assess(year, today())
+    if not as_json:
+        state = "已定稿" if result.finalized else "未定稿，按当前方案试算"
+        click.echo(
+            f"{year}年度考评 · 考评方案第{result.scheme.version}版 · 满分{result.full_marks:g}"
+            f" · {state}"
+        )
+    for row in result.rows:
+        if as_json:
+            click.echo(json.dumps(assessment.as_json(row), ensure_ascii=False))
+            continue
+        parts = "；".join(
+            f"{p.label} {p.earned:+.2f}（{p.numerator}"
+            + (f"/{p.denominator}" if p.mode == "rate" else "件")
+            + "）"
+            for p in row.items
+        )
+        click.echo(f"{row.rank}\t{row.unit.name}\t{row.score:.2f}\t{parts}")
 
 
 @click.command("parse-letter")
@@ -642,6 +677,7 @@ COMMANDS = [
     demo_data,
     demo_logins,
     check_deadlines,
+    assess,
     parse_letter,
     import_letters,
     import_proposals,

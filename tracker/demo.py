@@ -68,6 +68,7 @@ def _exists(session_name: str, number: str) -> bool:
 def _session_year(name: str) -> int:
     return {
         "市十六届人大一次会议": 2022,
+        "市十六届人大四次会议": 2025,
         "市十六届人大五次会议": 2026,
         "市政协十四届五次会议": 2026,
     }.get(name, today().year)
@@ -587,65 +588,107 @@ def _unit_clerk(unit: Unit) -> User:
 def year_of_replies() -> int:
     """Proposals of this year's session answered by six units, some on time and some late,
     graded A/B/C, rated by the deputies; their promises confirmed and followed up."""
+    return _replies_of_year(today().year, "市十六届人大五次会议", seed=2026)
+
+
+# last year's handling, unit by unit, for a ranking worth reading: share of replies late,
+# of replies after a contact with the deputy, of those contacts in person, and how the
+# deputies rated (weights of 满意, 基本满意, 不满意)
+_LAST_YEAR_PROFILES = {
+    "广州市教育局": (0.1, 1.0, 0.7, (7, 3, 0)),
+    "广州市卫生健康委员会": (0.3, 0.8, 0.4, (5, 4, 1)),
+    "广州市交通运输局": (0.5, 0.5, 0.2, (3, 4, 3)),
+    "广州市住房和城乡建设局": (0.25, 0.9, 0.5, (5, 3, 2)),
+    "广州市民政局": (0.0, 1.0, 0.9, (8, 2, 0)),
+    "广州市规划和自然资源局": (0.6, 0.3, 0.0, (2, 4, 4)),
+}
+
+
+def last_year_of_replies() -> int:
+    """Last year's session, handled and rated, for last year's assessment (考评): each unit
+    as _LAST_YEAR_PROFILES says, the deputies rating the result and the attitude, an
+    unsatisfied item answered again."""
+    year = today().year - 1
+    return _replies_of_year(year, "市十六届人大四次会议", seed=year, profiles=_LAST_YEAR_PROFILES)
+
+
+def finalize_last_year() -> bool:
+    """The coordinating office finalizes last year's assessment (考评定稿) under the default
+    scheme, as it publishes it early in the year; once only."""
+    from tracker.services import assessment
+
+    year = today().year - 1
+    if assessment.year_record(year) is not None:
+        return False
+    assessment.finalize(_user("duban"), year)
+    return True
+
+
+def _replies_of_year(year: int, session: str, *, seed: int, profiles=None) -> int:
     import random
 
     t = today()
-    rng = random.Random(2026)  # the same draws on every run: a proposal is the same one
-    start = date(t.year, 2, 10)
+    rng = random.Random(seed)  # the same draws on every run: a proposal is the same one
+    start = date(year, 2, 10)
     serial = made = 0
     for unit_name, topics in _YEAR_TOPICS:
         unit = _unit(unit_name)
         clerk = _unit_clerk(unit)
+        profile = profiles.get(unit_name) if profiles else None
         for title, dated, measured in topics:
             serial += 1
-            number = f"{t.year}{6000 + serial}"
+            number = f"{year}{6000 + serial}"
+            if profile is not None:
+                title = title.replace("关于", "关于进一步", 1)
             assigned = start + timedelta(days=rng.randint(0, 40))
-            late = serial % 4 == 0  # one reply in four goes out after its due date
+            # this year one reply in four goes out after its due date; last year by unit
+            late = serial % 4 == 0 if profile is None else rng.random() < profile[0]
             reply_shift = rng.randint(3, 20) if late else -rng.randint(3, 25)
             channel = rng.choice(["电话", "微信", "面商"])
+            contacted = True
+            if profile is not None:
+                contacted = rng.random() < profile[1]
+                channel = (
+                    rng.choice(["面商", "座谈会", "走访"])
+                    if rng.random() < profile[2]
+                    else (rng.choice(["电话", "微信"]))
+                )
             grade = rng.choices(["A", "B", "C"], weights=[5, 4, 1])[0]
             rated = rng.random() < 0.85
-            satisfaction = rng.choices(["满意", "基本满意", "不满意"], weights=[6, 3, 1])[0]
+            levels = ["满意", "基本满意", "不满意"]
+            satisfaction = rng.choices(levels, weights=profile[3] if profile else [6, 3, 1])[0]
+            attitude = rng.choices(levels[:2], weights=[4, 1])[0] if profile else None
             rated_after = rng.randint(7, 14)
             deputy = _DEPUTIES[(serial * 7) % len(_DEPUTIES)]
-            if assigned + timedelta(days=60) > t or _exists("市十六届人大五次会议", number):
+            if assigned + timedelta(days=60) > t or _exists(session, number):
                 continue  # too early in the year for a reply, or loaded before
             made += 1
-            p = _register(number, title, deputy, submitted_on=assigned - timedelta(days=25))
+            p = _register(
+                number, title, deputy, session=session, submitted_on=assigned - timedelta(days=25)
+            )
             _assign(p, unit_name, [], assigned)
             lead = p.assignments[0]
             svc.sign_for(clerk, lead, _at(assigned + timedelta(days=2)))
             # most replies go out before the due date; some after it
             letter_on = min(lead.due_on + timedelta(days=reply_shift), t - timedelta(days=1))
-            svc.log_contact(
-                clerk,
-                p,
-                contacted_on=letter_on - timedelta(days=10),
-                channel=channel,
-                phase="during",
-                participants=f"{p.lead_proposer}代表",
-                summary="沟通办理思路和答复内容。",
-                today=today(),
-            )
-            svc.record_reply(
-                clerk,
-                lead,
-                title=f"{unit_name}关于市十六届人大五次会议第{number}号建议答复的函",
-                classification=grade,
-                doc_number="",
-                letter_on=letter_on,
-                disclosure="主动公开",
-                body=f"{p.lead_proposer}代表：\n\n您提出的《{title}》收悉，现答复如下：\n\n"
-                "一、目前工作推进情况\n\n我单位高度重视，已将该建议列入年度重点工作。\n\n"
-                f"二、下一步工作安排\n\n（一）{dated}，并及时向社会公布进展情况。\n\n"
-                f"（二）{measured}，切实回应代表关切。\n\n感谢您对我们工作的关心和支持。",
-                today=today(),
-            )
+            if contacted:
+                svc.log_contact(
+                    clerk,
+                    p,
+                    contacted_on=letter_on - timedelta(days=10),
+                    channel=channel,
+                    phase="during",
+                    participants=f"{p.lead_proposer}代表",
+                    summary="沟通办理思路和答复内容。",
+                    today=today(),
+                )
+            _demo_reply(clerk, lead, session, number, grade, letter_on, dated, measured)
             if rated and letter_on + timedelta(days=15) < t:
                 svc.record_rating(
                     _user("liaison"),
                     p,
                     satisfaction=satisfaction,
+                    attitude=attitude,
                     rated_on=letter_on + timedelta(days=rated_after),
                     comment=""
                     if satisfaction != "不满意"
@@ -653,8 +696,31 @@ def year_of_replies() -> int:
                     today=today(),
                     policy=deadline_policy(),
                 )
+                again = [a for a in p.active_assignments if a.round == p.round and a.round > 1]
+                if profile is not None and again:  # last year's re-handling is answered
+                    on = min(again[0].due_on - timedelta(days=5), t - timedelta(days=1))
+                    _demo_reply(clerk, again[0], session, number, "B", on, dated, measured)
     db.session.flush()
     return made
+
+
+def _demo_reply(clerk, assignment, session, number, grade, letter_on, dated, measured) -> None:
+    p = assignment.proposal
+    unit_name = assignment.unit.name
+    svc.record_reply(
+        clerk,
+        assignment,
+        title=f"{unit_name}关于{session}第{number}号建议答复的函",
+        classification=grade,
+        doc_number="",
+        letter_on=letter_on,
+        disclosure="主动公开",
+        body=f"{p.lead_proposer}代表：\n\n您提出的《{p.title}》收悉，现答复如下：\n\n"
+        "一、目前工作推进情况\n\n我单位高度重视，已将该建议列入年度重点工作。\n\n"
+        f"二、下一步工作安排\n\n（一）{dated}，并及时向社会公布进展情况。\n\n"
+        f"（二）{measured}，切实回应代表关切。\n\n感谢您对我们工作的关心和支持。",
+        today=today(),
+    )
 
 
 def follow_ups() -> int:

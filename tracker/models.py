@@ -660,6 +660,36 @@ class JobItem(db.Model):
     )
 
 
+class AssessmentScheme(db.Model):
+    """One version of the year's assessment scheme (考评方案): scored items as data (see
+    tracker.rules.assessment). A version used for a finalized year is frozen: editing the
+    scheme then makes a new version, so that year's scores stay what they were."""
+
+    __tablename__ = "assessment_scheme"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    source: Mapped[str] = mapped_column(Text, default="")  # 依据 (the rules it follows)
+    items: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    in_person_channels: Mapped[list[str]] = mapped_column(JSON, default=list)  # 面复 channels
+    frozen_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+
+
+class AssessmentYear(db.Model):
+    """A year's assessment finalized (定稿) under one scheme version."""
+
+    __tablename__ = "assessment_year"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    year: Mapped[int] = mapped_column(unique=True)
+    scheme_id: Mapped[int] = mapped_column(ForeignKey("assessment_scheme.id"))
+    finalized_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finalized_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+
+    scheme: Mapped[AssessmentScheme] = relationship()
+
+
 # -- the time of the last change, for the API's ?updated_since= -----------------------------
 
 

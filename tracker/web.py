@@ -38,6 +38,7 @@ def init_app(app: Flask) -> None:
     from tracker.admin.views import bp as admin_bp
     from tracker.api.views import bp as api_bp
     from tracker.api.views import docs_bp as api_docs_bp
+    from tracker.assessment.views import bp as assessment_bp
     from tracker.auth.views import bp as auth_bp
     from tracker.commitments.views import bp as commitments_bp
     from tracker.dashboard.views import bp as dashboard_bp
@@ -63,6 +64,7 @@ def init_app(app: Flask) -> None:
         imports_bp,
         commitments_bp,
         dashboard_bp,
+        assessment_bp,
         notifications_bp,
         public_bp,
         admin_bp,

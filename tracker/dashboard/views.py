@@ -21,8 +21,8 @@ from tracker.extensions import db
 from tracker.formutil import options
 from tracker.models import Unit
 from tracker.paging import paginate
+from tracker.services import assessment, permissions
 from tracker.services import dashboard as stats
-from tracker.services import permissions
 from tracker.services.tabular import Sheet
 
 bp = Blueprint("dashboard", __name__)
@@ -302,6 +302,7 @@ def index():
         period_links=_period_links(now),
         idle=idle,
         is_selected=lambda row: board.unit is not None and row["unit_id"] == board.unit.id,
+        rates=assessment.platform_rates(filters.period, filters.unit_ids),
     )
 
 

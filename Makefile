@@ -6,6 +6,12 @@ PORT   ?= 5000
 HOST   ?= 127.0.0.1
 WORKERS ?= 2
 DEMO_LETTERS ?= 300
+# `make test TEST_DATABASE=postgres`: every test's app on PostgreSQL (the server at
+# TRACKER_TEST_POSTGRES_URL, else a throwaway cluster of the installed PostgreSQL).
+TEST_DATABASE ?= sqlite
+# pytest-xdist processes, one per core; an idle one takes tests queued for another
+TEST_WORKERS ?= auto
+PYTEST = TRACKER_TEST_DATABASE=$(TEST_DATABASE) $(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal
 
 .PHONY: run test test-fast lint venv clean bench loadtest
 
@@ -40,12 +46,12 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff format --check .
 
 test: lint
-	$(BIN)/pytest
+	$(PYTEST)
 
 # The suite without the tests marked slow (processes, lock waits, LibreOffice): for the
 # edit-test loop; `make test` and CI run everything.
 test-fast: lint
-	$(BIN)/pytest -m "not slow"
+	$(PYTEST) -m "not slow"
 
 $(VENV)/.installed-postgres: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[postgres]'

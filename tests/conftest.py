@@ -1,12 +1,19 @@
 """Test fixtures: an app on a temporary database, a browser-like client with CSRF on, and
-factories for units, users and proposals that go through the services."""
+factories for units, users and proposals that go through the services.
+
+The apps' database is SQLite, or PostgreSQL with TRACKER_TEST_DATABASE=postgres (``make test
+TEST_DATABASE=postgres``): then every test's app has a database of its own on the session's
+server (tests/postgres_cluster.py), made from a template database in one CREATE DATABASE and
+dropped after the test."""
 
 from __future__ import annotations
 
 import functools
+import os
 import re
 import shutil
 import sqlite3
+import uuid
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -18,8 +25,9 @@ import pytest
 from flask import Flask
 from jinja2 import BytecodeCache
 from jinja2.bccache import Bucket
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from postgres_cluster import pg_server  # noqa: F401  (the session's PostgreSQL server)
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import Engine, make_url
 from werkzeug.routing import Rule
 
 from tracker import create_app, current
@@ -27,6 +35,12 @@ from tracker.extensions import db
 from tracker.models import Proposal, Unit, User
 from tracker.services import proposals as svc
 from tracker.services import users, vocab
+
+# the database of the tests' apps: "sqlite" (a file per test) or "postgres"
+DATABASE = os.environ.get("TRACKER_TEST_DATABASE", "").strip().lower() or "sqlite"
+if DATABASE not in ("sqlite", "postgres"):
+    raise pytest.UsageError(f"TRACKER_TEST_DATABASE is sqlite or postgres, not {DATABASE!r}")
+ON_POSTGRES = DATABASE == "postgres"
 
 TODAY = date(2026, 6, 15)  # a Monday; the official calendar covers 2026
 PASSWORD = "correct-horse-9"
@@ -72,12 +86,16 @@ def fast_password_hashing(monkeypatch):
     _fast_hashing(monkeypatch)
 
 
+def pytest_report_header(config) -> str:
+    return f"tracker: the apps' database is {DATABASE}"
+
+
 def app_settings(tmp_path) -> dict:
     """The configuration of the test app (another app on the same files shares its data)."""
     return {
         "TESTING": True,
         "SECRET_KEY": "test",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'test.db'}",
+        "DATABASE_URL": database_url(tmp_path),
         "INDEX_DIR": str(tmp_path / "index"),
         "UPLOAD_DIR": str(tmp_path / "uploads"),
         "TODAY": TODAY.isoformat(),
@@ -86,17 +104,104 @@ def app_settings(tmp_path) -> dict:
     }
 
 
+class _Postgres:
+    """On PostgreSQL, the database of each test folder (the one app_settings points at): a
+    copy of a template database, or an empty one; those made for a test are dropped after it
+    (see the drop_test_databases fixture), the templates at the end of the session."""
+
+    server = None  # the session's server (postgres_cluster.Cluster)
+    admin: Engine | None = None  # a connection to it that creates and drops databases
+    by_folder: dict[Path, str] = {}
+    of_test: list[str] = []
+    templates: list[str] = []
+
+    @classmethod
+    def start(cls, server) -> None:
+        cls.server = server
+        cls.admin = create_engine(server.server_url, isolation_level="AUTOCOMMIT")
+
+    @classmethod
+    def create(cls, folder: Path, template: str = "template0") -> str:
+        """A new database for the apps on `folder`, a copy of `template`; its URL."""
+        name = f"t_{uuid.uuid4().hex[:16]}"
+        with cls.admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+        url = cls.server.server_url.set(database=name).render_as_string(hide_password=False)
+        cls.by_folder[folder] = url
+        cls.of_test.append(url)
+        return url
+
+    @classmethod
+    def keep(cls, folder: Path) -> str:
+        """The database of `folder` becomes a template: kept until the end of the session."""
+        url = cls.by_folder.pop(folder)
+        cls.of_test.remove(url)
+        cls.templates.append(url)
+        return url
+
+    @classmethod
+    def drop(cls, urls: list[str]) -> None:
+        with cls.admin.connect() as conn:
+            for url in urls:
+                name = make_url(url).database
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+    @classmethod
+    def end_test(cls) -> None:
+        made, cls.of_test = cls.of_test, []
+        cls.by_folder = {f: u for f, u in cls.by_folder.items() if u not in made}
+        cls.drop(made)
+
+
+def database_url(folder: Path) -> str:
+    """The database of the apps on the files in `folder`: SQLite's file there, or on
+    PostgreSQL the folder's database (an empty one, made now, if it has none yet)."""
+    if not ON_POSTGRES:
+        return f"sqlite:///{folder / 'test.db'}"
+    return _Postgres.by_folder.get(folder) or _Postgres.create(folder)
+
+
+@pytest.fixture(scope="session")
+def postgres_server(request):
+    """On PostgreSQL, the session's server, ready for database_url; else None."""
+    if not ON_POSTGRES:
+        yield None
+        return
+    _Postgres.start(request.getfixturevalue("pg_server"))
+    yield _Postgres.server
+    _Postgres.drop(_Postgres.templates)
+    _Postgres.admin.dispose()
+
+
+@pytest.fixture(autouse=True)
+def drop_test_databases(postgres_server):
+    """On PostgreSQL, the databases made for the test are dropped after it (set up before
+    any fixture that makes one, so torn down after all of them)."""
+    yield
+    if postgres_server is not None:
+        _Postgres.end_test()
+
+
 @dataclass(frozen=True)
 class Template:
     """What a test's app starts from, built once and copied into each test's folder: a
-    database file, with the search index and uploads that go with it, if any."""
+    database (a file, or a PostgreSQL template database), with the search index and uploads
+    that go with it, if any (in the folder of `path`)."""
 
     path: Path
     people: dict[str, int] = field(default_factory=dict)
     data: Any = None  # what the build returned (the ids of the rows it made)
+    database: str | None = None  # on PostgreSQL: the template database's URL
+
+    @property
+    def url(self) -> str:
+        return self.database or f"sqlite:///{self.path}"
 
     def copy_to(self, folder: Path) -> None:
-        shutil.copyfile(self.path, folder / "test.db")
+        if self.database:
+            _Postgres.create(folder, template=make_url(self.database).database)
+        else:
+            shutil.copyfile(self.path, folder / "test.db")
         for name in ("index", "uploads"):
             if (self.path.parent / name).is_dir():
                 shutil.copytree(self.path.parent / name, folder / name)
@@ -124,15 +229,19 @@ def build_template(tmp_path_factory, base: Template, build: Callable[[Flask], An
         _fast_hashing(monkeypatch)
         data = build(app)
     close(app)
+    if ON_POSTGRES:
+        return Template(folder / "template", base.people, data, _Postgres.keep(folder))
     _snapshot(app, folder / "template.db")
     return Template(folder / "template.db", base.people, data)
 
 
 @pytest.fixture(scope="session")
-def database_templates(tmp_path_factory) -> dict[str, Template]:
+def database_templates(tmp_path_factory, postgres_server) -> dict[str, Template]:
     """The schema with the default vocabularies ("empty"), and the same with the standard
     people of the `people` fixture ("people"): built once, copied per test, so that every
     test still starts from a database of its own."""
+    if postgres_server is not None:
+        return _postgres_templates(tmp_path_factory)
     folder = tmp_path_factory.mktemp("templates")
     app = create_app(app_settings(folder / "build"))
     with pytest.MonkeyPatch.context() as monkeypatch:
@@ -147,6 +256,26 @@ def database_templates(tmp_path_factory) -> dict[str, Template]:
         _snapshot(app, folder / "people.db")
     close(app)
     return {"empty": Template(folder / "empty.db"), "people": Template(folder / "people.db", ids)}
+
+
+def _postgres_templates(tmp_path_factory) -> dict[str, Template]:
+    """database_templates on PostgreSQL: the schema as `tracker init-db` makes it (the
+    migrations from empty, the vocabularies, the search table), then the people."""
+    empty = tmp_path_factory.mktemp("template-empty")
+    app = create_app(app_settings(empty))
+    done = app.test_cli_runner().invoke(args=["init-db"])
+    assert done.exit_code == 0, done.output
+    close(app)
+    templates = {"empty": Template(empty / "template", database=_Postgres.keep(empty))}
+    folder = tmp_path_factory.mktemp("template-people")
+    templates["empty"].copy_to(folder)
+    app = new_app(folder)
+    with pytest.MonkeyPatch.context() as monkeypatch, app.app_context():
+        _fast_hashing(monkeypatch)
+        ids = add_people()
+    close(app)
+    templates["people"] = Template(folder / "template", ids, database=_Postgres.keep(folder))
+    return templates
 
 
 class _SharedBytecode(BytecodeCache):
@@ -241,12 +370,32 @@ def template(request, database_templates) -> Template:
 
 
 @pytest.fixture
-def app(tmp_path, template):
+def app_config() -> dict:
+    """Settings of the test's app besides app_settings' (a module or a test may override
+    it: {"SEARCH_ENGINE": "whoosh"} for the tests of the Whoosh index's files, the engine of
+    an app on SQLite but not on PostgreSQL)."""
+    return {}
+
+
+@pytest.fixture
+def app(tmp_path, template, app_config):
     """An app on a database of its own, copied from the test's template."""
     template.copy_to(tmp_path)
-    app = new_app(tmp_path)
+    app = new_app(tmp_path, **app_config)
     yield app
     close(app)
+
+
+def lose_database(app) -> None:
+    """The app's database goes away under it: SQLite's file is deleted, PostgreSQL's
+    database dropped."""
+    with app.app_context():
+        db.engine.dispose()
+    url = app.config["DATABASE_URL"]
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).unlink()
+    else:
+        _Postgres.drop([url])
 
 
 def close(app):

@@ -6,6 +6,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
+from conftest import lose_database
 from test_route_permissions import world  # noqa: F401
 
 from tracker.extensions import db
@@ -25,6 +27,12 @@ def test_a_working_server_says_ok_to_anyone(app, browser, world):  # noqa: F811
     assert "Set-Cookie" not in response.headers  # no session for a probe
 
 
+# the Whoosh engine's index folder and outbox (an app on SQLite has it; one on PostgreSQL
+# keeps its index in the database, in the letters' own transactions)
+WHOOSH = pytest.mark.parametrize("app_config", [{"SEARCH_ENGINE": "whoosh"}])
+
+
+@WHOOSH
 def test_letters_waiting_for_the_index_are_counted(app, browser, world, monkeypatch):  # noqa: F811
     from tracker import search_hooks
 
@@ -38,14 +46,13 @@ def test_letters_waiting_for_the_index_are_counted(app, browser, world, monkeypa
 
 
 def test_a_database_that_does_not_answer_is_503(app, browser, world, monkeypatch):  # noqa: F811
-    with app.app_context():
-        db.engine.dispose()
-    Path(app.config["DATABASE_URL"].removeprefix("sqlite:///")).unlink()
+    lose_database(app)
     response = browser.client.get("/healthz")
     assert response.status_code == 503
     assert response.get_json() == {"status": "error", "database": "error", "index": "unknown"}
 
 
+@WHOOSH
 def test_an_index_that_cannot_be_read_is_503(app, browser, world):  # noqa: F811
     engine = app.extensions.pop("search", None)
     if engine is not None:

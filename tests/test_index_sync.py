@@ -30,6 +30,13 @@ def _config(tmp_path):
 
 
 @pytest.fixture
+def app_config():
+    """The Whoosh engine, on either database (on PostgreSQL the app's default is the
+    engine in the database, which test_search_postgres.py puts through these cases)."""
+    return {"SEARCH_ENGINE": "whoosh"}
+
+
+@pytest.fixture
 def letters(app, runner, tmp_path):
     """Four imported letters (the seed under four numbers)."""
     folder = tmp_path / "letters"

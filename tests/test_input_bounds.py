@@ -179,12 +179,36 @@ def test_ids_past_a_64_bit_integer_are_not_found(app, browser, make_proposal):
     for url in (
         "/proposals/9223372036854775808",
         "/proposals/18446744073709551616",
-        "/proposals/9223372036854775807",  # the largest id there can be: none such
+        "/proposals/9223372036854775807",
+        "/proposals/2147483648",  # past the id columns (INTEGER, 32 bits on PostgreSQL)
         "/commitments/" + "9" * 5000,
         "/letters/99999999999999999999/export/html",
         "/proposals/-1",
     ):
         assert browser.get(url).status_code == 404, url[:60]
+
+
+def test_filters_by_ids_past_the_id_columns_find_nothing(app, browser, make_proposal):
+    """An id in a query string that no id column can hold filters nothing (PostgreSQL
+    refused it with a server error: its INTEGER has 32 bits)."""
+    make_proposal("20262001")
+    browser.login("duban")
+    # the proposal list checks its filters: no such unit, and it says so
+    assert browser.get("/proposals?unit=2147483648").status_code == 400
+    assert browser.get("/proposals?unit=2147483647").status_code == 400
+    # the commitment list reads the ids as given: none such
+    response = browser.get("/commitments?unit=2147483648&session=9999999999")
+    assert response.status_code == 200
+    assert "没有" in response.get_data(as_text=True)
+
+
+def test_a_commitment_grade_filter_that_is_no_grade_is_refused(app, browser, people):
+    """The grade filter takes one of the classification codes: a NUL in it (which
+    PostgreSQL refuses in any text) never reaches the query."""
+    browser.login("duban")
+    response = browser.get("/commitments?grade=A%00B")
+    assert response.status_code == 400
+    assert browser.get("/commitments?grade=A").status_code == 200
 
 
 @pytest.mark.parametrize(

@@ -3,14 +3,13 @@ index, and with GIN where the rum extension is missing).
 
 The engine-independent cases of test_search_engine.py are collected here again with this
 module's ``engine`` and ``split_engine`` fixtures; the cases below them are written for
-any engine. PostgreSQL comes from ``postgres_cluster`` (a throwaway cluster)."""
+any engine. PostgreSQL is the session's server (conftest's ``pg_server``)."""
 
 from __future__ import annotations
 
 import re
 from datetime import date
 
-import postgres_cluster
 import pytest
 from sqlalchemy import create_engine
 from test_search_engine import (  # noqa: F401  (the cases are collected again here)
@@ -62,9 +61,6 @@ from tracker.search.whoosh.engine import WhooshEngine
 from tracker.services.pgsearch import PostgresEngine, schema
 
 ENGINES = ["whoosh", "postgres", "postgres-gin"]
-
-
-pg_server = postgres_cluster.pg_server
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import re
 
-import postgres_cluster
 import pytest
 import test_index_sync
 import test_search_views
@@ -30,7 +29,6 @@ from tracker.services import search, vocab
 from tracker.services.pgsearch import PostgresEngine, schema
 from tracker.services.pgsearch import engine as pg_engine
 
-pg_server = postgres_cluster.pg_server
 # the cases of the Whoosh app collected again, with this module's app
 letters = test_index_sync.letters
 test_committed_changes_reach_the_index = test_index_sync.test_committed_changes_reach_the_index

@@ -12,6 +12,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, PasswordField, SelectChoice, StringField, TextAreaField
 from wtforms.validators import Length, ValidationError
 
+from tracker.models import MAX_ID
 from tracker.rules import dates
 
 # C0 and C1 control characters and DEL, but for tab and newline; a lone carriage return
@@ -189,7 +190,8 @@ def options(pairs: Iterable[tuple[object, str]]) -> list[SelectChoice]:
 
 def as_id(value: str | None) -> int | None:
     """A database id from a query string or form value: ASCII digits only ("²" and "١"
-    pass str.isdigit but are not ids), else None."""
-    if value and value.isascii() and value.isdigit() and len(value) < 19:
-        return int(value)
+    pass str.isdigit but are not ids) up to MAX_ID, else None."""
+    if value and value.isascii() and value.isdigit() and len(value) <= len(str(MAX_ID)):
+        number = int(value)
+        return number if number <= MAX_ID else None
     return None

@@ -17,7 +17,9 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from tracker.extensions import db
 
-MAX_ID = 2**63 - 1  # the largest value of a 64-bit signed integer column (an id)
+# The largest id there can be: the id columns are INTEGER, 32 bits on PostgreSQL, which
+# refuses a larger number in a query (a server error) where SQLite finds nothing.
+MAX_ID = 2**31 - 1
 
 
 def utcnow() -> datetime:

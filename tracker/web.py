@@ -15,8 +15,8 @@ from tracker.services import sessions
 
 
 class IdConverter(IntegerConverter):
-    """The app's `<int:…>`: ASCII digits that a 64-bit signed integer column can hold, else
-    the URL matches nothing (404) instead of overflowing the database driver."""
+    """The app's `<int:…>`: ASCII digits that an id column can hold (MAX_ID), else the URL
+    matches nothing (404) instead of overflowing the database or its driver."""
 
     def __init__(self, map, *args, **kwargs) -> None:
         kwargs.setdefault("max", MAX_ID)

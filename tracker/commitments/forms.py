@@ -33,7 +33,7 @@ class FilterForm(ListFilterForm):
     due_from = PlanDateField("期限自", validators=[Optional()], format="%Y-%m-%d")
     due_to = PlanDateField("期限至", validators=[Optional()], format="%Y-%m-%d")
     session = SelectField("会议", validate_choice=False)
-    grade = SelectField("答复类别", validate_choice=False)
+    grade = SelectField("答复类别", default="")  # one of the classification codes
     overdue = BooleanField("仅看逾期")
     report = BooleanField("待向代表反馈")
 

@@ -37,10 +37,12 @@ def _names_filter(name: str):
     """Proposals naming `name` as lead proposer or among the co-signers (a JSON list, read
     as text: the name as stored, escaped or not; each hit is checked again in Python)."""
     escaped = json.dumps(name)[1:-1]
+    # autoescape: LIKE with an ESCAPE character of its own, so that the backslashes of
+    # "\u66fe…" are themselves (PostgreSQL's LIKE reads a backslash as its escape)
     return or_(
         Proposal.lead_proposer == name,
-        cast(Proposal.co_signers, String).like(f"%{name}%"),
-        cast(Proposal.co_signers, String).like(f"%{escaped}%"),
+        cast(Proposal.co_signers, String).contains(name, autoescape=True),
+        cast(Proposal.co_signers, String).contains(escaped, autoescape=True),
     )
 
 

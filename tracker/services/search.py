@@ -198,6 +198,7 @@ def matching_letters(
     when the query cannot be read (the page explains why)."""
     ids: list[int] = []
     seen: set[int] = set()
+    scores: dict[int, float] = {}
     page = 1
     while len(ids) < limit:
         result = run(
@@ -217,6 +218,7 @@ def matching_letters(
             if hit.letter_id not in seen:
                 seen.add(hit.letter_id)
                 ids.append(hit.letter_id)
+                scores[hit.letter_id] = hit.score
         if not result.hits or page * result.per_page >= result.total:
             break
         page += 1
@@ -235,5 +237,13 @@ def matching_letters(
                 )
             ).scalars()
         )
+    if sort != "date":
+        # equal scores the newest first, as on a page: an engine that orders ties only
+        # within a page (PostgreSQL's, by its index) may split them between two batches
+        def tie_key(i: int) -> tuple:
+            day = rows[i].letter_on if i in rows else None
+            return (-scores[i], -(day.toordinal() if day else 0), -i)
+
+        ids.sort(key=tie_key)
     # the index may lag the database by a commit: the database has the last word
     return [rows[i] for i in ids if i in rows and visible_letter(user, rows[i])]

@@ -137,10 +137,24 @@ def test_the_commitment_list_and_a_commitments_own_trail(app, make_proposal):
 
 
 def _plan(query) -> str:
-    """SQLite's plan for a query (the test database is SQLite)."""
+    """The database's plan for a query. PostgreSQL would read the test's few rows whole
+    whatever the indexes, so there sequential scans are priced out, as they are by the
+    size of a real table; SQLite's planner picks by the indexes alone."""
     compiled = query.compile(db.engine, compile_kwargs={"literal_binds": True})
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(db.text("SET LOCAL enable_seqscan = off"))
+        rows = db.session.execute(db.text(f"EXPLAIN {compiled}")).all()
+        return "\n".join(row[0] for row in rows)
     rows = db.session.execute(db.text(f"EXPLAIN QUERY PLAN {compiled}")).all()
     return "\n".join(row[-1] for row in rows)
+
+
+def _sorts(plan: str) -> bool:
+    return "TEMP B-TREE" in plan or "Sort" in plan
+
+
+def _reads_whole(table: str, plan: str) -> bool:
+    return f"SCAN {table}" in plan or f"Seq Scan on {table}" in plan
 
 
 def test_list_pages_and_dashboard_counts_read_indexes_not_whole_tables(app, three):
@@ -150,15 +164,20 @@ def test_list_pages_and_dashboard_counts_read_indexes_not_whole_tables(app, thre
 
     with app.app_context():
         plan = _plan(proposals.list_query(_user("duban"), proposals.ListFilters(), TODAY).limit(25))
-        assert "ix_proposal_list_order" in plan and "TEMP B-TREE" not in plan
+        assert "ix_proposal_list_order" in plan and not _sorts(plan), plan
         period = dashboard.Period(date(2026, 1, 1), TODAY)
         letters = _plan(
-            db.select(Commitment.unit_id, db.func.count()).where(dashboard._commitment_base(period))
+            db.select(Commitment.unit_id, db.func.count())
+            .where(dashboard._commitment_base(period))
+            .group_by(Commitment.unit_id)
         )
-        assert "ix_commitment_status_due_on" in letters and "SCAN commitment" not in letters
+        assert "ix_commitment_status_due_on" in letters, letters
+        assert not _reads_whole("commitment", letters), letters
         listed = _plan(
             commitment_service.list_query(
                 _user("supervisor"), commitment_service.ListFilters(), TODAY
-            ).with_only_columns(db.func.count())
+            )
+            .with_only_columns(db.func.count())
+            .order_by(None)
         )
         assert "reply_letter" not in listed and "proposal" not in listed

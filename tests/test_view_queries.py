@@ -232,6 +232,21 @@ def test_dashboard_and_todo_read_indexes_not_whole_tables(app, three):
         for name in ("clerk", "supervisor", "liaison", "duban"):
             user = _user(name)
             whole = _whole_reads(
-                lambda user=user: todo.for_user(user, TODAY, 7, shown=20, letters_shown=8)
+                lambda user=user: todo.for_user(
+                    user, TODAY, 7, shown=20, letters_shown=8, open_shown=50
+                )
             )
             assert not whole, (name, whole)
+
+
+def test_reports_owed_read_one_index_not_the_units_commitments(app, three):
+    # a unit's 20,000 finished commitments were each read from the table (to check that it
+    # was not reported yet, and to sort them) for the first 20 on 我的待办
+    with app.app_context():
+        unit_id = _user("clerk").unit_id
+        for call in (
+            lambda: commitment_service.reports_owed(unit_id, limit=20),
+            lambda: commitment_service.count_reports_owed(unit_id),
+        ):
+            plans = [_plan_of(s, p) for s, p in _statements(call) if "commitment" in s]
+            assert plans and all("ix_commitment_unit_report" in p for p in plans), plans

@@ -249,4 +249,6 @@ def test_reports_owed_read_one_index_not_the_units_commitments(app, three):
             lambda: commitment_service.count_reports_owed(unit_id),
         ):
             plans = [_plan_of(s, p) for s, p in _statements(call) if "commitment" in s]
-            assert plans and all("ix_commitment_unit_report" in p for p in plans), plans
+            assert plans and not any(_reads_whole("commitment", p) for p in plans), plans
+            if db.engine.dialect.name == "sqlite":  # PostgreSQL picks by its statistics
+                assert all("COVERING INDEX ix_commitment_unit_report" in p for p in plans), plans

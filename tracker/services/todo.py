@@ -95,10 +95,20 @@ def not_done():
     )
 
 
+def _unanswered():
+    """not_done() less its test of the proposal's round: implied by it, and read off the
+    assignment alone, so that a unit's 13,000 answered assignments are dropped before
+    their proposals are looked up (a third of 我的待办's open-work queries)."""
+    return db.or_(
+        db.and_(Assignment.role == "co", Assignment.opinion_on.is_(None)),
+        db.and_(Assignment.role != "co", Assignment.replied_on.is_(None)),
+    )
+
+
 def _open(unit_id: int | None, *conditions) -> tuple:
     """WHERE clauses, with Proposal joined, besides the assignment being active: the part
     still open, of the unit when given."""
-    found = (not_done(), Proposal.status != "closed", *conditions)
+    found = (_unanswered(), not_done(), Proposal.status != "closed", *conditions)
     return found if unit_id is None else (*found, Assignment.unit_id == unit_id)
 
 

@@ -101,7 +101,7 @@ def test_the_page_lists_the_first_items_in_hand_counts_all_and_links_to_the_rest
     assert "在办的建议2" in rest and "在办的建议9" in rest
 
 
-def test_a_liaison_sees_the_oldest_replies_to_rate_and_how_many_wait(
+def test_a_liaison_sees_the_first_replies_to_rate_and_how_many_wait(
     app, browser, make_proposal, monkeypatch
 ):
     monkeypatch.setattr("tracker.main.views.OPEN_SHOWN", 2)

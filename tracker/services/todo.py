@@ -219,7 +219,7 @@ def for_user(
 
 
 def _replied_proposals(limit: int | None) -> list[Proposal]:
-    """Replies waiting for the deputy's rating, the oldest first."""
+    """Replies waiting for the deputy's rating, the first registered first."""
     query = (
         db.select(Proposal)
         .where(Proposal.status == "replied")

@@ -41,5 +41,7 @@ def todo():
         todo_today=day,
         commitments_horizon=day + timedelta(days=soon_days),
         handles_items=permissions.handles_items(current_user),
+        # the rest of 其他在办事项: the proposal list of the unit's items being handled
+        in_hand_rest=url_for("proposals.index", unit=current_user.unit_id, status="handling"),
         offers_registration=permissions.registers_daily(current_user),
     )

@@ -280,6 +280,15 @@ def test_init_db_creates_the_search_table_on_postgresql_and_fills_it(pg_url, tmp
             connection, opts={"include_object": schema.include_object}
         )
         assert compare_metadata(context, db.metadata) == []
+        # the similar letters weigh words by the statistics' 10,000 most common lexemes
+        target = connection.execute(
+            text(
+                "SELECT attstattarget FROM pg_attribute "
+                "WHERE attrelid = to_regclass(:t) AND attname = 'tsv'"
+            ),
+            {"t": schema.TABLE},
+        ).scalar_one()
+        assert target == 1000
     letters_folder = tmp_path / "letters"
     letters_folder.mkdir()
     (letters_folder / "seed.txt").write_text(SEED.read_text(encoding="utf-8"), encoding="utf-8")

@@ -47,6 +47,7 @@ KIND_OF_PROPOSER = {"建议": "代表", "议案": "代表", "提案": "委员"}
 STATUSES = ("imported", "updated", "unchanged", "flagged", "failed")
 STILL_FLAGGED = "仍待审核"  # an unchanged file whose letter still waits for review
 BATCH = 100  # new letters written together (a divisor of the commands' 500 a commit)
+POOL_MIN = 200  # files from which reading and parsing run in worker processes
 
 
 @dataclass
@@ -115,6 +116,7 @@ class Importer:
         self.search = search
         self._units: dict[str, Unit] | None = None
         self._sessions: dict[str, CongressSession] = {}
+        self._all_sessions = False  # every session is in _sessions (a miss is a new one)
         # Set by import_many for a bulk import: what exists already, so that a new file
         # costs no look-ups (None: look everything up).
         self._known_files: set[str] | None = None
@@ -146,9 +148,11 @@ class Importer:
             return None
         if name in self._sessions:
             return self._sessions[name]
-        found = db.session.execute(
-            select(CongressSession).where(CongressSession.name == name)
-        ).scalar_one_or_none()
+        found = None
+        if not self._all_sessions:
+            found = db.session.execute(
+                select(CongressSession).where(CongressSession.name == name)
+            ).scalar_one_or_none()
         if found is None and year:
             found = CongressSession(
                 name=name,
@@ -160,6 +164,12 @@ class Importer:
         if found is not None:
             self._sessions[name] = found
         return found
+
+    def _forget(self) -> None:
+        """After a rollback: the units and sessions cached may not exist."""
+        self._units = None
+        self._sessions = {}
+        self._all_sessions = False
 
     # -- one file -----------------------------------------------------------------------
 
@@ -186,7 +196,7 @@ class Importer:
         cores = os.cpu_count() or 1
         if workers is None:
             workers = max(1, min(2, cores if ahead else cores - 1))
-        if workers < 1 or len(found) < 200 or cores < 2:
+        if workers < 1 or len(found) < POOL_MIN or cores < 2:
             jobs = (
                 (source, data, known.get(source.name), self.options)
                 for source, data in reading.load(found, self.options)
@@ -232,6 +242,8 @@ class Importer:
             (r.session_id, r.number)
             for r in db.session.execute(select(Proposal.session_id, Proposal.number))
         }
+        self._sessions = {s.name: s for s in db.session.execute(select(CongressSession)).scalars()}
+        self._all_sessions = True
         return known
 
     def apply_many(self, items: list[Parsed]) -> list[Outcome]:
@@ -273,8 +285,7 @@ class Importer:
             savepoint.commit()
         except Exception:  # a bad row: find it, file by file
             savepoint.rollback()
-            self._units = None
-            self._sessions = {}
+            self._forget()
             for number, item in batch:
                 outcomes[number] = self.apply(item)
             return
@@ -421,8 +432,7 @@ class Importer:
             savepoint.commit()
         except Exception as error:  # a bad row: nothing of this file stays
             savepoint.rollback()
-            self._units = None
-            self._sessions = {}
+            self._forget()
             return Outcome(item.label, "failed", f"{type(error).__name__}: {error}", fmt=item.fmt)
         if self._known_files is not None:
             self._known_files.add(item.name)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import Select, insert, select, tuple_, update
+from sqlalchemy import Select, insert, inspect, select, tuple_, update
 
 from tracker.extensions import db
 from tracker.letters import reading
@@ -312,7 +312,7 @@ class Importer:
         db.session.flush()  # new units and sessions get their ids
 
         keys = [
-            (session.id, item.parsed.proposal_number)
+            (_id(session), item.parsed.proposal_number)
             if session is not None and item.parsed.proposal_number
             else None
             for item, _, session in plans
@@ -352,7 +352,7 @@ class Importer:
             fields = letter_fields(item.name, item.digest, item.parsed)
             fields.update(
                 status="imported",
-                unit_id=issuer.id if issuer else None,
+                unit_id=_id(issuer),
                 proposal_id=proposal_ids.get(key) if key is not None else None,
             )
             letters.append(fields)
@@ -366,7 +366,7 @@ class Importer:
         logged = self._contacts_of(sorted(set(existing.values())))
         contact_rows, candidate_rows = [], []
         for (item, issuer, _), key, letter_id in zip(plans, keys, letter_ids, strict=True):
-            unit_id = issuer.id if issuer else None
+            unit_id = _id(issuer)
             proposal_id = proposal_ids.get(key) if key is not None else None
             if proposal_id is not None:
                 contact_rows += self._contact_rows(
@@ -654,6 +654,14 @@ def proposal_fields(
         "status": "closed",
         "classification": classification,
     }
+
+
+def _id(row: Unit | CongressSession | None) -> int | None:
+    """A cached row's id, without reading the row again when a commit has expired it."""
+    if row is None:
+        return None
+    identity = inspect(row).identity
+    return identity[0] if identity else row.id
 
 
 def _batches(items: Iterable[Parsed], size: int) -> Iterator[list[Parsed]]:

@@ -246,6 +246,11 @@ class Importer:
         self._all_sessions = True
         return known
 
+    def exist(self, names: Iterable[str]) -> None:
+        """These files have letters (found since ``learn``): not new."""
+        if self._known_files is not None:
+            self._known_files.update(names)
+
     def apply_many(self, items: list[Parsed]) -> list[Outcome]:
         """The database part of importing these parsed files, in order: the new letters
         together (``_write_new``), the others one by one (``apply``)."""

@@ -80,9 +80,10 @@ def build(doc: LetterDoc) -> Row:
     return _build(key)
 
 
-# Rows built ahead by an import's workers, by their texts, until written (at most KEEP: the
-# oldest go first, e.g. those of letters rolled back before they were written).
-KEEP = 5000
+# Rows built ahead by an import's workers, by their texts, until written (at most KEEP, some
+# 70 kB each with their texts: the oldest go first, e.g. those of letters rolled back before
+# they were written, or of an import that commits less often; those are built again).
+KEEP = 2000
 _kept: dict[tuple, Row] = {}
 _kept_lock = threading.Lock()
 

@@ -358,9 +358,21 @@ def new_app(tmp_path, **settings):
 
 
 def standard_template(request, database_templates) -> Template:
-    """The template with the standard people when the test uses them (directly or through
+    """The world of test_route_permissions (an item of every kind) when the test uses it,
+    the template with the standard people when the test uses them (directly or through
     another fixture), else the one without users."""
+    if "world" in request.fixturenames:
+        return request.getfixturevalue("route_world_template")
     return database_templates["people" if "people" in request.fixturenames else "empty"]
+
+
+@pytest.fixture(scope="session")
+def route_world_template(tmp_path_factory, database_templates) -> Template:
+    """test_route_permissions.build_world, built once in the session (each test that uses
+    it used to build it: half a second each)."""
+    from test_route_permissions import build_world
+
+    return build_template(tmp_path_factory, database_templates["people"], build_world)
 
 
 @pytest.fixture

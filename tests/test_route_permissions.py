@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import PASSWORD
+from conftest import PASSWORD, proposal_maker
 
 from tracker import current
 from tracker.extensions import db
@@ -322,8 +322,16 @@ ENDS_SESSION = ("auth.logout", "auth.session_end_all")  # each signs the user ou
 
 
 @pytest.fixture
-def world(app, people, make_proposal):
+def world(app, people, template):
+    """An item of every kind (build_world), built once in the session: the test's database
+    is a copy of the world's template (conftest.standard_template)."""
+    assert template.data and "p1" in template.data, "the test's app is not on the world"
+    return dict(template.data)
+
+
+def build_world(app) -> dict[str, int]:
     """P1: lead 广州市教育局, co 广州市卫生健康委员会, with a pending extension request."""
+    make_proposal = proposal_maker(app)
     p1 = make_proposal("20262001", assigned_on=date(2026, 3, 2), sign=True)
     p2_id = make_proposal("20262002", sign=True)
     with app.app_context():

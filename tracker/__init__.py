@@ -97,6 +97,7 @@ def _sqlite_pragmas(app: Flask) -> None:
     from sqlalchemy import event
 
     from tracker.extensions import db
+    from tracker.views_common import reads_only
 
     with app.app_context():
 
@@ -116,7 +117,26 @@ def _sqlite_pragmas(app: Flask) -> None:
 
         @event.listens_for(db.engine, "begin")
         def _on_begin(connection):
-            # Take the write lock when the transaction starts: a transaction that read first
-            # and writes later would otherwise fail at once with "database is locked" when
-            # another worker wrote in between, instead of waiting its turn.
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            # A transaction that may write takes the write lock when it starts: one that read
+            # first and wrote later would fail at once with "database is locked" when another
+            # worker wrote in between, instead of waiting its turn. A page that only reads (a
+            # GET) takes no lock, so it never queues behind the writers (at 100,000 letters
+            # that queue was the pages' p95 of 2-5 s); its few writes say so first
+            # (views_common.lock_for_write).
+            deferred = reads_only()
+            connection.info["deferred"] = deferred
+            connection.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
+
+        @event.listens_for(db.engine, "before_cursor_execute")
+        def _no_write_without_the_lock(connection, _cursor, statement, *_args):
+            if connection.info.get("deferred") and statement.lstrip()[:6].upper() in WRITES:
+                message = (
+                    "a write in a transaction begun without the write lock (a GET): "
+                    "wrap it in views_common.lock_for_write()"
+                )
+                if app.testing:
+                    raise RuntimeError(message)
+                app.logger.warning(message)
+
+
+WRITES = frozenset({"INSERT", "UPDATE", "DELETE", "REPLAC"})

@@ -11,7 +11,7 @@ real work in it.
 It serves that database with gunicorn (WORKERS, default 2; 4 threads each), logs in as the
 clerk, the unit supervisor, the coordinating office and the liaison, and runs wrk
 (LOADTEST_CONNECTIONS, default 8, for LOADTEST_SECONDS, default 20) against each page; then
-times a streamed export. One JSON line per page on standard output:
+times the streamed proposal export (CSV and xlsx). One JSON line per page on standard output:
 {"page", "db", "p50_ms", "p95_ms", "p99_ms", "rps", "errors"}; progress goes to stderr.
 
 Environment: LOADTEST_DIR (default var/loadtest: the database, index and corpus, reused
@@ -582,9 +582,9 @@ PAGES = [
 ]
 
 
-def export_timing(base: str, cookie: str) -> dict:
-    """The first byte and the whole of the unfiltered proposal export."""
-    request = urllib.request.Request(f"{base}/proposals/export.csv", headers={"Cookie": cookie})
+def export_timing(base: str, cookie: str, fmt: str) -> dict:
+    """The first byte and the whole of the unfiltered proposal export (csv or xlsx)."""
+    request = urllib.request.Request(f"{base}/proposals/export.{fmt}", headers={"Cookie": cookie})
     started = time.perf_counter()
     with urllib.request.urlopen(request, timeout=300) as answer:
         answer.read(1)
@@ -594,7 +594,7 @@ def export_timing(base: str, cookie: str) -> dict:
             size += len(chunk)
         status = answer.status
     return {
-        "page": "export_csv",
+        "page": f"export_{fmt}",
         "first_byte_ms": round(first * 1000, 1),
         "total_ms": round((time.perf_counter() - started) * 1000, 1),
         "mb": round(size / 1e6, 1),
@@ -628,10 +628,10 @@ def main() -> int:
             wrk(url, cookies.get(user), 1, 2, Path(script.name))  # warm up
             figures = wrk(url, cookies.get(user), connections, seconds, Path(script.name))
             print(json.dumps({"page": name, "db": ids["db"], **figures}), flush=True)
-        if not chosen or "export_csv" in chosen:
-            print(
-                json.dumps({**export_timing(base, cookies["duban"]), "db": ids["db"]}), flush=True
-            )
+        for fmt in ("csv", "xlsx"):
+            if not chosen or f"export_{fmt}" in chosen:
+                timing = export_timing(base, cookies["duban"], fmt)
+                print(json.dumps({**timing, "db": ids["db"]}), flush=True)
         Path(script.name).unlink(missing_ok=True)
     finally:
         stop(process)

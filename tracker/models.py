@@ -265,7 +265,8 @@ class Assignment(db.Model):
     reassign_until: Mapped[date | None]
     signed_for_at: Mapped[datetime | None]
     signed_for_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
-    reassign_status: Mapped[str | None] = mapped_column(String(12))  # requested/approved/refused
+    # requested/approved/refused; indexed for the requests waiting (the office's 我的待办)
+    reassign_status: Mapped[str | None] = mapped_column(String(12), index=True)
     reassign_reason: Mapped[str | None] = mapped_column(Text)
     reassign_suggested_unit: Mapped[str | None] = mapped_column(String(120))
     reassign_requested_at: Mapped[datetime | None]
@@ -485,7 +486,7 @@ class Feedback(db.Model):
     satisfaction: Mapped[str] = mapped_column(String(16))  # vocabulary satisfaction code
     attitude: Mapped[str | None] = mapped_column(String(16))
     comment: Mapped[str] = mapped_column(Text, default="")
-    rated_on: Mapped[date]
+    rated_on: Mapped[date] = mapped_column(index=True)  # 督办统计's ratings of a period
     # how the deputy says the unit contacted them: a contact_channel code, or "none"
     contact_method: Mapped[str | None] = mapped_column(String(16))
     # "online": the deputy rated it themselves; "proxy": 代填, a liaison entered the paper
@@ -509,6 +510,15 @@ class Commitment(db.Model):
         Index("ix_commitment_status_due_on", "status", "due_on", "unit_id"),
         # a unit's commitments by status and due date (我的待办, the unit's list)
         Index("ix_commitment_unit_status_due_on", "unit_id", "status", "due_on"),
+        # a unit's finished commitments not yet reported back (我的待办), off the index
+        Index(
+            "ix_commitment_unit_report",
+            "unit_id",
+            "status",
+            "reported_back_on",
+            "done_on",
+            "letter_id",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

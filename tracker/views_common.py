@@ -10,10 +10,11 @@ requests from committing, rolling back, loading a row by id or catching a refusa
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
 from typing import NamedTuple, TypeVar
 
-from flask import abort, flash, redirect, request
+from flask import abort, flash, g, has_request_context, redirect, request
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 from werkzeug.exceptions import HTTPException
@@ -95,34 +96,36 @@ def perform(
     if valid is None:
         valid = form.validate_on_submit() if form is not None else True
     if valid:
-        try:
-            done = _done(action())
-        except PermissionDenied:
-            db.session.rollback()
-            abort(403)
-        except DomainError as error:
-            db.session.rollback()
-            reasons = [str(error), *getattr(error, "errors", ())]
-            if form is not None:
-                form.form_errors.extend(reasons)
+        # a write on a GET (a link that marks something read) takes the write lock
+        with lock_for_write() if request.method in SAFE_METHODS else nullcontext():
+            try:
+                done = _done(action())
+            except PermissionDenied:
+                db.session.rollback()
+                abort(403)
+            except DomainError as error:
+                db.session.rollback()
+                reasons = [str(error), *getattr(error, "errors", ())]
+                if form is not None:
+                    form.form_errors.extend(reasons)
+                else:
+                    for reason in reasons:
+                        flash(reason, "error")
+                answer = on_error(error) if on_error is not None else None
+                if answer is not None:
+                    return answer
             else:
-                for reason in reasons:
-                    flash(reason, "error")
-            answer = on_error(error) if on_error is not None else None
-            if answer is not None:
-                return answer
-        else:
-            db.session.commit()
-            if done.after_commit is not None:
-                done.after_commit()
-            if done.message:
-                flash(done.message, done.category)
-            if respond is not None:
-                return respond()
-            target = done.url or (then() if callable(then) else then)
-            if target is None:
-                raise ValueError("perform() needs a URL to go to after the commit")
-            return redirect(target)
+                db.session.commit()
+                if done.after_commit is not None:
+                    done.after_commit()
+                if done.message:
+                    flash(done.message, done.category)
+                if respond is not None:
+                    return respond()
+                target = done.url or (then() if callable(then) else then)
+                if target is None:
+                    raise ValueError("perform() needs a URL to go to after the commit")
+                return redirect(target)
     status = 400 if request.method == "POST" else 200
     if failed is not None:
         return failed(status)
@@ -162,6 +165,35 @@ def write(action: Callable[[], T]) -> T:
 def commit() -> None:
     """The commit of a write that follows no form; each caller says why it is one."""
     db.session.commit()
+
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def reads_only() -> bool:
+    """Whether the transaction about to begin serves a request that only reads: a GET, HEAD
+    or OPTIONS outside the API (which counts every request against its token's limit) that
+    has not asked for the write lock. Commands and jobs always write."""
+    if not has_request_context() or request.method not in SAFE_METHODS:
+        return False
+    if request.blueprint in ("api", "api_docs"):
+        return False
+    return not g.get("write_lock", False)
+
+
+@contextmanager
+def lock_for_write() -> Iterator[None]:
+    """A write in a request that only reads (a GET): on SQLite such a request's transaction
+    begins without the write lock (tracker/__init__.py), and one that read and then writes
+    fails at once when another worker wrote in between. This ends the read (the rows loaded
+    so far reload on their next use) and the statements inside run in a transaction that
+    waits for the lock first; the caller commits inside."""
+    db.session.commit()  # nothing pending: only reads so far
+    g.write_lock = True
+    try:
+        yield
+    finally:
+        g.write_lock = False
 
 
 def rollback() -> None:

@@ -19,7 +19,7 @@ from tracker.auth.forms import LoginForm, PasswordForm, TokenForm
 from tracker.current import login_policies, session_lifetimes, today
 from tracker.models import ApiToken
 from tracker.services import api_tokens, audit, logins, sessions, users
-from tracker.views_common import Done, commit, get_or_404, perform
+from tracker.views_common import Done, commit, get_or_404, lock_for_write, perform
 
 bp = Blueprint("auth", __name__)
 API_BLUEPRINTS = ("api", "api_docs")
@@ -124,8 +124,10 @@ def _mark_session_seen():
         return  # the API reads no session cookie (tokens only)
     if not current_user.is_authenticated:
         return
-    if sessions.mark_seen(current_user.login_session):
-        commit()  # no form: the request's own commit point comes later, or never (a GET)
+    if sessions.due_to_mark(current_user.login_session):
+        with lock_for_write():
+            if sessions.mark_seen(current_user.login_session):
+                commit()  # no form: the request's own commit point comes later, or never
 
 
 @bp.route("/account/sessions")

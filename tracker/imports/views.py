@@ -28,7 +28,7 @@ from tracker.paging import paginate
 from tracker.rules.labels import IMPORT_OUTCOME, JOB_STATUS
 from tracker.services import imports, jobs, permissions
 from tracker.services.corpus import STATUSES
-from tracker.views_common import Done, commit, get_or_404, perform
+from tracker.views_common import Done, commit, get_or_404, lock_for_write, perform
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
 PER_PAGE = 100
@@ -110,9 +110,10 @@ def _visible_job(job_id: int) -> Job:
     )
     # the job waits for a runner (its runner never started or died): start one. A write
     # without a form, on a GET: the runner reads the job once it is committed.
-    if runner.wanted(current_app, job):
-        commit()
-        runner.spawn(current_app._get_current_object())
+    with lock_for_write():  # the claim is an UPDATE: this GET takes the write lock
+        if runner.wanted(current_app, job):
+            commit()
+            runner.spawn(current_app._get_current_object())
     return job
 
 

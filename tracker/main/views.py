@@ -13,6 +13,7 @@ bp = Blueprint("main", __name__)
 
 COMMITMENTS_SHOWN = 20  # the most urgent due commitments on 我的待办; a link lists the rest
 LETTERS_SHOWN = 8  # the newest letters with candidates to confirm; a link lists the rest
+OPEN_SHOWN = 50  # other items in hand, replies to rate: the first ones; a link lists the rest
 
 
 @bp.route("/")
@@ -27,7 +28,12 @@ def index():
 def todo():
     day, soon_days = today(), due_soon_days()
     items = todo_service.for_user(
-        current_user, day, soon_days, shown=COMMITMENTS_SHOWN, letters_shown=LETTERS_SHOWN
+        current_user,
+        day,
+        soon_days,
+        shown=COMMITMENTS_SHOWN,
+        letters_shown=LETTERS_SHOWN,
+        open_shown=OPEN_SHOWN,
     )
     return render_template(
         "main/todo.html",
@@ -35,5 +41,7 @@ def todo():
         todo_today=day,
         commitments_horizon=day + timedelta(days=soon_days),
         handles_items=permissions.handles_items(current_user),
+        # the rest of 其他在办事项: the proposal list of the unit's items being handled
+        in_hand_rest=url_for("proposals.index", unit=current_user.unit_id, status="handling"),
         offers_registration=permissions.registers_daily(current_user),
     )

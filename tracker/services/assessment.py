@@ -70,7 +70,8 @@ def can_finalize(user: User) -> bool:
 
 
 def current_scheme() -> AssessmentScheme:
-    """The newest version; the default one is made (flushed) when there is none."""
+    """The newest version; while none is saved, the default one (not stored: a page that
+    reads it writes nothing; _scheme_to_change stores it)."""
     scheme = db.session.execute(
         select(AssessmentScheme).order_by(AssessmentScheme.version.desc()).limit(1)
     ).scalar()
@@ -82,6 +83,13 @@ def current_scheme() -> AssessmentScheme:
             items=[dict(i) for i in rule.DEFAULT_ITEMS],
             in_person_channels=list(rule.DEFAULT_IN_PERSON),
         )
+    return scheme
+
+
+def _scheme_to_change() -> AssessmentScheme:
+    """The current version as a stored row (the default one is stored the first time)."""
+    scheme = current_scheme()
+    if scheme.id is None:
         db.session.add(scheme)
         db.session.flush()
     return scheme
@@ -110,7 +118,7 @@ def save_scheme(
     errors = rule.check_items(items)
     if errors:
         raise DomainError(" ".join(errors))
-    scheme = current_scheme()
+    scheme = _scheme_to_change()
     if scheme.frozen_at is not None:
         scheme = AssessmentScheme(version=scheme.version + 1, created_by_id=actor.id)
         db.session.add(scheme)
@@ -140,7 +148,7 @@ def finalize(actor: User, year: int) -> AssessmentYear:
         raise PermissionDenied("只有督办部门或系统管理员可以确定考评结果。")
     if year_record(year) is not None:
         raise DomainError(f"{year}年度考评已定稿。")
-    scheme = current_scheme()
+    scheme = _scheme_to_change()
     scheme.frozen_at = scheme.frozen_at or datetime.now(UTC)
     record = AssessmentYear(year=year, scheme_id=scheme.id, finalized_by_id=actor.id)
     db.session.add(record)

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, distinct, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, exists, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from tracker.extensions import db
@@ -259,13 +259,12 @@ def counts_by_unit(
     ):
         out[unit_id].update(on_time=n_on_time, late=n_late, overdue_unreplied=n_overdue)
 
-    # re-handled: distinct proposals per unit
-    query = (
-        select(Assignment.unit_id, func.count(distinct(Assignment.proposal_id)))
-        .where(_rehandled(period))
-        .group_by(Assignment.unit_id)
-    )
-    for unit_id, n in db.session.execute(restrict(query, Assignment.unit_id)):
+    # re-handled: distinct proposals per unit, counted here from the (few) pairs: grouped
+    # (or DISTINCT) in SQL, SQLite read every assignment in unit order to skip the sort
+    # instead of the handful of round >= 2 through (round, assigned_on): 1.3 s at 100,000
+    query = select(Assignment.unit_id, Assignment.proposal_id).where(_rehandled(period))
+    pairs = {(u, p) for u, p in db.session.execute(restrict(query, Assignment.unit_id))}
+    for unit_id, n in Counter(unit_id for unit_id, _ in pairs).items():
         out[unit_id]["rehandled"] = n
 
     # grades

@@ -91,10 +91,15 @@ def load(token: str | None, lifetimes: Lifetimes) -> User | None:
     return _attach(row.user, row, token)
 
 
+def due_to_mark(row: LoginSession, now: datetime | None = None) -> bool:
+    """Whether the session's last use is old enough to be written again (mark_seen)."""
+    return (now or datetime.now(UTC)) - _aware(row.last_seen_at) >= SEEN_EVERY
+
+
 def mark_seen(row: LoginSession, now: datetime | None = None) -> bool:
     """Note that the session is in use; True when the row was changed (so needs a commit)."""
     now = now or datetime.now(UTC)
-    if now - _aware(row.last_seen_at) < SEEN_EVERY:
+    if not due_to_mark(row, now):
         return False
     row.last_seen_at = now
     return True

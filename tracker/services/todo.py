@@ -31,6 +31,8 @@ class Todo:
     reassignments_to_decide: list[Assignment] = field(default_factory=list)
     to_assign: list[Proposal] = field(default_factory=list)
     to_rate: list[Proposal] = field(default_factory=list)
+    to_rate_total: int = 0
+    in_hand_total: int = 0
     commitments_due: list[Commitment] = field(default_factory=list)
     commitments_due_total: int = 0  # all of them, when commitments_due holds the first few
     letters_to_confirm: list[tuple[ReplyLetter, int]] = field(default_factory=list)
@@ -46,6 +48,7 @@ class Todo:
         "commitments_due": "commitments_due_total",
         "letters_to_confirm": "letters_to_confirm_total",
         "reports_owed": "reports_owed_total",
+        "to_rate": "to_rate_total",
     }
 
     @property
@@ -92,11 +95,45 @@ def not_done():
     )
 
 
-def open_work(unit_id: int | None = None) -> list[Assignment]:
-    query = _open_assignments().where(not_done(), Proposal.status != "closed")
-    if unit_id is not None:
-        query = query.where(Assignment.unit_id == unit_id)
+def _unanswered():
+    """not_done() less its test of the proposal's round: implied by it, and read off the
+    assignment alone, so that a unit's 13,000 answered assignments are dropped before
+    their proposals are looked up (a third of 我的待办's open-work queries)."""
+    return db.or_(
+        db.and_(Assignment.role == "co", Assignment.opinion_on.is_(None)),
+        db.and_(Assignment.role != "co", Assignment.replied_on.is_(None)),
+    )
+
+
+def _open(unit_id: int | None, *conditions) -> tuple:
+    """WHERE clauses, with Proposal joined, besides the assignment being active: the part
+    still open, of the unit when given."""
+    found = (_unanswered(), not_done(), Proposal.status != "closed", *conditions)
+    return found if unit_id is None else (*found, Assignment.unit_id == unit_id)
+
+
+def open_work(unit_id: int | None = None, *conditions, limit: int | None = None):
+    """The open assignments (of a unit), the soonest due first (the first `limit`)."""
+    query = _open_assignments().where(*_open(unit_id, *conditions))
+    if limit is not None:
+        query = query.limit(limit)
     return list(db.session.execute(query).unique().scalars())
+
+
+def _in_hand(horizon: date):
+    """Open work signed for, not a co-unit's opinion, due after the horizon: 其他在办事项,
+    the part of a unit's open work that runs to thousands of items."""
+    return db.and_(
+        Assignment.signed_for_at.is_not(None), Assignment.role != "co", Assignment.due_on > horizon
+    )
+
+
+def _count_in_hand(unit_id: int, horizon: date) -> int:
+    return db.session.execute(
+        db.select(db.func.count(Assignment.id))
+        .join(Assignment.proposal)
+        .where(Assignment.active.is_(True), *_open(unit_id, _in_hand(horizon)))
+    ).scalar_one()
 
 
 def for_user(
@@ -106,24 +143,31 @@ def for_user(
     *,
     shown: int | None = None,
     letters_shown: int | None = None,
+    open_shown: int | None = None,
 ) -> Todo:
     """What waits for the user. `shown`: list at most that many due commitments and
-    reports owed, `letters_shown` that many letters with candidates (a page shows the most
-    urgent and links to the rest; a digest wants them all)."""
+    reports owed, `letters_shown` that many letters with candidates, `open_shown` that
+    many other items in hand and replies to rate (a page shows the most urgent and links
+    to the rest; a digest wants them all)."""
     todo = Todo()
     if permissions.handles_items(user):
-        for a in open_work(user.unit_id):
+        unit_id = user.unit_id
+        horizon = today + timedelta(days=soon_days)
+        # the urgent work whole, the rest (其他在办事项) the soonest due first
+        for a in open_work(unit_id, db.not_(_in_hand(horizon))):
             if a.signed_for_at is None and a.reassign_status != "requested" and a.round == 1:
                 todo.to_sign.append(a)
             if a.due_on < today:
                 todo.overdue.append(a)
             elif a.is_co:
                 todo.opinions_owed.append(a)
-            elif a.due_on <= today + timedelta(days=soon_days):
+            elif a.due_on <= horizon:
                 todo.due_soon.append(a)
-            elif a.signed_for_at is not None:
-                todo.in_hand.append(a)
-        unit_id = user.unit_id
+        todo.in_hand, todo.in_hand_total = _first(
+            open_shown,
+            lambda limit: open_work(unit_id, _in_hand(horizon), limit=limit),
+            lambda: _count_in_hand(unit_id, horizon),
+        )
         todo.commitments_due, todo.commitments_due_total = _first(
             shown,
             lambda limit: commitments.due_for_unit(unit_id, today, soon_days, limit=limit),
@@ -168,15 +212,29 @@ def for_user(
             ).scalars()
         )
     if permissions.can_rate(user):
-        todo.to_rate = list(
-            db.session.execute(
-                db.select(Proposal)
-                .where(Proposal.status == "replied")
-                .options(selectinload(Proposal.session))
-                .order_by(Proposal.id)
-            ).scalars()
+        todo.to_rate, todo.to_rate_total = _first(
+            open_shown, _replied_proposals, _count_replied_proposals
         )
     return todo
+
+
+def _replied_proposals(limit: int | None) -> list[Proposal]:
+    """Replies waiting for the deputy's rating, the first registered first."""
+    query = (
+        db.select(Proposal)
+        .where(Proposal.status == "replied")
+        .options(selectinload(Proposal.session))
+        .order_by(Proposal.id)
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    return list(db.session.execute(query).scalars())
+
+
+def _count_replied_proposals() -> int:
+    return db.session.execute(
+        db.select(db.func.count(Proposal.id)).where(Proposal.status == "replied")
+    ).scalar_one()
 
 
 @dataclass

@@ -185,6 +185,7 @@ class Snapshot:
     CACHE_POSTINGS = 1_000_000  # postings of (field, term)
     CACHE_WORDS = 600_000  # words' document sets and score dicts
     CACHE_PAIRS = 300_000  # character pairs' document sets (apart: they must not evict words)
+    CACHE_VISIBLE = 1_000_000  # the documents each kind of viewer may see
 
     def __init__(self, source: Postings, docs: DocTable) -> None:
         self.source = source
@@ -201,11 +202,14 @@ class Snapshot:
         self.norm_a = K1 * (1 - B_BODY)  # BM25's K1 * (1 - b + b * length / average)
         self.norm_b = K1 * B_BODY / self.avg_body
         self._live: list[int] | None = None
+        self._live_set: set[int] | None = None
+        self._totals: dict[tuple, dict[str, Counter]] = {}
         self._by_id: dict[int, int] | None = None
         self._cache: OrderedDict = OrderedDict()
         self._cached = 0
         self._words = _Bounded(self.CACHE_WORDS)
         self._pairs = _Bounded(self.CACHE_PAIRS)
+        self._visible = _Bounded(self.CACHE_VISIBLE)
         self._df: dict[str, int] = {}
         self._masks: dict[str, dict[str, int] | None] = {}
 
@@ -225,6 +229,43 @@ class Snapshot:
                     table = bytes(1 if c == i else 0 for c in range(256))
                     got[v] = int.from_bytes(codes.translate(table), "little")
             self._masks[name] = got
+        return got
+
+    def visible(self, public_only: bool, unit_ids: frozenset[int] | None) -> set[int] | None:
+        """The docnums a viewer may see (None: every one): published ones to the public,
+        besides the unrestricted ones a unit's own restricted ones. One set per kind of
+        viewer and generation: a test per document per search took most of a search for
+        a common word."""
+        if not public_only and unit_ids is None:
+            return None
+        key = (public_only, unit_ids)
+        got = self._visible.get(key)
+        if got is None:
+            public, unit = self.public, self.unit
+            got = {
+                d
+                for d in self.live()
+                if (not public_only or public[d])
+                and (unit_ids is None or unit[d] is None or unit[d] in unit_ids)
+            }
+            self._visible.put(key, got)
+        return got
+
+    def live_set(self) -> set[int]:
+        if self._live_set is None:
+            self._live_set = set(self.live())
+        return self._live_set
+
+    def facet_totals(self, scope: tuple[bool, frozenset[int] | None]) -> dict[str, Counter]:
+        """Each facet's values counted over every letter the viewer of `scope` may see."""
+        got = self._totals.get(scope)
+        if got is None:
+            docs = self.visible(*scope)
+            docs = self.live() if docs is None else docs
+            got = {name: Counter(map(self.facets[name].__getitem__, docs)) for name in FACETS}
+            if len(self._totals) >= 64:  # one a unit at most; start again past that
+                self._totals.clear()
+            self._totals[scope] = got
         return got
 
     def live(self) -> list[int]:
@@ -481,7 +522,7 @@ def match(
     group_sets.sort(key=len)
     keys = set(group_sets[0]).intersection(*group_sets[1:])
     if allowed is not None and keys:
-        keys = {d for d in keys if allowed(d)}
+        keys = set(filter(allowed, keys))
     for clause in parsed.excluded:
         if not keys:
             break
@@ -551,13 +592,9 @@ def allowed(
     for name, value in filters.items():
         col = snap.facets[name]
         tests.append(lambda d, col=col, value=value: col[d] == value)
-    if public_only:
-        public = snap.public
-        tests.append(public.__getitem__)
-    if unit_ids is not None:
-        unit = snap.unit
-        units = frozenset(unit_ids)
-        tests.append(lambda d: unit[d] is None or unit[d] in units)
+    visible = snap.visible(public_only, None if unit_ids is None else frozenset(unit_ids))
+    if visible is not None:
+        tests.append(visible.__contains__)
     if not tests:
         return None
     if len(tests) == 1:
@@ -565,8 +602,21 @@ def allowed(
     return lambda d: all(t(d) for t in tests)
 
 
-def facet_counts(snap: Snapshot, docs) -> dict[str, list[tuple[str, int]]]:
+def facet_counts(
+    snap: Snapshot, docs, scope: tuple[bool, frozenset[int] | None] = (False, None)
+) -> dict[str, list[tuple[str, int]]]:
+    """The facets' values counted over `docs`, some of the letters the viewer of `scope`
+    (public_only, unit_ids) may see."""
     counts: dict[str, Counter] = {}
+    seen = snap.visible(*scope)
+    seen = snap.live_set() if seen is None else seen
+    if len(docs) >= FACET_MASK_MIN and 2 * len(docs) > len(seen):
+        # most letters match (a common word): the totals less the letters that do not
+        rest = seen.difference(docs)
+        totals = snap.facet_totals(scope)
+        for name in FACETS:
+            counts[name] = totals[name] - Counter(map(snap.facets[name].__getitem__, rest))
+        return facet_lists(counts)
     matched = None
     if len(docs) >= FACET_MASK_MIN:  # a byte a document, as one big int
         flags = bytearray(snap.n_all)
@@ -603,16 +653,30 @@ def rank(
         keys, score = match(snap, parsed, not by_date, ok)
     result.total = len(keys)
     if query.with_facets:
-        result.facets = facet_counts(snap, keys)
+        unit_ids = None if query.unit_ids is None else frozenset(query.unit_ids)
+        result.facets = facet_counts(snap, keys, (query.public_only, unit_ids))
     start_, want = (result.page - 1) * result.per_page, result.page * result.per_page
     if start_ >= len(keys):
         return []
     if score is None:
         top = heapq.nlargest(want, keys, key=snap.dkey.__getitem__)
         return [(d, 0.0) for d in top[start_:want]]
-    dkey = snap.dkey  # equal scores: the newest first, the same on every page
-    top = heapq.nlargest(want, keys, key=lambda d: (score[d], dkey[d]))
+    top = _best(keys, score, snap.dkey, want)
     return [(d, score[d]) for d in top[start_:want]]
+
+
+def _best(keys, score: dict[int, float], dkey: list[int], want: int) -> list[int]:
+    """The `want` best of `keys` by score, equal scores the newest first (the same on every
+    page): the (score, date) pairs made only for the letters scoring at least the want-th
+    best score, not for the 100,000 letters a common word matches."""
+    if len(keys) > 4 * want:
+        values = score.values() if len(score) == len(keys) else map(score.__getitem__, keys)
+        floor = heapq.nlargest(want, values)[-1]
+        if len(score) == len(keys):  # the same letters (every one of keys is scored)
+            keys = [d for d, v in score.items() if v >= floor]
+        else:
+            keys = [d for d in keys if score[d] >= floor]
+    return heapq.nlargest(want, keys, key=lambda d: (score[d], dkey[d]))
 
 
 # -- similar letters ----------------------------------------------------------------------

@@ -18,13 +18,16 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from conftest import add_people, app_settings, close
 from sqlalchemy import event, inspect, text
+from test_import_batches import answers, import_folder, make_corpus
 from test_search_views import SEED
 
 from tracker import create_app
 from tracker.extensions import db
+from tracker.letters.synth import write_corpus
 from tracker.models import ReplyLetter, SearchOutbox
-from tracker.search import engine_name
+from tracker.search import analysis, engine_name
 from tracker.search_hooks import engine as get_engine
+from tracker.services import corpus as importing
 from tracker.services import search, vocab
 from tracker.services.pgsearch import PostgresEngine, schema
 from tracker.services.pgsearch import engine as pg_engine
@@ -193,6 +196,64 @@ def test_a_large_import_sets_the_rum_index_aside_and_builds_it_again(
     with app.app_context():
         hits = search.run("穗教案〔2022〕305号", engine=get_engine(app)).hits
         assert "穗教案〔2022〕305号" in [h.doc_number for h in hits]
+
+
+def _index_rows(application) -> list[tuple]:
+    """The search table as written: every column, the tsvector as PostgreSQL keeps it."""
+    with application.app_context():
+        columns = ", ".join("tsv::text" if c == "tsv" else c for c in schema.COLUMNS)
+        return [
+            tuple(r)
+            for r in db.session.execute(
+                text(f"SELECT {columns} FROM {schema.TABLE} ORDER BY letter_id")
+            )
+        ]
+
+
+@pytest.mark.slow  # starts the import's worker processes
+def test_an_import_builds_the_index_rows_in_its_workers_and_writes_the_same(
+    app, pg_server, tmp_path, monkeypatch
+):
+    """The tsvectors of an import's letters are built by the processes that parse them:
+    none in the importing process, and the rows written are those it would have built."""
+    folder = make_corpus(tmp_path / "archive", synthetic=12)
+    monkeypatch.setattr(importing, "POOL_MIN", 5)  # the workers, as for a large import
+    built_here = []
+    tokens = analysis.tokens
+    monkeypatch.setattr(analysis, "tokens", lambda *a, **k: built_here.append(1) or tokens(*a, **k))
+    batched = import_folder(app, folder)
+    assert built_here == []
+    monkeypatch.undo()
+    twin = create_app(_settings(tmp_path / "twin", pg_server.create_database()))
+    with twin.app_context():
+        db.create_all()
+        vocab.ensure_defaults()
+        db.session.commit()
+    assert import_folder(twin, folder, batched=False) == batched  # built here, file by file
+    assert len(_index_rows(app)) > 20
+    assert _index_rows(app) == _index_rows(twin)
+    assert answers(app) == answers(twin)
+    close(twin)
+
+
+def test_each_batch_of_an_import_is_searchable_once_committed(app, tmp_path, monkeypatch):
+    monkeypatch.setattr(importing, "BATCH", 4)
+    folder = tmp_path / "archive"
+    write_corpus(folder, 10, seed=11)
+    other = create_app(dict(app.config, TESTING=True))  # another server, searching
+    written = []
+    with app.app_context():
+        importer = importing.Importer(importing.read_options(app.config), search=get_engine(app))
+        for number, outcome in enumerate(importer.import_many(importing.iter_files([folder])), 1):
+            written.append(outcome.letter_id)
+            if number % 4 == 0:
+                db.session.commit()  # as the commands commit every 500 files
+                assert get_engine(other).ids() == set(written)
+                title = db.session.get(ReplyLetter, outcome.letter_id).title
+                assert outcome.letter_id in _found(other, f'"{title}"')
+        db.session.commit()
+    assert get_engine(other).ids() == set(written) and len(written) == 10
+    close(other)
 
 
 def test_reindex_rebuilds_the_table_in_place(app, runner, letters):

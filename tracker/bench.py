@@ -226,7 +226,7 @@ def run(engine: str, work: Path, database: str | None) -> int:
         vocab.ensure_defaults()
         db.session.commit()
         files = list(iter_files([folder]))
-        importer = Importer(options=read_options(app.config))
+        importer = Importer(options=read_options(app.config), search=search_hooks.engine(app))
         started = time.perf_counter()
         counts: dict[str, int] = {}
         with search_hooks.deferred(db.session()):

@@ -268,7 +268,7 @@ def import_letters(paths: tuple[str, ...], quiet: bool) -> None:
     from tracker import current, search_hooks
     from tracker.services.corpus import STATUSES, Importer, iter_sources
 
-    importer = Importer(options=current.read_options())
+    importer = Importer(options=current.read_options(), search=current.search_engine())
     sources = list(iter_sources(paths, importer.options))
     counts: dict[str, int] = {}
     outcomes = []

@@ -8,7 +8,14 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from tracker.current import deadline_policy, read_options, site_path, today, upload_dir
+from tracker.current import (
+    deadline_policy,
+    read_options,
+    search_engine,
+    site_path,
+    today,
+    upload_dir,
+)
 from tracker.extensions import db
 from tracker.models import Proposal, Unit, User
 from tracker.rules.labels import SENT_LETTER_STATUSES
@@ -157,7 +164,7 @@ def import_corpus(folder: str) -> dict[str, int]:
     counts: dict[str, int] = {}
     if not Path(folder).is_dir():
         return counts
-    importer = Importer(options=read_options())
+    importer = Importer(options=read_options(), search=search_engine())
     with search_hooks.deferred(db.session()):
         for outcome in importer.import_many(iter_files([folder])):
             counts[outcome.status] = counts.get(outcome.status, 0) + 1

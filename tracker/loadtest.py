@@ -121,7 +121,7 @@ def build(work: Path, letters: int) -> dict:
         db.session.commit()
         started = time.perf_counter()
         files = list(iter_files([corpus]))
-        importer = Importer(options=current.read_options())
+        importer = Importer(options=current.read_options(), search=current.search_engine())
         with search_hooks.deferred(db.session()):
             for number, _outcome in enumerate(importer.import_many(files), 1):
                 if number % 1000 == 0:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -44,6 +44,7 @@ class Parsed:
     error: str | None = None
     label: str = ""
     fmt: str = ""
+    ahead: object = None  # what the job's `then` made of the parsed letter
 
 
 def sources(path: str, name: str | None = None, options: ReadOptions | None = None):
@@ -124,5 +125,13 @@ def read_and_parse(
     return result
 
 
-def read_and_parse_job(job: tuple[Source, bytes | str, str | None, ReadOptions]) -> Parsed:
-    return read_and_parse(*job)
+def read_and_parse_job(
+    job: tuple[Source, bytes | str, str | None, ReadOptions, Callable[[ParsedLetter], object]]
+    | tuple[Source, bytes | str, str | None, ReadOptions],
+) -> Parsed:
+    """read_and_parse in a worker; a fifth item, a function of the parsed letter (such as
+    its search index row), is applied there too and its result kept in ``ahead``."""
+    result = read_and_parse(*job[:4])
+    if len(job) > 4 and job[4] is not None and result.parsed is not None:
+        result.ahead = job[4](result.parsed)
+    return result

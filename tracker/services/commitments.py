@@ -101,7 +101,23 @@ def replace_candidates(
                 select(Commitment.text).where(Commitment.letter_id == letter_id)
             ).scalars()
         )
-    rows = [
+    rows = candidate_rows(letter_id, found, proposal_id=proposal_id, unit_id=unit_id, kept=kept)
+    if rows:
+        db.session.connection().execute(insert(Commitment.__table__), rows)
+    return len(rows)
+
+
+def candidate_rows(
+    letter_id: int,
+    found: list[dict],
+    *,
+    proposal_id: int | None,
+    unit_id: int | None,
+    kept: set[str] | frozenset[str] = frozenset(),
+) -> list[dict]:
+    """The commitment table's rows of a letter's candidates (those whose sentences are not
+    `kept`): what ``replace_candidates`` inserts, and an import of many letters at once."""
+    return [
         {
             "letter_id": letter_id,
             "proposal_id": proposal_id,
@@ -116,9 +132,6 @@ def replace_candidates(
         for item in found
         if item["text"] not in kept
     ]
-    if rows:
-        db.session.connection().execute(insert(Commitment.__table__), rows)
-    return len(rows)
 
 
 def commitments_in(letter: ReplyLetter, *, today: date) -> list[dict]:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import Select, insert, select
+from sqlalchemy import Select, insert, inspect, select, tuple_, update
 
 from tracker.extensions import db
 from tracker.letters import reading
@@ -29,6 +29,7 @@ from tracker.letters.parser import ParsedLetter
 from tracker.letters.patterns import disclosure_mode
 from tracker.letters.reading import Parsed, Source, read_and_parse
 from tracker.models import (
+    Commitment,
     CongressSession,
     ContactLog,
     Proposal,
@@ -37,13 +38,16 @@ from tracker.models import (
     utcnow,
 )
 from tracker.rules.clock import BEIJING, iso_date
-from tracker.services import commitments, vocab
+from tracker.search.base import SearchEngine
+from tracker.services import commitments, indexing, vocab
 
 SUFFIXES = tuple(FORMATS) + tuple(ARCHIVES)
 CHANNEL_ALIASES = {"视察": "视察调研", "调研": "视察调研", "见面": "面商", "座谈": "座谈会"}
 KIND_OF_PROPOSER = {"建议": "代表", "议案": "代表", "提案": "委员"}
 STATUSES = ("imported", "updated", "unchanged", "flagged", "failed")
 STILL_FLAGGED = "仍待审核"  # an unchanged file whose letter still waits for review
+BATCH = 100  # new letters written together (a divisor of the commands' 500 a commit)
+POOL_MIN = 200  # files from which reading and parsing run in worker processes
 
 
 @dataclass
@@ -97,12 +101,22 @@ def iter_sources(paths: Iterable[str | Path], options: ReadOptions) -> Iterator[
 
 
 class Importer:
-    """Caches units and sessions across files; one instance per import run."""
+    """Caches units and sessions across files; one instance per import run.
 
-    def __init__(self, options: ReadOptions) -> None:
+    ``import_many`` writes the new letters of a run in batches (``apply_many``): each
+    batch's letters, proposals, contacts and commitment candidates are a few multi-row
+    statements in one savepoint; a file that updates a letter, or a batch the database
+    refuses, is written one file at a time (``apply``), so a bad file still leaves nothing
+    behind and is reported on its own. `search`, the app's engine: one that builds its
+    index rows ahead (``build_ahead``/``keep_ahead``: PostgreSQL's tsvectors) has them
+    built by the worker processes that parse the files."""
+
+    def __init__(self, options: ReadOptions, search: SearchEngine | None = None) -> None:
         self.options = options
+        self.search = search
         self._units: dict[str, Unit] | None = None
         self._sessions: dict[str, CongressSession] = {}
+        self._all_sessions = False  # every session is in _sessions (a miss is a new one)
         # Set by import_many for a bulk import: what exists already, so that a new file
         # costs no look-ups (None: look everything up).
         self._known_files: set[str] | None = None
@@ -134,9 +148,11 @@ class Importer:
             return None
         if name in self._sessions:
             return self._sessions[name]
-        found = db.session.execute(
-            select(CongressSession).where(CongressSession.name == name)
-        ).scalar_one_or_none()
+        found = None
+        if not self._all_sessions:
+            found = db.session.execute(
+                select(CongressSession).where(CongressSession.name == name)
+            ).scalar_one_or_none()
         if found is None and year:
             found = CongressSession(
                 name=name,
@@ -148,6 +164,12 @@ class Importer:
         if found is not None:
             self._sessions[name] = found
         return found
+
+    def _forget(self) -> None:
+        """After a rollback: the units and sessions cached may not exist."""
+        self._units = None
+        self._sessions = {}
+        self._all_sessions = False
 
     # -- one file -----------------------------------------------------------------------
 
@@ -166,6 +188,40 @@ class Importer:
                 else reading.sources(str(item), options=self.options)
             )
         ]
+        known = self.learn()
+        ahead = getattr(self.search, "build_ahead", None)
+        # one process parses while this one writes: on two cores more workers only compete;
+        # two when they also build the index rows (this process then mostly waits for the
+        # database)
+        cores = os.cpu_count() or 1
+        if workers is None:
+            workers = max(1, min(2, cores if ahead else cores - 1))
+        if workers < 1 or len(found) < POOL_MIN or cores < 2:
+            jobs = (
+                (source, data, known.get(source.name), self.options)
+                for source, data in reading.load(found, self.options)
+            )
+            for batch in _batches((read_and_parse(*job) for job in jobs), BATCH):
+                yield from self.apply_many(batch)
+            return
+        jobs = (
+            (source, data, known.get(source.name), self.options, ahead)
+            for source, data in reading.load(found, self.options)
+        )
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            parsed = _in_order(pool, jobs, window=max(workers * 64, 2 * BATCH))
+            for batch in _batches(parsed, BATCH):
+                if ahead:
+                    for item in batch:
+                        if item.ahead is not None:
+                            self.search.keep_ahead(item.ahead)
+                yield from self.apply_many(batch)
+
+    def learn(self) -> dict[str, str]:
+        """Read what exists already (files, textless replies, proposals), so that a new
+        file costs no look-ups and new letters can be written in batches; the imported
+        files' hashes by name."""
         known = {
             row.source_file: row.source_hash
             for row in db.session.execute(
@@ -186,20 +242,171 @@ class Importer:
             (r.session_id, r.number)
             for r in db.session.execute(select(Proposal.session_id, Proposal.number))
         }
-        jobs = (
-            (source, data, known.get(source.name), self.options)
-            for source, data in reading.load(found, self.options)
-        )
-        # one process parses while this one writes: on two cores more workers only compete
-        workers = workers if workers is not None else max(1, min(2, (os.cpu_count() or 1) - 1))
-        if workers < 1 or len(found) < 200 or (os.cpu_count() or 1) < 2:
-            for job in jobs:
-                yield self.apply(read_and_parse(*job))
+        self._sessions = {s.name: s for s in db.session.execute(select(CongressSession)).scalars()}
+        self._all_sessions = True
+        return known
+
+    def exist(self, names: Iterable[str]) -> None:
+        """These files have letters (found since ``learn``): not new."""
+        if self._known_files is not None:
+            self._known_files.update(names)
+
+    def apply_many(self, items: list[Parsed]) -> list[Outcome]:
+        """The database part of importing these parsed files, in order: the new letters
+        together (``_write_new``), the others one by one (``apply``)."""
+        outcomes: list[Outcome | None] = [None] * len(items)
+        batch: list[tuple[int, Parsed]] = []
+        names: set[str] = set()
+        for number, item in enumerate(items):
+            if self._is_new(item, names):
+                batch.append((number, item))
+                names.add(item.name)
+                continue
+            if item.parsed is not None and not item.error:  # it may read what the batch writes
+                self._write_new(batch, outcomes)
+                batch, names = [], set()
+            outcomes[number] = self.apply(item)
+        self._write_new(batch, outcomes)
+        return outcomes
+
+    def _is_new(self, item: Parsed, names: set[str]) -> bool:
+        """A parsed file whose letter is new for certain (after ``learn``): not a file
+        seen before (nor earlier in the batch), nor the text of a reply recorded here."""
+        if item.error or item.parsed is None or self._known_files is None:
+            return False
+        if item.name in self._known_files or item.name in names:
+            return False
+        number = item.parsed.doc_number
+        return not (number and number in (self._textless_numbers or ()))
+
+    def _write_new(self, batch: list[tuple[int, Parsed]], outcomes: list) -> None:
+        """Write these new letters together in a savepoint, and set their outcomes; when
+        the database refuses them, each file alone (the bad one fails by itself)."""
+        if not batch:
             return
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            for parsed in _in_order(pool, jobs, window=workers * 64):
-                yield self.apply(parsed)
+        savepoint = db.session.begin_nested()
+        try:
+            written = self._insert_new([item for _, item in batch])
+            savepoint.commit()
+        except Exception:  # a bad row: find it, file by file
+            savepoint.rollback()
+            self._forget()
+            for number, item in batch:
+                outcomes[number] = self.apply(item)
+            return
+        for (number, item), (letter_id, reason, key) in zip(batch, written, strict=True):
+            self._known_files.add(item.name)
+            if key is not None:
+                self._proposal_keys.add(key)
+            status = "flagged" if reason else "imported"
+            outcomes[number] = Outcome(item.label, status, reason or "", letter_id, item.fmt)
+
+    def _insert_new(self, items: list[Parsed]) -> list[tuple[int, str | None, tuple | None]]:
+        """Insert new letters with their proposals, contacts and commitment candidates, as
+        ``_upsert`` would one by one, in a few multi-row statements: (letter id, review
+        reason, proposal key) of each."""
+        plans = []
+        for item in items:
+            parsed = item.parsed
+            letter_on = iso_date(parsed.letter_date)
+            issuer = self.unit(parsed.issuer)
+            for co_unit in parsed.co_units:
+                self.unit(co_unit)
+            session = self.session(parsed.session, letter_on.year if letter_on else None)
+            plans.append((item, issuer, session))
+        db.session.flush()  # new units and sessions get their ids
+
+        keys = [
+            (_id(session), item.parsed.proposal_number)
+            if session is not None and item.parsed.proposal_number
+            else None
+            for item, _, session in plans
+        ]
+        existing = self._proposal_ids({k for k in keys if k in self._proposal_keys})
+        new_rows: dict[tuple, dict] = {}
+        for (item, _, _), key in zip(plans, keys, strict=True):
+            if key is not None and key not in existing and key not in new_rows:
+                parsed = item.parsed
+                new_rows[key] = {
+                    "session_id": key[0],
+                    **proposal_fields(
+                        key[1],
+                        parsed.proposal_kind,
+                        parsed.proposal_title or parsed.title,
+                        parsed.proposers,
+                        parsed.classification,
+                    ),
+                }
+        proposal_ids = dict(existing)
+        if new_rows:
+            table = Proposal.__table__
+            ids = db.session.execute(
+                insert(table).returning(table.c.id, sort_by_parameter_order=True),
+                list(new_rows.values()),
+            ).scalars()
+            proposal_ids.update(zip(new_rows, ids, strict=True))
+        if existing:  # a letter changes its proposal (as models.touch_changed does)
+            db.session.execute(
+                update(Proposal.__table__)
+                .where(Proposal.__table__.c.id.in_(sorted(set(existing.values()))))
+                .values(updated_at=utcnow())
+            )
+
+        letters = []
+        for (item, issuer, _), key in zip(plans, keys, strict=True):
+            fields = letter_fields(item.name, item.digest, item.parsed)
+            fields.update(
+                status="imported",
+                unit_id=_id(issuer),
+                proposal_id=proposal_ids.get(key) if key is not None else None,
+            )
+            letters.append(fields)
+        table = ReplyLetter.__table__
+        letter_ids = list(
+            db.session.execute(
+                insert(table).returning(table.c.id, sort_by_parameter_order=True), letters
+            ).scalars()
+        )
+
+        logged = self._contacts_of(sorted(set(existing.values())))
+        contact_rows, candidate_rows = [], []
+        for (item, issuer, _), key, letter_id in zip(plans, keys, letter_ids, strict=True):
+            unit_id = _id(issuer)
+            proposal_id = proposal_ids.get(key) if key is not None else None
+            if proposal_id is not None:
+                contact_rows += self._contact_rows(
+                    proposal_id,
+                    unit_id,
+                    item.parsed.contacts,
+                    logged.setdefault(proposal_id, _ContactsOf()),
+                )
+            candidate_rows += commitments.candidate_rows(
+                letter_id, item.parsed.commitments, proposal_id=proposal_id, unit_id=unit_id
+            )
+        if contact_rows:
+            db.session.execute(insert(ContactLog.__table__), contact_rows)
+        if candidate_rows:
+            db.session.execute(insert(Commitment.__table__), candidate_rows)
+        indexing.note_letters(db.session, letter_ids)
+        return [
+            (letter_id, row["review_reason"], key if key not in existing else None)
+            for letter_id, row, key in zip(letter_ids, letters, keys, strict=True)
+        ]
+
+    def _proposal_ids(self, keys: set[tuple]) -> dict[tuple, int]:
+        """The ids of the proposals with these (session id, number) keys that exist."""
+        if not keys:
+            return {}
+        found = {}
+        ordered = sorted(keys)
+        for start in range(0, len(ordered), 500):
+            for row in db.session.execute(
+                select(Proposal.id, Proposal.session_id, Proposal.number).where(
+                    tuple_(Proposal.session_id, Proposal.number).in_(ordered[start : start + 500])
+                )
+            ):
+                found[(row.session_id, row.number)] = row.id
+        return found
 
     def apply(self, item: Parsed) -> Outcome:
         """The database part of importing one parsed file, inside a savepoint."""
@@ -230,8 +437,7 @@ class Importer:
             savepoint.commit()
         except Exception as error:  # a bad row: nothing of this file stays
             savepoint.rollback()
-            self._units = None
-            self._sessions = {}
+            self._forget()
             return Outcome(item.label, "failed", f"{type(error).__name__}: {error}", fmt=item.fmt)
         if self._known_files is not None:
             self._known_files.add(item.name)
@@ -274,34 +480,11 @@ class Importer:
             classification=parsed.classification,
         )
 
-        letter.source_file = name
-        letter.source_hash = digest
-        letter.title = parsed.title
-        letter.issuer = parsed.issuer
+        for name_, value in letter_fields(name, digest, parsed).items():
+            setattr(letter, name_, value)
         letter.unit = issuer if letter.unit_id is None else letter.unit
-        letter.addressee = "、".join(parsed.proposers) or None
-        letter.proposal_kind = parsed.proposal_kind
-        letter.session_name = parsed.session
-        letter.proposal_number = parsed.proposal_number
-        letter.proposal_title = parsed.proposal_title
-        letter.proposers = parsed.proposers
-        letter.classification = parsed.classification
-        letter.doc_number = doc_number
-        letter.letter_on = letter_on
-        letter.published_at = _datetime(parsed.published_at)
-        letter.co_units = parsed.co_units
-        letter.contacts = parsed.contacts
-        letter.body = parsed.body
-        letter.sections = parsed.sections
-        letter.contact_person = parsed.contact_person
-        letter.contact_phone = parsed.contact_phone
-        letter.disclosure = disclosure_mode(parsed.disclosure)
-        letter.cc = parsed.cc
         if letter.status == "issued" and letter.disclosure in self._public:
             letter.status = "published"  # the imported page is the reply's publication
-        reasons = review_reasons(parsed)
-        letter.needs_review = bool(reasons)
-        letter.review_reason = "；".join(reasons) or None
         if proposal is not None:
             letter.proposal = proposal
         if created:
@@ -309,7 +492,14 @@ class Importer:
         new_proposal = proposal is not None and proposal.id is None
         db.session.flush()
         if proposal is not None:
-            self._contacts(proposal, issuer, parsed.contacts, new_proposal)
+            rows = self._contact_rows(
+                proposal.id,
+                issuer.id if issuer else None,
+                parsed.contacts,
+                _ContactsOf() if new_proposal else self._contacts_of([proposal.id])[proposal.id],
+            )
+            if rows:
+                db.session.connection().execute(insert(ContactLog.__table__), rows)
         self._commitments(letter, proposal, issuer, parsed.commitments, created)
         return letter, created
 
@@ -333,17 +523,8 @@ class Importer:
             ).scalar_one_or_none()
             if found is not None:
                 return found
-        kind = kind or "建议"
         proposal = Proposal(
-            session=session,
-            kind=kind,
-            number=number,
-            title=title or f"第{number}号{kind}",
-            lead_proposer=proposers[0] if proposers else "（未识别）",
-            proposer_kind=KIND_OF_PROPOSER.get(kind, "代表"),
-            co_signers=proposers[1:],
-            status="closed",  # an archived, answered item
-            classification=classification,
+            session=session, **proposal_fields(number, kind, title, proposers, classification)
         )
         db.session.add(proposal)
         if self._proposal_keys is not None:
@@ -351,34 +532,42 @@ class Importer:
             self._proposal_keys.add((session.id, number))
         return proposal
 
-    def _contacts(
-        self, proposal: Proposal, unit: Unit | None, contacts: list[dict], new_proposal: bool
-    ) -> None:
-        existing = (
-            []
-            if new_proposal
-            else db.session.execute(
-                select(ContactLog.contacted_on, ContactLog.channel, ContactLog.source).where(
-                    ContactLog.proposal_id == proposal.id
-                )
-            ).all()
-        )
-        known = {(c.contacted_on, c.channel) for c in existing}
-        logged_days = {c.contacted_on for c in existing if c.source != "letter"}
+    def _contacts_of(self, proposal_ids: list[int]) -> dict[int, _ContactsOf]:
+        """The contacts these proposals have logged (one query)."""
+        found = {pid: _ContactsOf() for pid in proposal_ids}
+        if proposal_ids:
+            for c in db.session.execute(
+                select(
+                    ContactLog.proposal_id,
+                    ContactLog.contacted_on,
+                    ContactLog.channel,
+                    ContactLog.source,
+                ).where(ContactLog.proposal_id.in_(proposal_ids))
+            ):
+                found[c.proposal_id].known.add((c.contacted_on, c.channel))
+                if c.source != "letter":
+                    found[c.proposal_id].logged_days.add(c.contacted_on)
+        return found
+
+    def _contact_rows(
+        self, proposal_id: int, unit_id: int | None, contacts: list[dict], logged: _ContactsOf
+    ) -> list[dict]:
+        """The contact log's rows of the contacts a letter records, but those the proposal
+        has (`logged`, which learns the new ones) and the days the clerk logged himself."""
         rows = []
         for contact in contacts:
             day = iso_date(contact.get("date"))
-            if day is None or day in logged_days:  # the clerk's own record of that day wins
+            if day is None or day in logged.logged_days:  # the clerk's own record wins
                 continue
             for channel in contact.get("channels") or ["电话"]:
                 code = CHANNEL_ALIASES.get(channel, channel)
-                if code not in self._channels or (day, code) in known:
+                if code not in self._channels or (day, code) in logged.known:
                     continue
-                known.add((day, code))
+                logged.known.add((day, code))
                 rows.append(
                     {
-                        "proposal_id": proposal.id,
-                        "unit_id": unit.id if unit else None,
+                        "proposal_id": proposal_id,
+                        "unit_id": unit_id,
                         "contacted_on": day,
                         "channel": code,
                         "phase": "during",
@@ -389,8 +578,7 @@ class Importer:
                         "created_at": utcnow(),
                     }
                 )
-        if rows:
-            db.session.connection().execute(insert(ContactLog.__table__), rows)
+        return rows
 
     def _commitments(
         self,
@@ -410,6 +598,86 @@ class Importer:
         )
         if not created:
             db.session.expire(letter, ["commitments"])
+
+
+class _ContactsOf:
+    """What a proposal's contact log has: (day, channel) pairs, and the days a clerk
+    logged himself (the letter's contacts of those days are not added)."""
+
+    def __init__(self) -> None:
+        self.known: set[tuple] = set()
+        self.logged_days: set = set()
+
+
+def letter_fields(name: str, digest: str, parsed: ParsedLetter) -> dict:
+    """What an imported file sets on its letter (a new one or the one it updates)."""
+    reasons = review_reasons(parsed)
+    return {
+        "source_file": name,
+        "source_hash": digest,
+        "title": parsed.title,
+        "issuer": parsed.issuer,
+        "addressee": "、".join(parsed.proposers) or None,
+        "proposal_kind": parsed.proposal_kind,
+        "session_name": parsed.session,
+        "proposal_number": parsed.proposal_number,
+        "proposal_title": parsed.proposal_title,
+        "proposers": parsed.proposers,
+        "classification": parsed.classification,
+        "doc_number": parsed.doc_number,
+        "letter_on": iso_date(parsed.letter_date),
+        "published_at": _datetime(parsed.published_at),
+        "co_units": parsed.co_units,
+        "contacts": parsed.contacts,
+        "body": parsed.body,
+        "sections": parsed.sections,
+        "contact_person": parsed.contact_person,
+        "contact_phone": parsed.contact_phone,
+        "disclosure": disclosure_mode(parsed.disclosure),
+        "cc": parsed.cc,
+        "needs_review": bool(reasons),
+        "review_reason": "；".join(reasons) or None,
+    }
+
+
+def proposal_fields(
+    number: str,
+    kind: str | None,
+    title: str | None,
+    proposers: list[str],
+    classification: str | None,
+) -> dict:
+    """An archived, answered proposal that an imported letter makes (its session apart)."""
+    kind = kind or "建议"
+    return {
+        "kind": kind,
+        "number": number,
+        "title": title or f"第{number}号{kind}",
+        "lead_proposer": proposers[0] if proposers else "（未识别）",
+        "proposer_kind": KIND_OF_PROPOSER.get(kind, "代表"),
+        "co_signers": proposers[1:],
+        "status": "closed",
+        "classification": classification,
+    }
+
+
+def _id(row: Unit | CongressSession | None) -> int | None:
+    """A cached row's id, without reading the row again when a commit has expired it."""
+    if row is None:
+        return None
+    identity = inspect(row).identity
+    return identity[0] if identity else row.id
+
+
+def _batches(items: Iterable[Parsed], size: int) -> Iterator[list[Parsed]]:
+    batch = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 # What a reviewer is told about a flagged letter, by field.

@@ -92,14 +92,15 @@ def run(
     job.total = len(found)
     job.done = len(finished)
     importer = corpus.Importer(options)
+    importer.learn()  # what exists: the window's new letters are then written together
     known = _known_hashes(todo[:CHUNK_ITEMS])
     checkpoint()
     position = 0
     while position < len(todo):
         window = todo[position : position + CHUNK_ITEMS]
         parsed = _read_window(window, known, options)  # no transaction open meanwhile
-        for (seq, _), item in zip(window, parsed, strict=False):
-            outcome = importer.apply(item)
+        importer.exist(known)  # (imported meanwhile by another job: updated, not added)
+        for (seq, _), outcome in zip(window, importer.apply_many(parsed), strict=False):
             jobs.add_item(
                 job,
                 seq,

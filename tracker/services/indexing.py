@@ -235,9 +235,16 @@ def enqueue_disclosure(session: Session, code: str) -> int:
         .scalars()
         .all()
     )
+    note_letters(session, ids)
+    return len(ids)
+
+
+def note_letters(session: Session, letter_ids: Iterable[int]) -> None:
+    """Letters written without the ORM's flush (Core statements, which ``note_changes``
+    and ``record_changes`` do not see): indexed at the commit like the others."""
+    ids = set(letter_ids)
     if ids:
         session.info.setdefault("search_letters", set()).update(ids)
-    return len(ids)
 
 
 @contextmanager

@@ -15,6 +15,12 @@ Lexemes
     segmentation of the letter, and never across punctuation or fields (a field starts a
     position after the previous one ends).
 
+Built ahead
+    An import builds its letters' rows in its worker processes (``built_ahead``, from the
+    parsed letters) and hands them to this process (``keep``): ``build`` then takes the row
+    kept for exactly the same texts instead of building it again. A row is a function of
+    the texts alone, so a kept row is the row ``build`` would make.
+
 Limits
     PostgreSQL keeps positions up to 16,383 and 256 positions a lexeme. A letter whose squeezed
     text is longer, or that has a unit more than 256 times, is stored ``complete=False``: its
@@ -25,6 +31,7 @@ from __future__ import annotations
 
 import operator
 import re
+import threading
 from dataclasses import dataclass
 
 from tracker.search import analysis
@@ -63,11 +70,56 @@ def segments(doc: LetterDoc) -> list[tuple[str, int, bool]]:
 
 
 def build(doc: LetterDoc) -> Row:
+    """The letter's row: the one kept for its texts (``keep``), else built now."""
+    key = tuple(segments(doc))
+    if _kept:
+        with _kept_lock:
+            row = _kept.pop(key, None)
+        if row is not None:
+            return row
+    return _build(key)
+
+
+# Rows built ahead by an import's workers, by their texts, until written (at most KEEP, some
+# 70 kB each with their texts: the oldest go first, e.g. those of letters rolled back before
+# they were written, or of an import that commits less often; those are built again).
+KEEP = 2000
+_kept: dict[tuple, Row] = {}
+_kept_lock = threading.Lock()
+
+
+def built_ahead(letter) -> tuple[tuple, Row]:
+    """The row of a parsed letter (``ParsedLetter``: its fields as the importer saves them,
+    read back as ``services.indexing.letter_doc`` does), and its texts: the key ``keep``
+    files it under. Pure: runs in an import's worker processes."""
+    doc = LetterDoc(
+        id=0,
+        title=letter.title or "",
+        proposal_title=letter.proposal_title or "",
+        body=letter.body or "",
+        proposers=tuple(letter.proposers or ()),
+        issuer=letter.issuer or "",
+        doc_number=letter.doc_number or "",
+        proposal_number=letter.proposal_number or "",
+    )
+    key = tuple(segments(doc))
+    return key, _build(key)
+
+
+def keep(key: tuple, row: Row) -> None:
+    """Keep a row built ahead until ``build`` is asked for a letter with these texts."""
+    with _kept_lock:
+        _kept[key] = row
+        while len(_kept) > KEEP:
+            del _kept[next(iter(_kept))]
+
+
+def _build(segments_: tuple[tuple[str, int, bool], ...]) -> Row:
     words: dict[str, list[int]] = {}  # lexeme -> codes (position << 2 | weight)
     pairs: dict[str, list[int]] = {}  # character pair -> codes
     runs: dict[str, list[int]] = {}  # ASCII letters and digits -> codes
     base = 1  # the position of the next field's first character
-    for text, weight, whole in segments(doc):
+    for text, weight, whole in segments_:
         norm = analysis.normalize(text)
         _add_words(words, norm, base, weight)
         if whole:

@@ -358,10 +358,11 @@ def new_app(tmp_path, **settings):
 
 
 def standard_template(request, database_templates) -> Template:
-    """The world of test_route_permissions (an item of every kind) when the test uses it,
-    the template with the standard people when the test uses them (directly or through
-    another fixture), else the one without users."""
-    if "world" in request.fixturenames:
+    """The world of test_route_permissions (an item of every kind) when the test uses it
+    with the standard settings, the template with the standard people when the test uses
+    them (directly or through another fixture), else the one without users."""
+    if "world" in request.fixturenames and not request.getfixturevalue("app_config"):
+        # (an app of other settings, e.g. the Whoosh engine on PostgreSQL, builds its own)
         return request.getfixturevalue("route_world_template")
     return database_templates["people" if "people" in request.fixturenames else "empty"]
 

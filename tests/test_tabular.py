@@ -33,12 +33,11 @@ HEADERS = ["编号", "标题", "办结日期", "答复时间", "备注", "空列
 
 def test_the_workbook_reads_back_as_a_clerk_sees_it():
     taken = [0]
-    data = tabular.xlsx_bytes(
-        [
-            tabular.Sheet("建议[2022]", HEADERS, _rows(3, taken)),
-            tabular.Sheet("建议[2022]", ["单位"], [["广州市教育局"]]),
-        ]
-    )
+    sheets = [
+        tabular.Sheet("建议[2022]", HEADERS, _rows(3, taken)),
+        tabular.Sheet("建议[2022]", ["单位"], [["广州市教育局"]]),
+    ]
+    data = b"".join(tabular.xlsx_chunks(sheets))
     book = load_workbook(io.BytesIO(data))
     assert book.sheetnames == ["建议 2022 ", "建议 2022 ~2"]  # Excel's rules for names
     sheet = book.worksheets[0]

@@ -278,10 +278,6 @@ def _unique_titles(titles: list[str]) -> list[str]:
     return out
 
 
-def xlsx_bytes(sheets: Iterable[Sheet]) -> bytes:
-    return b"".join(xlsx_chunks(sheets))
-
-
 def csv_chunks(sheet: Sheet) -> Iterator[bytes]:
     """The CSV in pieces of CHUNK_ROWS rows, the heading (after the byte-order mark) first:
     a streamed response sends it before the rows are read."""
@@ -299,10 +295,6 @@ def csv_chunks(sheet: Sheet) -> Iterator[bytes]:
             return
         for row in batch:
             writer.writerow(["" if v is None else _csv_value(_cell(v)) for v in row])
-
-
-def csv_bytes(sheet: Sheet) -> bytes:
-    return b"".join(csv_chunks(sheet))
 
 
 def _csv_value(value):
@@ -335,8 +327,3 @@ def table_chunks(sheets: Sheet | Sequence[Sheet], fmt: str) -> Iterator[bytes]:
     if fmt == "xlsx":
         return xlsx_chunks(sheets)
     raise ValueError(f"unknown export format {fmt!r}")
-
-
-def table_bytes(sheets: Sheet | Sequence[Sheet], fmt: str) -> bytes:
-    """The file of an export (``fmt`` one of FORMATS); CSV takes the first sheet only."""
-    return b"".join(table_chunks(sheets, fmt))

@@ -11,7 +11,10 @@ DEMO_LETTERS ?= 300
 TEST_DATABASE ?= sqlite
 # pytest-xdist processes, one per core; an idle one takes tests queued for another
 TEST_WORKERS ?= auto
-PYTEST = TRACKER_TEST_DATABASE=$(TEST_DATABASE) $(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal
+# Python keeps compiled modules (__pycache__, pytest's rewritten tests) even where the
+# environment says not to write them: the workers, the servers and the commands the tests
+# start then compile the code once, not once each (PYTHONDONTWRITEBYTECODE= unsets it).
+PYTEST = PYTHONDONTWRITEBYTECODE= TRACKER_TEST_DATABASE=$(TEST_DATABASE) $(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal
 
 .PHONY: run test test-fast lint venv clean bench loadtest
 

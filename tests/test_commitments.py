@@ -25,6 +25,7 @@ from tracker.models import (
     ReplyLetter,
     User,
 )
+from tracker.services import commitments as commitment_service
 from tracker.services import proposals as svc
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -605,6 +606,23 @@ def test_my_todo_counts_every_letter_with_candidates_and_lists_the_newest(
     assert "穗教案〔2026〕109号" in section and "穗教案〔2026〕102号" in section
     assert "穗教案〔2026〕101号" not in section and "穗教案〔2026〕100号" not in section
     assert "另有2份答复函的候选承诺待确认" in section
+    # a letter without a date (an import whose date was not read) comes after the dated
+    # ones, however many are asked for
+    with app.app_context():
+        newest = db.session.execute(
+            db.select(ReplyLetter).filter_by(doc_number="穗教案〔2026〕109号")
+        ).scalar_one()
+        newest.letter_on = None
+        db.session.commit()
+        unit_id = newest.unit_id
+        dated = [f"穗教案〔2026〕{100 + n}号" for n in range(8, -1, -1)]
+        for limit, want in ((None, [*dated, "穗教案〔2026〕109号"]), (9, dated), (3, dated[:3])):
+            found = commitment_service.letters_to_confirm(unit_id, limit=limit)
+            assert [letter.doc_number for letter, _ in found] == want, limit
+        assert commitment_service.count_letters_to_confirm(unit_id) == 10
+        assert commitment_service.count_letters_to_confirm(unit_id, most=4) == 4
+    section = browser.get("/todo").get_data(as_text=True).split('id="commitments"')[1]
+    assert "穗教案〔2026〕101号" in section and "穗教案〔2026〕109号" not in section
 
 
 # -- ownership, hand-over and what other units see --------------------------------------------

@@ -11,7 +11,17 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, event
+from sqlalchemy import (
+    JSON,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    and_,
+    event,
+    or_,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -302,6 +312,32 @@ class Assignment(db.Model):
         return next((e for e in self.extensions if e.status == "pending"), None)
 
 
+def assignment_unanswered():
+    """An active assignment whose part is not done (the opinion of a co-unit, the reply of
+    the others), read off the assignment alone: what a unit has open is this and the
+    proposal's round (services/todo.py)."""
+    return and_(
+        Assignment.active.is_(True),
+        or_(
+            and_(Assignment.role == "co", Assignment.opinion_on.is_(None)),
+            and_(Assignment.role != "co", Assignment.replied_on.is_(None)),
+        ),
+    )
+
+
+# A unit's open work (我的待办) off an index of the unanswered assignments only: a few
+# hundred among a unit's 13,000 (a partial index on both databases; a query whose WHERE
+# holds the same terms reads it).
+Index(
+    "ix_assignment_open",
+    Assignment.unit_id,
+    Assignment.due_on,
+    Assignment.id,
+    sqlite_where=assignment_unanswered(),
+    postgresql_where=assignment_unanswered(),
+)
+
+
 class ExtensionRequest(db.Model):
     """A request to move a reply's due date (延期申请), decided by a supervisor."""
 
@@ -367,6 +403,8 @@ class ReplyLetter(db.Model):
         # a unit's letters newest first, and their status, off the index (我的待办's letters
         # with candidates to confirm)
         Index("ix_reply_letter_unit_letter_on", "unit_id", "letter_on", "status"),
+        # a unit's sent letters, off the index (how many have candidates, 我的待办)
+        Index("ix_reply_letter_unit_status", "unit_id", "status", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -510,13 +548,15 @@ class Commitment(db.Model):
         Index("ix_commitment_status_due_on", "status", "due_on", "unit_id"),
         # a unit's commitments by status and due date (我的待办, the unit's list)
         Index("ix_commitment_unit_status_due_on", "unit_id", "status", "due_on"),
-        # a unit's finished commitments not yet reported back (我的待办), off the index
+        # a unit's finished commitments not yet reported back (我的待办), off the index, in
+        # the order of the list (done_on, id)
         Index(
             "ix_commitment_unit_report",
             "unit_id",
             "status",
             "reported_back_on",
             "done_on",
+            "id",
             "letter_id",
         ),
     )

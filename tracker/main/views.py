@@ -39,6 +39,7 @@ def todo():
         "main/todo.html",
         todo=items,
         todo_today=day,
+        counted_beyond=todo_service.COUNTED_BEYOND,
         commitments_horizon=day + timedelta(days=soon_days),
         handles_items=permissions.handles_items(current_user),
         # the rest of 其他在办事项: the proposal list of the unit's items being handled

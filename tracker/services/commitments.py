@@ -623,11 +623,21 @@ def report_back(
 # -- what waits for a unit -------------------------------------------------------------------
 
 
-def _due_clause(unit_id: int, day: date, soon_days: int):
+def _first_ids(queries, limit: int) -> list[int]:
+    """The ids of the first `limit` rows of several queries, each ordered by the columns it
+    selects (the id last), merged in that order (no value first). A unit's rows of one
+    status are read in an index's order; PostgreSQL cannot read two statuses so at once and
+    sorted a unit's 20,000 finished commitments for the first 20."""
+    rows = [row for query in queries for row in db.session.execute(query.limit(limit)).all()]
+    rows.sort(key=lambda row: tuple((value is not None, value) for value in row))
+    return [row[-1] for row in rows[:limit]]
+
+
+def _due_clause(unit_id: int, day: date, soon_days: int, statuses: tuple[str, ...] = ACTIVE):
     horizon = day + timedelta(days=soon_days)
     return (
         Commitment.unit_id == unit_id,
-        Commitment.status.in_(ACTIVE),
+        Commitment.status.in_(statuses),
         Commitment.due_on.is_not(None),
         Commitment.due_on <= horizon,
     )
@@ -640,13 +650,23 @@ def due_for_unit(
     ``soon_days``, earliest first (the first `limit` of them when given)."""
     query = (
         select(Commitment)
-        .where(*_due_clause(unit_id, day, soon_days))
         .options(joinedload(Commitment.proposal))
         .order_by(Commitment.due_on, Commitment.id)
     )
-    if limit is not None:
-        query = query.limit(limit)
-    return list(db.session.execute(query).scalars())
+    if limit is None:
+        return list(
+            db.session.execute(query.where(*_due_clause(unit_id, day, soon_days))).scalars()
+        )
+    ids = _first_ids(
+        [
+            select(Commitment.due_on, Commitment.id)
+            .where(*_due_clause(unit_id, day, soon_days, (status,)))
+            .order_by(Commitment.due_on, Commitment.id)
+            for status in ACTIVE
+        ],
+        limit,
+    )
+    return list(db.session.execute(query.where(Commitment.id.in_(ids))).scalars())
 
 
 def count_due_for_unit(unit_id: int, day: date, soon_days: int) -> int:
@@ -679,11 +699,13 @@ def _letters_with_candidates(unit_id: int) -> tuple:
 
 
 def letters_to_confirm(unit_id: int, *, limit: int | None = None) -> list[tuple[ReplyLetter, int]]:
-    """The unit's sent or imported letters with candidates waiting, newest first, with
-    the number waiting (the first `limit` of them when given: a unit's imported archive
-    has thousands). Driven from the unit's letters, each counted through the
-    (letter, status) index: an imported archive holds a million candidates, and reading
-    them all by status took seconds per 我的待办."""
+    """The unit's sent or imported letters with candidates waiting, newest first (those
+    without a date last), with the number waiting (the first `limit` of them when given: a
+    unit's imported archive has thousands). Driven from the unit's letters in the order of
+    the (unit, date) index, each counted through the (letter, status) index: an imported
+    archive holds a million candidates, and reading them all by status took seconds per
+    我的待办; the dated letters and the undated ones are read apart, as no index of both
+    databases holds "newest first, no date last" (PostgreSQL sorted a unit's 12,000)."""
     waiting = _waiting_candidates()
     query = (
         select(ReplyLetter, waiting)
@@ -701,24 +723,34 @@ def letters_to_confirm(unit_id: int, *, limit: int | None = None) -> list[tuple[
                 ReplyLetter.status,
             )
         )
-        .order_by(ReplyLetter.letter_on.desc().nulls_last(), ReplyLetter.id.desc())
     )
-    if limit is not None:
-        query = query.limit(limit)
-    return [(letter, count) for letter, count in db.session.execute(query).all()]
+    found: list[tuple[ReplyLetter, int]] = []
+    for dated in (True, False):
+        part = query.where(
+            ReplyLetter.letter_on.is_not(None) if dated else ReplyLetter.letter_on.is_(None)
+        ).order_by(*((ReplyLetter.letter_on.desc(),) if dated else ()), ReplyLetter.id.desc())
+        if limit is not None:
+            if len(found) >= limit:
+                break
+            part = part.limit(limit - len(found))
+        found += [(letter, count) for letter, count in db.session.execute(part).all()]
+    return found
 
 
-def count_letters_to_confirm(unit_id: int) -> int:
-    return db.session.execute(
-        select(func.count(ReplyLetter.id)).where(*_letters_with_candidates(unit_id))
-    ).scalar_one()
+def count_letters_to_confirm(unit_id: int, *, most: int | None = None) -> int:
+    """How many of the unit's letters have candidates waiting; at most `most` when given
+    (a page that says "more than" need not probe each of a unit's 12,000 letters)."""
+    letters = select(ReplyLetter.id).where(*_letters_with_candidates(unit_id))
+    if most is not None:
+        letters = letters.limit(most)
+    return db.session.execute(select(func.count()).select_from(letters.subquery())).scalar_one()
 
 
-def _reports_owed_clause(unit_id: int) -> tuple:
+def _reports_owed_clause(unit_id: int, statuses: tuple[str, ...] = CLOSED) -> tuple:
     """Needs ReplyLetter joined."""
     return (
         Commitment.unit_id == unit_id,
-        Commitment.status.in_(CLOSED),
+        Commitment.status.in_(statuses),
         Commitment.reported_back_on.is_(None),
         ReplyLetter.classification.in_(vocab.followup_grades()),
     )
@@ -726,28 +758,43 @@ def _reports_owed_clause(unit_id: int) -> tuple:
 
 def reports_owed(unit_id: int, *, limit: int | None = None) -> list[Commitment]:
     """The unit's finished or dropped commitments of follow-up-grade replies that the
-    deputy has not been told about yet, the longest finished first (the first `limit`
+    deputy has not been told about yet, the dropped then the longest finished first (the first `limit`
     when given). The ids are chosen off the (unit, status, reported, done) index and only
     those rows read: sorting whole rows read the unit's 20,000 finished commitments."""
-    order = (Commitment.done_on, Commitment.id)
     chosen = select(Commitment.id).join(Commitment.letter).where(*_reports_owed_clause(unit_id))
     if limit is not None:
-        chosen = chosen.order_by(*order).limit(limit)
+        ids = _first_ids(
+            [
+                select(Commitment.done_on, Commitment.id)
+                .join(Commitment.letter)
+                .where(*_reports_owed_clause(unit_id, (status,)))
+                # reported_back_on is NULL in every row: ordered by it too, the order is
+                # the index's (PostgreSQL does not take IS NULL for one value, and sorted)
+                .order_by(Commitment.reported_back_on, Commitment.done_on, Commitment.id)
+                for status in CLOSED
+            ],
+            limit,
+        )
+        chosen = select(Commitment.id).where(Commitment.id.in_(ids))
     query = (
         select(Commitment)
         .where(Commitment.id.in_(chosen.scalar_subquery()))
         .options(joinedload(Commitment.proposal))
-        .order_by(*order)
+        # the dropped (no day) first on both databases, then the longest finished
+        .order_by(Commitment.done_on.asc().nulls_first(), Commitment.id)
     )
     return list(db.session.execute(query).scalars())
 
 
-def count_reports_owed(unit_id: int) -> int:
-    return db.session.execute(
-        select(func.count(Commitment.id))
-        .join(Commitment.letter)
-        .where(*_reports_owed_clause(unit_id))
-    ).scalar_one()
+def count_reports_owed(unit_id: int, *, most: int | None = None) -> int:
+    """How many reports the unit owes; at most `most` when given (a unit's finished
+    commitments run to 20,000, each to be looked up for its letter's grade)."""
+    owed = (
+        select(Commitment.letter_id).join(Commitment.letter).where(*_reports_owed_clause(unit_id))
+    )
+    if most is not None:
+        owed = owed.limit(most)
+    return db.session.execute(select(func.count()).select_from(owed.subquery())).scalar_one()
 
 
 # -- the list --------------------------------------------------------------------------------

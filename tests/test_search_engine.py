@@ -866,3 +866,18 @@ def test_parse_query_loose_clauses():
     q = analysis.parse_query("黄泥塘 心理")
     assert q.highlight() == [("黄", "泥", "塘"), ("黄",), ("泥塘",), ("心理",)]
     assert q.terms() == ["黄", "泥塘", "心理"]
+
+
+def test_what_a_generation_keeps_is_left_alone_by_the_garbage_collector(engine):
+    # a server's per-document lists and cached postings (millions of references at 100,000
+    # letters) made each full collection of Python's garbage collector take 50-150 ms
+    import gc
+
+    assert found(engine, "心理健康")  # reads postings into the generation's cache
+    snap = engine._current()
+    gc.collect()
+    kept = [snap.ids, snap.dkey, snap.public, snap.unit, snap.body_len, snap.live()]
+    kept += list(snap.facets.values())
+    kept += [part for got in snap._cache.values() for part in got]
+    assert len(kept) > 12 and sum(map(len, kept)) > 50
+    assert [type(x).__name__ for x in kept if gc.is_tracked(x)] == []

@@ -148,7 +148,7 @@ class _Segments:
 def _read_segment(leaf) -> DocTable:
     n = leaf.doc_count_all()
     meta = leaf.column_reader("meta", translate=False) if leaf.has_column("meta") else ()
-    return DocTable.from_meta(meta, n, w3.body_lengths(leaf, n))
+    return DocTable.from_meta(meta, n, w3.body_lengths(leaf, n)).frozen()
 
 
 def _snapshot(searcher, seg_cache: dict) -> Snapshot:
@@ -165,7 +165,7 @@ def _snapshot(searcher, seg_cache: dict) -> Snapshot:
         docs.extend(seg)
     seg_cache.clear()
     seg_cache.update(used)
-    return Snapshot(source, docs)
+    return Snapshot(source, docs.frozen())
 
 
 class WhooshEngine:

@@ -27,7 +27,7 @@ from __future__ import annotations
 import heapq
 import math
 from collections import Counter, OrderedDict, deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import islice, repeat
 from typing import Protocol
@@ -145,6 +145,21 @@ class DocTable:
         t.body_len = body_len[:n] + [0] * (n - len(body_len))
         return t
 
+    def frozen(self) -> DocTable:
+        """The same table in tuples. A tuple of numbers and strings is left alone by
+        Python's garbage collector (after its first pass), a list never: a server's
+        100,000-document lists, kept for each segment and generation, made each full
+        collection walk 2.5 million references (50-150 ms, a pause in whatever request
+        was running)."""
+        return DocTable(
+            tuple(self.ids),
+            tuple(self.dkey),
+            tuple(self.public),
+            tuple(self.unit),
+            {name: tuple(values) for name, values in self.facets.items()},
+            tuple(self.body_len),
+        )
+
     def extend(self, other: DocTable) -> None:
         self.ids += other.ids
         self.dkey += other.dkey
@@ -201,7 +216,7 @@ class Snapshot:
         self.avg_body = max(1.0, source.field_length("body") / max(1, self.n_all))
         self.norm_a = K1 * (1 - B_BODY)  # BM25's K1 * (1 - b + b * length / average)
         self.norm_b = K1 * B_BODY / self.avg_body
-        self._live: list[int] | None = None
+        self._live: tuple[int, ...] | None = None
         self._live_set: set[int] | None = None
         self._totals: dict[tuple, dict[str, Counter]] = {}
         self._by_id: dict[int, int] | None = None
@@ -268,9 +283,9 @@ class Snapshot:
             self._totals[scope] = got
         return got
 
-    def live(self) -> list[int]:
+    def live(self) -> tuple[int, ...]:
         if self._live is None:
-            self._live = list(self.source.live())
+            self._live = tuple(self.source.live())  # (tuples: see DocTable.frozen)
         return self._live
 
     def by_id(self) -> dict[int, int]:
@@ -279,14 +294,15 @@ class Snapshot:
             self._by_id = {ids[d]: d for d in self.live()}
         return self._by_id
 
-    def postings(self, field: str, term: str) -> tuple[list[int], list[float]]:
+    def postings(self, field: str, term: str) -> tuple[Sequence[int], Sequence[float]]:
         """Docnums and weights of a term in a field (deleted documents left out)."""
         key = (field, term)
         got = self._cache.get(key)
         if got is not None:
             self._cache.move_to_end(key)
             return got
-        got = self.source.postings(field, term)
+        ids, ws = self.source.postings(field, term)
+        got = (tuple(ids), tuple(ws))  # (tuples: see DocTable.frozen)
         self._cache[key] = got
         self._cached += len(got[0]) + 1
         while self._cached > self.CACHE_POSTINGS and len(self._cache) > 1:

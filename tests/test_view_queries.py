@@ -275,3 +275,37 @@ def test_a_units_open_work_is_read_off_the_index_of_the_unanswered(app, three):
                 or "pk_assignment" in p
                 for p in plans
             ), plans
+
+
+def test_a_request_reads_the_vocabularies_once_and_sees_its_own_changes(app, three):
+    # a list's labels and forms read the same vocabulary rows for each row and field
+    from sqlalchemy import event
+
+    from tracker.models import VocabularyTerm
+    from tracker.services import vocab
+
+    with app.app_context():
+        reads = []
+
+        def count(conn, cursor, statement, *args):
+            if "FROM vocabulary_term" in statement:
+                reads.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            labels = [vocab.label("classification", code) for code in ("A", "B", "列入计划") * 20]
+            assert labels[:3] == ["A类", "B类", "列入计划"] and len(reads) == 1
+            choices = [vocab.choices("contact_channel") for _ in range(20)]
+            assert choices[0] and choices.count(choices[0]) == 20 and len(reads) == 2
+            # a change of this session is read again (after its flush), not the kept rows
+            row = vocab.term("classification", "A")
+            row.label = "A类（已解决）"
+            db.session.add(VocabularyTerm(vocabulary="contact_channel", code="x", label="新方式"))
+            db.session.flush()
+            assert vocab.label("classification", "A") == "A类（已解决）"
+            assert ("x", "新方式") in vocab.choices("contact_channel")
+            db.session.rollback()
+            assert vocab.label("classification", "A") == "A类"
+            assert ("x", "新方式") not in vocab.choices("contact_channel")
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)

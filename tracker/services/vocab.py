@@ -2,8 +2,30 @@
 
 from __future__ import annotations
 
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
 from tracker.extensions import db
 from tracker.models import VocabularyTerm
+
+# A request reads the vocabularies many times (a label for each row of a list, the choices
+# of each form): they are read once per database session, kept in its ``info`` and dropped
+# at any write, commit or rollback of that session (where a term may have changed).
+_READ = "tracker.vocab"
+
+
+@event.listens_for(Session, "after_flush")
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_soft_rollback")
+def _forget(session, *_args) -> None:
+    session.info.pop(_READ, None)
+
+
+def _once(key: tuple, read):
+    kept = db.session.info.setdefault(_READ, {})
+    if key not in kept:
+        kept[key] = read()
+    return kept[key]
 
 CLASSIFICATION_SCHEME_SETTING = "classification_scheme"
 
@@ -108,14 +130,16 @@ def ensure_defaults() -> int:
 def terms(
     vocabulary: str, scheme: str | None = None, *, active_only: bool = True
 ) -> list[VocabularyTerm]:
-    query = db.select(VocabularyTerm).where(VocabularyTerm.vocabulary == vocabulary)
-    if scheme is not None:
-        query = query.where(VocabularyTerm.scheme == scheme)
-    if active_only:
-        query = query.where(VocabularyTerm.active.is_(True))
-    return list(
-        db.session.execute(query.order_by(VocabularyTerm.sort_order, VocabularyTerm.id)).scalars()
-    )
+    def read() -> tuple[VocabularyTerm, ...]:
+        query = db.select(VocabularyTerm).where(VocabularyTerm.vocabulary == vocabulary)
+        if scheme is not None:
+            query = query.where(VocabularyTerm.scheme == scheme)
+        if active_only:
+            query = query.where(VocabularyTerm.active.is_(True))
+        order = (VocabularyTerm.sort_order, VocabularyTerm.id)
+        return tuple(db.session.execute(query.order_by(*order)).scalars())
+
+    return list(_once(("terms", vocabulary, scheme, active_only), read))
 
 
 def classification_scheme() -> str:
@@ -134,12 +158,17 @@ def choices(vocabulary: str) -> list[tuple[str, str]]:
 
 
 def term(vocabulary: str, code: str | None) -> VocabularyTerm | None:
+    """The term of that code (the first row of it, in any scheme, active or not)."""
     if not code:
         return None
-    query = db.select(VocabularyTerm).where(
-        VocabularyTerm.vocabulary == vocabulary, VocabularyTerm.code == code
-    )
-    return db.session.execute(query.order_by(VocabularyTerm.id)).scalars().first()
+
+    def read() -> dict[str, VocabularyTerm]:
+        first: dict[str, VocabularyTerm] = {}
+        for row in sorted(terms(vocabulary, active_only=False), key=lambda t: t.id):
+            first.setdefault(row.code, row)
+        return first
+
+    return _once(("by_code", vocabulary), read).get(code)
 
 
 def labels(vocabulary: str) -> dict[str, str]:

@@ -165,6 +165,19 @@ def test_list_pages_and_dashboard_counts_read_indexes_not_whole_tables(app, thre
     with app.app_context():
         plan = _plan(proposals.list_query(_user("duban"), proposals.ListFilters(), TODAY).limit(25))
         assert "ix_proposal_list_order" in plan and not _sorts(plan), plan
+        # filtered by status and grade, with words of the title: the page in the list's
+        # order and the count off one index (each replied proposal's row was read)
+        filtered = proposals.list_query(
+            _user("duban"),
+            proposals.ListFilters(status="replied", classification="A", q="建设"),
+            TODAY,
+        )
+        page = _plan(filtered.limit(25))
+        assert "ix_proposal_status_grade" in page and not _sorts(page), page
+        count = _plan(filtered.with_only_columns(db.func.count()).order_by(None))
+        assert "ix_proposal_status_grade" in count, count
+        if db.engine.dialect.name == "sqlite":  # PostgreSQL picks by its statistics
+            assert "COVERING INDEX ix_proposal_status_grade" in count, count
         period = dashboard.Period(date(2026, 1, 1), TODAY)
         letters = _plan(
             db.select(Commitment.unit_id, db.func.count())

@@ -196,6 +196,10 @@ class Proposal(db.Model):
         UniqueConstraint("session_id", "number"),
         # the list's order (key items first, the newest first): a page read off the index
         Index("ix_proposal_list_order", "is_key", "id"),
+        # the list filtered by status and grade (replied A, say), in its order, with the
+        # title a search of the list matches: counted and paged off the index, not by
+        # reading each of 80,000 replied proposals' rows (their texts) for the grade
+        Index("ix_proposal_status_grade", "status", "classification", "is_key", "id", "title"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     session_id: Mapped[int] = mapped_column(ForeignKey("congress_session.id"))

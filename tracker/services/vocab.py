@@ -27,6 +27,7 @@ def _once(key: tuple, read):
         kept[key] = read()
     return kept[key]
 
+
 CLASSIFICATION_SCHEME_SETTING = "classification_scheme"
 
 # (vocabulary, scheme, code, label, description, flags)

@@ -415,3 +415,33 @@ def test_similar_letters_are_read_in_the_rum_index_order(app, letters):
     for plan in plans:
         assert "Index Scan using letter_search_rum" in plan, plan
         assert "Sort" not in plan and "Bitmap" not in plan, plan
+
+
+def test_similar_letters_take_the_planners_letter_count_past_a_bound(app, letters, monkeypatch):
+    """The word weights' letter count: counted on a small index, the planner's estimate
+    (ANALYZE's, like the common words' frequencies) on a large one, where counting read
+    every entry of the index at each letter and proposal page; the same letters either way."""
+    from tracker.services.pgsearch import engine as pg_engine
+
+    statements = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    with app.app_context():
+        letter = db.session.get(ReplyLetter, letters[0])
+        engine = get_engine(app)
+        event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            counted = engine.similar(letter.body, exclude=[letter.id], limit=5)
+            assert any(s.startswith("SELECT count(*) FROM letter_search") for s in statements)
+            with db.engine.begin() as conn:
+                conn.exec_driver_sql("ANALYZE letter_search")
+            monkeypatch.setattr(pg_engine, "ESTIMATED_PAST", 1)
+            statements.clear()
+            estimated = engine.similar(letter.body, exclude=[letter.id], limit=5)
+            assert not any(s.startswith("SELECT count(*) FROM letter_search") for s in statements)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", record)
+    assert [h.letter_id for h in estimated] == [h.letter_id for h in counted]
+    assert sorted(h.letter_id for h in counted) == sorted(letters[1:])

@@ -580,6 +580,43 @@ def test_my_todo_lists_the_first_reports_owed_and_counts_all_of_them(app, browse
     assert "第23项已完成的承诺" in listed
 
 
+def test_beyond_the_counted_limit_my_todo_says_more_than(app, browser, replied, monkeypatch):
+    # a unit's imported archive owes 20,000 reports: 我的待办 counts up to COUNTED_BEYOND
+    # past the ones it lists and says "more than" beyond (counting them all cost the page)
+    with app.app_context():
+        letter = db.session.get(ReplyLetter, replied)
+        unit_id = letter.unit_id
+        for n in range(6):
+            db.session.add(
+                Commitment(
+                    letter_id=letter.id,
+                    proposal_id=letter.proposal_id,
+                    unit_id=letter.unit_id,
+                    text=f"第{n + 1:02d}项已完成的承诺",
+                    status="done",
+                    done_on=date(2026, 1, 1) + timedelta(days=n),
+                )
+            )
+        db.session.commit()
+    monkeypatch.setattr("tracker.main.views.COMMITMENTS_SHOWN", 1)
+    monkeypatch.setattr("tracker.services.todo.COUNTED_BEYOND", 2)
+    browser.login("clerk")
+    section = browser.get("/todo").get_data(as_text=True).split('id="commitments"')[1]
+    # 6 owed, 1 listed: the 5 others are more than 2
+    assert section.count("已完成，待向代表反馈") == 1
+    assert '<span class="count">2多</span>' in section
+    assert "另有2多项已完成或无法落实的承诺待向代表反馈" in section
+    monkeypatch.setattr("tracker.services.todo.COUNTED_BEYOND", 5)
+    section = browser.get("/todo").get_data(as_text=True).split('id="commitments"')[1]
+    assert '<span class="count">5多</span>' in section and "另有5项已完成" in section
+    monkeypatch.setattr("tracker.services.todo.COUNTED_BEYOND", 6)
+    section = browser.get("/todo").get_data(as_text=True).split('id="commitments"')[1]
+    assert '<span class="count">6</span>' in section and "另有5项已完成" in section
+    with app.app_context():  # the count stops where it is told to; a digest counts all
+        assert commitment_service.count_reports_owed(unit_id, most=3) == 3
+        assert commitment_service.count_reports_owed(unit_id) == 6
+
+
 def test_my_todo_counts_every_letter_with_candidates_and_lists_the_newest(
     app, browser, make_proposal
 ):

@@ -117,31 +117,3 @@ def test_a_liaison_sees_the_first_replies_to_rate_and_how_many_wait(
     assert "另有1件" in to_rate
     link = re.search(r'<a href="([^"]+)">查看全部已答复待评价的件</a>', to_rate).group(1)
     assert "5002" in _page(browser.get(link.replace("&amp;", "&")))
-
-
-def test_beyond_the_counted_limit_the_page_says_more_than(app, browser, make_proposal, monkeypatch):
-    # a unit's imported archive: 12,000 letters with candidates, 20,000 reports owed; the
-    # page counts up to COUNTED_BEYOND past what it lists and says "more than" beyond
-    monkeypatch.setattr("tracker.main.views.OPEN_SHOWN", 1)
-    monkeypatch.setattr("tracker.services.todo.COUNTED_BEYOND", 2)
-    for n in range(5):
-        make_proposal(
-            f"600{n}", title=f"在办的建议{n}", assigned_on=date(2026, 6, 1), co=(), sign=True
-        )
-    browser.login("clerk")
-    in_hand = _section(_page(browser.get("/todo")), "in-hand")
-    assert "在办的建议0" in in_hand and "在办的建议1" not in in_hand
-    # 5 in hand, 1 listed: the 4 others are more than 2
-    assert '<span class="count">2多</span>' in in_hand and "另有2多项" in in_hand
-    monkeypatch.setattr("tracker.services.todo.COUNTED_BEYOND", 4)
-    in_hand = _section(_page(browser.get("/todo")), "in-hand")
-    assert '<span class="count">4多</span>' in in_hand and "另有4项" in in_hand
-    monkeypatch.setattr("tracker.services.todo.COUNTED_BEYOND", 5)
-    in_hand = _section(_page(browser.get("/todo")), "in-hand")
-    assert '<span class="count">5</span>' in in_hand and "另有4项" in in_hand
-    with app.app_context():  # the counts themselves stop where they are told to
-        user = _user("clerk")
-        assert todo.for_user(user, TODAY, 7, open_shown=1).in_hand_total == 5
-        monkeypatch.setattr("tracker.services.todo.COUNTED_BEYOND", 1)
-        assert todo.for_user(user, TODAY, 7, open_shown=1).in_hand_total == 3
-        assert todo.for_user(user, TODAY, 7).in_hand_total == 5  # a digest lists them all

@@ -160,15 +160,13 @@ def _in_hand(horizon: date):
     )
 
 
-def _count_in_hand(unit_id: int, horizon: date, *, most: int | None = None) -> int:
-    found = (
-        db.select(Assignment.id)
+def _count_in_hand(unit_id: int, horizon: date) -> int:
+    return db.session.execute(
+        db.select(db.func.count())
+        .select_from(Assignment)
         .join(Assignment.proposal)
         .where(Assignment.active.is_(True), *_open(unit_id, _in_hand(horizon)))
-    )
-    if most is not None:
-        found = found.limit(most)
-    return db.session.execute(db.select(db.func.count()).select_from(found.subquery())).scalar_one()
+    ).scalar_one()
 
 
 def for_user(
@@ -201,7 +199,8 @@ def for_user(
         todo.in_hand, todo.in_hand_total = _first(
             open_shown,
             lambda limit: open_work(unit_id, _in_hand(horizon), limit=limit),
-            lambda most: _count_in_hand(unit_id, horizon, most=most),
+            # counted in full: the unanswered assignments' index holds only the open ones
+            lambda most: _count_in_hand(unit_id, horizon),
         )
         todo.commitments_due, todo.commitments_due_total = _first(
             shown,

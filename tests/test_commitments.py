@@ -552,12 +552,12 @@ def test_my_todo_lists_candidates_due_commitments_and_reports_owed(app, browser,
     assert "心理辅导室" not in browser.get("/todo").get_data(as_text=True)
 
 
-def test_my_todo_lists_the_first_reports_owed_and_counts_all_of_them(app, browser, replied):
-    # an archive's finished promises of B replies: 我的待办 lists the first twenty, counts
-    # all 23 and links to the rest (listing thousands made the page take seconds)
+def _finished(app, letter_id: int, count: int) -> int:
+    """`count` finished commitments of the letter's B reply, not reported back yet (an
+    archive's); returns the letter's unit."""
     with app.app_context():
-        letter = db.session.get(ReplyLetter, replied)
-        for n in range(23):
+        letter = db.session.get(ReplyLetter, letter_id)
+        for n in range(count):
             db.session.add(
                 Commitment(
                     letter_id=letter.id,
@@ -569,6 +569,13 @@ def test_my_todo_lists_the_first_reports_owed_and_counts_all_of_them(app, browse
                 )
             )
         db.session.commit()
+        return letter.unit_id
+
+
+def test_my_todo_lists_the_first_reports_owed_and_counts_all_of_them(app, browser, replied):
+    # an archive's finished promises of B replies: 我的待办 lists the first twenty, counts
+    # all 23 and links to the rest (listing thousands made the page take seconds)
+    _finished(app, replied, 23)
     browser.login("clerk")
     page = browser.get("/todo").get_data(as_text=True)
     section = page.split('id="commitments"')[1]
@@ -583,21 +590,7 @@ def test_my_todo_lists_the_first_reports_owed_and_counts_all_of_them(app, browse
 def test_beyond_the_counted_limit_my_todo_says_more_than(app, browser, replied, monkeypatch):
     # a unit's imported archive owes 20,000 reports: 我的待办 counts up to COUNTED_BEYOND
     # past the ones it lists and says "more than" beyond (counting them all cost the page)
-    with app.app_context():
-        letter = db.session.get(ReplyLetter, replied)
-        unit_id = letter.unit_id
-        for n in range(6):
-            db.session.add(
-                Commitment(
-                    letter_id=letter.id,
-                    proposal_id=letter.proposal_id,
-                    unit_id=letter.unit_id,
-                    text=f"第{n + 1:02d}项已完成的承诺",
-                    status="done",
-                    done_on=date(2026, 1, 1) + timedelta(days=n),
-                )
-            )
-        db.session.commit()
+    unit_id = _finished(app, replied, 6)
     monkeypatch.setattr("tracker.main.views.COMMITMENTS_SHOWN", 1)
     monkeypatch.setattr("tracker.services.todo.COUNTED_BEYOND", 2)
     browser.login("clerk")

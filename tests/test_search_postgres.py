@@ -14,9 +14,7 @@ import re
 import pytest
 import test_index_sync
 import test_search_views
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
-from conftest import add_people, app_settings, close
+from conftest import add_people, app_settings, close, schema_differences
 from sqlalchemy import event, inspect, text
 from test_import_batches import answers, import_folder, make_corpus
 from test_search_views import SEED
@@ -337,10 +335,7 @@ def test_init_db_creates_the_search_table_on_postgresql_and_fills_it(pg_url, tmp
     with fresh.app_context(), db.engine.connect() as connection:
         names = {i["name"] for i in inspect(connection).get_indexes(schema.TABLE)}
         assert schema.RUM_INDEX in names
-        context = MigrationContext.configure(
-            connection, opts={"include_object": schema.include_object}
-        )
-        assert compare_metadata(context, db.metadata) == []
+        assert schema_differences(connection, include_object=schema.include_object) == []
         # the similar letters weigh words by the statistics' 10,000 most common lexemes
         target = connection.execute(
             text(

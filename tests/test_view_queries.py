@@ -194,6 +194,14 @@ def test_list_pages_and_dashboard_counts_read_indexes_not_whole_tables(app, thre
             .order_by(None)
         )
         assert "reply_letter" not in listed and "proposal" not in listed
+        # a unit's first page in the list's order off the index (it sorted the unit's
+        # 25,000 commitments, those without a date last, for 25)
+        first = _plan(
+            commitment_service.list_query(
+                _user("supervisor"), commitment_service.ListFilters(), TODAY
+            ).limit(25)
+        )
+        assert "ix_commitment_unit_list" in first and not _sorts(first), first
 
 
 BIG_TABLES = ("assignment", "commitment", "reply_letter", "proposal", "contact_log", "feedback")

@@ -72,8 +72,8 @@ COUNTED_BEYOND = 1000
 
 def _first(shown: int | None, find, count) -> tuple[list, int]:
     """The first `shown` items (all when None) that `find(limit=…)` lists, and how many
-    there are in all, or shown + COUNTED_BEYOND + 1 when there are more (`count(most=…)` is
-    asked only when the list was cut)."""
+    there are in all (`count(most=…)` is asked only when the list was cut; a count that
+    reads a unit's whole archive stops at `most`, shown + COUNTED_BEYOND + 1)."""
     items = find(limit=shown)
     if shown is None or len(items) < shown:
         return items, len(items)

@@ -3,7 +3,9 @@ letters given as their terms and texts, no Whoosh index."""
 
 from __future__ import annotations
 
+import heapq
 import math
+import random
 import subprocess
 import sys
 from collections import Counter
@@ -320,3 +322,46 @@ def test_the_query_module_runs_without_whoosh():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+def _similar_reference(snap, terms, limit, exclude, public_only, unit_ids):
+    """similar_docs as it was written first: every letter scored, every one tested."""
+    ok = query.allowed(snap, {}, public_only, unit_ids)
+    by_id, top_weight, scores = snap.by_id(), terms[0][1], {}
+    for word, weight in terms:
+        for d, v in snap.word_scores(word).items():
+            scores[d] = scores.get(d, 0.0) + weight / top_weight * v
+    for i in exclude:
+        scores.pop(by_id.get(i), None)
+    cands = scores if ok is None else [d for d in scores if ok(d)]
+    return [(d, scores[d]) for d in heapq.nlargest(limit, cands, key=scores.__getitem__)]
+
+
+def test_similar_letters_are_the_same_when_the_best_are_hidden_or_not():
+    # the viewer's best are taken from the best few dozen of all when enough of those are
+    # visible: the same letters, scores and order as testing every letter, ties included
+    rng = random.Random(7)
+    words = ["幼儿园", "公办", "学位", "普惠", "托育", "师资"]
+    letters = [
+        letter(
+            100 + n,
+            {"body": {w: rng.randint(1, 3) for w in rng.sample(words, rng.randint(1, 4))}},
+            "关于幼儿园的建议",
+            rng.choice((20, 40)),
+            public=rng.random() < 0.03,  # the best of all: mostly not public
+            restricted_unit_id=rng.choice((None, None, 7, 8)),
+        )
+        for n in range(250)
+    ] + [  # the public ones score least (one word of the least weight)
+        letter(350 + n, {"body": {"托育": 1}}, "托育", 40, public=True) for n in range(50)
+    ]
+    snap = snapshot(FakePostings(letters))
+    terms = [("幼儿园", 3.0), ("公办", 2.0), ("学位", 1.5), ("托育", 1.0)]
+    for public_only, unit_ids in ((False, None), (True, None), (False, frozenset({7}))):
+        for limit, exclude in ((5, ()), (5, (100, 101, 102)), (40, ()), (1, ())):
+            got = query.similar_docs(snap, terms, limit, exclude, public_only, unit_ids)
+            want = _similar_reference(snap, terms, limit, exclude, public_only, unit_ids)
+            assert got == want and len(got) == limit, (public_only, unit_ids, limit)
+    # (the public's best lie past the best few dozen of all: the way round was taken)
+    public = query.similar_docs(snap, terms, 40, (), True, None)
+    assert sum(snap.ids[d] >= 350 for d, _ in public) > 20

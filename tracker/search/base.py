@@ -39,6 +39,21 @@ class LetterDoc:
     def year(self) -> int | None:
         return self.letter_on.year if self.letter_on else None
 
+    @staticmethod
+    def texts(letter) -> dict:
+        """The searched texts of a letter's row or of a parsed letter (the same attribute
+        names), as LetterDoc's fields: one reading for the index and for an import's
+        workers, which build the index rows ahead."""
+        return {
+            "title": letter.title or "",
+            "proposal_title": letter.proposal_title or "",
+            "body": letter.body or "",
+            "proposers": tuple(letter.proposers or ()),
+            "issuer": letter.issuer or "",
+            "doc_number": letter.doc_number or "",
+            "proposal_number": letter.proposal_number or "",
+        }
+
 
 @dataclass(frozen=True)
 class SearchQuery:

@@ -758,10 +758,12 @@ def _reports_owed_clause(unit_id: int, statuses: tuple[str, ...] = CLOSED) -> tu
 
 def reports_owed(unit_id: int, *, limit: int | None = None) -> list[Commitment]:
     """The unit's finished or dropped commitments of follow-up-grade replies that the
-    deputy has not been told about yet, the dropped then the longest finished first (the first `limit`
-    when given). The ids are chosen off the (unit, status, reported, done) index and only
-    those rows read: sorting whole rows read the unit's 20,000 finished commitments."""
+    deputy has not been told about yet, the dropped then the longest finished first (the
+    first `limit` when given). The ids are chosen off the (unit, status, reported, done, id)
+    index and only those rows read: sorting whole rows read the unit's 20,000 finished
+    commitments."""
     chosen = select(Commitment.id).join(Commitment.letter).where(*_reports_owed_clause(unit_id))
+    chosen = chosen.scalar_subquery()
     if limit is not None:
         ids = _first_ids(
             [
@@ -775,10 +777,10 @@ def reports_owed(unit_id: int, *, limit: int | None = None) -> list[Commitment]:
             ],
             limit,
         )
-        chosen = select(Commitment.id).where(Commitment.id.in_(ids))
+        chosen = ids
     query = (
         select(Commitment)
-        .where(Commitment.id.in_(chosen.scalar_subquery()))
+        .where(Commitment.id.in_(chosen))
         .options(joinedload(Commitment.proposal))
         # the dropped (no day) first on both databases, then the longest finished
         .order_by(Commitment.done_on.asc().nulls_first(), Commitment.id)

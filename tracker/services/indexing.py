@@ -76,13 +76,7 @@ def letter_doc(letter: ReplyLetter, public_codes: set[str], restricted: set[str]
     session_name = letter.session_name or (letter.proposal.session.name if letter.proposal else "")
     return LetterDoc(
         id=letter.id,
-        title=letter.title or "",
-        proposal_title=letter.proposal_title or "",
-        body=letter.body or "",
-        proposers=tuple(letter.proposers or ()),
-        issuer=letter.issuer or "",
-        doc_number=letter.doc_number or "",
-        proposal_number=letter.proposal_number or "",
+        **LetterDoc.texts(letter),
         session=session_name or "",
         kind=letter.proposal_kind or "",
         classification=letter.classification or "",

@@ -92,16 +92,7 @@ def built_ahead(letter) -> tuple[tuple, Row]:
     """The row of a parsed letter (``ParsedLetter``: its fields as the importer saves them,
     read back as ``services.indexing.letter_doc`` does), and its texts: the key ``keep``
     files it under. Pure: runs in an import's worker processes."""
-    doc = LetterDoc(
-        id=0,
-        title=letter.title or "",
-        proposal_title=letter.proposal_title or "",
-        body=letter.body or "",
-        proposers=tuple(letter.proposers or ()),
-        issuer=letter.issuer or "",
-        doc_number=letter.doc_number or "",
-        proposal_number=letter.proposal_number or "",
-    )
+    doc = LetterDoc(id=0, **LetterDoc.texts(letter))
     key = tuple(segments(doc))
     return key, _build(key)
 

@@ -7,18 +7,21 @@
 - No test asserts on how long something took: speed is the benchmark's (``make bench``).
 - The template databases that the ``app`` fixture copies hold the models' schema, the
   default vocabularies and, for ``people``, the seven standard users.
+- An app a test closes is freed: nothing keeps the apps of a worker's session in memory.
 """
 
 from __future__ import annotations
 
 import ast
 import functools
+import gc
+import weakref
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from conftest import ON_POSTGRES, pytest_runtest_makereport
-from sqlalchemy import create_engine, inspect
+from conftest import ON_POSTGRES, close, new_app, pytest_runtest_makereport
+from sqlalchemy import create_engine, inspect, text
 
 from tracker.extensions import db
 from tracker.models import User, VocabularyTerm
@@ -196,3 +199,22 @@ def test_what_one_test_writes_the_next_does_not_see(app, people, run):
         db.session.add(VocabularyTerm(vocabulary="contact_channel", code="信鸽", label="信鸽"))
         db.session.commit()
         assert "信鸽" in set(db.session.execute(query).scalars())
+
+
+def test_closed_apps_are_freed(tmp_path, template):
+    """Flask-SQLAlchemy keeps each app's engine in a WeakKeyDictionary: when a listener of
+    the engine held the app (SQLite's write-lock check did), the entry never went, and a
+    worker kept every app of its session (800 MB; its exit took seconds). Only the last app
+    made may stay: flask-talisman's one instance remembers the app it was last given."""
+    template.copy_to(tmp_path)
+    freed = []
+    for _ in range(2):
+        app = new_app(tmp_path)
+        with app.app_context():
+            db.session.execute(text("SELECT 1"))  # the engine and its listeners are made
+            db.session.commit()
+        close(app)
+        freed.append(weakref.ref(app))
+        del app
+    gc.collect()
+    assert freed[0]() is None

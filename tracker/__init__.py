@@ -99,6 +99,10 @@ def _sqlite_pragmas(app: Flask) -> None:
     from tracker.extensions import db
     from tracker.views_common import reads_only
 
+    # the listeners keep what they need of the app, not the app: Flask-SQLAlchemy holds each
+    # app's engine in a WeakKeyDictionary, whose entry would never go if the engine's
+    # listeners held its key (every app a test made stayed in memory)
+    testing, logger = app.testing, app.logger
     with app.app_context():
 
         @event.listens_for(db.engine, "connect")
@@ -134,9 +138,9 @@ def _sqlite_pragmas(app: Flask) -> None:
                     "a write in a transaction begun without the write lock (a GET): "
                     "wrap it in views_common.lock_for_write()"
                 )
-                if app.testing:
+                if testing:
                     raise RuntimeError(message)
-                app.logger.warning(message)
+                logger.warning(message)
 
 
 WRITES = frozenset({"INSERT", "UPDATE", "DELETE", "REPLAC"})

@@ -56,7 +56,9 @@ CSRF_RE = re.compile(
 def _exit_without_finalizing() -> None:
     """A pytest-xdist worker ends as soon as its results are sent: Python's own shutdown
     (freeing every object of a worker's session one by one) kept the run waiting 2-6 s for
-    the workers to exit. Registered first, so the last to run."""
+    the workers to exit. Registered as the conftest loads: what the tests register later
+    runs before it; the handlers of modules loaded before it are skipped with the rest of
+    the shutdown (logging's, which flushes the logs, is called here)."""
     logging.shutdown()
     sys.stdout.flush()
     sys.stderr.flush()

@@ -762,10 +762,15 @@ def reports_owed(unit_id: int, *, limit: int | None = None) -> list[Commitment]:
     first `limit` when given). The ids are chosen off the (unit, status, reported, done, id)
     index and only those rows read: sorting whole rows read the unit's 20,000 finished
     commitments."""
-    chosen = select(Commitment.id).join(Commitment.letter).where(*_reports_owed_clause(unit_id))
-    chosen = chosen.scalar_subquery()
-    if limit is not None:
-        ids = _first_ids(
+    if limit is None:
+        chosen = (
+            select(Commitment.id)
+            .join(Commitment.letter)
+            .where(*_reports_owed_clause(unit_id))
+            .scalar_subquery()
+        )
+    else:
+        chosen = _first_ids(
             [
                 select(Commitment.done_on, Commitment.id)
                 .join(Commitment.letter)
@@ -777,7 +782,6 @@ def reports_owed(unit_id: int, *, limit: int | None = None) -> list[Commitment]:
             ],
             limit,
         )
-        chosen = ids
     query = (
         select(Commitment)
         .where(Commitment.id.in_(chosen))

@@ -237,6 +237,19 @@ def test_unknown_and_ambiguous_units_and_duplicates_are_reported_per_row(ctx, pe
     assert "缺少编号。" in errors[6]
 
 
+def test_a_number_on_thousands_of_rows_names_a_few_of_them_and_counts_the_rest(ctx, people):
+    """Each row's error named every other row with its number: 2,000 rows of one number made
+    4 million line numbers (and as many steps) in one request."""
+    rows = [_row("20262103")] * 2000 + [_row("20262104"), _row("20262104")]
+    plan = _plan(read_sheet(csv_bytes(rows), "交办清单.csv").rows)
+    errors = {r.line: r.errors for r in plan.rows}
+    assert errors[2] == ["编号20262103与第3、4、5、6、7等共1999行重复。"]
+    assert errors[5] == ["编号20262103与第2、3、4、6、7等共1999行重复。"]
+    assert errors[2001] == ["编号20262103与第2、3、4、5、6等共1999行重复。"]
+    assert errors[2002] == ["编号20262104与第2003行重复。"]
+    assert sum(len(e) for r in plan.rows for e in r.errors) < 60 * len(rows)
+
+
 def test_importing_the_same_file_again_changes_nothing(ctx, people):
     data = workbook([_row("20262101"), _row("20262102", "关于学校食堂的建议")])
     _save(_plan(read_sheet(data).rows))

@@ -364,6 +364,20 @@ def _existing(keys: Iterable[tuple[int, str]]) -> dict[tuple[int, str], Proposal
     return found
 
 
+DUPLICATES_LISTED = 5  # lines named in the error of a number that repeats
+
+
+def _duplicate_error(planned: PlannedRow, same: list[int]) -> str:
+    """The error of a row whose number other rows of the file use: their lines, the first
+    DUPLICATES_LISTED and how many in all (a file of thousands of rows with one number gets
+    short errors, written in time proportional to its rows)."""
+    others = [n for n in same[: DUPLICATES_LISTED + 1] if n != planned.line][:DUPLICATES_LISTED]
+    listed = "、".join(map(str, others))
+    if len(same) - 1 > len(others):
+        listed += f"等共{len(same) - 1}"
+    return f"编号{planned.row.number}与第{listed}行重复。"
+
+
 def plan(
     actor: User,
     rows: Sequence[ProposalRow],
@@ -401,9 +415,8 @@ def plan(
             lines[(planned.session_name, planned.row.number)].append(planned.line)
     for planned in planned_rows:
         same = lines.get((planned.session_name, planned.row.number or ""), [])
-        others = [str(n) for n in same if n != planned.line]
-        if others:
-            planned.errors.append(f"编号{planned.row.number}与第{'、'.join(others)}行重复。")
+        if len(same) > 1:
+            planned.errors.append(_duplicate_error(planned, same))
 
     existing = _existing(
         (sessions[p.session_name].id, p.row.number)

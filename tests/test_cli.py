@@ -101,6 +101,7 @@ def test_create_user_reads_the_password_from_stdin_and_creates_the_unit(fresh_ap
         assert db.session.execute(db.select(db.func.count(User.id))).scalar() == 2
 
 
+@pytest.mark.long
 def test_demo_data_is_idempotent_and_shows_the_seed_proposal(fresh_app):
     app = fresh_app
     runner = app.test_cli_runner()
@@ -207,6 +208,7 @@ def test_check_deadlines_prints_lines_and_json(app, runner, make_proposal):
     assert {r["state"] for r in rows} == {"overdue", "due_soon"}
 
 
+@pytest.mark.long
 def test_demo_data_loaded_again_later_in_the_year_adds_the_rest(tmp_path):
     """Loaded in April, then again in June: the replies due by June are added the second
     time and their promises followed up; nothing is added twice."""

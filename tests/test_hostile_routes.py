@@ -48,6 +48,8 @@ from werkzeug.test import encode_multipart
 from tracker.extensions import db
 from tracker.models import LoginThrottle, Unit
 
+pytestmark = pytest.mark.long  # the walk: seconds for each role
+
 # the role walking, and its turn: which of the sampled values it takes
 TURNS = {"anonymous": 0, "admin": 0, "supervisor": 1, "clerk": 2, "liaison": 3}
 

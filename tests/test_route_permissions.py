@@ -37,6 +37,8 @@ from tracker.models import (
 from tracker.services import drafting, users
 from tracker.services import proposals as svc
 
+pytestmark = pytest.mark.long  # every route for every role
+
 STAFF = ["admin", "liaison", "supervisor", "duban", "clerk", "clerk-health", "clerk-civil"]
 # the deputy (代表/委员) 曾志伟, proposer of P1: their own pages, their account and
 # notifications, the public replies; every other route answers 403

@@ -8,6 +8,8 @@
 - The template databases that the ``app`` fixture copies hold the models' schema, the
   default vocabularies and, for ``people``, the seven standard users.
 - An app a test closes is freed: nothing keeps the apps of a worker's session in memory.
+- The tests' files and the throwaway PostgreSQL cluster are in memory when there is room;
+  the collector leaves the objects of the session's start alone.
 """
 
 from __future__ import annotations
@@ -15,12 +17,14 @@ from __future__ import annotations
 import ast
 import functools
 import gc
+import os
 import weakref
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 from conftest import ON_POSTGRES, close, new_app, pytest_runtest_makereport
+from scratch import memory_folder
 from sqlalchemy import create_engine, inspect, text
 
 from tracker.extensions import db
@@ -218,3 +222,26 @@ def test_closed_apps_are_freed(tmp_path, template):
         del app
     gc.collect()
     assert freed[0]() is None
+
+
+def test_the_tests_and_their_postgresql_write_in_memory_when_there_is_room(
+    tmp_path, pytestconfig, pg_server
+):
+    """Unless --basetemp says where, tmp_path is in memory when scratch.memory_folder()
+    finds room there, and so is the throwaway PostgreSQL cluster."""
+    memory = memory_folder()
+    given = " ".join([*pytestconfig.invocation_params.args, os.environ.get("PYTEST_ADDOPTS", "")])
+    if memory is None:
+        assert not str(tmp_path).startswith("/dev/shm/")
+        return
+    if "--basetemp" not in given:
+        assert tmp_path.is_relative_to(memory)
+    if pg_server.folder is not None:  # a cluster of the session's own
+        assert pg_server.folder.is_relative_to(memory)
+
+
+def test_the_collector_leaves_the_sessions_start_alone():
+    """conftest.pytest_collection_finish: the objects of the imports and the collection are
+    frozen, and the collector's thresholds raised."""
+    assert gc.get_freeze_count() > 100_000
+    assert gc.get_threshold() == (20_000, 10, 100)

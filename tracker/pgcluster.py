@@ -74,12 +74,14 @@ class Cluster:
             command = ["runuser", "-u", "postgres", "--", *command]
         subprocess.run(command, check=True, capture_output=True, cwd=self.folder)
 
-    def create_database(self, prefix: str = "t") -> str:
-        """A new empty database; its URL."""
+    def create_database(self, prefix: str = "t", template: str | None = None) -> str:
+        """A new database, empty or a copy of the one at the URL `template` (which nothing
+        may be connected to); its URL."""
         name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+        source = make_url(template).database if template else "template0"
         engine = create_engine(self.server_url, isolation_level="AUTOCOMMIT")
         with engine.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE template0 ENCODING UTF8'))
+            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{source}" ENCODING UTF8'))
         engine.dispose()
         return self.server_url.set(database=name).render_as_string(hide_password=False)
 

@@ -285,6 +285,34 @@ def test_a_busy_session_is_marked_seen_without_a_write_per_request(app, people):
         assert row.last_seen_at > aged  # unseen for ten minutes: marked seen again
 
 
+def test_a_page_reads_the_session_its_user_and_unit_in_one_query(app, people):
+    """Every signed-in page loads the session by its token; its user and their unit came
+    in two more queries of their own."""
+    from sqlalchemy import event
+
+    clerk = signed_in(app, "clerk")
+    statements: list[str] = []
+    with app.app_context():
+        engine = db.engine
+
+    def note(conn, cursor, statement, *args):
+        statements.append(" ".join(statement.split()))
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        page = clerk.get("/account/sessions")
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    assert page.status_code == 200 and "市教育局" in text(page)  # the unit by the name
+    by_token = [s for s in statements if "WHERE login_session.token_hash" in s]
+    assert len(by_token) == 1
+    assert re.search(r'JOIN "?user"? .* JOIN unit ', by_token[0]), by_token[0]
+    alone = [
+        s for s in statements if re.search(r'^SELECT .* FROM ("?user"?|unit) (AS \w+ )?WHERE', s)
+    ]
+    assert alone == [], alone
+
+
 @pytest.mark.parametrize("remember", [False, True])
 def test_the_session_row_holds_no_usable_token(app, people, remember):
     """A copy of the database does not let anyone in: only a hash of the token is kept."""

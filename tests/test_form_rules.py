@@ -14,10 +14,18 @@ from conftest import TODAY
 from flask_wtf import FlaskForm
 from test_drafting import _filled, _form, _letter, _start, proposal  # noqa: F401 (fixture)
 from werkzeug.datastructures import MultiDict
-from wtforms import DateField, PasswordField, StringField, TextAreaField
+from wtforms import (
+    DateField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import Length
+from wtforms.widgets import Select
 
 from tracker.extensions import db
+from tracker.formutil import FastSelect
 from tracker.models import AuditEvent, Proposal
 
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
@@ -64,6 +72,31 @@ def test_every_form_of_the_tracker_is_found(app):
     # a sample from every feature: the enumeration below sees them all
     assert {"LoginForm", "UserCreateForm", "ProposalForm", "DraftForm", "UpdateForm"} <= names
     assert {"ReviewForm", "ImportForm", "FilterForm", "CalendarForm", "SubmitForm"} <= names
+
+
+def test_every_select_renders_as_wtforms_would_and_uses_the_fast_widget(app):
+    """formutil.FastSelect writes the options itself (the filters list hundreds of units
+    and sessions): the HTML is WTForms' own, for awkward values and labels too."""
+    tricky = [
+        ("", "全部"),
+        ('a&"b<c>', "甲&乙<丙>\"'"),
+        (True, "是"),
+        ("7", ""),
+        ("x", "选中的"),
+    ]
+    plain = Select()
+    selects = _fields(app, SelectField)
+    assert len(selects) >= 10
+    with app.test_request_context():
+        for cls, key, _name in selects:
+            field = _bind(cls, {})._fields[key]
+            if not isinstance(type(field).widget, Select) or type(field).widget.multiple:
+                continue  # radio buttons, multiple selects: WTForms' own widgets
+            assert isinstance(field.widget, FastSelect), (cls, key)
+            field.coerce, field.choices = str, tricky  # rendering only
+            field.data = "x"
+            assert field() == plain(field), (cls, key)
+            assert field(class_="wide") == plain(field, class_="wide"), (cls, key)
 
 
 def test_every_text_field_drops_control_characters(app):

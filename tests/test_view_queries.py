@@ -3,12 +3,13 @@ commitment list and an item's audit trail, read with the viewer's scope and the 
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
 
 from tracker.extensions import db
-from tracker.models import Commitment, Proposal, Unit, User
+from tracker.models import Commitment, CongressSession, Proposal, Unit, User
 from tracker.services import audit, proposals
 from tracker.services import commitments as commitment_service
 
@@ -330,3 +331,38 @@ def test_a_request_reads_the_vocabularies_once_and_sees_its_own_changes(app, thr
             assert ("x", "新方式") not in vocab.choices("contact_channel")
         finally:
             event.remove(db.engine, "before_cursor_execute", count)
+
+
+def test_the_list_filters_offer_handling_units_by_name_and_sessions_latest_first(
+    app, browser, people, make_unit
+):
+    """The filters' choices come as (id, name) pairs read in two columns: the active
+    handling units by name (not the coordinating office, not a unit made inactive), every
+    session with the latest year first."""
+    make_unit("广州市交通运输局", short=("市交通局",), prefix="穗交函")
+    gone = make_unit("广州市撤销局", short=("撤销局",), prefix="穗撤函")
+    with app.app_context():
+        db.session.get(Unit, gone).active = False
+        db.session.add_all(
+            [
+                CongressSession(name="市十五届人大五次会议", body="人大", level="市", year=2021),
+                CongressSession(name="市十六届政协一次会议", body="政协", level="市", year=2022),
+            ]
+        )
+        db.session.commit()
+        expected_units = [
+            u.name
+            for u in db.session.execute(db.select(Unit).order_by(Unit.name)).scalars()
+            if u.active and not u.is_coordinating
+        ]
+        years = {s.name: s.year for s in db.session.execute(db.select(CongressSession)).scalars()}
+    browser.login("duban")
+    for page in ("/proposals", "/commitments"):
+        html = browser.get(page).get_data(as_text=True)
+        units = re.search(r'<select[^>]*name="unit"[^>]*>(.*?)</select>', html, re.S).group(1)
+        names = re.findall(r'<option [^>]*value="\d+">([^<]+)</option>', units)
+        assert names == expected_units and "广州市撤销局" not in names, page
+        sessions = re.search(r'<select[^>]*name="session"[^>]*>(.*?)</select>', html, re.S)
+        listed = re.findall(r'<option [^>]*value="\d+">([^<]+)</option>', sessions.group(1))
+        assert sorted(listed) == sorted(years) and len(listed) >= 2, page
+        assert [years[n] for n in listed] == sorted((years[n] for n in listed), reverse=True)

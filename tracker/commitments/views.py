@@ -82,11 +82,10 @@ def _edit_form(commitment: Commitment, cls=forms.EditForm, prefix="edit"):
 
 def _filter_form() -> forms.FilterForm:
     form = forms.FilterForm(request.args)
-    form.unit.choices = options(
-        [("", "全部")] + [(str(u.id), u.name) for u in users.active_handling_units()]
+    form.unit.choices = options([("", "全部")] + [(str(i), n) for i, n in users.unit_choices()])
+    form.session.choices = options(
+        [("", "全部")] + [(str(i), n) for i, n in proposals.session_choices()]
     )
-    sessions = proposals.congress_sessions()
-    form.session.choices = options([("", "全部")] + [(str(s.id), s.name) for s in sessions])
     form.grade.choices = options([("", "全部")] + vocab.choices("classification"))
     form.checked()
     return form

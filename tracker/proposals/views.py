@@ -71,7 +71,7 @@ def _split_names(text: str | None) -> list[str]:
 
 def _action_forms(proposal: Proposal) -> dict:
     """Blank forms for every action the page may show, with database-backed choices."""
-    units = [(u.id, u.name) for u in users.active_handling_units()]
+    units = users.unit_choices()
     assign = forms.AssignForm(prefix="assign", assigned_on=today())
     assign.lead_units.choices = options(units)
     assign.co_units.choices = options(units)
@@ -163,12 +163,11 @@ def _act(proposal: Proposal, form_name: str, form, action):
 def _filter_form() -> forms.FilterForm:
     """The list's filters from the query string, with database-backed choices."""
     form = forms.FilterForm(request.args)
-    sessions = proposals.congress_sessions()
-    form.session.choices = options([("", "全部")] + [(str(s.id), s.name) for s in sessions])
-    form.status.choices = options([("", "全部")] + list(PROPOSAL_STATUS.items()))
-    form.unit.choices = options(
-        [("", "全部")] + [(str(u.id), u.name) for u in users.active_handling_units()]
+    form.session.choices = options(
+        [("", "全部")] + [(str(i), n) for i, n in proposals.session_choices()]
     )
+    form.status.choices = options([("", "全部")] + list(PROPOSAL_STATUS.items()))
+    form.unit.choices = options([("", "全部")] + [(str(i), n) for i, n in users.unit_choices()])
     form.classification.choices = options([("", "全部")] + vocab.choices("classification"))
     form.checked()
     return form
@@ -291,8 +290,7 @@ def new():
     if not permissions.can_register(current_user):
         abort(403)
     form = forms.ProposalForm()
-    sessions = proposals.congress_sessions()
-    form.session_id.choices = options([(0, "（新增会议）")] + [(s.id, s.name) for s in sessions])
+    form.session_id.choices = options([(0, "（新增会议）")] + proposals.session_choices())
 
     def action():
         proposal = proposals.register_proposal(
@@ -606,9 +604,7 @@ def _can_batch() -> None:
 
 def _batch_form() -> forms.BatchUploadForm:
     form = forms.BatchUploadForm()
-    form.session_id.choices = options(
-        [(0, "（按文件中的届次）")] + [(s.id, s.name) for s in proposals.congress_sessions()]
-    )
+    form.session_id.choices = options([(0, "（按文件中的届次）")] + proposals.session_choices())
     return form
 
 

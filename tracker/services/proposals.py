@@ -74,13 +74,17 @@ def get_or_create_session(
     return session
 
 
-def congress_sessions() -> list[CongressSession]:
-    """Every session, the latest year first: the choices of the forms and list filters."""
-    return list(
-        db.session.execute(
-            db.select(CongressSession).order_by(CongressSession.year.desc(), CongressSession.name)
-        ).scalars()
-    )
+def session_choices() -> list[tuple[int, str]]:
+    """(id, name) of every session, the latest year first: the choices of the forms and
+    list filters (read as two columns: every list page offers them)."""
+    return [
+        (row.id, row.name)
+        for row in db.session.execute(
+            db.select(CongressSession.id, CongressSession.name).order_by(
+                CongressSession.year.desc(), CongressSession.name
+            )
+        )
+    ]
 
 
 def chosen_session(

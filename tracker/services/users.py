@@ -26,6 +26,19 @@ def active_handling_units() -> list[Unit]:
     )
 
 
+def unit_choices() -> list[tuple[int, str]]:
+    """(id, name) of active_handling_units(), for a form's choices: read as two columns (a
+    province has hundreds of units, and every list page offers them)."""
+    return [
+        (row.id, row.name)
+        for row in db.session.execute(
+            db.select(Unit.id, Unit.name)
+            .where(Unit.active.is_(True), Unit.is_coordinating.is_(False))
+            .order_by(Unit.name)
+        )
+    ]
+
+
 def find_unit(name: str) -> Unit | None:
     """A unit by its full name or one of its short names."""
     name = name.strip()

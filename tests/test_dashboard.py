@@ -452,6 +452,10 @@ def test_chosen_unit_shows_its_numbers_and_highlights_its_row(app, browser, worl
         .strip()
     )
     assert selected == HEALTH
+    # each unit's name opens its own dashboard for the same period
+    assert HEALTH in _texts_linking_to(doc, "/dashboard", unit=unit, **PERIOD)  # and 本年度
+    edu = str(world["edu"])
+    assert _texts_linking_to(doc, "/dashboard", unit=edu, **PERIOD) == {EDU}
 
 
 # -- sorting -------------------------------------------------------------------------------

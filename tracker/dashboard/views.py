@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 from itertools import cycle, groupby
 from urllib.parse import quote
 
@@ -149,11 +150,21 @@ class Links:
         query = "&".join(f"{quoted[k]}={quoted[v]}" for k, v in args.items())
         return f"{self._paths[endpoint]}?{query}"
 
+    @cached_property
+    def _args(self) -> dict[str, str]:
+        """The filters' query arguments, read for every link: the filters do not change."""
+        return self.filters.args()
+
     def _unit_args(self, unit_id: int | None) -> dict[str, str]:
-        args = self.filters.args()
+        args = dict(self._args)
         if unit_id is not None:
             args["unit"] = str(unit_id)
         return args
+
+    def unit_page(self, unit_id: int) -> str:
+        """The dashboard of one unit for the same period (a league table row's name)."""
+        period = {"from": self._args["from"], "to": self._args["to"]}
+        return self._url("dashboard.index", {"unit": str(unit_id), **period})
 
     def items(self, metric: str, code: str | None = None, unit_id: int | None = None) -> str:
         args = self._unit_args(unit_id)

@@ -83,6 +83,19 @@ def pytest_configure(config) -> None:
     if folder is not None:
         checkout = hashlib.sha1(str(config.rootpath).encode()).hexdigest()[:10]
         config.option.basetemp = str(folder / f"tracker-tests-{os.getuid()}-{checkout}")
+        config.stash[_IN_MEMORY] = Path(config.option.basetemp)
+
+
+_IN_MEMORY = pytest.StashKey[Path]()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session, exitstatus) -> None:
+    """A run that passed leaves nothing in memory (its folders are kept after a failure, to
+    be looked at, until the next run). Last, after pytest-xdist has stopped the workers."""
+    folder = session.config.stash.get(_IN_MEMORY, None)
+    if folder is not None and exitstatus == 0:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def pytest_collection_modifyitems(config, items) -> None:

@@ -3,7 +3,8 @@
 Each test copies a database, and many write a search index; the PostgreSQL tests create
 and drop a database each. On a virtual disk those writes were most of a test's time (a
 CREATE DATABASE 150-350 ms, 20-35 ms in memory), though nothing is kept: on Linux,
-/dev/shm (a tmpfs, in memory) takes them when it has room for the run."""
+/dev/shm (a tmpfs, in memory) takes them when it has room for the run (conftest removes
+them when the run passes)."""
 
 from __future__ import annotations
 

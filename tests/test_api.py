@@ -58,6 +58,37 @@ def _sample_url(rule) -> str:
 # -- tokens on the account page ---------------------------------------------------------------
 
 
+def test_a_request_reads_its_token_user_and_unit_once_before_the_view(app, token_of):
+    """Authentication is one query for the token with its user and unit, the rate limit's
+    UPDATE (committed), and the user read back in one query: five statements before, as the
+    commit expired the token and user and each was read back on its own."""
+    from sqlalchemy import event
+
+    token = token_of("clerk")
+    with app.app_context():
+        engine = db.engine
+    statements: list[str] = []
+
+    def note(conn, cursor, statement, *args):
+        if not statement.lstrip().upper().startswith("BEGIN"):  # SQLite's, not the ORM's
+            statements.append(" ".join(statement.split()))
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        response = app.test_client().get("/api/v1/proposals", headers=bearer(token))
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    assert response.status_code == 200
+    first_of_view = next(i for i, s in enumerate(statements) if "FROM proposal" in s)
+    before = statements[:first_of_view]
+    assert len(before) == 3, before
+    assert before[0].startswith("SELECT api_token.") and re.search(
+        r'JOIN "?user"? .*JOIN unit', before[0]
+    )
+    assert before[1].startswith("UPDATE api_token SET")
+    assert re.match(r'SELECT "?user"?\.id\b.* JOIN unit ', before[2]), before[2]
+
+
 def test_a_token_is_made_on_the_account_page_shown_once_and_kept_as_a_hash(app, browser, people):
     browser.login("clerk")
     page = browser.get("/account/tokens").get_data(as_text=True)

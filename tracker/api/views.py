@@ -104,6 +104,7 @@ def _authenticate():
     except api_tokens.InvalidToken as error:
         return problem(401, str(error), headers={"WWW-Authenticate": 'Bearer realm="tracker"'})
     retry_after = api_tokens.count_request(token, current.api_rate_limit())
+    user_id = token.user_id
     commit()  # the count is shared by every worker: written before the view's own work
     if retry_after:
         return problem(
@@ -112,9 +113,10 @@ def _authenticate():
             f"{current.api_rate_limit().limit}次，请{retry_after}秒后再试。",
             headers={"Retry-After": str(retry_after)},
         )
-    if not permissions.uses_api(token.user):
+    user = api_tokens.user_with_unit(user_id)
+    if not permissions.uses_api(user):
         return problem(403, "代表/委员账号不能使用 API。")
-    g.api_user = token.user
+    g.api_user = user
     return None
 
 

@@ -84,19 +84,24 @@ def test_every_select_renders_as_wtforms_would_and_uses_the_fast_widget(app):
         ("7", ""),
         ("x", "选中的"),
     ]
-    plain = Select()
     selects = _fields(app, SelectField)
     assert len(selects) >= 10
+    checked = 0  # multiple selects
     with app.test_request_context():
         for cls, key, _name in selects:
             field = _bind(cls, {})._fields[key]
-            if not isinstance(type(field).widget, Select) or type(field).widget.multiple:
-                continue  # radio buttons, multiple selects: WTForms' own widgets
+            if not isinstance(type(field).widget, Select):
+                continue  # radio buttons: WTForms' own widget
+            multiple = type(field).widget.multiple
             assert isinstance(field.widget, FastSelect), (cls, key)
+            assert field.widget.multiple == multiple, (cls, key)
             field.coerce, field.choices = str, tricky  # rendering only
-            field.data = "x"
+            field.data = ["x", "7"] if multiple else "x"
+            plain = Select(multiple=multiple)
             assert field() == plain(field), (cls, key)
             assert field(class_="wide") == plain(field, class_="wide"), (cls, key)
+            checked += multiple
+    assert checked >= 2  # the assignment's lead and co-handling units
 
 
 def test_every_text_field_drops_control_characters(app):

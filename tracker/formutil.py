@@ -65,7 +65,7 @@ class FastSelect(Select):
         return Markup(f'<option {selected}value="{escape(value)}">{label}</option>')
 
 
-FAST_SELECT = FastSelect()
+FAST_SELECT, FAST_MULTIPLE_SELECT = FastSelect(), FastSelect(multiple=True)
 
 
 class _Messages:
@@ -107,12 +107,8 @@ class TrackerForm(FlaskForm):
                 rule = _MULTILINE_RULE if issubclass(kind, TextAreaField) else _ONE_LINE_RULE
                 options["filters"] = (rule, *unbound_field.kwargs.get("filters", ()))
             widget = getattr(kind, "widget", None)
-            if (
-                type(widget) is Select
-                and not widget.multiple
-                and "widget" not in unbound_field.kwargs
-            ):
-                options["widget"] = FAST_SELECT
+            if type(widget) is Select and "widget" not in unbound_field.kwargs:
+                options["widget"] = FAST_MULTIPLE_SELECT if widget.multiple else FAST_SELECT
             return super().bind_field(form, unbound_field, options)
 
 

@@ -75,8 +75,9 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config) -> None:
     """The tests' folders (tmp_path) in memory when there is room (scratch.py): one folder
-    per checkout, emptied as each run starts (pytest does so with a given --basetemp), the
-    workers' folders inside it (pytest-xdist). Unless --basetemp says where."""
+    per checkout, emptied as a run starts (pytest does so with a given --basetemp) and
+    removed when it passes, the workers' folders inside it (pytest-xdist). Unless
+    --basetemp says where."""
     if config.option.basetemp is not None or hasattr(config, "workerinput"):
         return
     folder = memory_folder()

@@ -90,8 +90,9 @@ class TrackerForm(FlaskForm):
     """The base of every form in the tracker. It applies the one text rule to every text
     field (StringField and its kinds: text areas, hidden fields, name lists): control
     characters are dropped as the form reads what was posted. Passwords are compared, never
-    shown or logged, and are left as typed. Selects render with FastSelect. That every text field also has a maximum length
-    (a Length validator) is checked by the tests for every form."""
+    shown or logged, and are left as typed. That every text field also has a maximum length
+    (a Length validator) is checked by the tests for every form. Selects, single and
+    multiple, render with FastSelect."""
 
     class Meta:
         # WTForms' own messages ("Not a valid date value.") in Chinese: WTForms ships the

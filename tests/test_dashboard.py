@@ -714,6 +714,30 @@ def test_units_with_nothing_in_the_period_are_listed_only_on_request(app, browse
     assert "北京市交通委员会" not in rows
 
 
+def test_a_units_cell_link_is_the_link_built_for_that_unit(app):
+    """Links.cell puts a unit's id into the column's link made once; it is the link built
+    in full for that unit, for every kind of column, with and without a chosen unit, and
+    for codes that need quoting."""
+    from tracker.dashboard.views import Filters, Links
+    from tracker.models import Unit
+    from tracker.services import dashboard as stats
+
+    grades = [stats.Code("A", "A类"), stats.Code("列入 计划&", "列入计划")]
+    columns = stats.league_columns(grades, [stats.Code("满意", "满意")], "B、C类未跟踪")
+    period = stats.Period(date(2026, 1, 1), date(2026, 6, 15))
+    chosen = Unit(id=7, name="广州市教育局")
+    with app.test_request_context():
+        for unit in (None, chosen):
+            links = Links(Filters(period, unit, None), now=date(2026, 6, 15))
+            for column in columns:
+                for unit_id in (3, 7, 12345, 3):
+                    assert links.cell(column, unit_id) == links._cell(column, unit_id)
+                assert links.cell(column) == links._cell(column, None)
+            assert links.cell(columns[1], 3) == (
+                "/dashboard/items?metric=reply_total&from=2026-01-01&to=2026-06-15&unit=3"
+            )
+
+
 def test_the_links_quote_as_urlencode_does(app):
     # the league table's thousands of links are quoted name by name, once each: the same
     # URLs as urlencode(args, quote_via=quote) made

@@ -135,6 +135,7 @@ class Links:
         self.now = now
         self._paths: dict[str, str] = {}
         self._quoted: dict[str, str] = {}
+        self._around_unit: dict[str, tuple[str, str] | None] = {}
 
     def _url(self, endpoint: str, args: dict[str, str]) -> str:
         """url_for(endpoint, **args), the route built once and each name and value quoted
@@ -185,11 +186,31 @@ class Links:
         return self._url("commitments.index", args)
 
     def cell(self, column: stats.Column, unit_id: int | None = None) -> str | None:
+        """The link behind a column's number, of one unit or (None) of the filters. A
+        unit's is the column's link with the unit's id put in: the league table links
+        every column of every unit (thousands of links, the most of its rendering)."""
+        if unit_id is None:
+            return self._cell(column, None)
+        if column.key not in self._around_unit:
+            url = self._cell(column, _ANY_UNIT)
+            parts = url.split(f"unit={_ANY_UNIT}") if url else []
+            self._around_unit[column.key] = (
+                (parts[0] + "unit=", parts[1]) if len(parts) == 2 else None
+            )
+        around = self._around_unit[column.key]
+        if around is None:
+            return self._cell(column, unit_id)
+        return f"{around[0]}{unit_id}{around[1]}"
+
+    def _cell(self, column: stats.Column, unit_id: int | None) -> str | None:
         if column.commitment is not None:
             return self.commitments(column.key, unit_id)
         if column.metric is not None:
             return self.items(column.metric, column.code, unit_id)
         return None
+
+
+_ANY_UNIT = -1  # no unit's id: marks where a unit's id goes in a link (Links.cell)
 
 
 def _pct(value: float | None) -> str:

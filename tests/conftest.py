@@ -74,17 +74,34 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config) -> None:
-    """The tests' folders (tmp_path) in memory when there is room (scratch.py): one folder
-    per checkout, emptied as a run starts (pytest does so with a given --basetemp) and
-    removed when it passes, the workers' folders inside it (pytest-xdist). Unless
+    """The tests' folders (tmp_path) in memory when there is room (scratch.py): a folder
+    for the run (its process id in the name, so that two runs in one checkout keep apart),
+    the workers' folders inside it (pytest-xdist); removed when the run passes, else kept
+    to be looked at until a later run of the checkout finds its process gone. Unless
     --basetemp says where."""
     if config.option.basetemp is not None or hasattr(config, "workerinput"):
         return
     folder = memory_folder()
-    if folder is not None:
-        checkout = hashlib.sha1(str(config.rootpath).encode()).hexdigest()[:10]
-        config.option.basetemp = str(folder / f"tracker-tests-{os.getuid()}-{checkout}")
-        config.stash[_IN_MEMORY] = Path(config.option.basetemp)
+    if folder is None:
+        return
+    checkout = hashlib.sha1(str(config.rootpath).encode()).hexdigest()[:10]
+    prefix = f"tracker-tests-{os.getuid()}-{checkout}-"
+    for left in folder.glob(f"{prefix}*"):
+        run = left.name.removeprefix(prefix)
+        if run.isdigit() and not _running(int(run)):
+            shutil.rmtree(left, ignore_errors=True)
+    config.option.basetemp = str(folder / f"{prefix}{os.getpid()}")
+    config.stash[_IN_MEMORY] = Path(config.option.basetemp)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 _IN_MEMORY = pytest.StashKey[Path]()
@@ -92,8 +109,8 @@ _IN_MEMORY = pytest.StashKey[Path]()
 
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session, exitstatus) -> None:
-    """A run that passed leaves nothing in memory (its folders are kept after a failure, to
-    be looked at, until the next run). Last, after pytest-xdist has stopped the workers."""
+    """A run that passed leaves nothing in memory (a failed run's folders are kept, to be
+    looked at). Last, after pytest-xdist has stopped the workers."""
     folder = session.config.stash.get(_IN_MEMORY, None)
     if folder is not None and exitstatus == 0:
         shutil.rmtree(folder, ignore_errors=True)

@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 
 MEMORY = Path("/dev/shm")
-ROOM = 4 * 2**30  # bytes free that a run needs (it writes about 1 GB)
+ROOM = 4 * 2**30  # bytes free to ask for (a run writes some 300 MB: room to spare)
 
 
 def memory_folder() -> Path | None:

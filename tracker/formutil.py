@@ -215,6 +215,12 @@ def options(pairs: Iterable[tuple[object, str]]) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]
 
 
+def filter_options(pairs: Iterable[tuple[object, str]]) -> list[SelectChoice]:
+    """A list filter's choices: 全部 (no filter) first, then the pairs, their values as the
+    query string carries them."""
+    return options([("", "全部"), *((str(value), label) for value, label in pairs)])
+
+
 def as_id(value: str | None) -> int | None:
     """A database id from a query string or form value: ASCII digits only ("²" and "١"
     pass str.isdigit but are not ids) up to MAX_ID, else None."""

@@ -19,7 +19,7 @@ from tracker import downloads
 from tracker.commitments import forms
 from tracker.current import today, upload_dir
 from tracker.extensions import db
-from tracker.formutil import as_id, options
+from tracker.formutil import as_id, filter_options, options
 from tracker.models import (
     Commitment,
     CommitmentUpdate,
@@ -82,11 +82,9 @@ def _edit_form(commitment: Commitment, cls=forms.EditForm, prefix="edit"):
 
 def _filter_form() -> forms.FilterForm:
     form = forms.FilterForm(request.args)
-    form.unit.choices = options([("", "全部")] + [(str(i), n) for i, n in users.unit_choices()])
-    form.session.choices = options(
-        [("", "全部")] + [(str(i), n) for i, n in proposals.session_choices()]
-    )
-    form.grade.choices = options([("", "全部")] + vocab.choices("classification"))
+    form.unit.choices = filter_options(users.unit_choices())
+    form.session.choices = filter_options(proposals.session_choices())
+    form.grade.choices = filter_options(vocab.choices("classification"))
     form.checked()
     return form
 

@@ -14,7 +14,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from tracker.formutil import EventDateField, PlanDateField, TrackerForm, options
+from tracker.formutil import EventDateField, PlanDateField, TrackerForm, filter_options, options
 from tracker.formutil import FilterForm as ListFilterForm
 from tracker.rules.labels import CONTACT_PHASES, PROPOSAL_KINDS
 
@@ -182,7 +182,7 @@ class FilterForm(ListFilterForm):
     session = SelectField("会议", coerce=str, validators=[Optional()])
     kind = SelectField(
         "类别",
-        choices=options([("", "全部")] + [(k, k) for k in PROPOSAL_KINDS]),
+        choices=filter_options((k, k) for k in PROPOSAL_KINDS),
         validators=[Optional()],
     )
     status = SelectField("状态", validators=[Optional()])

@@ -21,7 +21,7 @@ from sqlalchemy.orm import selectinload
 from tracker import downloads
 from tracker.current import deadline_policy, search_engine, today, upload_dir
 from tracker.extensions import db
-from tracker.formutil import as_id, options
+from tracker.formutil import as_id, filter_options, options
 from tracker.models import (
     Assignment,
     ExtensionRequest,
@@ -163,12 +163,10 @@ def _act(proposal: Proposal, form_name: str, form, action):
 def _filter_form() -> forms.FilterForm:
     """The list's filters from the query string, with database-backed choices."""
     form = forms.FilterForm(request.args)
-    form.session.choices = options(
-        [("", "全部")] + [(str(i), n) for i, n in proposals.session_choices()]
-    )
-    form.status.choices = options([("", "全部")] + list(PROPOSAL_STATUS.items()))
-    form.unit.choices = options([("", "全部")] + [(str(i), n) for i, n in users.unit_choices()])
-    form.classification.choices = options([("", "全部")] + vocab.choices("classification"))
+    form.session.choices = filter_options(proposals.session_choices())
+    form.status.choices = filter_options(PROPOSAL_STATUS.items())
+    form.unit.choices = filter_options(users.unit_choices())
+    form.classification.choices = filter_options(vocab.choices("classification"))
     form.checked()
     return form
 

@@ -15,28 +15,24 @@ MIN_PASSWORD = 8
 UNIT_ROLES = ("clerk", "supervisor")  # roles that must belong to a unit
 
 
+def _active_handling(*columns):
+    """The active units that handle proposals (not the coordinating office), by name."""
+    return (
+        db.select(*columns)
+        .where(Unit.active.is_(True), Unit.is_coordinating.is_(False))
+        .order_by(Unit.name)
+    )
+
+
 def active_handling_units() -> list[Unit]:
     """Units that handle proposals (not the coordinating office), for choosing one."""
-    return list(
-        db.session.execute(
-            db.select(Unit)
-            .where(Unit.active.is_(True), Unit.is_coordinating.is_(False))
-            .order_by(Unit.name)
-        ).scalars()
-    )
+    return list(db.session.execute(_active_handling(Unit)).scalars())
 
 
 def unit_choices() -> list[tuple[int, str]]:
     """(id, name) of active_handling_units(), for a form's choices: read as two columns (a
     province has hundreds of units, and every list page offers them)."""
-    return [
-        (row.id, row.name)
-        for row in db.session.execute(
-            db.select(Unit.id, Unit.name)
-            .where(Unit.active.is_(True), Unit.is_coordinating.is_(False))
-            .order_by(Unit.name)
-        )
-    ]
+    return [tuple(row) for row in db.session.execute(_active_handling(Unit.id, Unit.name))]
 
 
 def find_unit(name: str) -> Unit | None:

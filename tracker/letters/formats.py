@@ -481,7 +481,7 @@ def convert_with_libreoffice(data: bytes, suffix: str, options: ReadOptions) -> 
             os.killpg(process.pid, signal.SIGKILL)
             process.communicate()
             raise Unreadable(
-                f"LibreOffice 转换超时（{options.convert_timeout:.0f} 秒）：文件可能已损坏或加密"
+                f"LibreOffice 转换超时（{options.convert_timeout:g} 秒）：文件可能已损坏或加密"
             ) from error
         converted = work / "out" / "letter.docx"
         if not converted.is_file():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import shutil
 import threading
 from datetime import date
 from pathlib import Path
@@ -140,10 +141,40 @@ def letter_file_docs(start_id: int = 100) -> list[LetterDoc]:
 ALL = [seed_doc(), TOILETS, LIFTS, SCHOOL_TEACHERS, RESTRICTED, SCRIPT]
 
 
+class BuiltIndexes:
+    """The fixtures' letters indexed once per session and store: a test's engine starts on a
+    copy of that store (indexing them again for every test was most of what these tests
+    cost). A subclass adds other stores (test_search_engines: PostgreSQL databases)."""
+
+    def __init__(self, factory: pytest.TempPathFactory) -> None:
+        self.factory = factory
+        self.built: dict[tuple, object] = {}
+
+    @staticmethod
+    def docs(name: str) -> list[LetterDoc]:
+        return {"all": ALL, "split": ALL + letter_file_docs() + SPLIT_LETTERS}[name]
+
+    def whoosh(self, name: str, folder: Path) -> Path:
+        """`folder`: a copy of a Whoosh index of the letters called `name`."""
+        key = ("whoosh", name)
+        if key not in self.built:
+            built = self.factory.mktemp(f"index-{name}")
+            eng = WhooshEngine(built)
+            eng.index(self.docs(name))
+            eng.close()
+            self.built[key] = built
+        shutil.copytree(self.built[key], folder)
+        return folder
+
+
+@pytest.fixture(scope="session")
+def built_indexes(tmp_path_factory):
+    return BuiltIndexes(tmp_path_factory)
+
+
 @pytest.fixture
-def engine(tmp_path):
-    eng = WhooshEngine(tmp_path / "index")
-    eng.index(ALL)
+def engine(tmp_path, built_indexes):
+    eng = WhooshEngine(built_indexes.whoosh("all", tmp_path / "index"))
     yield eng
     eng.close()
 
@@ -690,9 +721,8 @@ def split_otherwise(query: str, text: str) -> bool:
 
 
 @pytest.fixture
-def split_engine(tmp_path):
-    eng = WhooshEngine(tmp_path / "index")
-    eng.index(ALL + letter_file_docs() + SPLIT_LETTERS)
+def split_engine(tmp_path, built_indexes):
+    eng = WhooshEngine(built_indexes.whoosh("split", tmp_path / "index"))
     yield eng
     eng.close()
 

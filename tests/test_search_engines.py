@@ -20,6 +20,8 @@ from test_search_engine import (  # noqa: F401  (the cases are collected again h
     SPLIT_LETTERS,
     TOILETS,
     VILLAGE,
+    BuiltIndexes,
+    built_indexes,
     found,
     letter_file_docs,
     seed_doc,
@@ -78,12 +80,24 @@ class Engines:
 
     def __init__(self, kind: str, request, tmp_path) -> None:
         self.kind = kind
+        self.request = request
         self.folder = tmp_path / "index"
         self.made: list = []
         if kind != "whoosh":
             self.db = request.getfixturevalue("pg_database")
             with self.db.begin() as conn:
                 schema.drop(conn)
+
+    def holding(self, name: str):
+        """An engine on the store, which starts with the letters called `name` indexed: for
+        Whoosh a copy of an index built once per session; on PostgreSQL they are indexed
+        again (a copy of a database built once cost as much as indexing them)."""
+        if self.kind == "whoosh":
+            self.request.getfixturevalue("built_indexes").whoosh(name, self.folder)
+            return self()
+        eng = self()
+        eng.index(BuiltIndexes.docs(name))
+        return eng
 
     def __call__(self):
         if self.kind == "whoosh":
@@ -107,16 +121,12 @@ def engines(request, tmp_path):
 
 @pytest.fixture
 def engine(engines):
-    eng = engines()
-    eng.index(ALL)
-    return eng
+    return engines.holding("all")
 
 
 @pytest.fixture
 def split_engine(engines):
-    eng = engines()
-    eng.index(ALL + letter_file_docs() + SPLIT_LETTERS)
-    return eng
+    return engines.holding("split")
 
 
 @pytest.mark.parametrize(("rum", "kind"), [(None, "rum"), (False, "gin")])

@@ -226,7 +226,7 @@ def _index_rows(application) -> list[tuple]:
 
 @pytest.mark.slow  # starts the import's worker processes
 def test_an_import_builds_the_index_rows_in_its_workers_and_writes_the_same(
-    app, pg_server, tmp_path, monkeypatch
+    app, pg_server, pg_schema, tmp_path, monkeypatch
 ):
     """The tsvectors of an import's letters are built by the processes that parse them:
     none in the importing process, and the rows written are those it would have built."""
@@ -238,11 +238,7 @@ def test_an_import_builds_the_index_rows_in_its_workers_and_writes_the_same(
     batched = import_folder(app, folder)
     assert built_here == []
     monkeypatch.undo()
-    twin = create_app(_settings(tmp_path / "twin", pg_server.create_database()))
-    with twin.app_context():
-        db.create_all()
-        vocab.ensure_defaults()
-        db.session.commit()
+    twin = create_app(_settings(tmp_path / "twin", pg_server.create_database(template=pg_schema)))
     assert import_folder(twin, folder, batched=False) == batched  # built here, file by file
     assert len(_index_rows(app)) > 20
     assert _index_rows(app) == _index_rows(twin)

@@ -79,14 +79,15 @@ def pg_url(pg_server):
 
 @pytest.fixture(scope="session")
 def pg_schema(pg_server, tmp_path_factory):
-    """A database with the tables and the default vocabularies, made once: each test's
-    app gets a copy (making them took a fifth of a second a test)."""
+    """A database with the tables, the search table and the default vocabularies, made
+    once: each test's app gets a copy (making them took a fifth of a second a test)."""
     url = pg_server.create_database("schema")
     app = create_app(_settings(tmp_path_factory.mktemp("pg-schema"), url))
     with app.app_context():
         db.create_all()
         vocab.ensure_defaults()
         db.session.commit()
+    get_engine(app).ensure()
     close(app)
     yield url
     pg_server.drop_database(url)

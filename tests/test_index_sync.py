@@ -39,7 +39,23 @@ def app_config():
 @pytest.fixture
 def letters(app, runner, tmp_path):
     """Four imported letters (the seed under four numbers)."""
-    folder = tmp_path / "letters"
+    return import_letters(app, runner, tmp_path)
+
+
+def import_letters(app, runner, tmp_path) -> list[int]:
+    """The letters fixture's letters written into tmp_path / "letters" and imported into the
+    app's database; their ids."""
+    folder = letter_files(tmp_path / "letters")
+    assert runner.invoke(args=["import-letters", str(folder)]).exit_code == 0
+    with app.app_context():
+        return [
+            le.id
+            for le in db.session.execute(db.select(ReplyLetter).order_by(ReplyLetter.id)).scalars()
+        ]
+
+
+def letter_files(folder: Path) -> Path:
+    """The letters fixture's files (the seed under four numbers), written into `folder`."""
     folder.mkdir()
     text = SEED.read_text(encoding="utf-8")
     for n in range(4):
@@ -47,12 +63,7 @@ def letters(app, runner, tmp_path):
             text.replace("20222174", f"2022300{n}").replace("119号", f"{200 + n}号"),
             encoding="utf-8",
         )
-    assert runner.invoke(args=["import-letters", str(folder)]).exit_code == 0
-    with app.app_context():
-        return [
-            le.id
-            for le in db.session.execute(db.select(ReplyLetter).order_by(ReplyLetter.id)).scalars()
-        ]
+    return folder
 
 
 def _found(app, word) -> list[int]:

@@ -14,7 +14,7 @@ import re
 import pytest
 import test_index_sync
 import test_search_views
-from conftest import add_people, app_settings, close, schema_differences
+from conftest import _fast_hashing, add_people, app_settings, close, schema_differences
 from sqlalchemy import event, inspect, text
 from test_import_batches import answers, import_folder, make_corpus
 from test_search_views import SEED
@@ -31,14 +31,12 @@ from tracker.services.pgsearch import PostgresEngine, schema
 from tracker.services.pgsearch import engine as pg_engine
 
 # the cases of the Whoosh app collected again, with this module's app
-letters = test_index_sync.letters
 test_committed_changes_reach_the_index = test_index_sync.test_committed_changes_reach_the_index
 test_a_rolled_back_save_leaves_no_trace = test_index_sync.test_a_rolled_back_save_leaves_no_trace
 test_search_never_returns_a_letter_the_database_lost = (
     test_index_sync.test_search_never_returns_a_letter_the_database_lost
 )
 test_concurrent_writers_lose_no_update = test_index_sync.test_concurrent_writers_lose_no_update
-corpus = test_search_views.corpus
 test_search_page_finds_highlights_and_facets = (
     test_search_views.test_search_page_finds_highlights_and_facets
 )
@@ -93,9 +91,59 @@ def pg_schema(pg_server, tmp_path_factory):
     pg_server.drop_database(url)
 
 
+class Starts:
+    """What a test's app may start from, each a database made once from the schema and
+    copied for the test in one CREATE DATABASE: "schema"; "people" (add_people); "letters"
+    (test_index_sync's four letters); "corpus" (the people and test_search_views' letters).
+    Importing the letters on PostgreSQL, their index rows and text index entries, was most
+    of what a test of this module cost."""
+
+    def __init__(self, server, schema_url: str, factory) -> None:
+        self.server = server
+        self.factory = factory
+        self.made: dict[str, tuple[str, object]] = {"schema": (schema_url, None)}
+
+    def get(self, name: str) -> tuple[str, object]:
+        """(the database's URL, the ids its fixture returns)."""
+        if name not in self.made:
+            base, _ = self.get("people" if name == "corpus" else "schema")
+            url = self.server.create_database(name, template=base)
+            folder = self.factory.mktemp(f"pg-{name}")
+            app = create_app(_settings(folder, url))
+            with pytest.MonkeyPatch.context() as monkeypatch:
+                _fast_hashing(monkeypatch)
+                if name == "people":
+                    with app.app_context():
+                        data = add_people()
+                elif name == "letters":
+                    data = test_index_sync.import_letters(app, app.test_cli_runner(), folder)
+                else:
+                    data = test_search_views.import_corpus(app, app.test_cli_runner(), folder)
+            close(app)
+            self.made[name] = (url, data)
+        return self.made[name]
+
+    def drop(self) -> None:
+        for name, (url, _) in self.made.items():
+            if name != "schema":
+                self.server.drop_database(url)
+
+
+@pytest.fixture(scope="session")
+def starts(pg_server, pg_schema, tmp_path_factory):
+    made = Starts(pg_server, pg_schema, tmp_path_factory)
+    yield made
+    made.drop()
+
+
 @pytest.fixture
-def app(pg_server, pg_schema, tmp_path):
-    url = pg_server.create_database(template=pg_schema)
+def app(request, pg_server, starts, tmp_path):
+    """An app on a copy of the start the test's fixtures ask for (corpus, letters, people)."""
+    wanted = [name for name in ("corpus", "letters", "people") if name in request.fixturenames]
+    if "letters" in wanted and len(wanted) > 1:
+        pytest.fail(f"no start has both {wanted}: the letters' start has no people")
+    start = wanted[0] if wanted else "schema"
+    url = pg_server.create_database(template=starts.get(start)[0])
     app = create_app(_settings(tmp_path, url))
     yield app
     close(app)
@@ -103,10 +151,25 @@ def app(pg_server, pg_schema, tmp_path):
 
 
 @pytest.fixture
-def people(app):
-    """The standard people, in this module's PostgreSQL database."""
-    with app.app_context():
-        return add_people()
+def people(app, starts):
+    """The standard people, in this module's PostgreSQL database (the app's start)."""
+    return dict(starts.get("people")[1])
+
+
+@pytest.fixture
+def letters(app, starts, tmp_path):
+    """test_index_sync's letters, in the app's database (its start), their files in
+    tmp_path / "letters"."""
+    test_index_sync.letter_files(tmp_path / "letters")
+    return list(starts.get("letters")[1])
+
+
+@pytest.fixture
+def corpus(app, starts, tmp_path):
+    """test_search_views' letters and people, in the app's database (its start), the files
+    in tmp_path / "letters"."""
+    test_search_views.corpus_files(tmp_path / "letters")
+    return dict(starts.get("corpus")[1])
 
 
 def _found(app, words: str, **kw) -> list[int]:

@@ -32,7 +32,29 @@ def _variant(text: str, number: str, doc: str, disclosure: str, topic: str) -> s
 def corpus(app, runner, people, tmp_path):
     """Three letters of 广州市教育局 (one each 主动公开 / 依申请公开 / 不予公开) and one of
     another unit about public toilets."""
-    folder = tmp_path / "letters"
+    return import_corpus(app, runner, tmp_path)
+
+
+def import_corpus(app, runner, tmp_path) -> dict[str, int]:
+    """The corpus fixture's letters written into tmp_path / "letters" and imported into
+    the app's database (which has the people); their ids by file name."""
+    folder = corpus_files(tmp_path / "letters")
+    result = runner.invoke(args=["import-letters", str(folder)])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        ids = {le.source_file: le.id for le in db.session.execute(db.select(ReplyLetter)).scalars()}
+        # the clerk's unit is the issuer of a, b, c
+        edu = db.session.execute(db.select(Unit).filter_by(name="广州市教育局")).scalar_one()
+        assert {
+            le.unit_id
+            for le in db.session.execute(db.select(ReplyLetter)).scalars()
+            if le.source_file != "d_toilets.txt"
+        } == {edu.id}
+    return ids
+
+
+def corpus_files(folder: Path) -> Path:
+    """The corpus fixture's letter files, written into `folder` (made)."""
     folder.mkdir()
     seed = SEED.read_text(encoding="utf-8")
     shutil.copy(SEED, folder / "a_public.txt")
@@ -51,18 +73,7 @@ def corpus(app, runner, people, tmp_path):
         .replace("心理", "公厕")
     )
     (folder / "d_toilets.txt").write_text(other, encoding="utf-8")
-    result = runner.invoke(args=["import-letters", str(folder)])
-    assert result.exit_code == 0, result.output
-    with app.app_context():
-        ids = {le.source_file: le.id for le in db.session.execute(db.select(ReplyLetter)).scalars()}
-        # the clerk's unit is the issuer of a, b, c
-        edu = db.session.execute(db.select(Unit).filter_by(name="广州市教育局")).scalar_one()
-        assert {
-            le.unit_id
-            for le in db.session.execute(db.select(ReplyLetter)).scalars()
-            if le.source_file != "d_toilets.txt"
-        } == {edu.id}
-    return ids
+    return folder
 
 
 def _text(response):

@@ -516,3 +516,36 @@ def test_similar_letters_take_the_planners_letter_count_past_a_bound(app, letter
             event.remove(db.engine, "before_cursor_execute", record)
     assert [h.letter_id for h in estimated] == [h.letter_id for h in counted]
     assert sorted(h.letter_id for h in counted) == sorted(letters[1:])
+
+
+def test_similar_letters_with_all_the_best_terms_are_enough_when_there_are_enough(
+    app, letters, monkeypatch
+):
+    """The letters with all four of a text's best terms are read first (in the RUM index
+    they are a few hundred where those with two of them are thousands); the letters with
+    two of them are read too only when those are fewer than SIMILAR_WITH_ALL times the
+    letters asked for. The three other copies of the letter have all its terms."""
+    queries = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        if "<=>" in statement and "LIMIT" in statement:
+            queries.append(parameters["q"])
+
+    def similar(enough_with_all: int) -> list[int]:
+        monkeypatch.setattr(pg_engine, "SIMILAR_WITH_ALL", enough_with_all)
+        queries.clear()
+        with app.app_context():
+            letter = db.session.get(ReplyLetter, letters[0])
+            event.listen(db.engine, "before_cursor_execute", record)
+            try:
+                hits = get_engine(app).similar(letter.body, exclude=[letter.id], limit=1)
+                return [h.letter_id for h in hits]
+            finally:
+                event.remove(db.engine, "before_cursor_execute", record)
+
+    with_all = similar(3)  # the three copies are three times the one letter asked for
+    assert len(queries) == 1
+    assert queries[0].count("&") == 3 and "|" not in queries[0]
+    more = similar(4)  # not enough: the letters with two of the terms are read as well
+    assert len(queries) == 2 and "|" in queries[1] and queries[1].count("&") == 6
+    assert with_all == more and with_all[0] in letters[1:]

@@ -71,6 +71,7 @@ BULK_MIN = 200  # letters written inside bulk() before the RUM index is set asid
 INDEX_CHECK_SECONDS = 5.0  # how long the kind of text index in place is taken as known
 TITLE_FIRST_MIN = 10_000  # RUM: more matches than this rank those with the words in titles
 SIMILAR_CANDIDATES = 100  # letters weighed for similarity
+SIMILAR_WITH_ALL = 4  # times the letters asked for: enough with all the best terms
 ESTIMATED_PAST = 20_000  # letters: their number for the word weights is the planner's estimate
 KEY_WORDS_WEIGHED = 40  # a text's most frequent candidate words, of which its key terms
 _DATE_ORDER = "letter_on DESC NULLS LAST, letter_id DESC"
@@ -428,8 +429,11 @@ class PostgresEngine:
         unit_ids: frozenset[int] | None = None,
     ) -> list[SimilarHit]:
         """The letters with the most of the text's key terms (``analysis.key_terms``), each
-        weighed by its weight; candidates are the letters with two of the four best terms
-        (else with the best one), ranked in the index (RUM) or the newest (GIN)."""
+        weighed by its weight; candidates are the letters with all of the four best terms
+        (when there are SIMILAR_WITH_ALL times `limit` of them), else also those with two of
+        them, else with the best one, ranked in the index (RUM) or the newest (GIN). (The
+        letters with two of the four are many more: for a proposal about 幼儿园 at 100,000
+        letters 13,578, which RUM ranked in 85 ms, against 913 with all four, 17 ms.)"""
         counts = analysis.key_word_counts(text_ or "")
         if not counts or limit <= 0:
             return []
@@ -443,12 +447,16 @@ class PostgresEngine:
             weights = {w: v / terms[0][1] for w, v in terms}
             best = [lexeme(w) for w, _ in terms[:4]]
             pairs = [f"{a} & {b}" for i, a in enumerate(best) for b in best[i + 1 :]]
+            # (query, candidates that are enough to stop at)
+            tiers = [(" & ".join(best), SIMILAR_WITH_ALL * limit)] if len(best) > 2 else []
+            tiers += [(" | ".join(f"( {p} )" for p in pairs), limit)] if pairs else []
+            tiers += [(best[0], limit)]
             candidates: list[int] = []
-            for q in (" | ".join(f"( {p} )" for p in pairs), best[0]) if pairs else (best[0],):
+            for q, enough in tiers:
                 candidates += self._similar_candidates(
                     conn, q, where, [*exclude, *candidates], SIMILAR_CANDIDATES - len(candidates)
                 )
-                if len(candidates) >= limit:
+                if len(candidates) >= enough:
                     break
             if not candidates:
                 return []

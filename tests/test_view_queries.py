@@ -366,3 +366,25 @@ def test_the_list_filters_offer_handling_units_by_name_and_sessions_latest_first
         listed = re.findall(r'<option [^>]*value="\d+">([^<]+)</option>', sessions.group(1))
         assert sorted(listed) == sorted(years) and len(listed) >= 2, page
         assert [years[n] for n in listed] == sorted((years[n] for n in listed), reverse=True)
+
+
+def test_the_count_of_a_units_due_commitments_is_read_off_one_index(app, three):
+    # counting commitment.id, which the (unit, status, due) index lacks, PostgreSQL read the
+    # commitment list's index (which has the id) past a unit's 122,000 other commitments:
+    # 13.5 ms of each 我的待办 at 100,000 letters, against 0.3 ms for count(*) off this one.
+    # (Which index a planner takes for the test's few rows says little: the statement must
+    # name no column that index lacks, and SQLite must take it.)
+    from tracker.models import Commitment
+
+    with app.app_context():
+        unit_id = _user("clerk").unit_id
+        call = lambda: commitment_service.count_due_for_unit(unit_id, TODAY, 7)  # noqa: E731
+        [(statement, parameters)] = _statements(call)
+        index = next(i for i in Commitment.__table__.indexes if i.name == DUE_INDEX)
+        named = set(re.findall(r"\bcommitment\.(\w+)", statement))
+        assert named and named <= {c.name for c in index.columns}, statement
+        if db.engine.dialect.name == "sqlite":
+            assert f"COVERING INDEX {DUE_INDEX}" in _plan_of(statement, parameters)
+
+
+DUE_INDEX = "ix_commitment_unit_status_due_on"

@@ -7,11 +7,11 @@ from flask_login import current_user
 from werkzeug.routing import IntegerConverter, ValidationError
 
 from tracker import current, rendering
-from tracker.extensions import csrf, db, login_manager
+from tracker.extensions import csrf, login_manager
 from tracker.models import MAX_ID, User
 from tracker.rules import labels
 from tracker.rules.chinese import cn_date
-from tracker.services import sessions
+from tracker.services import notifiers, sessions
 
 
 class IdConverter(IntegerConverter):
@@ -129,12 +129,6 @@ def _navigation() -> dict[str, bool]:
 
 def _unread_notifications() -> int:
     """The bell's count: the signed-in user's unread in-app reminders."""
-    from tracker.models import Notification
-
     if not current_user.is_authenticated:
         return 0
-    return db.session.execute(
-        db.select(db.func.count(Notification.id)).where(
-            Notification.user_id == current_user.id, Notification.read_at.is_(None)
-        )
-    ).scalar_one()
+    return notifiers.count_unread(current_user.id)

@@ -670,15 +670,19 @@ def due_for_unit(
 
 
 def count_due_for_unit(unit_id: int, day: date, soon_days: int) -> int:
+    """count(*): read off the (unit, status, due) index alone. Counting the id, which that
+    index lacks, PostgreSQL chose the list's index, which has it, and read past a unit's
+    122,000 other commitments (13.5 ms of 我的待办 against 0.3 at 100,000 letters)."""
     return db.session.execute(
-        select(func.count(Commitment.id)).where(*_due_clause(unit_id, day, soon_days))
+        select(func.count()).select_from(Commitment).where(*_due_clause(unit_id, day, soon_days))
     ).scalar_one()
 
 
 def _waiting_candidates():
-    """The number of the letter's candidates, through the (letter, status) index."""
+    """The number of the letter's candidates, off the (letter, status) index alone."""
     return (
-        select(func.count(Commitment.id))
+        select(func.count())
+        .select_from(Commitment)
         .where(Commitment.letter_id == ReplyLetter.id, Commitment.status == "candidate")
         .correlate(ReplyLetter)
         .scalar_subquery()

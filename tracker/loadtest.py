@@ -373,7 +373,7 @@ class _Handling:
                     participants="承办人",
                     summary="沟通办理意见。",
                 )
-                for d, channel, phase in ((10, "phone", "before"), (40, "wechat", "during"))
+                for d, channel, phase in ((10, "电话", "before"), (40, "微信", "during"))
             )
             if item["letter_id"] is not None:
                 self.session.execute(

@@ -67,7 +67,18 @@ ENGINES = ["whoosh", "postgres", "postgres-gin"]
 
 @pytest.fixture(scope="session")
 def pg_database(pg_server):
-    """One database for the engine cases (each starts with the engine's table dropped)."""
+    """A database for the engine cases (the RUM engine's; each case starts with the engine's
+    table dropped, or as Engines.held)."""
+    url = pg_server.create_database()
+    engine = create_engine(url)
+    yield engine
+    engine.dispose()
+    pg_server.drop_database(url)
+
+
+@pytest.fixture(scope="session")
+def pg_database_gin(pg_server):
+    """The GIN engine's database: the cases of the two kinds alternate, each keeps its own."""
     url = pg_server.create_database()
     engine = create_engine(url)
     yield engine
@@ -78,31 +89,61 @@ def pg_database(pg_server):
 class Engines:
     """Makes engines of one kind that share one store (an index folder, a database)."""
 
+    # On PostgreSQL, for each kind of engine (a database each): which letters its table
+    # holds and the fingerprint it had then. A test whose store is the same starts on it as
+    # it is (indexing the letters again was most of these tests' time); any change a test
+    # made (a row, an index, the planner's statistics) shows in the fingerprint, and the
+    # next test indexes them again.
+    held: dict[str, dict] = {}
+
     def __init__(self, kind: str, request, tmp_path) -> None:
         self.kind = kind
         self.request = request
         self.folder = tmp_path / "index"
         self.made: list = []
+        self.ready = kind == "whoosh"  # PostgreSQL: the table dropped, or found as held
         if kind != "whoosh":
-            self.db = request.getfixturevalue("pg_database")
-            with self.db.begin() as conn:
-                schema.drop(conn)
+            self.db = request.getfixturevalue(
+                "pg_database" if kind == "postgres" else "pg_database_gin"
+            )
 
     def holding(self, name: str):
         """An engine on the store, which starts with the letters called `name` indexed: for
-        Whoosh a copy of an index built once per session; on PostgreSQL they are indexed
-        again (a copy of a database built once cost as much as indexing them)."""
+        Whoosh a copy of an index built once per session; on PostgreSQL the table as the
+        last test that asked for them left it, when it is unchanged, else indexed again."""
         if self.kind == "whoosh":
             self.request.getfixturevalue("built_indexes").whoosh(name, self.folder)
             return self()
-        eng = self()
+        held = Engines.held.get(self.kind, {})
+        if held.get("name") == name and held.get("print") == self._fingerprint():
+            self.ready = True
+            return self()
+        eng = self()  # (drops the table)
         eng.index(BuiltIndexes.docs(name))
+        Engines.held[self.kind] = {"name": name, "print": self._fingerprint()}
         return eng
+
+    def _fingerprint(self) -> tuple:
+        with self.db.connect() as conn:
+            return conn.exec_driver_sql(
+                f"SELECT (SELECT count(*) || ':' || coalesce(sum(hashtext(t::text)), 0) "
+                f"FROM {schema.TABLE} t), "
+                f"(SELECT string_agg(indexname || indexdef, ';' ORDER BY indexname) "
+                f"FROM pg_indexes WHERE tablename IN ('{schema.TABLE}', '{schema.BUILD}')), "
+                f"(SELECT count(*) FROM pg_statistic WHERE starelid IN "
+                f"(to_regclass('{schema.TABLE}'), to_regclass('{schema.BUILD}'))), "
+                f"to_regclass('{schema.BUILD}') IS NULL"
+            ).one()
 
     def __call__(self):
         if self.kind == "whoosh":
             eng = WhooshEngine(self.folder)
         else:
+            if not self.ready:  # a store of its own: the table dropped
+                with self.db.begin() as conn:
+                    schema.drop(conn)
+                Engines.held.pop(self.kind, None)
+                self.ready = True
             eng = PostgresEngine(self.db, rum=None if self.kind == "postgres" else False)
         self.made.append(eng)
         return eng

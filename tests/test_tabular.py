@@ -7,6 +7,7 @@ import io
 import zipfile
 from datetime import date, datetime
 
+import pytest
 from openpyxl import load_workbook
 
 from tracker.services import tabular
@@ -78,3 +79,36 @@ def test_the_workbook_leaves_in_pieces_as_its_rows_are_read():
     sheet = load_workbook(io.BytesIO(b"".join(pieces)), read_only=True).worksheets[0]
     rows = list(sheet.values)
     assert len(rows) == total + 1 and rows[-1][0] == 20222174 + total - 1
+
+
+def test_columns_are_named_as_excel_names_them():
+    from openpyxl.utils import get_column_letter
+
+    assert [tabular.column_letter(n) for n in (1, 26, 27, 52, 53, 702, 703, 16384)] == [
+        "A",
+        "Z",
+        "AA",
+        "AZ",
+        "BA",
+        "ZZ",
+        "AAA",
+        "XFD",
+    ]
+    assert all(tabular.column_letter(n) == get_column_letter(n) for n in range(1, 18279))
+
+
+@pytest.mark.slow  # a Python process of its own
+def test_starting_the_app_does_not_import_openpyxl(tmp_path):
+    """openpyxl (a sixth of a second) is imported by what reads or checks a workbook, not by
+    every worker and command at its start."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from tracker import cli, create_app; "
+        f"create_app({{'TESTING': True, 'SECRET_KEY': 'x', 'DATABASE_URL': "
+        f"'sqlite:///{tmp_path}/t.db', 'INDEX_DIR': '{tmp_path}/index'}}); "
+        "print('openpyxl' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -20,12 +20,21 @@ from decimal import Decimal
 from itertools import chain, islice
 from xml.sax.saxutils import escape
 
-from openpyxl.utils import get_column_letter
-
 FORMATS = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "csv": "text/csv; charset=utf-8",
 }
+
+
+def column_letter(n: int) -> str:
+    """Excel's name of the n-th column (1 → A, 27 → AA), as openpyxl's get_column_letter:
+    written here so that starting the app (every worker, every command) does not import
+    openpyxl, a sixth of a second, for this one function."""
+    name = ""
+    while n > 0:
+        n, rest = divmod(n - 1, 26)
+        name = chr(65 + rest) + name
+    return name
 
 
 @dataclass
@@ -168,7 +177,7 @@ def _sheet_parts(sheet: Sheet) -> Iterator[str]:
 
     def letter(i: int) -> str:
         while len(letters) <= i:
-            letters.append(get_column_letter(len(letters) + 1))
+            letters.append(column_letter(len(letters) + 1))
         return letters[i]
 
     cols = "".join(

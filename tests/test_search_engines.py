@@ -65,25 +65,25 @@ from tracker.services.pgsearch import PostgresEngine, schema
 ENGINES = ["whoosh", "postgres", "postgres-gin"]
 
 
-@pytest.fixture(scope="session")
-def pg_database(pg_server):
-    """A database for the engine cases (the RUM engine's; each case starts with the engine's
-    table dropped, or as Engines.held)."""
+def _database(pg_server):
     url = pg_server.create_database()
     engine = create_engine(url)
     yield engine
     engine.dispose()
     pg_server.drop_database(url)
+
+
+@pytest.fixture(scope="session")
+def pg_database(pg_server):
+    """A database for the engine cases (the RUM engine's; each case starts with the engine's
+    table dropped, or as Engines.held)."""
+    yield from _database(pg_server)
 
 
 @pytest.fixture(scope="session")
 def pg_database_gin(pg_server):
     """The GIN engine's database: the cases of the two kinds alternate, each keeps its own."""
-    url = pg_server.create_database()
-    engine = create_engine(url)
-    yield engine
-    engine.dispose()
-    pg_server.drop_database(url)
+    yield from _database(pg_server)
 
 
 class Engines:

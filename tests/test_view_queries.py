@@ -283,6 +283,22 @@ def test_the_dashboards_answered_replies_are_counted_without_their_proposals(app
         assert all("JOIN proposal" in s for s in unanswered), unanswered
 
 
+def test_the_closure_rate_is_counted_off_one_index(app, three):
+    # 办结率 counts the first round's items assigned in the period and those answered: each
+    # one's row was read for its role and reply date (10 ms of 督办统计 at 100,000 letters)
+    from tracker.services import assessment, dashboard
+
+    with app.app_context():
+        period = dashboard.Period(date(2026, 1, 1), TODAY)
+        statements = _statements(lambda: assessment.platform_rates(period, None))
+        counted = [(s, p) for s, p in statements if "assigned_on" in s]
+        assert len(counted) == 1, statements
+        plan = _plan_of(*counted[0])
+        assert "ix_assignment_round_assigned_on" in plan, plan
+        if db.engine.dialect.name == "sqlite":  # PostgreSQL picks by its statistics
+            assert "COVERING INDEX ix_assignment_round_assigned_on" in plan, plan
+
+
 def test_reports_owed_read_one_index_not_the_units_commitments(app, three):
     # a unit's 20,000 finished commitments were each read from the table (to check that it
     # was not reported yet, and to sort them) for the first 20 on 我的待办

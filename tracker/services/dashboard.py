@@ -246,7 +246,7 @@ def counts_by_unit(
         return query if unit_ids is None else query.where(column.in_(list(unit_ids)))
 
     # replies: those answered in the period off the assignments alone; those overdue and
-    # unanswered with their proposals (its round, whether closed). In one pass (answered
+    # unanswered with their proposals (their round, whether closed). In one pass (answered
     # OR overdue) every answered assignment was joined to its proposal: PostgreSQL read
     # all 89,000 proposals for it, and a year's 9,600 replies took 40 ms (now 15 ms)
     query = (

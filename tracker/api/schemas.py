@@ -121,8 +121,8 @@ class CommitmentPath(BaseModel):
 
 class QueryArgs(BaseModel):
     """A query string's model. flask-openapi3 asks for its JSON Schema on every request
-    (whether a field is a list) and Pydantic builds it anew each time: 0.2–0.65 ms of
-    every API request. The schema asked for with no arguments (the request's) is built
+    (whether a field is a list) and Pydantic builds it anew each time: 0.2–0.65 ms of a
+    list request. The schema asked for with no arguments (the request's) is built
     once per model; asked for with arguments (the document's), as Pydantic builds it.
     The cached schema is read, never changed, by the request's validation."""
 

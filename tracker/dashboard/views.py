@@ -318,7 +318,7 @@ def _active(row: dict, chosen: Unit | None) -> bool:
 class LeagueRow:
     """A row of the league table as the page shows it: each cell's (kind, link, text,
     class), decided here once for the table's thousands of cells (written out by the
-    template's loop, the decisions per cell took half of the page's time)."""
+    template's loop, the decisions per cell took a fifth of the page's CPU)."""
 
     selected: bool
     cells: list[tuple[str, str | None, object, str]]

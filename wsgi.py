@@ -3,6 +3,7 @@
 import gc
 
 from tracker import create_app
+from tracker.collector import collect_at_safe_points
 
 app = create_app()
 
@@ -11,3 +12,6 @@ app = create_app()
 # it all again every few hundred requests.
 gc.collect()
 gc.freeze()
+# The workers run 4 threads: on CPython 3.11 a collection started inside a C call could hand
+# the GIL to another thread mid-call and corrupt the heap (tracker/collector.py)
+collect_at_safe_points()

@@ -116,3 +116,29 @@ def test_the_production_entry_point_starts_it(tmp_path):
     assert done.returncode == 0, done.stderr
     needed = sys.implementation.name == "cpython" and sys.version_info < (3, 12)
     assert done.stdout.split() == [str(needed), str(needed)]
+
+
+@pytest.mark.slow  # a fresh interpreter
+def test_a_fork_during_a_collection_leaves_the_child_a_collector_that_works():
+    out = run(
+        """
+        class Slow:
+            def __del__(self):
+                time.sleep(0.5)  # a finalizer that lets the GIL go mid-collection
+
+        collector.collect_at_safe_points(needed=True)
+        s = Slow()
+        s.self = s
+        for _ in range(800):  # past the threshold, a slow finalizer among the cycles
+            n = Node()
+            n.self = n
+        del s, n
+        time.sleep(0.2)  # the thread is in the collection, in a finalizer
+        pid = os.fork()
+        if pid == 0:
+            os._exit(0 if cycle_freed() else 1)
+        _, status = os.waitpid(pid, 0)
+        print(os.waitstatus_to_exitcode(status))
+        """
+    )
+    assert out.split() == ["0"]

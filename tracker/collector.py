@@ -28,6 +28,10 @@ NEEDED = sys.implementation.name == "cpython" and sys.version_info < (3, 12)
 INTERVAL = 0.01  # seconds between looks at the allocation counts
 
 _started = False
+# held by the thread while it collects, and by a fork while it forks: a child forked in the
+# middle of a collection (whose finalizers may let the GIL go) would inherit the
+# interpreter's "collecting" state, and its own collections would never run
+_collecting = threading.Lock()
 
 
 def collect_at_safe_points(interval: float = INTERVAL, *, needed: bool = NEEDED) -> bool:
@@ -42,7 +46,11 @@ def collect_at_safe_points(interval: float = INTERVAL, *, needed: bool = NEEDED)
     thresholds = gc.get_threshold()
     gc.disable()
     _start(thresholds, interval)
-    os.register_at_fork(after_in_child=lambda: _start(thresholds, interval))
+    os.register_at_fork(
+        before=_collecting.acquire,
+        after_in_parent=_collecting.release,
+        after_in_child=lambda: (_collecting.release(), _start(thresholds, interval)),
+    )
     return True
 
 
@@ -62,9 +70,5 @@ def _collect(thresholds: tuple[int, int, int], interval: float) -> None:
         new, passes, middle_passes = gc.get_count()
         if new <= young:
             continue
-        if middle_passes > old:
-            gc.collect(2)
-        elif passes > middle:
-            gc.collect(1)
-        else:
-            gc.collect(0)
+        with _collecting:
+            gc.collect(2 if middle_passes > old else 1 if passes > middle else 0)

@@ -142,3 +142,26 @@ def test_a_fork_during_a_collection_leaves_the_child_a_collector_that_works():
         """
     )
     assert out.split() == ["0"]
+
+
+@pytest.mark.slow  # a fresh interpreter
+def test_a_job_runner_collects_from_the_thread_too(tmp_path):
+    out = run(
+        f"""
+        from tracker import create_app
+        app = create_app({{
+            "SECRET_KEY": "test",
+            "DATABASE_URL": "sqlite:///{tmp_path / "tracker.db"}",
+            "INDEX_DIR": "{tmp_path / "index"}",
+            "UPLOAD_DIR": "{tmp_path / "uploads"}",
+        }})
+        result = app.test_cli_runner().invoke(args=["init-db"])
+        assert result.exit_code == 0, result.output
+        result = app.test_cli_runner().invoke(args=["run-jobs"])
+        assert result.exit_code == 0, result.output
+        names = [t.name for t in threading.enumerate()]
+        print(not gc.isenabled(), "gc-at-safe-points" in names)
+        """
+    )
+    needed = sys.implementation.name == "cpython" and sys.version_info < (3, 12)
+    assert out.split() == [str(needed), str(needed)]

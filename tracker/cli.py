@@ -394,8 +394,11 @@ def run_jobs(job_id: int | None, forever: bool, interval: float) -> None:
     import time
 
     from tracker import runner
+    from tracker.collector import collect_at_safe_points
 
     app = current_app._get_current_object()
+    if not app.testing:  # a test's process keeps the collector it has
+        collect_at_safe_points()  # a job and its heartbeat are two threads: collector.py
     while True:
         count = runner.run_pending(app, job_id=job_id)
         if count:

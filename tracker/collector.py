@@ -14,7 +14,9 @@ of the thread that triggers it.
 
 ``collect_at_safe_points`` does that on 3.11: automatic collection off, and a thread that
 collects as the thresholds say, from its own loop: between its bytecodes, while the other
-threads are stopped where they let the GIL go, never inside a C call. Pure: no Flask."""
+threads are stopped where they let the GIL go, never inside a C call. The web workers
+(wsgi.py) and the job runner (`tracker run-jobs`: a job and its heartbeat thread) start it.
+Pure: no Flask."""
 
 from __future__ import annotations
 

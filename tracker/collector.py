@@ -33,7 +33,7 @@ _started = False
 # held by the thread while it collects, and by a fork while it forks: a child forked in the
 # middle of a collection (whose finalizers may let the GIL go) would inherit the
 # interpreter's "collecting" state, and its own collections would never run
-_collecting = threading.Lock()
+_collecting = threading.RLock()  # re-entrant: a finalizer that forks does not wait on itself
 
 
 def collect_at_safe_points(interval: float = INTERVAL, *, needed: bool = NEEDED) -> bool:

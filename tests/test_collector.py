@@ -1,6 +1,6 @@
-"""The garbage collector of the web workers (tracker/collector.py): on CPython 3.11 it runs
-from a thread of its own, between that thread's bytecodes, and still frees cycles. Each
-check runs in a fresh interpreter: the test's own process keeps its collector."""
+"""The garbage collector of the web workers and the job runner (tracker/collector.py): on
+CPython 3.11 it runs from a thread of its own, between that thread's bytecodes, and still frees
+cycles. Each check runs in a fresh interpreter: the test's own process keeps its collector."""
 
 from __future__ import annotations
 

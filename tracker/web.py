@@ -141,14 +141,11 @@ def warm_up(app: Flask) -> None:
     and which gc.freeze() then keeps out of the collector's passes. A fault here is logged,
     not raised: the worker starts, and /healthz says what is wrong."""
     from tracker import search_hooks
-    from tracker.search import in_database
 
     try:
         with app.app_context():
             for name in app.jinja_env.list_templates():
                 app.jinja_env.get_template(name)
-            engine = search_hooks.engine(app)
-            if not in_database(engine):  # PostgreSQL's index has nothing to load
-                engine.ids()
+            search_hooks.engine(app).load()
     except Exception:
         app.logger.warning("warming up failed: the first requests will do it", exc_info=True)

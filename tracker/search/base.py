@@ -135,6 +135,10 @@ class SearchEngine(Protocol):
     def ids(self) -> set[int]:
         """Every letter id in the index (to compare with the database)."""
 
+    def load(self) -> None:
+        """Read now what the first search would (a worker warming up): the index's current
+        generation; nothing where the index is the database."""
+
     def close(self) -> None: ...
 
 

@@ -361,6 +361,10 @@ class WhooshEngine:
             snap = self._snapshot = _snapshot(searcher, self._seg_cache)
         return snap
 
+    def load(self) -> None:
+        with self._lock:
+            self._current()
+
     def ids(self) -> set[int]:
         with self._lock:
             snap = self._current()

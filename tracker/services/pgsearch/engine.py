@@ -243,6 +243,9 @@ class PostgresEngine:
         with self.engine.connect() as conn:
             return set(conn.execute(text(f"SELECT letter_id FROM {T}")).scalars())
 
+    def load(self) -> None:
+        """Nothing to read ahead: the index is a table of the database."""
+
     def close(self) -> None:
         """Nothing to release: the database engine belongs to the application."""
 

@@ -679,7 +679,10 @@ class Browser:
         self._token = None
         self.get("/login")
         response = self.post("/login", {"username": username, "password": password})
-        self._token = None
+        if response.status_code != 302:
+            self._token = None
+        # else the login page's token stays valid: signing in keeps the session's CSRF
+        # secret (a page after it would carry a token of the same secret)
         return response
 
     def logout(self):

@@ -28,12 +28,13 @@ def init_db() -> None:
     from sqlalchemy import inspect
 
     from tracker import search_hooks
-    from tracker.services import vocab
+    from tracker.services import dbstats, vocab
 
     is_new = not inspect(db.engine).has_table("alembic_version")
     upgrade()
     added = vocab.ensure_defaults()
     db.session.commit()
+    dbstats.refresh(db.engine, after_bulk_change=False)
     state = "created" if is_new else "upgraded"
     click.echo(
         f"database {state}: {_safe_url(current_app.config['DATABASE_URL'])}"
@@ -122,6 +123,7 @@ def demo_data(if_empty: bool, synthetic: int) -> None:
     """Load the demo units, users, proposals and the corpus/ letters (idempotent)."""
     from tracker import demo
     from tracker.models import User
+    from tracker.services import dbstats
 
     if if_empty and db.session.execute(db.select(User.id).limit(1)).first():
         click.echo("database already has data: demo not loaded")
@@ -150,6 +152,7 @@ def demo_data(if_empty: bool, synthetic: int) -> None:
     finalized = demo.finalize_last_year()
     confirmed = demo.follow_ups()
     db.session.commit()
+    dbstats.refresh(db.engine)
     click.echo(f"this year's replies: {replies} added; commitments confirmed: {confirmed}")
     click.echo(
         f"last year's replies (for last year's 考评): {last_year} added"
@@ -266,6 +269,7 @@ def import_letters(paths: tuple[str, ...], quiet: bool) -> None:
     .html/.htm, .doc/.wps (with LibreOffice), files and folders, and .zip archives of them.
     One line a file: status, file, [format it was read as], reason."""
     from tracker import current, search_hooks
+    from tracker.services import dbstats
     from tracker.services.corpus import STATUSES, Importer, iter_sources
 
     importer = Importer(options=current.read_options(), search=current.search_engine())
@@ -289,6 +293,7 @@ def import_letters(paths: tuple[str, ...], quiet: bool) -> None:
             if number % 500 == 0:
                 db.session.commit()
         db.session.commit()
+    dbstats.refresh(db.engine)
     if not quiet:
         for outcome in outcomes:
             if outcome.status != "unchanged" or len(outcomes) <= 50:
@@ -331,7 +336,7 @@ def import_proposals(file: str, session_name, assign_on, dry_run: bool, username
 
     from tracker import current
     from tracker.models import User
-    from tracker.services import proposal_batch
+    from tracker.services import dbstats, proposal_batch
     from tracker.services.errors import DomainError, PermissionDenied
 
     query = db.select(User).where(User.active.is_(True))
@@ -371,6 +376,7 @@ def import_proposals(file: str, session_name, assign_on, dry_run: bool, username
                 actor, plan, policy=current.deadline_policy(), today=current.today()
             )
             db.session.commit()
+            dbstats.refresh(db.engine)
             click.echo(f"{plan.summary()}。{result.summary()}")
     except PermissionDenied:
         _fail(f"用户 {actor.username} 无权批量导入（须为联络员、督办部门或管理员）。")
@@ -655,6 +661,7 @@ def restore(archive: str) -> None:
 
     from tracker import backup as backups
     from tracker import current, search_hooks
+    from tracker.services import dbstats
 
     try:
         report = backups.restore(
@@ -667,6 +674,7 @@ def restore(archive: str) -> None:
         _fail(str(exc))
     if report.revision:
         upgrade()  # a backup made by an older version gets the newer schema
+    dbstats.refresh(db.engine)
     count = search_hooks.rebuild(current_app._get_current_object())
     click.echo(
         f"restored: {report.rows} rows in {len(report.tables)} tables, {report.files} files "

@@ -87,13 +87,14 @@ def build(work: Path, letters: int) -> dict:
     from flask_migrate import upgrade
 
     from tracker import create_app, current, demo, search_hooks
+    from tracker.extensions import db
 
     if marker.exists() and json.loads(marker.read_text()) == wanted:
         log(f"reusing the database in {work}")
         with create_app(settings).app_context():
             upgrade()  # the indexes a newer schema adds
+            refresh_statistics(db)  # as `tracker init-db` does
         return settings
-    from tracker.extensions import db
     from tracker.letters.synth import write_corpus
     from tracker.services import vocab
     from tracker.services.corpus import Importer, iter_files
@@ -135,6 +136,7 @@ def build(work: Path, letters: int) -> dict:
     with app.app_context():  # a session of its own, nothing left of the import's
         started = time.perf_counter()
         _handling(db)
+        refresh_statistics(db)  # as an import does
         log(
             f"proposals, assignments, contacts, commitments in {time.perf_counter() - started:.0f} s"
         )
@@ -205,6 +207,13 @@ def copy_from(source: Path, letters: int, settings: dict) -> None:
         started = time.perf_counter()
         count = search_hooks.rebuild(app)
         log(f"indexed {count} letters in {time.perf_counter() - started:.0f} s")
+
+
+def refresh_statistics(db) -> None:
+    from tracker.services import dbstats
+
+    db.session.commit()
+    dbstats.refresh(db.engine, after_bulk_change=False)
 
 
 def _handling(db) -> None:

@@ -20,7 +20,7 @@ from tracker.letters import reading
 from tracker.letters.formats import ReadOptions
 from tracker.models import Job, ReplyLetter, User
 from tracker.rules.filenames import own_name
-from tracker.services import corpus, jobs, permissions
+from tracker.services import corpus, dbstats, jobs, permissions
 from tracker.services.errors import DomainError, PermissionDenied
 from tracker.services.uploads import discard, new_folder, write
 
@@ -114,6 +114,7 @@ def run(
         job.done += len(parsed)
         known = _known_hashes(todo[position : position + CHUNK_ITEMS])
         checkpoint()
+    dbstats.refresh(db.engine)  # an archive changes what the planner should choose
 
 
 def _read_window(window, known: dict[str, str], options: ReadOptions) -> list[reading.Parsed]:

@@ -128,17 +128,29 @@ def ensure_defaults() -> int:
     return added
 
 
+def _every_term() -> tuple[VocabularyTerm, ...]:
+    """Every vocabulary's rows in their order, read once per session: a proposal's page
+    reads six vocabularies (grades, channels, satisfaction, disclosure, ...), one query
+    for all of them instead of one each (the table holds a few dozen rows)."""
+
+    def read() -> tuple[VocabularyTerm, ...]:
+        order = (VocabularyTerm.sort_order, VocabularyTerm.id)
+        return tuple(db.session.execute(db.select(VocabularyTerm).order_by(*order)).scalars())
+
+    return _once(("every term",), read)
+
+
 def terms(
     vocabulary: str, scheme: str | None = None, *, active_only: bool = True
 ) -> list[VocabularyTerm]:
     def read() -> tuple[VocabularyTerm, ...]:
-        query = db.select(VocabularyTerm).where(VocabularyTerm.vocabulary == vocabulary)
-        if scheme is not None:
-            query = query.where(VocabularyTerm.scheme == scheme)
-        if active_only:
-            query = query.where(VocabularyTerm.active.is_(True))
-        order = (VocabularyTerm.sort_order, VocabularyTerm.id)
-        return tuple(db.session.execute(query.order_by(*order)).scalars())
+        return tuple(
+            t
+            for t in _every_term()
+            if t.vocabulary == vocabulary
+            and (scheme is None or t.scheme == scheme)
+            and (t.active or not active_only)
+        )
 
     return list(_once(("terms", vocabulary, scheme, active_only), read))
 

@@ -104,17 +104,22 @@ def test_postgresql_is_left_to_autovacuum_but_after_a_bulk_change(app):
         assert planned_rows("reply_letter") == 40
 
 
-def test_import_letters_refreshes_the_statistics(app, runner, people, tmp_path):
+def test_import_letters_refreshes_the_statistics_on_postgresql_when_it_is_a_bulk_change(
+    app, runner, people, tmp_path
+):
     folder = corpus_files(tmp_path / "letters")
     result = runner.invoke(args=["import-letters", "--quiet", str(folder)])
     assert result.exit_code == 0, result.output
     with app.app_context():
         letters = db.session.execute(select(db.func.count(ReplyLetter.id))).scalar_one()
         assert letters == len(list(folder.iterdir())) > 0
-        assert planned_rows("reply_letter") == letters
+        # a few files: SQLite's sampled ANALYZE costs milliseconds, PostgreSQL's seconds
+        assert letters < dbstats.BULK_CHANGE
+        assert planned_rows("reply_letter") == (None if ON_POSTGRES else letters)
 
 
-def test_an_import_job_refreshes_the_statistics_when_it_ends(app, people):
+def test_an_import_job_refreshes_the_statistics_when_it_ends(app, people, monkeypatch):
+    monkeypatch.setattr(dbstats, "BULK_CHANGE", 3)  # the job's three letters are a bulk change
     job_id = upload(app, {"答复.zip": archive_of(3)})
     assert run(app) == 1
     with app.app_context():

@@ -114,7 +114,8 @@ def run(
         job.done += len(parsed)
         known = _known_hashes(todo[position : position + CHUNK_ITEMS])
         checkpoint()
-    dbstats.refresh(db.engine)  # an archive changes what the planner should choose
+    # an archive changes what the planner should choose
+    dbstats.refresh(db.engine, after_bulk_change=len(todo) >= dbstats.BULK_CHANGE)
 
 
 def _read_window(window, known: dict[str, str], options: ReadOptions) -> list[reading.Parsed]:

@@ -97,7 +97,7 @@ def test_postgresql_is_left_to_autovacuum_but_after_a_bulk_change(app):
     with app.app_context():
         db.session.execute(insert(ReplyLetter), [{"status": "imported"}] * 40)
         db.session.commit()
-        assert dbstats.refresh(db.engine, after_bulk_change=False) == (not ON_POSTGRES)
+        assert dbstats.refresh(db.engine, changed=0) == (not ON_POSTGRES)
         assert planned_rows("reply_letter") == (None if ON_POSTGRES else 40)
         db.session.commit()  # (a transaction of its own: the next reads the figures anew)
         assert dbstats.refresh(db.engine)

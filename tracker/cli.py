@@ -34,7 +34,7 @@ def init_db() -> None:
     upgrade()
     added = vocab.ensure_defaults()
     db.session.commit()
-    dbstats.refresh(db.engine, after_bulk_change=False)
+    dbstats.refresh(db.engine, changed=0)
     state = "created" if is_new else "upgraded"
     click.echo(
         f"database {state}: {_safe_url(current_app.config['DATABASE_URL'])}"
@@ -293,7 +293,7 @@ def import_letters(paths: tuple[str, ...], quiet: bool) -> None:
             if number % 500 == 0:
                 db.session.commit()
         db.session.commit()
-    dbstats.refresh(db.engine, after_bulk_change=len(sources) >= dbstats.BULK_CHANGE)
+    dbstats.refresh(db.engine, changed=len(sources))
     if not quiet:
         for outcome in outcomes:
             if outcome.status != "unchanged" or len(outcomes) <= 50:
@@ -376,7 +376,7 @@ def import_proposals(file: str, session_name, assign_on, dry_run: bool, username
                 actor, plan, policy=current.deadline_policy(), today=current.today()
             )
             db.session.commit()
-            dbstats.refresh(db.engine, after_bulk_change=len(plan.rows) >= dbstats.BULK_CHANGE)
+            dbstats.refresh(db.engine, changed=len(plan.rows))
             click.echo(f"{plan.summary()}。{result.summary()}")
     except PermissionDenied:
         _fail(f"用户 {actor.username} 无权批量导入（须为联络员、督办部门或管理员）。")

@@ -213,7 +213,7 @@ def refresh_statistics(db) -> None:
     from tracker.services import dbstats
 
     db.session.commit()
-    dbstats.refresh(db.engine, after_bulk_change=False)
+    dbstats.refresh(db.engine, changed=0)
 
 
 def _handling(db) -> None:

@@ -31,19 +31,20 @@ SQLITE_ANALYSIS_LIMIT = 1000
 BULK_CHANGE = 500
 
 
-def refresh(engine: Engine, *, after_bulk_change: bool = True) -> bool:
+def refresh(engine: Engine, *, changed: int | None = None) -> bool:
     """Bring the planner's statistics up to date, on a connection and in a transaction of
     their own: call it once the change is committed (on SQLite a transaction still writing
     would hold the lock it waits for; on PostgreSQL ANALYZE's lock on each table, held to
     the end of a transaction, would stop the search engine setting its RUM index aside).
-    On PostgreSQL only `after_bulk_change` (autovacuum keeps them otherwise). Whether
-    anything ran."""
+    `changed`: the rows the change brought (None: a whole database, a restore or the demo);
+    PostgreSQL analyzes only past BULK_CHANGE of them (autovacuum keeps the statistics
+    otherwise). Whether anything ran."""
     if engine.dialect.name == "sqlite":
         with engine.begin() as connection:
             connection.exec_driver_sql(f"PRAGMA analysis_limit={SQLITE_ANALYSIS_LIMIT}")
             connection.exec_driver_sql("ANALYZE")
         return True
-    if after_bulk_change:
+    if changed is None or changed >= BULK_CHANGE:
         with engine.connect() as connection:
             connection.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("ANALYZE")
         return True

@@ -115,7 +115,7 @@ def run(
         known = _known_hashes(todo[position : position + CHUNK_ITEMS])
         checkpoint()
     # an archive changes what the planner should choose
-    dbstats.refresh(db.engine, after_bulk_change=len(todo) >= dbstats.BULK_CHANGE)
+    dbstats.refresh(db.engine, changed=len(todo))
 
 
 def _read_window(window, known: dict[str, str], options: ReadOptions) -> list[reading.Parsed]:

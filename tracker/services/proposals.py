@@ -1146,10 +1146,27 @@ class ListFilters:
     overdue: bool = False  # open, with an active assignment past its due date
 
 
+def count_query(viewer: User, filters: ListFilters, today: date) -> Select:
+    """How many proposals list_query finds, the viewer's unit's taken as a set (see
+    permissions.proposal_scope)."""
+    found = _matching(db.select(Proposal.id), viewer, filters, today, as_set=True)
+    return db.select(db.func.count()).select_from(found.subquery())
+
+
 def list_query(viewer: User, filters: ListFilters, today: date) -> Select:
     """The proposals the viewer may see that match the filters, in list order (key items
     first, the newest first). The list pages through it; the exports take every row."""
-    query = db.select(Proposal).where(permissions.proposal_scope(viewer))
+    query = _matching(db.select(Proposal), viewer, filters, today)
+    return query.options(
+        selectinload(Proposal.session),
+        selectinload(Proposal.assignments).selectinload(Assignment.unit),
+    ).order_by(Proposal.is_key.desc(), Proposal.id.desc())
+
+
+def _matching(
+    query: Select, viewer: User, filters: ListFilters, today: date, *, as_set: bool = False
+) -> Select:
+    query = query.where(permissions.proposal_scope(viewer, as_set=as_set))
     for word in filters.q.split():
         query = query.where(Proposal.title.contains(word))
     if filters.session_id is not None:
@@ -1173,7 +1190,4 @@ def list_query(viewer: User, filters: ListFilters, today: date) -> Select:
                 db.and_(Assignment.active.is_(True), Assignment.due_on < today, not_done())
             ),
         )
-    return query.options(
-        selectinload(Proposal.session),
-        selectinload(Proposal.assignments).selectinload(Assignment.unit),
-    ).order_by(Proposal.is_key.desc(), Proposal.id.desc())
+    return query

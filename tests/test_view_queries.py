@@ -321,6 +321,22 @@ def test_the_public_pages_latest_replies_are_read_in_the_date_indexs_order(app, 
     assert len(plans) == 2  # no letters: the dated ones are read, then the undated ones
 
 
+def test_the_review_queue_and_its_count_are_read_off_an_index(app, three):
+    # 待审核 counted its letters by reading the whole letter table (100,000 letters with
+    # their texts: 90-250 ms on SQLite, 70 ms on PostgreSQL at every visit)
+    from tracker.services import corpus
+
+    with app.app_context():
+        queue = corpus.review_queue()
+        page = _plan(queue.limit(50))
+        count = _plan(db.select(db.func.count()).select_from(queue.order_by(None).subquery()))
+        on_sqlite = db.engine.dialect.name == "sqlite"
+    for plan in (page, count):
+        assert not _reads_whole("reply_letter", plan), plan
+        if on_sqlite:  # PostgreSQL picks by its statistics
+            assert "ix_reply_letter_review" in plan and not _sorts(plan), plan
+
+
 def test_the_dashboards_answered_replies_are_counted_without_their_proposals(app, three):
     # counted in one pass with the overdue unanswered ones (which need their proposals'
     # round), every reply of the period was joined to its proposal: PostgreSQL read all

@@ -413,6 +413,8 @@ class ReplyLetter(db.Model):
         Index("ix_reply_letter_unit_status", "unit_id", "status", "id"),
         # the latest letters, newest first (the public page's before a search)
         Index("ix_reply_letter_day", "letter_on", "id"),
+        # the letters a person must complete, in the order they came, and how many (待审核)
+        Index("ix_reply_letter_review", "needs_review", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

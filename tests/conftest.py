@@ -551,7 +551,11 @@ def app(tmp_path, template, app_config):
 
 # Indexes on an expression, which SQLAlchemy's reflection skips (with a warning), so that
 # compare_metadata cannot see them: schema_differences checks them by name instead.
-EXPRESSION_INDEXES = ("ix_commitment_unit_list",)
+EXPRESSION_INDEXES = (
+    "ix_commitment_unit_list",
+    "ix_commitment_tracked_list",
+    "ix_commitment_tracked_status_list",
+)
 
 
 @contextmanager

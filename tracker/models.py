@@ -21,6 +21,7 @@ from sqlalchemy import (
     and_,
     event,
     or_,
+    text,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -602,6 +603,32 @@ class Commitment(db.Model):
         cascade="all, delete-orphan",
     )
 
+
+# Every unit's commitment list (督办, the admin, the liaison) in its order, and in its order
+# for one status, read off these indexes of the tracked commitments alone (a fifth of the
+# rows: candidates and discarded ones are never listed): PostgreSQL sorted the 200,000
+# tracked commitments of 100,000 letters for each page (120-300 ms). The one status leads
+# the second, as the statuses follow the dates (the open ones are the recent ones: walking
+# the first index's order for them passed 180,000 done ones). SQLite never uses a partial
+# index for a filter written with bound parameters; its plans stay as they were.
+_TRACKED = text("status IN ('open', 'in_progress', 'done', 'dropped')")
+Index(
+    "ix_commitment_tracked_list",
+    Commitment.due_on.is_(None),
+    Commitment.due_on,
+    Commitment.id,
+    postgresql_where=_TRACKED,
+    sqlite_where=_TRACKED,
+)
+Index(
+    "ix_commitment_tracked_status_list",
+    Commitment.status,
+    Commitment.due_on.is_(None),
+    Commitment.due_on,
+    Commitment.id,
+    postgresql_where=_TRACKED,
+    sqlite_where=_TRACKED,
+)
 
 # The commitment list of a unit in its order (due first, no date last), read off the index
 # with the status it filters on: the first page sorted the unit's 25,000 commitments (the

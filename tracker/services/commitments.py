@@ -872,7 +872,17 @@ def list_query(viewer: User, filters: ListFilters, today: date) -> Select:
         selectinload(Commitment.unit),
         selectinload(Commitment.letter),
         selectinload(Commitment.proposal).selectinload(Proposal.session),
-    ).order_by(Commitment.due_on.is_(None), Commitment.due_on, Commitment.id)
+    ).order_by(*_list_order(filters))
+
+
+def _list_order(filters: ListFilters) -> tuple:
+    """The soonest due first, those without a date last. The overdue have a date and are
+    ordered by it alone: in the order with "no date last" PostgreSQL read them off the
+    index of every tracked commitment in that order, past the 180,000 done ones with
+    earlier dates (the overdue are the recent ones): 40 -> 170 ms, a unit's 64 -> 160."""
+    if filters.status == "overdue" or filters.overdue:
+        return (Commitment.due_on, Commitment.id)
+    return (Commitment.due_on.is_(None), Commitment.due_on, Commitment.id)
 
 
 def latest_updates(ids: list[int]) -> dict[int, CommitmentUpdate]:

@@ -18,6 +18,7 @@ from sqlalchemy import (
     ColumnElement,
     Select,
     and_,
+    bindparam,
     delete,
     false,
     func,
@@ -840,8 +841,8 @@ def list_query(viewer: User, filters: ListFilters, today: date) -> Select:
         query = query.where(Commitment.status == filters.status, not_(overdue_clause(today)))
     elif filters.status in COMMITMENT_STATUS:
         query = query.where(Commitment.status == filters.status)
-    else:
-        query = query.where(Commitment.status.in_(CONFIRMED))
+    if filters.status not in COMMITMENT_STATUS or filters.status in CONFIRMED:
+        query = query.where(_confirmed())
     if filters.overdue:
         query = query.where(overdue_clause(today))
     if filters.unit_id is not None:
@@ -873,6 +874,17 @@ def list_query(viewer: User, filters: ListFilters, today: date) -> Select:
         selectinload(Commitment.letter),
         selectinload(Commitment.proposal).selectinload(Proposal.session),
     ).order_by(*_list_order(filters))
+
+
+def _confirmed() -> ColumnElement[bool]:
+    """The confirmed commitments (CONFIRMED), the statuses written out in the statement as
+    the partial indexes of the lists name them: SQLite uses a partial index only for a
+    filter it can read in the statement, not one of bound parameters (every unit's list
+    40 -> 0.1 ms, status=done 35 -> 0.1 ms on the loadtest database); PostgreSQL reads the
+    same either way."""
+    return Commitment.status.in_(
+        bindparam("confirmed", list(CONFIRMED), expanding=True, literal_execute=True)
+    )
 
 
 def _list_order(filters: ListFilters) -> tuple:

@@ -1,5 +1,6 @@
 """The query planner's statistics: how many rows the tables hold and how their indexes
-divide them, which the database reads to choose an index.
+divide them, which the database reads to choose an index; and ``unindexed``, for a filter
+SQLite should check row by row rather than read through an index (see its docstring).
 
 SQLite keeps none until ANALYZE runs. Without them its planner takes any index with an
 equality on it as the best: 督办统计's counts of a year's letters (``status IN (…) AND

@@ -67,10 +67,10 @@ def test_every_units_commitment_list_is_read_in_its_order(app, three):
     for name in ("ix_commitment_tracked_list", "ix_commitment_tracked_status_list"):
         where = str(indexes[name].dialect_options["postgresql"]["where"])
         assert set(re.findall(r"'(\w+)'", where)) == set(commitment_service.CONFIRMED), where
-    liaison = commitment_service.ListFilters
+    listing = commitment_service.ListFilters
     cases = [
-        (liaison(), "ix_commitment_tracked_list"),
-        (liaison(status="done"), "ix_commitment_tracked_status_list"),
+        (listing(), "ix_commitment_tracked_list"),
+        (listing(status="done"), "ix_commitment_tracked_status_list"),
     ]
     with app.app_context():
         if db.engine.dialect.name == "sqlite":

@@ -47,6 +47,7 @@ from tracker.rules.clock import iso_date
 from tracker.rules.labels import COMMITMENT_STATUS, SENT_LETTER_STATUSES
 from tracker.rules.letter_checks import PLACEHOLDER
 from tracker.services import audit, permissions, repeats, uploads, vocab
+from tracker.services.dbstats import newest_letters_first
 from tracker.services.errors import DomainError, PermissionDenied
 
 CONFIRMED = ("open", "in_progress", "done", "dropped")
@@ -710,7 +711,7 @@ def letters_to_confirm(unit_id: int, *, limit: int | None = None) -> list[tuple[
     the (unit, date) index, each counted through the (letter, status) index: an imported
     archive holds a million candidates, and reading them all by status took seconds per
     我的待办; the dated letters and the undated ones are read apart, as no index of both
-    databases holds "newest first, no date last" (PostgreSQL sorted a unit's 12,000)."""
+    databases holds "newest first, no date last" (dbstats.newest_letters_first)."""
     waiting = _waiting_candidates()
     query = (
         select(ReplyLetter, waiting)
@@ -729,17 +730,7 @@ def letters_to_confirm(unit_id: int, *, limit: int | None = None) -> list[tuple[
             )
         )
     )
-    found: list[tuple[ReplyLetter, int]] = []
-    for dated in (True, False):
-        part = query.where(
-            ReplyLetter.letter_on.is_not(None) if dated else ReplyLetter.letter_on.is_(None)
-        ).order_by(*((ReplyLetter.letter_on.desc(),) if dated else ()), ReplyLetter.id.desc())
-        if limit is not None:
-            if len(found) >= limit:
-                break
-            part = part.limit(limit - len(found))
-        found += [(letter, count) for letter, count in db.session.execute(part).all()]
-    return found
+    return [(letter, count) for letter, count in newest_letters_first(db.session, query, limit)]
 
 
 def count_letters_to_confirm(unit_id: int, *, most: int | None = None) -> int:

@@ -255,6 +255,60 @@ def test_date_order_pages_and_ties(snap):
     assert ids(twin_snap, "公厕", per_page=2, page=2) == [20]
 
 
+def test_a_one_word_search_takes_its_pages_from_the_words_best_in_order(monkeypatch):
+    # a common word: its best letters are kept in order once, and each page is the first of
+    # them the viewer may see; the pages are those of ranking every match (score, then the
+    # newest), ties included, for any viewer and filter, and past the kept ones as well
+    monkeypatch.setattr(query, "RANKED_PREFIX", 40)
+    rng = random.Random(5)
+    letters = [
+        letter(
+            200 + n,
+            {"body": {"工作": rng.randint(1, 3)}, "title": {"工作": 1} if n % 9 == 0 else {}},
+            "工作",
+            rng.choice((20, 30)),  # few lengths and counts: many equal scores
+            letter_on=date(2018 + n % 7, 1 + n % 12, 1 + n % 28),
+            public=n % 3 != 0,
+            restricted_unit_id=rng.choice((None, None, 7)),
+            kind=rng.choice(("建议", "提案")),
+        )
+        for n in range(300)
+    ]
+    snap = snapshot(FakePostings(letters))
+    scores = snap.word_scores("工作")
+    ranked = snap.word_ranked("工作")
+    assert len(ranked) == 40 and len(scores) == 300
+
+    def reference(public_only, unit_ids, filters):
+        ok = query.allowed(snap, filters, public_only, unit_ids)
+        docs = [d for d in scores if ok is None or ok(d)]
+        docs.sort(key=lambda d: (scores[d], snap.dkey[d]), reverse=True)
+        return [(snap.ids[d], scores[d]) for d in docs]
+
+    views = [
+        (False, None, {}),
+        (True, None, {}),
+        (False, frozenset({8}), {}),
+        (False, None, {"kind": "提案"}),
+        (True, None, {"kind": "建议"}),
+    ]
+    for public_only, unit_ids, filters in views:
+        want = reference(public_only, unit_ids, filters)
+        for page in (1, 2, 7):
+            total, hits, _ = search(
+                snap,
+                "工作",
+                public_only=public_only,
+                unit_ids=unit_ids,
+                filters=filters,
+                per_page=5,
+                page=page,
+            )
+            assert total == len(want)
+            assert hits == want[(page - 1) * 5 : page * 5], (public_only, unit_ids, page)
+    assert ranked is snap.word_ranked("工作")  # made once for the snapshot
+
+
 def test_deleted_letters_are_not_found_or_counted():
     source = FakePostings(list(LETTERS), deleted={0})
     snap = snapshot(source)
@@ -284,6 +338,60 @@ def test_key_terms_and_similar_letters(snap):
     hidden = query.similar_docs(snap, terms, 3, exclude=(), public_only=False, unit_ids=frozenset())
     assert [snap.ids[d] for d, _ in hidden] == [13]
     assert query.similar_docs(snap, terms, 3, exclude=(), public_only=True, unit_ids=None) == []
+
+
+def test_similar_letters_pass_over_common_words_yet_give_every_sum_and_order():
+    # a rare weighty word, a middling one and a common one in nearly every letter: once the
+    # best letters are found, the common word is looked up for them, not summed for all;
+    # the letters, their scores (to the last bit) and their order, ties included, are those
+    # of summing every word for every letter
+    rng = random.Random(11)
+    letters = []
+    for n in range(400):
+        body = {"区域": rng.randint(1, 2)}  # nearly every letter
+        if n % 4 == 0:
+            body["学位"] = rng.randint(1, 3)
+        if n % 20 == 0:
+            body["盐田区"] = rng.randint(1, 2)
+        letters.append(
+            letter(
+                1000 + n,
+                {"body": body},
+                "关于学位的建议",
+                rng.choice((20, 30, 40)),  # equal lengths and counts: equal scores
+                public=n % 3 == 0,
+                restricted_unit_id=rng.choice((None, 7, 8)),
+            )
+        )
+    source = FakePostings(letters)
+    snap = snapshot(source)
+    terms = [("盐田区", 4.0), ("学位", 2.0), ("区域", 0.3)]
+    summed = Counter()
+    word_scores = snap.word_scores
+
+    def counted(word):
+        scores = word_scores(word)
+
+        class Counted(dict):
+            def items(self):
+                summed[word] += 1
+                return scores.items()
+
+        return Counted(scores)
+
+    snap.word_scores = counted
+    for public_only, unit_ids in ((False, None), (True, None), (False, frozenset({7}))):
+        for limit, exclude in ((5, ()), (3, (1000, 1020)), (1, ())):
+            summed.clear()
+            got = query.similar_docs(snap, terms, limit, exclude, public_only, unit_ids)
+            assert summed["盐田区"] == 1 and summed["区域"] == 0, summed
+            want = _similar_reference(snap, terms, limit, exclude, public_only, unit_ids)
+            assert got == want and len(got) == limit, (public_only, unit_ids, limit)
+    # more letters asked for than have the two weightier words: every word summed
+    summed.clear()
+    got = query.similar_docs(snap, terms, 150, (), False, None)
+    assert summed["区域"] == 1
+    assert got == _similar_reference(snap, terms, 150, (), False, None)
 
 
 def test_meta_round_trip_and_damaged_values():

@@ -69,36 +69,76 @@ def _split_names(text: str | None) -> list[str]:
     return [n.strip() for n in re.split(r"[、，,；;\s]+", text or "") if n.strip()]
 
 
-def _action_forms(proposal: Proposal) -> dict:
-    """Blank forms for every action the page may show, with database-backed choices."""
-    units = users.unit_choices()
-    assign = forms.AssignForm(prefix="assign", assigned_on=today())
-    assign.lead_units.choices = options(units)
-    assign.co_units.choices = options(units)
-    contact = forms.ContactForm(prefix="contact", contacted_on=today())
-    contact.channel.choices = options(vocab.choices("contact_channel"))
-    reply = forms.ReplyForm(prefix="reply", letter_on=today(), title=_reply_title(proposal))
-    reply.classification.choices = options(vocab.choices("classification"))
-    reply.disclosure.choices = options(vocab.choices("disclosure"))
-    rating = forms.RatingForm(prefix="rating", rated_on=today())
-    rating.satisfaction.choices = options(vocab.choices("satisfaction"))
-    rating.attitude.choices = options([("", "（表中未填）"), *vocab.choices("satisfaction")])
-    rating.contact_method.choices = options(
+def _assign_form(proposal: Proposal) -> forms.AssignForm:
+    form = forms.AssignForm(prefix="assign", assigned_on=today())
+    form.lead_units.choices = form.co_units.choices = options(users.unit_choices())
+    return form
+
+
+def _contact_form(proposal: Proposal) -> forms.ContactForm:
+    form = forms.ContactForm(prefix="contact", contacted_on=today())
+    form.channel.choices = options(vocab.choices("contact_channel"))
+    return form
+
+
+def _reply_form(proposal: Proposal) -> forms.ReplyForm:
+    form = forms.ReplyForm(prefix="reply", letter_on=today(), title=_reply_title(proposal))
+    form.classification.choices = options(vocab.choices("classification"))
+    form.disclosure.choices = options(vocab.choices("disclosure"))
+    return form
+
+
+def _rating_form(proposal: Proposal) -> forms.RatingForm:
+    form = forms.RatingForm(prefix="rating", rated_on=today())
+    form.satisfaction.choices = options(vocab.choices("satisfaction"))
+    form.attitude.choices = options([("", "（表中未填）"), *vocab.choices("satisfaction")])
+    form.contact_method.choices = options(
         [("", "（表中未填）"), *vocab.choices("contact_channel"), (NOT_CONTACTED, "未联系")]
     )
-    reassign_decision = forms.ReassignDecisionForm(prefix="decide")
-    reassign_decision.new_unit.choices = options([(0, "（不指定，另行交办）")] + units)
-    return {
-        "assign_form": assign,
-        "contact_form": contact,
-        "reply_form": reply,
-        "rating_form": rating,
-        "opinion_form": forms.OpinionForm(prefix="opinion", opinion_on=today()),
-        "reassign_form": forms.ReassignRequestForm(prefix="reassign"),
-        "reassign_decision_form": reassign_decision,
-        "extension_form": forms.ExtensionForm(prefix="extension"),
-        "decision_form": forms.DecisionForm(prefix="extdecide"),
-    }
+    return form
+
+
+def _reassign_decision_form(proposal: Proposal) -> forms.ReassignDecisionForm:
+    form = forms.ReassignDecisionForm(prefix="decide")
+    form.new_unit.choices = options([(0, "（不指定，另行交办）")] + users.unit_choices())
+    return form
+
+
+# The blank form of each action the proposal page may show, with database-backed choices.
+ACTION_FORMS = {
+    "assign_form": _assign_form,
+    "contact_form": _contact_form,
+    "reply_form": _reply_form,
+    "rating_form": _rating_form,
+    "opinion_form": lambda _: forms.OpinionForm(prefix="opinion", opinion_on=today()),
+    "reassign_form": lambda _: forms.ReassignRequestForm(prefix="reassign"),
+    "reassign_decision_form": _reassign_decision_form,
+    "extension_form": lambda _: forms.ExtensionForm(prefix="extension"),
+    "decision_form": lambda _: forms.DecisionForm(prefix="extdecide"),
+}
+
+
+def _action_form(name: str, proposal: Proposal):
+    return ACTION_FORMS[name](proposal)
+
+
+def _shown_forms(proposal: Proposal, mine: list[Assignment], may: dict[str, bool]) -> list[str]:
+    """The action forms the page shows this user (see proposals/detail.html): only those
+    are made (a clerk's page made nine forms and the unit list for four it never shows)."""
+    shown = []
+    if may["can_assign"] and proposal.status != "closed":
+        shown.append("assign_form")
+    if mine:
+        shown += ["contact_form", "reassign_form", "opinion_form", "reply_form", "extension_form"]
+    if may["can_decide_reassignment"] and any(
+        a.reassign_status == "requested" for a in proposal.assignments
+    ):
+        shown.append("reassign_decision_form")
+    if any(a.pending_extension for a in proposal.assignments):
+        shown.append("decision_form")
+    if may["can_rate"] and proposal.status == "replied":
+        shown.append("rating_form")
+    return shown
 
 
 def _reply_title(proposal: Proposal) -> str:
@@ -107,10 +147,20 @@ def _reply_title(proposal: Proposal) -> str:
 
 
 def _render_detail(proposal: Proposal, status: int = 200, **overrides):
-    context = _action_forms(proposal)
-    context.update(overrides)
     events = audit.events(proposal_id=proposal.id)
     mine = [a for a in proposal.active_assignments if permissions.works_for(current_user, a)]
+    may = {
+        "can_assign": permissions.can_assign(current_user, proposal),
+        "can_rate": permissions.can_rate(current_user),
+        "can_register": permissions.can_register(current_user),
+        "can_decide_reassignment": permissions.can_decide_reassignment(current_user),
+    }
+    context = {
+        name: _action_form(name, proposal)
+        for name in _shown_forms(proposal, mine, may)
+        if name not in overrides
+    }
+    context.update(overrides)
     similar = search.similar(
         f"{proposal.title} {proposal.content}",
         user=current_user,
@@ -133,10 +183,7 @@ def _render_detail(proposal: Proposal, status: int = 200, **overrides):
             and le.round == proposal.round
             and le.unit_id == current_user.unit_id
         ],
-        can_assign=permissions.can_assign(current_user, proposal),
-        can_rate=permissions.can_rate(current_user),
-        can_register=permissions.can_register(current_user),
-        can_decide_reassignment=permissions.can_decide_reassignment(current_user),
+        **may,
         can_decide_extension=lambda a: permissions.can_decide_extension(current_user, a),
         can_open_draft=lambda letter: permissions.sees_unit(current_user, letter.unit_id),
         cosign_asks=cosign.asks_on(proposal, current_user),
@@ -371,7 +418,7 @@ def assign(proposal_id: int):
     proposal = _get_proposal(proposal_id)
     if not permissions.can_assign(current_user, proposal):
         abort(403)
-    form = _action_forms(proposal)["assign_form"]
+    form = _action_form("assign_form", proposal)
 
     def action():
         by_id = {u.id: u for u in users.active_handling_units()}
@@ -441,7 +488,7 @@ def reassign_decide(assignment_id: int):
     assignment = _get_assignment(assignment_id)
     if not permissions.can_decide_reassignment(current_user):
         abort(403)
-    form = _action_forms(assignment.proposal)["reassign_decision_form"]
+    form = _action_form("reassign_decision_form", assignment.proposal)
 
     def action():
         new_unit = chosen_unit(form.new_unit.data)
@@ -465,7 +512,7 @@ def contact(proposal_id: int):
     proposal = _get_proposal(proposal_id)
     if not any(permissions.works_for(current_user, a) for a in proposal.active_assignments):
         abort(403)
-    form = _action_forms(proposal)["contact_form"]
+    form = _action_form("contact_form", proposal)
 
     def action():
         proposals.log_contact(
@@ -510,7 +557,7 @@ def reply(assignment_id: int):
     assignment = _get_assignment(assignment_id)
     if not permissions.works_for(current_user, assignment):
         abort(403)
-    form = _action_forms(assignment.proposal)["reply_form"]
+    form = _action_form("reply_form", assignment.proposal)
 
     def action():
         proposals.record_reply(
@@ -538,7 +585,7 @@ def rating(proposal_id: int):
     proposal = _get_proposal(proposal_id)
     if not permissions.can_rate(current_user):
         abort(403)
-    form = _action_forms(proposal)["rating_form"]
+    form = _action_form("rating_form", proposal)
 
     def action():
         proposals.record_rating(

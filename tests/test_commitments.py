@@ -608,6 +608,14 @@ def test_beyond_the_counted_limit_my_todo_says_more_than(app, browser, replied, 
     with app.app_context():  # the count stops where it is told to; a digest counts all
         assert commitment_service.count_reports_owed(unit_id, most=3) == 3
         assert commitment_service.count_reports_owed(unit_id) == 6
+        # dropped ones as well (counted a status at a time): the bound holds over both
+        finished = db.select(Commitment).where(Commitment.status == "done").limit(2)
+        for c in db.session.execute(finished).scalars():
+            c.status, c.done_on = "dropped", None
+        db.session.commit()
+        counted = [commitment_service.count_reports_owed(unit_id, most=n) for n in (1, 2, 5, 7)]
+        assert counted == [1, 2, 5, 6]
+        assert commitment_service.count_reports_owed(unit_id) == 6
 
 
 def test_my_todo_counts_every_letter_with_candidates_and_lists_the_newest(

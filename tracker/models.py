@@ -334,12 +334,24 @@ def assignment_unanswered():
 
 # A unit's open work (我的待办) off an index of the unanswered assignments only: a few
 # hundred among a unit's 13,000 (a partial index on both databases; a query whose WHERE
-# holds the same terms reads it).
+# holds the same terms reads it). It holds every column those queries test, so that a
+# unit's 2,300 items in hand are counted and its urgent ones chosen without reading the
+# table (OPEN_INDEX_COLUMNS).
+OPEN_INDEX_COLUMNS = (
+    "unit_id",
+    "due_on",
+    "id",
+    "role",
+    "signed_for_at",
+    "active",
+    "opinion_on",
+    "replied_on",
+    "proposal_id",
+    "round",
+)
 Index(
     "ix_assignment_open",
-    Assignment.unit_id,
-    Assignment.due_on,
-    Assignment.id,
+    *(Assignment.__table__.c[name] for name in OPEN_INDEX_COLUMNS),
     sqlite_where=assignment_unanswered(),
     postgresql_where=assignment_unanswered(),
 )

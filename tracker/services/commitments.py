@@ -790,13 +790,26 @@ def reports_owed(unit_id: int, *, limit: int | None = None) -> list[Commitment]:
 
 def count_reports_owed(unit_id: int, *, most: int | None = None) -> int:
     """How many reports the unit owes; at most `most` when given (a unit's finished
-    commitments run to 20,000, each to be looked up for its letter's grade)."""
-    owed = (
-        select(Commitment.letter_id).join(Commitment.letter).where(*_reports_owed_clause(unit_id))
-    )
-    if most is not None:
-        owed = owed.limit(most)
-    return db.session.execute(select(func.count()).select_from(owed.subquery())).scalar_one()
+    commitments run to 20,000, each to be looked up for its letter's grade: with a bound,
+    one status at a time in the index's order, which PostgreSQL reads row by row up to the
+    bound; for both at once it hashed every letter of the grades, 11 ms against 3)."""
+    if most is None:
+        owed = select(Commitment.letter_id).join(Commitment.letter)
+        owed = owed.where(*_reports_owed_clause(unit_id))
+        return db.session.execute(select(func.count()).select_from(owed.subquery())).scalar_one()
+    found = 0
+    for status in CLOSED:
+        owed = (
+            select(Commitment.id)
+            .join(Commitment.letter)
+            .where(*_reports_owed_clause(unit_id, (status,)))
+            .order_by(Commitment.reported_back_on, Commitment.done_on, Commitment.id)
+            .limit(most - found)
+        )
+        found += db.session.execute(select(func.count()).select_from(owed.subquery())).scalar_one()
+        if found >= most:
+            break
+    return found
 
 
 # -- the list --------------------------------------------------------------------------------

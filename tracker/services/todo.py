@@ -160,12 +160,17 @@ def _in_hand(horizon: date):
     )
 
 
-def _count_in_hand(unit_id: int, horizon: date) -> int:
-    return db.session.execute(
-        db.select(db.func.count())
-        .select_from(Assignment)
+def _count_in_hand(unit_id: int, horizon: date, most: int) -> int:
+    """How many items the unit has in hand, at most `most` (a unit's in hand run to
+    thousands, each looked up with its proposal)."""
+    in_hand = (
+        db.select(Assignment.id)
         .join(Assignment.proposal)
         .where(Assignment.active.is_(True), *_open(unit_id, _in_hand(horizon)))
+        .limit(most)
+    )
+    return db.session.execute(
+        db.select(db.func.count()).select_from(in_hand.subquery())
     ).scalar_one()
 
 
@@ -199,8 +204,7 @@ def for_user(
         todo.in_hand, todo.in_hand_total = _first(
             open_shown,
             lambda limit: open_work(unit_id, _in_hand(horizon), limit=limit),
-            # counted in full: the unanswered assignments' index holds only the open ones
-            lambda most: _count_in_hand(unit_id, horizon),
+            lambda most: _count_in_hand(unit_id, horizon, most),
         )
         todo.commitments_due, todo.commitments_due_total = _first(
             shown,

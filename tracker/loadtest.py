@@ -32,6 +32,7 @@ import random
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -444,7 +445,19 @@ class _Handling:
 # -- serving and measuring ------------------------------------------------------------------
 
 
+def port_in_use(port: int) -> bool:
+    """Something already listens on the port (a server left from an earlier run): the
+    figures would be that server's, on whatever database and code it has."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
 def serve(settings: dict, port: int, workers: int) -> subprocess.Popen:
+    if port_in_use(port):
+        raise SystemExit(
+            f"port {port} is in use (a server left from an earlier run?): stop it, or set "
+            "LOADTEST_PORT to a free port"
+        )
     env = {
         **os.environ,
         **{f"TRACKER_{k}": v if isinstance(v, str) else json.dumps(v) for k, v in settings.items()},
@@ -471,6 +484,8 @@ def serve(settings: dict, port: int, workers: int) -> subprocess.Popen:
         start_new_session=True,
     )
     for _ in range(600):
+        if process.poll() is not None:  # (it could not bind the port, or the app failed)
+            raise SystemExit(f"gunicorn exited with status {process.returncode}")
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5):
                 return process

@@ -577,3 +577,29 @@ def test_similar_letters_with_all_the_best_terms_are_enough_when_there_are_enoug
     more = similar(4)  # not enough: the letters with two of the terms are read as well
     assert len(queries) == 2 and "|" in queries[1] and queries[1].count("&") == 6
     assert with_all == more and with_all[0] in letters[1:]
+
+
+def test_the_apps_connections_take_no_parallel_workers_unless_told(app, tmp_path):
+    """A page's query in parallel workers (several pages at once on two cores) cost 我的待办
+    40% of its rate under load: the app's connections run without them (POSTGRES_OPTIONS),
+    unless the database URL has options of its own or POSTGRES_OPTIONS is emptied."""
+
+    def parallel_workers(settings: dict) -> str:
+        other = create_app(_settings(tmp_path, **settings))
+        try:
+            with other.app_context():
+                return db.session.execute(text("SHOW max_parallel_workers_per_gather")).scalar()
+        finally:
+            close(other)
+
+    url = app.config["DATABASE_URL"]
+    with app.app_context():
+        assert db.session.execute(text("SHOW max_parallel_workers_per_gather")).scalar() == "0"
+    own = url + ("&" if "?" in url else "?") + "options=-c%20max_parallel_workers_per_gather%3D3"
+    assert parallel_workers({"url": own}) == "3"
+    with app.app_context():
+        server = db.session.execute(
+            text("SELECT boot_val FROM pg_settings WHERE name = :n"),
+            {"n": "max_parallel_workers_per_gather"},
+        ).scalar()
+    assert parallel_workers({"url": url, "POSTGRES_OPTIONS": ""}) == server != "0"

@@ -27,6 +27,19 @@ def _secret_key(app: Flask) -> str:
     return key
 
 
+def connection_url(database_url: str, postgres_options: str) -> str:
+    """The URL the app connects with: a PostgreSQL URL without options of its own gets
+    `postgres_options` (POSTGRES_OPTIONS) as its connections' settings."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(database_url)
+    if url.get_backend_name() != "postgresql" or not postgres_options or "options" in url.query:
+        return database_url
+    return url.update_query_dict({"options": postgres_options}).render_as_string(
+        hide_password=False
+    )
+
+
 def create_app(config: dict | None = None) -> Flask:
     from tracker.api.schemas import Problem
     from tracker.api.views import SECURITY_SCHEMES
@@ -55,7 +68,9 @@ def create_app(config: dict | None = None) -> Flask:
         app.config.from_mapping(config)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(app)
-    app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
+    app.config["SQLALCHEMY_DATABASE_URI"] = connection_url(
+        app.config["DATABASE_URL"], app.config["POSTGRES_OPTIONS"]
+    )
     from tracker.search import engine_name
 
     engine_name(app.config)  # a search engine the database cannot have stops here

@@ -18,6 +18,11 @@ def defaults(instance_path: str) -> dict:
         # The search engine: "whoosh" (files in INDEX_DIR) or "postgres" (a table of the
         # PostgreSQL database); empty: postgres when the database is PostgreSQL.
         "SEARCH_ENGINE": "",
+        # PostgreSQL: settings of the app's connections (libpq's "options"), unless the URL
+        # has options of its own. No parallel workers: a page's query in two processes
+        # (several at once under load) cost 我的待办 under 8 connections 40% of its rate
+        # (the README's multi-server section); empty to leave the server's settings.
+        "POSTGRES_OPTIONS": "-c max_parallel_workers_per_gather=0",
         "CORPUS_DIR": str(ROOT / "corpus"),
         "UPLOAD_DIR": str(var / "uploads"),
         # Deadline policy (DOMAIN.md): periods as "3 months", "5 working days", "30 days".

@@ -701,20 +701,19 @@ def rank(
     """Count the matches and their facets into `result`; return the page's docnums with
     their scores (0 in date order), best first."""
     by_date = parsed.empty or query.sort == "date"
+    unit_ids = None if query.unit_ids is None else frozenset(query.unit_ids)
     word = None
     if parsed.empty:
-        ok = allowed(snap, filters, query.public_only, query.unit_ids)
+        ok = allowed(snap, filters, query.public_only, unit_ids)
         live = snap.live()
         keys = [d for d in live if ok(d)] if ok is not None else live
         score = None
-    else:
-        unit_ids = None if query.unit_ids is None else frozenset(query.unit_ids)
+    else:  # (the viewer's letters as a set, the filters tested on what is left)
         visible = snap.visible(query.public_only, unit_ids)
         ok = allowed(snap, filters, False, None)
         keys, score, word = match(snap, parsed, not by_date, ok, visible)
     result.total = len(keys)
     if query.with_facets:
-        unit_ids = None if query.unit_ids is None else frozenset(query.unit_ids)
         result.facets = facet_counts(snap, keys, (query.public_only, unit_ids))
     start_, want = (result.page - 1) * result.per_page, result.page * result.per_page
     if start_ >= len(keys):

@@ -197,3 +197,28 @@ def test_a_failed_backup_leaves_no_file_with_the_final_name(app, tmp_path, monke
     with pytest.raises(OSError), app.app_context():
         backup.create(out, engine=db.engine, upload_dir=tmp_path / "none")
     assert list(out.parent.iterdir()) == []
+
+
+def test_pg_dump_gets_the_urls_settings_percent_encoded_and_no_password():
+    # the app's URL carries libpq options with spaces (TRACKER_POSTGRES_OPTIONS): SQLAlchemy
+    # writes a space in a query as "+", which libpq reads as itself, and pg_dump failed
+    # with 'unrecognized configuration parameter "+max_parallel_workers_per_gather"'
+    from sqlalchemy import create_engine
+
+    from tracker import connection_url
+    from tracker.backup import _libpq
+
+    url = connection_url(
+        "postgresql+psycopg://tracker:s3cret@db.internal:5433/tracker?connect_timeout=5",
+        "-c max_parallel_workers_per_gather=0",
+    )
+    engine = create_engine(url)
+    try:
+        uri, env = _libpq(engine)
+    finally:
+        engine.dispose()
+    assert uri == (
+        "postgresql://tracker@db.internal:5433/tracker"
+        "?connect_timeout=5&options=-c%20max_parallel_workers_per_gather%3D0"
+    )
+    assert env["PGPASSWORD"] == "s3cret" and "s3cret" not in uri

@@ -35,9 +35,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
+from urllib.parse import quote, urlencode
 
 from sqlalchemy import Engine, func, inspect, select, table, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 
 FORMAT = 1
 MANIFEST = "manifest.json"
@@ -207,8 +208,14 @@ def _libpq(engine: Engine) -> tuple[str, dict[str, str]]:
     env = dict(os.environ)
     if url.password:
         env["PGPASSWORD"] = str(url.password)
-    plain = url.set(drivername="postgresql", password=None)
-    return plain.render_as_string(hide_password=False), env
+    # (URL.set(password=None) keeps the password: None there means "unchanged")
+    plain = URL.create(
+        "postgresql", username=url.username, host=url.host, port=url.port, database=url.database
+    )
+    uri = plain.render_as_string(hide_password=False)
+    if url.query:  # percent-encoded: libpq reads a "+" as itself, not as a space
+        uri += "?" + urlencode(sorted(url.query.items()), doseq=True, quote_via=quote)
+    return uri, env
 
 
 def _dump_postgres(engine: Engine, work: Path) -> tuple[Path, str, dict[str, int]]:

@@ -911,3 +911,48 @@ def test_what_a_generation_keeps_is_left_alone_by_the_garbage_collector(engine):
     kept += [part for got in snap._cache.values() for part in got]
     assert len(kept) > 12 and sum(map(len, kept)) > 50
     assert [type(x).__name__ for x in kept if gc.is_tracked(x)] == []
+
+
+def test_opening_while_another_process_replaces_the_generation_reads_it_again(
+    tmp_path, monkeypatch, caplog
+):
+    # six processes started while a seventh committed: one listed the folder, found
+    # _MAIN_4.toc, and the commit had deleted it by the time it was read. That was taken
+    # for a damaged index (recreated empty) or, from index.exists, failed the start
+    index_dir = str(tmp_path / "ix")
+    eng = WhooshEngine(index_dir)
+    eng.index([TOILETS, LIFTS])
+    eng.close()
+    gone = {"exists": 1, "open_dir": 1}  # each fails once, as a vanished file would
+    for name in gone:
+        real = getattr(engine_module.index, name)
+
+        def vanishing(*args, _name=name, _real=real, **kwargs):
+            if gone[_name]:
+                gone[_name] -= 1
+                raise FileNotFoundError(2, "No such file or directory", "_MAIN_4.toc")
+            return _real(*args, **kwargs)
+
+        monkeypatch.setattr(engine_module.index, name, vanishing)
+    caplog.set_level("INFO", logger=engine_module.__name__)
+    eng = WhooshEngine(index_dir)
+    try:
+        assert gone == {"exists": 0, "open_dir": 0}
+        assert eng.ids() == {TOILETS.id, LIFTS.id}  # the letters are still there
+        assert "recreating" not in caplog.text and "reading again" in caplog.text
+        # a search after another process's commit opens the new generation the same way
+        other = WhooshEngine(index_dir)
+        other.index([SCHOOL_TEACHERS])
+        other.close()
+        searcher, failed = eng._ix.searcher, []
+
+        def vanishing_once(*args, **kwargs):
+            if not failed:
+                failed.append(True)
+                raise FileNotFoundError(2, "No such file or directory", "_MAIN_5.toc")
+            return searcher(*args, **kwargs)
+
+        monkeypatch.setattr(eng._ix, "searcher", vanishing_once)
+        assert eng.ids() == {TOILETS.id, LIFTS.id, SCHOOL_TEACHERS.id} and failed
+    finally:
+        eng.close()

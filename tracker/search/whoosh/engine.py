@@ -32,6 +32,7 @@ import fcntl
 import logging
 import os
 import threading
+import time
 import warnings
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator
@@ -78,6 +79,7 @@ PICKLED_BEFORE_THE_SPLIT = (CountFormat, PairsField, WordsField)
 log = logging.getLogger(__name__)
 
 PARALLEL_MIN = 200  # writing this many letters at once uses a second process
+OPEN_ATTEMPTS = 20  # reads of the index when another process replaces its generation meanwhile
 
 
 class IndexBusyError(TimeoutError):
@@ -168,6 +170,19 @@ def _snapshot(searcher, seg_cache: dict) -> Snapshot:
     return Snapshot(source, docs.frozen())
 
 
+def _read_again_if_replaced(read):
+    """read() again when a file of the generation it reads is gone: another process's
+    commit replaced the generation between listing the folder and reading it."""
+    for attempt in range(OPEN_ATTEMPTS):
+        try:
+            return read()
+        except FileNotFoundError:
+            if attempt == OPEN_ATTEMPTS - 1:
+                raise
+            log.info("search index generation replaced while reading it; reading again")
+            time.sleep(0.02 * (attempt + 1))
+
+
 class WhooshEngine:
     """A Whoosh index of reply letters in `index_dir` (created when missing)."""
 
@@ -197,7 +212,15 @@ class WhooshEngine:
         code cannot read. An index of a compatible earlier version (COMPATIBLE_VERSIONS) is
         used as it is: it answers every query correctly, more slowly (a string the letters
         segment differently is looked for in every letter), until a rebuild brings it up
-        to date."""
+        to date.
+
+        A file of the generation being read that is gone is another process's commit, which
+        replaced the generation between listing the folder and reading it (six processes
+        starting while one approved a letter): read again, not taken for damage (which
+        recreated the index empty)."""
+        return _read_again_if_replaced(self._open_or_create_once)
+
+    def _open_or_create_once(self):
         marker = self.index_dir / ".tracker-schema"
         with self._dir_lock():
             storage = FileStorage(str(self.index_dir))
@@ -206,6 +229,8 @@ class WhooshEngine:
                 if version == SCHEMA_VERSION or version in COMPATIBLE_VERSIONS:
                     try:
                         ix = index.open_dir(str(self.index_dir))
+                    except FileNotFoundError:  # replaced meanwhile (see _open_or_create)
+                        raise
                     except Exception:  # damaged: start again (a rebuild refills it)
                         log.exception("search index in %s unreadable; recreating", self.index_dir)
                     else:
@@ -352,11 +377,12 @@ class WhooshEngine:
         """The snapshot of the newest committed generation; call with self._lock held."""
         snap = self._snapshot
         if snap is None:
-            snap = self._snapshot = _snapshot(self._ix.searcher(), self._seg_cache)
+            searcher = _read_again_if_replaced(self._ix.searcher)
+            snap = self._snapshot = _snapshot(searcher, self._seg_cache)
         elif not snap.source.searcher.up_to_date():
             # a new searcher rather than refresh(): whoosh's reader reuse can keep segments
             # that a CLEAR commit dropped; per-segment data are cached, so this is cheap
-            searcher = self._ix.searcher()
+            searcher = _read_again_if_replaced(self._ix.searcher)
             snap.source.searcher.close()
             snap = self._snapshot = _snapshot(searcher, self._seg_cache)
         return snap

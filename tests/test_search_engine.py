@@ -956,3 +956,32 @@ def test_opening_while_another_process_replaces_the_generation_reads_it_again(
         assert eng.ids() == {TOILETS.id, LIFTS.id, SCHOOL_TEACHERS.id} and failed
     finally:
         eng.close()
+
+
+def test_an_index_whose_files_stay_gone_is_recreated_not_a_failed_start(
+    tmp_path, monkeypatch, caplog
+):
+    # a file gone for good (not a commit that replaced the generation) is damage: after
+    # reading again the index is recreated empty, as for any damage, and a rebuild refills
+    # it; the app starts (and `tracker reindex` can run) instead of failing
+    index_dir = str(tmp_path / "ix")
+    eng = WhooshEngine(index_dir)
+    eng.index([TOILETS])
+    eng.close()
+    tries = []
+
+    def gone_for_good(*args, **kwargs):
+        tries.append(1)
+        raise FileNotFoundError(2, "No such file or directory", "_MAIN_1_seg.seg")
+
+    monkeypatch.setattr(engine_module, "OPEN_ATTEMPTS", 3)
+    monkeypatch.setattr(engine_module.time, "sleep", lambda _: None)
+    monkeypatch.setattr(engine_module.index, "open_dir", gone_for_good)
+    eng = WhooshEngine(index_dir)
+    try:
+        assert len(tries) == 3 and "recreating" in caplog.text
+        assert eng.ids() == set()
+        eng.index([LIFTS])
+        assert eng.ids() == {LIFTS.id}
+    finally:
+        eng.close()

@@ -216,15 +216,19 @@ class WhooshEngine:
 
         A file of the generation being read that is gone is another process's commit, which
         replaced the generation between listing the folder and reading it (six processes
-        starting while one approved a letter): read again, not taken for damage (which
-        recreated the index empty)."""
-        return _read_again_if_replaced(self._open_or_create_once)
+        starting while one approved a letter): read again, and taken for damage only when
+        it stays gone (which recreated the index empty at once)."""
+        try:
+            return _read_again_if_replaced(self._open_or_create_once)
+        except FileNotFoundError:  # gone for good: a damaged index (a rebuild refills it)
+            log.exception("search index in %s unreadable; recreating", self.index_dir)
+            return self._open_or_create_once(damaged=True)
 
-    def _open_or_create_once(self):
+    def _open_or_create_once(self, damaged: bool = False):
         marker = self.index_dir / ".tracker-schema"
         with self._dir_lock():
             storage = FileStorage(str(self.index_dir))
-            if index.exists(storage):
+            if not damaged and index.exists(storage):
                 version = marker.read_text().strip() if marker.exists() else ""
                 if version == SCHEMA_VERSION or version in COMPATIBLE_VERSIONS:
                     try:

@@ -47,7 +47,7 @@ from tracker.rules.clock import iso_date
 from tracker.rules.labels import COMMITMENT_STATUS, SENT_LETTER_STATUSES
 from tracker.rules.letter_checks import PLACEHOLDER
 from tracker.services import audit, permissions, repeats, uploads, vocab
-from tracker.services.dbstats import newest_letters_first
+from tracker.services.dbstats import count_rows, newest_letters_first
 from tracker.services.errors import DomainError, PermissionDenied
 
 CONFIRMED = ("open", "in_progress", "done", "dropped")
@@ -737,9 +737,7 @@ def count_letters_to_confirm(unit_id: int, *, most: int | None = None) -> int:
     """How many of the unit's letters have candidates waiting; at most `most` when given
     (a page that says "more than" need not probe each of a unit's 12,000 letters)."""
     letters = select(ReplyLetter.id).where(*_letters_with_candidates(unit_id))
-    if most is not None:
-        letters = letters.limit(most)
-    return db.session.execute(select(func.count()).select_from(letters.subquery())).scalar_one()
+    return count_rows(db.session, letters, most)
 
 
 def _reports_owed_clause(unit_id: int, statuses: tuple[str, ...] = CLOSED) -> tuple:
@@ -793,20 +791,15 @@ def count_reports_owed(unit_id: int, *, most: int | None = None) -> int:
     commitments run to 20,000, each to be looked up for its letter's grade: with a bound,
     one status at a time in the index's order, which PostgreSQL reads row by row up to the
     bound; for both at once it hashed every letter of the grades, 11 ms against 3)."""
+    owed = select(Commitment.id).join(Commitment.letter)
     if most is None:
-        owed = select(Commitment.letter_id).join(Commitment.letter)
-        owed = owed.where(*_reports_owed_clause(unit_id))
-        return db.session.execute(select(func.count()).select_from(owed.subquery())).scalar_one()
+        return count_rows(db.session, owed.where(*_reports_owed_clause(unit_id)))
     found = 0
     for status in CLOSED:
-        owed = (
-            select(Commitment.id)
-            .join(Commitment.letter)
-            .where(*_reports_owed_clause(unit_id, (status,)))
-            .order_by(Commitment.reported_back_on, Commitment.done_on, Commitment.id)
-            .limit(most - found)
+        one = owed.where(*_reports_owed_clause(unit_id, (status,))).order_by(
+            Commitment.reported_back_on, Commitment.done_on, Commitment.id
         )
-        found += db.session.execute(select(func.count()).select_from(owed.subquery())).scalar_one()
+        found += count_rows(db.session, one, most - found)
         if found >= most:
             break
     return found

@@ -1,7 +1,8 @@
 """The query planner's statistics: how many rows the tables hold and how their indexes
 divide them, which the database reads to choose an index; and how a query is written so
 that both databases read an index's order: ``unindexed`` (a filter SQLite should check row
-by row) and ``newest_letters_first`` (letters newest first, the undated last).
+by row), ``newest_letters_first`` (letters newest first, the undated last) and
+``count_rows`` (a count that stops at a bound).
 
 SQLite keeps none until ANALYZE runs. Without them its planner takes any index with an
 equality on it as the best: 督办统计's counts of a year's letters (``status IN (…) AND
@@ -24,7 +25,7 @@ demo-data``) and after ``tracker restore``.
 
 from __future__ import annotations
 
-from sqlalchemy import Row, Select
+from sqlalchemy import Row, Select, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
@@ -106,3 +107,11 @@ def newest_letters_first(session: Session, query: Select, limit: int | None) -> 
             part = part.limit(limit - len(found))
         found += session.execute(part).all()
     return found
+
+
+def count_rows(session: Session, query: Select, most: int | None = None) -> int:
+    """How many rows `query` gives, at most `most` when given: a page that says "more
+    than" past a bound reads no further than the bound (a unit's archive runs to 20,000)."""
+    if most is not None:
+        query = query.limit(most)
+    return session.execute(select(func.count()).select_from(query.subquery())).scalar_one()

@@ -19,6 +19,7 @@ from tracker.models import (
     assignment_unanswered,
 )
 from tracker.services import commitments, cosign, permissions
+from tracker.services.dbstats import count_rows
 
 
 @dataclass
@@ -167,11 +168,8 @@ def _count_in_hand(unit_id: int, horizon: date, most: int) -> int:
         db.select(Assignment.id)
         .join(Assignment.proposal)
         .where(Assignment.active.is_(True), *_open(unit_id, _in_hand(horizon)))
-        .limit(most)
     )
-    return db.session.execute(
-        db.select(db.func.count()).select_from(in_hand.subquery())
-    ).scalar_one()
+    return count_rows(db.session, in_hand, most)
 
 
 def for_user(
@@ -270,10 +268,7 @@ def _replied_proposals(limit: int | None) -> list[Proposal]:
 
 
 def _count_replied_proposals(most: int | None = None) -> int:
-    found = db.select(Proposal.id).where(Proposal.status == "replied")
-    if most is not None:
-        found = found.limit(most)
-    return db.session.execute(db.select(db.func.count()).select_from(found.subquery())).scalar_one()
+    return count_rows(db.session, db.select(Proposal.id).where(Proposal.status == "replied"), most)
 
 
 @dataclass

@@ -135,6 +135,31 @@ def test_no_test_asserts_on_elapsed_time():
     assert found == []
 
 
+def test_no_test_leaves_a_logger_changed():
+    """A logger is the process's, not the app's: a test that quiets one (a 500's traceback
+    kept out of its output) does it through monkeypatch, which puts it back. Three tests set
+    ``app.logger.disabled = True`` and left the "tracker" logger off for every later test of
+    the worker: a test of what warm_up logs failed or passed by the order the tests ran in."""
+    found = [
+        f"{path.name}:{node.lineno}"
+        for path, module in _modules()
+        for node in ast.walk(module)
+        if (
+            isinstance(node, ast.Assign)
+            and any(
+                isinstance(t, ast.Attribute) and t.attr in ("disabled", "propagate", "level")
+                for t in node.targets
+            )
+        )
+        or (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in ("setLevel", "addHandler", "removeHandler")
+        )
+    ]
+    assert found == []
+
+
 def test_tests_that_start_processes_are_marked_slow():
     unmarked = [
         f"{path.name}::{test.name}"

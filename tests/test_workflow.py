@@ -477,7 +477,7 @@ def test_error_pages_are_chinese_without_trace(app, browser, people):
     assert response.status_code == 404 and "找不到您要访问的页面" in _page(response)
 
 
-def test_server_error_page_hides_the_trace(tmp_path):
+def test_server_error_page_hides_the_trace(tmp_path, monkeypatch):
     from tracker import create_app
 
     app = create_app(
@@ -493,7 +493,7 @@ def test_server_error_page_hides_the_trace(tmp_path):
     def boom():
         raise RuntimeError("secret detail")
 
-    app.logger.disabled = True
+    monkeypatch.setattr(app.logger, "disabled", True)  # the logger is every app's
     response = app.test_client().get("/boom")
     page = _page(response)
     assert response.status_code == 500 and "系统错误" in page

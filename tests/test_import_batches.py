@@ -139,12 +139,24 @@ def test_batches_write_exactly_what_the_file_by_file_import_writes(app, other_ap
     assert (proposals, days) == (1, 2)  # 微信 and 电话
 
 
-def test_a_batch_of_new_letters_is_a_few_statements(app, tmp_path):
+def test_a_batch_of_new_letters_is_a_few_statements(app, tmp_path, monkeypatch):
     """Not one round trip to the database per row: 60 new letters (with their proposals,
-    contacts and commitments) are written in a few statements."""
+    contacts and commitments) are written in a few statements; on PostgreSQL the contacts
+    and the commitments each in one COPY (services/bulk.py)."""
     folder = tmp_path / "archive"
     write_corpus(folder, 60, seed=3)
-    statements = []
+    statements, copies = [], []
+    on_postgres = app.config["DATABASE_URL"].startswith("postgresql")
+    if on_postgres:
+        import psycopg
+
+        copy = psycopg.Cursor.copy
+
+        def spied(cursor, statement, *args, **kwargs):
+            copies.append(statement.split(None, 2)[1])
+            return copy(cursor, statement, *args, **kwargs)
+
+        monkeypatch.setattr(psycopg.Cursor, "copy", spied)
     with app.app_context():
 
         def count(conn, cursor, statement, parameters, context, executemany):
@@ -159,9 +171,11 @@ def test_a_batch_of_new_letters_is_a_few_statements(app, tmp_path):
     # one savepoint, one statement for all the contacts and one for all the commitments
     assert sum(s[0].upper() == "SAVEPOINT" for s in statements) == 1
     inserts = Counter(s[2].lower() for s in statements if s[0].upper() == "INSERT")
+    inserts.update(copies)
     assert (inserts["contact_log"], inserts["commitment"]) == (1, 1)
     # (SQLite returns the ids of an INSERT in order only one row at a time)
-    if app.config["DATABASE_URL"].startswith("postgresql"):
+    if on_postgres:
+        assert copies == ["contact_log", "commitment"]
         assert sum(inserts.values()) <= 8, inserts  # the units and sessions too
         assert len(statements) < 30, statements
 

@@ -10,23 +10,25 @@ from __future__ import annotations
 
 import logging
 import re
+from datetime import date, datetime
 
+import psycopg
 import pytest
 import test_index_sync
 import test_search_views
 from conftest import _fast_hashing, add_people, app_settings, close, schema_differences
-from sqlalchemy import event, inspect, text
+from sqlalchemy import event, insert, inspect, select, text
 from test_import_batches import answers, import_folder, make_corpus
 from test_search_views import SEED
 
 from tracker import create_app
 from tracker.extensions import db
 from tracker.letters.synth import write_corpus
-from tracker.models import ReplyLetter, SearchOutbox
+from tracker.models import Commitment, ReplyLetter, SearchOutbox
 from tracker.search import analysis, engine_name
 from tracker.search_hooks import engine as get_engine
+from tracker.services import bulk, search, vocab
 from tracker.services import corpus as importing
-from tracker.services import search, vocab
 from tracker.services.pgsearch import PostgresEngine, schema
 from tracker.services.pgsearch import engine as pg_engine
 
@@ -603,3 +605,62 @@ def test_the_apps_connections_take_no_parallel_workers_unless_told(app, tmp_path
             {"n": "max_parallel_workers_per_gather"},
         ).scalar()
     assert parallel_workers({"url": url, "POSTGRES_OPTIONS": ""}) == server != "0"
+
+
+def _stored_times(app) -> list[tuple[str, datetime, datetime]]:
+    with app.app_context():
+        return [
+            tuple(row)
+            for row in db.session.execute(
+                select(Commitment.text, Commitment.created_at, Commitment.updated_at).order_by(
+                    Commitment.id
+                )
+            )
+        ]
+
+
+def test_many_new_rows_are_copied_as_the_inserts_would_write_them(app, monkeypatch):
+    """An import's commitment candidates and contacts go in one COPY on PostgreSQL (an
+    executemany was a statement a row: 36,000 for 3,000 letters): the same rows as the
+    executemany writes, defaults included, whatever their texts hold."""
+    copied = []
+    copy = psycopg.Cursor.copy
+    monkeypatch.setattr(
+        psycopg.Cursor,
+        "copy",
+        lambda self, statement, *a, **kw: (
+            copied.append(statement) or copy(self, statement, *a, **kw)
+        ),
+    )
+    texts = ["今年底前完成 80%", "含'引号'\\反斜杠\t制表符\n换行\r回车", "\\N", ""]
+    rows = [
+        {
+            "section": section,
+            "text": t,
+            "due_on": due_on,
+            "target": target,
+        }
+        for t, section, due_on, target in zip(
+            texts,
+            ["一、", None, "（二）" * 66, ""],
+            [date(2026, 12, 31), None, date(2027, 6, 30), None],
+            ["80%", None, "x" * 60, ""],
+            strict=True,
+        )
+    ]
+    columns = [
+        c for c in Commitment.__table__.columns if c.key not in ("id", "created_at", "updated_at")
+    ]
+    with app.app_context():
+        db.session.execute(insert(Commitment.__table__), rows)
+        bulk.insert_rows(db.session, Commitment.__table__, rows)
+        bulk.insert_rows(db.session, ReplyLetter.__table__, [])  # nothing: no statement
+        db.session.commit()
+        written = db.session.execute(select(*columns).order_by(Commitment.id)).all()
+    assert copied == [
+        "COPY commitment (section, text, due_on, target, status, created_at, updated_at) FROM STDIN"
+    ]
+    assert written[:4] == written[4:] and [r.text for r in written[4:]] == texts
+    assert {r.status for r in written} == {"candidate"}
+    stored = _stored_times(app)
+    assert all(created and updated for _, created, updated in stored)

@@ -39,7 +39,7 @@ from tracker.models import (
 )
 from tracker.rules.clock import BEIJING, iso_date
 from tracker.search.base import SearchEngine
-from tracker.services import commitments, indexing, vocab
+from tracker.services import bulk, commitments, indexing, vocab
 
 SUFFIXES = tuple(FORMATS) + tuple(ARCHIVES)
 CHANNEL_ALIASES = {"视察": "视察调研", "调研": "视察调研", "见面": "面商", "座谈": "座谈会"}
@@ -383,10 +383,8 @@ class Importer:
             candidate_rows += commitments.candidate_rows(
                 letter_id, item.parsed.commitments, proposal_id=proposal_id, unit_id=unit_id
             )
-        if contact_rows:
-            db.session.execute(insert(ContactLog.__table__), contact_rows)
-        if candidate_rows:
-            db.session.execute(insert(Commitment.__table__), candidate_rows)
+        bulk.insert_rows(db.session, ContactLog.__table__, contact_rows)
+        bulk.insert_rows(db.session, Commitment.__table__, candidate_rows)
         indexing.note_letters(db.session, letter_ids)
         return [
             (letter_id, row["review_reason"], key if key not in existing else None)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 import psycopg
 import pytest
@@ -617,6 +617,32 @@ def _stored_times(app) -> list[tuple[str, datetime, datetime]]:
                 )
             )
         ]
+
+
+def test_times_are_stored_in_utc_whatever_the_servers_time_zone(app):
+    """The models keep UTC times in columns without a zone; a server set to Beijing time
+    (a Chinese office's, from its machine's clock) made every time the app wrote eight
+    hours later than UTC, read back as UTC. The app's connections run in UTC, and the rows
+    an import copies (bulk.insert_rows) hold the same times as those it inserts."""
+    with app.app_context():
+        name = db.engine.url.database
+        with db.engine.connect() as conn:
+            conn.execution_options(isolation_level="AUTOCOMMIT").execute(
+                text(f"ALTER DATABASE \"{name}\" SET timezone = 'Asia/Shanghai'")
+            )
+        db.engine.dispose()  # new connections: with the database's setting
+        assert db.session.execute(text("SHOW timezone")).scalar() == "UTC"
+        before = datetime.now(UTC).replace(tzinfo=None)
+        db.session.add(Commitment(text="今年底前完成"))
+        db.session.flush()
+        bulk.insert_rows(db.session, Commitment.__table__, [{"text": "明年六月底前完成"}])
+        db.session.commit()
+        after = datetime.now(UTC).replace(tzinfo=None)
+    stored = _stored_times(app)
+    assert [t for t, _, _ in stored] == ["今年底前完成", "明年六月底前完成"]
+    assert all(
+        before <= created <= after and before <= updated <= after for _, created, updated in stored
+    )
 
 
 def test_many_new_rows_are_copied_as_the_inserts_would_write_them(app, monkeypatch):

@@ -95,12 +95,39 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     headers.init_app(app)
     _sqlite_pragmas(app)
+    _postgres_time_zone(app)
 
     web.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
     search_hooks.init_app(app)
     return app
+
+
+def _postgres_time_zone(app: Flask) -> None:
+    """PostgreSQL: every connection's TimeZone is UTC. The models keep UTC times in columns
+    without a time zone (as on SQLite) and psycopg sends an aware datetime as a timestamptz,
+    which the server turns into the column's time in the session's TimeZone: on a server
+    set to Asia/Shanghai (a Chinese office's, from the machine's clock) every time was
+    stored eight hours ahead, and read back as UTC (an import's COPY, which writes the
+    text of the UTC time, would have stored it right: the same table two ways)."""
+    if not app.config["DATABASE_URL"].startswith("postgresql"):
+        return
+    from sqlalchemy import event
+
+    from tracker.extensions import db
+
+    with app.app_context():
+
+        @event.listens_for(db.engine, "connect", insert=True)
+        def _utc(dbapi_connection, _record):
+            # outside a transaction, so that it holds for the session (SQLAlchemy's
+            # documented way for a connection's settings)
+            autocommit = dbapi_connection.autocommit
+            dbapi_connection.autocommit = True
+            with dbapi_connection.cursor() as cursor:
+                cursor.execute("SET TIME ZONE 'UTC'")
+            dbapi_connection.autocommit = autocommit
 
 
 def _sqlite_pragmas(app: Flask) -> None:

@@ -296,7 +296,8 @@ def test_overview_numbers_and_their_lists(app, browser, world):
     assert commitments("overdue") == {"1"}
     assert commitments("dropped") == {"1"}
     assert commitments("in_progress", due_from="2026-06-15") == {"1"}
-    assert commitments("open", due_from="2026-06-15") == {"0"}
+    # none open: a zero is shown, not linked (its list would be empty)
+    assert commitments("open", due_from="2026-06-15") == set()
 
     page = response.get_data(as_text=True)
     assert "口径说明" in page
@@ -365,8 +366,18 @@ def test_league_table_numbers_and_links(app, browser, world):
         "due_to": "2026-06-15",
         "unit": str(world["edu"]),
     }
-    path, query = _query(health["B类"][1])
-    assert query == {"metric": "grade", "code": "B", **PERIOD, "unit": str(world["health"])}
+    path, query = _query(edu["B类"][1])
+    assert query == {"metric": "grade", "code": "B", **PERIOD, "unit": str(world["edu"])}
+    # a zero, or a rate of nothing, is no link: its list would be empty
+    assert health["B类"] == ("0", "") and civil["应答复"] == ("0", "")
+    assert civil["按时答复率"] == ("—", "") and health["满意率"][1]
+    zeros = doc.xpath("//table[contains(@class, 'league')]/tbody//td[contains(@class, 'zero')]")
+    assert zeros and all(td.find(".//a") is None for td in zeros)
+    linked = doc.xpath(  # every other number of a unit (not its rank) is a link
+        "//table[contains(@class, 'league')]/tbody/tr/td[position() > 1]"
+        "[not(contains(@class, 'zero'))]"
+    )
+    assert [td.text_content() for td in linked if td.find("a") is None] == []
 
     # following a league number shows exactly the items it counts
     assert _item_numbers(_doc(browser.get(edu["逾期未答复"][1]))) == ["20260003"]

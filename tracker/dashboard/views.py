@@ -335,10 +335,16 @@ def _league_table(
             if c.kind == "text":
                 cells.append(("text", links.unit_page(unit_id), r[c.key], ""))
             elif c.kind == "rate":
-                cells.append(("rate", links.cell(c, unit_id), _pct(r[c.key]), "num"))
+                rate = r[c.key]  # None: nothing to rate, and no list behind it
+                link = links.cell(c, unit_id) if rate is not None else None
+                cells.append(("rate", link, _pct(rate), "num" if rate is not None else "num zero"))
             else:
+                # a zero is not a link: its list is empty, and the table's 1,000 zeros (at
+                # 100,000 letters) were 1,000 stops for the keyboard and a third of the page
                 n = r.get(c.key, 0)
-                cells.append(("count", links.cell(c, unit_id), n, "num" if n else "num zero"))
+                cells.append(
+                    ("count", links.cell(c, unit_id) if n else None, n, "num" if n else "num zero")
+                )
         table.append(LeagueRow(chosen is not None and unit_id == chosen.id, cells))
     return table
 

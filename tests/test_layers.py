@@ -39,6 +39,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+import sources
+
 ROOT = Path(os.environ.get("TRACKER_LAYERS_ROOT") or Path(__file__).resolve().parents[1])
 PACKAGE = ROOT / "tracker"
 TEMPLATES = ROOT / "templates"
@@ -96,9 +98,9 @@ def _base(module: str, node: ast.ImportFrom) -> str:
 def _imports() -> tuple[Import, ...]:
     found = []
     for module, path in _modules().items():
-        tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+        tree = sources.tree(path)
         top = {id(node) for node in tree.body}
-        for node in ast.walk(tree):
+        for node in sources.nodes(tree):
             if isinstance(node, ast.Import):
                 targets = [alias.name for alias in node.names]
             elif isinstance(node, ast.ImportFrom):
@@ -210,7 +212,7 @@ def test_rule_3_services_know_no_request_user_app_or_response():
 
 def _sources() -> Iterator[tuple[str, ast.AST]]:
     for path in _modules().values():
-        yield str(path.relative_to(ROOT)), ast.parse(path.read_text(encoding="utf-8"))
+        yield str(path.relative_to(ROOT)), sources.tree(path)
 
 
 def _strings(node: ast.AST) -> list[str] | None:
@@ -262,7 +264,7 @@ HEADING_RE = re.compile(
 def test_rule_4_one_home_for_each_convention_of_letter_text():
     wrong = []
     for name, tree in _sources():
-        for node in ast.walk(tree):
+        for node in sources.nodes(tree):
             line = f"{name}:{getattr(node, 'lineno', '?')}"
             if _date_writer(node) and name != "tracker/rules/chinese.py":
                 wrong.append(f"{line}: a Chinese date writer (use rules.chinese.cn_date)")

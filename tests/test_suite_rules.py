@@ -23,6 +23,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+import sources
 from conftest import ON_POSTGRES, close, new_app, pytest_runtest_makereport
 from scratch import memory_folder
 from sqlalchemy import create_engine, inspect, text
@@ -40,7 +41,7 @@ PROCESSES = {"multiprocessing", "subprocess", "Process", "get_context", "Popen",
 @functools.cache
 def _modules() -> list[tuple[Path, ast.Module]]:
     return [
-        (path, ast.parse(path.read_text(encoding="utf-8")))
+        (path, sources.tree(path))
         for path in sorted(TESTS.glob("*.py"))
         if path.name != Path(__file__).name
     ]
@@ -60,7 +61,7 @@ def _tests() -> list[tuple[Path, ast.FunctionDef]]:
 def _names(node: ast.AST) -> set[str]:
     """Every name and attribute used inside `node`."""
     found = set()
-    for child in ast.walk(node):
+    for child in sources.nodes(node):
         if isinstance(child, ast.Name):
             found.add(child.id)
         elif isinstance(child, ast.Attribute):
@@ -86,7 +87,7 @@ def test_no_test_is_skipped_or_expected_to_fail():
     found = [
         f"{path.name}:{node.lineno} {node.attr}"
         for path, module in _modules()
-        for node in ast.walk(module)
+        for node in sources.nodes(module)
         if isinstance(node, ast.Attribute)
         and node.attr in SKIPS
         and isinstance(node.value, ast.Name | ast.Attribute)
@@ -121,7 +122,7 @@ def test_no_test_asserts_on_elapsed_time():
     found = [
         f"{path.name}:{node.lineno} in {test.name}"
         for path, test in _tests()
-        for node in ast.walk(test)
+        for node in sources.nodes(test)
         if isinstance(node, ast.Assert)
         and any(
             isinstance(call, ast.Call)
@@ -129,7 +130,7 @@ def test_no_test_asserts_on_elapsed_time():
             and call.func.attr in CLOCKS
             and isinstance(call.func.value, ast.Name)
             and call.func.value.id == "time"
-            for call in ast.walk(node)
+            for call in sources.nodes(node)
         )
     ]
     assert found == []
@@ -143,7 +144,7 @@ def test_no_test_leaves_a_logger_changed():
     found = [
         f"{path.name}:{node.lineno}"
         for path, module in _modules()
-        for node in ast.walk(module)
+        for node in sources.nodes(module)
         if (
             isinstance(node, ast.Assign)
             and any(

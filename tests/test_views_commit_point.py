@@ -10,6 +10,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import sources
+
 import tracker
 
 PACKAGE = Path(tracker.__file__).parent
@@ -19,13 +21,13 @@ REFUSALS = {"DomainError", "PermissionDenied"}
 
 
 def _tree(path: Path) -> ast.Module:
-    return ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    return sources.tree(path)
 
 
 def _defines_blueprint(tree: ast.Module) -> bool:
     return any(
         isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Blueprint"
-        for node in ast.walk(tree)
+        for node in sources.nodes(tree)
     )
 
 
@@ -68,7 +70,7 @@ def _findings(paths: list[Path]) -> list[str]:
     found = []
     for path in paths:
         where = path.relative_to(PACKAGE.parent).as_posix()
-        for node in ast.walk(_tree(path)):
+        for node in sources.nodes(_tree(path)):
             method = _session_call(node, {"commit", "rollback", "get"})
             if method in ("commit", "rollback"):
                 found.append(f"{where}:{node.lineno} session.{method}(): use views_common")

@@ -476,6 +476,10 @@ def test_the_list_scopes_and_filters(app, browser, replied, people):
         session_id = db.session.get(Proposal, _proposal_of(app, replied)).session_id
     assert "持C证率" in browser.get(f"/commitments?session={session_id}").get_data(as_text=True)
     assert "持C证率" in browser.get("/commitments?q=C证").get_data(as_text=True)
+    # LIKE's wildcards in the words are plain characters: "_" matched every commitment
+    assert "持C证率" not in browser.get("/commitments?q=_").get_data(as_text=True)
+    assert "持C证率" not in browser.get("/commitments?q=C_率").get_data(as_text=True)
+    assert "持C证率" in browser.get("/commitments?q=80%25").get_data(as_text=True)
     # candidates are not in the default list, but have their own status filter
     assert "心理健康档案" not in page
     assert "心理健康档案" in browser.get("/commitments?status=candidate").get_data(as_text=True)

@@ -413,6 +413,9 @@ def test_list_filters_and_pagination(app, browser, make_proposal):
     assert len(set(shown[0] + shown[1])) == 32
     page = _page(browser.get("/proposals?q=公厕"))
     assert "关于公厕改造的建议" in page and "共 1 条" in page
+    # a % or _ in the words is that character, not LIKE's wildcard (they matched every title)
+    for wildcard in ("%25", "_", "公%25厕", "公_改"):
+        assert "共 0 条" in _page(browser.get(f"/proposals?q={wildcard}")), wildcard
     page = _page(browser.get("/proposals?overdue=y"))
     assert "关于公厕改造的建议" in page and "共 1 条" in page
     page = _page(browser.get("/proposals?kind=提案"))

@@ -851,7 +851,7 @@ def list_query(viewer: User, filters: ListFilters, today: date) -> Select:
     if filters.due_to is not None:
         query = query.where(Commitment.due_on <= filters.due_to)
     for word in filters.q.split():
-        query = query.where(Commitment.text.contains(word))
+        query = query.where(Commitment.text.contains(word, autoescape=True))
     if filters.report:
         query = query.where(Commitment.status.in_(CLOSED), Commitment.reported_back_on.is_(None))
     graded = [ReplyLetter.classification == filters.grade] if filters.grade else []

@@ -548,7 +548,7 @@ def _highest_serial(unit: Unit, year: int) -> int:
     """Serials used before the counter existed (imported or entered by hand)."""
     numbers = db.session.execute(
         select(ReplyLetter.doc_number).where(
-            ReplyLetter.doc_number.like(f"{unit.doc_prefix}〔{year}〕%")
+            ReplyLetter.doc_number.startswith(f"{unit.doc_prefix}〔{year}〕", autoescape=True)
         )
     ).scalars()
     serials = []

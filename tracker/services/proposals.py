@@ -1168,7 +1168,7 @@ def _matching(
 ) -> Select:
     query = query.where(permissions.proposal_scope(viewer, as_set=as_set))
     for word in filters.q.split():
-        query = query.where(Proposal.title.contains(word))
+        query = query.where(Proposal.title.contains(word, autoescape=True))
     if filters.session_id is not None:
         query = query.where(Proposal.session_id == filters.session_id)
     if filters.kind:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import psycopg
 import pytest
@@ -635,11 +635,13 @@ def test_times_are_stored_in_utc_whatever_the_servers_time_zone(app):
         before = datetime.now(UTC).replace(tzinfo=None)
         db.session.add(Commitment(text="今年底前完成"))
         db.session.flush()
-        bulk.insert_rows(db.session, Commitment.__table__, [{"text": "明年六月底前完成"}])
+        beijing = datetime.now(UTC).astimezone(timezone(timedelta(hours=8)))
+        copied = [{"text": "明年六月底前完成"}, {"text": "北京时间", "created_at": beijing}]
+        bulk.insert_rows(db.session, Commitment.__table__, copied)
         db.session.commit()
         after = datetime.now(UTC).replace(tzinfo=None)
     stored = _stored_times(app)
-    assert [t for t, _, _ in stored] == ["今年底前完成", "明年六月底前完成"]
+    assert [t for t, _, _ in stored] == ["今年底前完成", "明年六月底前完成", "北京时间"]
     assert all(
         before <= created <= after and before <= updated <= after for _, created, updated in stored
     )

@@ -10,14 +10,17 @@ the same rows and the same triggers (foreign keys) as the INSERTs.
 
 The values are those the INSERT would have written: a column a row leaves out takes its
 Python default (``default=``, computed per row as SQLAlchemy does), else NULL; columns with
-a server default are left to the server when no row gives them. Only plain values (text,
-numbers, dates and datetimes, booleans, None) are copied; a table with other column types
-(JSON…) takes the executemany.
+a server default are left to the server when no row gives them. An aware time is written
+as its UTC time, as the INSERT in the app's UTC session stores it (a COPY of its text into
+a column without a zone would drop the offset). Only plain values (text, numbers, dates
+and times, booleans, None) are copied; a table with other column types (JSON…) takes the
+executemany.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 from sqlalchemy import Table, insert
 from sqlalchemy.orm import Session
@@ -42,8 +45,9 @@ def insert_rows(session: Session, table: Table, rows: Sequence[dict]) -> None:
     ]
     defaults = {c.key: c.default for c in columns if c.default is not None}
     names = ", ".join(connection.dialect.identifier_preparer.quote(c.name) for c in columns)
+    target = connection.dialect.identifier_preparer.format_table(table)
     raw = connection.connection.driver_connection
-    with raw.cursor() as cursor, cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
+    with raw.cursor() as cursor, cursor.copy(f"COPY {target} ({names}) FROM STDIN") as copy:
         for row in rows:
             copy.write_row([_value(row, c.key, defaults.get(c.key)) for c in columns])
 
@@ -63,9 +67,13 @@ def _copies(dialect, table: Table) -> bool:
 
 def _value(row: dict, key: str, default):
     if key in row:
-        return row[key]
-    if default is None:
+        value = row[key]
+    elif default is None:
         return None
-    if default.is_callable:
-        return default.arg(None)  # SQLAlchemy wraps a function of no arguments to take one
-    return default.arg
+    elif default.is_callable:
+        value = default.arg(None)  # SQLAlchemy wraps a function of no arguments to take one
+    else:
+        value = default.arg
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.astimezone(UTC).replace(tzinfo=None)
+    return value

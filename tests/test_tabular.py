@@ -3,6 +3,7 @@ back by openpyxl as a clerk's spreadsheet would show it, and written as its rows
 
 from __future__ import annotations
 
+import csv
 import io
 import zipfile
 from datetime import date, datetime
@@ -112,3 +113,23 @@ def test_starting_the_app_does_not_import_openpyxl(tmp_path):
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_a_csv_cell_that_a_spreadsheet_would_run_stays_text():
+    """OWASP's list of a formula's first characters, the tab and the carriage return
+    included (a spreadsheet trims them and runs what follows); numbers stay numbers."""
+    values = ["=1+1", "+1+1", "-1+1", "@SUM(A1)", "\t=1+1", "\r=1+1", "-5", "+3.5", "关于=的建议"]
+    sheet = tabular.Sheet("提案", ["值"], [[v] for v in values])
+    text = b"".join(tabular.csv_chunks(sheet)).decode("utf-8-sig")
+    read = [row[0] for row in csv.reader(io.StringIO(text))][1:]
+    assert read == [
+        "'=1+1",
+        "'+1+1",
+        "'-1+1",
+        "'@SUM(A1)",
+        "'\t=1+1",
+        "'\r=1+1",
+        "-5",
+        "+3.5",
+        "关于=的建议",
+    ]

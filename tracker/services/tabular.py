@@ -46,7 +46,7 @@ class Sheet:
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-_FORMULA_START = ("=", "+", "-", "@")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # OWASP: a leading tab or CR is trimmed
 
 
 def _cell(value):
@@ -312,7 +312,8 @@ def _csv_value(value):
     if isinstance(value, date):
         return value.isoformat()
     text = str(value)
-    # a cell starting with = + - @ would run as a formula in a spreadsheet (CSV injection)
+    # a cell starting with = + - @ (or a tab or CR before one) would run as a formula in a
+    # spreadsheet (CSV injection)
     if text.startswith(_FORMULA_START) and not _is_number(text):
         return "'" + text
     return text

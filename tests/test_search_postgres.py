@@ -18,6 +18,7 @@ import test_index_sync
 import test_search_views
 from conftest import _fast_hashing, add_people, app_settings, close, schema_differences
 from sqlalchemy import event, insert, inspect, select, text
+from sqlalchemy.exc import IntegrityError
 from test_import_batches import answers, import_folder, make_corpus
 from test_search_views import SEED
 
@@ -692,3 +693,6 @@ def test_many_new_rows_are_copied_as_the_inserts_would_write_them(app, monkeypat
     assert {r.status for r in written} == {"candidate"}
     stored = _stored_times(app)
     assert all(created and updated for _, created, updated in stored)
+    # a row the database refuses is refused as the INSERT's would be
+    with app.app_context(), pytest.raises(IntegrityError, match="text"):
+        bulk.insert_rows(db.session, Commitment.__table__, [{"text": None}])

@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from sqlalchemy import Table, insert
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.types import JSON, PickleType
 
@@ -46,10 +47,15 @@ def insert_rows(session: Session, table: Table, rows: Sequence[dict]) -> None:
     defaults = {c.key: c.default for c in columns if c.default is not None}
     names = ", ".join(connection.dialect.identifier_preparer.quote(c.name) for c in columns)
     target = connection.dialect.identifier_preparer.format_table(table)
+    statement = f"COPY {target} ({names}) FROM STDIN"
     raw = connection.connection.driver_connection
-    with raw.cursor() as cursor, cursor.copy(f"COPY {target} ({names}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row([_value(row, c.key, defaults.get(c.key)) for c in columns])
+    driver = connection.dialect.loaded_dbapi
+    try:
+        with raw.cursor() as cursor, cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row([_value(row, c.key, defaults.get(c.key)) for c in columns])
+    except driver.Error as error:  # as SQLAlchemy raises the INSERT's (IntegrityError…)
+        raise DBAPIError.instance(statement, None, error, driver.Error) from error
 
 
 def _copies(dialect, table: Table) -> bool:

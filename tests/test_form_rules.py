@@ -196,6 +196,34 @@ def test_a_registered_proposal_keeps_no_control_characters(app, browser, people)
         assert p.content == "第一段\n第二段"
 
 
+def test_a_number_typed_in_full_width_is_the_same_number(app, browser, people):
+    """An input method's full-width digits (２０２２２１７４), or 第…号 around the number, are
+    the number itself: stored as 20222174, so it cannot be registered twice in a session
+    (the letters that answer it look for 20222174)."""
+    browser.login("liaison")
+    response = browser.post("/proposals/new", proposal_form(number="２０２２２１７４"))
+    assert response.status_code == 302
+    with app.app_context():
+        first = db.session.execute(db.select(Proposal)).scalar_one()
+        assert first.number == "20222174"
+        session_id = first.session_id
+    again = browser.post(
+        "/proposals/new",
+        proposal_form(
+            session_id=str(session_id),
+            new_session="",
+            new_session_year="",
+            number="第20222174号",
+            title="关于中小学心理健康教育的建议",
+        ),
+    )
+    assert "市十六届人大一次会议已有第20222174号建议，编号不能重复。" in again.get_data(
+        as_text=True
+    )
+    with app.app_context():
+        assert db.session.execute(db.select(db.func.count(Proposal.id))).scalar() == 1
+
+
 def test_an_over_long_sign_off_reason_is_refused_with_a_message(app, browser, proposal):  # noqa: F811
     app.config["CO_SIGN_REQUIRED"] = False  # submitting goes straight to sign-off
     browser.login("clerk")

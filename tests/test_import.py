@@ -163,12 +163,19 @@ def test_a_letter_without_number_is_flagged_searchable_and_reviewable(
     assert "no_number.txt" in page and "建议/提案编号：信中未写明" in page
     response = browser.post(
         f"/letters/{letter.id}/review",
-        {"session": "市十六届人大一次会议", "year": "2022", "kind": "建议", "number": "20222174"},
+        # typed in full width, as an input method gives it: the number 20222174
+        {
+            "session": "市十六届人大一次会议",
+            "year": "2022",
+            "kind": "建议",
+            "number": "２０２２２１７４",
+        },
     )
     assert response.status_code == 302
     with app.app_context():
         letter = db.session.get(ReplyLetter, letter.id)
         assert not letter.needs_review and letter.proposal.number == "20222174"
+        assert letter.proposal_number == "20222174"
     assert "没有待审核的答复函" in browser.get("/letters/review").get_data(as_text=True)
     browser.login("clerk")
     assert browser.get("/letters/review").status_code == 403

@@ -162,9 +162,16 @@ def _number(value: Any) -> str | None:
     text = _text(value)
     if text is None:
         return None
+    return proposal_number(text) or None
+
+
+def proposal_number(text: str) -> str:
+    """A proposal's number as typed or printed, as it is stored: full-width digits and
+    letters as ASCII (an input method's ２０２２２１７４ is 20222174, or the letter that
+    answers it would not find it, and the same number could be registered twice), without
+    第…号 around it."""
     text = unicodedata.normalize("NFKC", text).strip()
-    text = re.sub(r"^第\s*(.+?)\s*号$", r"\1", text)
-    return text or None
+    return re.sub(r"^第\s*(.+?)\s*号$", r"\1", text)
 
 
 def _names(value: Any) -> list[str] | None:

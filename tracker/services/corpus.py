@@ -38,6 +38,7 @@ from tracker.models import (
     utcnow,
 )
 from tracker.rules.clock import BEIJING, iso_date
+from tracker.rules.proposal_sheet import proposal_number
 from tracker.search.base import SearchEngine
 from tracker.services import bulk, commitments, indexing, vocab
 
@@ -775,7 +776,7 @@ def complete_review(
             changed.append(name)
     proposal = importer._proposal(
         session,
-        number.strip(),
+        proposal_number(number),
         kind=kind,
         title=letter.proposal_title or letter.title,
         proposers=letter.proposers or [],
@@ -783,7 +784,7 @@ def complete_review(
     )
     letter.proposal = proposal
     letter.session_name = session.name
-    letter.proposal_number = number.strip()
+    letter.proposal_number = proposal_number(number)
     letter.proposal_kind = kind
     letter.needs_review = False
     letter.review_reason = None

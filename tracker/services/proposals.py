@@ -36,6 +36,7 @@ from tracker.rules.labels import (
     NOT_CONTACTED,
     PROPOSAL_STATUS,
 )
+from tracker.rules.proposal_sheet import proposal_number
 from tracker.rules.proposal_status import derive_status
 from tracker.services import audit, commitments, deputies, permissions, repeats, vocab
 from tracker.services.digest import Link
@@ -158,7 +159,7 @@ def record_registration(
     the caller holds the session already (the batch, once for all its rows), sends no form
     twice and has checked that the number is new (the unique constraint stands behind it),
     so neither is looked up again."""
-    number = number.strip()
+    number = proposal_number(number)
     if not held:
         repeats.hold(session)
         repeat = repeats.recent(
@@ -295,7 +296,7 @@ def correct_registration(
     if not permissions.can_register(actor):
         raise PermissionDenied("只有联络员和管理员可以更正登记信息。")
     repeats.hold(proposal)
-    number, title, reason = number.strip(), title.strip(), reason.strip()
+    number, title, reason = proposal_number(number), title.strip(), reason.strip()
     if not number or not title:
         raise DomainError("编号和标题不能为空。")
     changes: list[str] = []

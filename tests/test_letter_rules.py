@@ -7,7 +7,12 @@ from datetime import date
 
 import pytest
 
-from tracker.rules.docnumbers import DocNumberError, format_doc_number, parse_doc_number
+from tracker.rules.docnumbers import (
+    DocNumberError,
+    check_recorded_number,
+    format_doc_number,
+    parse_doc_number,
+)
 from tracker.rules.letter_checks import LetterFacts, check_letter
 
 
@@ -26,6 +31,7 @@ def test_format(prefix, year, serial, expected):
         ("穗教案[2022]119号", ("穗教案", 2022, 119)),  # corrected to 〔〕 when formatted
         ("穗教案【2022】7号", ("穗教案", 2022, 7)),
         (" 粤民函（2021）30号 ", ("粤民函", 2021, 30)),
+        ("穗教案〔２０２２〕１１９号", ("穗教案", 2022, 119)),  # full-width digits
     ],
 )
 def test_parse_accepts(text, parsed):
@@ -42,6 +48,7 @@ def test_parse_accepts(text, parsed):
         ("穗教案〔22〕119号", "格式应为"),  # the year is written in full
         ("穗教案〔2022〕第119号", "不加“第”字"),
         ("穗教案〔2022〕0119号", "不加前导零"),
+        ("穗教案〔２０２２〕０１１９号", "不加前导零"),  # in full width too
         ("穗卫函〔2022〕5号", "本单位的机关代字是“穗教案”"),
         ("穗教案〔2021〕5号", "应为成文年份2022"),
     ],
@@ -49,6 +56,12 @@ def test_parse_accepts(text, parsed):
 def test_parse_refuses(text, message):
     with pytest.raises(DocNumberError, match=message):
         parse_doc_number(text, expected_prefix="穗教案", expected_year=2022)
+
+
+def test_a_recorded_number_keeps_its_office_layout_with_ascii_digits():
+    assert check_recorded_number("穗卫函〔２０１９〕３０-１７号", 2019) == "穗卫函〔2019〕30-17号"
+    with pytest.raises(DocNumberError, match="最多6位"):
+        check_recorded_number("穗卫函〔2019〕１２３４５６７号", 2019)
 
 
 BODY = """曾志伟代表：

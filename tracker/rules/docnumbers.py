@@ -35,11 +35,16 @@ def format_doc_number(prefix: str, year: int, serial: int) -> str:
     return f"{prefix}〔{year}〕{serial}号"
 
 
+# an input method's full-width digits (２０２２) are the digits: the checks below (a leading
+# zero, a serial's length) and the stored number read them as such
+_ASCII_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
+
+
 def parse_doc_number(
     text: str, *, expected_prefix: str | None = None, expected_year: int | None = None
 ) -> DocNumber:
     """Read a manually entered number and check it against GB/T 9704."""
-    value = (text or "").strip()
+    value = (text or "").translate(_ASCII_DIGITS).strip()
     if not value:
         raise DocNumberError("请填写文号。")
     match = _NUMBER_RE.match(value)
@@ -67,7 +72,7 @@ def check_recorded_number(text: str, letter_year: int) -> str:
     layout is the issuing office's (穗卫函〔2019〕30-17号 occurs), so only what no office
     prints is refused — a bracketed year other than the letter's, or a serial of more than
     six digits."""
-    value = " ".join((text or "").split())
+    value = " ".join((text or "").translate(_ASCII_DIGITS).split())
     year = _BRACKETED_YEAR_RE.search(value)
     if year and int(year.group(1)) != letter_year:
         raise DocNumberError(f"文号年份应为成文年份{letter_year}。")

@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from test_import_batches import answers, import_folder, make_corpus
 from test_search_views import SEED
 
-from tracker import create_app
+from tracker import create_app, search_hooks
 from tracker.extensions import db
 from tracker.letters.synth import write_corpus
 from tracker.models import Commitment, ReplyLetter, SearchOutbox
@@ -696,3 +696,47 @@ def test_many_new_rows_are_copied_as_the_inserts_would_write_them(app, monkeypat
     # a row the database refuses is refused as the INSERT's would be
     with app.app_context(), pytest.raises(IntegrityError, match="text"):
         bulk.insert_rows(db.session, Commitment.__table__, [{"text": None}])
+
+
+def test_a_whoosh_drain_never_deletes_an_outbox_row_it_did_not_read(app, letters, tmp_path):
+    """The Whoosh engine on PostgreSQL (several workers): a transaction's outbox row takes
+    its id when written, so a later one can commit first. A drain that read the rows
+    committed by then and deleted every row up to the last id it read also deleted the row
+    of a transaction that committed meanwhile, unread: that letter's change never reached
+    the index (test_index_sync's concurrent writers lost one, now and then, on
+    PostgreSQL). A drain deletes the rows it read, no other."""
+    whoosh = create_app(
+        dict(app.config, TESTING=True, SEARCH_ENGINE="whoosh", INDEX_DIR=str(tmp_path / "wx"))
+    )
+    with whoosh.app_context():
+        search_hooks.rebuild(whoosh)
+    assert sorted(_found(whoosh, "心理")) == sorted(letters)
+    with whoosh.app_context():
+        late = db.engine.connect()
+        late_transaction = late.begin()  # another worker's transaction, its row first
+        late.execute(
+            text("UPDATE reply_letter SET body = body || '书法进校园活动。' WHERE id = :i"),
+            {"i": letters[0]},
+        )
+        late.execute(insert(SearchOutbox).values(letter_id=letters[0], op="upsert"))
+        engine = get_engine(whoosh)
+        index = engine.index
+
+        def commits_the_other_meanwhile(docs):
+            if late_transaction.is_active:
+                late_transaction.commit()  # after the drain read the rows, before it deletes
+            return index(docs)
+
+        engine.index = commits_the_other_meanwhile
+        try:
+            db.session.get(ReplyLetter, letters[1]).body += "\n游泳池开放时间延长。"
+            db.session.commit()  # its drain reads its own row only
+        finally:
+            engine.index = index
+            late.close()
+    with whoosh.app_context():
+        search_hooks.drain(whoosh)  # the other worker's drain, after its commit
+    assert _found(whoosh, "游泳池") == [letters[1]]
+    assert _found(whoosh, "书法") == [letters[0]]
+    assert _count(whoosh, "SELECT count(*) FROM search_outbox") == 0
+    close(whoosh)

@@ -45,6 +45,7 @@ from tracker.search.base import LetterDoc, SearchEngine
 log = logging.getLogger(__name__)
 
 BATCH = 500
+DELETE_BATCH = 5000  # outbox rows deleted a statement (SQLite takes 32,766 parameters)
 
 
 # -- what the index holds of a letter -----------------------------------------------
@@ -281,7 +282,7 @@ def drain(engine: SearchEngine, index_dir: Path) -> int:
             if in_database(engine):
                 docs, gone = load_docs(session, ids, lock=True)
                 written = engine.write(session.connection(), docs, gone)
-                session.execute(delete(SearchOutbox).where(SearchOutbox.id <= rows[-1].id))
+                _delete_read(session, rows)
                 session.commit()
                 return written
 
@@ -295,12 +296,28 @@ def drain(engine: SearchEngine, index_dir: Path) -> int:
             written = engine.index(docs())
             if gone:
                 engine.remove(gone)
-            session.execute(delete(SearchOutbox).where(SearchOutbox.id <= rows[-1].id))
+            _delete_read(session, rows)
             session.commit()
             return written + len(gone)
     except Exception:
         log.exception("search index update failed; pending changes stay in the outbox")
         return 0
+
+
+def _delete_read(session: Session, rows) -> None:
+    """Delete the outbox rows a drain read, and no other. Not every row up to the last id
+    read: a row's id is taken when it is written, so on PostgreSQL a transaction with a
+    lower id can commit while the drain runs, after it read the rows; deleting "up to the
+    last id" dropped that row unread, and its letter's change never reached the index. (On
+    SQLite writers take turns, and ids come in the order of the commits.)"""
+    ids = [r.id for r in rows]
+    for start in range(0, len(ids), DELETE_BATCH):
+        chunk = ids[start : start + DELETE_BATCH]
+        session.execute(
+            delete(SearchOutbox).where(
+                SearchOutbox.id.between(chunk[0], chunk[-1]), SearchOutbox.id.in_(chunk)
+            )
+        )
 
 
 def schema_ready() -> bool:

@@ -740,3 +740,42 @@ def test_a_whoosh_drain_never_deletes_an_outbox_row_it_did_not_read(app, letters
     assert _found(whoosh, "书法") == [letters[0]]
     assert _count(whoosh, "SELECT count(*) FROM search_outbox") == 0
     close(whoosh)
+
+
+def test_a_whoosh_rebuild_leaves_the_outbox_rows_committed_while_it_read(app, letters, tmp_path):
+    """`tracker reindex` with the Whoosh engine on PostgreSQL: a worker's change committed
+    after the rebuild read its letter, with an outbox row whose id is below the others,
+    stays in the outbox for the next drain (the rebuild deleted every row up to the
+    highest id it had seen)."""
+    whoosh = create_app(
+        dict(app.config, TESTING=True, SEARCH_ENGINE="whoosh", INDEX_DIR=str(tmp_path / "wx"))
+    )
+    with whoosh.app_context():
+        late = db.engine.connect()
+        late_transaction = late.begin()
+        late.execute(
+            text("UPDATE reply_letter SET body = body || '书法进校园活动。' WHERE id = :i"),
+            {"i": letters[0]},
+        )
+        late.execute(insert(SearchOutbox).values(letter_id=letters[0], op="upsert"))
+        db.session.add(SearchOutbox(letter_id=letters[1], op="upsert"))  # committed, id above
+        db.session.commit()
+        engine = get_engine(whoosh)
+        rebuild = engine.rebuild
+
+        def commits_the_other_after_reading(docs):
+            count = rebuild(docs)  # the letters read, the worker's change not among them
+            late_transaction.commit()
+            return count
+
+        engine.rebuild = commits_the_other_after_reading
+        try:
+            search_hooks.rebuild(whoosh)
+        finally:
+            engine.rebuild = rebuild
+            late.close()
+        assert _found(whoosh, "书法") == []
+        search_hooks.drain(whoosh)  # the worker's drain, after its commit
+    assert _found(whoosh, "书法") == [letters[0]]
+    assert _count(whoosh, "SELECT count(*) FROM search_outbox") == 0
+    close(whoosh)

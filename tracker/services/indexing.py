@@ -363,9 +363,11 @@ def prepare(engine: SearchEngine, index_dir: Path) -> list[str]:
 def rebuild(engine: SearchEngine, index_dir: Path) -> int:
     """Recreate the index from the database and clear the outbox."""
     with _drain_lock(index_dir, engine), Session(db.engine) as session:
-        marker = session.execute(select(db.func.max(SearchOutbox.id))).scalar()
+        # the rows there before the letters are read; any committed later (whatever its
+        # id, see _delete_read) stays for the next drain
+        read = session.execute(select(SearchOutbox.id).order_by(SearchOutbox.id)).all()
         count = engine.rebuild(iter_all_docs(session))
-        if marker is not None:
-            session.execute(delete(SearchOutbox).where(SearchOutbox.id <= marker))
+        if read:
+            _delete_read(session, read)
             session.commit()
     return count

@@ -698,6 +698,26 @@ def test_many_new_rows_are_copied_as_the_inserts_would_write_them(app, monkeypat
         bulk.insert_rows(db.session, Commitment.__table__, [{"text": None}])
 
 
+def _whoosh_app(app, tmp_path):
+    """A second app on the test's database with the Whoosh engine (its outbox)."""
+    return create_app(
+        dict(app.config, TESTING=True, SEARCH_ENGINE="whoosh", INDEX_DIR=str(tmp_path / "wx"))
+    )
+
+
+def _uncommitted_change(letter_id: int):
+    """Another worker's transaction, left open: 书法 added to the letter, with its outbox
+    row (its id taken now). The connection and the transaction, to commit and close."""
+    connection = db.engine.connect()
+    transaction = connection.begin()
+    connection.execute(
+        text("UPDATE reply_letter SET body = body || '书法进校园活动。' WHERE id = :i"),
+        {"i": letter_id},
+    )
+    connection.execute(insert(SearchOutbox).values(letter_id=letter_id, op="upsert"))
+    return connection, transaction
+
+
 def test_a_whoosh_drain_never_deletes_an_outbox_row_it_did_not_read(app, letters, tmp_path):
     """The Whoosh engine on PostgreSQL (several workers): a transaction's outbox row takes
     its id when written, so a later one can commit first. A drain that read the rows
@@ -705,20 +725,12 @@ def test_a_whoosh_drain_never_deletes_an_outbox_row_it_did_not_read(app, letters
     of a transaction that committed meanwhile, unread: that letter's change never reached
     the index (test_index_sync's concurrent writers lost one, now and then, on
     PostgreSQL). A drain deletes the rows it read, no other."""
-    whoosh = create_app(
-        dict(app.config, TESTING=True, SEARCH_ENGINE="whoosh", INDEX_DIR=str(tmp_path / "wx"))
-    )
+    whoosh = _whoosh_app(app, tmp_path)
     with whoosh.app_context():
         search_hooks.rebuild(whoosh)
     assert sorted(_found(whoosh, "心理")) == sorted(letters)
     with whoosh.app_context():
-        late = db.engine.connect()
-        late_transaction = late.begin()  # another worker's transaction, its row first
-        late.execute(
-            text("UPDATE reply_letter SET body = body || '书法进校园活动。' WHERE id = :i"),
-            {"i": letters[0]},
-        )
-        late.execute(insert(SearchOutbox).values(letter_id=letters[0], op="upsert"))
+        late, late_transaction = _uncommitted_change(letters[0])  # its outbox row first
         engine = get_engine(whoosh)
         index = engine.index
 
@@ -747,17 +759,9 @@ def test_a_whoosh_rebuild_leaves_the_outbox_rows_committed_while_it_read(app, le
     after the rebuild read its letter, with an outbox row whose id is below the others,
     stays in the outbox for the next drain (the rebuild deleted every row up to the
     highest id it had seen)."""
-    whoosh = create_app(
-        dict(app.config, TESTING=True, SEARCH_ENGINE="whoosh", INDEX_DIR=str(tmp_path / "wx"))
-    )
+    whoosh = _whoosh_app(app, tmp_path)
     with whoosh.app_context():
-        late = db.engine.connect()
-        late_transaction = late.begin()
-        late.execute(
-            text("UPDATE reply_letter SET body = body || '书法进校园活动。' WHERE id = :i"),
-            {"i": letters[0]},
-        )
-        late.execute(insert(SearchOutbox).values(letter_id=letters[0], op="upsert"))
+        late, late_transaction = _uncommitted_change(letters[0])
         db.session.add(SearchOutbox(letter_id=letters[1], op="upsert"))  # committed, id above
         db.session.commit()
         engine = get_engine(whoosh)

@@ -109,8 +109,8 @@ def _postgres_time_zone(app: Flask) -> None:
     without a time zone (as on SQLite) and psycopg sends an aware datetime as a timestamptz,
     which the server turns into the column's time in the session's TimeZone: on a server
     set to Asia/Shanghai (a Chinese office's, from the machine's clock) every time was
-    stored eight hours ahead, and read back as UTC (an import's COPY, which writes the
-    text of the UTC time, would have stored it right: the same table two ways)."""
+    stored eight hours ahead, and read back as UTC. (services/bulk.py's COPY writes UTC
+    times as well.)"""
     if not app.config["DATABASE_URL"].startswith("postgresql"):
         return
     from sqlalchemy import event

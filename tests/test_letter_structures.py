@@ -214,6 +214,12 @@ def test_the_fullest_printed_name_of_the_issuer():
         ),
         ("对白水市三届政协二次会议 第28号提案的答复", "白水市三届政协二次会议", "28", "提案"),
         ("对县十六届人大五次会议5号建议的答复", "县十六届人大五次会议", "5", "建议"),
+        (  # a township's congress, named as the town's letters name it
+            "青石镇人民政府关于镇第十八届人民代表大会第三次会议第12号建议的答复",
+            "镇第十八届人民代表大会第三次会议",
+            "12",
+            "建议",
+        ),
     ],
 )
 def test_sessions_numbers_and_kinds_in_headings(heading, session, number, kind):
@@ -302,6 +308,8 @@ def test_kind_motion_from_the_text():
         ("王海政协白沙县委员：", ["王海"]),
         ("尊敬的何丽娟代表", ["何丽娟"]),
         ("尊敬何丽娟代表：", ["何丽娟"]),
+        ("郝  瑞  代表：", ["郝瑞"]),  # a name padded to three characters' width
+        ("郝瑞  代表：", ["郝瑞"]),
     ],
 )
 def test_proposers(addressee, proposers):
@@ -371,6 +379,7 @@ def test_dates_that_lost_their_separators(date_line, letter_date, unread):
         ("桃水函〔2023〕8号(A)", "桃水函〔2023〕8号", "A"),
         ("桃水函〔2023〕8号C类", "桃水函〔2023〕8号", "C"),
         ("桃水函〔2023〕8号 B1类 同意公开", "桃水函〔2023〕8号", "B"),
+        ("桃水函〔2023〕8号  A", "桃水函〔2023〕8号", "A"),  # a bare letter beside the number
         ("桃水字202308           签发人：", "桃水字202308", None),
         ("桃水函〔202308", "桃水函〔202308", None),
     ],
@@ -385,6 +394,70 @@ def test_document_numbers_and_glued_grades(header, doc_number, grade):
 
 def test_a_lone_letter_on_the_page_is_no_grade():
     result = parse_letter(letter("A", "刘晓东代表：", BODY))
+    assert result.classification is None
+
+
+TITLE = "桃源县水利局关于县十八届人大三次会议第9号建议的答复"
+
+
+@pytest.mark.parametrize(
+    ("header", "grade"),
+    [
+        (["A", "桃源县水利局", "桃水函〔2023〕8号", TITLE], "A"),  # letterhead between
+        (
+            [
+                "桃源县水利局",
+                "桃水函〔2023〕8号",
+                "桃源县水利局关于县十八届人大三次会议",
+                "第9号建议的答复",
+                "B",
+            ],
+            "B",
+        ),
+        # a page's font-size buttons are no grade, near the number or not
+        (["A", "B", "C", "桃水函〔2023〕8号", TITLE], None),
+        (["A", "浏览次数：120", "发布时间：2023-07-05", "桃源县水利局", "来源：本站"], None),
+    ],
+)
+def test_a_lone_letter_near_the_number_or_title_is_the_grade(header, grade):
+    result = parse_letter(letter(*header, "刘晓东代表：", BODY))
+    assert result.classification == grade
+
+
+@pytest.mark.parametrize(
+    ("line", "grade"),
+    [
+        ("答复类别：解决采纳类", "解决采纳"),  # a word label, as the vocabulary keeps it
+        ("办理类别：列入计划类", "列入计划"),
+        ("答复类别：所提问题已经解决或者基本解决", "A"),  # the national scheme's definitions
+        ("答复类别：所提问题正在解决或者列入规划逐步解决", "B"),
+        ("答复类别：因目前条件限制或者其他原因需待以后解决", "C"),
+    ],
+)
+def test_grades_printed_as_words_or_definitions(line, grade):
+    result = parse_letter(letter("刘晓东代表：", BODY, "桃源县水利局", "2023年7月3日", line))
+    assert result.classification == grade
+    assert "classification" not in result.unread
+
+
+def test_a_definition_with_its_letter_above_the_letter():
+    result = parse_letter(
+        letter("桃水函〔2023〕8号", "所提问题已经解决或基本解决(A类)", TITLE, "刘晓东代表：", BODY)
+    )
+    assert result.classification == "A"
+    assert result.doc_number == "桃水函〔2023〕8号"
+
+
+@pytest.mark.parametrize("sentence", ["本件为B类。", "此件答复属B类", "该建议列为B类。"])
+def test_a_grade_said_in_a_sentence_of_the_letter(sentence):
+    body = BODY.replace("感谢您", sentence + "\n感谢您")
+    result = parse_letter(letter(TITLE, "刘晓东代表：", body, "桃源县水利局", "2023年7月3日"))
+    assert result.classification == "B"
+
+
+def test_a_sentence_naming_a_grade_in_passing_is_not_the_grade():
+    body = BODY.replace("感谢您", "去年本件所涉项目已列为B类项目推进。\n感谢您")
+    result = parse_letter(letter(TITLE, "刘晓东代表：", body, "桃源县水利局", "2023年7月3日"))
     assert result.classification is None
 
 
@@ -428,6 +501,33 @@ def test_contact_lines(notes, person, phone):
     result = parse_letter(letter("刘晓东代表：", BODY, "桃源县水利局", "2023年7月3日", *notes))
     assert result.contact_person == person
     assert result.contact_phone == phone
+
+
+def test_a_phone_cut_after_its_area_code_by_the_page_width():
+    notes = ["（联系人：孙悦；联系电话：010-", "62551234）"]
+    result = parse_letter(letter("刘晓东代表：", BODY, "桃源县水利局", "2023年7月3日", *notes))
+    assert result.contact_person == "孙悦"
+    assert result.contact_phone == "010-62551234"
+
+
+def test_a_letter_copied_out_of_a_pdf_keeps_its_date():
+    """Lines cut at the page's width (none a paragraph of its own) and a page number
+    between them: the date below the text is still the letter's."""
+    wrapped = [
+        "您提出的《关于加快青石镇卫生院改造的建议》收悉。经研究，现",
+        "答复如下：",
+        "青石镇卫生院始建于1998年，业务用房已不能满足群众就医需",
+        "要。我局已将改造项目纳入2024年县级卫生健康项目库，估算投",
+        "资1",
+        "— 1 —",
+        ".6亿元，下一步将积极争取上级资金支持，力争年底前开工",
+        "建设，届时全镇群众就医条件将明显改善，门诊服务能力提",
+        "升一倍以上，住院床位增加到80张，基本满足群众就医需求。",
+        "感谢您对卫生健康工作的关心和支持。",
+    ]
+    result = parse_letter(letter(TITLE, "刘晓东代表：", *wrapped, "桃源县水利局", "2024年5月31日"))
+    assert result.letter_date == "2024-05-31"
+    assert result.issuer == "桃源县水利局"
 
 
 def test_a_contact_label_without_a_name_is_flagged():
@@ -522,6 +622,36 @@ def test_a_co_handling_opinion_without_a_colon_after_the_lead_unit():
 # --------------------------------------------------------------------------------------
 # Copies that went through other hands
 # --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("opening", "units"),
+    [
+        ("本答复已征求县财政局、县发展改革局意见，现答复如下：", ["县财政局", "县发展改革局"]),
+        ("经征求县财政局意见，现答复如下：", ["县财政局"]),
+        ("经研究并商县财政局、县自然资源局，现将办理情况答复如下：", ["县财政局", "县自然资源局"]),
+        ("经会同县财政局,县自然资源局研究,现答复如下:", ["县财政局", "县自然资源局"]),
+        ("经会同县财政局，对您提出的建议进行了认真研究，现答复如下：", ["县财政局"]),
+        ("经征求您的意见，现答复如下：", []),
+    ],
+)
+def test_co_handling_units_in_the_opening(opening, units):
+    body = BODY.replace("经研究，现答复如下：", opening)
+    result = parse_letter(letter(TITLE, "刘晓东代表：", body, "桃源县水利局", "2023年7月3日"))
+    assert result.co_units == units
+
+
+def test_co_handling_units_in_a_field_above_the_letter():
+    result = parse_letter(
+        letter(
+            TITLE,
+            "主办单位：桃源县水利局",
+            "协办单位：桃源县公安局交通警察大队、桃源县城市管理综合行政执法局",
+            "刘晓东代表：",
+            BODY,
+        )
+    )
+    assert result.co_units == ["桃源县公安局交通警察大队", "桃源县城市管理综合行政执法局"]
 
 
 def test_traditional_characters_with_readings_glued_on():

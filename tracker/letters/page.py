@@ -116,6 +116,10 @@ def _breaks_here(left: str, right: str) -> bool:
         return True  # "XX代表: 您提出的…", "现答复如下: 按照…"
     if right.startswith("尊敬") or NOTE_LABEL_RE.match(right):
         return True
+    if re.match(r"(?:代表|委员)们?\s*:", right) and re.fullmatch(
+        r"[\u4e00-\u9fff·、\s]{1,24}", left
+    ):
+        return False  # "郝  瑞  代表:": a name padded, then its title (not the label 代表)
     if _LABEL_COLON_RE.match(right) or _LABEL_SPACE_RE.match(right):
         return True
     return read_date(left)[0] is not None
@@ -285,6 +289,12 @@ class Field:
 _NO_LOOKAHEAD = ("signer", "answer", "lead", "co", "grade")
 
 
+def _title_after_name(norm: str, m: re.Match) -> bool:
+    """代表 after a name and spaces ("郝  瑞  代表:") is the addressee's title, not a label."""
+    before = norm[: m.start()].rstrip()
+    return squeeze(m["label"]) == "代表" and bool(before) and bool(CJK_RE.match(before[-1]))
+
+
 def fields_of(line: Line, next_line: Line | None) -> list[Field]:
     """The labelled values in a line: "key: value" (several to a line), "key value", or a
     label alone whose value is the next line (a metadata table flattened one cell a line)."""
@@ -292,7 +302,9 @@ def fields_of(line: Line, next_line: Line | None) -> list[Field]:
     starts = [
         (m.start(), m.end(), m["label"])
         for m in (_LABEL_COLON_RE.finditer(norm) if ":" in norm else ())
-        if m.start() == 0 or not CJK_RE.match(norm[m.start() - 1]) or len(squeeze(m["label"])) >= 3
+        if m.start() == 0
+        or (not CJK_RE.match(norm[m.start() - 1]) and not _title_after_name(norm, m))
+        or len(squeeze(m["label"])) >= 3
     ]
     if not starts or starts[0][0] != 0:
         head = _LABEL_SPACE_RE.match(norm) if len(norm) <= 120 else None

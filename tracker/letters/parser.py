@@ -203,11 +203,11 @@ _ISSUER_PREFIX_RE = re.compile(
 _N = r"[0-9一二三四五六七八九十〇零]{1,4}"
 _SESSION_CORE_RE = re.compile(rf"第?{_N}届(?P<mid>[\u4e00-\u9fff]{{0,10}}?)第?{_N}次(?:全体)?会议")
 _SESSION_MID_RE = re.compile(
-    r"^(?:[\u4e00-\u9fff]{0,8}(?:省|市|区|县|旗|州|盟))?(?:全国)?"
+    r"^(?:[\u4e00-\u9fff]{0,8}(?:省|市|区|县|旗|州|盟|镇|乡))?(?:全国)?"
     r"(?:人大|人民代表大会|政协|委员会|政治协商会议|人大常委会|人民代表大会常务委员会)?(?:常委会)?$"
 )
 _SESSION_HEAD_RE = re.compile(
-    r"^(?:政协)?(?:[\u4e00-\u9fff]{0,12}(?:省|市|区|县|旗|州|盟))?"
+    r"^(?:政协)?(?:[\u4e00-\u9fff]{0,12}(?:省|市|区|县|旗|州|盟|镇|乡))?"
     r"(?:人大|人民代表大会|政协|政治协商会议)?$"
 )
 _SESSION_STOP_RE = re.compile(r"关于|对|在|于|的|局|厅|委员会|政府|办公室|、|和|会同|提出")
@@ -269,7 +269,21 @@ _PHONE_RE = re.compile(
 _PHONE_LABEL_RE = re.compile(
     r"(?:联\s*系\s*电\s*话|办\s*公\s*电\s*话|电\s*话|联系方式|手\s*机)\s*:?\s*"
 )
+
+
+def _wrapped_phone(norm: str, following: str) -> str | None:
+    """A phone number the page's width cut after its area code ("联系电话：010-" and
+    "62551234）" on the next line), whole."""
+    label = _PHONE_LABEL_RE.search(norm)
+    head = re.search(r"(0\d{2,3})\s*-\s*$", norm)
+    tail = re.match(r"\s*(\d{7,8})(?!\d)", following)
+    if label and head and tail and head.start() >= label.end():
+        return f"{head[1]}-{tail[1]}"
+    return None
+
+
 _NOT_PHONE_LABEL_RE = re.compile(r"传真|邮编|邮政编码|地址|邮箱|E-?mail|QQ", re.I)
+_PROSE_PIECE_RE = re.compile(r"[,，;；]")  # inside a sentence
 _SEAL_RE = re.compile(r"\s*[(\[（【]\s*(?:盖章|印章|公章|章)\s*[)\]）】]\s*$")
 _UNIT_THEN_PERSON_RE = re.compile(r"^(.{3,}(?:局|厅|委|处|科|室|办|中心|队|站|所|院|部|股))(.+)$")
 _CONTACT_UNIT_RE = re.compile(r"^[(（]?\s*联\s*系\s*单\s*位(?:及(?:联系)?电话)?\s*:\s*(?P<v>.*)$")
@@ -281,7 +295,8 @@ _COPIES_RE = re.compile(r"[(（]\s*\d+\s*份\s*[)）]")
 # --------------------------------------------------------------------------------------
 
 _CO_UNIT_LEAD_RE = re.compile(
-    r"(?<!将)会同|(?:会办|协办)单位(?:为|是|有|:)?|经商|经综合|经与|由我[局委厅部办]与"
+    r"(?<!将)会同|(?:会办|协办)单位(?:为|是|有|:)?|经商|(?:经研究)?并商|经综合|经与|"
+    r"由我[局委厅部办]与|征求了?"
 )
 _NAMED_CO_UNIT_LEAD_RE = re.compile(r"(?:会办|协办)单位(?:为|是|有|:)?")
 _CO_UNIT_STOP_RE = re.compile(
@@ -396,19 +411,35 @@ def _parse_co_units(text: Text, lead_re: re.Pattern = _CO_UNIT_LEAD_RE) -> list[
         )
         if chosen is None:
             continue
+        # a list parted by commas ("会同区民政局,区市场监管局研究"): each unit after one
+        while chosen < end and norm[chosen] in ",，":
+            after = next((m.start() for m in _CO_UNIT_STOP_RE.finditer(norm, chosen + 1, end)), end)
+            piece = norm[chosen + 1 : after].strip()
+            if not (3 <= len(piece) <= 25 and P.UNIT_SUFFIX_RE.search(piece)):
+                break
+            chosen = after
         generic = re.match(r"\s*(?:会办|协办|有关|相关)单位", norm[start:chosen])
         start += generic.end() if generic else 0
-        for a, b in _spans(norm, start, chosen, _CO_UNIT_SPLIT_RE):
-            # "市教育局和市卫生健康委" is two units; "市规划和自然资源局" is one.
-            for c, d in _spans(norm, a, b, _UNIT_AND_RE):
-                piece = squeeze(norm[c:d]).lstrip("了")
-                if (
-                    len(piece) >= 3
-                    and P.UNIT_SUFFIX_RE.search(piece)
-                    and not piece.startswith(("相关", "有关", "各"))
-                ):
-                    units.append(squeeze(text.printed(c, d)).lstrip("了"))
+        units += _units_listed(text, start, chosen)
     return _dedupe(units)
+
+
+def _units_listed(text: Text, start: int = 0, end: int | None = None) -> list[str]:
+    """The units named in ``text.norm[start:end]``, a list parted by 、 , ; 及 (and 和 or 与
+    between two units), as printed."""
+    norm = text.norm
+    units = []
+    for a, b in _spans(norm, start, len(norm) if end is None else end, _CO_UNIT_SPLIT_RE):
+        # "市教育局和市卫生健康委" is two units; "市规划和自然资源局" is one.
+        for c, d in _spans(norm, a, b, _UNIT_AND_RE):
+            piece = squeeze(norm[c:d]).lstrip("了")
+            if (
+                len(piece) >= 3
+                and P.UNIT_SUFFIX_RE.search(piece)
+                and not piece.startswith(("相关", "有关", "各"))
+            ):
+                units.append(squeeze(text.printed(c, d)).lstrip("了"))
+    return units
 
 
 def _expand_days(days: str, more: str) -> list[int]:
@@ -549,6 +580,7 @@ class LetterReader:
         self.read_header()
         self.find_closing()
         self.read_closing_notes()
+        self.read_grade_sentence()
         self.read_sections()
         self.read_proposal()
         self.read_issuer()
@@ -663,15 +695,27 @@ class LetterReader:
         self._meta_header()
 
     def _bare_grade_beside_doc_number(self, header: list[int], n: int) -> bool:
-        """A lone "B" right above or below the document number is the grade mark."""
+        """A lone "B" near the document number or the reply's title (two lines at most
+        between: the letterhead above the number, a title's second line) is the grade mark,
+        when it is the only lone letter above the letter (a page's font-size buttons are
+        several)."""
         grade = P.grade_value(self.lines[header[n]].norm)
-        if not grade or len(self.lines[header[n]].norm.strip()) > 1:
+        if not grade or not self._lone_letter(header[n]):
             return False
-        near = [header[k] for k in (n - 1, n + 1) if 0 <= k < len(header)]
-        if any(P.DOC_NUMBER_RE.search(self.lines[i].norm) for i in near):
+        if sum(map(self._lone_letter, header)) > 1:
+            return False
+        near = [header[k] for k in range(n - 2, n + 3) if k != n and 0 <= k < len(header)]
+        if any(
+            P.DOC_NUMBER_RE.search(self.lines[i].norm)
+            or P.REPLY_TITLE_RE.search(self.lines[i].norm)
+            for i in near
+        ):
             self.out.classification = self.out.classification or grade
             return True
         return False
+
+    def _lone_letter(self, i: int) -> bool:
+        return len(self.lines[i].norm.strip()) == 1 and self.lines[i].norm.strip() in "ABCD"
 
     def _is_addressee(self, i: int) -> bool:
         return self.addressee is not None and self.addressee.index == i
@@ -709,8 +753,9 @@ class LetterReader:
 
     def _header_piece(self, piece: Text, keep: bool = False) -> bool:
         """What may stand beside a document number: a grade, a disclosure phrase, a date or
-        time, or an empty 签发人."""
-        grade = P.grade_value(piece.norm, keyed=False)
+        time, or an empty 签发人. (A bare letter is a grade here, as it is on the line above or
+        below the number: "武民提〔2023〕12号  A".)"""
+        grade = P.grade_value(piece.norm)
         if grade:
             if keep:
                 self.out.classification = self.out.classification or grade
@@ -793,7 +838,7 @@ class LetterReader:
             len(self.lines),
         )
         after = self.content(self.body_start, self.letter_end)
-        text_at = [k for k, i in enumerate(after) if self.lines[i].prose and not self._is_note(i)]
+        text_at = [k for k, i in enumerate(after) if self._is_text(i) and not self._is_note(i)]
         last = text_at[-1] if text_at else -1
         for k in range(min(len(after) - 1, last + _DATE_REACH), last, -1):
             i = after[k]
@@ -825,6 +870,18 @@ class LetterReader:
                 day, looks = read_date(m.group(0))
                 return day, looks, squeeze(line.text.printed(0, len(head)))
         return None, False, None
+
+    def _is_text(self, i: int) -> bool:
+        """A line of the letter's text: a paragraph, or a piece of one cut by the page's width
+        (a letter copied out of a PDF: "计划于2024年底前完成" / "翠湖湿地南侧公园一期建设，")."""
+        norm = self.lines[i].norm
+        if self.lines[i].prose:
+            return True
+        if len(norm) < 12 or not _PROSE_PIECE_RE.search(norm):
+            return False
+        # not a list of units (a 抄送 line's second line: "市公安局，市市场监管局。")
+        pieces = [p for p in re.split(r"[、,，;；。.\s]+", norm) if p]
+        return not all(P.UNIT_SUFFIX_RE.search(p) for p in pieces)
 
     def _is_note(self, i: int) -> bool:
         norm = self.lines[i].norm.lstrip("(（[")
@@ -867,6 +924,11 @@ class LetterReader:
                 persons.append((i, person))
                 hit = True
             phone = self._phone(line, norm, offset)
+            following = self.lines[after[pos + 1]] if pos + 1 < len(after) else None
+            wrapped = None if phone or following is None else _wrapped_phone(norm, following.norm)
+            if wrapped:
+                phone = wrapped
+                self.notes.append(after[pos + 1])
             if phone:
                 phones.append((i, phone))
                 hit = True
@@ -975,6 +1037,16 @@ class LetterReader:
             elif self.out.classification is None:
                 self.unread("classification")
         return hit
+
+    def read_grade_sentence(self) -> None:
+        """A grade no mark or note gave, said in a sentence of the letter ("本件为B类。")."""
+        if self.out.classification is not None:
+            return
+        for i in self.content(self.body_start):
+            said = P.GRADE_SENTENCE_RE.match(squeeze(self.lines[i].norm))
+            if said:
+                self.out.classification = said["g"].upper()
+                return
 
     def _cc(self, line: Line, at: int, following: list[int]) -> None:
         parts = [line.text.part(at)]
@@ -1251,11 +1323,14 @@ class LetterReader:
         self.out.issuer = issuer
 
     def read_co_units_and_contacts(self) -> None:
-        """Co-handling units named in the opening (会同…, 经商…, 经综合…意见, 会办单位…) and
-        the contacts with the proposer the letter reports."""
+        """Co-handling units named in the opening (会同…, 经商…, 并商…, 经综合…意见,
+        征求…意见, 会办单位…) or in a 协办单位 field above it, and the contacts with the
+        proposer the letter reports."""
         letter = Text.of("\n".join(t.raw for t in self.text_lines))
         opening = Text.of("\n".join(t.raw for t in self.preamble))
         units = _parse_co_units(opening) + _parse_co_units(letter, _NAMED_CO_UNIT_LEAD_RE)
+        for value in self.meta.get("co", []):  # a 协办单位 / 会办单位 field above the letter
+            units += _units_listed(value)
         issuer = self.out.issuer or ""
         self.out.co_units = [u for u in _dedupe(units) if u != issuer]
         letter_date = date.fromisoformat(self.out.letter_date) if self.out.letter_date else None

@@ -85,10 +85,29 @@ DOC_NUMBER_LOOSE_RE = re.compile(
 # -- grades (答复类别) -------------------------------------------------------------------------
 GRADE_WORDS = "解决采纳|列入计划|正在解决|留作参考|已经解决|基本解决|已解决"
 GRADE_LETTER = r"[A-Da-d甲乙丙丁]"
-# a grade mark on its own: "A类", "（B类）", "(B)", "乙类", "B1类", "列入计划"
+# a grade mark on its own: "A类", "（B类）", "(B)", "乙类", "B1类", "列入计划", "解决采纳类"
 GRADE_MARK_RE = re.compile(
-    rf"^[（(\[【]?\s*(?:(?P<g>{GRADE_LETTER})\s*\d?\s*类|(?P<w>{GRADE_WORDS})|(?P<b>[A-D]))"
+    rf"^[（(\[【]?\s*(?:(?P<g>{GRADE_LETTER})\s*\d?\s*类|(?P<w>{GRADE_WORDS})\s*类?|(?P<b>[A-D]))"
     r"\s*[）)\]】]?$"
+)
+# the national scheme's grades printed as their definitions ("所提问题已经解决或者基本解决"),
+# as a grade's value or before its letter ("…基本解决(A类)")
+GRADE_DEFINITIONS = (
+    ("A", r"(?:所提问题)?已经?解决或者?基本解决"),
+    ("B", r"(?:所提问题)?正在解决或者?列入(?:规划|计划)(?:逐步|拟逐步)?解决"),
+    ("C", r"(?:所提问题)?因(?:目前)?条件限制或者?其[他它]原因需?(?:要)?待以后解决"),
+)
+_GRADE_DEFINITION_RE = re.compile(
+    "^(?:" + "|".join(f"(?P<{g}>{rx})" for g, rx in GRADE_DEFINITIONS) + r")[。.]?$"
+)
+# a definition or a word label followed by its letter: "所提问题已经解决或基本解决(A类)"
+_GRADE_AFTER_WORDS_RE = re.compile(
+    rf"^(?P<words>[^()（）\[\]【】]{{2,30}}?)\s*[（(\[【]\s*(?P<g>{GRADE_LETTER})\s*类?\s*[）)\]】]$"
+)
+# a sentence saying the grade: "本件为B类。", "此件答复属A类", "该建议列为乙类"
+GRADE_SENTENCE_RE = re.compile(
+    r"^(?:本|此|该)(?:件|建议|提案|议案|答复|复函|件建议|件提案)(?:答复|办理)?"
+    rf"(?:为|属|属于|列为|定为|确定为|系)\s*(?P<g>{GRADE_LETTER})\s*类(?:答复|办理)?件?[。.]?$"
 )
 # keys that introduce a grade: 答复类别 / 办复类别 / 类别 / 分类 / 办理结果
 GRADE_KEY_RE = re.compile(
@@ -102,10 +121,23 @@ def grade_value(text: str, keyed: bool = True) -> str | None:
     a lone "A" on a page is as likely a font-size button."""
     text = text.strip()
     m = GRADE_MARK_RE.match(text)
-    if not m or (m["b"] and not keyed and text[:1] not in "（(【["):
-        return None
-    letter = m["g"] or m["b"]
-    return letter.upper() if letter else m["w"]
+    if m and not (m["b"] and not keyed and text[:1] not in "（(【["):
+        letter = m["g"] or m["b"]
+        return letter.upper() if letter else m["w"]
+    definition = _GRADE_DEFINITION_RE.match(_unspaced(text))
+    if definition:
+        return definition.lastgroup
+    after = _GRADE_AFTER_WORDS_RE.match(text)
+    if after and (
+        GRADE_MARK_RE.match(after["words"].strip())
+        or _GRADE_DEFINITION_RE.match(_unspaced(after["words"]))
+    ):
+        return after["g"].upper()
+    return None
+
+
+def _unspaced(text: str) -> str:  # (text.squeeze, which imports this module)
+    return re.sub(r"\s+", "", text)
 
 
 # -- disclosure (公开方式) --------------------------------------------------------------------

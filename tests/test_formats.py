@@ -285,8 +285,8 @@ def test_zip_member_names_in_gbk_or_utf8_with_folders_and_no_junk(tmp_path):
         )
     )
     assert [(s.label, s.name, s.fmt) for s in _sources(gbk)] == [
-        ("答复汇编.zip/2023年/交通局答复.txt", "交通局答复.txt", "txt"),
-        ("答复汇编.zip/2023年/第二批/教育局答复.docx", "教育局答复.docx", "docx"),
+        ("答复汇编.zip/2023年/交通局答复.txt", "2023年/交通局答复.txt", "txt"),
+        ("答复汇编.zip/2023年/第二批/教育局答复.docx", "2023年/第二批/教育局答复.docx", "docx"),
     ]
     assert [s.label for s in _sources(utf8)] == ["答复汇编.zip/答复/交通局答复.pdf"]
     ((source, data),) = _loaded(utf8)

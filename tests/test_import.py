@@ -280,6 +280,58 @@ def test_the_review_page_says_which_field_and_takes_the_correction(
         assert not letter.needs_review and letter.proposal.session.name == "县十八届人大三次会议"
 
 
+def test_two_members_of_one_name_in_two_folders_are_two_letters(app, runner, tmp_path):
+    """An archive of a province's replies names each unit's letter 答复函.docx in the unit's
+    folder: each is a letter of its own (the second replaced the first, and each import
+    after swapped them back), and importing the archive again changes nothing."""
+    from letterfiles import docx_bytes, zip_bytes
+
+    archive = tmp_path / "汇编.zip"
+    archive.write_bytes(
+        zip_bytes(
+            {
+                "教育局/答复函.docx": docx_bytes("20232048", 156),
+                "交通局/答复函.docx": docx_bytes("20232049", 157),
+            }
+        )
+    )
+    first = runner.invoke(args=["import-letters", str(archive)])
+    assert "2 files: 2 imported, 0 updated, 0 unchanged, 0 flagged, 0 failed" in first.output
+    again = runner.invoke(args=["import-letters", str(archive)])
+    assert "2 files: 0 imported, 0 updated, 2 unchanged, 0 flagged, 0 failed" in again.output
+    assert {(le.source_file, le.proposal_number) for le in _letters(app)} == {
+        ("教育局/答复函.docx", "20232048"),
+        ("交通局/答复函.docx", "20232049"),
+    }
+
+
+def test_a_member_imported_under_its_own_name_keeps_its_letter(app, runner, tmp_path):
+    """A letter known by the member's own name (members were, before their paths; or the
+    file imported by itself) is the member's when it holds the same bytes; other bytes
+    under that name are another letter, left as they are."""
+    from letterfiles import docx_bytes, zip_bytes
+
+    education, transport = docx_bytes("20232048", 156), docx_bytes("20232049", 157)
+    alone = tmp_path / "单独" / "答复函.docx"
+    alone.parent.mkdir()
+    alone.write_bytes(transport)
+    runner.invoke(args=["import-letters", str(alone)])
+    (kept,) = _letters(app)
+    archive = tmp_path / "汇编.zip"
+    archive.write_bytes(
+        zip_bytes({"教育局/答复函.docx": education, "交通局/答复函.docx": transport})
+    )
+    for _ in range(2):
+        result = runner.invoke(args=["import-letters", str(archive)])
+        assert "unchanged\t汇编.zip/交通局/答复函.docx\t[docx]" in result.output.splitlines()
+    assert "2 files: 0 imported, 0 updated, 2 unchanged" in result.output
+    assert [(le.source_file, le.proposal_number) for le in _letters(app)] == [
+        ("答复函.docx", "20232049"),
+        ("教育局/答复函.docx", "20232048"),
+    ]
+    assert _letters(app)[0].id == kept.id
+
+
 def test_import_reads_every_format_and_names_it_in_the_report(app, runner, tmp_path):
     from letterfiles import (
         docx_bytes,
@@ -330,10 +382,10 @@ def test_import_reads_every_format_and_names_it_in_the_report(app, runner, tmp_p
     with app.app_context():
         letters = {le.source_file: le for le in _letters(app)}
         assert sorted(letters) == [
+            "2023年/答复一.txt",  # an archive's member: its path inside the archive
+            "2023年/答复二.htm",
             "交通局.docx",
             "交通局.pdf",
-            "答复一.txt",
-            "答复二.htm",
             "网页.html",
         ]
         assert {le.proposal_number for le in letters.values()} == {
@@ -344,7 +396,7 @@ def test_import_reads_every_format_and_names_it_in_the_report(app, runner, tmp_p
             "20232052",
         }
         assert letters["交通局.docx"].doc_number == "穗交运函〔2023〕156号"
-        assert letters["答复一.txt"].classification == "B"
+        assert letters["2023年/答复一.txt"].classification == "B"
         assert "脚本里的菜单" not in letters["网页.html"].body
     # the same files again: nothing changes, archive members included
     again = runner.invoke(args=["import-letters", str(folder), str(sheet)])

@@ -126,7 +126,7 @@ def test_uploaded_files_are_imported_in_the_background_and_reported_per_file(app
     assert report[3][3].startswith("扫描件 PDF：没有文字层")
     assert report[4][3].startswith("会议届次：信中未写明") and report[4][4] == "查看答复函 · 补全"
     assert report[5][3] == "Word 文档（.docx）已损坏，无法读取"
-    assert f'href="/letters/{letters["答复一.txt"]}"' in html
+    assert f'href="/letters/{letters["2023年/答复一.txt"]}"' in html
     assert f'href="/letters/{letters["待补全.txt"]}/review"' in html
     assert "去补全待审核的答复函" in html
     # the filter shows one kind of result

@@ -159,7 +159,7 @@ def test_a_runner_that_dies_mid_job_is_replaced_by_one_that_resumes_and_finishes
     assert letter_count(app) == 6
     with app.app_context():
         sources = db.session.execute(select(ReplyLetter.source_file)).scalars().all()
-        assert sorted(sources) == sorted([f"{n}.txt" for n in range(5)] + ["单独.txt"])
+        assert sorted(sources) == sorted([f"答复/{n}.txt" for n in range(5)] + ["单独.txt"])
 
 
 def test_a_runner_whose_job_was_taken_over_writes_nothing_more(app, people):

@@ -12,7 +12,7 @@ import hashlib
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from tracker.letters import archives, formats
 from tracker.letters.formats import ReadOptions, Unreadable
@@ -24,7 +24,9 @@ class Source:
     """One letter file to import."""
 
     path: str  # the file on disk; for an archive's member, the archive
-    name: str  # the letter's key (ReplyLetter.source_file): the file's own name
+    # the letter's key (ReplyLetter.source_file): the file's own name; an archive member's
+    # path inside the archive ("教育局/答复函.docx" and "交通局/答复函.docx" are two letters)
+    name: str
     label: str  # what the report shows: "a.docx", "archive.zip/folder/b.pdf"
     entry: str | None = None  # the archive member, as zipfile names it
     error: str | None = None  # known to be unreadable before reading (a broken archive)
@@ -66,7 +68,22 @@ def sources(path: str, name: str | None = None, options: ReadOptions | None = No
     if not found:
         yield Source(path, name, name, error="压缩包中没有文件")
     for member in found:
-        yield Source(path, PurePosixPath(member.path).name, f"{name}/{member.path}", member.entry)
+        yield Source(path, member_key(member.path), f"{name}/{member.path}", member.entry)
+
+
+KEY_CHARS = 300  # ReplyLetter.source_file
+
+
+def member_key(path: str) -> str:
+    """An archive member's key: its path inside the archive, its last KEY_CHARS characters
+    when longer (the file's name and the folders nearest it)."""
+    return path[-KEY_CHARS:]
+
+
+def legacy_key(name: str) -> str | None:
+    """The key an archive member had before members were known by their path: the file's
+    own name (None for a file that is no archive member)."""
+    return name.rsplit("/", 1)[1] if "/" in name else None
 
 
 def load(items: Iterable[Source], options: ReadOptions) -> Iterator[tuple[Source, bytes | str]]:

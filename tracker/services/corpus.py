@@ -277,6 +277,8 @@ class Importer:
             return False
         if item.name in self._known_files or item.name in names:
             return False
+        if reading.legacy_key(item.name) in self._known_files:
+            return False  # perhaps imported when members were known by their own name
         number = item.parsed.doc_number
         return not (number and number in (self._textless_numbers or ()))
 
@@ -430,6 +432,10 @@ class Importer:
                 .scalars()
                 .first()
             )
+        if existing is None:
+            legacy = self._legacy_letter(item)
+            if legacy is not None:
+                return Outcome(item.label, "unchanged", "", legacy.id, fmt=item.fmt)
         savepoint = db.session.begin_nested()
         try:
             letter, created = self._upsert(item.name, item.digest, item.parsed, existing)
@@ -444,6 +450,25 @@ class Importer:
             return Outcome(item.label, "flagged", letter.review_reason or "", letter.id, item.fmt)
         status = "imported" if created else "updated"
         return Outcome(item.label, status, letter_id=letter.id, fmt=item.fmt)
+
+    def _legacy_letter(self, item: Parsed) -> ReplyLetter | None:
+        """The letter of these very bytes known by the member's own name: as an archive's
+        members were known before their paths were (two members of one name in two folders
+        were then one letter, the second overwriting the first), or a file of that name
+        imported by itself. The member is that letter, unchanged; other bytes under that
+        name are another letter, left alone."""
+        legacy = reading.legacy_key(item.name)
+        if legacy is None or (self._known_files is not None and legacy not in self._known_files):
+            return None
+        return (
+            db.session.execute(
+                select(ReplyLetter).where(
+                    ReplyLetter.source_file == legacy, ReplyLetter.source_hash == item.digest
+                )
+            )
+            .scalars()
+            .first()
+        )
 
     def _upsert(self, name: str, digest: str, parsed: ParsedLetter, existing: ReplyLetter | None):
         letter_on = iso_date(parsed.letter_date)

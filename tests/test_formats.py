@@ -72,9 +72,20 @@ def test_an_unsupported_type_says_what_can_be_imported():
     assert "无扩展名" in unreadable(b"abc", "README")
 
 
+def test_a_file_of_more_text_than_any_letter_is_refused():
+    data = ("您提出的建议收悉。" * 120_000).encode()  # 1,080,000 characters, 3.2 MB
+    assert unreadable(data, "汇编.txt") == (
+        "文字过多（1,080,000 字，上限 1,000,000 字）：一个文件应是一封答复函，汇编请拆分后再导入"
+    )
+
+
 def test_a_file_over_the_limit_is_refused_before_reading():
     message = unreadable(letter_text().encode(), "a.txt", ReadOptions(max_file_bytes=100))
     assert message.startswith("文件过大") and "上限" in message
+    # a file just over 50 MB is not "50 MB" beside its limit of 50 MB
+    assert str(formats.too_large("文件", 52_499_870, 50 * formats.MB)) == (
+        "文件过大（50.1 MB，上限 50 MB）"
+    )
 
 
 # -- .docx --------------------------------------------------------------------------------
@@ -137,6 +148,42 @@ def test_docx_text_box_is_read_once():
     document.save(buffer)
     text = extract(buffer.getvalue(), "a.docx").text
     assert text.splitlines() == ["A类", "广州市交通运输局关于第20232048号建议答复的函"]
+
+
+def test_docx_text_as_word_shows_it_with_changes_controls_and_tags():
+    """Text python-docx's Paragraph.text leaves out: runs inserted or moved in tracked
+    changes (deleted and moved-away ones are not shown), inside a smart tag or a field,
+    and whole paragraphs inside a content control (a form's 文号 and date); tab stops in
+    a paragraph's properties are no text."""
+    import io
+
+    import docx
+    from docx.oxml import parse_xml
+
+    w = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+    document = docx.Document()
+    body = document.element.body
+    for xml in (
+        f"<w:p {w}><w:pPr><w:tabs><w:tab w:val='left' w:pos='720'/></w:tabs></w:pPr>"
+        "<w:r><w:t>经研究，</w:t></w:r>"
+        "<w:ins w:id='1' w:author='a'><w:r><w:t>现答复</w:t></w:r></w:ins>"
+        "<w:del w:id='2' w:author='a'><w:r><w:delText>旧的</w:delText></w:r></w:del>"
+        "<w:moveFrom w:id='3' w:author='a'><w:r><w:t>挪走的</w:t></w:r></w:moveFrom>"
+        "<w:r><w:t>如下：</w:t></w:r></w:p>",
+        f"<w:sdt {w}><w:sdtPr/><w:sdtContent><w:p><w:r><w:t>桃水函〔2023〕8号</w:t></w:r>"
+        "</w:p></w:sdtContent></w:sdt>",
+        f"<w:p {w}><w:smartTag w:uri='urn:schemas-microsoft-com:office:smarttags' "
+        "w:element='chsdate'><w:r><w:t>2023年7月3日</w:t></w:r></w:smartTag>"
+        "<w:r><w:tab/><w:t>联系人</w:t></w:r></w:p>",
+    ):
+        body.insert(len(body) - 1, parse_xml(xml))  # before the section properties
+    buffer = io.BytesIO()
+    document.save(buffer)
+    assert extract(buffer.getvalue(), "a.docx").text.splitlines() == [
+        "经研究，现答复如下：",
+        "桃水函〔2023〕8号",
+        "2023年7月3日\t联系人",
+    ]
 
 
 def test_corrupt_encrypted_and_oversized_docx_are_refused():
@@ -346,7 +393,8 @@ def test_a_member_whose_header_lies_about_its_size_fails_alone(tmp_path):
     data[central + 24 : central + 28] = (10).to_bytes(4, "little")
     path.write_bytes(bytes(data))
     (_, a), (_, b) = _loaded(path)
-    assert isinstance(a, str) and a.startswith("压缩包中的文件已损坏") and b == b"second letter"
+    # in Chinese only: zipfile's English reason named the member as it decoded it (cp437)
+    assert a == "压缩包中的文件已损坏，无法解压" and b == b"second letter"
 
 
 # -- .doc / .wps --------------------------------------------------------------------------

@@ -35,6 +35,18 @@ def test_parse_letter_prints_json_lines_and_fails_on_a_non_letter(runner, tmp_pa
     assert set(second) == {"file", "error"} and second["file"] == str(bad)
 
 
+def test_parse_letter_reads_files_as_the_import_does(app, runner, tmp_path):
+    """parse-letter takes the import's settings (its limit; LibreOffice for .doc, which
+    it refused as not installed where the import converted the same file)."""
+    from letterfiles import docx_bytes
+
+    letter = tmp_path / "答复函.docx"
+    letter.write_bytes(docx_bytes("20232048", 156) + b"\0" * 600_000)
+    app.config["IMPORT_MAX_FILE_MB"] = 0.5
+    result = runner.invoke(args=["parse-letter", str(letter)])
+    assert json.loads(result.output)["error"] == "文件过大（0.6 MB，上限 0.5 MB）"
+
+
 def test_import_seed_letter_creates_every_record(app, runner, tmp_path):
     folder = tmp_path / "corpus"
     folder.mkdir()

@@ -10,8 +10,11 @@ what a clerk reads from it.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
+from tracker.letters.page import unwrap
 from tracker.letters.parser import NotALetter, parse_letter
 from tracker.services.corpus import review_reasons
 
@@ -380,6 +383,7 @@ def test_dates_that_lost_their_separators(date_line, letter_date, unread):
         ("桃水函〔2023〕8号C类", "桃水函〔2023〕8号", "C"),
         ("桃水函〔2023〕8号 B1类 同意公开", "桃水函〔2023〕8号", "B"),
         ("桃水函〔2023〕8号  A", "桃水函〔2023〕8号", "A"),  # a bare letter beside the number
+        ("桃水函 〔2023〕 8 号", "桃水函〔2023〕8号", None),  # spaces from a PDF's fonts
         ("桃水字202308           签发人：", "桃水字202308", None),
         ("桃水函〔202308", "桃水函〔202308", None),
     ],
@@ -776,3 +780,59 @@ def test_a_paragraph_opening_with_thanks_is_not_the_closing():
     )
     assert any("摸清传统建筑底数" in c["text"] for c in result.commitments)
     assert not any("12处古建筑" in c["text"] for c in result.commitments)  # work done
+
+
+# --------------------------------------------------------------------------------------
+# Text cut at a page's width (taken or copied out of a PDF)
+# --------------------------------------------------------------------------------------
+
+
+def _cut_at(text: str, width: int) -> str:
+    """Every line cut as a PDF's text layer gives it: at `width` characters of Chinese
+    type (Latin letters and digits half), a space where the type changes to digits."""
+    out = []
+    for line in text.splitlines():
+        piece, used = "", 0.0
+        for char in line.strip():
+            used += 0.5 if ord(char) < 0x2E80 else 1.0
+            piece += char
+            if used >= width:
+                out.append(piece)
+                piece, used = "", 0.0
+        out.append(piece)
+    cut = "\n".join(out)
+    return re.sub(r"(?<=[0-9])(?=[号年月])", " ", cut)
+
+
+def test_a_letter_cut_at_the_page_width_reads_as_the_letter():
+    from test_search_views import SEED
+
+    text = SEED.read_text(encoding="utf-8")
+    lines = _cut_at(text, 28).splitlines()
+    lines.insert(len(lines) // 2, "— 2 —")  # a page's number, inside a paragraph
+    whole, cut = parse_letter(text), parse_letter("\n".join(lines))
+    for field in (
+        "proposal_title",
+        "doc_number",
+        "letter_date",
+        "proposers",
+        "co_units",
+        "contacts",
+        "contact_person",
+        "contact_phone",
+        "classification",
+        "disclosure",
+        "cc",
+    ):
+        assert getattr(cut, field) == getattr(whole, field), field
+    assert [h["heading"] for h in cut.sections] == [h["heading"] for h in whole.sections]
+    assert len(cut.commitments) == len(whole.commitments)
+
+
+def test_text_not_cut_at_a_width_is_left_as_it_is():
+    from test_search_views import SEED
+
+    text = SEED.read_text(encoding="utf-8")
+    assert unwrap(text) == text
+    short = "\n".join(["您提出的建议收悉。"] * 20)  # lines of one width, each a sentence
+    assert unwrap(short) == short

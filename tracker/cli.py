@@ -246,13 +246,17 @@ def assess(year: int, as_json: bool) -> None:
 
 @click.command("parse-letter")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@with_appcontext
 def parse_letter(files: tuple[str, ...]) -> None:
-    """Parse reply letters and print one JSON object per file (JSON Lines)."""
+    """Parse reply letters and print one JSON object per file (JSON Lines); files read as
+    the import reads them (its size limit, LibreOffice for .doc and .wps)."""
     from tracker.letters.parser import parse_file
+    from tracker.services.corpus import read_options
 
+    options = read_options(current_app.config)
     failed = False
     for name in files:
-        result = parse_file(name)
+        result = parse_file(name, options)
         result.pop("body", None)  # the letter's text itself: the importer's, not the report's
         failed = failed or "error" in result
         click.echo(json.dumps(result, ensure_ascii=False))

@@ -105,5 +105,10 @@ def read_member(archive: zipfile.ZipFile, entry: str, options: ReadOptions) -> b
         with archive.open(info) as member:
             # zipfile stops at the declared size and checks the CRC: a lying header fails
             return member.read(options.max_file_bytes + 1)
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError, NotImplementedError) as error:
-        raise Unreadable(f"压缩包中的文件已损坏，无法解压（{error}）") from error
+    except NotImplementedError as error:  # Deflate64 (Windows' own zipping of large files)
+        raise Unreadable(
+            "压缩包中的文件使用了不支持的压缩方式，请用常规的 zip 压缩方式重新打包"
+        ) from error
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as error:
+        # (zipfile's message is English, with the name as it decoded it: cp437 for a GBK one)
+        raise Unreadable("压缩包中的文件已损坏，无法解压") from error

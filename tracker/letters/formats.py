@@ -67,6 +67,10 @@ class Extracted:
     fmt: str  # txt, docx, pdf, html, doc, wps
 
 
+# the most text a letter file may hold: a long reply is some tens of thousands of characters
+MAX_TEXT_CHARS = 1_000_000
+
+
 def suffix_of(name: str) -> str:
     return os.path.splitext(name)[1].lower()
 
@@ -99,11 +103,22 @@ def extract(data: bytes, name: str, options: ReadOptions | None = None) -> Extra
         text = docx_text(convert_with_libreoffice(data, suffix_of(name), options), options)
     if not text.strip():
         raise Unreadable("文件中没有文字内容")
+    if len(text) > MAX_TEXT_CHARS:
+        # (a 49-million-character "letter" took an import 2 GB of memory, and a line of it
+        # the parser three minutes)
+        raise Unreadable(
+            f"文字过多（{len(text):,} 字，上限 {MAX_TEXT_CHARS:,} 字）："
+            "一个文件应是一封答复函，汇编请拆分后再导入"
+        )
     return Extracted(text, fmt)
 
 
 def megabytes(size: int) -> str:
-    return f"{size / MB:.1f} MB" if size < 10 * MB else f"{size // MB} MB"
+    """ "3.4 MB"; whole megabytes past ten ("50 MB"), a size over them with its tenth, which
+    a limit of 50 MB and a file of 50.1 MB would otherwise both be."""
+    if size >= 10 * MB and size % MB == 0:
+        return f"{size // MB} MB"
+    return f"{size / MB:.1f} MB"
 
 
 def too_large(what: str, size: int, limit: int) -> Unreadable:
@@ -182,21 +197,72 @@ def docx_text(data: bytes, options: ReadOptions) -> str:
         import docx
 
         document = docx.Document(io.BytesIO(data))
-        lines = list(_block_lines(document))
+        lines = list(_block_lines(document._body))  # (its body: the proxy tables need)
     except Exception as error:  # a third-party parser on untrusted input
         raise Unreadable("Word 文档（.docx）已损坏，无法读取") from error
     return "\n".join(lines)
 
 
 def _block_lines(container):
+    """The lines of a body or a table cell: its paragraphs and tables, those inside content
+    controls (w:sdt) and custom XML too, which python-docx's own iteration passes over."""
     from docx.table import Table
 
-    for block in container.iter_inner_content():
-        if isinstance(block, Table):
-            yield from _table_lines(block)
+    element = getattr(container, "_element", container)
+    for block in _blocks(element):
+        if block.tag == f"{_W}tbl":
+            yield from _table_lines(Table(block, container))
         else:
-            yield from _textbox_lines(block._p)
-            yield block.text
+            yield from _textbox_lines(block)
+            yield _paragraph_text(block)
+
+
+def _blocks(element):
+    for child in element.iterchildren():
+        if child.tag in (f"{_W}p", f"{_W}tbl"):
+            yield child
+        elif child.tag == f"{_W}sdt":
+            content = child.find(f"{_W}sdtContent")
+            if content is not None:
+                yield from _blocks(content)
+        elif child.tag == f"{_W}customXml":
+            yield from _blocks(child)
+
+
+# what a paragraph shows is not inside these: its properties (tab stops are w:tab too), a
+# text box (read apart), Word's copy of a box for old readers, text deleted or moved away
+# in tracked changes
+_NOT_SHOWN = {
+    f"{_W}pPr",
+    f"{_W}rPr",
+    f"{_W}txbxContent",
+    _MC_FALLBACK,
+    f"{_W}del",
+    f"{_W}moveFrom",
+}
+_SHOWN_TEXT = (f"{_W}t", f"{_W}tab", f"{_W}br", f"{_W}cr")
+
+
+def _paragraph_text(p) -> str:
+    """A paragraph's text as Word shows it, tracked changes taken: its runs wherever they
+    sit (inserted or moved here, in a hyperlink, a field, a smart tag or a content control,
+    all of which python-docx's Paragraph.text leaves out), tabs and line breaks."""
+    out = []
+    for el in p.iter(*_SHOWN_TEXT):
+        if any(a.tag in _NOT_SHOWN for a in _ancestors_below(el, p)):
+            continue
+        if el.tag == f"{_W}t":
+            out.append(el.text or "")
+        else:
+            out.append("\t" if el.tag == f"{_W}tab" else "\n")
+    return "".join(out)
+
+
+def _ancestors_below(el, top):
+    for a in el.iterancestors():
+        if a is top:
+            return
+        yield a
 
 
 def _table_lines(table):
@@ -228,7 +294,7 @@ def _textbox_lines(paragraph):
         if any(parent.tag == _MC_FALLBACK for parent in box.iterancestors()):
             continue
         for p in box.iter(f"{_W}p"):
-            yield "".join(t.text or "" for t in p.iter(f"{_W}t"))
+            yield _paragraph_text(p)
 
 
 # -- .pdf ---------------------------------------------------------------------------------

@@ -351,3 +351,68 @@ def is_prose(norm: str) -> bool:
     if len(norm) >= 40 and _PROSE_MARK_RE.search(norm):
         return True
     return bool(_PROSE_MARK_RE.search(norm) or ":" in norm) and bool(P.REPLY_PHRASE_RE.search(norm))
+
+
+# --------------------------------------------------------------------------------------
+# Text cut at a page's width
+# --------------------------------------------------------------------------------------
+
+WRAP_MIN_WIDTH = 16  # narrower lines are no page's full width
+WRAP_MIN_LINES = 8  # lines at the full width that show a text cut at it
+_CLAUSE_END = "。！？：；:;!?"
+_CJK_SPACE_RE = re.compile(
+    r"(?<=[0-9A-Za-z%])[ \t](?=[\u4e00-\u9fff])|(?<=[\u4e00-\u9fff])[ \t](?=[0-9])"
+)
+
+
+def _width(line: str) -> float:
+    """A line's width in characters of Chinese type: Latin letters and digits half."""
+    return sum(0.5 if ord(c) < 0x2E80 else 1.0 for c in line if not c.isspace())
+
+
+def unwrap(text: str) -> str:
+    """A letter whose every line was cut at the page's width (its text taken out of a PDF,
+    or copied from one), its paragraphs joined again: a line as wide as the page that ends
+    in no clause's end goes on with the next line, unless that one starts a heading, an
+    item, a labelled note, an addressee or a date; page numbers between go. The spaces a
+    PDF's text puts where the type changes ("119 号", "4 月28") go too. Text whose lines are
+    not so cut is returned as it is."""
+    lines = text.splitlines()
+    widths = [_width(line) for line in lines]
+    wide = [round(w) for w in widths if w >= WRAP_MIN_WIDTH]
+    if len(wide) < WRAP_MIN_LINES:
+        return text
+    counts: dict[int, int] = {}
+    for w in wide:
+        counts[w] = counts.get(w, 0) + 1
+    full = max(counts, key=lambda w: (sum(counts.get(v, 0) for v in (w - 1, w, w + 1)), w))
+    at_full = sum(1 for w in wide if full - 2 <= w <= full + 1)
+    if at_full < WRAP_MIN_LINES or at_full < 0.4 * len(wide) or full > 60:
+        return text  # paragraphs as lines (a web page, a Word file): nothing was cut
+    out: list[str] = []
+    joinable = False  # whether the last line kept is cut at the width
+    for line, width in zip(lines, widths, strict=True):
+        stripped = line.strip()
+        if _PAGE_NUMBER_RE.match(fold(stripped)) or re.fullmatch(
+            r"[—\-－–]\s*\d{1,3}\s*[—\-－–]", stripped
+        ):
+            continue  # a page's number, in the middle of a paragraph as often as not
+        if joinable and stripped and not _starts_block(stripped):
+            out[-1] += stripped
+        else:
+            out.append(line)
+        last = out[-1].strip()
+        joinable = bool(last) and width >= full - 2 and last[-1] not in _CLAUSE_END
+    return _CJK_SPACE_RE.sub("", "\n".join(out))
+
+
+def _starts_block(line: str) -> bool:
+    norm = fold(line)
+    return bool(
+        P.ITEM_MARK_RE.match(norm)
+        or NOTE_LABEL_RE.match(norm)
+        or _LABEL_COLON_RE.match(norm)
+        or re.match(r"^[^，,。]{1,30}(?:代表|委员|同志)们?\s*:", norm)
+        or read_date(norm)[1]
+        or norm.startswith(("附件", "抄送", "（此件", "(此件", "此件"))
+    )

@@ -49,6 +49,7 @@ from .page import (
     is_prose,
     published_time,
     split_lines,
+    unwrap,
 )
 from .text import Text, fold, read_date, squeeze
 
@@ -544,7 +545,7 @@ class LetterReader:
 
     def __init__(self, text: str, undated: date | None = None) -> None:
         self.undated = undated  # the date to count from when neither letter nor page has one
-        self.lines = split_lines(text)
+        self.lines = split_lines(unwrap(text))
         self.out = ParsedLetter()
         self.meta: dict[str, list[Text]] = {}  # page metadata by key
         self.addressee: Addressee | None = None
@@ -739,8 +740,9 @@ class LetterReader:
                 for m in WORD_RE.finditer(norm, a, b)
             ]
             if all(self._header_piece(p) for p in pieces):
-                self.out.doc_number = (
-                    self.out.doc_number or line.text.printed(*doc.span("doc")).strip()
+                # (a PDF's text puts a space where the font changes: "119 号")
+                self.out.doc_number = self.out.doc_number or squeeze(
+                    line.text.printed(*doc.span("doc"))
                 )
                 for p in pieces:
                     self._header_piece(p, keep=True)
@@ -804,7 +806,7 @@ class LetterReader:
         for value in self.meta.get("doc", []):
             doc = P.DOC_NUMBER_RE.search(value.norm)
             if doc and self.out.doc_number is None:
-                self.out.doc_number = value.printed(*doc.span("doc")).strip()
+                self.out.doc_number = squeeze(value.printed(*doc.span("doc")))
             elif self.out.doc_number is None and P.DOC_NUMBER_LOOSE_RE.match(squeeze(value.norm)):
                 self.out.doc_number = squeeze(value.raw)
             elif (
@@ -1387,14 +1389,15 @@ def parse_letter(text: str, undated: date | None = None) -> ParsedLetter:
     return LetterReader(text, undated).read()
 
 
-def parse_file(path) -> dict:
+def parse_file(path, options: formats.ReadOptions | None = None) -> dict:
     """Read a letter file in any format the importer reads (a file of another name is read
-    as text) and parse it; on failure return {"file", "error"}."""
+    as text), with the importer's limits and tools (`options`: LibreOffice for .doc and
+    .wps), and parse it; on failure return {"file", "error"}."""
     name = Path(path).name
     try:
         data = Path(path).read_bytes()
         if formats.suffix_of(name) in formats.FORMATS:
-            text = formats.extract(data, name).text
+            text = formats.extract(data, name, options).text
         else:
             text = formats.decode_text(data)
         result = parse_letter(text).as_dict()

@@ -384,6 +384,9 @@ def test_dates_that_lost_their_separators(date_line, letter_date, unread):
         ("桃水函〔2023〕8号 B1类 同意公开", "桃水函〔2023〕8号", "B"),
         ("桃水函〔2023〕8号  A", "桃水函〔2023〕8号", "A"),  # a bare letter beside the number
         ("桃水函 〔2023〕 8 号", "桃水函〔2023〕8号", None),  # spaces from a PDF's fonts
+        # a head table's row of cells, read as one line
+        ("公开方式：主动公开  A类  桃水函〔2023〕8号", "桃水函〔2023〕8号", "A"),
+        ("桃源县水利局  桃水函〔2023〕8号(B)", "桃水函〔2023〕8号", "B"),
         ("桃水字202308           签发人：", "桃水字202308", None),
         ("桃水函〔202308", "桃水函〔202308", None),
     ],

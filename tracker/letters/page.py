@@ -156,11 +156,24 @@ def _run_on_parts(text: Text) -> list[Text]:
         if gap.start() == 0 or gap.end() == len(text.norm):
             continue
         left, right = text.norm[start : gap.start()], text.norm[gap.end() :]
-        if _breaks_here(left, right) or (long and _wide_gap(gap.group(0), left, right)):
+        if (
+            _breaks_here(left, right)
+            or (long and _wide_gap(gap.group(0), left, right))
+            or (len(gap.group(0)) >= 2 and _header_cell(left, right))
+        ):
             parts.append(text.part(start, gap.start()))
             start = gap.end()
     parts.append(text.part(start))
     return [p for p in parts if p]
+
+
+def _header_cell(left: str, right: str) -> bool:
+    """A 文号 or a grade in a cell of its own beside another (a head table's row read as
+    one line: "公开方式:主动公开  A类  桃水函〔2023〕8号", "桃源县水利局  桃水函〔2023〕8号(B)")."""
+    cell = right.split("  ", 1)[0].strip()
+    if P.DOC_NUMBER_RE.match(cell):
+        return not re.search(r"[。，,；;]", left)
+    return bool(P.grade_value(cell, keyed=False)) and len(cell) <= 6 and len(left) <= 40
 
 
 _SITE_ROW_RE = re.compile(

@@ -839,3 +839,28 @@ def test_text_not_cut_at_a_width_is_left_as_it_is():
     assert unwrap(text) == text
     short = "\n".join(["您提出的建议收悉。"] * 20)  # lines of one width, each a sentence
     assert unwrap(short) == short
+
+
+def test_a_half_width_full_stop_ends_a_sentence_but_not_a_number():
+    body = BODY.replace(
+        "我局已将改造项目纳入2024年县级卫生健康项目库，下一步将积极争取上级资金支持，力争年底前开工建设。",
+        "目前已完成项目选址和可研,估算投资1.6亿元.下一步将积极争取上级资金,力争年底前开工建设.",
+    )
+    result = parse_letter(letter(TITLE, "刘晓东代表：", body, "桃源县水利局", "2023年7月3日"))
+    assert [c["text"] for c in result.commitments] == [
+        "下一步将积极争取上级资金,力争年底前开工建设"
+    ]
+
+
+def test_headings_typed_with_half_width_commas_part_the_letter():
+    body = (
+        "您提出的建议收悉.经研究,现答复如下:\n"
+        "一,助餐服务网络建设情况\n"
+        "截至2022年底,全区建成老年助餐服务点168个,日均服务老年人1.2万人次.\n"
+        "二,下一步工作\n"
+        "计划2023年12月底前新增助餐服务点30个,实现城市社区助餐服务覆盖率达到100%.\n"
+        "感谢您对民政工作的关心和支持!\n"
+    )
+    result = parse_letter(letter(TITLE, "刘晓东代表:", body, "桃源县民政局", "2023年6月16日"))
+    assert [s["heading"] for s in result.sections] == ["一,助餐服务网络建设情况", "二,下一步工作"]
+    assert [c["due_on"] for c in result.commitments] == ["2023-12-31"]

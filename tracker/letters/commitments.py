@@ -387,7 +387,8 @@ _REQUEST_RE = re.compile(
 _ENUM_RE = re.compile(r"^[一二三四五六七八九十]是")
 # A phase label heading its content: "第一阶段:2022年上半年，…".
 _PHASE_RE = re.compile(r"^(?:第[一二三四五六七八九十\d]{1,2}(?:阶段|步|期)|近期|中期|远期|短期)$")
-_FULL_STOP_RE = re.compile(r"(?<=[。!?！？])")
+# (a half-width full stop too, typed between two sentences: "已完成.下一步", not "1.6亿元")
+_FULL_STOP_RE = re.compile(r"(?<=[。!?！？])|(?<=[^\d\s.]\.)(?=[\u4e00-\u9fff])")
 _PIECE_SPLIT_RE = re.compile(r"[；;]+")
 _CLAUSE_SPLIT_RE = re.compile(r"(?<=[，,：:])(?![\d])")
 _TERMINAL = "。；;！!？?：:"
@@ -744,7 +745,7 @@ def _sentences(line: str) -> list[tuple[str, bool]]:
     out = []
     for full in _FULL_STOP_RE.split(line):
         for n, piece in enumerate(_PIECE_SPLIT_RE.split(full)):
-            piece = piece.strip().rstrip("。!?！？").strip()
+            piece = piece.strip().rstrip("。.!?！？").strip()
             if piece:
                 out.append((piece, n == 0))
     return out

@@ -20,7 +20,8 @@ CJK = "\u4e00-\u9fff"
 # 一、 first level; （一） second; 1. or 1、 third. A first-level mark followed by a digit
 # ("一.5亿") is no heading.
 HEADING_RES = {
-    1: re.compile(rf"^[{CN_DIGITS}]{{1,3}}\s*[、.．](?!\d)"),
+    # (一、, and 一, as a text typed with half-width punctuation has it)
+    1: re.compile(rf"^[{CN_DIGITS}]{{1,3}}\s*[、.．,，](?!\d)"),
     2: re.compile(rf"^[（(\[][{CN_DIGITS}]{{1,3}}[）)\]]"),
     3: re.compile(r"^\d{1,2}\s*[、.．](?!\d)"),
 }

@@ -379,8 +379,12 @@ _CJK_SPACE_RE = re.compile(
 
 
 def _width(line: str) -> float:
-    """A line's width in characters of Chinese type: Latin letters and digits half."""
-    return sum(0.5 if ord(c) < 0x2E80 else 1.0 for c in line if not c.isspace())
+    """A line's width in characters of Chinese type: Latin letters, digits and spaces half
+    (counted from its UTF-8 length: three bytes a Chinese character, one a Latin one; a
+    letter's every line is measured before it is parsed)."""
+    chars = len(line)
+    wide = (len(line.encode("utf-8")) - chars) / 2
+    return wide + (chars - wide) / 2
 
 
 def unwrap(text: str) -> str:

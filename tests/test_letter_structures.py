@@ -864,3 +864,17 @@ def test_headings_typed_with_half_width_commas_part_the_letter():
     result = parse_letter(letter(TITLE, "刘晓东代表:", body, "桃源县民政局", "2023年6月16日"))
     assert [s["heading"] for s in result.sections] == ["一,助餐服务网络建设情况", "二,下一步工作"]
     assert [c["due_on"] for c in result.commitments] == ["2023-12-31"]
+
+
+def test_a_co_unit_line_under_the_text_is_a_note_not_a_promise():
+    body = (
+        "您提出的《关于加快推进地铁站点周边公交接驳的建议》收悉。经研究，现答复如下：\n"
+        "一、下一步工作\n"
+        "年内将继续在新开通地铁站点周边开设接驳线路不少于30条。\n"
+        "会办单位：桃源县财政局、桃源县自然资源局\n"
+    )
+    result = parse_letter(letter(TITLE, "刘晓东代表：", body, "桃源县交通运输局", "2024年5月8日"))
+    assert result.co_units == ["桃源县财政局", "桃源县自然资源局"]
+    assert [c["text"] for c in result.commitments] == [
+        "年内将继续在新开通地铁站点周边开设接驳线路不少于30条"
+    ]

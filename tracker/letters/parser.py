@@ -942,6 +942,8 @@ class LetterReader:
                     self.contact_units.append(squeeze(line.text.printed(at, at + len(value))))
                 hit = True
             hit = self._note_marks(line, norm) or hit
+            if any(f.key == "co" for f in self.fields.get(i, ())):
+                hit = True  # "会办单位：…" under the text: a note, not the text's last line
             cc = P.CC_RE.match(norm)
             if cc and cc["v"]:
                 hit = True
@@ -1331,8 +1333,11 @@ class LetterReader:
         letter = Text.of("\n".join(t.raw for t in self.text_lines))
         opening = Text.of("\n".join(t.raw for t in self.preamble))
         units = _parse_co_units(opening) + _parse_co_units(letter, _NAMED_CO_UNIT_LEAD_RE)
-        for value in self.meta.get("co", []):  # a 协办单位 / 会办单位 field above the letter
-            units += _units_listed(value)
+        for i, found in self.fields.items():  # a 协办单位 / 会办单位 field, above it or below
+            if not self.lines[i].chrome:  # (a site's footer may name its 协办单位)
+                units += [
+                    u for f in found if f.key == "co" and f.value for u in _units_listed(f.value)
+                ]
         issuer = self.out.issuer or ""
         self.out.co_units = [u for u in _dedupe(units) if u != issuer]
         letter_date = date.fromisoformat(self.out.letter_date) if self.out.letter_date else None

@@ -410,9 +410,7 @@ def unwrap(text: str) -> str:
     joinable = False  # whether the last line kept is cut at the width
     for line, width in zip(lines, widths, strict=True):
         stripped = line.strip()
-        if _PAGE_NUMBER_RE.match(fold(stripped)) or re.fullmatch(
-            r"[—\-－–]\s*\d{1,3}\s*[—\-－–]", stripped
-        ):
+        if _PAGE_NUMBER_RE.match(fold(stripped)):  # (— 1 — folds to - 1 -)
             continue  # a page's number, in the middle of a paragraph as often as not
         if joinable and stripped and not _starts_block(stripped):
             out[-1] += stripped

@@ -7,15 +7,17 @@ any engine. PostgreSQL is the session's server (conftest's ``pg_server``)."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from datetime import date
 
 import pytest
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, event
 from test_search_engine import (  # noqa: F401  (the cases are collected again here)
     ALL,
     LIFTS,
     PIECES,
+    SCHOOL_TEACHERS,
     SEED,
     SPLIT_LETTERS,
     TOILETS,
@@ -180,6 +182,90 @@ def test_the_postgres_engine_uses_rum_when_it_can(pg_database, rum, kind):
     assert found(eng, "公厕") == [2]
 
 
+def _generation(db) -> int:
+    with db.connect() as conn:
+        return conn.exec_driver_sql(f"SELECT generation FROM {schema.STATE}").scalar_one()
+
+
+def test_a_querys_counts_are_used_again_until_the_letters_change(pg_database):
+    """The counts (total and facets) of a query are counted once for its pages and orders,
+    and again once any letter changed, by any engine on the database; never shared between
+    queries, filters or visibilities."""
+    with pg_database.begin() as conn:
+        schema.drop(conn)
+    eng = PostgresEngine(pg_database)
+    eng.index(ALL)
+    counted: list[str] = []
+
+    def count(conn, cursor, statement, params, context, executemany):
+        if "GROUPING" in statement:
+            counted.append(statement)
+
+    event.listen(pg_database, "before_cursor_execute", count)
+    try:
+        first = eng.search(SearchQuery(text="答复"))
+        assert first.total == 6 and len(counted) == 1
+        again = [
+            eng.search(SearchQuery(text="答复", per_page=2, page=2)),
+            eng.search(SearchQuery(text="答复", sort="date")),
+        ]
+        assert len(counted) == 1  # its pages and orders: the counts kept
+        assert [r.total for r in again] == [6, 6] and again[1].facets == first.facets
+        assert [h.letter_id for h in again[0].hits] == [h.letter_id for h in first.hits][2:4]
+        hidden = eng.search(SearchQuery(text="答复", public_only=True))
+        restricted = eng.search(SearchQuery(text="心理", unit_ids=frozenset({7})))
+        other_unit = eng.search(SearchQuery(text="心理", unit_ids=frozenset({8})))
+        filtered = eng.search(SearchQuery(text="答复", filters={"issuer": "广州市教育局"}))
+        assert len(counted) == 5
+        assert (hidden.total, restricted.total, other_unit.total, filtered.total) == (4, 3, 2, 3)
+
+        # a change rolled back: the same letters, the same generation
+        generation = _generation(pg_database)
+        new = dataclasses.replace(SCHOOL_TEACHERS, id=40, title="关于教师的答复")
+        with pg_database.connect() as conn, conn.begin() as transaction:
+            eng.write(conn, [new])
+            transaction.rollback()
+        assert _generation(pg_database) == generation
+        assert eng.search(SearchQuery(text="答复")).total == 6 and len(counted) == 5
+
+        # a change committed by another engine (another server): a new generation, once for
+        # the transaction however many letters it wrote; counted again
+        PostgresEngine(pg_database).index([new, dataclasses.replace(new, id=41)])
+        assert _generation(pg_database) == generation + 1
+        after = eng.search(SearchQuery(text="答复"))
+        assert after.total == 8 and len(counted) == 6
+        assert dict(after.facets["issuer"])["广州市教育局"] == 5
+        # written again unchanged: no change, no new generation
+        PostgresEngine(pg_database).index([new])
+        assert _generation(pg_database) == generation + 1
+        PostgresEngine(pg_database).remove([40, 41])
+        assert eng.search(SearchQuery(text="答复")).total == 6 and len(counted) == 7
+    finally:
+        event.remove(pg_database, "before_cursor_execute", count)
+
+
+def test_a_table_made_by_an_earlier_version_gets_its_state_as_of_the_first_format(pg_database):
+    with pg_database.begin() as conn:
+        schema.drop(conn)
+    PostgresEngine(pg_database).index(ALL)
+    with pg_database.begin() as conn:  # as the version before the state made it
+        conn.exec_driver_sql(f"DROP TABLE {schema.STATE}")
+        conn.exec_driver_sql(f"DROP FUNCTION {schema.TABLE}_changed() CASCADE")
+    eng = PostgresEngine(pg_database)
+    assert found(eng, "答复") == found(eng, "答复")  # (searchable)
+    with pg_database.connect() as conn:
+        assert conn.exec_driver_sql(f"SELECT format FROM {schema.STATE}").scalar_one() == 1
+        assert schema.state_ready(conn)
+    generation = _generation(pg_database)
+    eng.index([dataclasses.replace(TOILETS, title="公厕的答复")])
+    assert _generation(pg_database) == generation + 1
+    eng.rebuild(ALL)  # rows of the current format, in a table of its own
+    with pg_database.connect() as conn:
+        assert conn.exec_driver_sql(f"SELECT format FROM {schema.STATE}").scalar_one() == 2
+        assert schema.state_ready(conn)
+    assert _generation(pg_database) > generation + 1
+
+
 # -- any engine ------------------------------------------------------------------------------
 
 
@@ -306,6 +392,31 @@ def test_every_lexeme_stands_where_its_text_is(doc):
     }
 
 
+@pytest.mark.parametrize("doc", [seed_doc(), LIFTS, VILLAGE])
+def test_the_titles_lexemes_stand_again_marked_and_without_positions(doc):
+    """Every lexeme of the titles (weight A) once more with TITLE_MARK and no positions,
+    and no other: the letters with a word in their titles are its marked postings."""
+    tsv = document.build(doc).tsv
+    positioned = _lexemes(tsv)
+    bare = [m.group(1).replace("''", "'") for m in re.finditer(r"'((?:[^']|'')*)'(?=\s|$)", tsv)]
+    in_titles = {
+        lex for lex, positions in positioned.items() if any(w == "A" for _, w in positions)
+    }
+    assert "^答复" in bare and ("^~答复" in bare)  # a word and a pair of each title
+    assert sorted(bare) == sorted(document.TITLE_MARK + lex for lex in in_titles)
+    assert not any(lex.startswith(document.TITLE_MARK) for lex in positioned)
+
+
+def test_the_letters_with_a_word_in_their_titles_are_asked_by_the_marked_lexemes():
+    from tracker.search.postgres.query import plan
+
+    one = plan(analysis.parse_query("工作"))
+    assert one.in_titles() == "'^工作'"
+    assert one.in_titles(marked=False) == "'工作':A"  # rows of the first format
+    loose = plan(analysis.parse_query('"黄泥塘村"'))
+    assert loose.in_titles() == "( '^~黄泥' ) & ( '^~塘村' )"
+
+
 def test_a_letter_beyond_the_positions_is_marked_incomplete():
     assert document.build(seed_doc()).complete
     assert not document.build(LetterDoc(id=1, body="心理" * 9000)).complete  # 18,000 characters
@@ -343,10 +454,38 @@ def test_very_many_matches_are_ranked_as_ts_rank_ranks_them(pg_database, monkeyp
             for h in eng.search(SearchQuery(text=query, per_page=4, page=p)).hits
         ]
 
-    expected = {q: pages(q) for q in ("答复", "建议", "工作 OR 心理", "心理 OR 公厕 OR 电梯")}
+    queries = ("答复", "建议", "工作 OR 心理", "心理 OR 公厕 OR 电梯", '"黄泥塘" OR 答复')
+    expected = {q: pages(q) for q in queries}
     monkeypatch.setattr(pg_engine, "TITLE_FIRST_MIN", 1)
     for query, before in expected.items():
         after = pages(query)
         assert len(before) > 4 and len({i for i, _ in after}) == len(after), query
         assert sorted(after) == sorted(before), query
         assert [s for _, s in after] == [s for _, s in before], query
+    asked: list[str] = []
+
+    def ask(conn, cursor, statement, params, context, executemany):
+        asked.extend(v for v in (params or {}).values() if isinstance(v, str))
+
+    event.listen(pg_database, "before_cursor_execute", ask)
+    try:
+        assert sorted(pages("答复")) == sorted(expected["答复"])
+        assert any("'^答复'" in v for v in asked)  # its letters' titles: the marked lexeme
+
+        # a table of the first format (rows without the marked lexemes): the titles' words
+        # are asked by their weight, to the same pages
+        with pg_database.begin() as conn:
+            conn.exec_driver_sql(
+                f"UPDATE {schema.TABLE} SET tsv = ts_delete(tsv, ARRAY(SELECT lexeme FROM "
+                "unnest(tsv) WHERE lexeme LIKE '^%%'))"
+            )
+            conn.exec_driver_sql(f"UPDATE {schema.STATE} SET format = 1")
+        asked.clear()
+        for query, before in expected.items():
+            after = pages(query)
+            assert sorted(after) == sorted(before), query
+            assert [s for _, s in after] == [s for _, s in before], query
+        assert not any("'^" in v for v in asked)
+        assert any("'答复':A" in v for v in asked)
+    finally:
+        event.remove(pg_database, "before_cursor_execute", ask)

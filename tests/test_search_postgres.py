@@ -441,6 +441,14 @@ def test_init_db_creates_the_search_table_on_postgresql_and_fills_it(pg_url, tmp
     assert "search index: RUM index built" in result.output, result.output
     get_engine(fresh)._forget_index()
     assert get_engine(fresh).text_index() == "rum"
+    with fresh.app_context():  # as an earlier version wrote it: rows of the first format
+        db.session.execute(text(f"UPDATE {schema.STATE} SET format = 1"))
+        db.session.commit()
+    assert get_engine(fresh).outdated()
+    result = runner.invoke(args=["init-db"])
+    assert "search index rebuilt in the current format: 1 letters" in result.output
+    assert not get_engine(fresh).outdated() and _found(fresh, "曾志伟") != []
+    assert "rebuilt" not in runner.invoke(args=["init-db"]).output
     close(fresh)
 
 

@@ -189,9 +189,10 @@ def test_the_template_databases_hold_the_models_schema(database_templates, name)
     finally:
         engine.dispose()
     expected = {t.name: {c.name for c in t.columns} for t in db.metadata.sorted_tables}
-    if ON_POSTGRES:  # made by `tracker init-db`: the migrations' mark and the search table
-        assert {"alembic_version", schema.TABLE} <= set(tables)
-        tables = {t: c for t, c in tables.items() if t not in ("alembic_version", schema.TABLE)}
+    if ON_POSTGRES:  # made by `tracker init-db`: the migrations' mark and the search tables
+        search = (schema.TABLE, schema.STATE)
+        assert {"alembic_version", *search} <= set(tables)
+        tables = {t: c for t, c in tables.items() if t not in ("alembic_version", *search)}
     assert tables == expected
 
 

@@ -343,14 +343,18 @@ def prepare(engine: SearchEngine, index_dir: Path) -> list[str]:
     """An in-database engine's index after an upgrade (``tracker init-db``): its text
     index built when missing or when RUM can now be had, its table filled when it is
     empty while the database has letters to index (the migration that creates it has just
-    run). What was done, one line each."""
+    run) and rebuilt when its rows are of an earlier format (searches answer from the old
+    rows meanwhile). What was done, one line each."""
     if not in_database(engine):
         return []
     done = []
     built = engine.repair()
     if built:
         done.append(f"search index: {built.upper()} index built")
-    if not engine.ids():
+    if engine.ids() and engine.outdated():
+        count = rebuild(engine, index_dir)
+        done.append(f"search index rebuilt in the current format: {count} letters")
+    elif not engine.ids():
         with Session(db.engine) as session:
             letters = session.execute(
                 select(ReplyLetter.id).where(ReplyLetter.status.in_(SENT_LETTER_STATUSES)).limit(1)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tracker.search import analysis
-from tracker.search.postgres.document import ASCII_RUN, MARK, MAX_LEXEME_BYTES
+from tracker.search.postgres.document import ASCII_RUN, MARK, MAX_LEXEME_BYTES, TITLE_MARK
 
 NEVER = f"'{MARK}'"  # a lexeme no letter has (every unit has a character after the mark)
 
@@ -95,8 +95,9 @@ class Text:
         units.sort()
         return cls(needle, tuple(units), bool(units) and all(covered))
 
-    def _operands(self, units, weights: str = "") -> list[str]:
-        return [lexeme(lex, prefix=prefix, weights=weights) for _, lex, prefix in units]
+    def _operands(self, units, weights: str = "", title: bool = False) -> list[str]:
+        mark = TITLE_MARK if title else ""
+        return [lexeme(mark + lex, prefix=prefix, weights=weights) for _, lex, prefix in units]
 
     @property
     def chain(self) -> str | None:
@@ -117,12 +118,13 @@ class Text:
         """All its units, anywhere: every letter with the text has them."""
         return all_of(list(dict.fromkeys(self._operands(self.units)))) if self.units else None
 
-    def ends(self, weights: str = "") -> str | None:
-        """Its first and last units: what its letters are ranked by."""
+    def ends(self, weights: str = "", title: bool = False) -> str | None:
+        """Its first and last units: what its letters are ranked by (`title`: the marked
+        lexemes of the titles' units)."""
         if not self.units:
             return None
         ends = [self.units[0], self.units[-1]]
-        return all_of(list(dict.fromkeys(self._operands(ends, weights))))
+        return all_of(list(dict.fromkeys(self._operands(ends, weights, title))))
 
 
 @dataclass(frozen=True)
@@ -251,15 +253,20 @@ class Plan:
         groups = [[r for r in (c.rank() for c in g) if r] for g in self.groups]
         return all_of([any_of(g) for g in groups if g] or [NEVER])
 
-    def in_titles(self) -> str:
-        """The letters with any of the query's words (or texts' ends) in their titles."""
+    def in_titles(self, marked: bool = True) -> str:
+        """The letters with any of the query's words (or texts' ends) in their titles: their
+        marked lexemes (``document.TITLE_MARK``), or, `marked` False (rows of the first
+        format), the lexemes in weight A."""
         operands: list[str] = []
         for g in self.groups:
             for c in g:
                 if c.words:
-                    operands += [lexeme(w, weights="A") for w in c.clause.words]
+                    operands += [
+                        lexeme(TITLE_MARK + w) if marked else lexeme(w, weights="A")
+                        for w in c.clause.words
+                    ]
                 if c.text is not None and c.text.units:
-                    operands.append(c.text.ends("A"))
+                    operands.append(c.text.ends(title=True) if marked else c.text.ends("A"))
         return any_of(list(dict.fromkeys(operands)) or [NEVER])
 
     def candidates(self) -> str:

@@ -26,7 +26,16 @@ BUILD = "letter_search_build"  # a rebuild fills this one, then it takes the tab
 SUFFIXES = ("pkey", "rum", "gin", "incomplete", "day")  # its indexes: TABLE_pkey …
 RUM_INDEX = f"{TABLE}_rum"
 GIN_INDEX = f"{TABLE}_gin"
-OWNED = frozenset({TABLE, BUILD} | {f"{t}_{s}" for t in (TABLE, BUILD) for s in SUFFIXES})
+STATE = "letter_search_state"  # one row: the table's generation and its rows' format
+TRIGGER = f"{TABLE}_changed"  # (on each of TABLE and BUILD: renamed with the table)
+TRUNCATED = f"{TABLE}_truncated"
+OWNED = frozenset(
+    {TABLE, BUILD, STATE, f"{STATE}_pkey"} | {f"{t}_{s}" for t in (TABLE, BUILD) for s in SUFFIXES}
+)
+# The rows' format: 2, a title's lexemes also stand alone with TITLE_MARK (document.build).
+# A table of format 1 is searched as it is (the letters with a word in their titles are
+# found by the word's weight, slowly); a rebuild writes the current format.
+FORMAT = 2
 
 COLUMNS = (
     "letter_id",
@@ -87,6 +96,69 @@ _CREATE = [
 ]
 
 
+# The generation: a number that changes with every committed change of the table's rows,
+# read in each search's first statement, so that what a query counted can be used again
+# until the letters change (PostgresEngine: the counts of a query). The trigger bumps it once
+# a transaction, when the transaction commits (deferred: its row is locked last, for the
+# moment of the commit only, so no deadlock can run through it). A rebuild bumps it itself.
+_STATE = [
+    f"""
+    CREATE TABLE IF NOT EXISTS {STATE} (
+        id integer PRIMARY KEY CHECK (id = 1),
+        generation bigint NOT NULL,
+        format integer NOT NULL
+    )
+    """,
+    f"INSERT INTO {STATE} VALUES (1, 1, :format) ON CONFLICT (id) DO NOTHING",
+    f"""
+    CREATE OR REPLACE FUNCTION {TABLE}_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        IF current_setting('tracker.letter_search_changed', true) IS DISTINCT FROM 'yes' THEN
+            UPDATE {STATE} SET generation = generation + 1;
+            PERFORM set_config('tracker.letter_search_changed', 'yes', true);
+        END IF;
+        RETURN NULL;
+    END
+    $$
+    """,
+]
+_TRIGGERS = {
+    TRIGGER: "CREATE CONSTRAINT TRIGGER {trigger} AFTER INSERT OR UPDATE OR DELETE ON {table} "
+    f"DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION {TABLE}_changed()",
+    TRUNCATED: "CREATE TRIGGER {trigger} AFTER TRUNCATE ON {table} "
+    f"FOR EACH STATEMENT EXECUTE FUNCTION {TABLE}_changed()",
+}
+BUMP = f"UPDATE {STATE} SET generation = generation + 1"
+
+
+def ensure_state(connection: Connection, *, table: str = TABLE, format_: int = FORMAT) -> None:
+    """The state row, its function and the table's trigger, when missing (a table made by
+    an earlier version; `format_`: of the rows of a table without a state row)."""
+    for statement in _STATE:
+        connection.execute(text(statement), {"format": format_} if ":format" in statement else {})
+    present = set(
+        connection.execute(
+            text("SELECT tgname FROM pg_trigger WHERE tgrelid = to_regclass(:t)"), {"t": table}
+        ).scalars()
+    )
+    for name, statement in _TRIGGERS.items():
+        if name not in present:
+            connection.execute(text(statement.format(trigger=name, table=table)))
+
+
+def state_ready(connection: Connection) -> bool:
+    """Whether the state row and the table's trigger are in place."""
+    return bool(
+        connection.execute(
+            text(
+                f"SELECT to_regclass('{STATE}') IS NOT NULL AND (SELECT count(*) FROM pg_trigger "
+                "WHERE tgrelid = to_regclass(:t) AND tgname IN (:a, :b)) = 2"
+            ),
+            {"t": TABLE, "a": TRIGGER, "b": TRUNCATED},
+        ).scalar()
+    )
+
+
 def owned(name: str | None) -> bool:
     """Whether a table or index is the search engine's (not one of the models')."""
     return name in OWNED
@@ -133,10 +205,12 @@ def install_rum(connection: Connection, rum: bool | None = None) -> bool:
 def create(
     connection: Connection, *, table: str = TABLE, with_index: bool = True, rum: bool | None = None
 ) -> None:
-    """Create the table (and its text index) when missing; RUM when the extension can be
-    had (and `rum` is not False), else GIN."""
+    """Create the table (and its text index) when missing, the table with its state
+    (``ensure_state``); RUM when the extension can be had (and `rum` is not False), else GIN."""
     for statement in _CREATE:
         connection.execute(text(statement.format(table=table)))
+    if table == TABLE:  # (a build table gets its triggers as it takes the table's place)
+        ensure_state(connection)
     if with_index:
         create_text_index(connection, table=table, rum=rum)
 
@@ -195,12 +269,17 @@ def take_place(connection: Connection) -> None:
     """The build table (with its indexes) becomes the table: the old one is dropped, so
     readers wait only for this transaction's commit."""
     connection.execute(text(f"DROP TABLE IF EXISTS {TABLE}"))
+    ensure_state(connection, table=BUILD)
     connection.execute(text(f"ALTER TABLE {BUILD} RENAME TO {TABLE}"))
     for suffix in SUFFIXES:
         connection.execute(
             text(f"ALTER INDEX IF EXISTS {BUILD}_{suffix} RENAME TO {TABLE}_{suffix}")
         )
+    # rows of the current format (built by this code), a new generation
+    connection.execute(text(f"{BUMP}, format = :format"), {"format": FORMAT})
 
 
 def drop(connection: Connection) -> None:
     connection.execute(text(f"DROP TABLE IF EXISTS {TABLE}"))
+    connection.execute(text(f"DROP TABLE IF EXISTS {STATE}"))
+    connection.execute(text(f"DROP FUNCTION IF EXISTS {TABLE}_changed() CASCADE"))

@@ -25,15 +25,20 @@ def proposal_scope(user: User, *, as_set: bool = False) -> ColumnElement[bool]:
     a unit's 13,000, taken at once 20 ms)."""
     if sees_all(user):
         return true()
-    if user.role in HANDLING_ROLES and user.unit_id:
-        if as_set:
-            return Proposal.id.in_(
-                select(Assignment.proposal_id).where(Assignment.unit_id == user.unit_id)
-            )
-        return exists().where(
-            Assignment.proposal_id == Proposal.id, Assignment.unit_id == user.unit_id
-        )
-    return false()
+    unit_id = scope_unit(user)
+    if unit_id is None:
+        return false()
+    if as_set:
+        return Proposal.id.in_(select(Assignment.proposal_id).where(Assignment.unit_id == unit_id))
+    return exists().where(Assignment.proposal_id == Proposal.id, Assignment.unit_id == unit_id)
+
+
+def scope_unit(user: User) -> int | None:
+    """The unit whose proposals are all the user sees (``proposal_scope``), or None: the
+    user sees every proposal, or none."""
+    if sees_all(user) or user.role not in HANDLING_ROLES or not user.unit_id:
+        return None
+    return user.unit_id
 
 
 def can_view(user: User, proposal: Proposal) -> bool:

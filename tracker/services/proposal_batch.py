@@ -54,7 +54,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import selectinload, undefer
 
 from tracker.extensions import db
 from tracker.models import Assignment, CongressSession, Proposal, Unit, User
@@ -351,6 +351,7 @@ def _existing(keys: Iterable[tuple[int, str]]) -> dict[tuple[int, str], Proposal
                 Proposal.number.in_(numbers[start : start + 500]),
             )
             .options(
+                undefer(Proposal.content),  # compared with the row's (_field_changes)
                 selectinload(Proposal.assignments).selectinload(Assignment.unit),
                 selectinload(Proposal.assignments).selectinload(Assignment.extensions),
                 selectinload(Proposal.letters),

@@ -1149,7 +1149,14 @@ class ListFilters:
 
 def count_query(viewer: User, filters: ListFilters, today: date) -> Select:
     """How many proposals list_query finds, the viewer's unit's taken as a set (see
-    permissions.proposal_scope)."""
+    permissions.proposal_scope); without filters, a unit's are its assignments' distinct
+    proposals (each names one that exists: a foreign key), counted off the index of the
+    unit's assignments alone."""
+    unit_id = permissions.scope_unit(viewer)
+    if filters == ListFilters() and unit_id is not None:
+        return db.select(db.func.count(db.distinct(Assignment.proposal_id))).where(
+            Assignment.unit_id == unit_id
+        )
     found = _matching(db.select(Proposal.id), viewer, filters, today, as_set=True)
     return db.select(db.func.count()).select_from(found.subquery())
 

@@ -351,10 +351,11 @@ def prepare(engine: SearchEngine, index_dir: Path) -> list[str]:
     built = engine.repair()
     if built:
         done.append(f"search index: {built.upper()} index built")
-    if engine.ids() and engine.outdated():
+    indexed = bool(engine.ids())
+    if indexed and engine.outdated():
         count = rebuild(engine, index_dir)
         done.append(f"search index rebuilt in the current format: {count} letters")
-    elif not engine.ids():
+    elif not indexed:
         with Session(db.engine) as session:
             letters = session.execute(
                 select(ReplyLetter.id).where(ReplyLetter.status.in_(SENT_LETTER_STATUSES)).limit(1)

@@ -132,7 +132,7 @@ BUMP = f"UPDATE {STATE} SET generation = generation + 1"
 
 
 def ensure_state(connection: Connection, *, table: str = TABLE, format_: int = FORMAT) -> None:
-    """The state row, its function and the table's trigger, when missing (a table made by
+    """The state row, its function and the table's triggers, when missing (a table made by
     an earlier version; `format_`: of the rows of a table without a state row)."""
     for statement in _STATE:
         connection.execute(text(statement), {"format": format_} if ":format" in statement else {})
@@ -147,7 +147,7 @@ def ensure_state(connection: Connection, *, table: str = TABLE, format_: int = F
 
 
 def state_ready(connection: Connection) -> bool:
-    """Whether the state row and the table's trigger are in place."""
+    """Whether the state table and the table's two triggers are in place."""
     return bool(
         connection.execute(
             text(

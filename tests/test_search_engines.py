@@ -436,6 +436,26 @@ def test_a_phrase_is_found_by_the_cheapest_pairs_that_cover_it():
     assert text.chain == "'~下一' <-> '~一步' <2> '~工作' <2> '~安排'" and text.exact
 
 
+def test_the_letters_with_a_text_are_ranked_by_its_rarest_unit():
+    """RUM ranks by the positions of each lexeme it is asked for: a text's letters are
+    ranked by its unit in the fewest letters (120-180 ms for the 8,887 letters with
+    加装电梯 at 100,000 ranked by both its ends, 38 ms by one)."""
+    from tracker.search.postgres.query import plan
+
+    shares = {"~加装": 0.09, "~装电": 0.09, "~电梯": 0.2}
+    loose = plan(analysis.parse_query("加装电梯"), cost=lambda lex: shares.get(lex, 0.0))
+    assert loose.texts_first() == "'~加装' <2> '~电梯'"
+    assert loose.rank_first() == "'~加装'"
+    assert loose.rank() == "( ( '加装' ) & ( '电梯' ) ) | ( '~加装' )"
+    shares["~加装"] = 0.3
+    assert (
+        plan(analysis.parse_query("加装电梯"), cost=lambda lex: shares.get(lex, 0.0)).rank_first()
+        == "'~电梯'"
+    )
+    phrase = plan(analysis.parse_query('"黄泥塘村"'))  # no statistics: the first unit
+    assert phrase.rank() == "'~黄泥'"
+
+
 def test_very_many_matches_are_ranked_as_ts_rank_ranks_them(pg_database, monkeypatch):
     """Past TITLE_FIRST_MIN matches the letters with the word in their titles are ranked
     apart from the others: the same ranks in the same order, every letter once."""

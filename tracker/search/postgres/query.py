@@ -72,6 +72,7 @@ class Text:
     needle: str
     units: tuple[tuple[int, str, bool], ...]  # (offset, lexeme, prefix) of its units used
     exact: bool  # the chain matches exactly the letters with the text (positions kept)
+    rarest: int = 0  # the unit (its index in units) in the fewest letters
 
     @classmethod
     def of(cls, needle: str, cost=lambda lexeme: 0.0) -> Text:
@@ -93,7 +94,8 @@ class Text:
             units.append((start, MARK + m.group(), end == len(needle)))
             covered[start:end] = [True] * (end - start)
         units.sort()
-        return cls(needle, tuple(units), bool(units) and all(covered))
+        rarest = min(range(len(units)), key=lambda i: (cost(units[i][1]), i), default=0)
+        return cls(needle, tuple(units), bool(units) and all(covered), rarest)
 
     def _operands(self, units, weights: str = "", title: bool = False) -> list[str]:
         mark = TITLE_MARK if title else ""
@@ -117,6 +119,16 @@ class Text:
     def all_units(self) -> str | None:
         """All its units, anywhere: every letter with the text has them."""
         return all_of(list(dict.fromkeys(self._operands(self.units)))) if self.units else None
+
+    def ranked(self) -> str | None:
+        """What its letters are ranked by: its unit in the fewest letters. (RUM ranks a
+        letter by the positions of each lexeme it is asked to rank by, up to 256 a unit:
+        the 8,887 letters with 加装电梯 of 100,000 took 120-180 ms ranked by both ends of
+        the text, 38 ms by one; every letter ranked has the text, so each occurrence of it
+        counts in either.)"""
+        if not self.units:
+            return None
+        return self._operands([self.units[self.rarest]])[0]
 
     def ends(self, weights: str = "", title: bool = False) -> str | None:
         """Its first and last units: what its letters are ranked by (`title`: the marked
@@ -155,10 +167,10 @@ class ClauseQuery:
         return any_of(parts)
 
     def rank(self) -> str | None:
-        """What the clause's letters are ranked by: its words, or its text's ends."""
+        """What the clause's letters are ranked by: its words, or its text's rarest unit."""
         parts = [self.words] if self.words else []
         if self.text is not None and self.text.units:
-            parts.append(self.text.ends())
+            parts.append(self.text.ranked())
         return any_of(parts) if parts else None
 
     def text_only(self) -> str:
@@ -235,12 +247,13 @@ class Plan:
         return all_of(parts)
 
     def rank_first(self) -> str:
-        """What the letters of ``texts_first`` are ranked by: their loose texts' ends for the
-        groups with loose clauses (fewer postings to read), as ``rank`` for the others."""
+        """What the letters of ``texts_first`` are ranked by: their loose texts' rarest units
+        for the groups with loose clauses (fewer postings to read), as ``rank`` for the
+        others."""
         parts = []
         for g in self.groups:
             loose = [c for c in g if c.clause.loose and c.text is not None and c.text.units]
-            ranks = [c.text.ends() for c in loose] if loose else [c.rank() for c in g]
+            ranks = [c.text.ranked() for c in loose] if loose else [c.rank() for c in g]
             ranks = [r for r in ranks if r]
             if ranks:
                 parts.append(any_of(ranks))

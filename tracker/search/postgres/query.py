@@ -131,8 +131,8 @@ class Text:
         return self._operands([self.units[self.rarest]])[0]
 
     def ends(self, weights: str = "", title: bool = False) -> str | None:
-        """Its first and last units: what its letters are ranked by (`title`: the marked
-        lexemes of the titles' units)."""
+        """Its first and last units: a letter with the text in a title has both there
+        (`title`: the titles' marked lexemes; `weights`: the units in those fields)."""
         if not self.units:
             return None
         ends = [self.units[0], self.units[-1]]

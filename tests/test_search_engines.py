@@ -244,6 +244,52 @@ def test_a_querys_counts_are_used_again_until_the_letters_change(pg_database):
         event.remove(pg_database, "before_cursor_execute", count)
 
 
+def test_a_texts_similar_letters_are_used_again_until_the_letters_change(pg_database):
+    """A page that shows a text's similar letters (a proposal's, its draft's, a letter's) is
+    seen again after every step of the work: the same text asked by the same viewer is
+    answered without the search's statements while the letters are the same, and weighed
+    again once any letter changed, by any engine on the database; never shared between
+    texts, excluded letters, limits or visibilities."""
+    with pg_database.begin() as conn:
+        schema.drop(conn)
+    eng = PostgresEngine(pg_database)
+    eng.index(ALL)
+    text_ = "学校心理辅导室建设和心理教师配备"
+    weighed: list[str] = []
+
+    def record(conn, cursor, statement, params, context, executemany):
+        if "reltuples" in statement:  # the letters counted for the word weights: once a
+            weighed.append(statement)  # similar() is computed
+
+    event.listen(pg_database, "before_cursor_execute", record)
+    try:
+        first = eng.similar(text_, limit=5, exclude=[1])
+        assert first[0].letter_id == 5 and len(weighed) == 1
+        assert eng.similar(text_, limit=5, exclude=[1]) == first and len(weighed) == 1
+        others = [
+            eng.similar(text_, limit=5, exclude=[1, 5]),
+            eng.similar(text_, limit=2, exclude=[1]),
+            eng.similar(text_, limit=5, exclude=[1], public_only=True),
+            eng.similar(text_, limit=5, exclude=[1], unit_ids=frozenset({1})),
+            eng.similar(text_ + "。", limit=5, exclude=[1]),
+        ]
+        assert len(weighed) == 6
+        assert 5 not in [h.letter_id for h in others[0]] and len(others[1]) <= 2
+        assert 5 not in [h.letter_id for h in others[3]]
+
+        # a letter with the very text, committed by another engine (another server): a new
+        # generation, weighed again, and it is among them
+        PostgresEngine(pg_database).index(
+            [dataclasses.replace(SCHOOL_TEACHERS, id=42, title=text_, body=text_ * 3)]
+        )
+        after = eng.similar(text_, limit=5, exclude=[1])
+        assert len(weighed) == 7 and 42 in [h.letter_id for h in after]
+        PostgresEngine(pg_database).remove([42])
+        assert eng.similar(text_, limit=5, exclude=[1]) == first and len(weighed) == 8
+    finally:
+        event.remove(pg_database, "before_cursor_execute", record)
+
+
 def test_a_table_made_by_an_earlier_version_gets_its_state_as_of_the_first_format(pg_database):
     with pg_database.begin() as conn:
         schema.drop(conn)

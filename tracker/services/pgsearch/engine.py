@@ -32,11 +32,13 @@ Ranking
 Filters, visibility and facet counts are columns of the table; the counts of a query are
 one GROUPING SETS over its matches (from the text index, without reading tsvectors), kept
 in the process under the table's generation (``schema``: it changes with every committed
-change of a letter, by any process or server) for the query's other pages and orders.
+change of a letter, by any process or server) for the query's other pages and orders; so
+are a text's similar letters, for the next visit of the page that shows them.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 import threading
@@ -85,6 +87,7 @@ READ_SETTINGS = (
     f"(SELECT generation FROM {schema.STATE}), (SELECT format FROM {schema.STATE})"
 )
 COUNTS_KEPT = 256  # queries whose counts each process keeps for the current generation
+SIMILAR_KEPT = 256  # texts whose similar letters each process keeps for the current generation
 _HIT_COLUMNS = (
     "letter_id, title, doc_number, proposal_number, issuer, letter_on, source, "
     "classification, session, kind, body"
@@ -100,37 +103,46 @@ class _State:
     format: int
 
 
-class _Counts:
-    """The counts of the queries last asked (total and facets), each kept under the
-    generation it was counted at: a count is used again only while the letters are those
-    it counted (a change of any letter, committed by any process or server, is a new
-    generation). Counting the letters of a word that most letters have is most of such a
-    search's work (a word in all 100,000 letters: 100-170 ms of facet counts), and the same
-    counts are asked again for each page of the results and each change of order."""
+class _Kept:
+    """Answers that depend only on the letters (and on what was asked), each kept under the
+    generation it was computed at: used again only while the letters are those it read (a
+    change of any letter, committed by any process or server, is a new generation).
 
-    def __init__(self, size: int = COUNTS_KEPT) -> None:
+    A query's counts (total and facets): counting the letters of a word that most letters
+    have is most of such a search's work (a word in all 100,000 letters: 100-170 ms of facet
+    counts), and the same counts are asked again for each page of the results and each
+    change of order. A text's similar letters: a proposal's page, its reply's draft and a
+    letter's page show them, and a clerk comes back to those pages after every step of the
+    work (each form sent redirects there): three statements, 10-15 ms of the server's time
+    at 100,000 letters, for the same answer until a letter changes."""
+
+    def __init__(self, size: int) -> None:
         self.size = size
-        self._kept: OrderedDict[tuple, tuple[int, dict]] = OrderedDict()
+        self._kept: OrderedDict[tuple, object] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: tuple) -> tuple[int, dict] | None:
+    def get(self, key: tuple):
         with self._lock:
             got = self._kept.get(key)
             if got is not None:
                 self._kept.move_to_end(key)
             return got
 
-    def put(self, key: tuple, counts: tuple[int, dict]) -> None:
+    def put(self, key: tuple, value: object) -> None:
         generation = key[0]
         with self._lock:
             latest = next(reversed(self._kept), None)
             if latest is not None and latest[0] != generation:
-                if latest[0] > generation:  # counted as a change committed: never asked again
+                if latest[0] > generation:  # computed as a change committed: never asked again
                     return
                 self._kept.clear()  # those of earlier generations are never asked again
-            self._kept[key] = counts
+            self._kept[key] = value
             while len(self._kept) > self.size:
                 self._kept.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._kept.clear()
 
 
 @dataclass
@@ -170,7 +182,8 @@ class PostgresEngine:
         self._rum_ops: bool | None = None
         self._local = threading.local()  # the bulk() state of this thread
         self._mce: tuple[dict[str, float], float] | None = None
-        self._counts = _Counts()
+        self._counts = _Kept(COUNTS_KEPT)
+        self._similar = _Kept(SIMILAR_KEPT)
 
     # -- the table -----------------------------------------------------------------------
 
@@ -525,56 +538,85 @@ class PostgresEngine:
         them 1.8 ms; the score that orders the similar letters is the key terms' in either
         case, and where the letters with all four best terms are more than the hundred
         weighed the newest replies are the ones a clerk drafting a reply reads first.)"""
+        if limit <= 0:
+            return []
+        with self._reading() as (conn, state):
+            if state.generation is None:
+                return self._similar_now(conn, text_, limit, exclude, public_only, unit_ids)
+            # the answer depends on the letters (the generation), the text (its digest: a
+            # proposal's may have 20,000 characters) and who asks
+            key = (
+                state.generation,
+                hashlib.blake2b((text_ or "").encode(), digest_size=16).digest(),
+                limit,
+                tuple(sorted({int(i) for i in exclude})),
+                public_only,
+                None if unit_ids is None else tuple(sorted(unit_ids)),
+            )
+            kept = self._similar.get(key)
+            if kept is None:
+                kept = tuple(self._similar_now(conn, text_, limit, exclude, public_only, unit_ids))
+                self._similar.put(key, kept)
+        return list(kept)
+
+    def _similar_now(
+        self,
+        conn: Connection,
+        text_: str,
+        limit: int,
+        exclude: Iterable[int],
+        public_only: bool,
+        unit_ids: frozenset[int] | None,
+    ) -> list[SimilarHit]:
         counts = analysis.key_word_counts(text_ or "")
-        if not counts or limit <= 0:
+        if not counts:
             return []
         counts = Counter(dict(counts.most_common(KEY_WORDS_WEIGHED)))
         where = _Where({}, public_only, unit_ids)
-        with self._reading() as (conn, _state):
-            n = self._letter_count(conn)
-            terms = analysis.key_terms(counts, self._doc_frequencies(conn, list(counts), n), n)
-            if not terms:
-                return []
-            weights = {w: v / terms[0][1] for w, v in terms}
-            best = [lexeme(w) for w, _ in terms[:4]]
-            pairs = [f"{a} & {b}" for i, a in enumerate(best) for b in best[i + 1 :]]
-            # (query, candidates that are enough to stop at)
-            tiers = [(" & ".join(best), SIMILAR_WITH_ALL * limit)] if len(best) > 2 else []
-            tiers += [(" | ".join(f"( {p} )" for p in pairs), limit)] if pairs else []
-            tiers += [(best[0], limit)]
-            candidates: list[int] = []
-            for q, enough in tiers:
-                candidates += self._similar_candidates(
-                    conn, q, where, [*exclude, *candidates], SIMILAR_CANDIDATES - len(candidates)
-                )
-                if len(candidates) >= enough:
-                    break
-            if not candidates:
-                return []
-            has = ", ".join(f"x @@ CAST(:w{i} AS tsquery)" for i in range(len(weights)))
-            # the tsvector read once a letter and its positions left out (a copy of half
-            # the size, 4.0 against 5.8 ms for a hundred letters), then asked each word
-            rows = conn.execute(
-                text(
-                    f"SELECT letter_id, {has} FROM (SELECT letter_id, strip(tsv) AS x "
-                    f"FROM {T} WHERE letter_id = ANY(:ids) OFFSET 0) s"
-                ),
-                {"ids": candidates, **{f"w{i}": lexeme(w) for i, w in enumerate(weights)}},
-            ).all()
-            scores = {
-                r[0]: sum(w for w, yes in zip(weights.values(), r[1:], strict=True) if yes)
-                for r in rows
-            }
-            rank = {letter_id: i for i, letter_id in enumerate(candidates)}
-            top = sorted(scores, key=lambda d: (-scores[d], rank[d]))[:limit]
-            rows = conn.execute(
-                text(
-                    f"SELECT letter_id, title, proposal_title, body, issuer, letter_on, "
-                    f"doc_number FROM {T} WHERE letter_id = ANY(:ids)"
-                ),
-                {"ids": top},
-            ).mappings()
-            by_id = {r["letter_id"]: r for r in rows}
+        n = self._letter_count(conn)
+        terms = analysis.key_terms(counts, self._doc_frequencies(conn, list(counts), n), n)
+        if not terms:
+            return []
+        weights = {w: v / terms[0][1] for w, v in terms}
+        best = [lexeme(w) for w, _ in terms[:4]]
+        pairs = [f"{a} & {b}" for i, a in enumerate(best) for b in best[i + 1 :]]
+        # (query, candidates that are enough to stop at)
+        tiers = [(" & ".join(best), SIMILAR_WITH_ALL * limit)] if len(best) > 2 else []
+        tiers += [(" | ".join(f"( {p} )" for p in pairs), limit)] if pairs else []
+        tiers += [(best[0], limit)]
+        candidates: list[int] = []
+        for q, enough in tiers:
+            candidates += self._similar_candidates(
+                conn, q, where, [*exclude, *candidates], SIMILAR_CANDIDATES - len(candidates)
+            )
+            if len(candidates) >= enough:
+                break
+        if not candidates:
+            return []
+        has = ", ".join(f"x @@ CAST(:w{i} AS tsquery)" for i in range(len(weights)))
+        # the tsvector read once a letter and its positions left out (a copy of half
+        # the size, 4.0 against 5.8 ms for a hundred letters), then asked each word
+        rows = conn.execute(
+            text(
+                f"SELECT letter_id, {has} FROM (SELECT letter_id, strip(tsv) AS x "
+                f"FROM {T} WHERE letter_id = ANY(:ids) OFFSET 0) s"
+            ),
+            {"ids": candidates, **{f"w{i}": lexeme(w) for i, w in enumerate(weights)}},
+        ).all()
+        scores = {
+            r[0]: sum(w for w, yes in zip(weights.values(), r[1:], strict=True) if yes)
+            for r in rows
+        }
+        rank = {letter_id: i for i, letter_id in enumerate(candidates)}
+        top = sorted(scores, key=lambda d: (-scores[d], rank[d]))[:limit]
+        rows = conn.execute(
+            text(
+                f"SELECT letter_id, title, proposal_title, body, issuer, letter_on, "
+                f"doc_number FROM {T} WHERE letter_id = ANY(:ids)"
+            ),
+            {"ids": top},
+        ).mappings()
+        by_id = {r["letter_id"]: r for r in rows}
         out = []
         for letter_id in top:
             r = by_id[letter_id]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from tracker.extensions import db
 from tracker.models import (
@@ -82,12 +82,14 @@ def _first(shown: int | None, find, count) -> tuple[list, int]:
 
 
 def _open_assignments():
+    """Active assignments with their proposals (joined once: for the conditions and as the
+    assignments' loaded proposals), sessions and units."""
     return (
         db.select(Assignment)
         .join(Assignment.proposal)
         .where(Assignment.active.is_(True))
         .options(
-            joinedload(Assignment.proposal).joinedload(Proposal.session),
+            contains_eager(Assignment.proposal).joinedload(Proposal.session),
             joinedload(Assignment.unit),
         )
         .order_by(Assignment.due_on, Assignment.id)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+from collections import Counter
 from datetime import date
 from urllib.parse import parse_qs, urlsplit
 
@@ -710,6 +712,38 @@ def test_queries_do_not_grow_with_the_data(app, browser, world, make_unit):
         db.session.commit()
     assert queries("/dashboard") == before
     assert queries("/dashboard/items?metric=letters") == items_before
+
+
+def test_the_units_and_the_vocabularies_are_read_once_a_request(app, browser, world):
+    """督办统计's unit choices and its league table list the same units, and its grades and
+    ratings are the vocabularies' terms: each table is read once a request (they were read
+    two and three times)."""
+    browser.login("duban")
+    statements: list[str] = []
+
+    def note(conn, cursor, statement, *_args):
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        response = browser.get("/dashboard")
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    assert response.status_code == 200
+    reads = Counter(
+        table
+        for s in statements
+        for table in ("unit", "vocabulary_term")
+        if re.match(rf"SELECT {table}\.id\b", s)
+    )
+    assert reads == {"unit": 1, "vocabulary_term": 1}, statements
+    doc = _doc(response)
+    league = _league(doc)
+    assert "广州市教育局" in league
+    choices = [o.text_content() for o in doc.xpath("//select[@name='unit']/option")]
+    assert "广州市教育局" in choices and "全部承办单位" in choices
 
 
 def test_units_with_nothing_in_the_period_are_listed_only_on_request(app, browser, world):

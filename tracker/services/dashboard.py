@@ -48,7 +48,7 @@ from tracker.rules.labels import (
     LETTER_STATUS,
     SENT_LETTER_STATUSES,
 )
-from tracker.services import vocab
+from tracker.services import session_memo, vocab
 from tracker.services.commitments import CONFIRMED, effective_status, overdue_clause
 
 ANSWERING = ("lead", "separate")  # roles that write a reply (co-units send opinions)
@@ -72,13 +72,10 @@ class Code:
 
 
 def _terms_by_code(vocabulary: str) -> dict[str, VocabularyTerm]:
-    rows = db.session.execute(
-        select(VocabularyTerm)
-        .where(VocabularyTerm.vocabulary == vocabulary)
-        .order_by(VocabularyTerm.sort_order, VocabularyTerm.id)
-    ).scalars()
+    """The vocabulary's terms of every scheme, active or not, by code (the first in order
+    where two schemes share one), from the vocabularies the request has read."""
     found: dict[str, VocabularyTerm] = {}
-    for row in rows:
+    for row in vocab.terms(vocabulary, active_only=False):
         found.setdefault(row.code, row)
     return found
 
@@ -393,11 +390,18 @@ def league_columns(grades: list[Code], satisfactions: list[Code], followup: str)
 
 def handling_units(unit_ids: Collection[int] | None = None) -> list[Unit]:
     """Handling units (not the coordinating office), by name; inactive ones too, so that past
-    periods keep their rows (the caller drops inactive units without numbers)."""
-    query = select(Unit).where(Unit.is_coordinating.is_(False)).order_by(Unit.name)
-    if unit_ids is not None:
-        query = query.where(Unit.id.in_(list(unit_ids)))
-    return list(db.session.execute(query).scalars())
+    periods keep their rows (the caller drops inactive units without numbers). Read once a
+    request (session_memo): the dashboard's unit choices and its league table both list
+    them."""
+
+    def read() -> list[Unit]:
+        query = select(Unit).where(Unit.is_coordinating.is_(False)).order_by(Unit.name)
+        if unit_ids is not None:
+            query = query.where(Unit.id.in_(list(unit_ids)))
+        return list(db.session.execute(query).scalars())
+
+    key = ("handling units", None if unit_ids is None else tuple(sorted(set(unit_ids))))
+    return list(session_memo.once(key, read))
 
 
 def sort_rows(rows: list[dict[str, Any]], key: str, descending: bool) -> list[dict[str, Any]]:

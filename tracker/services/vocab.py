@@ -2,31 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import event
-from sqlalchemy.orm import Session
-
 from tracker.extensions import db
 from tracker.models import VocabularyTerm
-
-# A request reads the vocabularies many times (a label for each row of a list, the choices
-# of each form): they are read once per database session, kept in its ``info`` and dropped
-# at any write, commit or rollback of that session (where a term may have changed).
-_READ = "tracker.vocab"
-
-
-@event.listens_for(Session, "after_flush")
-@event.listens_for(Session, "after_commit")
-@event.listens_for(Session, "after_soft_rollback")
-def _forget(session, *_args) -> None:
-    session.info.pop(_READ, None)
-
-
-def _once(key: tuple, read):
-    kept = db.session.info.setdefault(_READ, {})
-    if key not in kept:
-        kept[key] = read()
-    return kept[key]
-
+from tracker.services.session_memo import once as _once
 
 CLASSIFICATION_SCHEME_SETTING = "classification_scheme"
 

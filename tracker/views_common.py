@@ -10,7 +10,7 @@ requests from committing, rolling back, loading a row by id or catching a refusa
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from typing import NamedTuple, TypeVar
 
@@ -32,12 +32,14 @@ def get_or_404(
     *,
     named: Callable[[T], bool] | None = None,
     denied: int = 403,
+    options: Sequence = (),
 ) -> T:
     """The ``model`` row with this id (flaskr's ``get_post``): 404 when there is none, or
     when ``named`` says the row is not one this URL can name (another user's reminder, a
     job of another kind); ``denied`` (403, or 404 where a refusal must not tell that the row
-    exists) when ``can`` refuses the current user."""
-    row = db.session.get(model, ident)
+    exists) when ``can`` refuses the current user. ``options``: loader options (what the
+    page shows of the row's relations, read together)."""
+    row = db.session.get(model, ident, options=list(options))
     if row is None or (named is not None and not named(row)):
         abort(404)
     if can is not None and not can(row):

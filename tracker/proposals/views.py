@@ -57,8 +57,13 @@ def _viewable(proposal: Proposal) -> bool:
     return permissions.can_view(current_user, proposal)
 
 
-def _get_proposal(proposal_id: int) -> Proposal:
-    return get_or_404(Proposal, proposal_id, _viewable)
+def _get_proposal(proposal_id: int, *options) -> Proposal:
+    return get_or_404(Proposal, proposal_id, _viewable, options=options)
+
+
+# The proposal's page lists each assignment with its extension requests: read for every
+# assignment in one query, not one query per unit (a proposal with ten co-units: ten)
+PAGE = (selectinload(Proposal.assignments).selectinload(Assignment.extensions),)
 
 
 def _get_assignment(assignment_id: int) -> Assignment:
@@ -333,7 +338,7 @@ def export(fmt: str):
 @bp.route("/proposals/<int:proposal_id>")
 @login_required
 def detail(proposal_id: int):
-    return _render_detail(_get_proposal(proposal_id))[0]
+    return _render_detail(_get_proposal(proposal_id, *PAGE))[0]
 
 
 @bp.route("/proposals/new", methods=["GET", "POST"])

@@ -451,9 +451,10 @@ def test_the_dashboards_overdue_unreplied_are_counted_off_one_index(app, three):
         ]
         assert len(overdue) == 1, overdue
         plan = _plan_of(*overdue[0])
-        assert "ix_assignment_replied_due" in plan, plan
-        if db.engine.dialect.name == "sqlite":  # PostgreSQL picks by its statistics
+        if db.engine.dialect.name == "sqlite":
             assert "COVERING INDEX ix_assignment_replied_due" in plan, plan
+        else:  # PostgreSQL picks the index by its statistics; either holds what is tested
+            assert re.search(r"Index Only Scan using \w+ on assignment", plan), plan
 
 
 def test_the_closure_rate_is_counted_off_one_index(app, three):

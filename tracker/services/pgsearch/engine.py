@@ -537,7 +537,8 @@ class PostgresEngine:
         relevance order took 10 ms of each letter's and proposal's page, the newest 100 of
         them 1.8 ms; the score that orders the similar letters is the key terms' in either
         case, and where the letters with all four best terms are more than the hundred
-        weighed the newest replies are the ones a clerk drafting a reply reads first.)"""
+        weighed the newest replies are the ones a clerk drafting a reply reads first.)
+        The answer is kept under the table's generation (``_Kept``), per text and viewer."""
         if limit <= 0:
             return []
         with self._reading() as (conn, state):

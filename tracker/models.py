@@ -265,9 +265,9 @@ class Assignment(db.Model):
     # period: one range of the same index, which holds what those counts test: the
     # unreplied in a period are mostly co-units' rows, which never reply, each read from the
     # table for its role, 1,200 of them 3-5 ms of the page on SQLite) and re-handling in a
-    # period; 办结率 counts the
-    # first round's items assigned in a period and those answered off the second index
-    # alone (role and replied_on in it: each item's row was read, 10 ms of the page)
+    # period; 办结率 counts the first round's items assigned in a period and those answered
+    # off the second index alone (role and replied_on in it: each item's row was read, 10 ms
+    # of the page).
     # A unit's proposals are its assignments' proposal ids, read off the unit's index alone
     # (counted for a clerk's list without reading a proposal row; a proposal's row holds
     # its text, so 13,000 of them were 13,000 pages).

@@ -44,7 +44,7 @@ import math
 import threading
 import time
 from collections import Counter, OrderedDict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import islice
@@ -139,6 +139,17 @@ class _Kept:
             self._kept[key] = value
             while len(self._kept) > self.size:
                 self._kept.popitem(last=False)
+
+    def answer(self, key: tuple, compute: Callable[[], object]):
+        """The answer kept for `key`, else `compute()`'s, kept (not when the generation,
+        ``key[0]``, is unknown: a table without its state)."""
+        if key[0] is None:
+            return compute()
+        got = self.get(key)
+        if got is None:
+            got = compute()
+            self.put(key, got)
+        return got
 
     def clear(self) -> None:
         with self._lock:
@@ -460,11 +471,7 @@ class PostgresEngine:
                 None if query.unit_ids is None else tuple(sorted(query.unit_ids)),
                 query.with_facets,
             )
-            counted = self._counts.get(key) if state.generation is not None else None
-            if counted is None:
-                counted = run.counts(query.with_facets)
-                if state.generation is not None:
-                    self._counts.put(key, counted)
+            counted = self._counts.answer(key, lambda: run.counts(query.with_facets))
             run.total = counted[0]
             result.total = counted[0]
             result.facets = {name: list(values) for name, values in counted[1].items()}
@@ -542,8 +549,6 @@ class PostgresEngine:
         if limit <= 0:
             return []
         with self._reading() as (conn, state):
-            if state.generation is None:
-                return self._similar_now(conn, text_, limit, exclude, public_only, unit_ids)
             # the answer depends on the letters (the generation), the text (its digest: a
             # proposal's may have 20,000 characters) and who asks
             key = (
@@ -554,10 +559,12 @@ class PostgresEngine:
                 public_only,
                 None if unit_ids is None else tuple(sorted(unit_ids)),
             )
-            kept = self._similar.get(key)
-            if kept is None:
-                kept = tuple(self._similar_now(conn, text_, limit, exclude, public_only, unit_ids))
-                self._similar.put(key, kept)
+            kept = self._similar.answer(
+                key,
+                lambda: tuple(
+                    self._similar_now(conn, text_, limit, exclude, public_only, unit_ids)
+                ),
+            )
         return list(kept)
 
     def _similar_now(

@@ -126,11 +126,17 @@ _SKIP: set[str] = set()  # tokens in _INFO that are whitespace or punctuation
 _HAS_SUBS: set[str] = set()  # tokens in _INFO with sub-words
 
 
+MISSING = ("\x00missing",)  # what ``known_info`` answers for a token not classified yet
+# The classification of a token already met, else the default: a loop over a letter's
+# tokens calls ``info`` only for the tokens this returns MISSING for (no Python call each).
+known_info = _INFO.get
+
+
 def info(tok: str) -> tuple | None:
     """SPACE (None) for whitespace, PUNCT for punctuation, else the word's sub-words
     ((text, kind), …), an empty tuple when it has none."""
-    got = _INFO.get(tok, 0)
-    if got == 0:
+    got = _INFO.get(tok, MISSING)
+    if got is MISSING:
         if len(_INFO) > _INFO_LIMIT:
             _INFO.clear()
             _SKIP.clear()

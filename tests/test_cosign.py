@@ -141,6 +141,11 @@ def test_a_co_unit_reads_the_letter_only_and_a_unit_not_asked_nothing(app, brows
     letter_id = _draft(app, browser, pid)
     _submit(browser, letter_id)
     browser.login("clerk-health")
+    # 我的待办 lists the request with the letter, the lead unit and the version asked
+    todo = browser.get("/todo").get_data(as_text=True)
+    row = todo[todo.index(f"/letters/{letter_id}/cosign") :].split("</tr>")[0]
+    version = _letter(app, letter_id).version
+    assert f"待会签（市教育局主办，第{version}版）" in row and "2026年6月23日" in row
     page = browser.get(f"/letters/{letter_id}/cosign").get_data(as_text=True)
     assert "建立了学生心理危机防控工作联席会议制度" in page  # the letter's text
     assert "请于2026年6月23日前会签" in page
@@ -155,6 +160,7 @@ def test_a_co_unit_reads_the_letter_only_and_a_unit_not_asked_nothing(app, brows
     assert LEAD_NOTE not in proposal_page and WARNING_REASON not in proposal_page
     # a unit that was not asked sees nothing, and may not decide
     browser.login("clerk-civil")
+    assert f"/letters/{letter_id}/cosign" not in browser.get("/todo").get_data(as_text=True)
     assert browser.get(f"/letters/{letter_id}/cosign").status_code == 403
     assert _decide(browser, letter_id, "agree").status_code == 403
     # the lead unit's supervisor has the editor, not the co-sign page

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import contains_eager, joinedload
 
 from tracker.extensions import db
 from tracker.models import Assignment, CoSignRequest, Proposal, ReplyLetter, Unit, User
@@ -219,17 +219,17 @@ def owed_by_unit(unit_id: int | None) -> list[CoSignRequest]:
     return list(
         db.session.execute(
             db.select(CoSignRequest)
-            .join(CoSignRequest.letter)
+            .join(CoSignRequest.letter)  # joined once: for the condition and as the letter
             .where(
                 CoSignRequest.unit_id == unit_id,
                 CoSignRequest.status == "requested",
                 ReplyLetter.status == "cosigning",
             )
             .options(
-                joinedload(CoSignRequest.letter)
+                contains_eager(CoSignRequest.letter)
                 .joinedload(ReplyLetter.proposal)
                 .joinedload(Proposal.session),
-                joinedload(CoSignRequest.letter).joinedload(ReplyLetter.unit),
+                contains_eager(CoSignRequest.letter).joinedload(ReplyLetter.unit),
             )
             .order_by(CoSignRequest.due_on, CoSignRequest.id)
         ).scalars()

@@ -4,6 +4,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 5000
 HOST   ?= 127.0.0.1
+# gunicorn worker processes, each serving one request at a time (gunicorn's sync worker:
+# see README, "Workers, not threads")
 WORKERS ?= 2
 DEMO_LETTERS ?= 300
 # `make test TEST_DATABASE=postgres`: every test's app on PostgreSQL (the server at
@@ -41,7 +43,7 @@ run: $(VENV)/.installed
 	@echo "  The tracker is at http://$(HOST):$(PORT)/"
 	@$(BIN)/tracker demo-logins
 	@echo
-	$(BIN)/gunicorn --workers $(WORKERS) --threads 4 --bind $(HOST):$(PORT) \
+	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) \
 		--access-logfile - --timeout 120 wsgi:app
 
 lint: $(VENV)/.installed-test

@@ -14,6 +14,7 @@ warm_up(app)  # templates compiled and the search index open before the first re
 # it all again every few hundred requests.
 gc.collect()
 gc.freeze()
-# The workers run 4 threads: on CPython 3.11 a collection started inside a C call could hand
-# the GIL to another thread mid-call and corrupt the heap (tracker/collector.py)
+# A worker may run threads (gunicorn --threads; the README serves without): on CPython 3.11
+# a collection started inside a C call could hand the GIL to another thread mid-call and
+# corrupt the heap (tracker/collector.py)
 collect_at_safe_points()

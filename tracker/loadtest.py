@@ -8,7 +8,8 @@ confirmed, and for one letter in twenty a proposal of the same session is still 
 handled, due around today. One in forty belongs to the demo clerk's unit, so 我的待办 has
 real work in it.
 
-It serves that database with gunicorn (WORKERS, default 2; THREADS each, default 4), logs in as the
+It serves that database with gunicorn (WORKERS, default 2; THREADS each, default 1: gunicorn's
+sync worker, one request at a time, as `make run` and the README's deployment serve), logs in as the
 clerk, the unit supervisor, the coordinating office and the liaison, and runs wrk
 (LOADTEST_CONNECTIONS, default 8, for LOADTEST_SECONDS, default 20) against each page; then
 times the streamed proposal export (CSV and xlsx). One JSON line per page on standard output:
@@ -470,7 +471,7 @@ def serve(settings: dict, port: int, workers: int) -> subprocess.Popen:
             "--workers",
             str(workers),
             "--threads",
-            os.environ.get("THREADS", "4"),
+            os.environ.get("THREADS", "1"),
             "--bind",
             f"127.0.0.1:{port}",
             "--timeout",

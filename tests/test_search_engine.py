@@ -614,6 +614,9 @@ def test_similar_letters(engine):
     engine.index(letter_file_docs())
     hits = engine.similar(LIFTS.title + "\n" + LIFTS.body, limit=3, exclude=[3])
     assert hits and all(h.letter_id != 3 for h in hits)
+    # any iterable of ids, read once (a limit not asked before: weighed again)
+    again = engine.similar(LIFTS.title + "\n" + LIFTS.body, limit=2, exclude=iter([3]))
+    assert [h.letter_id for h in again] == [h.letter_id for h in hits][:2]
     hits = engine.similar(SEED, limit=3, exclude=[])
     assert hits[0].letter_id == 1
     assert "心理健康" in hits[0].shared_terms

@@ -548,6 +548,7 @@ class PostgresEngine:
         The answer is kept under the table's generation (``_Kept``), per text and viewer."""
         if limit <= 0:
             return []
+        excluded = tuple(sorted({int(i) for i in exclude}))  # read once: the key's and the query's
         with self._reading() as (conn, state):
             # the answer depends on the letters (the generation), the text (its digest: a
             # proposal's may have 20,000 characters) and who asks
@@ -555,14 +556,14 @@ class PostgresEngine:
                 state.generation,
                 hashlib.blake2b((text_ or "").encode(), digest_size=16).digest(),
                 limit,
-                tuple(sorted({int(i) for i in exclude})),
+                excluded,
                 public_only,
                 None if unit_ids is None else tuple(sorted(unit_ids)),
             )
             kept = self._similar.answer(
                 key,
                 lambda: tuple(
-                    self._similar_now(conn, text_, limit, exclude, public_only, unit_ids)
+                    self._similar_now(conn, text_, limit, excluded, public_only, unit_ids)
                 ),
             )
         return list(kept)
